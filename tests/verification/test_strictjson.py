@@ -1,0 +1,116 @@
+"""verification.strictjson and verification.canonical: every refusal code, and JCS idempotence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from verification.canonical import dumps_canonical
+from verification.errors import MalformedInput
+from verification.strictjson import loads_strict
+
+REFUSALS = [
+    ("invalid-utf8", b'"\xff"', "INVALID_UTF8"),
+    ("utf8-encoded-surrogate", b'"\xed\xa0\x80"', "INVALID_UTF8"),
+    ("truncated-utf8", b'"\xe2\x82"', "INVALID_UTF8"),
+    ("unterminated", b'{"a": 1', "INVALID_JSON"),
+    ("empty", b"", "INVALID_JSON"),
+    ("single-quotes", b"{'a': 1}", "INVALID_JSON"),
+    ("trailing-comma", b"[1, 2,]", "INVALID_JSON"),
+    ("two-values", b"1 2", "INVALID_JSON"),
+    ("byte-order-mark", b'\xef\xbb\xbf{"a": 1}', "INVALID_JSON"),
+    ("raw-control-char", b'"a\x01b"', "INVALID_JSON"),
+    ("duplicate-key", b'{"a": 1, "a": 2}', "DUPLICATE_KEY"),
+    ("nested-duplicate-key", b'{"a": [{"b": 1, "b": 1}]}', "DUPLICATE_KEY"),
+    ("duplicate-via-escape", b'{"a": 1, "\\u0061": 2}', "DUPLICATE_KEY"),
+    ("nan", b"[NaN]", "NON_FINITE_NUMBER"),
+    ("infinity", b'{"x": Infinity}', "NON_FINITE_NUMBER"),
+    ("minus-infinity", b"-Infinity", "NON_FINITE_NUMBER"),
+    ("overflow", b"[1e400]", "NON_FINITE_NUMBER"),
+    ("negative-overflow", b"-1.5e400", "NON_FINITE_NUMBER"),
+    ("too-deep", b"[" * 65 + b"]" * 65, "TOO_DEEP"),
+    ("too-deep-objects", b'{"a":' * 65 + b"1" + b"}" * 65, "TOO_DEEP"),
+    ("beyond-recursion-limit", b"[" * 100_000 + b"]" * 100_000, "TOO_DEEP"),
+    ("too-large", b'"' + b"a" * 1_048_576 + b'"', "TOO_LARGE"),
+    ("lone-high-surrogate", b'"\\ud800"', "LONE_SURROGATE"),
+    ("lone-low-surrogate-key", b'{"\\udc00": 1}', "LONE_SURROGATE"),
+    ("reversed-pair", b'"\\ude02\\ud83d"', "LONE_SURROGATE"),
+]
+
+
+@pytest.mark.parametrize(("data", "code"), [(d, c) for _, d, c in REFUSALS], ids=[n for n, _, _ in REFUSALS])
+def test_refusals(data: bytes, code: str) -> None:
+    with pytest.raises(MalformedInput) as caught:
+        loads_strict(data)
+    assert caught.value.code == code
+
+
+def test_str_input_is_measured_in_utf8_bytes() -> None:
+    with pytest.raises(MalformedInput, match="TOO_LARGE"):
+        loads_strict('"' + "é" * 10 + '"', max_bytes=20)
+    assert loads_strict('"' + "é" * 8 + '"', max_bytes=20) == "é" * 8
+
+
+def test_str_input_with_raw_surrogate() -> None:
+    with pytest.raises(MalformedInput, match="LONE_SURROGATE"):
+        loads_strict('"\ud800"')
+
+
+def test_limits_are_inclusive_and_configurable() -> None:
+    assert loads_strict(b"[" * 64 + b"]" * 64) is not None
+    with pytest.raises(MalformedInput, match="TOO_DEEP"):
+        loads_strict(b"[[1]]", max_depth=1)
+    assert loads_strict(b"[1]", max_depth=1) == [1]
+    assert loads_strict(b"1", max_depth=0) == 1
+
+
+def test_accepts_ordinary_json() -> None:
+    assert loads_strict(b'{"a": [1, 2.5, "\\ud83d\\ude02", null, true]}') == {"a": [1, 2.5, "😂", None, True]}
+    assert loads_strict(" [] ") == []
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        (2**53 + 1, "INTEGER_OUT_OF_RANGE"),
+        (10**400, "INTEGER_OUT_OF_RANGE"),
+        ({1, 2}, "NOT_CANONICALIZABLE"),
+        ("\ud800", "LONE_SURROGATE"),
+        ({"\udc00": 1}, "LONE_SURROGATE"),
+        (float("nan"), "NON_FINITE_NUMBER"),
+    ],
+    ids=["inexact-big-int", "beyond-double-range", "set", "surrogate-value", "surrogate-key", "nan"],
+)
+def test_canonical_refusals(value: Any, code: str) -> None:
+    with pytest.raises(MalformedInput) as caught:
+        dumps_canonical(value)
+    assert caught.value.code == code
+
+
+def test_big_integers_that_are_doubles_canonicalize_as_doubles() -> None:
+    # JCS prints the double 2**60 as 1152921504606847000; parsing gives an int that must round-trip.
+    assert dumps_canonical(2.0**60) == b"1152921504606847000"
+    assert dumps_canonical(2**60) == b"1152921504606847000"  # exactly that double
+    assert dumps_canonical(loads_strict(b"[1152921504606847000]")) == b"[1152921504606847000]"
+    assert dumps_canonical({"n": 10**21}) == b'{"n":1e+21}'
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_values)
+def test_canonicalization_is_idempotent(value: Any) -> None:
+    canonical = dumps_canonical(value)
+    assert dumps_canonical(loads_strict(canonical)) == canonical

@@ -1,0 +1,55 @@
+"""Strict base64 codecs: exactly one accepted encoding for each byte string.
+
+Lenient decoders accept stray characters, missing or extra padding and non-zero trailing bits, so
+several strings decode to the same bytes. For signed data that is malleability, so we decode, re-encode
+and require the input to be the canonical form (RFC 4648 §3.5 "canonical encoding").
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from verification.errors import MalformedInput
+
+__all__ = ["b64_decode", "b64_encode", "b64url_decode", "b64url_encode"]
+
+_STD = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+_URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
+def b64_encode(data: bytes) -> str:
+    """Standard alphabet with padding (RFC 4648 §4), as C2SP signed-note and checkpoints use."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def b64_decode(text: str, *, what: str = "value") -> bytes:
+    """Decode RFC 4648 §4 base64, refusing anything but its canonical padded form."""
+    if not _STD.fullmatch(text):
+        raise MalformedInput("INVALID_BASE64", f"{what} is not standard base64")
+    try:
+        data = base64.b64decode(text, validate=True)
+    except binascii.Error as err:
+        raise MalformedInput("INVALID_BASE64", f"{what} is not standard base64: {err}") from err
+    if b64_encode(data) != text:
+        raise MalformedInput("INVALID_BASE64", f"{what} is not in canonical base64 form")
+    return data
+
+
+def b64url_encode(data: bytes) -> str:
+    """URL-safe alphabet without padding, as JOSE requires (RFC 7515 §2, "Base64url Encoding")."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str, *, what: str = "value") -> bytes:
+    """Decode unpadded base64url (RFC 7515 §2), refusing padding, other alphabets and stray bits."""
+    if not _URL.fullmatch(text) or len(text) % 4 == 1:
+        raise MalformedInput("INVALID_BASE64URL", f"{what} is not unpadded base64url")
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except binascii.Error as err:
+        raise MalformedInput("INVALID_BASE64URL", f"{what} is not base64url: {err}") from err
+    if b64url_encode(data) != text:
+        raise MalformedInput("INVALID_BASE64URL", f"{what} is not in canonical base64url form")
+    return data

@@ -1,0 +1,61 @@
+"""RFC 8785 JSON Canonicalization Scheme (JCS), the byte form we hash and sign.
+
+Thin wrapper over the ``rfc8785`` package so that its errors surface as :class:`MalformedInput`
+and callers never see a third-party exception type.
+
+RFC 8785 §3.2.2.3 treats every JSON number as an IEEE 754 double. ``rfc8785`` refuses Python ints
+beyond ±(2**53 - 1), but JCS itself prints large doubles without an exponent (2.0**60 becomes
+``1152921504606847000``), which Python parses back as an int; refusing those would make our own
+canonical output impossible to re-canonicalize when a signature is checked. So a big int is
+canonicalized as its double when it either *is* that double exactly or is already the JCS spelling of
+it; any other big int (2**53 + 1, say) is refused, because JCS would silently change its value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import rfc8785
+
+from verification.errors import MalformedInput
+
+__all__ = ["dumps_canonical"]
+
+_SAFE_INTEGER = 2**53 - 1
+
+
+def _ints_as_doubles(obj: Any) -> Any:
+    if isinstance(obj, bool) or not isinstance(obj, int | dict | list | tuple):
+        return obj
+    if isinstance(obj, dict):
+        return {key: _ints_as_doubles(value) for key, value in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_ints_as_doubles(value) for value in obj]
+    if -_SAFE_INTEGER <= obj <= _SAFE_INTEGER:
+        return obj
+    try:
+        as_double = float(obj)
+    except OverflowError as err:
+        raise MalformedInput("INTEGER_OUT_OF_RANGE", "integer is beyond the range of a double") from err
+    if as_double != obj and rfc8785.dumps(as_double) != str(obj).encode("ascii"):
+        raise MalformedInput("INTEGER_OUT_OF_RANGE", f"integer {obj} is not exactly representable as a double")
+    return as_double
+
+
+def dumps_canonical(obj: Any) -> bytes:
+    """Serialize ``obj`` per RFC 8785: sorted keys (UTF-16 order, §3.2.3), ES6 numbers (§3.2.2.3), UTF-8."""
+    try:
+        try:
+            return rfc8785.dumps(obj)
+        except rfc8785.IntegerDomainError:
+            # Rare path: re-walk once, turning exactly-representable big ints into doubles.
+            return rfc8785.dumps(_ints_as_doubles(obj))
+    except rfc8785.FloatDomainError as err:
+        raise MalformedInput("NON_FINITE_NUMBER", str(err)) from err
+    except RecursionError as err:
+        raise MalformedInput("TOO_DEEP", "value nests too deeply to canonicalize") from err
+    except ValueError as err:  # CanonicalizationError, or UnicodeEncodeError from a lone surrogate
+        # rfc8785 wraps the UnicodeEncodeError of a lone surrogate in values, but not in keys.
+        surrogate = isinstance(err, UnicodeError) or isinstance(err.__cause__, UnicodeError)
+        code = "LONE_SURROGATE" if surrogate else "NOT_CANONICALIZABLE"
+        raise MalformedInput(code, str(err)) from err

@@ -1,0 +1,133 @@
+"""A typed HTTP client for the registry's public, read-only endpoints (httpx, injectable transport).
+
+    with RegistryClient("http://127.0.0.1:8000") as registry:
+        checkpoint = registry.checkpoint()
+
+Problem documents come back as `RegistryProblem`, carrying the stable problem `type` and `code`.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from verification.errors import MalformedInput
+from verification.leaf import DocumentKind, parse_log_time
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+class RegistryProblem(Exception):
+    """The registry answered with an RFC 9457 problem document (or an unexpected non-JSON error)."""
+
+    def __init__(self, status: int, problem_type: str, detail: str, body: dict[str, Any]) -> None:
+        super().__init__(f"{status} {problem_type}: {detail}")
+        self.status = status
+        self.problem_type = problem_type
+        self.detail = detail
+        self.body = body
+
+    @property
+    def slug(self) -> str:
+        return self.problem_type.rsplit(":", 1)[-1]
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    leaf_index: int
+    kind: DocumentKind
+    integrated_us: int
+    leaf_hash: bytes
+    document_sha256: bytes
+    document: bytes | None
+
+
+@dataclass(frozen=True)
+class RegistryIdentity:
+    log_origin: str
+    checkpoint_verifier_key: str
+    jwks: dict[str, Any]
+
+
+class RegistryClient:
+    def __init__(
+        self, base_url: str, *, transport: httpx.BaseTransport | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT
+    ) -> None:
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), transport=transport, timeout=timeout)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def get_json(self, path: str, **params: Any) -> dict[str, Any]:
+        response = self._http.get(path, params={k: v for k, v in params.items() if v is not None})
+        return _json_or_problem(response)
+
+    def identity(self) -> RegistryIdentity:
+        body = self.get_json("/.well-known/ecolabel-registry")
+        return RegistryIdentity(body["log_origin"], body["checkpoint_verifier_key"], body["jwks"])
+
+    def checkpoint(self) -> str:
+        note: str = self.get_json("/v1/log/checkpoint")["checkpoint"]
+        return note
+
+    def consistency_proof(self, first: int, second: int) -> list[bytes]:
+        body = self.get_json("/v1/log/proofs/consistency", first=first, second=second)
+        return [base64.b64decode(node, validate=True) for node in body["proof"]]
+
+    def inclusion_proof(self, leaf_index: int, tree_size: int) -> tuple[bytes, list[bytes]]:
+        body = self.get_json("/v1/log/proofs/inclusion", leaf_index=leaf_index, tree_size=tree_size)
+        return base64.b64decode(body["leaf_hash"], validate=True), [
+            base64.b64decode(node, validate=True) for node in body["proof"]
+        ]
+
+    def entries(self, start: int, end: int, *, page_size: int = 1000) -> Iterator[LogEntry]:
+        """Entries [start, end) in order, fetched page by page; the caller checks for gaps."""
+        position = start
+        while position < end:
+            body = self.get_json("/v1/log/entries", start=position, limit=min(page_size, end - position))
+            page = body["entries"]
+            if not page:
+                return
+            for item in page:
+                yield _entry(item)
+            position = page[-1]["leaf_index"] + 1
+
+
+def _entry(item: dict[str, Any]) -> LogEntry:
+    try:
+        document = item["document"]
+        return LogEntry(
+            leaf_index=int(item["leaf_index"]),
+            kind=DocumentKind(item["kind"]),
+            integrated_us=parse_log_time(item["integrated_at"]),
+            leaf_hash=base64.b64decode(item["leaf_hash"], validate=True),
+            document_sha256=bytes.fromhex(item["document_sha256"]),
+            document=document.encode("utf-8") if isinstance(document, str) else None,
+        )
+    except (KeyError, ValueError) as exc:
+        raise MalformedInput("BAD_ENTRY", f"log entry is malformed: {exc}") from exc
+
+
+def _json_or_problem(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.is_success and isinstance(body, dict):
+        return body
+    if isinstance(body, dict) and "type" in body:
+        raise RegistryProblem(response.status_code, str(body["type"]), str(body.get("detail", "")), body)
+    raise RegistryProblem(response.status_code, "about:blank", response.text[:200], {})

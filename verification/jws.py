@@ -1,0 +1,188 @@
+"""JWS Compact Serialization (RFC 7515 §7.1) pinned to Ed25519, through joserfc.
+
+The verifier, not the token, chooses the algorithm: the key is Ed25519, so only ``alg`` ``EdDSA``
+(RFC 8037 §3.1) or ``Ed25519`` (RFC 9864 §2.2) is accepted. Everything that lets a token influence
+how it is verified is refused before joserfc sees it: ``none`` and HMAC (the classic algorithm
+confusion, RFC 8725 §2.1), keys carried or fetched via ``jwk``/``jku``/``x5u``/``x5c`` (RFC 8725 §3.10),
+any ``crit`` extension (RFC 7515 §4.1.11: we understand none), and unencoded payloads (RFC 7797).
+joserfc errors are translated into :mod:`verification.errors` here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from joserfc import jws as jose_jws
+from joserfc.errors import BadSignatureError, JoseError, UnsupportedAlgorithmError
+from joserfc.jwa import JWSAlgModel
+from joserfc.jwk import OKPKey
+
+from verification._b64 import b64url_decode
+from verification.canonical import dumps_canonical
+from verification.ed25519 import SIGNATURE_SIZE
+from verification.errors import AlgorithmRefused, MalformedInput, SignatureInvalid, UnknownKey
+from verification.jwk import JWS_ALGORITHMS, PublicKey, jwk_thumbprint, parse_public_jwk
+from verification.result import VerificationResult, capture
+from verification.strictjson import loads_strict
+
+__all__ = [
+    "DEFAULT_MAX_TOKEN_BYTES",
+    "JWS_ALGORITHMS",
+    "PublicKey",
+    "VerifiedJWS",
+    "check_compact",
+    "jwk_thumbprint",
+    "parse_public_jwk",
+    "read_protected_header",
+    "sign_compact",
+    "verify_compact",
+]
+
+DEFAULT_MAX_TOKEN_BYTES = 1_048_576
+#: Header members that carry or point at a key: trusting them lets the token choose its own key.
+_KEY_CARRYING = ("jwk", "jku", "x5u", "x5c")
+
+
+class _PinnedRegistry(jose_jws.JWSRegistry):
+    """joserfc registry that knows only our two algorithm names.
+
+    joserfc 1.8 emits ``SecurityWarning("EdDSA is deprecated via RFC 9864")`` from ``get_alg``.
+    RFC 9864 §2.2 deprecates only the polymorphic name; with the key pinned to Ed25519, "EdDSA" is
+    unambiguous. Overriding ``get_alg`` avoids the warning without touching the process-wide (and
+    not thread-safe) warnings filters.
+    """
+
+    max_header_length = 8192
+    max_payload_length = DEFAULT_MAX_TOKEN_BYTES
+    max_signature_length = 128  # base64url of a 64-byte signature is 86 characters
+
+    def get_alg(self, name: str) -> JWSAlgModel:
+        if name not in JWS_ALGORITHMS:
+            raise UnsupportedAlgorithmError(f"Algorithm of '{name}' is not allowed")
+        return self.algorithms[name]
+
+
+# strict_check_header=False: extension members a signer adds via extra_header are application data.
+_REGISTRY = _PinnedRegistry(algorithms=JWS_ALGORITHMS, strict_check_header=False)
+
+
+@dataclass(frozen=True)
+class VerifiedJWS:
+    """A JWS whose signature verified: protected header, payload bytes, signer kid, signing input."""
+
+    header: Mapping[str, Any]
+    payload: bytes
+    kid: str
+    signing_input: bytes
+
+
+def read_protected_header(token: str, *, max_bytes: int = DEFAULT_MAX_TOKEN_BYTES) -> dict[str, Any]:
+    """Decode the protected header of a compact JWS WITHOUT verifying it (e.g. to pick a key by kid)."""
+    if not isinstance(token, str) or not token.isascii():
+        raise MalformedInput("INVALID_JWS", "a compact JWS is an ASCII string")
+    if len(token) > max_bytes:
+        raise MalformedInput("TOO_LARGE", f"token of {len(token)} bytes exceeds the limit of {max_bytes}")
+    parts = token.split(".")
+    if len(parts) != 3:  # RFC 7515 §7.1; five parts would be a JWE (RFC 7516 §7.1)
+        raise MalformedInput("INVALID_JWS", f"compact JWS has 3 dot-separated parts, not {len(parts)}")
+    header = loads_strict(b64url_decode(parts[0], what="JWS protected header"))
+    if not isinstance(header, dict):
+        raise MalformedInput("INVALID_JWS", "JWS protected header is not a JSON object")
+    return header
+
+
+def _enforce_policy(header: Mapping[str, Any], key: PublicKey, expected_typ: str | None) -> None:
+    alg = header.get("alg")
+    if not isinstance(alg, str):
+        raise AlgorithmRefused("ALG_MISSING", "JWS header has no string 'alg' (RFC 7515 §4.1.1)")
+    if alg.lower() == "none":
+        raise AlgorithmRefused("ALG_NONE", "unsecured JWS (alg 'none') is never accepted")
+    if alg.upper().startswith("HS"):
+        raise AlgorithmRefused("ALG_HMAC", f"HMAC {alg!r} refused: the key is an Ed25519 public key")
+    if alg not in JWS_ALGORITHMS:
+        raise AlgorithmRefused("ALG_NOT_ALLOWED", f"algorithm {alg!r} refused; only EdDSA or Ed25519")
+    if "crit" in header:
+        raise AlgorithmRefused("CRIT_UNSUPPORTED", "JWS declares critical extensions; none are supported")
+    if header.get("b64", True) is not True:
+        raise AlgorithmRefused("B64_UNSUPPORTED", "unencoded payloads (RFC 7797 'b64') are not supported")
+    carried = [name for name in _KEY_CARRYING if name in header]
+    if carried:
+        raise AlgorithmRefused("KEY_IN_HEADER", f"header members {carried} carry keys; keys are configured")
+    kid = header.get("kid")
+    if kid is None:
+        raise UnknownKey("KID_MISSING", "JWS header has no 'kid'")
+    if kid != key.kid:
+        raise UnknownKey("KID_MISMATCH", f"JWS names key {kid!r}, expected {key.kid!r}")
+    if expected_typ is not None and _media_type(header.get("typ")) != _media_type(expected_typ):
+        raise MalformedInput("WRONG_TYP", f"JWS typ is {header.get('typ')!r}, expected {expected_typ!r}")
+
+
+def _media_type(typ: object) -> str | None:
+    # RFC 7515 §4.1.9: case-insensitive, and "application/" is implied when there is no "/".
+    if not isinstance(typ, str):
+        return None
+    typ = typ.lower()
+    return typ if "/" in typ else f"application/{typ}"
+
+
+def verify_compact(
+    token: str, key: PublicKey, *, expected_typ: str | None = None, max_bytes: int = DEFAULT_MAX_TOKEN_BYTES
+) -> VerifiedJWS:
+    """Verify a compact JWS signed by ``key`` and return its header and payload."""
+    header = read_protected_header(token, max_bytes=max_bytes)
+    _enforce_policy(header, key, expected_typ)
+    header_b64, payload_b64, signature_b64 = token.split(".")
+    # joserfc reports an undecodable or wrong-length signature as a bad signature; say what it is.
+    if len(b64url_decode(signature_b64, what="JWS signature")) != SIGNATURE_SIZE:
+        raise MalformedInput("BAD_SIGNATURE_LENGTH", f"an Ed25519 JWS signature is {SIGNATURE_SIZE} bytes")
+    try:
+        jose_key = OKPKey.import_key(Ed25519PublicKey.from_public_bytes(key.raw))
+        obj = jose_jws.deserialize_compact(token, jose_key, registry=_REGISTRY)
+    except BadSignatureError as err:
+        raise SignatureInvalid("BAD_SIGNATURE", f"JWS signature does not verify under {key.kid!r}") from err
+    except UnsupportedAlgorithmError as err:
+        raise AlgorithmRefused("ALG_NOT_ALLOWED", err.description) from err
+    except JoseError as err:
+        raise MalformedInput("INVALID_JWS", err.description or err.error) from err
+    except ValueError as err:  # cryptography refusing the key bytes
+        raise MalformedInput("INVALID_PUBLIC_KEY", "key bytes are not an Ed25519 public key") from err
+    return VerifiedJWS(
+        header=MappingProxyType(header),
+        payload=obj.payload,
+        kid=key.kid,
+        signing_input=f"{header_b64}.{payload_b64}".encode("ascii"),
+    )
+
+
+def check_compact(token: str, key: PublicKey, *, expected_typ: str | None = None) -> VerificationResult:
+    """Non-raising twin of :func:`verify_compact`."""
+    return capture(lambda: verify_compact(token, key, expected_typ=expected_typ))
+
+
+def sign_compact(
+    payload: bytes,
+    private_key: Ed25519PrivateKey,
+    kid: str,
+    typ: str,
+    alg: str = "EdDSA",
+    *,
+    extra_header: Mapping[str, Any] | None = None,
+) -> str:
+    """Sign ``payload`` exactly as given (no re-serialization) into a compact JWS."""
+    if alg not in JWS_ALGORITHMS:
+        raise AlgorithmRefused("ALG_NOT_ALLOWED", f"algorithm {alg!r} refused; only EdDSA or Ed25519")
+    header: dict[str, Any] = {"alg": alg, "kid": kid, "typ": typ}
+    for name, value in (extra_header or {}).items():
+        if name in header or name in _KEY_CARRYING or name in ("crit", "b64"):
+            raise AlgorithmRefused("HEADER_REFUSED", f"extra header member {name!r} is not allowed")
+        header[name] = value
+    dumps_canonical(header)  # refuses values that are not strict JSON before they are signed
+    try:
+        jose_key = OKPKey.import_key(private_key)
+        return jose_jws.serialize_compact(header, payload, jose_key, registry=_REGISTRY)
+    except JoseError as err:
+        raise MalformedInput("INVALID_JWS", err.description or err.error) from err

@@ -1,0 +1,207 @@
+"""Follow a registry's log and check that its history is never rewritten.
+
+A run (1) verifies the latest checkpoint with the pinned registry key, (2) proves it consistent with
+the last checkpoint this monitor trusted (RFC 9162 §2.1.4), (3) recomputes every new leaf from its
+entry, re-verifying each document, and (4) checks that the recomputed leaves give the signed root.
+With `full=True`, or without saved state, it re-walks the log from leaf 0, which also catches edits
+to old rows. A failure names the first bad leaf index where one can be named.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from verification.checkpoint import Checkpoint, verify_checkpoint
+from verification.client import LogEntry, RegistryClient
+from verification.compact import CompactRange
+from verification.errors import ProofInvalid, VerificationError
+from verification.leaf import DocumentKind, commitment_leaf_hash, entry_leaf_hash
+from verification.merkle import verify_consistency, verify_inclusion
+from verification.note import NoteVerifier
+from verification.replay import DocumentReplay
+
+
+class MonitorAlarm(ProofInvalid):
+    """The log is not what it claimed to be; `leaf_index` names the first bad leaf when known."""
+
+    summary = "The registry's log failed monitoring"
+    remedy = "Keep the saved state and this output as evidence, and report it to the registry's operator and users."
+
+    def __init__(self, code: str, detail: str, leaf_index: int | None = None) -> None:
+        super().__init__(code, detail)
+        self.leaf_index = leaf_index
+
+
+@dataclass
+class MonitorState:
+    """What a monitor trusts between runs; saved as JSON."""
+
+    verifier_key: str
+    tree_size: int = 0
+    root_hash: bytes = b""
+    frontier: list[bytes] = field(default_factory=list)
+    replay: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "verifier_key": self.verifier_key,
+                "tree_size": self.tree_size,
+                "root_hash": base64.b64encode(self.root_hash).decode(),
+                "frontier": [base64.b64encode(h).decode() for h in self.frontier],
+                "replay": self.replay,
+            },
+            indent=2,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> MonitorState:
+        data = json.loads(text)
+        return cls(
+            verifier_key=data["verifier_key"],
+            tree_size=int(data["tree_size"]),
+            root_hash=base64.b64decode(data["root_hash"]),
+            frontier=[base64.b64decode(h) for h in data["frontier"]],
+            replay=data.get("replay", {}),
+        )
+
+    def save(self, path: Path) -> None:
+        temporary = path.with_suffix(path.suffix + ".tmp")
+        temporary.write_text(self.to_json(), encoding="utf-8")
+        temporary.replace(path)  # atomic: a crash never leaves half a state file
+
+
+@dataclass(frozen=True)
+class MonitorReport:
+    previous_size: int
+    tree_size: int
+    checked_from: int
+    entries_checked: int
+
+
+def run(
+    client: RegistryClient,
+    state: MonitorState | None,
+    *,
+    full: bool = False,
+    pinned_key: str | None = None,
+    on_entry: Callable[[int], None] | None = None,
+) -> tuple[MonitorState, MonitorReport]:
+    """One monitoring pass; raises `MonitorAlarm` (or another VerificationError) on any inconsistency."""
+    identity = client.identity()
+    verifier_key = pinned_key or (state.verifier_key if state else identity.checkpoint_verifier_key)
+    if identity.checkpoint_verifier_key != verifier_key:
+        raise MonitorAlarm("KEY_CHANGED", "the registry now publishes a different checkpoint key than the one pinned")
+    verifier = NoteVerifier.from_string(verifier_key)
+    checkpoint = verify_checkpoint(client.checkpoint(), verifier, origin=verifier.name)
+    previous = state.tree_size if state else 0
+    if state is not None:
+        _check_consistency(client, state, checkpoint)
+    start = 0 if state is None or full else state.tree_size
+    compact = (
+        CompactRange() if start == 0 else CompactRange(state.tree_size, state.frontier) if state else CompactRange()
+    )
+    replay = DocumentReplay() if start == 0 or state is None else DocumentReplay.from_dict(state.replay)
+    recomputed = _walk(client, start=start, end=checkpoint.tree_size, compact=compact, replay=replay, on_entry=on_entry)
+    if compact.root() != checkpoint.root_hash:
+        _locate_divergence(client, start, recomputed, checkpoint)
+    if state is not None and full and state.tree_size > 0:
+        # Re-walking from 0 must reproduce the tree this monitor trusted before.
+        _check_consistency(client, state, checkpoint)
+    new_state = MonitorState(
+        verifier_key=verifier_key,
+        tree_size=checkpoint.tree_size,
+        root_hash=checkpoint.root_hash,
+        frontier=compact.hashes,
+        replay=replay.to_dict(),
+    )
+    return new_state, MonitorReport(previous, checkpoint.tree_size, start, len(recomputed))
+
+
+def _check_consistency(client: RegistryClient, state: MonitorState, checkpoint: Checkpoint) -> None:
+    if checkpoint.tree_size < state.tree_size:
+        raise MonitorAlarm(
+            "LOG_SHRANK",
+            f"the log shrank from {state.tree_size} to {checkpoint.tree_size} leaves",
+            checkpoint.tree_size,
+        )
+    if state.tree_size == 0:
+        return
+    proof = client.consistency_proof(state.tree_size, checkpoint.tree_size)
+    try:
+        verify_consistency(state.tree_size, checkpoint.tree_size, proof, state.root_hash, checkpoint.root_hash)
+    except VerificationError as exc:
+        raise MonitorAlarm(
+            "HISTORY_REWRITTEN",
+            f"the tree of size {checkpoint.tree_size} does not extend the trusted tree of size {state.tree_size}",
+        ) from exc
+
+
+def _walk(
+    client: RegistryClient,
+    *,
+    start: int,
+    end: int,
+    compact: CompactRange,
+    replay: DocumentReplay,
+    on_entry: Callable[[int], None] | None,
+) -> list[bytes]:
+    recomputed: list[bytes] = []
+    expected = start
+    for entry in client.entries(start, end):
+        if entry.leaf_index != expected:
+            raise MonitorAlarm("ENTRY_MISSING", f"leaf {expected} is missing from the log's entries", expected)
+        leaf = _recompute(entry)
+        try:
+            replay.check(entry)
+        except VerificationError as exc:
+            raise MonitorAlarm("DOCUMENT_INVALID", f"leaf {expected}: {exc.diagnostics()}", expected) from exc
+        compact.append(leaf)
+        recomputed.append(leaf)
+        expected += 1
+        if on_entry is not None:
+            on_entry(expected)
+    if expected != end:
+        raise MonitorAlarm("ENTRY_MISSING", f"leaf {expected} is missing from the log's entries", expected)
+    return recomputed
+
+
+def _recompute(entry: LogEntry) -> bytes:
+    if entry.document is not None:
+        if hashlib.sha256(entry.document).digest() != entry.document_sha256:
+            raise MonitorAlarm(
+                "DOCUMENT_MISMATCH", f"leaf {entry.leaf_index}: document does not match its hash", entry.leaf_index
+            )
+        leaf = entry_leaf_hash(entry.kind, entry.integrated_us, entry.document)
+    elif entry.kind.is_public:
+        raise MonitorAlarm(
+            "DOCUMENT_WITHHELD", f"leaf {entry.leaf_index}: a public document was withheld", entry.leaf_index
+        )
+    else:
+        leaf = commitment_leaf_hash(entry.kind, entry.integrated_us, entry.document_sha256)
+    if leaf != entry.leaf_hash:
+        raise MonitorAlarm(
+            "LEAF_MISMATCH", f"leaf {entry.leaf_index}: its entry does not hash to the logged leaf", entry.leaf_index
+        )
+    return leaf
+
+
+def _locate_divergence(client: RegistryClient, start: int, recomputed: list[bytes], checkpoint: Checkpoint) -> None:
+    """The recomputed leaves do not give the signed root: find the first leaf the root does not contain."""
+    for offset, leaf in enumerate(recomputed):
+        index = start + offset
+        _, proof = client.inclusion_proof(index, checkpoint.tree_size)
+        try:
+            verify_inclusion(index, checkpoint.tree_size, leaf, proof, checkpoint.root_hash)
+        except VerificationError as exc:
+            raise MonitorAlarm("LEAF_NOT_IN_TREE", f"leaf {index} is not in the signed tree", index) from exc
+    raise MonitorAlarm("ROOT_MISMATCH", "the entries do not produce the signed root")
+
+
+__all__ = ["DocumentKind", "MonitorAlarm", "MonitorReport", "MonitorState", "run"]

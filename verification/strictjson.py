@@ -1,0 +1,105 @@
+"""Strict JSON parsing for signed and logged data.
+
+Python's ``json`` module is lenient in ways that are dangerous for signed data: it keeps the *last* of
+duplicate object keys (other parsers keep the first, so two verifiers could see different claims,
+RFC 8259 §4 leaves it undefined), accepts ``NaN``/``Infinity`` (not JSON at all, RFC 8259 §6), turns
+``1e400`` into ``inf``, and happily returns strings with lone UTF-16 surrogates, which RFC 8785 §3.2.2.2
+cannot canonicalize. ``loads_strict`` refuses all of these with a :class:`MalformedInput` whose code
+names the reason, and bounds size and nesting depth so hostile input cannot exhaust the stack.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any, NoReturn
+
+from verification.errors import MalformedInput
+
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_DEPTH", "loads_strict"]
+
+DEFAULT_MAX_BYTES = 1_048_576
+DEFAULT_MAX_DEPTH = 64
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise MalformedInput("DUPLICATE_KEY", f"object member {key!r} appears more than once")
+        obj[key] = value
+    return obj
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    # Called by json for the non-standard literals NaN, Infinity and -Infinity.
+    raise MalformedInput("NON_FINITE_NUMBER", f"{name} is not a JSON number (RFC 8259 §6)")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        # I-JSON (RFC 7493 §2.2) and RFC 8785 §3.2.2.3 need IEEE 754 doubles; 1e400 would become inf.
+        raise MalformedInput("NON_FINITE_NUMBER", f"number {text[:40]} overflows an IEEE 754 double")
+    return value
+
+
+def _to_text(data: bytes | str, max_bytes: int) -> str:
+    if isinstance(data, str):
+        try:
+            size = len(data.encode("utf-8"))
+        except UnicodeEncodeError as err:
+            # A Python str can hold raw surrogates that no UTF-8 byte sequence can carry.
+            raise MalformedInput("LONE_SURROGATE", "text contains an unpaired UTF-16 surrogate") from err
+    else:
+        size = len(data)
+    if size > max_bytes:
+        raise MalformedInput("TOO_LARGE", f"{size} bytes exceeds the limit of {max_bytes}")
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8")  # strict: refuses overlongs, encoded surrogates and truncation
+    except UnicodeDecodeError as err:
+        raise MalformedInput("INVALID_UTF8", f"not UTF-8 at byte {err.start}") from err
+
+
+def _check_tree(value: Any, max_depth: int) -> None:
+    """Walk the parsed value with an explicit stack: depth limit and lone-surrogate check."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            if _SURROGATE.search(node):
+                # A "\ud800" escape parses to a str RFC 8785 §3.2.2.2 cannot serialize as UTF-8.
+                raise MalformedInput("LONE_SURROGATE", "string contains an unpaired \\uD800-\\uDFFF escape")
+        elif isinstance(node, dict | list):
+            if depth + 1 > max_depth:
+                raise MalformedInput("TOO_DEEP", f"nesting deeper than {max_depth} levels")
+            children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+
+
+def loads_strict(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    """Parse one JSON text (RFC 8259) and refuse anything a second parser could read differently.
+
+    Raises :class:`MalformedInput` with code ``INVALID_UTF8``, ``INVALID_JSON``, ``DUPLICATE_KEY``,
+    ``NON_FINITE_NUMBER``, ``TOO_DEEP``, ``TOO_LARGE`` or ``LONE_SURROGATE``.
+    """
+    text = _to_text(data, max_bytes)
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_object_pairs,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+        )
+    except RecursionError as err:
+        # The C scanner recurses per nesting level; refuse instead of letting the stack decide.
+        raise MalformedInput("TOO_DEEP", f"nesting deeper than {max_depth} levels") from err
+    except ValueError as err:  # json.JSONDecodeError, and int() refusing over-long digit strings
+        raise MalformedInput("INVALID_JSON", str(err)) from err
+    _check_tree(value, max_depth)
+    return value
