@@ -1,0 +1,1 @@
+"""The HTTP layer: thin endpoints that call services and render their errors as RFC 9457 problems."""

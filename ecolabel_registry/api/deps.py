@@ -1,0 +1,46 @@
+"""Request dependencies as `Annotated` aliases that read like sentences: `db: DatabaseDep`, `_: AdminOnly`."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ecolabel_registry.context import RegistryContext
+from ecolabel_registry.errors import Unauthorized
+
+_bearer = HTTPBearer(auto_error=False, description="The operator's admin token")
+
+
+def get_context(request: Request) -> RegistryContext:
+    context: RegistryContext = request.app.state.registry
+    return context
+
+
+ContextDep = Annotated[RegistryContext, Depends(get_context)]
+
+
+def require_admin(
+    context: ContextDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    if credentials is None:
+        raise Unauthorized("this operation needs the admin token as a Bearer credential")
+    expected = context.admin_token.get_secret_value().encode()
+    # Constant-time comparison: the time taken must not reveal how much of the token matched.
+    if not hmac.compare_digest(credentials.credentials.encode(), expected):
+        raise Unauthorized("the admin token is wrong")
+
+
+AdminOnly = Annotated[None, Depends(require_admin)]
+
+
+async def _raw_body(request: Request) -> bytes:
+    # Starlette caches the body on the request, so this is the same buffer the JSON was parsed from.
+    return await request.body()
+
+
+RawBody = Annotated[bytes, Depends(_raw_body)]
+"""The exact bytes of the request body: what the registry logs, never a re-serialization."""

@@ -1,0 +1,117 @@
+"""One mapping from errors to RFC 9457 `application/problem+json` documents.
+
+Every error type has a stable `type` URI, `urn:ecolabel-registry:problem:<slug>`; the same table feeds
+the `responses` section of the OpenAPI document, and clients turn problem documents back into the
+same typed errors by their slug.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ecolabel_registry import errors
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:ecolabel-registry:problem:"
+_log = logging.getLogger("ecolabel_registry.errors")
+
+# Starlette raises HTTPException for routing failures; these become our own problem types.
+_STATUS_TO_ERROR: dict[int, type[errors.RegistryError]] = {
+    400: errors.BadRequest,
+    401: errors.Unauthorized,
+    403: errors.Forbidden,
+    404: errors.NotFound,
+    405: errors.MethodNotAllowed,
+    413: errors.PayloadTooLarge,
+    415: errors.UnsupportedMediaType,
+}
+
+
+def problem_type(error: type[errors.RegistryError]) -> str:
+    return TYPE_PREFIX + error.slug
+
+
+def problem_body(error: errors.RegistryError, *, instance: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": problem_type(type(error)),
+        "title": error.title,
+        "status": error.status,
+        "detail": error.detail,
+    }
+    if instance is not None:
+        body["instance"] = instance
+    # Extension members (RFC 9457 §3.2) never overwrite the standard ones.
+    body.update({k: v for k, v in error.extensions.items() if k not in body})
+    return body
+
+
+def problem_response(error: errors.RegistryError, *, instance: str | None = None) -> Response:
+    headers = {"Retry-After": str(error.extensions["retry_after"])} if "retry_after" in error.extensions else None
+    return Response(
+        content=orjson.dumps(problem_body(error, instance=instance)),
+        status_code=error.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # Only location, message and pydantic's error type: the offending input is not echoed back.
+    return [
+        {
+            "loc": [str(part) for part in item.get("loc", ())],
+            "msg": str(item.get("msg", "")),
+            "type": item.get("type"),
+        }
+        for item in exc.errors()
+    ]
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_registry_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, errors.RegistryError)
+        return problem_response(exc, instance=request.url.path)
+
+    async def on_validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        error = errors.ValidationFailed("the request does not match the schema", errors=_validation_errors(exc))
+        return problem_response(error, instance=request.url.path)
+
+    async def on_http_exception(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        error_type = _STATUS_TO_ERROR.get(exc.status_code, errors.BadRequest)
+        detail = exc.detail if isinstance(exc.detail, str) else error_type.title
+        return problem_response(error_type(detail), instance=request.url.path)
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        _log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return problem_response(errors.InternalError("an unexpected error occurred"), instance=request.url.path)
+
+    app.add_exception_handler(errors.RegistryError, on_registry_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_exception)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+def openapi_responses(*error_types: type[errors.RegistryError]) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` argument of a route: each listed error as a problem+json response."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    all_types: tuple[type[errors.RegistryError], ...] = (*error_types, errors.PayloadTooLarge, errors.InternalError)
+    for error_type in all_types:
+        entry = responses.setdefault(
+            error_type.status,
+            {
+                "description": error_type.title,
+                "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            },
+        )
+        if entry["description"] != error_type.title:
+            entry["description"] = f"{entry['description']}; {error_type.title}"
+    return responses

@@ -1,0 +1,109 @@
+"""`create_app(settings)` builds the ASGI application; nothing is created at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from ecolabel_registry.api import health, log, programmes, wellknown
+from ecolabel_registry.api.limits import BodySizeLimit
+from ecolabel_registry.api.problems import install_problem_handlers
+from ecolabel_registry.context import JSONLimits, RegistryContext
+from ecolabel_registry.db.engine import build_engine
+from ecolabel_registry.settings import Settings
+from ecolabel_registry.signing_key import load_or_create_signing_key
+from verification.note import NoteSigner
+
+API_VERSION = "1.0.0"
+DESCRIPTION = (
+    "Signed eco-label certificates, mutual-recognition agreements and green supply chains, "
+    "with every accepted document in an RFC 9162 transparency log. Errors are RFC 9457 problem "
+    "documents whose `type` is `urn:ecolabel-registry:problem:<slug>`."
+)
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An RFC 9457 problem document.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "description": "urn:ecolabel-registry:problem:<slug>, stable per error"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "code": {"type": "string", "description": "a finer reason code, where the error has one"},
+    },
+    "additionalProperties": True,
+}
+
+
+def _problems_for_validation_errors(schema: dict[str, Any]) -> None:
+    """FastAPI documents 422 as its own error shape; ours is a problem document like every other error."""
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM_SCHEMA
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    schemas.pop("ValidationErrorItem", None)
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            if "422" in responses:
+                responses["422"] = {
+                    "description": "The request does not match the schema",
+                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                }
+
+
+def app_from_environment() -> FastAPI:
+    """The factory `ecolabel-registry serve` hands to uvicorn: settings come from ECOLABEL_* variables."""
+    return create_app(Settings())
+
+
+def build_context(settings: Settings) -> RegistryContext:
+    signing_key = load_or_create_signing_key(settings.signing_key_path)
+    return RegistryContext(
+        settings=settings,
+        engine=build_engine(settings.database_url, pool_size=settings.database_pool_size),
+        signing_key=signing_key,
+        note_signer=NoteSigner.from_private_key(settings.log_origin, signing_key),
+        admin_token=settings.resolved_admin_token(),
+    )
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        context = build_context(settings)
+        app.state.registry = context
+        try:
+            yield
+        finally:
+            context.engine.dispose()
+
+    app = FastAPI(
+        title="Eco-label Registry",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.json_limits = JSONLimits(max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(health.router)
+    app.include_router(wellknown.router)
+    app.include_router(log.router)
+    app.include_router(programmes.router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            _problems_for_validation_errors(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override hook
+    return app

@@ -1,0 +1,69 @@
+"""`ecolabel-registry`: serve the API, migrate the database, print the OpenAPI document."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+import uvicorn
+from sqlalchemy.engine import make_url
+
+from ecolabel_registry.app import create_app
+from ecolabel_registry.db import migrate as migrations
+from ecolabel_registry.settings import Settings
+
+app = typer.Typer(help="The eco-label registry service.", no_args_is_help=True, pretty_exceptions_enable=False)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (alembic) named by ECOLABEL_DATABASE_URL."""
+    settings = Settings()
+    _ensure_sqlite_directory(settings.database_url)
+    migrations.upgrade(settings.database_url)
+    typer.echo("database is at the latest migration")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (use PostgreSQL for more than one).")] = 1,
+) -> None:
+    """Serve the HTTP API with uvicorn."""
+    Settings()  # fail fast, in this process, on a bad configuration
+    uvicorn.run(
+        "ecolabel_registry.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+        server_header=False,
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command()
+def openapi() -> None:
+    """Print the OpenAPI document the server publishes at /openapi.json (`make openapi` saves it)."""
+    document = create_app(Settings()).openapi()
+    sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n")
+
+
+def _ensure_sqlite_directory(database_url: str) -> None:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

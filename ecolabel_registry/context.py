@@ -1,0 +1,31 @@
+"""Everything a request needs that lives as long as the process: built in the app's lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import SecretStr
+from sqlalchemy import Engine
+
+from ecolabel_registry.settings import Settings
+from verification.note import NoteSigner, NoteVerifier
+
+
+@dataclass(frozen=True)
+class JSONLimits:
+    max_bytes: int
+    max_depth: int
+
+
+@dataclass(frozen=True)
+class RegistryContext:
+    settings: Settings
+    engine: Engine
+    signing_key: Ed25519PrivateKey
+    note_signer: NoteSigner
+    admin_token: SecretStr
+
+    @property
+    def note_verifier(self) -> NoteVerifier:
+        return self.note_signer.verifier()

@@ -1,0 +1,1 @@
+"""Persistence: engine construction, table models and migrations."""

@@ -1,0 +1,101 @@
+"""Domain errors raised by services; `ecolabel_registry.api.problems` maps each to one HTTP problem type.
+
+Services never raise HTTP exceptions: they raise these, and one table turns them into RFC 9457 documents.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ConfigurationError(RuntimeError):
+    """The registry cannot start with this configuration (not an HTTP error)."""
+
+
+class RegistryError(Exception):
+    """Base of every error a request can end with. `slug` names the problem type (stable)."""
+
+    slug: ClassVar[str] = "internal-error"
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+
+class BadRequest(RegistryError):
+    slug = "bad-request"
+    status = 400
+    title = "The request is malformed"
+
+
+class MalformedJSON(RegistryError):
+    slug = "malformed-json"
+    status = 400
+    title = "The request body is not acceptable JSON"
+
+
+class ValidationFailed(RegistryError):
+    slug = "validation-failed"
+    status = 422
+    title = "The request does not match the schema"
+
+
+class Unauthorized(RegistryError):
+    slug = "unauthorized"
+    status = 401
+    title = "Credentials are missing or wrong"
+
+
+class Forbidden(RegistryError):
+    slug = "forbidden"
+    status = 403
+    title = "These credentials may not do this"
+
+
+class NotFound(RegistryError):
+    slug = "not-found"
+    status = 404
+    title = "No such resource"
+
+
+class MethodNotAllowed(RegistryError):
+    slug = "method-not-allowed"
+    status = 405
+    title = "Method not allowed on this resource"
+
+
+class Conflict(RegistryError):
+    slug = "conflict"
+    status = 409
+    title = "The request conflicts with what the registry holds"
+
+
+class PayloadTooLarge(RegistryError):
+    slug = "payload-too-large"
+    status = 413
+    title = "The request body is larger than the registry accepts"
+
+
+class UnsupportedMediaType(RegistryError):
+    slug = "unsupported-media-type"
+    status = 415
+    title = "The request body must be application/json"
+
+
+class DatabaseUnavailable(RegistryError):
+    slug = "database-unavailable"
+    status = 503
+    title = "The database cannot be reached"
+
+
+class LogIntegrityError(RegistryError):
+    slug = "log-integrity"
+    status = 500
+    title = "The transparency log failed its own integrity check"
+
+
+class InternalError(RegistryError):
+    """Anything unexpected: the problem document never carries the cause, the server log does."""

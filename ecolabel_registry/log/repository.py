@@ -1,0 +1,178 @@
+"""Every query the log makes, in SQLAlchemy Core: appends are on the hot path of every write."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, RowMapping, insert, select, tuple_, update
+
+from ecolabel_registry.db.models import LogEntry, LogNode, LogState
+from ecolabel_registry.log.tree import NodeKey, split_frontier
+
+state_table = LogState.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ on table classes
+entries_table = LogEntry.__table__  # type: ignore[attr-defined]
+nodes_table = LogNode.__table__  # type: ignore[attr-defined]
+
+# Large IN lists are split so that no backend meets its bound-parameter limit.
+_FETCH_BATCH = 400
+
+
+@dataclass(frozen=True)
+class Head:
+    tree_size: int
+    root_hash: bytes
+    frontier: list[bytes]
+    last_integrated_us: int
+    checkpoint: str | None
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """A leaf as stored: written by an append, read back by the entries endpoint."""
+
+    leaf_index: int
+    kind: str
+    integrated_us: int
+    document: bytes
+    document_sha256: bytes
+    leaf_hash: bytes
+
+
+def _head(row: RowMapping) -> Head:
+    return Head(
+        tree_size=row["tree_size"],
+        root_hash=bytes(row["root_hash"]),
+        frontier=split_frontier(bytes(row["frontier"])),
+        last_integrated_us=row["last_integrated_us"],
+        checkpoint=row["checkpoint"],
+    )
+
+
+_HEAD_COLUMNS = (
+    state_table.c.tree_size,
+    state_table.c.root_hash,
+    state_table.c.frontier,
+    state_table.c.last_integrated_us,
+    state_table.c.checkpoint,
+)
+
+
+def lock_head(connection: Connection) -> Head:
+    """Read the head and hold it until the transaction ends.
+
+    On PostgreSQL, `FOR UPDATE` makes every appender wait for the one before it to commit or roll
+    back, so leaf indexes have no gap and no duplicate across processes. On SQLite the write
+    transaction began with BEGIN IMMEDIATE and already excludes other writers.
+    """
+    query = select(*_HEAD_COLUMNS).where(state_table.c.id == 1).with_for_update()
+    return _head(connection.execute(query).mappings().one())
+
+
+def read_head(connection: Connection) -> Head:
+    return _head(connection.execute(select(*_HEAD_COLUMNS).where(state_table.c.id == 1)).mappings().one())
+
+
+def store_append(
+    connection: Connection,
+    entries: Sequence[NewEntry],
+    nodes: dict[NodeKey, bytes],
+    head: Head,
+) -> None:
+    connection.execute(
+        insert(entries_table),
+        [
+            {
+                "leaf_index": e.leaf_index,
+                "kind": e.kind,
+                "integrated_us": e.integrated_us,
+                "document": e.document,
+                "document_sha256": e.document_sha256,
+                "leaf_hash": e.leaf_hash,
+            }
+            for e in entries
+        ],
+    )
+    if nodes:
+        connection.execute(
+            insert(nodes_table),
+            [{"level": level, "idx": idx, "hash": value} for (level, idx), value in nodes.items()],
+        )
+    connection.execute(
+        update(state_table)
+        .where(state_table.c.id == 1)
+        .values(
+            tree_size=head.tree_size,
+            root_hash=head.root_hash,
+            frontier=b"".join(head.frontier),
+            last_integrated_us=head.last_integrated_us,
+            checkpoint=head.checkpoint,
+        )
+    )
+
+
+def set_checkpoint(connection: Connection, tree_size: int, checkpoint: str) -> None:
+    """Record a signed checkpoint, but only for the size the head still has (a later append wins)."""
+    connection.execute(
+        update(state_table)
+        .where(state_table.c.id == 1, state_table.c.tree_size == tree_size)
+        .values(checkpoint=checkpoint)
+    )
+
+
+def fetch_nodes(connection: Connection, keys: Iterable[NodeKey]) -> dict[NodeKey, bytes]:
+    """Stored subtree hashes for the given keys (leaves are level 0); missing keys are simply absent."""
+    wanted = sorted(keys)
+    found: dict[NodeKey, bytes] = {}
+    for i in range(0, len(wanted), _FETCH_BATCH):
+        batch = wanted[i : i + _FETCH_BATCH]
+        condition = tuple_(nodes_table.c.level, nodes_table.c.idx).in_(batch)
+        rows = connection.execute(select(nodes_table.c.level, nodes_table.c.idx, nodes_table.c.hash).where(condition))
+        found.update({(row.level, row.idx): bytes(row.hash) for row in rows})
+    return found
+
+
+def fetch_entries(connection: Connection, start: int, end: int) -> list[NewEntry]:
+    """Stored leaves [start, end) in index order (a deleted row shows up as a gap)."""
+    rows = connection.execute(
+        select(
+            entries_table.c.leaf_index,
+            entries_table.c.kind,
+            entries_table.c.integrated_us,
+            entries_table.c.document,
+            entries_table.c.document_sha256,
+            entries_table.c.leaf_hash,
+        )
+        .where(entries_table.c.leaf_index >= start, entries_table.c.leaf_index < end)
+        .order_by(entries_table.c.leaf_index)
+    ).mappings()
+    return [
+        NewEntry(
+            leaf_index=row["leaf_index"],
+            kind=row["kind"],
+            integrated_us=row["integrated_us"],
+            document=bytes(row["document"]),
+            document_sha256=bytes(row["document_sha256"]),
+            leaf_hash=bytes(row["leaf_hash"]),
+        )
+        for row in rows
+    ]
+
+
+def find_leaf_index(connection: Connection, leaf_hash: bytes, tree_size: int) -> int | None:
+    return connection.execute(
+        select(entries_table.c.leaf_index)
+        .where(entries_table.c.leaf_hash == leaf_hash, entries_table.c.leaf_index < tree_size)
+        .order_by(entries_table.c.leaf_index)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def find_entry_by_document(connection: Connection, document_sha256: bytes, kind: str) -> int | None:
+    """The first leaf holding these exact document bytes as this kind (for idempotent resubmission)."""
+    return connection.execute(
+        select(entries_table.c.leaf_index)
+        .where(entries_table.c.document_sha256 == document_sha256, entries_table.c.kind == kind)
+        .order_by(entries_table.c.leaf_index)
+        .limit(1)
+    ).scalar_one_or_none()

@@ -1,0 +1,138 @@
+"""Log operations used by every write path and by the log endpoints.
+
+`append` runs inside the caller's write transaction, so a document and its leaf commit or roll back
+together: there is never a document without its leaf, nor a leaf without its document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from ecolabel_registry.errors import BadRequest, LogIntegrityError, NotFound
+from ecolabel_registry.log import repository, tree
+from verification.checkpoint import Checkpoint, sign_checkpoint
+from verification.leaf import DocumentKind, entry_leaf_hash
+from verification.merkle import consistency_proof, inclusion_proof
+from verification.note import NoteSigner
+from verification.receipt import Receipt
+
+
+@dataclass(frozen=True)
+class Document:
+    kind: DocumentKind
+    content: bytes
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def append(connection: Connection, signer: NoteSigner, documents: Sequence[Document]) -> list[Receipt]:
+    """Append documents as consecutive leaves and sign the checkpoint of the resulting tree.
+
+    Log time never goes backwards, even when two processes' clocks disagree: each append is
+    stamped no earlier than the one before it (it holds the head lock, see repository.lock_head).
+    """
+    if not documents:
+        return []
+    head = repository.lock_head(connection)
+    if tree.fold(head.frontier) != head.root_hash or len(head.frontier) != head.tree_size.bit_count():
+        # The head row was altered outside the registry: signing on top of it could fork the log.
+        raise LogIntegrityError("the log head does not match its own frontier; refusing to sign")
+    integrated_us = max(_now_us(), head.last_integrated_us)
+    entries = []
+    for offset, document in enumerate(documents):
+        entries.append(
+            repository.NewEntry(
+                leaf_index=head.tree_size + offset,
+                kind=document.kind.value,
+                integrated_us=integrated_us,
+                document=document.content,
+                document_sha256=hashlib.sha256(document.content).digest(),
+                leaf_hash=entry_leaf_hash(document.kind, integrated_us, document.content),
+            )
+        )
+    appended = tree.append(head.tree_size, head.frontier, [entry.leaf_hash for entry in entries])
+    checkpoint_text = sign_checkpoint(
+        Checkpoint(origin=signer.name, tree_size=appended.tree_size, root_hash=appended.root), signer
+    )
+    new_head = repository.Head(
+        tree_size=appended.tree_size,
+        root_hash=appended.root,
+        frontier=appended.frontier,
+        last_integrated_us=integrated_us,
+        checkpoint=checkpoint_text,
+    )
+    repository.store_append(connection, entries, appended.new_nodes, new_head)
+    return [
+        Receipt(
+            leaf_index=entry.leaf_index,
+            kind=DocumentKind(entry.kind),
+            integrated_us=integrated_us,
+            leaf_hash=entry.leaf_hash,
+            checkpoint=checkpoint_text,
+            inclusion_proof=tuple(inclusion_proof(entry.leaf_index, appended.tree_size, appended.subtree_root)),
+        )
+        for entry in entries
+    ]
+
+
+def latest_checkpoint(connection: Connection, signer: NoteSigner) -> tuple[repository.Head, str]:
+    """The signed checkpoint of the current head. Only the empty tree is signed lazily, here."""
+    head = repository.read_head(connection)
+    if head.checkpoint is not None:
+        return head, head.checkpoint
+    note = sign_checkpoint(Checkpoint(origin=signer.name, tree_size=head.tree_size, root_hash=head.root_hash), signer)
+    return head, note
+
+
+def prove_inclusion(connection: Connection, leaf_index: int, tree_size: int | None) -> tuple[int, bytes, list[bytes]]:
+    """(tree size, leaf hash, proof) for a leaf, against the current or an earlier tree size."""
+    size = _tree_size(connection, tree_size)
+    if not 0 <= leaf_index < size:
+        raise NotFound(f"leaf {leaf_index} is not in a tree of size {size}")
+    keys = tree.needed_nodes(lambda provide: inclusion_proof(leaf_index, size, provide))
+    nodes = repository.fetch_nodes(connection, keys | {(0, leaf_index)})
+    proof = _from_stored_tree(lambda: inclusion_proof(leaf_index, size, tree.provider(nodes)))
+    leaf = nodes.get((0, leaf_index))
+    if leaf is None:
+        raise LogIntegrityError(f"the stored tree lacks leaf {leaf_index}")
+    return size, leaf, proof
+
+
+def find_leaf(connection: Connection, leaf_hash: bytes, tree_size: int | None) -> int:
+    size = _tree_size(connection, tree_size)
+    index = repository.find_leaf_index(connection, leaf_hash, size)
+    if index is None:
+        raise NotFound(f"no leaf with that hash in a tree of size {size}")
+    return index
+
+
+def prove_consistency(connection: Connection, first: int, second: int | None) -> tuple[int, list[bytes]]:
+    size = _tree_size(connection, second)
+    if not 0 <= first <= size:
+        raise BadRequest(f"first size {first} must be between 0 and {size}")
+    keys = tree.needed_nodes(lambda provide: consistency_proof(first, size, provide))
+    nodes = repository.fetch_nodes(connection, keys)
+    return size, _from_stored_tree(lambda: consistency_proof(first, size, tree.provider(nodes)))
+
+
+def _from_stored_tree(compute: Callable[[], list[bytes]]) -> list[bytes]:
+    try:
+        return compute()
+    except tree.MissingNode as exc:
+        raise LogIntegrityError(f"the stored tree is incomplete: {exc}") from exc
+
+
+def _tree_size(connection: Connection, requested: int | None) -> int:
+    current = repository.read_head(connection).tree_size
+    if requested is None:
+        return current
+    if not 0 <= requested <= current:
+        raise NotFound(f"tree size {requested} is beyond the current size {current}")
+    return requested

@@ -1,0 +1,1 @@
+"""Programmes: the eco-label bodies whose keys anchor every signature the registry accepts."""

@@ -1,0 +1,44 @@
+"""Every programme query, in SQLAlchemy Core."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, insert, select
+
+from ecolabel_registry.db.models import Programme, ProgrammeKey
+
+programmes_table = Programme.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
+keys_table = ProgrammeKey.__table__  # type: ignore[attr-defined]
+
+
+def exists(connection: Connection, programme_id: str) -> bool:
+    found = connection.execute(select(programmes_table.c.id).where(programmes_table.c.id == programme_id)).first()
+    return found is not None
+
+
+def insert_programme(connection: Connection, values: dict[str, Any], keys: Sequence[dict[str, Any]]) -> None:
+    connection.execute(insert(programmes_table), [values])
+    connection.execute(insert(keys_table), list(keys))
+
+
+def get(connection: Connection, programme_id: str) -> Row[Any] | None:
+    return connection.execute(select(programmes_table).where(programmes_table.c.id == programme_id)).first()
+
+
+def page(connection: Connection, after: str | None, limit: int) -> list[Row[Any]]:
+    query = select(programmes_table).order_by(programmes_table.c.id).limit(limit)
+    if after is not None:
+        query = query.where(programmes_table.c.id > after)
+    return list(connection.execute(query))
+
+
+def keys_of(connection: Connection, programme_id: str) -> list[Row[Any]]:
+    return list(
+        connection.execute(
+            select(keys_table)
+            .where(keys_table.c.programme_id == programme_id)
+            .order_by(keys_table.c.added_us, keys_table.c.kid)
+        )
+    )

@@ -1,0 +1,90 @@
+"""Request and response shapes for programmes; separate from tables and from signed payloads."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+
+from ecolabel_registry.countries import CountryCode
+from ecolabel_registry.schemas import LanguageTag, ReceiptOut, Slug
+
+ProgrammeName = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class KeyStatus(StrEnum):
+    ACTIVE = "active"
+    RETIRED = "retired"
+    REVOKED = "revoked"
+
+
+class ProgrammeRegistration(BaseModel):
+    """What the operator submits to register a programme and its first public keys (its trust root)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Slug = Field(description="stable slug, e.g. cn-cel, eu-ecolabel, nordic-swan")
+    names: Annotated[dict[LanguageTag, Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=20)] = (
+        Field(description='names by BCP 47 language tag; "en" is required: {"en": "Blue Angel", "de": "Blauer Engel"}')
+    )
+    countries: Annotated[list[CountryCode], Field(min_length=1, max_length=60)]
+    website: AnyHttpUrl | None = None
+    gen_member: bool = Field(description="member of the Global Ecolabelling Network")
+    accreditation_notes: Annotated[str, Field(max_length=2000)] | None = None
+    keys: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=10)] = Field(
+        description='public Ed25519 JWKs, each with a "kid": {"kty": "OKP", "crv": "Ed25519", "x": ..., "kid": ...}'
+    )
+
+    @field_validator("names")
+    @classmethod
+    def _english_name_required(cls, names: dict[str, str]) -> dict[str, str]:
+        if "en" not in names:
+            raise ValueError('names must include "en"')
+        return names
+
+    @field_validator("countries")
+    @classmethod
+    def _no_repeated_country(cls, countries: list[str]) -> list[str]:
+        if len(set(countries)) != len(countries):
+            raise ValueError("countries must not repeat")
+        return countries
+
+
+class ProgrammeOut(BaseModel):
+    id: str
+    names: dict[str, str]
+    countries: list[str]
+    website: str | None
+    gen_member: bool
+    accreditation_notes: str | None
+    registered_at: str
+    registered_leaf_index: int
+
+
+class ProgrammeRegistered(BaseModel):
+    programme: ProgrammeOut
+    receipt: ReceiptOut
+
+
+class ProgrammePage(BaseModel):
+    items: list[ProgrammeOut]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page")
+
+
+class KeyOut(BaseModel):
+    """A public JWK with its lifecycle (RFC 7517 members plus status fields)."""
+
+    kty: str
+    crv: str
+    x: str
+    kid: str
+    status: KeyStatus
+    valid_from: str = Field(description="log time at which the key was registered")
+    valid_until: str | None = Field(description="log time at which it was retired or revoked")
+    compromised_since: str | None = Field(description="for a revoked key: signatures logged after this are refused")
+
+
+class KeySet(BaseModel):
+    programme_id: str
+    keys: list[KeyOut]

@@ -1,0 +1,81 @@
+"""Typed configuration, read from `ECOLABEL_*` environment variables (pydantic-settings).
+
+Nothing here runs at import time: `Settings()` is built by the CLI or by a test and handed to
+`create_app(settings)`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values that appear in examples and must never guard a production deployment.
+_PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "admin", "secret", "password", "token", "test"})
+_MIN_PRODUCTION_TOKEN_LENGTH = 32
+
+
+class Mode(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="ECOLABEL_", extra="ignore", frozen=True)
+
+    mode: Mode = Mode.DEVELOPMENT
+    database_url: str = "sqlite:///var/registry.sqlite3"
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    admin_token: SecretStr | None = None
+    admin_token_path: Path = Path("var/admin-token")
+    signing_key_path: Path = Path("var/registry-signing-key.pem")
+    log_origin: str = "ecolabel-registry.localhost/log"
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_json_depth: int = Field(default=64, ge=4, le=512)
+
+    @field_validator("log_origin")
+    @classmethod
+    def _origin_is_a_note_key_name(cls, value: str) -> str:
+        # C2SP tlog-checkpoint: the origin is also the signed-note key name, so it may hold no
+        # whitespace and no '+', and it should be a schema-less URL.
+        if not value or any(ch.isspace() or ch == "+" for ch in value) or "://" in value:
+            raise ValueError("log_origin must be a schema-less URL without spaces or '+', e.g. example.org/log")
+        return value
+
+    @model_validator(mode="after")
+    def _production_refuses_weak_secrets(self) -> Self:
+        if self.mode is Mode.PRODUCTION:
+            token = self.admin_token.get_secret_value() if self.admin_token else ""
+            if not token:
+                raise ValueError("ECOLABEL_ADMIN_TOKEN is required in production mode")
+            if token.lower() in _PLACEHOLDER_SECRETS or len(token) < _MIN_PRODUCTION_TOKEN_LENGTH:
+                raise ValueError(
+                    f"ECOLABEL_ADMIN_TOKEN must be a random value of at least {_MIN_PRODUCTION_TOKEN_LENGTH} characters"
+                )
+        return self
+
+    def resolved_admin_token(self) -> SecretStr:
+        """The admin token; in development, one is generated once, saved (mode 0600) and printed."""
+        if self.admin_token is not None:
+            return self.admin_token
+        if self.mode is Mode.PRODUCTION:  # unreachable after validation, kept as a guard
+            raise RuntimeError("production mode requires ECOLABEL_ADMIN_TOKEN")
+        path = self.admin_token_path
+        if path.exists():
+            return SecretStr(path.read_text(encoding="ascii").strip())
+        token = secrets.token_urlsafe(32)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600, exist_ok=False)
+        path.write_text(token + "\n", encoding="ascii")
+        print(
+            f"Development admin token (saved to {path}; printed only this once): {token}",
+            file=sys.stderr,
+        )
+        return SecretStr(token)

@@ -1,0 +1,37 @@
+"""Fixtures for the service: settings with their own key and token, and an app on a fresh database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ecolabel_registry.app import create_app
+from ecolabel_registry.settings import Settings
+
+ADMIN_TOKEN = "test-admin-token-0123456789abcdefghijklmnop"
+LOG_ORIGIN = "registry.test/log"
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        admin_token=ADMIN_TOKEN,
+        signing_key_path=tmp_path / "registry-key.pem",
+        admin_token_path=tmp_path / "admin-token",
+        log_origin=LOG_ORIGIN,
+    )
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
