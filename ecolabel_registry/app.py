@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from ecolabel_registry.api import health, log, programmes, wellknown
+from ecolabel_registry.api import certificates, health, log, programmes, wellknown
 from ecolabel_registry.api.limits import BodySizeLimit
 from ecolabel_registry.api.problems import install_problem_handlers
 from ecolabel_registry.context import JSONLimits, RegistryContext
@@ -90,13 +90,20 @@ def create_app(settings: Settings) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    app.state.json_limits = JSONLimits(max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
+    app.state.json_limits = JSONLimits(
+        max_bytes=max(settings.max_body_bytes, settings.max_batch_body_bytes), max_depth=settings.max_json_depth
+    )
     install_problem_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={"/v1/certificates/batch": settings.max_batch_body_bytes},
+    )
     app.include_router(health.router)
     app.include_router(wellknown.router)
     app.include_router(log.router)
     app.include_router(programmes.router)
+    app.include_router(certificates.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

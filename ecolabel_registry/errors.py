@@ -99,3 +99,51 @@ class LogIntegrityError(RegistryError):
 
 class InternalError(RegistryError):
     """Anything unexpected: the problem document never carries the cause, the server log does."""
+
+
+class DocumentInvalid(RegistryError):
+    slug = "document-invalid"
+    status = 422
+    title = "The signed document is malformed or breaks its profile"
+
+
+class SignatureInvalid(RegistryError):
+    slug = "signature-invalid"
+    status = 422
+    title = "The signature does not verify"
+
+
+class AlgorithmRefused(RegistryError):
+    slug = "algorithm-refused"
+    status = 422
+    title = "The JWS algorithm or header is refused"
+
+
+class UnknownSigningKey(RegistryError):
+    slug = "unknown-signing-key"
+    status = 422
+    title = "The document names a programme or key the registry does not know"
+
+
+class SigningKeyNotValid(RegistryError):
+    slug = "signing-key-not-valid"
+    status = 403
+    title = "The signing key is retired or revoked for documents logged now"
+
+
+class HistoryConflict(RegistryError):
+    slug = "history-conflict"
+    status = 409
+    title = "The event does not extend the recorded history (replayed, reordered or forked)"
+
+
+class WrongProgramme(RegistryError):
+    slug = "wrong-programme"
+    status = 403
+    title = "A programme may only issue or change its own documents"
+
+
+class UnknownCategory(RegistryError):
+    slug = "unknown-category"
+    status = 422
+    title = "The programme has not defined this category and criteria version"

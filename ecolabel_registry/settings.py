@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     log_origin: str = "ecolabel-registry.localhost/log"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_json_depth: int = Field(default=64, ge=4, le=512)
+    max_batch_items: int = Field(default=1000, ge=1, le=10_000)
+    max_batch_body_bytes: int = Field(default=16 * 1_048_576, ge=1024)
 
     @field_validator("log_origin")
     @classmethod

@@ -11,6 +11,8 @@ from typing import ClassVar
 __all__ = [
     "AlgorithmRefused",
     "CheckpointInvalid",
+    "HistoryInvalid",
+    "KeyNotValid",
     "MalformedInput",
     "ProofInvalid",
     "SignatureInvalid",
@@ -85,3 +87,20 @@ class CheckpointInvalid(VerificationError):
 
     summary = "The checkpoint is invalid"
     remedy = "Fetch the checkpoint again from the log you expect and verify it with that log's key."
+
+
+class HistoryInvalid(VerificationError):
+    """A status or key event that does not extend the history it claims to extend.
+
+    Codes: SEQUENCE_GAP, EVENT_REPLAYED, HISTORY_FORKED, ILLEGAL_TRANSITION, EFFECTIVE_TIME_REGRESSION.
+    """
+
+    summary = "The event does not extend the recorded history"
+    remedy = "Fetch the current history, then sign the next event with the next sequence number and previous hash."
+
+
+class KeyNotValid(VerificationError):
+    """A key that exists but may not sign this: retired before, or revoked as compromised before, the log time."""
+
+    summary = "The signing key is not valid for this document"
+    remedy = "Sign with a currently active key of the programme; keys are listed at /v1/programmes/{id}/keys."

@@ -44,17 +44,26 @@ class DocumentKind(StrEnum):
 
 def format_log_time(microseconds: int) -> str:
     """Integration time as committed in a leaf: UTC, always six fractional digits."""
-    moment = _EPOCH + timedelta(microseconds=microseconds)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return from_microseconds(microseconds).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_log_time(text: str) -> int:
     """The inverse of `format_log_time`; anything else is refused rather than normalised."""
     if not _TIMESTAMP.match(text):
         raise MalformedInput("BAD_TIMESTAMP", f"log time must look like 2026-01-31T12:00:00.000000Z, got {text!r}")
-    moment = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return to_microseconds(datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC))
+
+
+def to_microseconds(moment: datetime) -> int:
+    """An aware datetime as integer microseconds since the Unix epoch (how the registry stores time)."""
+    if moment.tzinfo is None:
+        raise MalformedInput("NAIVE_DATETIME", "times must carry a time zone")
     delta = moment - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_microseconds(microseconds: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=microseconds)
 
 
 def leaf_input(kind: DocumentKind, integrated_us: int, document_sha256: bytes) -> bytes:

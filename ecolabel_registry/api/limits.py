@@ -12,20 +12,24 @@ from ecolabel_registry.errors import BadRequest, PayloadTooLarge
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    """`max_bytes` for every request, except the paths listed in `larger` (batch endpoints)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default = max_bytes
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.larger.get(scope["path"], self.default)
         declared = _content_length(scope)
         if declared == -1:
             await problem_response(BadRequest("Content-Length is not a number"))(scope, receive, send)
             return
-        if declared is not None and declared > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared > max_bytes:
+            await self._refuse(scope, receive, send, max_bytes)
             return
         received = 0
         too_large = False
@@ -35,7 +39,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     too_large = True
                     raise _BodyTooLarge
             return message
@@ -43,10 +47,10 @@ class BodySizeLimit:
         try:
             await self.app(scope, limited_receive, send)
         except _BodyTooLarge:
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, max_bytes)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = PayloadTooLarge(f"the request body exceeds {self.max_bytes} bytes", max_bytes=self.max_bytes)
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
+        error = PayloadTooLarge(f"the request body exceeds {max_bytes} bytes", max_bytes=max_bytes)
         await problem_response(error, instance=scope.get("path"))(scope, receive, send)
 
 

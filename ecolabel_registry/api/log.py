@@ -114,7 +114,8 @@ def get_inclusion_proof(
             except binascii.Error as exc:
                 raise BadRequest("leaf_hash is not base64") from exc
             leaf_index = service.find_leaf(connection, wanted, tree_size)
-        assert leaf_index is not None
+        if leaf_index is None:  # unreachable: exactly one of the two was given
+            raise BadRequest("give exactly one of leaf_index and leaf_hash")
         size, found_hash, proof = service.prove_inclusion(connection, leaf_index, tree_size)
     return InclusionProofOut(
         leaf_index=leaf_index, tree_size=size, leaf_hash=_b64(found_hash), proof=[_b64(p) for p in proof]

@@ -75,17 +75,22 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    # Starlette registers handlers by class and calls each only with instances of it; the isinstance
+    # checks narrow the type for mypy and fall through to the generic handler if that ever changed.
     async def on_registry_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, errors.RegistryError)
+        if not isinstance(exc, errors.RegistryError):
+            return await on_unexpected(request, exc)
         return problem_response(exc, instance=request.url.path)
 
     async def on_validation_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RequestValidationError)
+        if not isinstance(exc, RequestValidationError):
+            return await on_unexpected(request, exc)
         error = errors.ValidationFailed("the request does not match the schema", errors=_validation_errors(exc))
         return problem_response(error, instance=request.url.path)
 
     async def on_http_exception(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
+        if not isinstance(exc, StarletteHTTPException):
+            return await on_unexpected(request, exc)
         error_type = _STATUS_TO_ERROR.get(exc.status_code, errors.BadRequest)
         detail = exc.detail if isinstance(exc.detail, str) else error_type.title
         return problem_response(error_type(detail), instance=request.url.path)
@@ -100,9 +105,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, on_unexpected)
 
 
-def openapi_responses(*error_types: type[errors.RegistryError]) -> dict[int | str, dict[str, Any]]:
+def openapi_responses(
+    *error_types: type[errors.RegistryError], also: dict[int | str, dict[str, Any]] | None = None
+) -> dict[int | str, dict[str, Any]]:
     """The `responses=` argument of a route: each listed error as a problem+json response."""
-    responses: dict[int | str, dict[str, Any]] = {}
+    responses: dict[int | str, dict[str, Any]] = dict(also or {})
     all_types: tuple[type[errors.RegistryError], ...] = (*error_types, errors.PayloadTooLarge, errors.InternalError)
     for error_type in all_types:
         entry = responses.setdefault(

@@ -4,27 +4,38 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from ecolabel_registry.api.deps import AdminOnly, ContextDep, RawBody
 from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
+from ecolabel_registry.categories import service as categories
+from ecolabel_registry.categories.schemas import CategoryDefined, CategoryList, SignedCategory
 from ecolabel_registry.db.engine import write_connection
 from ecolabel_registry.errors import (
+    AlgorithmRefused,
     Conflict,
+    DocumentInvalid,
+    HistoryConflict,
     MalformedJSON,
     NotFound,
+    SignatureInvalid,
+    SigningKeyNotValid,
     Unauthorized,
+    UnknownSigningKey,
     UnsupportedMediaType,
     ValidationFailed,
+    WrongProgramme,
 )
-from ecolabel_registry.programmes import service
+from ecolabel_registry.programmes import key_events, service
 from ecolabel_registry.programmes.schemas import (
+    KeyEventApplied,
     KeySet,
     ProgrammeOut,
     ProgrammePage,
     ProgrammeRegistered,
     ProgrammeRegistration,
+    SignedKeyEvent,
 )
 from ecolabel_registry.schemas import ReceiptOut, Slug
 
@@ -74,3 +85,63 @@ def get_programme_keys(programme_id: ProgrammeId, context: ContextDep) -> KeySet
     """The programme's key history as a JWKS, each key with its status and validity period."""
     with context.engine.connect() as connection:
         return service.key_set(connection, programme_id)
+
+
+_SIGNED = (
+    MalformedJSON,
+    UnsupportedMediaType,
+    ValidationFailed,
+    DocumentInvalid,
+    SignatureInvalid,
+    AlgorithmRefused,
+    UnknownSigningKey,
+    SigningKeyNotValid,
+    WrongProgramme,
+    NotFound,
+)
+
+
+@router.post(
+    "/{programme_id}/key-events",
+    status_code=status.HTTP_201_CREATED,
+    responses=openapi_responses(*_SIGNED, HistoryConflict, Conflict),
+)
+def submit_key_event(programme_id: ProgrammeId, body: SignedKeyEvent, context: ContextDep) -> KeyEventApplied:
+    """Add, retire or revoke a key with a KeyEvent signed by a currently active key of the programme.
+
+    Key events carry a sequence number (1, 2, …) so a replayed or reordered one is refused. Revocation
+    names `compromisedSince`: documents the key signed that were logged from then on stop verifying.
+    """
+    with write_connection(context.engine) as connection:
+        event, receipt = key_events.submit(connection, context.note_signer, programme_id, body.event)
+        key_set = service.key_set(connection, programme_id)
+    return KeyEventApplied(
+        key_event=event.model_dump(mode="json", by_alias=True, exclude_none=True),
+        keys=key_set,
+        receipt=ReceiptOut.of(receipt),
+    )
+
+
+@router.post(
+    "/{programme_id}/categories",
+    status_code=status.HTTP_201_CREATED,
+    responses=openapi_responses(
+        *_SIGNED, Conflict, also={200: {"description": "The identical definition was already registered"}}
+    ),
+)
+def define_category(
+    programme_id: ProgrammeId, body: SignedCategory, context: ContextDep, response: Response
+) -> CategoryDefined:
+    """Define one criteria version of a category, signed by the programme, with its crosswalk codes."""
+    with write_connection(context.engine) as connection:
+        category, receipt, created = categories.define(connection, context.note_signer, programme_id, body.category)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return CategoryDefined(category=category, receipt=ReceiptOut.of(receipt), created=created)
+
+
+@router.get("/{programme_id}/categories", responses=openapi_responses(NotFound))
+def list_categories(programme_id: ProgrammeId, context: ContextDep) -> CategoryList:
+    """Every category version the programme has defined, with crosswalk codes and the signed document."""
+    with context.engine.connect() as connection:
+        return CategoryList(items=categories.list_for(connection, programme_id))

@@ -12,7 +12,9 @@ from sqlalchemy import (
     Boolean,
     Column,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
+    Integer,
     LargeBinary,
     SmallInteger,
     String,
@@ -84,15 +86,143 @@ class Programme(SQLModel, table=True):
 
 
 class ProgrammeKey(SQLModel, table=True):
-    """One public key of a programme and its lifecycle; a key's status is derived from logged events."""
+    """One public key of a programme; its status follows from the log times below (verification.keys)."""
 
     __tablename__ = "programme_keys"
 
     programme_id: str = Field(sa_column=Column(String(64), ForeignKey("programmes.id"), primary_key=True))
     kid: str = Field(sa_column=Column(String(128), primary_key=True))
     public_key: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
-    status: str = Field(sa_column=Column(String(16), nullable=False))
     added_us: int = Field(sa_column=Column(BigInteger, nullable=False))
     added_leaf_index: int = Field(sa_column=Column(BigInteger, ForeignKey("log_entries.leaf_index"), nullable=False))
-    retired_us: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    ended_us: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     compromised_since_us: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class KeyEventRow(SQLModel, table=True):
+    """A logged key event of a programme, in sequence (the document itself is the log entry)."""
+
+    __tablename__ = "key_events"
+
+    programme_id: str = Field(sa_column=Column(String(64), ForeignKey("programmes.id"), primary_key=True))
+    sequence: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    action: str = Field(sa_column=Column(String(16), nullable=False))
+    kid: str = Field(sa_column=Column(String(128), nullable=False))
+    leaf_index: int = Field(sa_column=Column(BigInteger, ForeignKey("log_entries.leaf_index"), nullable=False))
+
+
+class Category(SQLModel, table=True):
+    """One criteria version of a programme's category, as the programme signed it."""
+
+    __tablename__ = "categories"
+
+    programme_id: str = Field(sa_column=Column(String(64), ForeignKey("programmes.id"), primary_key=True))
+    code: str = Field(sa_column=Column(String(64), primary_key=True))
+    criteria_version: str = Field(sa_column=Column(String(64), primary_key=True))
+    names: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    criteria_id: str = Field(sa_column=Column(String(100), nullable=False))
+    valid_from_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    valid_until_us: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    transition_end_us: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    leaf_index: int = Field(sa_column=Column(BigInteger, ForeignKey("log_entries.leaf_index"), nullable=False))
+
+
+class CategoryCode(SQLModel, table=True):
+    """A crosswalk code (CPV, China procurement item, HS) of a category version, for lookups by code."""
+
+    __tablename__ = "category_codes"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["programme_id", "code", "criteria_version"],
+            ["categories.programme_id", "categories.code", "categories.criteria_version"],
+        ),
+        Index("ix_category_codes_scheme_value", "scheme", "value"),
+    )
+
+    programme_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    code: str = Field(sa_column=Column(String(64), primary_key=True))
+    criteria_version: str = Field(sa_column=Column(String(64), primary_key=True))
+    scheme: str = Field(sa_column=Column(String(16), primary_key=True))
+    value: str = Field(sa_column=Column(String(32), primary_key=True))
+
+
+class Certificate(SQLModel, table=True):
+    """Index columns of one credential; the credential's exact bytes are its log entry's document."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (
+        Index("ix_certificates_programme_licence", "programme_id", "licence_number"),
+        Index("ix_certificates_programme_category", "programme_id", "category_code"),
+    )
+
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    programme_id: str = Field(sa_column=Column(String(64), ForeignKey("programmes.id"), nullable=False))
+    licence_number: str = Field(sa_column=Column(String(64), nullable=False))
+    category_code: str = Field(sa_column=Column(String(64), nullable=False))
+    criteria_version: str = Field(sa_column=Column(String(64), nullable=False))
+    holder_name: str = Field(sa_column=Column(String(500), nullable=False))
+    holder_country: str = Field(sa_column=Column(String(2), nullable=False))
+    valid_from_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    valid_until_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    signing_kid: str = Field(sa_column=Column(String(128), nullable=False))
+    leaf_index: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("log_entries.leaf_index"), nullable=False, unique=True)
+    )
+    integrated_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    supersedes: str | None = Field(
+        default=None, sa_column=Column(String(64), ForeignKey("certificates.id"), nullable=True)
+    )
+    superseded_by: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    # The head of the status-event chain, kept with the row so that appending an event reads one row.
+    event_count: int = Field(sa_column=Column(Integer, nullable=False))
+    last_event_sha256: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    lifecycle: str = Field(sa_column=Column(String(16), nullable=False))
+
+
+class CertificateProduct(SQLModel, table=True):
+    __tablename__ = "certificate_products"
+    __table_args__ = (Index("ix_certificate_products_gtin", "gtin"),)
+
+    certificate_id: str = Field(sa_column=Column(String(64), ForeignKey("certificates.id"), primary_key=True))
+    position: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    name: str = Field(sa_column=Column(String(500), nullable=False))
+    brand: str | None = Field(default=None, sa_column=Column(String(500), nullable=True))
+    model: str | None = Field(default=None, sa_column=Column(String(101), nullable=True))
+    gtin: str | None = Field(default=None, sa_column=Column(String(14), nullable=True))
+
+
+class CertificateHolderId(SQLModel, table=True):
+    __tablename__ = "certificate_holder_ids"
+    __table_args__ = (Index("ix_certificate_holder_ids_value", "value", "scheme"),)
+
+    certificate_id: str = Field(sa_column=Column(String(64), ForeignKey("certificates.id"), primary_key=True))
+    scheme: str = Field(sa_column=Column(String(16), primary_key=True))
+    value: str = Field(sa_column=Column(String(64), primary_key=True))
+
+
+class CertificateEvent(SQLModel, table=True):
+    """One status event of a certificate, in its chain position (the document is its log entry)."""
+
+    __tablename__ = "certificate_events"
+
+    certificate_id: str = Field(sa_column=Column(String(64), ForeignKey("certificates.id"), primary_key=True))
+    sequence: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    effective_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    valid_until_us: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    signing_kid: str = Field(sa_column=Column(String(128), nullable=False))
+    leaf_index: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("log_entries.leaf_index"), nullable=False, unique=True)
+    )
+    integrated_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class LogCheckpoint(SQLModel, table=True):
+    """Every checkpoint the registry signed, by tree size: receipts can always be reproduced exactly."""
+
+    __tablename__ = "log_checkpoints"
+
+    tree_size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    note: str = Field(sa_column=Column(Text, nullable=False))

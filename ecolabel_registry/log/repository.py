@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, RowMapping, insert, select, tuple_, update
 
-from ecolabel_registry.db.models import LogEntry, LogNode, LogState
+from ecolabel_registry.db.models import LogCheckpoint, LogEntry, LogNode, LogState
 from ecolabel_registry.log.tree import NodeKey, split_frontier
 
 state_table = LogState.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ on table classes
 entries_table = LogEntry.__table__  # type: ignore[attr-defined]
 nodes_table = LogNode.__table__  # type: ignore[attr-defined]
+checkpoints_table = LogCheckpoint.__table__  # type: ignore[attr-defined]
 
 # Large IN lists are split so that no backend meets its bound-parameter limit.
 _FETCH_BATCH = 400
@@ -98,6 +99,8 @@ def store_append(
             insert(nodes_table),
             [{"level": level, "idx": idx, "hash": value} for (level, idx), value in nodes.items()],
         )
+    if head.checkpoint is not None:
+        connection.execute(insert(checkpoints_table), [{"tree_size": head.tree_size, "note": head.checkpoint}])
     connection.execute(
         update(state_table)
         .where(state_table.c.id == 1)
@@ -108,15 +111,6 @@ def store_append(
             last_integrated_us=head.last_integrated_us,
             checkpoint=head.checkpoint,
         )
-    )
-
-
-def set_checkpoint(connection: Connection, tree_size: int, checkpoint: str) -> None:
-    """Record a signed checkpoint, but only for the size the head still has (a later append wins)."""
-    connection.execute(
-        update(state_table)
-        .where(state_table.c.id == 1, state_table.c.tree_size == tree_size)
-        .values(checkpoint=checkpoint)
     )
 
 
@@ -176,3 +170,14 @@ def find_entry_by_document(connection: Connection, document_sha256: bytes, kind:
         .order_by(entries_table.c.leaf_index)
         .limit(1)
     ).scalar_one_or_none()
+
+
+def first_checkpoint_after(connection: Connection, leaf_index: int) -> tuple[int, str] | None:
+    """The smallest signed checkpoint that contains this leaf."""
+    row = connection.execute(
+        select(checkpoints_table.c.tree_size, checkpoints_table.c.note)
+        .where(checkpoints_table.c.tree_size > leaf_index)
+        .order_by(checkpoints_table.c.tree_size)
+        .limit(1)
+    ).first()
+    return None if row is None else (row.tree_size, row.note)

@@ -32,31 +32,52 @@ def _now_us() -> int:
     return time.time_ns() // 1000
 
 
-def append(connection: Connection, signer: NoteSigner, documents: Sequence[Document]) -> list[Receipt]:
-    """Append documents as consecutive leaves and sign the checkpoint of the resulting tree.
+@dataclass
+class Reservation:
+    """The log head, locked for this transaction, and the log time its appends will carry.
 
-    Log time never goes backwards, even when two processes' clocks disagree: each append is
-    stamped no earlier than the one before it (it holds the head lock, see repository.lock_head).
+    Mutable on purpose: an append moves `head` forward so a second append in the same transaction
+    continues from it.
     """
-    if not documents:
-        return []
+
+    head: repository.Head
+    integrated_us: int
+
+
+def reserve(connection: Connection) -> Reservation:
+    """Lock the log head for the rest of the transaction and fix the log time of its appends.
+
+    Services call this first, before checking anything that depends on the registry's state (is this
+    licence taken, is this key still valid at this log time): the lock makes the check and the write
+    one atomic step across processes. Log time never goes backwards, even when two processes'
+    clocks disagree: it is never earlier than the previous append's.
+    """
     head = repository.lock_head(connection)
     if tree.fold(head.frontier) != head.root_hash or len(head.frontier) != head.tree_size.bit_count():
         # The head row was altered outside the registry: signing on top of it could fork the log.
         raise LogIntegrityError("the log head does not match its own frontier; refusing to sign")
-    integrated_us = max(_now_us(), head.last_integrated_us)
-    entries = []
-    for offset, document in enumerate(documents):
-        entries.append(
-            repository.NewEntry(
-                leaf_index=head.tree_size + offset,
-                kind=document.kind.value,
-                integrated_us=integrated_us,
-                document=document.content,
-                document_sha256=hashlib.sha256(document.content).digest(),
-                leaf_hash=entry_leaf_hash(document.kind, integrated_us, document.content),
-            )
+    return Reservation(head=head, integrated_us=max(_now_us(), head.last_integrated_us))
+
+
+def append(
+    connection: Connection, signer: NoteSigner, documents: Sequence[Document], reservation: Reservation | None = None
+) -> list[Receipt]:
+    """Append documents as consecutive leaves and sign the checkpoint of the resulting tree."""
+    if not documents:
+        return []
+    reservation = reservation or reserve(connection)
+    head, integrated_us = reservation.head, reservation.integrated_us
+    entries = [
+        repository.NewEntry(
+            leaf_index=head.tree_size + offset,
+            kind=document.kind.value,
+            integrated_us=integrated_us,
+            document=document.content,
+            document_sha256=hashlib.sha256(document.content).digest(),
+            leaf_hash=entry_leaf_hash(document.kind, integrated_us, document.content),
         )
+        for offset, document in enumerate(documents)
+    ]
     appended = tree.append(head.tree_size, head.frontier, [entry.leaf_hash for entry in entries])
     checkpoint_text = sign_checkpoint(
         Checkpoint(origin=signer.name, tree_size=appended.tree_size, root_hash=appended.root), signer
@@ -69,6 +90,7 @@ def append(connection: Connection, signer: NoteSigner, documents: Sequence[Docum
         checkpoint=checkpoint_text,
     )
     repository.store_append(connection, entries, appended.new_nodes, new_head)
+    reservation.head = new_head
     return [
         Receipt(
             leaf_index=entry.leaf_index,
@@ -80,6 +102,26 @@ def append(connection: Connection, signer: NoteSigner, documents: Sequence[Docum
         )
         for entry in entries
     ]
+
+
+def receipt_for(connection: Connection, leaf_index: int) -> Receipt:
+    """The receipt the registry gave when it logged this leaf: its first checkpoint, and the proof for it."""
+    found = repository.first_checkpoint_after(connection, leaf_index)
+    entry = repository.fetch_entries(connection, leaf_index, leaf_index + 1)
+    if found is None or not entry:
+        raise LogIntegrityError(f"leaf {leaf_index} has no stored entry or checkpoint")
+    tree_size, note = found
+    _, leaf, proof = prove_inclusion(connection, leaf_index, tree_size)
+    if leaf != entry[0].leaf_hash:
+        raise LogIntegrityError(f"leaf {leaf_index} differs between its entry and the tree")
+    return Receipt(
+        leaf_index=leaf_index,
+        kind=DocumentKind(entry[0].kind),
+        integrated_us=entry[0].integrated_us,
+        leaf_hash=leaf,
+        checkpoint=note,
+        inclusion_proof=tuple(proof),
+    )
 
 
 def latest_checkpoint(connection: Connection, signer: NoteSigner) -> tuple[repository.Head, str]:

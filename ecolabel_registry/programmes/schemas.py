@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
-from ecolabel_registry.countries import CountryCode
 from ecolabel_registry.schemas import LanguageTag, ReceiptOut, Slug
+from verification.identifiers import CountryCode
+from verification.keys import KeyStatus
 
 ProgrammeName = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-class KeyStatus(StrEnum):
-    ACTIVE = "active"
-    RETIRED = "retired"
-    REVOKED = "revoked"
 
 
 class ProgrammeRegistration(BaseModel):
@@ -88,3 +82,13 @@ class KeyOut(BaseModel):
 class KeySet(BaseModel):
     programme_id: str
     keys: list[KeyOut]
+
+
+class SignedKeyEvent(BaseModel):
+    event: str = Field(min_length=10, max_length=65_536, description="a KeyEvent signed as a compact JWS")
+
+
+class KeyEventApplied(BaseModel):
+    key_event: dict[str, Any] = Field(description="the key event as signed (its payload)")
+    keys: KeySet
+    receipt: ReceiptOut

@@ -13,11 +13,10 @@ from sqlalchemy.exc import IntegrityError
 
 from ecolabel_registry.errors import Conflict, NotFound, ValidationFailed
 from ecolabel_registry.log import service as log
-from ecolabel_registry.programmes import repository
+from ecolabel_registry.programmes import keys, repository
 from ecolabel_registry.programmes.schemas import (
     KeyOut,
     KeySet,
-    KeyStatus,
     ProgrammeOut,
     ProgrammeRegistration,
 )
@@ -64,7 +63,6 @@ def register(
             "programme_id": registration.id,
             "kid": key.kid,
             "public_key": key.raw,
-            "status": KeyStatus.ACTIVE.value,
             "added_us": receipt.integrated_us,
             "added_leaf_index": receipt.leaf_index,
         }
@@ -106,21 +104,21 @@ def page(connection: Connection, after: str | None, limit: int) -> tuple[list[Pr
 def key_set(connection: Connection, programme_id: str) -> KeySet:
     if not repository.exists(connection, programme_id):
         raise NotFound(f"no programme {programme_id!r}")
-    keys = []
-    for row in repository.keys_of(connection, programme_id):
-        jwk = PublicKey(kid=row.kid, raw=bytes(row.public_key)).to_jwk()
-        keys.append(
+    out = []
+    for record in keys.of_programme(connection, programme_id):
+        jwk = PublicKey(kid=record.kid, raw=record.public_key).to_jwk()
+        out.append(
             KeyOut(
                 kty=jwk["kty"],
                 crv=jwk["crv"],
                 x=jwk["x"],
-                kid=row.kid,
-                status=KeyStatus(row.status),
-                valid_from=format_log_time(row.added_us),
-                valid_until=format_log_time(row.retired_us) if row.retired_us is not None else None,
+                kid=record.kid,
+                status=record.status,
+                valid_from=format_log_time(record.added_us),
+                valid_until=format_log_time(record.ended_us) if record.ended_us is not None else None,
                 compromised_since=(
-                    format_log_time(row.compromised_since_us) if row.compromised_since_us is not None else None
+                    format_log_time(record.compromised_since_us) if record.compromised_since_us is not None else None
                 ),
             )
         )
-    return KeySet(programme_id=programme_id, keys=keys)
+    return KeySet(programme_id=programme_id, keys=out)

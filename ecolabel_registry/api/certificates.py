@@ -1,0 +1,193 @@
+"""Certificates: submission (single and batch), lookup with history, and signed status events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from ecolabel_registry.api.deps import ContextDep
+from ecolabel_registry.api.problems import openapi_responses, problem_body
+from ecolabel_registry.api.routing import StrictJSONRoute
+from ecolabel_registry.certificates import events, lookup, submission
+from ecolabel_registry.certificates.schemas import (
+    BatchItem,
+    BatchResult,
+    CertificateDetail,
+    CertificatePage,
+    CertificateSubmitted,
+    EventSubmitted,
+    Outcome,
+    SubmitBatch,
+    SubmitCredential,
+    SubmitEvent,
+)
+from ecolabel_registry.db.engine import write_connection
+from ecolabel_registry.errors import (
+    AlgorithmRefused,
+    BadRequest,
+    Conflict,
+    DocumentInvalid,
+    HistoryConflict,
+    InternalError,
+    MalformedJSON,
+    NotFound,
+    SignatureInvalid,
+    SigningKeyNotValid,
+    UnknownCategory,
+    UnknownSigningKey,
+    UnsupportedMediaType,
+    ValidationFailed,
+    WrongProgramme,
+)
+from ecolabel_registry.schemas import ReceiptOut
+from verification.identifiers import normalise_gtin
+from verification.status import CertificateStatus
+
+router = APIRouter(prefix="/v1/certificates", route_class=StrictJSONRoute, tags=["certificates"])
+CertificateId = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the credential")]
+_DOCUMENT_ERRORS = (
+    MalformedJSON,
+    UnsupportedMediaType,
+    ValidationFailed,
+    DocumentInvalid,
+    SignatureInvalid,
+    AlgorithmRefused,
+    UnknownSigningKey,
+    SigningKeyNotValid,
+)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=openapi_responses(
+        *_DOCUMENT_ERRORS,
+        UnknownCategory,
+        Conflict,
+        also={200: {"description": "The identical credential was already registered"}},
+    ),
+)
+def submit_certificate(body: SubmitCredential, context: ContextDep, response: Response) -> CertificateSubmitted:
+    """Register one signed certificate. Resubmitting the identical credential returns the original receipt.
+
+    A new credential for a licence that already has a certificate must name it in `supersedes`.
+    """
+    (item,) = _submit(context, [body.credential])
+    if item.error is not None:
+        raise item.error
+    if item.document is None or item.receipt is None:
+        raise InternalError("the submission produced neither a result nor an error")
+    if item.outcome is Outcome.DUPLICATE:
+        response.status_code = status.HTTP_200_OK
+    with context.engine.connect() as connection:
+        certificate = lookup.get(connection, item.document.sha256)
+    return CertificateSubmitted(
+        certificate=certificate,
+        receipt=ReceiptOut.of(item.receipt),
+        created=item.outcome is Outcome.ACCEPTED,
+    )
+
+
+@router.post("/batch", responses=openapi_responses(MalformedJSON, UnsupportedMediaType, ValidationFailed, BadRequest))
+def submit_batch(body: SubmitBatch, context: ContextDep) -> BatchResult:
+    """Register many certificates; each gets its own result and a bad one never blocks the others.
+
+    Accepted items are logged together and share one checkpoint. At most `max_batch_items` per request.
+    """
+    limit = context.settings.max_batch_items
+    if len(body.credentials) > limit:
+        raise BadRequest(f"a batch holds at most {limit} credentials", code="BATCH_TOO_LARGE", max_items=limit)
+    items = _submit(context, body.credentials)
+    results = [
+        BatchItem(
+            index=item.index,
+            outcome=item.outcome or Outcome.REJECTED,
+            certificate_id=item.certificate_id if item.outcome is not Outcome.REJECTED else None,
+            receipt=ReceiptOut.of(item.receipt) if item.receipt else None,
+            problem=problem_body(item.error) if item.error else None,
+        )
+        for item in items
+    ]
+    return BatchResult(
+        results=results,
+        accepted=sum(r.outcome is Outcome.ACCEPTED for r in results),
+        duplicates=sum(r.outcome is Outcome.DUPLICATE for r in results),
+        rejected=sum(r.outcome is Outcome.REJECTED for r in results),
+    )
+
+
+def _submit(context: ContextDep, tokens: list[str]) -> list[submission.Item]:
+    with context.engine.connect() as connection:
+        prepared = submission.prepare(connection, tokens)
+    if not any(item.document is not None for item in prepared.items):
+        return prepared.items
+    with write_connection(context.engine) as connection:
+        return submission.commit(connection, context.note_signer, prepared)
+
+
+@router.get("", responses=openapi_responses(ValidationFailed))
+def find_certificates(
+    context: ContextDep,
+    *,
+    programme: Annotated[str | None, Query(max_length=64)] = None,
+    licence_no: Annotated[str | None, Query(max_length=64, description="the licence number, e.g. IT/044/005")] = None,
+    gtin: Annotated[str | None, Query(pattern=r"^\d{8,14}$")] = None,
+    holder: Annotated[str | None, Query(max_length=64, description="a holder identifier: LEI, USCC, VAT …")] = None,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+    status_filter: Annotated[CertificateStatus | None, Query(alias="status")] = None,
+    as_of: Annotated[datetime | None, Query(description="judge status on this date (default: now)")] = None,
+    cursor: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> CertificatePage:
+    """Certificates matching every given filter, ordered by id, paged by cursor."""
+    filters = {"programme": programme, "licence_no": licence_no, "category": category, "holder": holder}
+    if gtin is not None:
+        try:
+            filters["gtin"] = normalise_gtin(gtin)
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), code="BAD_GTIN") from exc
+    _require_aware(as_of)
+    with context.engine.connect() as connection:
+        items, next_cursor = lookup.search(
+            connection, filters, status=status_filter, at=as_of, cursor=cursor, limit=limit
+        )
+    return CertificatePage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{certificate_id}", responses=openapi_responses(NotFound, ValidationFailed))
+def get_certificate(
+    certificate_id: CertificateId,
+    context: ContextDep,
+    as_of: Annotated[datetime | None, Query(description="status on this date (when the fact was true)")] = None,
+    known_at: Annotated[
+        datetime | None, Query(description="count only what the registry had logged by this time")
+    ] = None,
+) -> CertificateDetail:
+    """One certificate with its status on a date, its status history and the original credential."""
+    _require_aware(as_of)
+    _require_aware(known_at)
+    with context.engine.connect() as connection:
+        return lookup.get(connection, certificate_id, at=as_of, known_at=known_at)
+
+
+@router.post(
+    "/{certificate_id}/events",
+    status_code=status.HTTP_201_CREATED,
+    responses=openapi_responses(*_DOCUMENT_ERRORS, NotFound, HistoryConflict, WrongProgramme),
+)
+def submit_status_event(certificate_id: CertificateId, body: SubmitEvent, context: ContextDep) -> EventSubmitted:
+    """Append a signed status event (suspended, reinstated, withdrawn, renewed, expired).
+
+    The event must carry the next sequence number and the SHA-256 of the previous event (for the first
+    event: of the credential); see `next_event` on the certificate.
+    """
+    with write_connection(context.engine) as connection:
+        event, now_status, receipt = events.submit(connection, context.note_signer, certificate_id, body.event)
+    return EventSubmitted(event=event, status=now_status, receipt=ReceiptOut.of(receipt))
+
+
+def _require_aware(moment: datetime | None) -> None:
+    if moment is not None and moment.tzinfo is None:
+        raise ValidationFailed("dates need a time zone, e.g. 2026-01-31T00:00:00Z", code="NAIVE_DATETIME")

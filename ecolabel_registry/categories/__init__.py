@@ -1,0 +1,1 @@
+"""Categories: a programme's product groups, each criteria version signed, with procurement crosswalk codes."""

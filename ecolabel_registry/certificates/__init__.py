@@ -1,0 +1,1 @@
+"""Certificates: signed licences with their status history, submission, lookup and status events."""

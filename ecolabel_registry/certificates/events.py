@@ -1,0 +1,72 @@
+"""Status events: the certificate's programme suspends, reinstates, withdraws, renews or expires it."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from ecolabel_registry.certificates import repository
+from ecolabel_registry.certificates.lookup import event_out, lifecycle_of, now
+from ecolabel_registry.certificates.schemas import EventOut
+from ecolabel_registry.errors import DocumentInvalid, HistoryConflict, NotFound, WrongProgramme
+from ecolabel_registry.log import service as log
+from ecolabel_registry.programmes import keys
+from ecolabel_registry.rejections import refuse
+from verification.documents import open_document
+from verification.errors import VerificationError
+from verification.keys import require_key_valid_at
+from verification.leaf import DocumentKind, to_microseconds
+from verification.note import NoteSigner
+from verification.payloads import TYP, CertificateStatusEvent
+from verification.receipt import Receipt
+from verification.status import CertificateStatus, ChainHead, Change, Lifecycle, check_next_event, status_as_of
+
+
+def submit(
+    connection: Connection, signer: NoteSigner, certificate_id: str, token: str
+) -> tuple[EventOut, CertificateStatus, Receipt]:
+    reservation = log.reserve(connection)
+    row = repository.get(connection, certificate_id)
+    if row is None:
+        raise NotFound(f"no certificate {certificate_id}")
+    history = repository.events_of(connection, [certificate_id])[certificate_id]
+    lifecycle = lifecycle_of(row, history)
+    try:
+        document = open_document(
+            token,
+            CertificateStatusEvent,
+            TYP["certificate_event"],
+            lambda p, kid: keys.load(connection, [(p, kid)]).get((p, kid)),
+        )
+        event = document.payload
+        if event.programme_id != row["programme_id"]:
+            raise WrongProgramme(
+                f"certificate {certificate_id} belongs to {row['programme_id']!r}, not {event.programme_id!r}",
+                code="WRONG_PROGRAMME",
+            )
+        if event.certificate != certificate_id:
+            raise DocumentInvalid("the event names another certificate", code="WRONG_CERTIFICATE")
+        require_key_valid_at(document.key, reservation.integrated_us)
+        head = ChainHead(next_sequence=row["event_count"] + 1, previous_sha256=row["last_event_sha256"] or row["id"])
+        check_next_event(lifecycle, head, event)
+    except VerificationError as exc:
+        raise refuse(exc) from exc
+    (receipt,) = log.append(
+        connection, signer, [log.Document(DocumentKind.CERTIFICATE_EVENT, token.encode("ascii"))], reservation
+    )
+    after = Lifecycle(lifecycle.valid_from, lifecycle.valid_until, (*lifecycle.changes, Change.of(event)))
+    record = {
+        "certificate_id": certificate_id,
+        "sequence": event.sequence,
+        "status": event.status.value,
+        "effective_us": to_microseconds(event.effective_at),
+        "reason": event.reason,
+        "valid_until_us": to_microseconds(event.valid_until) if event.valid_until else None,
+        "sha256": document.sha256,
+        "signing_kid": document.key.kid,
+        "leaf_index": receipt.leaf_index,
+        "integrated_us": receipt.integrated_us,
+    }
+    lifecycle_state = status_as_of(after, at=event.effective_at).status
+    if not repository.append_event(connection, record, expected_count=row["event_count"], lifecycle=lifecycle_state):
+        raise HistoryConflict("another event was recorded first; fetch the history and retry", code="CONCURRENT_EVENT")
+    return event_out(record), status_as_of(after, at=now()).status, receipt

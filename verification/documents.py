@@ -1,0 +1,113 @@
+"""Open a signed document: choose the key from the issuer and kid, verify, then parse the payload.
+
+    document = open_document(token, EcoLabelCertificate, TYP["certificate"], keys.lookup)
+
+The issuer is read from the payload before verification only to choose which programme's key to try;
+the verified payload is parsed again strictly, and its issuer must name that same programme.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from pydantic import ValidationError
+
+from verification.errors import MalformedInput, UnknownKey, VerificationError
+from verification.jwk import PublicKey
+from verification.jws import read_protected_header, verify_compact
+from verification.keys import KeyRecord
+from verification.payloads.common import programme_of_issuer
+from verification.strictjson import loads_strict
+
+
+class IssuedPayload(Protocol):
+    @property
+    def programme_id(self) -> str: ...
+
+
+P = TypeVar("P", bound=IssuedPayload)
+KeyLookup = Callable[[str, str], KeyRecord | None]  # (programme_id, kid) -> the key, or None
+
+
+@dataclass(frozen=True)
+class SignedDocument(Generic[P]):
+    token: str
+    header: Mapping[str, Any]
+    payload: P
+    key: KeyRecord
+    sha256: str  # hex SHA-256 of the exact token bytes: certificate ids and event chains use it
+
+
+def document_sha256(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def claimed_signer(token: str, *, max_depth: int = 32) -> tuple[str, str] | None:
+    """The (programme, kid) a token claims, unverified: lets a batch load its keys in one query."""
+    try:
+        kid = read_protected_header(token).get("kid")
+        claimed = _unverified_payload(token, max_depth)
+    except VerificationError:
+        return None
+    issuer = claimed.get("issuer") if isinstance(claimed, dict) else None
+    programme = programme_of_issuer(issuer) if isinstance(issuer, str) else None
+    if programme is None or not isinstance(kid, str):
+        return None
+    return programme, kid
+
+
+def open_document(token: str, model: type[P], typ: str, lookup: KeyLookup, *, max_depth: int = 32) -> SignedDocument[P]:
+    """Verify `token` and parse its payload as `model`; raise a VerificationError subclass on any fault."""
+    if not token.isascii():
+        raise MalformedInput("NOT_ASCII", "a JWS compact serialization is ASCII")
+    header = read_protected_header(token)
+    kid = header.get("kid")
+    if not isinstance(kid, str):
+        raise UnknownKey("KID_MISSING", "the JWS header names no key (kid)")
+    claimed = _unverified_payload(token, max_depth)
+    issuer = claimed.get("issuer") if isinstance(claimed, dict) else None
+    programme = programme_of_issuer(issuer) if isinstance(issuer, str) else None
+    if programme is None:
+        raise MalformedInput("BAD_ISSUER", "the payload's issuer must be urn:ecolabel:programme:<id>")
+    record = lookup(programme, kid)
+    if record is None:
+        raise UnknownKey("UNKNOWN_KID", f"programme {programme!r} has no key {kid!r}")
+    verified = verify_compact(token, PublicKey(kid=kid, raw=record.public_key), expected_typ=typ)
+    try:
+        payload = model.model_validate(loads_strict(verified.payload, max_depth=max_depth))  # type: ignore[attr-defined]
+    except ValidationError as exc:
+        raise PayloadInvalid(exc) from exc
+    if payload.programme_id != programme:  # cannot differ: same bytes; kept as a guard against refactoring
+        raise MalformedInput("ISSUER_CHANGED", "the verified issuer differs from the one the key was chosen by")
+    return SignedDocument(
+        token=token, header=verified.header, payload=payload, key=record, sha256=document_sha256(token)
+    )
+
+
+class PayloadInvalid(MalformedInput):
+    """The signature is good but the payload breaks the profile; `errors` lists each problem."""
+
+    def __init__(self, exc: ValidationError) -> None:
+        self.errors = [
+            {"loc": [str(part) for part in error["loc"]], "msg": error["msg"], "type": error["type"]}
+            for error in exc.errors(include_url=False, include_input=False)
+        ]
+        first = self.errors[0]
+        super().__init__("PAYLOAD_INVALID", f"{'.'.join(first['loc']) or 'payload'}: {first['msg']}")
+
+
+def _unverified_payload(token: str, max_depth: int) -> Any:
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise MalformedInput("NOT_COMPACT_JWS", "a JWS compact serialization has three parts")
+    segment = parts[1]
+    try:
+        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise MalformedInput("BAD_BASE64", "the JWS payload is not base64url") from exc
+    return loads_strict(raw, max_depth=max_depth)

@@ -1,0 +1,42 @@
+"""Signed payload types: frozen, validated on construction, with a published JSON Schema.
+
+These are the documents programmes sign (certificates, status events, key events, category
+definitions). They are not tables and not API request bodies: the registry stores the exact signed
+bytes and parses them with these types, and an offline verifier parses them with the same types.
+"""
+
+from verification.payloads.category import CategoryDefinition, CriteriaDocument, Crosswalk
+from verification.payloads.certificate import (
+    CategoryReference,
+    CertificateSubject,
+    EcoLabelCertificate,
+    Evidence,
+    Holder,
+    HolderIdentifier,
+    Product,
+    ProductionSite,
+)
+from verification.payloads.common import TYP, Timestamp, issuer_for, programme_of_issuer
+from verification.payloads.events import CertificateStatusEvent, KeyAction, KeyEvent, StatusChange
+
+__all__ = [
+    "TYP",
+    "CategoryDefinition",
+    "CategoryReference",
+    "CertificateStatusEvent",
+    "CertificateSubject",
+    "CriteriaDocument",
+    "Crosswalk",
+    "EcoLabelCertificate",
+    "Evidence",
+    "Holder",
+    "HolderIdentifier",
+    "KeyAction",
+    "KeyEvent",
+    "Product",
+    "ProductionSite",
+    "StatusChange",
+    "Timestamp",
+    "issuer_for",
+    "programme_of_issuer",
+]

@@ -1,0 +1,125 @@
+"""The `EcoLabelCertificate` profile of a W3C Verifiable Credential 2.0 (secured as VC-JOSE-COSE JWS)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, Field, StringConstraints, field_validator, model_validator
+
+from verification.identifiers import CountryCode, Gln, Gtin, IdentifierScheme, validate_identifier
+from verification.payloads.common import (
+    CertificateId,
+    Names,
+    Part,
+    Payload,
+    Sha256Hex,
+    Text,
+    Timestamp,
+    programme_of_issuer,
+)
+
+VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+CERTIFICATE_TYPE = "EcoLabelCertificate"
+# Licence numbers keep the programme's own format, slashes included (EU Ecolabel "IT/044/005").
+LicenceNumber = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ./_:#()-]{0,63}$")]
+# A model designation may end in one '*' where a programme licenses a model series ("X-100*").
+ModelPattern = Annotated[str, StringConstraints(pattern=r"^[^*]{1,100}\*?$")]
+
+
+class HolderIdentifier(Part):
+    scheme: IdentifierScheme
+    value: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+    @model_validator(mode="after")
+    def _check_digits(self) -> HolderIdentifier:
+        normalised = validate_identifier(self.scheme, self.value)
+        if normalised != self.value:
+            # Signed bytes are never rewritten: a value must already be in its normal form.
+            raise ValueError(f"{self.scheme} value must be written as {normalised}")
+        return self
+
+
+class Holder(Part):
+    name: Text
+    names: Names | None = None
+    identifiers: Annotated[list[HolderIdentifier], Field(max_length=20)] = Field(default_factory=list)
+    country: CountryCode
+
+
+class Product(Part):
+    name: Text
+    brand: Text | None = None
+    model: ModelPattern | None = None
+    gtin: Gtin | None = None
+
+
+class CategoryReference(Part):
+    code: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    criteria_version: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(alias="criteriaVersion")
+
+
+class ProductionSite(Part):
+    name: Text
+    country: CountryCode
+    address: Text | None = None
+    gln: Gln | None = None
+
+
+class Evidence(Part):
+    register_url: AnyHttpUrl | None = Field(default=None, alias="registerUrl")
+    document_sha256: Sha256Hex | None = Field(default=None, alias="documentSha256")
+
+
+class CertificateSubject(Part):
+    type: Literal["EcoLabelLicence"] = "EcoLabelLicence"
+    licence_number: LicenceNumber = Field(alias="licenceNumber")
+    holder: Holder
+    products: Annotated[list[Product], Field(min_length=1, max_length=5000)]
+    category: CategoryReference
+    markets: Annotated[list[CountryCode], Field(max_length=250)] = Field(default_factory=list)
+    production_sites: Annotated[list[ProductionSite], Field(max_length=100)] = Field(
+        default_factory=list, alias="productionSites"
+    )
+    evidence: Evidence | None = None
+
+
+class EcoLabelCertificate(Payload):
+    """A programme's licence as a verifiable credential; `issuer` is urn:ecolabel:programme:<slug>."""
+
+    context: Annotated[list[str], Field(min_length=1, max_length=10)] = Field(alias="@context")
+    type: Annotated[list[str], Field(min_length=2, max_length=10)]
+    id: Annotated[str, StringConstraints(max_length=500)] | None = None
+    issuer: Annotated[str, StringConstraints(pattern=r"^urn:ecolabel:programme:[a-z0-9]+(-[a-z0-9]+)*$")]
+    valid_from: Timestamp = Field(alias="validFrom")
+    valid_until: Timestamp = Field(alias="validUntil")
+    supersedes: CertificateId | None = Field(
+        default=None, description="the certificate id (SHA-256 of the credential) this one re-issues"
+    )
+    credential_subject: CertificateSubject = Field(alias="credentialSubject")
+
+    @field_validator("context")
+    @classmethod
+    def _vc2_context_first(cls, context: list[str]) -> list[str]:
+        if context[0] != VC_CONTEXT:
+            raise ValueError(f"@context must start with {VC_CONTEXT} (VC Data Model 2.0 §4.3)")
+        return context
+
+    @field_validator("type")
+    @classmethod
+    def _typed_as_certificate(cls, types: list[str]) -> list[str]:
+        if "VerifiableCredential" not in types or CERTIFICATE_TYPE not in types:
+            raise ValueError(f'type must include "VerifiableCredential" and "{CERTIFICATE_TYPE}"')
+        return types
+
+    @model_validator(mode="after")
+    def _validity_is_a_period(self) -> EcoLabelCertificate:
+        if self.valid_until <= self.valid_from:
+            raise ValueError("validUntil must be later than validFrom")
+        return self
+
+    @property
+    def programme_id(self) -> str:
+        programme = programme_of_issuer(self.issuer)
+        if programme is None:  # unreachable: the issuer pattern guarantees the prefix
+            raise ValueError("issuer is not a programme URN")
+        return programme

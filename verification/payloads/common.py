@@ -1,0 +1,71 @@
+"""Shared pieces of the payload types: timestamps, names, issuer URNs and the JWS `typ` of each kind."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Final
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints
+
+# Explicit typing (RFC 8725 §3.11): a signature over one kind of document is never accepted as another.
+TYP: Final = {
+    "certificate": "vc+jwt",  # VC-JOSE-COSE §3.1.1
+    "certificate_event": "ecolabel-status-event+jwt",
+    "key_event": "ecolabel-key-event+jwt",
+    "category": "ecolabel-category+jwt",
+    "agreement": "ecolabel-agreement+jwt",
+}
+
+ISSUER_PREFIX: Final = "urn:ecolabel:programme:"
+_RFC3339 = re.compile(r"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})\Z")
+
+
+def _parse_timestamp(value: object) -> datetime:
+    # XML Schema dateTimeStamp as VC 2.0 requires: a string with a time zone, never a bare number.
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("timestamps must carry a time zone")
+        return value.astimezone(UTC)
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise ValueError("timestamps are RFC 3339 strings with a time zone, e.g. 2026-01-31T00:00:00Z")
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _format_timestamp(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+Timestamp = Annotated[
+    datetime,
+    BeforeValidator(_parse_timestamp),
+    PlainSerializer(_format_timestamp, return_type=str),
+    Field(json_schema_extra={"type": "string", "format": "date-time"}),
+]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=False)]
+LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+Names = Annotated[dict[LanguageTag, Text], Field(min_length=1, max_length=20)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", min_length=2, max_length=64)]
+CertificateId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+def issuer_for(programme_id: str) -> str:
+    return ISSUER_PREFIX + programme_id
+
+
+def programme_of_issuer(issuer: str) -> str | None:
+    """The programme slug named by an issuer URN, or None when it is not one of ours."""
+    return issuer.removeprefix(ISSUER_PREFIX) if issuer.startswith(ISSUER_PREFIX) else None
+
+
+class Payload(BaseModel):
+    """Frozen and validated on construction; unknown top-level members are kept, not dropped."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True, str_strip_whitespace=False)
+
+
+class Part(BaseModel):
+    """A nested structure: frozen, and unknown members are refused (a typo must not pass silently)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
