@@ -20,6 +20,7 @@ from ecolabel_registry.certificates.schemas import Outcome
 from ecolabel_registry.errors import Conflict, RegistryError, UnknownCategory
 from ecolabel_registry.log import service as log
 from ecolabel_registry.programmes import keys
+from ecolabel_registry.programmes import repository as programmes
 from ecolabel_registry.rejections import refuse
 from verification.documents import KeyLookup, SignedDocument, claimed_signer, open_document
 from verification.errors import UnknownKey, VerificationError
@@ -59,11 +60,12 @@ def prepare(connection: Connection, tokens: Sequence[str]) -> Prepared:
         if claimed is not None:
             wanted.add(claimed)
     known = keys.load(connection, wanted)
+    registered = programmes.existing(connection, (programme for programme, _ in wanted))
     prepared = Prepared()
     for index, token in enumerate(tokens):
         item = Item(index=index, token=token)
         try:
-            item.document = open_document(token, EcoLabelCertificate, TYP["certificate"], _lookup(known))
+            item.document = open_document(token, EcoLabelCertificate, TYP["certificate"], _lookup(known, registered))
         except VerificationError as exc:
             item.outcome, item.error = Outcome.REJECTED, refuse(exc)
         prepared.items.append(item)
@@ -210,5 +212,10 @@ def _category_key(payload: EcoLabelCertificate) -> tuple[str, str, str]:
     return (payload.programme_id, category.code, category.criteria_version)
 
 
-def _lookup(known: dict[tuple[str, str], KeyRecord]) -> KeyLookup:
-    return lambda programme, kid: known.get((programme, kid))
+def _lookup(known: dict[tuple[str, str], KeyRecord], registered: set[str]) -> KeyLookup:
+    def lookup(programme: str, kid: str) -> KeyRecord | None:
+        if programme not in registered:
+            raise UnknownKey("UNKNOWN_PROGRAMME", f"no programme {programme!r} is registered")
+        return known.get((programme, kid))
+
+    return lookup

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select
@@ -16,6 +16,14 @@ keys_table = ProgrammeKey.__table__  # type: ignore[attr-defined]
 def exists(connection: Connection, programme_id: str) -> bool:
     found = connection.execute(select(programmes_table.c.id).where(programmes_table.c.id == programme_id)).first()
     return found is not None
+
+
+def existing(connection: Connection, programme_ids: Iterable[str]) -> set[str]:
+    wanted = sorted(set(programme_ids))
+    if not wanted:
+        return set()
+    rows = connection.execute(select(programmes_table.c.id).where(programmes_table.c.id.in_(wanted)))
+    return {row.id for row in rows}
 
 
 def insert_programme(connection: Connection, values: dict[str, Any], keys: Sequence[dict[str, Any]]) -> None:

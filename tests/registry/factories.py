@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -9,8 +10,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from verification.canonical import dumps_canonical
 from verification.ed25519 import generate_private_key
 from verification.jwk import PublicKey
+from verification.jws import sign_compact
 
 _counter = itertools.count(1)
 
@@ -42,3 +45,114 @@ def programme_registration(
     }
     document.update(overrides)
     return ProgrammeFixture(id=programme_id, document=document, keys=keys)
+
+
+JSON_HEADERS = {"content-type": "application/json"}
+
+
+@dataclass
+class Certifier:
+    """A certification body in tests: its keys, and signed documents built from defaults plus overrides."""
+
+    programme_id: str
+    keys: dict[str, Ed25519PrivateKey]
+    kid: str
+    key_events: int = 0
+
+    @property
+    def issuer(self) -> str:
+        return f"urn:ecolabel:programme:{self.programme_id}"
+
+    def sign(
+        self, payload: dict[str, Any], typ: str, *, kid: str | None = None, key: Ed25519PrivateKey | None = None
+    ) -> str:
+        kid = kid or self.kid
+        return sign_compact(dumps_canonical(payload), key or self.keys[kid], kid, typ)
+
+    def category_payload(self, code: str = "044", version: str = "1", **overrides: Any) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "type": "CategoryDefinition",
+            "issuer": self.issuer,
+            "code": code,
+            "names": {"en": "Decorative paints and varnishes", "zh": "装饰涂料"},
+            "criteria": {"id": "2014/312/EU", "version": version, "validFrom": "2014-05-28T00:00:00Z"},
+            "crosswalk": {"cpv": ["44810000"], "hs": ["3208", "3209"]},
+        }
+        payload.update(overrides)
+        return payload
+
+    def credential_payload(self, licence: str = "IT/044/005", **overrides: Any) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential", "EcoLabelCertificate"],
+            "issuer": self.issuer,
+            "validFrom": "2024-01-01T00:00:00Z",
+            "validUntil": "2027-12-31T00:00:00Z",
+            "credentialSubject": {
+                "licenceNumber": licence,
+                "holder": {
+                    "name": "Vernici Verdi S.p.A.",
+                    "country": "IT",
+                    "identifiers": [{"scheme": "LEI", "value": "5493001KJTIIGC8Y1R12"}],
+                },
+                "products": [
+                    {"name": "Interior wall paint", "brand": "Verde", "model": "VW-100*", "gtin": "4006381333931"}
+                ],
+                "category": {"code": "044", "criteriaVersion": "1"},
+                "markets": ["IT", "FR"],
+            },
+        }
+        payload.update(overrides)
+        return payload
+
+    def credential(self, licence: str = "IT/044/005", **overrides: Any) -> str:
+        return self.sign(self.credential_payload(licence, **overrides), "vc+jwt")
+
+    def status_event(
+        self, certificate_id: str, sequence: int, previous: str, status: str = "suspended", **overrides: Any
+    ) -> str:
+        payload: dict[str, Any] = {
+            "type": "CertificateStatusEvent",
+            "issuer": self.issuer,
+            "certificate": certificate_id,
+            "sequence": sequence,
+            "previous": previous,
+            "status": status,
+            "effectiveAt": "2025-03-01T00:00:00Z",
+            "reason": "non-conformity found at surveillance audit",
+        }
+        payload.update(overrides)
+        return self.sign(payload, "ecolabel-status-event+jwt")
+
+    def key_event(self, action: str, *, signing_kid: str | None = None, **fields: Any) -> str:
+        self.key_events += 1
+        payload: dict[str, Any] = {
+            "type": "KeyEvent",
+            "issuer": self.issuer,
+            "sequence": self.key_events,
+            "action": action,
+        }
+        payload.update(fields)
+        return self.sign(payload, "ecolabel-key-event+jwt", kid=signing_kid)
+
+
+def certifier(
+    client: Any, admin_headers: dict[str, str], programme_id: str | None = None, *, category: bool = True
+) -> Certifier:
+    """Register a programme through the API (and its default category), and return its certifier."""
+    fixture = programme_registration(programme_id)
+    response = client.post("/v1/programmes", content=fixture.body, headers={**admin_headers, **JSON_HEADERS})
+    assert response.status_code == 201, response.text
+    kid = next(iter(fixture.keys))
+    body = Certifier(programme_id=fixture.id, keys=dict(fixture.keys), kid=kid)
+    if category:
+        defined = client.post(
+            f"/v1/programmes/{fixture.id}/categories",
+            json={"category": body.sign(body.category_payload(), "ecolabel-category+jwt")},
+        )
+        assert defined.status_code == 201, defined.text
+    return body
+
+
+def certificate_id(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
