@@ -84,7 +84,8 @@ def postgres_database() -> Iterator[_Seeded]:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message + " (set CI=true to make this a failure)")
-    name = f"ecolabel_test_{_worker()}"
+    # Unique per process: two suites on one server (a developer's and CI's) must never share a database.
+    name = f"ecolabel_test_{_worker()}_{os.getpid()}"
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{name}"'))

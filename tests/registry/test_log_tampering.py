@@ -19,10 +19,12 @@ from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from ecolabel_registry.settings import Settings
-from tests.registry.factories import programme_registration
+from tests.registry.factories import certificate_id, certifier, programme_registration
 from tests.registry.live import LiveServer, live_servers
 from verification.cli import app as verify_cli
+from verification.ed25519 import generate_private_key
 from verification.errors import ProofInvalid
+from verification.jwk import PublicKey
 from verification.leaf import entry_leaf_hash
 from verification.note import NoteVerifier
 from verification.receipt import Receipt, verify_receipt
@@ -159,3 +161,29 @@ def test_a_deleted_tree_node_is_a_log_integrity_problem_not_a_crash(
     proof = httpx.get(f"{server.url}/v1/log/proofs/inclusion", params={"leaf_index": 5})
     assert proof.status_code == 500
     assert proof.json()["type"] == "urn:ecolabel-registry:problem:log-integrity"
+
+
+def test_the_monitor_re_verifies_every_kind_of_document_with_keys_learned_from_the_log(
+    server: LiveServer, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    with httpx.Client(base_url=server.url) as http:
+        body = certifier(http, admin_headers, "cn-cel")
+        token = body.credential("CEC-2024-0001")
+        http.post("/v1/certificates", json={"credential": token}).raise_for_status()
+        cert = certificate_id(token)
+        http.post(
+            f"/v1/certificates/{cert}/events", json={"event": body.status_event(cert, 1, cert)}
+        ).raise_for_status()
+        body.keys["rotated"] = generate_private_key()
+        jwk = PublicKey.from_private_key(body.keys["rotated"], kid="rotated").to_jwk()
+        path = f"/v1/programmes/{body.programme_id}/key-events"
+        http.post(path, json={"event": body.key_event("add", key=jwk)}).raise_for_status()
+        http.post(
+            path, json={"event": body.key_event("retire", signing_kid="rotated", kid=body.kid)}
+        ).raise_for_status()
+        body.kid = "rotated"
+        http.post("/v1/certificates", json={"credential": body.credential("CEC-2024-0002")}).raise_for_status()
+    state = tmp_path / "monitor.json"
+    code, output = _monitor(server, state)
+    assert code == 0, output
+    assert "checked 7 entries" in output
