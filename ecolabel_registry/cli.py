@@ -11,6 +11,7 @@ import typer
 import uvicorn
 from sqlalchemy.engine import make_url
 
+from ecolabel_registry.api import schemas as payload_schemas
 from ecolabel_registry.app import create_app
 from ecolabel_registry.db import migrate as migrations
 from ecolabel_registry.settings import Settings
@@ -53,6 +54,15 @@ def openapi() -> None:
     """Print the OpenAPI document the server publishes at /openapi.json (`make openapi` saves it)."""
     document = create_app(Settings()).openapi()
     sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n")
+
+
+@app.command()
+def schemas(out: Annotated[Path, typer.Option(help="directory to write the payload JSON Schemas to")]) -> None:
+    """Write the JSON Schema of each signed payload profile (`make openapi` keeps them committed)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name in sorted(payload_schemas.PAYLOADS):
+        text = orjson.dumps(payload_schemas.payload_schema(name), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+        (out / f"{name}.schema.json").write_bytes(text + b"\n")
 
 
 def _ensure_sqlite_directory(database_url: str) -> None:
