@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from verification import monitor as log_monitor
 from verification.client import RegistryClient, RegistryProblem
 from verification.errors import VerificationError
+from verification.leaf import DocumentKind
 from verification.note import NoteVerifier
 from verification.receipt import Receipt, verify_receipt
 
@@ -38,13 +39,20 @@ def receipt(
     data = json.loads(receipt_file.read_text(encoding="utf-8"))
     try:
         parsed = Receipt.from_dict(data.get("receipt", data))
-        checkpoint = verify_receipt(parsed, document_file.read_bytes(), NoteVerifier.from_string(key))
+        checkpoint = verify_receipt(parsed, _document_bytes(document_file, parsed.kind), NoteVerifier.from_string(key))
     except VerificationError as exc:
         raise _fail(exc.diagnostics()) from exc
     console.print(
         f"[bold green]OK[/] leaf {parsed.leaf_index} ({parsed.kind.value}) is in {checkpoint.origin} "
         f"at tree size {checkpoint.tree_size}"
     )
+
+
+def _document_bytes(path: Path, kind: DocumentKind) -> bytes:
+    """The file's bytes; for JWS kinds without surrounding whitespace, which a compact JWS never contains
+    (files saved by tools usually end in a newline). Programme registrations are JSON: taken exactly."""
+    data = path.read_bytes()
+    return data if kind is DocumentKind.PROGRAMME else data.strip()
 
 
 @app.command()
