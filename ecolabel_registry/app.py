@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from ecolabel_registry.api import certificates, health, log, programmes, schemas, wellknown
+from ecolabel_registry.api import certificates, health, log, programmes, schemas, verify, wellknown
 from ecolabel_registry.api.limits import BodySizeLimit
 from ecolabel_registry.api.problems import install_problem_handlers
 from ecolabel_registry.context import JSONLimits, RegistryContext
@@ -97,7 +97,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
-        larger={"/v1/certificates/batch": settings.max_batch_body_bytes},
+        larger={
+            "/v1/certificates/batch": settings.max_batch_body_bytes,
+            "/v1/verify/eligibility": settings.max_batch_body_bytes,
+        },
     )
     app.include_router(health.router)
     app.include_router(wellknown.router)
@@ -105,6 +108,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(programmes.router)
     app.include_router(certificates.router)
     app.include_router(schemas.router)
+    app.include_router(verify.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

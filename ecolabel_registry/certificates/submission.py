@@ -188,6 +188,7 @@ def _new_certificate(document: Credential, receipt: Receipt) -> repository.NewCe
             "event_count": 0,
             "last_event_sha256": None,
             "lifecycle": "active",
+            "markets": list(subject.markets),
         },
         products=[
             {

@@ -56,3 +56,16 @@ def write_connection(engine: Engine) -> Iterator[Connection]:
         connection = raw.execution_options(sqlite_immediate=True)
         with connection.begin():
             yield connection
+
+
+@contextmanager
+def read_snapshot(engine: Engine) -> Iterator[Connection]:
+    """A read-only transaction that sees one snapshot: answers that name a checkpoint must not mix states.
+
+    SQLite in WAL mode gives a deferred transaction a snapshot at its first read; PostgreSQL needs
+    REPEATABLE READ for the same.
+    """
+    with engine.connect() as raw:
+        connection = raw.execution_options(isolation_level="REPEATABLE READ") if not is_sqlite(engine) else raw
+        with connection.begin():
+            yield connection

@@ -177,6 +177,8 @@ class Certificate(SQLModel, table=True):
     event_count: int = Field(sa_column=Column(Integer, nullable=False))
     last_event_sha256: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     lifecycle: str = Field(sa_column=Column(String(16), nullable=False))
+    # ISO 3166 codes the licence covers; empty when the credential names none (an unknown market).
+    markets: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
 
 
 class CertificateProduct(SQLModel, table=True):

@@ -1,10 +1,20 @@
 """Signed payload types: frozen, validated on construction, with a published JSON Schema.
 
 These are the documents programmes sign (certificates, status events, key events, category
-definitions). They are not tables and not API request bodies: the registry stores the exact signed
+definitions, mutual-recognition agreements with their signatures and events). They are not tables and not API request bodies: the registry stores the exact signed
 bytes and parses them with these types, and an offline verifier parses them with the same types.
 """
 
+from verification.payloads.agreement import (
+    Agreement,
+    AgreementType,
+    CategoryScope,
+    CriteriaVersions,
+    Recognition,
+    ScopeMapping,
+    SupplementaryCriterion,
+)
+from verification.payloads.agreement_events import AgreementChange, AgreementEvent, AgreementSignature
 from verification.payloads.category import CategoryDefinition, CriteriaDocument, Crosswalk
 from verification.payloads.certificate import (
     CategoryReference,
@@ -21,11 +31,18 @@ from verification.payloads.events import CertificateStatusEvent, KeyAction, KeyE
 
 __all__ = [
     "TYP",
+    "Agreement",
+    "AgreementChange",
+    "AgreementEvent",
+    "AgreementSignature",
+    "AgreementType",
     "CategoryDefinition",
     "CategoryReference",
+    "CategoryScope",
     "CertificateStatusEvent",
     "CertificateSubject",
     "CriteriaDocument",
+    "CriteriaVersions",
     "Crosswalk",
     "EcoLabelCertificate",
     "Evidence",
@@ -35,7 +52,10 @@ __all__ = [
     "KeyEvent",
     "Product",
     "ProductionSite",
+    "Recognition",
+    "ScopeMapping",
     "StatusChange",
+    "SupplementaryCriterion",
     "Timestamp",
     "issuer_for",
     "programme_of_issuer",

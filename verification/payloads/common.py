@@ -15,6 +15,8 @@ TYP: Final = {
     "key_event": "ecolabel-key-event+jwt",
     "category": "ecolabel-category+jwt",
     "agreement": "ecolabel-agreement+jwt",
+    "agreement_signature": "ecolabel-agreement-signature+jwt",
+    "agreement_event": "ecolabel-agreement-event+jwt",
 }
 
 ISSUER_PREFIX: Final = "urn:ecolabel:programme:"

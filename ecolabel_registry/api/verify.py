@@ -1,0 +1,63 @@
+"""Procurement checks: one certificate, or a catalogue of up to 10,000 items, with signed decisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+
+from ecolabel_registry.api.deps import ContextDep
+from ecolabel_registry.api.problems import openapi_responses
+from ecolabel_registry.api.routing import StrictJSONRoute
+from ecolabel_registry.certificates.lookup import now
+from ecolabel_registry.db.engine import read_snapshot
+from ecolabel_registry.errors import MalformedJSON, NotFound, UnsupportedMediaType, ValidationFailed
+from ecolabel_registry.verify import eligibility, single
+from ecolabel_registry.verify.schemas import EligibilityAnswer, EligibilityRequest, VerificationAnswer
+
+router = APIRouter(prefix="/v1/verify", route_class=StrictJSONRoute, tags=["procurement"])
+CertificateId = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the credential")]
+
+
+def _json(body: object) -> Response:
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+@router.get(
+    "/certificates/{certificate_id}",
+    response_model=VerificationAnswer,
+    responses=openapi_responses(NotFound, ValidationFailed),
+)
+def verify_certificate(
+    certificate_id: CertificateId,
+    context: ContextDep,
+    as_of: Annotated[datetime | None, Query(description="judge on this date (default: now)")] = None,
+) -> Response:
+    """Is this certificate valid on the date? Status, validity window, signature, signing key, the log
+    inclusion proof, and a registry-signed decision (JWS) naming the checkpoint it was computed against."""
+    if as_of is not None and as_of.tzinfo is None:
+        raise ValidationFailed("dates need a time zone, e.g. 2026-01-31T00:00:00Z", code="NAIVE_DATETIME")
+    with read_snapshot(context.engine) as connection:
+        answer = single.verify_certificate(connection, context, certificate_id, as_of or now())
+    return _json(answer)
+
+
+@router.post(
+    "/eligibility",
+    response_model=EligibilityAnswer,
+    responses=openapi_responses(MalformedJSON, UnsupportedMediaType, ValidationFailed),
+)
+def check_eligibility(request: EligibilityRequest, context: ContextDep) -> Response:
+    """Check a catalogue against a tender's label requirement ("label L or equivalent").
+
+    Each item is a certificate id, a programme + licence number, or a GTIN (optionally with a model).
+    Every item gets a decision, reason codes, the recognition path and the certificates matched; one
+    registry-signed decision commits to all of them. Archive the whole answer: `ecolabel-verify
+    decision` checks it offline.
+    """
+    with read_snapshot(context.engine) as connection:
+        answer = eligibility.evaluate(connection, context, request)
+    return _json(answer.model_dump())

@@ -1,0 +1,1 @@
+"""Procurement checks: one certificate or a whole catalogue, answered with registry-signed decisions."""

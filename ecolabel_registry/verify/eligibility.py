@@ -1,0 +1,245 @@
+"""Eligibility of a whole catalogue against a tender's label requirement, with one signed decision.
+
+The work is a handful of bulk queries (items -> certificates -> events and keys) and plain Python per
+certificate; each certificate is judged once however many catalogue lines point at it. Reads happen in
+one snapshot, so the decision names exactly the checkpoint its data belongs to.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping
+
+from ecolabel_registry.certificates import repository as certificate_rows
+from ecolabel_registry.certificates.lookup import lifecycle_of, now
+from ecolabel_registry.context import RegistryContext
+from ecolabel_registry.log import service as log
+from ecolabel_registry.programmes import keys
+from ecolabel_registry.verify import reasons as codes
+from ecolabel_registry.verify import repository
+from ecolabel_registry.verify.decisions import sign_decision
+from ecolabel_registry.verify.schemas import EligibilityAnswer, EligibilityRequest, Item
+from verification.decision import results_digest
+from verification.errors import KeyNotValid
+from verification.identifiers import normalise_gtin
+from verification.keys import KeyRecord, require_key_valid_at
+from verification.leaf import format_log_time, to_microseconds
+from verification.status import CertificateStatus, status_as_of
+
+
+@dataclass(frozen=True)
+class Label:
+    programme: str
+    category: str | None = None
+    criteria_version: str | None = None
+
+    def covers(self, programme: str, category: str, version: str) -> bool:
+        return (
+            self.programme == programme
+            and self.category in (None, category)
+            and self.criteria_version in (None, version)
+        )
+
+
+@dataclass(frozen=True)
+class RecognitionQuery:
+    programme: str
+    category: str
+    criteria_version: str
+    date: datetime
+    accepted: tuple[Label, ...]
+
+
+@dataclass(frozen=True)
+class RecognitionAnswer:
+    accepted: bool
+    path: list[dict[str, Any]] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+
+Recognizer = Callable[[RecognitionQuery], RecognitionAnswer]
+
+
+def direct_only(_query: RecognitionQuery) -> RecognitionAnswer:
+    return RecognitionAnswer(accepted=False, reasons=[codes.LABEL_NOT_ACCEPTED])
+
+
+def evaluate(
+    connection: Connection, context: RegistryContext, request: EligibilityRequest, recognizer: Recognizer = direct_only
+) -> EligibilityAnswer:
+    date = request.date or now()
+    _, checkpoint = log.latest_checkpoint(connection, context.note_signer)
+    labels = _accepted_labels(connection, request)
+    items = request.items
+    licence_ids = repository.current_by_licence(
+        connection, ((i.programme, i.licence_number) for i in items if i.programme and i.licence_number)
+    )
+    gtin_ids = repository.by_gtins(connection, (_gtin(i) for i in items if i.gtin))
+    wanted = {i.certificate_id for i in items if i.certificate_id}
+    wanted.update(licence_ids.values())
+    wanted.update(cid for matches in gtin_ids.values() for cid, _ in matches)
+    rows = repository.by_ids(connection, wanted)
+    events = certificate_rows.events_of(connection, sorted(rows))
+    key_records = keys.load(connection, {(r["programme_id"], r["signing_kid"]) for r in rows.values()})
+    judge = _Judge(request, labels=labels, date=date, events=events, key_records=key_records, recognizer=recognizer)
+    results = [
+        _item_result(n, item, rows=rows, licence_ids=licence_ids, gtin_ids=gtin_ids, judge=judge)
+        for n, item in enumerate(items)
+    ]
+    eligible = sum(1 for result in results if result["eligible"])
+    requirement = request.requirement.model_dump(mode="json", exclude_none=True)
+    date_text = format_log_time(to_microseconds(date))
+    decision = sign_decision(
+        context,
+        {
+            "type": "EligibilityDecision",
+            "issuer": context.settings.log_origin,
+            "issuedAt": format_log_time(time.time_ns() // 1000),
+            "checkpoint": checkpoint,
+            "requirement": requirement,
+            "date": date_text,
+            "itemCount": len(results),
+            "eligibleCount": eligible,
+            "resultsSha256": results_digest(results),
+        },
+    )
+    return EligibilityAnswer(
+        requirement=requirement,
+        date=date_text,
+        checkpoint=checkpoint,
+        eligible=eligible,
+        not_eligible=len(results) - eligible,
+        results=results,
+        decision=decision,
+    )
+
+
+def _accepted_labels(connection: Connection, request: EligibilityRequest) -> tuple[Label, ...]:
+    requirement = request.requirement
+    labels = [Label(a.programme, a.category, a.criteria_version) for a in requirement.accepted]
+    if requirement.cpv:
+        labels += [Label(*key) for key in repository.categories_for_code(connection, "cpv", requirement.cpv[:8])]
+    if requirement.cn_procurement:
+        found = repository.categories_for_code(connection, "cn_procurement", requirement.cn_procurement)
+        labels += [Label(*key) for key in found]
+    return tuple(dict.fromkeys(labels))
+
+
+def _gtin(item: Item) -> str:
+    try:
+        return normalise_gtin(item.gtin or "")
+    except ValueError:
+        return ""  # matches nothing: the item is answered NO_CERTIFICATE_FOR_GTIN
+
+
+class _Judge:
+    """Judges each certificate once, however many catalogue lines point at it."""
+
+    def __init__(
+        self,
+        request: EligibilityRequest,
+        *,
+        labels: tuple[Label, ...],
+        date: datetime,
+        events: dict[str, list[RowMapping]],
+        key_records: dict[tuple[str, str], KeyRecord],
+        recognizer: Recognizer,
+    ) -> None:
+        self.request, self.labels, self.date = request, labels, date
+        self.events, self.key_records, self.recognizer = events, key_records, recognizer
+        self.markets = set(request.requirement.markets)
+        self.cache: dict[str, dict[str, Any]] = {}
+
+    def __call__(self, row: RowMapping) -> dict[str, Any]:
+        cached = self.cache.get(row["id"])
+        if cached is None:
+            cached = self.cache[row["id"]] = self._judge(row)
+        return cached
+
+    def _judge(self, row: RowMapping) -> dict[str, Any]:
+        status = status_as_of(lifecycle_of(row, self.events.get(row["id"], [])), at=self.date).status
+        reasons = codes.status_reasons(status)
+        try:
+            require_key_valid_at(self.key_records[(row["programme_id"], row["signing_kid"])], row["integrated_us"])
+        except KeyNotValid as exc:
+            if exc.code == codes.SIGNING_KEY_REVOKED:
+                reasons.append(codes.SIGNING_KEY_REVOKED)
+        if self.markets and not self.markets.issubset(row["markets"] or ()):
+            reasons.append(codes.MARKET_NOT_COVERED)
+        programme, category, version = row["programme_id"], row["category_code"], row["criteria_version"]
+        via, path, conditions = None, [], []
+        if any(label.covers(programme, category, version) for label in self.labels):
+            via = "direct"
+        elif self.request.requirement.equivalents:
+            answer = self.recognizer(RecognitionQuery(programme, category, version, self.date, self.labels))
+            if answer.accepted:
+                via, path, conditions = "equivalent", answer.path, answer.conditions
+            else:
+                reasons.extend(answer.reasons)
+        else:
+            reasons.append(codes.LABEL_NOT_ACCEPTED)
+        return {
+            "id": row["id"],
+            "programme": programme,
+            "licence_number": row["licence_number"],
+            "category": category,
+            "criteria_version": version,
+            "status": status.value,
+            "accepted_via": via,
+            "path": path,
+            "conditions": conditions,
+            "reasons": reasons,
+            "eligible": via is not None and not reasons and status is CertificateStatus.ACTIVE,
+        }
+
+
+def _item_result(
+    index: int,
+    item: Item,
+    *,
+    rows: dict[str, RowMapping],
+    licence_ids: dict[tuple[str, str], str],
+    gtin_ids: dict[str, list[tuple[str, str | None]]],
+    judge: _Judge,
+) -> dict[str, Any]:
+    matched, missing = _matches(item, rows, licence_ids, gtin_ids)
+    judged = [judge(rows[cid]) for cid in matched]
+    eligible = any(c["eligible"] for c in judged)
+    reasons = missing if not judged else ([] if eligible else sorted({r for c in judged for r in c["reasons"]}))
+    result: dict[str, Any] = {"index": index, "eligible": eligible, "reasons": reasons, "certificates": judged}
+    if item.ref is not None:
+        result["ref"] = item.ref
+    return result
+
+
+def _matches(
+    item: Item,
+    rows: dict[str, RowMapping],
+    licence_ids: dict[tuple[str, str], str],
+    gtin_ids: dict[str, list[tuple[str, str | None]]],
+) -> tuple[Sequence[str], list[str]]:
+    if item.certificate_id is not None:
+        return ([item.certificate_id], []) if item.certificate_id in rows else ([], [codes.UNKNOWN_CERTIFICATE])
+    if item.licence_number is not None:
+        found = licence_ids.get((item.programme or "", item.licence_number))
+        return ([found], []) if found in rows else ([], [codes.UNKNOWN_LICENCE])
+    candidates = gtin_ids.get(_gtin(item), [])
+    if not candidates:
+        return [], [codes.NO_CERTIFICATE_FOR_GTIN]
+    covering = [cid for cid, pattern in candidates if _model_covered(pattern, item.model)]
+    return (covering, []) if covering else ([], [codes.MODEL_NOT_COVERED])
+
+
+def _model_covered(pattern: str | None, model: str | None) -> bool:
+    # A licence that lists the product without a model covers it by GTIN alone; "X-100*" covers a series.
+    if pattern is None or model is None:
+        return True
+    if pattern.endswith("*"):
+        return model.casefold().startswith(pattern[:-1].casefold())
+    return model.casefold() == pattern.casefold()

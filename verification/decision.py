@@ -1,0 +1,95 @@
+"""Registry-signed decisions: what a buyer archives as evidence, and how to check it offline.
+
+A decision is a JWS (typ `ecolabel-decision+jwt`) signed by the registry's key, the same Ed25519 key
+that signs its checkpoints. It names the checkpoint it was computed against. A batch decision commits
+to every item and its result through the SHA-256 of the results' RFC 8785 form, so altering any one
+result breaks it:
+
+    decision = verify_saved_eligibility(json.loads(saved_file), registry_key)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError
+
+from verification.canonical import dumps_canonical, dumps_canonical_fast
+from verification.checkpoint import Checkpoint, verify_checkpoint
+from verification.errors import MalformedInput, ProofInvalid
+from verification.jwk import PublicKey
+from verification.jws import verify_compact
+from verification.note import NoteVerifier
+from verification.payloads.common import CertificateId, Payload, Sha256Hex, Timestamp
+from verification.strictjson import loads_strict
+
+DECISION_TYP = "ecolabel-decision+jwt"
+
+
+class CertificateVerification(Payload):
+    type: Literal["CertificateVerification"]
+    issuer: str = Field(description="the registry's log origin")
+    issued_at: Timestamp = Field(alias="issuedAt")
+    checkpoint: str = Field(description="the signed checkpoint the decision was computed against")
+    certificate: CertificateId
+    as_of: Timestamp = Field(alias="asOf")
+    status: str
+    valid_until: Timestamp = Field(alias="validUntil")
+    signing_key_valid: bool = Field(alias="signingKeyValid")
+    leaf_index: int = Field(alias="leafIndex")
+    decision: Literal["valid", "not_valid"]
+    reasons: list[str]
+
+
+class EligibilityDecision(Payload):
+    type: Literal["EligibilityDecision"]
+    issuer: str
+    issued_at: Timestamp = Field(alias="issuedAt")
+    checkpoint: str
+    requirement: dict[str, Any]
+    date: Timestamp
+    item_count: Annotated[int, Field(ge=0)] = Field(alias="itemCount")
+    eligible_count: Annotated[int, Field(ge=0)] = Field(alias="eligibleCount")
+    results_sha256: Sha256Hex = Field(alias="resultsSha256")
+
+
+def results_digest(results: list[Any]) -> str:
+    """Hex SHA-256 of the RFC 8785 form of the results list (the fast encoder writes the same bytes)."""
+    return hashlib.sha256(dumps_canonical_fast(results)).hexdigest()
+
+
+def verify_decision(token: str, registry_key: PublicKey) -> CertificateVerification | EligibilityDecision:
+    """Verify the registry's signature and the checkpoint the decision names; return the payload."""
+    verified = verify_compact(token.strip(), registry_key, expected_typ=DECISION_TYP)
+    body = loads_strict(verified.payload)
+    model = EligibilityDecision if isinstance(body, dict) and body.get("type") == "EligibilityDecision" else None
+    try:
+        payload = (model or CertificateVerification).model_validate(body)
+    except ValidationError as exc:
+        raise MalformedInput("BAD_DECISION", str(exc.errors()[0]["msg"])) from exc
+    _verify_named_checkpoint(payload.checkpoint, payload.issuer, registry_key)
+    return payload
+
+
+def verify_saved_eligibility(saved: Mapping[str, Any], registry_key: PublicKey) -> EligibilityDecision:
+    """Check an archived eligibility answer: the signature, the checkpoint, and every item's result."""
+    token, results = saved.get("decision"), saved.get("results")
+    if not isinstance(token, str) or not isinstance(results, list):
+        raise MalformedInput("BAD_DECISION_FILE", "a saved decision holds 'decision' (a JWS) and 'results' (a list)")
+    payload = verify_decision(token, registry_key)
+    if not isinstance(payload, EligibilityDecision):
+        raise MalformedInput("BAD_DECISION_FILE", "this is not an eligibility decision")
+    if len(results) != payload.item_count:
+        raise ProofInvalid(
+            "RESULTS_ALTERED", f"the decision covers {payload.item_count} items, the file has {len(results)}"
+        )
+    if hashlib.sha256(dumps_canonical(results)).hexdigest() != payload.results_sha256:
+        raise ProofInvalid("RESULTS_ALTERED", "the results differ from the ones the registry signed")
+    return payload
+
+
+def _verify_named_checkpoint(note: str, origin: str, key: PublicKey) -> Checkpoint:
+    # Checkpoints and decisions share one key; the signed-note form names it by the log origin.
+    return verify_checkpoint(note, NoteVerifier.from_public_key(origin, key.raw), origin=origin)

@@ -1,0 +1,64 @@
+"""What parties sign after an agreement is proposed: their signatures, and changes to the agreement.
+
+An `AgreementSignature` names the agreement by id (the SHA-256 of the agreement's exact JWS bytes).
+An `AgreementEvent` renews, suspends, reinstates or terminates it; like a certificate's status events
+it carries a sequence number and the SHA-256 of the previous event's JWS (for sequence 1: the
+agreement's id), so a replayed, reordered or forked event is refused.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from verification.payloads.common import Payload, Sha256Hex, Text, Timestamp, programme_of_issuer
+from verification.payloads.events import ProgrammeIssuer, Sequence
+
+
+class AgreementSignature(Payload):
+    """A party's signature on a proposed agreement."""
+
+    type: Literal["AgreementSignature"]
+    issuer: ProgrammeIssuer
+    agreement: Sha256Hex = Field(description="the agreement id: hex SHA-256 of the agreement's JWS bytes")
+
+    @property
+    def programme_id(self) -> str:
+        return programme_of_issuer(self.issuer) or ""
+
+
+class AgreementChange(StrEnum):
+    RENEWED = "renewed"  # a new effectiveUntil, from effectiveAt on
+    SUSPENDED = "suspended"
+    REINSTATED = "reinstated"  # lifts a suspension
+    TERMINATED = "terminated"  # final
+
+
+class AgreementEvent(Payload):
+    """A change to an agreement, signed by one of its parties."""
+
+    type: Literal["AgreementEvent"]
+    issuer: ProgrammeIssuer
+    agreement: Sha256Hex
+    sequence: Sequence
+    previous: Sha256Hex = Field(description="SHA-256 of the previous event's JWS bytes (sequence 1: the agreement id)")
+    change: AgreementChange
+    effective_at: Timestamp = Field(alias="effectiveAt")
+    effective_until: Timestamp | None = Field(
+        default=None, alias="effectiveUntil", description="renewed: the new end of the agreement (exclusive)"
+    )
+    reason: Text
+
+    @model_validator(mode="after")
+    def _renewal_has_an_end(self) -> AgreementEvent:
+        if (self.change is AgreementChange.RENEWED) != (self.effective_until is not None):
+            raise ValueError("effectiveUntil is required for renewed and only for renewed")
+        if self.effective_until is not None and self.effective_until <= self.effective_at:
+            raise ValueError("a renewal's effectiveUntil must be later than its effectiveAt")
+        return self
+
+    @property
+    def programme_id(self) -> str:
+        return programme_of_issuer(self.issuer) or ""
