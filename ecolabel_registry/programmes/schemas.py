@@ -82,6 +82,7 @@ class KeyOut(BaseModel):
 class KeySet(BaseModel):
     programme_id: str
     keys: list[KeyOut]
+    next_key_event: dict[str, int] = Field(description="the sequence number the next key event must carry")
 
 
 class SignedKeyEvent(BaseModel):

@@ -121,4 +121,8 @@ def key_set(connection: Connection, programme_id: str) -> KeySet:
                 ),
             )
         )
-    return KeySet(programme_id=programme_id, keys=out)
+    return KeySet(
+        programme_id=programme_id,
+        keys=out,
+        next_key_event={"sequence": keys.key_event_count(connection, programme_id) + 1},
+    )

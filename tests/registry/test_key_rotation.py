@@ -123,7 +123,9 @@ def test_another_programme_cannot_change_these_keys(
 
 def test_the_key_history_is_a_jwks_with_validity_periods(client: TestClient, body: Certifier) -> None:
     _add_key(client, body, "second")
-    keys = client.get(f"/v1/programmes/{body.programme_id}/keys").json()["keys"]
+    key_set = client.get(f"/v1/programmes/{body.programme_id}/keys").json()
+    assert key_set["next_key_event"] == {"sequence": 2}
+    keys = key_set["keys"]
     assert [key["kid"] for key in keys] == [body.kid, "second"]
     for key in keys:
         assert {"kty", "crv", "x", "kid", "status", "valid_from", "valid_until", "compromised_since"} <= set(key)

@@ -1,0 +1,318 @@
+"""`ecolabel-certifier`: a programme's tools to sign and publish certificates at an eco-label registry.
+
+Thin by design: every command parses options, calls `certifiers.operations` / `certifiers.bulk`, and
+prints the outcome. Exit codes: 0 done; 1 refused or invalid (input, registry problem, rejected rows);
+3 the registry could not be reached; 4 a receipt did not verify or an answer was malformed (do not trust
+the registry).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import TypeAdapter, ValidationError
+from rich.console import Console
+from rich.text import Text
+
+from certifiers import operations
+from certifiers.bulk_view import run_bulk
+from certifiers.client import DEFAULT_URL, CertifierClient, RegistryUnavailable, SubmissionRefused
+from certifiers.events import ChainBroken, category_definition, criteria_document, sign_category
+from certifiers.issues import RecordsInvalid
+from certifiers.keys import KeyFileError, keygen, load_signing_key
+from certifiers.records import read_json_record, sign_record
+from certifiers.responses import RegistryAnswerInvalid
+from certifiers.state import StateMismatch
+from verification.errors import VerificationError
+from verification.payloads import Crosswalk, StatusChange, Timestamp
+
+app = typer.Typer(
+    help="Sign and publish eco-label certificates at a registry.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+
+
+def _console() -> Console:
+    # Made per use, not at import: the width (COLUMNS, terminal size) is read when output is written.
+    return Console(stderr=True)
+
+
+_TIMESTAMP: TypeAdapter[datetime] = TypeAdapter(Timestamp)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+Url = Annotated[str, typer.Option(envvar="ECOLABEL_REGISTRY_URL", help="the registry's base URL")]
+KeyFile = Annotated[Path, typer.Option("--key", help="the programme's private key file (PKCS #8 PEM, mode 0600)")]
+Kid = Annotated[str, typer.Option("--kid", help="the key's id, as registered at the registry")]
+Programme = Annotated[str, typer.Option(help="the programme's slug, e.g. cn-cel")]
+Names = Annotated[list[str] | None, typer.Option("--name", help="another language's name: LANG=TEXT (repeatable)")]
+
+
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Turn the library's errors into one red line and an exit code (see the module docstring)."""
+    try:
+        yield
+    except RecordsInvalid as exc:
+        raise _fail(str(exc)) from exc
+    except (KeyFileError, StateMismatch, ChainBroken, SubmissionRefused) as exc:
+        raise _fail(str(exc)) from exc
+    except ValidationError as exc:
+        raise _fail(f"invalid input: {exc}") from exc
+    except RegistryUnavailable as exc:
+        raise _fail(f"the registry is unavailable: {exc}", code=3) from exc
+    except RegistryAnswerInvalid as exc:
+        raise _fail(f"{exc}; do not trust this registry's answers", code=4) from exc
+    except VerificationError as exc:
+        raise _fail(exc.diagnostics()) from exc
+    except (OSError, ValueError) as exc:  # unreadable files, non-ASCII tokens, JWK files that are not JSON
+        raise _fail(f"cannot use the input: {exc}") from exc
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    # Text, not markup: messages quote user input and registry details, which may contain [brackets].
+    _console().print(Text.assemble(("FAILED ", "bold red"), message), soft_wrap=True, highlight=False)
+    return typer.Exit(code)
+
+
+def _done(verb: str, message: str) -> None:
+    _console().print(Text.assemble((verb, "green"), " ", message), soft_wrap=True, highlight=False)
+
+
+def _instant(text: str, option: str) -> datetime:
+    """RFC 3339 with a zone, or a bare date meaning 00:00Z that day."""
+    value = f"{text}T00:00:00Z" if _DATE.fullmatch(text) else text
+    try:
+        return _TIMESTAMP.validate_python(value)
+    except ValidationError as exc:
+        raise typer.BadParameter(f"{text!r} is not an RFC 3339 timestamp with a zone", param_hint=option) from exc
+
+
+def _names(english: str, others: list[str] | None) -> dict[str, str]:
+    names = {"en": english}
+    for item in others or []:
+        language, separator, text = item.partition("=")
+        if not separator:
+            raise typer.BadParameter(f"{item!r} is not LANG=TEXT", param_hint="--name")
+        names[language] = text
+    return names
+
+
+@app.command(name="keygen")
+def keygen_command(
+    *,
+    out: Annotated[Path, typer.Option(help="where to write the private key (must not exist)")],
+    kid: Kid,
+) -> None:
+    """Create a programme signing key (file mode 0600) and print its public JWK for registration."""
+    with _reported():
+        jwk = keygen(out, kid)
+    sys.stdout.write(json.dumps(jwk) + "\n")
+    _done("created", f"{out}; give the public JWK above to the registry operator")
+
+
+@app.command()
+def register_programme(
+    *,
+    programme_id: Annotated[str, typer.Option("--id", help="the programme's slug, e.g. cn-cel")],
+    name_en: Annotated[str, typer.Option(help="the programme's English name")],
+    country: Annotated[list[str], typer.Option(help="an ISO 3166-1 country it operates in (repeatable)")],
+    jwk: Annotated[list[Path] | None, typer.Option(help="a public JWK file, as keygen prints (repeatable)")] = None,
+    key: Annotated[Path | None, typer.Option(help="or: a private key file to take the public key from")] = None,
+    kid: Annotated[str | None, typer.Option(help="the kid for --key")] = None,
+    name: Names = None,
+    website: Annotated[str | None, typer.Option()] = None,
+    gen_member: Annotated[bool, typer.Option(help="member of the Global Ecolabelling Network")] = False,
+    accreditation_notes: Annotated[str | None, typer.Option()] = None,
+    admin_token: Annotated[str, typer.Option(envvar="ECOLABEL_ADMIN_TOKEN", help="the registry's admin token")] = "",
+    url: Url = DEFAULT_URL,
+) -> None:
+    """Operator helper: register a programme and its first public keys."""
+    with _reported():
+        keys = [json.loads(path.read_text(encoding="utf-8")) for path in jwk or []]
+        if key is not None:
+            if kid is None:
+                raise typer.BadParameter("--key needs --kid", param_hint="--kid")
+            keys.append(load_signing_key(key, kid).public_jwk())
+        if not keys:
+            raise typer.BadParameter("give at least one --jwk or --key", param_hint="--jwk")
+        body = operations.registration_body(
+            programme_id=programme_id,
+            names=_names(name_en, name),
+            countries=country,
+            keys=keys,
+            gen_member=gen_member,
+            website=website,
+            accreditation_notes=accreditation_notes,
+        )
+        with CertifierClient(url, admin_token=admin_token or None) as client:
+            written = operations.register_programme(client, body, client.checkpoint_verifier())
+    _done("registered", f"{programme_id} at leaf {written.receipt.leaf_index}")
+
+
+@app.command()
+def define_category(
+    *,
+    programme: Programme,
+    key: KeyFile,
+    kid: Kid,
+    code: Annotated[str, typer.Option(help="the programme's category code, e.g. HJ 2536")],
+    name_en: Annotated[str, typer.Option(help="the category's English name")],
+    criteria_id: Annotated[str, typer.Option(help="the criteria document, e.g. HJ 2536-2016")],
+    criteria_version: Annotated[str, typer.Option(help="the version certificates cite as criteriaVersion")],
+    criteria_valid_from: Annotated[str, typer.Option(help="RFC 3339 timestamp or date")],
+    criteria_valid_until: Annotated[str | None, typer.Option(help="RFC 3339 timestamp or date")] = None,
+    transition_end: Annotated[str | None, typer.Option(help="licences on this version lapse after it")] = None,
+    name: Names = None,
+    cpv: Annotated[list[str] | None, typer.Option(help="EU CPV code (repeatable)")] = None,
+    cn_procurement: Annotated[list[str] | None, typer.Option(help="China procurement item code (repeatable)")] = None,
+    hs: Annotated[list[str] | None, typer.Option(help="HS code (repeatable)")] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+    url: Url = DEFAULT_URL,
+) -> None:
+    """Sign and publish a category with one criteria version; certificates may then cite it."""
+    with _reported():
+        criteria = criteria_document(
+            criteria_id,
+            criteria_version,
+            _instant(criteria_valid_from, "--criteria-valid-from"),
+            _instant(criteria_valid_until, "--criteria-valid-until") if criteria_valid_until else None,
+            _instant(transition_end, "--transition-end") if transition_end else None,
+        )
+        category = category_definition(
+            programme=programme,
+            code=code,
+            names=_names(name_en, name),
+            criteria=criteria,
+            crosswalk=Crosswalk(cpv=cpv or [], cn_procurement=cn_procurement or [], hs=hs or []),
+            description=description,
+        )
+        token = sign_category(category, load_signing_key(key, kid))
+        with CertifierClient(url) as client:
+            written = operations.define_category(client, programme, token, client.checkpoint_verifier())
+    _done("defined", f"{code} {criteria_version} at leaf {written.receipt.leaf_index}")
+
+
+@app.command()
+def sign(
+    record: Annotated[Path, typer.Argument(help="a JSON record (credentialSubject members, validFrom, validUntil)")],
+    *,
+    key: KeyFile,
+    kid: Kid,
+    programme: Annotated[str | None, typer.Option(help="the issuing programme (or the record's programme)")] = None,
+    out: Annotated[Path | None, typer.Option(help="write the JWS here instead of standard output")] = None,
+) -> None:
+    """Validate a record and print its signed credential (a compact JWS)."""
+    with _reported():
+        token = sign_record(read_json_record(record, programme), load_signing_key(key, kid))
+    if out is None:
+        sys.stdout.write(token + "\n")
+    else:
+        out.write_text(token + "\n", encoding="ascii")
+
+
+@app.command()
+def submit(
+    credential_file: Annotated[Path, typer.Argument(help="a file holding one signed credential (compact JWS)")],
+    *,
+    receipt_out: Annotated[Path | None, typer.Option(help="save the registry's receipt here")] = None,
+    url: Url = DEFAULT_URL,
+) -> None:
+    """Submit one credential and check its receipt offline."""
+    token = credential_file.read_text(encoding="ascii").strip()
+    with _reported(), CertifierClient(url) as client:
+        submitted = operations.submit_credential(client, token, client.checkpoint_verifier())
+    if receipt_out is not None:
+        receipt_out.write_text(json.dumps(submitted.receipt.to_dict(), indent=1) + "\n", encoding="utf-8")
+    verb = "accepted" if submitted.created else "already registered"
+    sys.stdout.write(submitted.certificate_id + "\n")
+    _done(verb, f"at leaf {submitted.receipt.leaf_index}")
+
+
+@app.command()
+def bulk_submit(
+    file: Annotated[Path, typer.Argument(help="a licence .csv or a .jsonl of JSON records")],
+    *,
+    key: KeyFile,
+    kid: Kid,
+    programme: Programme,
+    state: Annotated[Path, typer.Option(help="resume file: acknowledged records are skipped on a rerun")],
+    batch_size: Annotated[int, typer.Option(min=1, max=1000, help="credentials per request")] = 500,
+    max_batches: Annotated[int | None, typer.Option(min=1, help="stop after this many requests")] = None,
+    registry_key: Annotated[str | None, typer.Option(help="pin the registry's checkpoint key")] = None,
+    url: Url = DEFAULT_URL,
+) -> None:
+    """Sign and submit every licence of a file in batches, resumably; exit 1 if any was rejected."""
+    with _reported():
+        summary = run_bulk(
+            _console(),
+            file,
+            load_signing_key(key, kid),
+            programme,
+            state,
+            url=url,
+            batch_size=batch_size,
+            max_batches=max_batches,
+            registry_key=registry_key,
+        )
+    raise typer.Exit(1 if summary.rejected else 0)
+
+
+@app.command()
+def event(
+    certificate_id: Annotated[str, typer.Argument(help="the certificate's id (SHA-256 of its credential)")],
+    *,
+    status: Annotated[StatusChange, typer.Option(help="the change")],
+    reason: Annotated[str, typer.Option(help="why, as the public record will say")],
+    effective_at: Annotated[str, typer.Option(help="when it takes effect: RFC 3339 timestamp or date")],
+    key: KeyFile,
+    kid: Kid,
+    valid_until: Annotated[str | None, typer.Option(help="the new end of validity (renewed only)")] = None,
+    url: Url = DEFAULT_URL,
+) -> None:
+    """Suspend, reinstate, withdraw, renew or expire a certificate (the next event of its chain)."""
+    with _reported(), CertifierClient(url) as client:
+        written = operations.change_status(
+            client,
+            load_signing_key(key, kid),
+            certificate_id,
+            status=status,
+            effective_at=_instant(effective_at, "--effective-at"),
+            reason=reason,
+            valid_until=_instant(valid_until, "--valid-until") if valid_until else None,
+            verifier=client.checkpoint_verifier(),
+        )
+    _done(status.value, f"at leaf {written.receipt.leaf_index}; status now {written.body.get('status')}")
+
+
+@app.command()
+def rotate_key(
+    *,
+    programme: Programme,
+    old_key: Annotated[Path, typer.Option(help="the current key's file")],
+    old_kid: Annotated[str, typer.Option(help="the current key's kid")],
+    new_key: Annotated[Path, typer.Option(help="the new key's file (create it with keygen)")],
+    new_kid: Annotated[str, typer.Option(help="the new key's kid")],
+    sequence: Annotated[
+        int | None, typer.Option(min=1, help="next key-event number (default: ask the registry)")
+    ] = None,
+    url: Url = DEFAULT_URL,
+) -> None:
+    """Add the new key (signed by the old), then retire the old one (signed by the new)."""
+    with _reported(), CertifierClient(url) as client:
+        old, new = load_signing_key(old_key, old_kid), load_signing_key(new_key, new_kid)
+        first = sequence if sequence is not None else operations.next_key_sequence(client, programme)
+        added, retired = operations.rotate_key(
+            client, programme, old, new, sequence=first, verifier=client.checkpoint_verifier()
+        )
+    _done("rotated", f"{old_kid} -> {new_kid} (leaves {added.receipt.leaf_index}, {retired.receipt.leaf_index})")
+
+
+def main() -> None:
+    app()
