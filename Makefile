@@ -37,6 +37,16 @@ pytest: $(STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/ecolabel-registry openapi > openapi/openapi.json
+	$(BIN)/ecolabel-registry schemas --out openapi/schemas
+
+# Performance figures beside this machine's own limits (BENCHMARKS.md); BENCH_ARGS passes options,
+# e.g. `make bench BENCH_ARGS="--only log.proof --backend sqlite --json var/bench.json"`.
+.PHONY: bench-quick
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m benchmarks --quick $(BENCH_ARGS)
 
 # Re-resolve every dependency to its newest version and pin the result.
 lock:

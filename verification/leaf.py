@@ -14,7 +14,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from verification.canonical import dumps_canonical
+from verification.canonical import dumps_canonical_fast
 from verification.errors import MalformedInput
 from verification.merkle import leaf_hash
 
@@ -69,7 +69,7 @@ def from_microseconds(microseconds: int) -> datetime:
 def leaf_input(kind: DocumentKind, integrated_us: int, document_sha256: bytes) -> bytes:
     if len(document_sha256) != 32:
         raise MalformedInput("BAD_HASH", "document_sha256 must be 32 bytes")
-    return dumps_canonical(
+    return dumps_canonical_fast(
         {
             "v": LEAF_FORMAT_VERSION,
             "kind": kind.value,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, RowMapping, insert, select, tuple_, update
+from sqlalchemy import Connection, RowMapping, and_, insert, or_, select, update
 
 from ecolabel_registry.db.models import LogCheckpoint, LogEntry, LogNode, LogState
 from ecolabel_registry.log.tree import NodeKey, split_frontier
@@ -116,13 +116,20 @@ def store_append(
 
 def fetch_nodes(connection: Connection, keys: Iterable[NodeKey]) -> dict[NodeKey, bytes]:
     """Stored subtree hashes for the given keys (leaves are level 0); missing keys are simply absent."""
-    wanted = sorted(keys)
+    by_level: dict[int, list[int]] = {}
+    for level, idx in sorted(keys):
+        by_level.setdefault(level, []).append(idx)
+    # One `level = ? AND idx IN (...)` per level, OR-ed: SQLite 3.40 scans the whole table for a
+    # row-value `(level, idx) IN (...)`, but uses the primary key for this form (BENCHMARKS.md).
+    conditions = [
+        and_(nodes_table.c.level == level, nodes_table.c.idx.in_(indexes[i : i + _FETCH_BATCH]))
+        for level, indexes in by_level.items()
+        for i in range(0, len(indexes), _FETCH_BATCH)
+    ]
     found: dict[NodeKey, bytes] = {}
-    for i in range(0, len(wanted), _FETCH_BATCH):
-        batch = wanted[i : i + _FETCH_BATCH]
-        condition = tuple_(nodes_table.c.level, nodes_table.c.idx).in_(batch)
-        rows = connection.execute(select(nodes_table.c.level, nodes_table.c.idx, nodes_table.c.hash).where(condition))
-        found.update({(row.level, row.idx): bytes(row.hash) for row in rows})
+    for i in range(0, len(conditions), 64):
+        query = select(nodes_table.c.level, nodes_table.c.idx, nodes_table.c.hash).where(or_(*conditions[i : i + 64]))
+        found.update({(row.level, row.idx): bytes(row.hash) for row in connection.execute(query)})
     return found
 
 

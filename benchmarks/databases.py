@@ -1,0 +1,78 @@
+"""Scratch databases: a SQLite file in the run's temporary directory, or the PostgreSQL database
+`ecolabel_bench`, created empty for one figure and removed when it is done (also on Ctrl-C)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
+
+from benchmarks.model import Backend, Context, Unavailable
+from ecolabel_registry.db.engine import build_engine
+from ecolabel_registry.db.migrate import upgrade
+
+POSTGRES_SCRATCH = "ecolabel_bench"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+_numbers = itertools.count(1)
+
+
+def normalise_postgres_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def postgres_admin(ctx: Context) -> Engine:
+    """An autocommit engine on the server's existing database, for CREATE/DROP DATABASE."""
+    if make_url(ctx.postgres_url).get_backend_name() != "postgresql":
+        raise Unavailable(f"no PostgreSQL URL (got {make_url(ctx.postgres_url).get_backend_name()})")
+    admin = create_engine(
+        ctx.postgres_url, isolation_level="AUTOCOMMIT", poolclass=NullPool, connect_args={"connect_timeout": 5}
+    )
+    try:
+        with admin.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        admin.dispose()
+        raise Unavailable(f"PostgreSQL unreachable: {str(exc.orig).strip().splitlines()[0]}") from exc
+    return admin
+
+
+@contextmanager
+def scratch_url(ctx: Context, backend: Backend) -> Iterator[str]:
+    """The URL of an empty database that is deleted on exit."""
+    if backend == "sqlite":
+        path = ctx.workdir / f"bench-{next(_numbers)}.sqlite3"
+        try:
+            yield f"sqlite:///{path}"
+        finally:
+            for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                leftover.unlink(missing_ok=True)
+        return
+    admin = postgres_admin(ctx)
+    drop = text(f'DROP DATABASE IF EXISTS "{POSTGRES_SCRATCH}" WITH (FORCE)')
+    try:
+        with admin.connect() as connection:
+            connection.execute(drop)  # a leftover from a run that was killed
+            connection.execute(text(f'CREATE DATABASE "{POSTGRES_SCRATCH}"'))
+        yield make_url(ctx.postgres_url).set(database=POSTGRES_SCRATCH).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(drop)
+        admin.dispose()
+
+
+@contextmanager
+def scratch_engine(ctx: Context, backend: Backend, *, migrated: bool) -> Iterator[Engine]:
+    """An engine built as the registry builds it (`build_engine`) on a scratch database."""
+    with scratch_url(ctx, backend) as url:
+        if migrated:
+            upgrade(url)
+        engine = build_engine(url, pool_size=2)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
