@@ -9,7 +9,16 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from ecolabel_registry.api import certificates, health, log, programmes, schemas, verify, wellknown
+from ecolabel_registry.api import (
+    certificates,
+    health,
+    log,
+    programmes,
+    schemas,
+    subscriptions,
+    verify,
+    wellknown,
+)
 from ecolabel_registry.api.limits import BodySizeLimit
 from ecolabel_registry.api.problems import install_problem_handlers
 from ecolabel_registry.context import JSONLimits, RegistryContext
@@ -109,6 +118,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(certificates.router)
     app.include_router(schemas.router)
     app.include_router(verify.router)
+    app.include_router(subscriptions.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -14,7 +14,9 @@ from sqlalchemy.engine import make_url
 from ecolabel_registry.api import schemas as payload_schemas
 from ecolabel_registry.app import create_app
 from ecolabel_registry.db import migrate as migrations
+from ecolabel_registry.db.engine import build_engine
 from ecolabel_registry.settings import Settings
+from ecolabel_registry.webhooks.worker import Policy, run_forever
 
 app = typer.Typer(help="The eco-label registry service.", no_args_is_help=True, pretty_exceptions_enable=False)
 
@@ -47,6 +49,19 @@ def serve(
         timeout_keep_alive=5,
         timeout_graceful_shutdown=10,
     )
+
+
+@app.command()
+def worker(
+    poll: Annotated[float, typer.Option(help="seconds between polls when nothing is due")] = 0.5,
+) -> None:
+    """Deliver webhooks from the outbox until stopped (SIGTERM finishes the delivery in hand)."""
+    settings = Settings()
+    engine = build_engine(settings.database_url, pool_size=2)
+    try:
+        run_forever(engine, Policy.from_settings(settings), poll_s=poll)
+    finally:
+        engine.dispose()
 
 
 @app.command()

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     max_json_depth: int = Field(default=64, ge=4, le=512)
     max_batch_items: int = Field(default=1000, ge=1, le=10_000)
     max_batch_body_bytes: int = Field(default=16 * 1_048_576, ge=1024)
+    webhook_allow_private: bool = False  # allow callbacks to loopback/private addresses (tests, closed networks)
+    webhook_max_attempts: int = Field(default=10, ge=1, le=100)
+    webhook_backoff_base_s: float = Field(default=2.0, gt=0)
+    webhook_backoff_max_s: float = Field(default=3600.0, gt=0)
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    webhook_lease_s: float = Field(default=60.0, gt=0)
 
     @field_validator("log_origin")
     @classmethod

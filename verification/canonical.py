@@ -62,7 +62,6 @@ def dumps_canonical(obj: Any) -> bytes:
         raise MalformedInput(code, str(err)) from err
 
 
-
 def _fast_path_safe(obj: Any) -> bool:
     # orjson with sorted keys writes exactly the RFC 8785 bytes for strings, safe integers, booleans and
     # null, when every key is ASCII (UTF-16 and code point order agree there). Floats take the slow path.

@@ -184,7 +184,7 @@ def submit_status_event(certificate_id: CertificateId, body: SubmitEvent, contex
     event: of the credential); see `next_event` on the certificate.
     """
     with write_connection(context.engine) as connection:
-        event, now_status, receipt = events.submit(connection, context.note_signer, certificate_id, body.event)
+        event, now_status, receipt = events.submit(connection, context, certificate_id, body.event)
     return EventSubmitted(event=event, status=now_status, receipt=ReceiptOut.of(receipt))
 
 

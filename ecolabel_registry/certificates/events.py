@@ -7,23 +7,26 @@ from sqlalchemy import Connection
 from ecolabel_registry.certificates import repository
 from ecolabel_registry.certificates.lookup import event_out, lifecycle_of, now
 from ecolabel_registry.certificates.schemas import EventOut
+from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.errors import DocumentInvalid, HistoryConflict, NotFound, WrongProgramme
 from ecolabel_registry.log import service as log
 from ecolabel_registry.programmes import keys
 from ecolabel_registry.rejections import refuse
+from ecolabel_registry.webhooks import service as webhooks
 from verification.documents import open_document
 from verification.errors import VerificationError
 from verification.keys import require_key_valid_at
 from verification.leaf import DocumentKind, to_microseconds
-from verification.note import NoteSigner
 from verification.payloads import TYP, CertificateStatusEvent
 from verification.receipt import Receipt
 from verification.status import CertificateStatus, ChainHead, Change, Lifecycle, check_next_event, status_as_of
 
 
 def submit(
-    connection: Connection, signer: NoteSigner, certificate_id: str, token: str
+    connection: Connection, context: RegistryContext, certificate_id: str, token: str
 ) -> tuple[EventOut, CertificateStatus, Receipt]:
+    """Append a status event and queue its webhooks, all in the caller's transaction."""
+    signer = context.note_signer
     reservation = log.reserve(connection)
     row = repository.get(connection, certificate_id)
     if row is None:
@@ -69,4 +72,23 @@ def submit(
     lifecycle_state = status_as_of(after, at=event.effective_at).status
     if not repository.append_event(connection, record, expected_count=row["event_count"], lifecycle=lifecycle_state):
         raise HistoryConflict("another event was recorded first; fetch the history and retry", code="CONCURRENT_EVENT")
-    return event_out(record), status_as_of(after, at=now()).status, receipt
+    status_now = status_as_of(after, at=now()).status
+    out = event_out(record)
+    webhooks.enqueue_status_change(
+        connection,
+        context,
+        certificate=row,
+        holder_values=[h["value"] for h in repository.holder_ids_of(connection, [certificate_id])[certificate_id]],
+        notice={
+            "type": "CertificateStatusNotification",
+            "issuer": context.settings.log_origin,
+            "certificate": certificate_id,
+            "programme": row["programme_id"],
+            "licenceNumber": row["licence_number"],
+            "event": out.model_dump(),
+            "statusNow": status_now.value,
+            "receipt": receipt.to_dict(),
+        },
+        leaf_index=receipt.leaf_index,
+    )
+    return out, status_now, receipt

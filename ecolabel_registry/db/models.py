@@ -228,3 +228,52 @@ class LogCheckpoint(SQLModel, table=True):
 
     tree_size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     note: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Subscription(SQLModel, table=True):
+    """A watchlist entry: status changes of a certificate, a holder's certificates, or a programme's."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (Index("ix_subscriptions_watch_target", "watch", "target"),)
+
+    id: str = Field(sa_column=Column(String(32), primary_key=True))
+    callback_url: str = Field(sa_column=Column(String(2048), nullable=False))
+    watch: str = Field(sa_column=Column(String(16), nullable=False))
+    target: str = Field(sa_column=Column(String(128), nullable=False))
+    created_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    active: bool = Field(sa_column=Column(Boolean, nullable=False))
+
+
+class OutboxDelivery(SQLModel, table=True):
+    """A webhook to deliver, written in the same transaction as the change it reports (never lost)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_us"),)
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    )
+    subscription_id: str = Field(sa_column=Column(String(32), ForeignKey("subscriptions.id"), nullable=False))
+    idempotency_key: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    event_leaf_index: int = Field(sa_column=Column(BigInteger, ForeignKey("log_entries.leaf_index"), nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    attempts: int = Field(sa_column=Column(Integer, nullable=False))
+    next_attempt_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    lease_until_us: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    delivered_us: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    __tablename__ = "delivery_attempts"
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    )
+    outbox_id: int = Field(sa_column=Column(BigInteger, ForeignKey("outbox.id"), nullable=False, index=True))
+    attempt: int = Field(sa_column=Column(Integer, nullable=False))
+    at_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    status_code: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

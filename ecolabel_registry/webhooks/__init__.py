@@ -1,0 +1,1 @@
+"""Watchlists and signed webhooks, delivered at least once from a durable outbox."""
