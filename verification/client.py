@@ -93,6 +93,22 @@ class RegistryClient:
             base64.b64decode(node, validate=True) for node in body["proof"]
         ]
 
+    def post_json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        return _json_or_problem(self._http.post(path, json=body))
+
+    def verify_certificate(self, certificate_id: str, as_of: str | None = None) -> dict[str, Any]:
+        """The registry's check of one certificate, with its signed decision (see verification.decision)."""
+        return self.get_json(f"/v1/verify/certificates/{certificate_id}", as_of=as_of)
+
+    def eligibility(
+        self, requirement: dict[str, Any], items: list[dict[str, Any]], date: str | None = None
+    ) -> dict[str, Any]:
+        """Check up to 10,000 catalogue items; keep the whole answer as evidence (`verify_saved_eligibility`)."""
+        body: dict[str, Any] = {"requirement": requirement, "items": items}
+        if date is not None:
+            body["date"] = date
+        return self.post_json("/v1/verify/eligibility", body)
+
     def entries(self, start: int, end: int, *, page_size: int = 1000) -> Iterator[LogEntry]:
         """Entries [start, end) in order, fetched page by page; the caller checks for gaps."""
         position = start
