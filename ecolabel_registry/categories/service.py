@@ -8,14 +8,10 @@ from sqlalchemy import Connection, RowMapping
 
 from ecolabel_registry.categories import repository
 from ecolabel_registry.categories.schemas import CategoryOut
-from ecolabel_registry.errors import Conflict, NotFound, WrongProgramme
+from ecolabel_registry.errors import Conflict, NotFound
 from ecolabel_registry.log import service as log
-from ecolabel_registry.programmes import keys
 from ecolabel_registry.programmes import repository as programmes
-from ecolabel_registry.rejections import refuse
-from verification.documents import open_document
-from verification.errors import VerificationError
-from verification.keys import require_key_valid_at
+from ecolabel_registry.programmes.signed import open_signed
 from verification.leaf import DocumentKind, format_log_time, to_microseconds
 from verification.note import NoteSigner
 from verification.payloads import TYP, CategoryDefinition
@@ -29,17 +25,14 @@ def define(
     reservation = log.reserve(connection)
     if not programmes.exists(connection, programme_id):
         raise NotFound(f"no programme {programme_id!r}")
-    try:
-        document = open_document(
-            token, CategoryDefinition, TYP["category"], lambda p, kid: keys.load(connection, [(p, kid)]).get((p, kid))
-        )
-        if document.payload.programme_id != programme_id:
-            raise WrongProgramme(
-                f"this category is issued by {document.payload.programme_id!r}", code="WRONG_PROGRAMME"
-            )
-        require_key_valid_at(document.key, reservation.integrated_us)
-    except VerificationError as exc:
-        raise refuse(exc) from exc
+    document = open_signed(
+        connection,
+        token,
+        CategoryDefinition,
+        TYP["category"],
+        programme_id=programme_id,
+        logged_us=reservation.integrated_us,
+    )
     definition = document.payload
     key = (programme_id, definition.code, definition.criteria.version)
     stored = repository.find(connection, key)

@@ -8,14 +8,12 @@ from ecolabel_registry.certificates import repository
 from ecolabel_registry.certificates.lookup import event_out, lifecycle_of, now
 from ecolabel_registry.certificates.schemas import EventOut
 from ecolabel_registry.context import RegistryContext
-from ecolabel_registry.errors import DocumentInvalid, HistoryConflict, NotFound, WrongProgramme
+from ecolabel_registry.errors import DocumentInvalid, HistoryConflict, NotFound
 from ecolabel_registry.log import service as log
-from ecolabel_registry.programmes import keys
+from ecolabel_registry.programmes.signed import open_signed
 from ecolabel_registry.rejections import refuse
 from ecolabel_registry.webhooks import service as webhooks
-from verification.documents import open_document
 from verification.errors import VerificationError
-from verification.keys import require_key_valid_at
 from verification.leaf import DocumentKind, to_microseconds
 from verification.payloads import TYP, CertificateStatusEvent
 from verification.receipt import Receipt
@@ -33,22 +31,19 @@ def submit(
         raise NotFound(f"no certificate {certificate_id}")
     history = repository.events_of(connection, [certificate_id])[certificate_id]
     lifecycle = lifecycle_of(row, history)
+    # A programme can never change another programme's certificates: the issuer must be the holder's.
+    document = open_signed(
+        connection,
+        token,
+        CertificateStatusEvent,
+        TYP["certificate_event"],
+        programme_id=row["programme_id"],
+        logged_us=reservation.integrated_us,
+    )
+    event = document.payload
+    if event.certificate != certificate_id:
+        raise DocumentInvalid("the event names another certificate", code="WRONG_CERTIFICATE")
     try:
-        document = open_document(
-            token,
-            CertificateStatusEvent,
-            TYP["certificate_event"],
-            lambda p, kid: keys.load(connection, [(p, kid)]).get((p, kid)),
-        )
-        event = document.payload
-        if event.programme_id != row["programme_id"]:
-            raise WrongProgramme(
-                f"certificate {certificate_id} belongs to {row['programme_id']!r}, not {event.programme_id!r}",
-                code="WRONG_PROGRAMME",
-            )
-        if event.certificate != certificate_id:
-            raise DocumentInvalid("the event names another certificate", code="WRONG_CERTIFICATE")
-        require_key_valid_at(document.key, reservation.integrated_us)
         head = ChainHead(next_sequence=row["event_count"] + 1, previous_sha256=row["last_event_sha256"] or row["id"])
         check_next_event(lifecycle, head, event)
     except VerificationError as exc:

@@ -103,43 +103,26 @@ def search(connection: Connection, filters: dict[str, Any], after: str | None, l
     return list(connection.execute(query).mappings())
 
 
-def products_of(connection: Connection, ids: Sequence[str]) -> dict[str, list[RowMapping]]:
+def _grouped(connection: Connection, table: Any, ids: Sequence[str], *order: Any) -> dict[str, list[RowMapping]]:
+    """Rows of a per-certificate table for many certificates, grouped by certificate id, in `order`."""
     found: dict[str, list[RowMapping]] = defaultdict(list)
     for i in range(0, len(ids), _IN_BATCH):
-        rows = connection.execute(
-            select(products)
-            .where(products.c.certificate_id.in_(ids[i : i + _IN_BATCH]))
-            .order_by(products.c.certificate_id, products.c.position)
-        ).mappings()
-        for row in rows:
+        query = select(table).where(table.c.certificate_id.in_(ids[i : i + _IN_BATCH]))
+        for row in connection.execute(query.order_by(table.c.certificate_id, *order)).mappings():
             found[row["certificate_id"]].append(row)
     return found
+
+
+def products_of(connection: Connection, ids: Sequence[str]) -> dict[str, list[RowMapping]]:
+    return _grouped(connection, products, ids, products.c.position)
 
 
 def holder_ids_of(connection: Connection, ids: Sequence[str]) -> dict[str, list[RowMapping]]:
-    found: dict[str, list[RowMapping]] = defaultdict(list)
-    for i in range(0, len(ids), _IN_BATCH):
-        rows = connection.execute(
-            select(holder_ids)
-            .where(holder_ids.c.certificate_id.in_(ids[i : i + _IN_BATCH]))
-            .order_by(holder_ids.c.certificate_id, holder_ids.c.scheme, holder_ids.c.value)
-        ).mappings()
-        for row in rows:
-            found[row["certificate_id"]].append(row)
-    return found
+    return _grouped(connection, holder_ids, ids, holder_ids.c.scheme, holder_ids.c.value)
 
 
 def events_of(connection: Connection, ids: Sequence[str]) -> dict[str, list[RowMapping]]:
-    found: dict[str, list[RowMapping]] = defaultdict(list)
-    for i in range(0, len(ids), _IN_BATCH):
-        rows = connection.execute(
-            select(events)
-            .where(events.c.certificate_id.in_(ids[i : i + _IN_BATCH]))
-            .order_by(events.c.certificate_id, events.c.sequence)
-        ).mappings()
-        for row in rows:
-            found[row["certificate_id"]].append(row)
-    return found
+    return _grouped(connection, events, ids, events.c.sequence)
 
 
 def append_event(connection: Connection, row: dict[str, Any], *, expected_count: int, lifecycle: str) -> bool:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from ecolabel_registry.errors import NotFound, WrongProgramme
+from ecolabel_registry.errors import NotFound
 from ecolabel_registry.log import service as log
 from ecolabel_registry.programmes import keys, repository
+from ecolabel_registry.programmes.signed import open_signed
 from ecolabel_registry.rejections import refuse
-from verification.documents import open_document
 from verification.errors import HistoryInvalid, VerificationError
-from verification.keys import apply_key_event, require_key_valid_at
+from verification.keys import apply_key_event
 from verification.leaf import DocumentKind
 from verification.note import NoteSigner
 from verification.payloads import TYP, KeyAction, KeyEvent
@@ -22,15 +22,10 @@ def submit(connection: Connection, signer: NoteSigner, programme_id: str, token:
     reservation = log.reserve(connection)
     if not repository.exists(connection, programme_id):
         raise NotFound(f"no programme {programme_id!r}")
+    document = open_signed(
+        connection, token, KeyEvent, TYP["key_event"], programme_id=programme_id, logged_us=reservation.integrated_us
+    )
     try:
-        document = open_document(
-            token, KeyEvent, TYP["key_event"], lambda p, kid: keys.load(connection, [(p, kid)]).get((p, kid))
-        )
-        if document.payload.programme_id != programme_id:
-            raise WrongProgramme(
-                f"this key event is issued by {document.payload.programme_id!r}", code="WRONG_PROGRAMME"
-            )
-        require_key_valid_at(document.key, reservation.integrated_us)
         expected = keys.key_event_count(connection, programme_id) + 1
         if document.payload.sequence != expected:
             code = "EVENT_REPLAYED" if document.payload.sequence < expected else "SEQUENCE_GAP"
