@@ -8,7 +8,7 @@ PORT ?= 8000
 # The local PostgreSQL that `make test` also runs the suite against; `.ci/run` sets it explicitly.
 export DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint typecheck pytest openapi lock bench clean install
+.PHONY: run test lint typecheck pytest openapi lock bench clean install browser layout
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,18 @@ install: $(STAMP)
 run: $(STAMP)
 	mkdir -p var
 	$(BIN)/ecolabel-registry migrate
+	$(BIN)/ecolabel-registry demo
 	$(BIN)/ecolabel-registry serve --host $(HOST) --port $(PORT)
+
+# The production layout on this machine (docs/DEPLOYMENT.md): LAYOUT_SERVE API processes on consecutive
+# ports from PORT, plus the webhook worker, on the local PostgreSQL database LAYOUT_DATABASE_URL
+# (created if missing, migrated, demo world loaded). Ctrl-C stops every process.
+LAYOUT_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/ecolabel
+LAYOUT_SERVE ?= 2
+layout: $(STAMP)
+	mkdir -p var
+	ECOLABEL_DATABASE_URL=$(LAYOUT_DATABASE_URL) $(BIN)/ecolabel-registry layout --serve $(LAYOUT_SERVE) \
+		--worker --host $(HOST) --port $(PORT) --create-database --demo
 
 test: $(STAMP) lint typecheck pytest
 
@@ -32,8 +43,27 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) browser
 	$(BIN)/pytest -n 2 --dist loadfile
+
+# The console's browser tests drive Debian's chromium through Playwright's system-executable mode; never
+# `playwright install` (no browser is downloaded). fonts-noto-cjk renders the Chinese interface text.
+browser:
+	command -v chromium >/dev/null && fc-list | grep -q "Noto Sans CJK" || \
+	  (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk)
+
+# A long schemathesis campaign over every operation, on SQLite and PostgreSQL, with a fresh seed each run
+# (issue 10); `make test` runs a short one with a fixed seed. FUZZ_EXAMPLES sets examples per operation.
+FUZZ_EXAMPLES ?= 500
+.PHONY: fuzz reliability-large
+fuzz: $(STAMP)
+	ECOLABEL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ECOLABEL_FUZZ_SEED=$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ') \
+		$(BIN)/pytest tests/reliability/test_schema_fuzzing.py -p no:cacheprovider -n 2
+
+# The concurrency and crash tests at the issue's size: 20,000 certificates, 16 clients (docs/TESTING.md).
+reliability-large: $(STAMP)
+	ECOLABEL_RELIABILITY_SCALE=large $(BIN)/pytest tests/reliability/test_concurrent_ingestion.py \
+		tests/reliability/test_crash_recovery.py -p no:cacheprovider
 
 openapi: $(STAMP)
 	$(BIN)/ecolabel-registry openapi > openapi/openapi.json
@@ -42,10 +72,13 @@ openapi: $(STAMP)
 # Performance figures beside this machine's own limits (BENCHMARKS.md); BENCH_ARGS passes options,
 # e.g. `make bench BENCH_ARGS="--only log.proof --backend sqlite --json var/bench.json"`.
 .PHONY: bench-quick
+# The HTTP figures load the server from Debian's wrk, in its own process (installed here when missing).
 bench: $(STAMP)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 bench-quick: $(STAMP)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m benchmarks --quick $(BENCH_ARGS)
 
 # Re-resolve every dependency to its newest version and pin the result.

@@ -17,7 +17,7 @@ from types import FrameType
 
 from rich.console import Console
 
-from benchmarks import limits, log_append, log_proofs
+from benchmarks import http_bare, http_eligibility, http_ingest, http_verify, limits, log_append, log_proofs
 from benchmarks.databases import DEFAULT_POSTGRES_URL, normalise_postgres_url
 from benchmarks.machine import describe, load
 from benchmarks.model import BACKENDS, Backend, Context, Figure, Result, Unavailable, Verdict
@@ -26,7 +26,15 @@ from benchmarks.report import render, save_json
 
 def all_figures(backends: Sequence[Backend]) -> list[Figure]:
     """Every figure, machine limits first; a new module adds its `figures` here."""
-    return [*limits.figures(backends), *log_append.figures(backends), *log_proofs.figures(backends)]
+    return [
+        *limits.figures(backends),
+        *http_bare.figures(backends),
+        *log_append.figures(backends),
+        *log_proofs.figures(backends),
+        *http_ingest.figures(backends),
+        *http_verify.figures(backends),
+        *http_eligibility.figures(backends),
+    ]
 
 
 def _selected(figure: Figure, patterns: Sequence[str]) -> bool:

@@ -1,13 +1,21 @@
 """Scratch databases: a SQLite file in the run's temporary directory, or the PostgreSQL database
-`ecolabel_bench`, created empty for one figure and removed when it is done (also on Ctrl-C)."""
+`ecolabel_bench_<pid>_<n>`, created empty for one figure and removed when it is done (also on Ctrl-C).
+
+The process id in the name keeps two runs on one server (two engineers, or CI beside a developer) from
+dropping each other's database, and the number keeps a limit measured in the middle of a figure (which
+needs a scratch database of its own) from dropping the figure's; a leftover of a killed run (its process
+gone) is dropped by the next run.
+"""
 
 from __future__ import annotations
 
 import itertools
+import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
@@ -16,7 +24,8 @@ from benchmarks.model import Backend, Context, Unavailable
 from ecolabel_registry.db.engine import build_engine
 from ecolabel_registry.db.migrate import upgrade
 
-POSTGRES_SCRATCH = "ecolabel_bench"
+POSTGRES_SCRATCH = "ecolabel_bench"  # the prefix: each scratch database is ecolabel_bench_<pid>_<n>
+_RUN_DATABASE = re.compile(rf"^{POSTGRES_SCRATCH}_(\d+)_\d+$")
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 _numbers = itertools.count(1)
 
@@ -53,16 +62,34 @@ def scratch_url(ctx: Context, backend: Backend) -> Iterator[str]:
                 leftover.unlink(missing_ok=True)
         return
     admin = postgres_admin(ctx)
-    drop = text(f'DROP DATABASE IF EXISTS "{POSTGRES_SCRATCH}" WITH (FORCE)')
+    name = f"{POSTGRES_SCRATCH}_{os.getpid()}_{next(_numbers)}"
     try:
         with admin.connect() as connection:
-            connection.execute(drop)  # a leftover from a run that was killed
-            connection.execute(text(f'CREATE DATABASE "{POSTGRES_SCRATCH}"'))
-        yield make_url(ctx.postgres_url).set(database=POSTGRES_SCRATCH).render_as_string(hide_password=False)
+            _drop_leftovers(connection)
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(ctx.postgres_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
-            connection.execute(drop)
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _drop_leftovers(connection: Connection) -> None:
+    """Drop the scratch databases of runs whose process is gone (killed before they could clean up)."""
+    for (name,) in connection.execute(text("SELECT datname FROM pg_database")):
+        found = _RUN_DATABASE.match(name)
+        if found is not None and not _alive(int(found.group(1))):
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from typing import Literal, TypeVar
 Backend = Literal["sqlite", "postgresql"]
 BACKENDS: tuple[Backend, ...] = ("sqlite", "postgresql")
 T = TypeVar("T", int, float)
+S = TypeVar("S")
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class Context:
     postgres_url: str
     progress: Callable[[str], None]
     _limits: dict[str, Limit] = field(default_factory=dict)
+    _shared: dict[str, object] = field(default_factory=dict)
 
     def scale(self, full: T, quick: T) -> T:
         return quick if self.quick else full
@@ -110,6 +112,13 @@ class Context:
         if key not in self._limits:
             self._limits[key] = measure()
         return self._limits[key]
+
+    def shared(self, key: str, measure: Callable[[], S]) -> S:
+        """Anything measured once per run and used by several figures (e.g. one wrk run, two limits)."""
+        if key not in self._shared:
+            self._shared[key] = measure()
+        found: S = self._shared[key]  # type: ignore[assignment]  # stored by this same key and type
+        return found
 
 
 @dataclass(frozen=True)

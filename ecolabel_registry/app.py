@@ -10,19 +10,28 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from ecolabel_registry.api import (
+    agreements,
     certificates,
+    equivalence,
     health,
     log,
     programmes,
     schemas,
     subscriptions,
+    supply,
+    trqp,
     verify,
     wellknown,
 )
+from ecolabel_registry.api import metrics as metrics_endpoint
 from ecolabel_registry.api.limits import BodySizeLimit
 from ecolabel_registry.api.problems import install_problem_handlers
+from ecolabel_registry.api.ratelimit import ClientRateLimit, ProgrammeRateLimit, TokenBuckets
+from ecolabel_registry.console import install as install_console
 from ecolabel_registry.context import JSONLimits, RegistryContext
 from ecolabel_registry.db.engine import build_engine
+from ecolabel_registry.observability.metrics import RegistryMetrics
+from ecolabel_registry.observability.middleware import RequestObservability
 from ecolabel_registry.settings import Settings
 from ecolabel_registry.signing_key import load_or_create_signing_key
 from verification.note import NoteSigner
@@ -100,7 +109,16 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.json_limits = JSONLimits(
-        max_bytes=max(settings.max_body_bytes, settings.max_batch_body_bytes), max_depth=settings.max_json_depth
+        max_bytes=max(settings.max_body_bytes, settings.max_batch_body_bytes),
+        max_depth=settings.max_json_depth,
+        max_string_chars=settings.max_string_chars,
+    )
+    # Per-process state (issue 10): metrics and rate-limit buckets belong to this app, not to the module.
+    app.state.metrics = RegistryMetrics(lambda: getattr(getattr(app.state, "registry", None), "engine", None))
+    app.state.programme_limit = ProgrammeRateLimit(
+        TokenBuckets(settings.rate_limit_programme_per_second, settings.rate_limit_programme_burst)
+        if settings.rate_limit_programme_per_second > 0
+        else None
     )
     install_problem_handlers(app)
     app.add_middleware(
@@ -109,16 +127,33 @@ def create_app(settings: Settings) -> FastAPI:
         larger={
             "/v1/certificates/batch": settings.max_batch_body_bytes,
             "/v1/verify/eligibility": settings.max_batch_body_bytes,
+            # The console's catalogue upload is the same check as /v1/verify/eligibility, as a form.
+            "/console/eligibility": settings.max_batch_body_bytes,
         },
     )
+    # Added after the body limit, so they run before it: a throttled client's body is never read, and
+    # every answer (429 and 413 included) carries a request id and is counted.
+    if settings.rate_limit_client_per_second > 0:
+        app.add_middleware(
+            ClientRateLimit,
+            buckets=TokenBuckets(settings.rate_limit_client_per_second, settings.rate_limit_client_burst),
+        )
+    app.add_middleware(RequestObservability, metrics=app.state.metrics)
     app.include_router(health.router)
     app.include_router(wellknown.router)
     app.include_router(log.router)
     app.include_router(programmes.router)
     app.include_router(certificates.router)
+    app.include_router(agreements.router)
+    app.include_router(equivalence.router)
+    app.include_router(trqp.router)
     app.include_router(schemas.router)
     app.include_router(verify.router)
     app.include_router(subscriptions.router)
+    app.include_router(supply.router)
+    app.include_router(metrics_endpoint.router)
+    # The web console (issue 7): HTML pages over the same services, left out of the OpenAPI document.
+    install_console(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

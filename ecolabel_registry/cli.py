@@ -15,6 +15,8 @@ from ecolabel_registry.api import schemas as payload_schemas
 from ecolabel_registry.app import create_app
 from ecolabel_registry.db import migrate as migrations
 from ecolabel_registry.db.engine import build_engine
+from ecolabel_registry.demo import commands as demo_commands
+from ecolabel_registry.observability.logging import uvicorn_log_config
 from ecolabel_registry.settings import Settings
 from ecolabel_registry.webhooks.worker import Policy, run_forever
 
@@ -37,7 +39,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes (use PostgreSQL for more than one).")] = 1,
 ) -> None:
     """Serve the HTTP API with uvicorn."""
-    Settings()  # fail fast, in this process, on a bad configuration
+    settings = Settings()  # fail fast, in this process, on a bad configuration
     uvicorn.run(
         "ecolabel_registry.app:app_from_environment",
         factory=True,
@@ -48,6 +50,10 @@ def serve(
         server_header=False,
         timeout_keep_alive=5,
         timeout_graceful_shutdown=10,
+        # Structured logs (issue 10): JSON lines with request ids, secrets masked; the registry writes its
+        # own access line (route template, status, duration, request id), so uvicorn's is off.
+        log_config=uvicorn_log_config(settings.log_format, settings.log_level),
+        access_log=False,
     )
 
 
@@ -78,6 +84,11 @@ def schemas(out: Annotated[Path, typer.Option(help="directory to write the paylo
     for name in sorted(payload_schemas.PAYLOADS):
         text = orjson.dumps(payload_schemas.payload_schema(name), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
         (out / f"{name}.schema.json").write_bytes(text + b"\n")
+
+
+# The demo world and the local production layout (issue 9); their code lives in ecolabel_registry.demo.
+app.command("demo")(demo_commands.demo)
+app.command("layout")(demo_commands.layout)
 
 
 def _ensure_sqlite_directory(database_url: str) -> None:

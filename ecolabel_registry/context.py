@@ -16,6 +16,8 @@ from verification.note import NoteSigner, NoteVerifier
 class JSONLimits:
     max_bytes: int
     max_depth: int
+    # Longest string (value or object key) in characters; see `Settings.max_string_chars`.
+    max_string_chars: int = 262_144
 
 
 @dataclass(frozen=True)

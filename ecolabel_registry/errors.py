@@ -85,6 +85,14 @@ class UnsupportedMediaType(RegistryError):
     title = "The request body must be application/json"
 
 
+class RateLimited(RegistryError):
+    """Answered with a `Retry-After` header (seconds): `problem_response` copies the `retry_after` extension."""
+
+    slug = "rate-limited"
+    status = 429
+    title = "Too many requests; retry after the time given in Retry-After"
+
+
 class DatabaseUnavailable(RegistryError):
     slug = "database-unavailable"
     status = 503
@@ -143,7 +151,25 @@ class WrongProgramme(RegistryError):
     title = "A programme may only issue or change its own documents"
 
 
+class NotAParty(RegistryError):
+    slug = "not-a-party"
+    status = 403
+    title = "Only a party to the agreement may sign it or change it"
+
+
+class UnknownAgreementParty(RegistryError):
+    slug = "unknown-agreement-party"
+    status = 422
+    title = "The agreement names a programme the registry does not know"
+
+
 class UnknownCategory(RegistryError):
     slug = "unknown-category"
     status = 422
     title = "The programme has not defined this category and criteria version"
+
+
+class UnknownParty(RegistryError):
+    slug = "unknown-party"
+    status = 422
+    title = "The document names an organisation, facility or product the registry does not know"

@@ -10,10 +10,12 @@ import secrets
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from verification.identifiers import IdentifierScheme
 
 # Values that appear in examples and must never guard a production deployment.
 _PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "admin", "secret", "password", "token", "test"})
@@ -41,12 +43,40 @@ class Settings(BaseSettings):
     max_json_depth: int = Field(default=64, ge=4, le=512)
     max_batch_items: int = Field(default=1000, ge=1, le=10_000)
     max_batch_body_bytes: int = Field(default=16 * 1_048_576, ge=1024)
+    # Longest single JSON string in a request body, in characters. A credential JWS is a few KiB; the cap
+    # stops one field from holding a body-sized value that every later step would copy and hash.
+    max_string_chars: int = Field(default=262_144, ge=256)
+    # Token buckets (issue 10), enforced per process: N processes together allow up to N times these.
+    # A rate of 0 switches that limit off. Clients are keyed by their Authorization header, else their IP.
+    rate_limit_client_per_second: float = Field(default=1000.0, ge=0)
+    rate_limit_client_burst: int = Field(default=2000, ge=1)
+    # Credentials per second per issuing programme, across POST /v1/certificates and the batch endpoint.
+    rate_limit_programme_per_second: float = Field(default=5000.0, ge=0)
+    rate_limit_programme_burst: int = Field(default=20_000, ge=1)
+    # `json` for one JSON object per line (production), `text` for people reading a terminal.
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Supply chain (issue 8): the deepest upstream query, and what an audit counts as a low-risk supplier
+    # (see ecolabel_registry.supply.risk; China's green supply-chain index leaves the definition to the evaluator).
+    supply_max_depth: int = Field(default=32, ge=1, le=256)
+    supply_low_risk_schemes: tuple[IdentifierScheme, ...] = (
+        IdentifierScheme.LEI,
+        IdentifierScheme.USCC,
+        IdentifierScheme.GLN,
+        IdentifierScheme.DUNS,
+        IdentifierScheme.VAT,
+    )
+    supply_low_risk_requires_certificate: bool = True
+    supply_low_risk_requires_confirmed_links: bool = True
+    supply_low_risk_min_days_valid: int = Field(default=0, ge=0, le=3650)
     webhook_allow_private: bool = False  # allow callbacks to loopback/private addresses (tests, closed networks)
     webhook_max_attempts: int = Field(default=10, ge=1, le=100)
     webhook_backoff_base_s: float = Field(default=2.0, gt=0)
     webhook_backoff_max_s: float = Field(default=3600.0, gt=0)
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
     webhook_lease_s: float = Field(default=60.0, gt=0)
+    # Longest chain of agreements (all allowing onward recognition) an equivalence answer may follow.
+    recognition_max_depth: int = Field(default=3, ge=1, le=10)
 
     @field_validator("log_origin")
     @classmethod

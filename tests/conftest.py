@@ -25,6 +25,9 @@ from sqlalchemy.exc import OperationalError
 from ecolabel_registry.db.engine import build_engine
 from ecolabel_registry.db.migrate import upgrade
 
+# Prints the figures the reliability tests record (fuzzing counts, ingestion sizes) in the summary.
+pytest_plugins = ["tests.reliability.reporting"]
+
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgresql")
 _outcomes: Counter[tuple[str, str]] = Counter()

@@ -70,6 +70,9 @@ def open_document(token: str, model: type[P], typ: str, lookup: KeyLookup, *, ma
     if not isinstance(kid, str):
         raise UnknownKey("KID_MISSING", "the JWS header names no key (kid)")
     claimed = _unverified_payload(token, max_depth)
+    if _holds_nul(claimed):
+        # No profile field needs U+0000, and a registry on PostgreSQL cannot store it in a text column.
+        raise MalformedInput("NUL_CHARACTER", "the payload contains U+0000, which no document profile allows")
     issuer = claimed.get("issuer") if isinstance(claimed, dict) else None
     programme = programme_of_issuer(issuer) if isinstance(issuer, str) else None
     if programme is None:
@@ -99,6 +102,17 @@ class PayloadInvalid(MalformedInput):
         ]
         first = self.errors[0]
         super().__init__("PAYLOAD_INVALID", f"{'.'.join(first['loc']) or 'payload'}: {first['msg']}")
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether any string (value or key) in a parsed JSON document contains U+0000; depth is already bounded."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in key or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _unverified_payload(token: str, max_depth: int) -> Any:

@@ -20,13 +20,25 @@ from verification.errors import HistoryInvalid, MalformedInput
 from verification.jwk import parse_public_jwk
 from verification.keys import KeyRecord, apply_key_event, require_key_valid_at
 from verification.leaf import DocumentKind
-from verification.payloads import TYP, CategoryDefinition, CertificateStatusEvent, EcoLabelCertificate, KeyEvent
+from verification.payloads import (
+    TYP,
+    Agreement,
+    AgreementEvent,
+    AgreementSignature,
+    CategoryDefinition,
+    CertificateStatusEvent,
+    EcoLabelCertificate,
+    KeyEvent,
+)
 from verification.strictjson import loads_strict
 
 _SIGNED: dict[DocumentKind, tuple[type[BaseModel], str]] = {
     DocumentKind.CERTIFICATE: (EcoLabelCertificate, TYP["certificate"]),
     DocumentKind.CERTIFICATE_EVENT: (CertificateStatusEvent, TYP["certificate_event"]),
     DocumentKind.CATEGORY: (CategoryDefinition, TYP["category"]),
+    DocumentKind.AGREEMENT: (Agreement, TYP["agreement"]),
+    DocumentKind.AGREEMENT_SIGNATURE: (AgreementSignature, TYP["agreement_signature"]),
+    DocumentKind.AGREEMENT_EVENT: (AgreementEvent, TYP["agreement_event"]),
 }
 
 

@@ -10,6 +10,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.errors import Unauthorized
+from ecolabel_registry.supply.auth import Principal, authenticate
+from ecolabel_registry.supply.timeline import now_us
 
 _bearer = HTTPBearer(auto_error=False, description="The operator's admin token")
 
@@ -35,6 +37,24 @@ def require_admin(
 
 
 AdminOnly = Annotated[None, Depends(require_admin)]
+
+_supply_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="SupplyChainToken",
+    description="An organisation API token (elr_…) issued by the operator, or the operator's admin token",
+)
+
+
+def get_principal(
+    context: ContextDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_supply_bearer)],
+) -> Principal:
+    with context.engine.connect() as connection:
+        return authenticate(connection, credentials.credentials if credentials else None, context.admin_token, now_us())
+
+
+OrganisationPrincipal = Annotated[Principal, Depends(get_principal)]
+"""Who calls a supply-chain endpoint: an organisation, with its token's scopes, or the operator."""
 
 
 async def _raw_body(request: Request) -> bytes:

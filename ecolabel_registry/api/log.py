@@ -19,6 +19,8 @@ from verification.leaf import DocumentKind, format_log_time
 router = APIRouter(prefix="/v1/log", route_class=StrictJSONRoute, tags=["transparency log"])
 
 MAX_ENTRIES_PAGE = 1000
+# Leaf indexes and tree sizes are BIGINT columns: a larger number is refused here (422), not by PostgreSQL (500).
+MAX_INDEX = 2**63 - 1
 _B64_HASH = r"^[A-Za-z0-9+/]{43}=$"
 
 
@@ -72,7 +74,7 @@ def get_checkpoint(context: ContextDep) -> CheckpointOut:
 @router.get("/entries", responses=openapi_responses(BadRequest))
 def get_entries(
     context: ContextDep,
-    start: Annotated[int, Query(ge=0, description="first leaf index")] = 0,
+    start: Annotated[int, Query(ge=0, le=MAX_INDEX, description="first leaf index")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_ENTRIES_PAGE)] = 100,
 ) -> EntriesPage:
     """Leaves in index order, with the documents a monitor needs to recompute each leaf hash.
@@ -100,9 +102,11 @@ def get_entries(
 @router.get("/proofs/inclusion", responses=openapi_responses(BadRequest, NotFound))
 def get_inclusion_proof(
     context: ContextDep,
-    leaf_index: Annotated[int | None, Query(ge=0, description="the leaf to prove; or give leaf_hash")] = None,
+    leaf_index: Annotated[
+        int | None, Query(ge=0, le=MAX_INDEX, description="the leaf to prove; or give leaf_hash")
+    ] = None,
     leaf_hash: Annotated[str | None, Query(pattern=_B64_HASH, description="base64 leaf hash")] = None,
-    tree_size: Annotated[int | None, Query(ge=1, description="defaults to the current size")] = None,
+    tree_size: Annotated[int | None, Query(ge=1, le=MAX_INDEX, description="defaults to the current size")] = None,
 ) -> InclusionProofOut:
     """An RFC 9162 §2.1.3 inclusion proof for one leaf, by index or by leaf hash."""
     if (leaf_index is None) == (leaf_hash is None):
@@ -125,8 +129,10 @@ def get_inclusion_proof(
 @router.get("/proofs/consistency", responses=openapi_responses(BadRequest, NotFound))
 def get_consistency_proof(
     context: ContextDep,
-    first: Annotated[int, Query(ge=0, description="the earlier tree size")],
-    second: Annotated[int | None, Query(ge=0, description="the later tree size; defaults to the current size")] = None,
+    first: Annotated[int, Query(ge=0, le=MAX_INDEX, description="the earlier tree size")],
+    second: Annotated[
+        int | None, Query(ge=0, le=MAX_INDEX, description="the later tree size; defaults to the current size")
+    ] = None,
 ) -> ConsistencyProofOut:
     """An RFC 9162 §2.1.4 consistency proof that the tree of size `second` extends the one of size `first`."""
     with context.engine.connect() as connection:

@@ -17,6 +17,8 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ecolabel_registry import errors
+from ecolabel_registry.api.routing import allowed_methods
+from ecolabel_registry.observability.metrics import count_rejection
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:ecolabel-registry:problem:"
@@ -80,12 +82,14 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_registry_error(request: Request, exc: Exception) -> Response:
         if not isinstance(exc, errors.RegistryError):
             return await on_unexpected(request, exc)
+        count_rejection(request, exc)
         return problem_response(exc, instance=request.url.path)
 
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         if not isinstance(exc, RequestValidationError):
             return await on_unexpected(request, exc)
         error = errors.ValidationFailed("the request does not match the schema", errors=_validation_errors(exc))
+        count_rejection(request, error)
         return problem_response(error, instance=request.url.path)
 
     async def on_http_exception(request: Request, exc: Exception) -> Response:
@@ -93,7 +97,12 @@ def install_problem_handlers(app: FastAPI) -> None:
             return await on_unexpected(request, exc)
         error_type = _STATUS_TO_ERROR.get(exc.status_code, errors.BadRequest)
         detail = exc.detail if isinstance(exc.detail, str) else error_type.title
-        return problem_response(error_type(detail), instance=request.url.path)
+        response = problem_response(error_type(detail), instance=request.url.path)
+        # Keep the headers Starlette attached, e.g. `Allow` on a 405 (RFC 9110 §15.5.6 requires it).
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["Allow"] = allowed_methods(request)
+        return response
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         _log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -110,7 +119,14 @@ def openapi_responses(
 ) -> dict[int | str, dict[str, Any]]:
     """The `responses=` argument of a route: each listed error as a problem+json response."""
     responses: dict[int | str, dict[str, Any]] = dict(also or {})
-    all_types: tuple[type[errors.RegistryError], ...] = (*error_types, errors.PayloadTooLarge, errors.InternalError)
+    # Every operation can meet the body limit, the rate limits (429 + Retry-After) and an internal error.
+    all_types: tuple[type[errors.RegistryError], ...] = (
+        *error_types,
+        errors.BadRequest,  # a Content-Length that is not a number, or U+0000 in the path or query
+        errors.PayloadTooLarge,
+        errors.RateLimited,
+        errors.InternalError,
+    )
     for error_type in all_types:
         entry = responses.setdefault(
             error_type.status,

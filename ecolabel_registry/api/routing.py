@@ -8,13 +8,14 @@ how signature-wrapping attacks start. `StrictJSONRoute` checks the media type (4
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
-from ecolabel_registry.errors import MalformedJSON, UnsupportedMediaType
+from ecolabel_registry.errors import BadRequest, MalformedJSON, UnsupportedMediaType
 from verification.errors import MalformedInput
 from verification.strictjson import loads_strict
 
@@ -31,7 +32,68 @@ class StrictJSONRequest(Request):
                 )
             except MalformedInput as exc:
                 raise MalformedJSON(exc.detail, code=exc.code) from exc
+            _check_strings(self._strict_json, limits.max_string_chars)
         return self._strict_json
+
+
+_HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
+
+
+def _template_pattern(path: str) -> re.Pattern[str]:
+    """`/v1/certificates/{certificate_id}` as a regular expression: each parameter is one path segment."""
+    return re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$")
+
+
+def allowed_methods(request: Request) -> str:
+    """The methods the published contract lists for this path, for the `Allow` header of a 405.
+
+    Starlette names only the first route whose path matched; a path served by two routes (GET and POST
+    on `/v1/certificates`) would then advertise one method of the two (RFC 9110 §10.2.1). The OpenAPI
+    document is the one list of every route, so the answer is read from it (and cached on the app).
+    """
+    index: list[tuple[re.Pattern[str], list[str]]] | None = getattr(request.app.state, "allow_index", None)
+    if index is None:
+        index = [
+            (_template_pattern(path), [method.upper() for method in item if method.upper() in _HTTP_METHODS])
+            for path, item in request.app.openapi().get("paths", {}).items()
+        ]
+        request.app.state.allow_index = index
+    path = request.scope["path"]
+    matched = [(pattern, methods) for pattern, methods in index if pattern.match(path)]
+    # A literal path outranks a template that also matches it: `/v1/certificates/batch` is POST only,
+    # although `/v1/certificates/{certificate_id}` (GET) matches its text too.
+    literal = [methods for pattern, methods in matched if "[^/]+" not in pattern.pattern]
+    chosen = literal or [methods for _, methods in matched]
+    return ", ".join(sorted({method for methods in chosen for method in methods}))
+
+
+def _check_strings(document: Any, max_chars: int) -> None:
+    """Refuse any string value or object key longer than `max_chars` or holding U+0000.
+
+    NUL is valid JSON (`"\\u0000"`) but no registry field needs it, and PostgreSQL text cannot store it:
+    refused here, it is a 400 on every backend instead of a 500 on one.
+    """
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            strings: list[str] = [value]
+        elif isinstance(value, dict):
+            strings = list(value)
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            strings = []
+            pending.extend(value)
+        else:
+            continue
+        if any(len(text) > max_chars for text in strings):
+            raise MalformedJSON(
+                f"a string in the body is longer than {max_chars} characters",
+                code="STRING_TOO_LONG",
+                max_string_chars=max_chars,
+            )
+        if any("\x00" in text for text in strings):
+            raise MalformedJSON("a string in the body contains U+0000", code="NUL_CHARACTER")
 
 
 def _is_json_media_type(content_type: str) -> bool:
@@ -46,6 +108,9 @@ class StrictJSONRoute(APIRoute):
 
         async def handler(request: Request) -> Response:
             strict = StrictJSONRequest(request.scope, request.receive)
+            if "\x00" in request.scope["path"] or "%00" in request.scope["query_string"].decode("latin-1"):
+                # Same reason as in bodies: no parameter needs NUL, and PostgreSQL would fail on it.
+                raise BadRequest("the path or query contains U+0000", code="NUL_CHARACTER")
             if expects_body and request.method in _BODY_METHODS:
                 content_type = request.headers.get("content-type", "")
                 if not _is_json_media_type(content_type):

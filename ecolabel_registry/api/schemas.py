@@ -11,7 +11,15 @@ from pydantic import BaseModel
 from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.errors import NotFound
-from verification.payloads import CategoryDefinition, CertificateStatusEvent, EcoLabelCertificate, KeyEvent
+from verification.payloads import (
+    Agreement,
+    AgreementEvent,
+    AgreementSignature,
+    CategoryDefinition,
+    CertificateStatusEvent,
+    EcoLabelCertificate,
+    KeyEvent,
+)
 
 router = APIRouter(prefix="/v1/schemas", route_class=StrictJSONRoute, tags=["schemas"])
 SCHEMA_BASE = "urn:ecolabel-registry:schema:"
@@ -20,6 +28,9 @@ PAYLOADS: dict[str, type[BaseModel]] = {
     "certificate-status-event": CertificateStatusEvent,
     "key-event": KeyEvent,
     "category-definition": CategoryDefinition,
+    "agreement": Agreement,
+    "agreement-signature": AgreementSignature,
+    "agreement-event": AgreementEvent,
 }
 
 
@@ -36,7 +47,8 @@ def payload_schema(name: str) -> dict[str, Any]:
 )
 def get_schema(name: Annotated[str, Path(pattern=r"^[a-z-]{1,64}$")]) -> JSONResponse:
     """The JSON Schema of a signed payload profile: ecolabel-certificate, certificate-status-event,
-    key-event or category-definition. Every submission is validated against the same definition."""
+    key-event, category-definition, agreement, agreement-signature or agreement-event. Every submission
+    is validated against the same definition."""
     if name not in PAYLOADS:
         raise NotFound(f"no schema {name!r}; known: {', '.join(sorted(PAYLOADS))}")
     return JSONResponse(payload_schema(name), media_type="application/schema+json")

@@ -53,7 +53,7 @@ def unsubscribe(subscription_id: SubscriptionId, context: ContextDep) -> Respons
 def list_deliveries(
     subscription_id: SubscriptionId,
     context: ContextDep,
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    cursor: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DeliveryPage:
     """Every delivery for this subscription with each attempt: pending, delivered, or parked."""

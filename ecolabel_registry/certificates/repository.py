@@ -1,4 +1,9 @@
-"""Every certificate query, in SQLAlchemy Core (ingest and lookup are hot paths)."""
+"""Every certificate query, in SQLAlchemy Core (ingest and lookup are hot paths).
+
+Statements that run on every request are built once, at import, with bind parameters: SQLAlchemy then
+reuses their compiled form and memoized cache key, where a `select` built per call cost more than running
+it (BENCHMARKS.md). Only `search`, whose shape depends on the filters, is built per call.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, exists, insert, select, tuple_, update
+from sqlalchemy import Connection, RowMapping, Select, Table, bindparam, exists, insert, select, update
 
 from ecolabel_registry.db.models import (
     Certificate,
@@ -23,6 +28,36 @@ holder_ids = CertificateHolderId.__table__  # type: ignore[attr-defined]
 events = CertificateEvent.__table__  # type: ignore[attr-defined]
 entries = LogEntry.__table__  # type: ignore[attr-defined]
 _IN_BATCH = 400  # keeps every IN list under every backend's bound-parameter limit
+_EXISTING = select(certificates.c.id, certificates.c.leaf_index).where(
+    certificates.c.id.in_(bindparam("ids", expanding=True))
+)
+# One programme per statement: SQLite 3.40 answers a row-value `(programme_id, licence_number) IN (...)`
+# by scanning the whole table (EXPLAIN QUERY PLAN: SCAN certificates), so every batch got slower as the
+# registry grew; this form uses ix_certificates_programme_licence on both backends.
+_CURRENT = select(certificates.c.id, certificates.c.programme_id, certificates.c.licence_number).where(
+    certificates.c.programme_id == bindparam("programme"),
+    certificates.c.licence_number.in_(bindparam("licences", expanding=True)),
+    certificates.c.superseded_by.is_(None),
+)
+_GET = (
+    select(certificates, entries.c.document)
+    .join(entries, entries.c.leaf_index == certificates.c.leaf_index)
+    .where(certificates.c.id == bindparam("id"))
+)
+
+
+def _of_certificates(table: Table, *order: Any) -> Select[Any]:
+    """Rows of a per-certificate table for a list of certificate ids, grouped by certificate, in `order`."""
+    return (
+        select(table)
+        .where(table.c.certificate_id.in_(bindparam("ids", expanding=True)))
+        .order_by(table.c.certificate_id, *order)
+    )
+
+
+_PRODUCTS = _of_certificates(products, products.c.position)
+_HOLDER_IDS = _of_certificates(holder_ids, holder_ids.c.scheme, holder_ids.c.value)
+_EVENTS = _of_certificates(events, events.c.sequence)
 
 
 @dataclass
@@ -37,25 +72,21 @@ def existing_ids(connection: Connection, ids: Iterable[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     wanted = sorted(set(ids))
     for i in range(0, len(wanted), _IN_BATCH):
-        rows = connection.execute(
-            select(certificates.c.id, certificates.c.leaf_index).where(certificates.c.id.in_(wanted[i : i + _IN_BATCH]))
-        )
+        rows = connection.execute(_EXISTING, {"ids": wanted[i : i + _IN_BATCH]})
         found.update({row.id: row.leaf_index for row in rows})
     return found
 
 
 def current_for_licences(connection: Connection, licences: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """(programme, licence number) -> the id of its current (not superseded) certificate."""
+    by_programme: dict[str, list[str]] = defaultdict(list)
+    for programme, licence in sorted(set(licences)):
+        by_programme[programme].append(licence)
     found: dict[tuple[str, str], str] = {}
-    wanted = sorted(set(licences))
-    for i in range(0, len(wanted), _IN_BATCH):
-        rows = connection.execute(
-            select(certificates.c.id, certificates.c.programme_id, certificates.c.licence_number).where(
-                tuple_(certificates.c.programme_id, certificates.c.licence_number).in_(wanted[i : i + _IN_BATCH]),
-                certificates.c.superseded_by.is_(None),
-            )
-        )
-        found.update({(row.programme_id, row.licence_number): row.id for row in rows})
+    for programme, numbers in by_programme.items():
+        for i in range(0, len(numbers), _IN_BATCH):
+            rows = connection.execute(_CURRENT, {"programme": programme, "licences": numbers[i : i + _IN_BATCH]})
+            found.update({(row.programme_id, row.licence_number): row.id for row in rows})
     return found
 
 
@@ -74,12 +105,7 @@ def mark_superseded(connection: Connection, old_id: str, new_id: str) -> None:
 
 
 def get(connection: Connection, certificate_id: str) -> RowMapping | None:
-    query = (
-        select(certificates, entries.c.document)
-        .join(entries, entries.c.leaf_index == certificates.c.leaf_index)
-        .where(certificates.c.id == certificate_id)
-    )
-    return connection.execute(query).mappings().first()
+    return connection.execute(_GET, {"id": certificate_id}).mappings().first()
 
 
 def search(connection: Connection, filters: dict[str, Any], after: str | None, limit: int) -> list[RowMapping]:
@@ -103,26 +129,25 @@ def search(connection: Connection, filters: dict[str, Any], after: str | None, l
     return list(connection.execute(query).mappings())
 
 
-def _grouped(connection: Connection, table: Any, ids: Sequence[str], *order: Any) -> dict[str, list[RowMapping]]:
-    """Rows of a per-certificate table for many certificates, grouped by certificate id, in `order`."""
+def _grouped(connection: Connection, statement: Select[Any], ids: Sequence[str]) -> dict[str, list[RowMapping]]:
+    """Rows of a per-certificate table for many certificates, grouped by certificate id."""
     found: dict[str, list[RowMapping]] = defaultdict(list)
     for i in range(0, len(ids), _IN_BATCH):
-        query = select(table).where(table.c.certificate_id.in_(ids[i : i + _IN_BATCH]))
-        for row in connection.execute(query.order_by(table.c.certificate_id, *order)).mappings():
+        for row in connection.execute(statement, {"ids": list(ids[i : i + _IN_BATCH])}).mappings():
             found[row["certificate_id"]].append(row)
     return found
 
 
 def products_of(connection: Connection, ids: Sequence[str]) -> dict[str, list[RowMapping]]:
-    return _grouped(connection, products, ids, products.c.position)
+    return _grouped(connection, _PRODUCTS, ids)
 
 
 def holder_ids_of(connection: Connection, ids: Sequence[str]) -> dict[str, list[RowMapping]]:
-    return _grouped(connection, holder_ids, ids, holder_ids.c.scheme, holder_ids.c.value)
+    return _grouped(connection, _HOLDER_IDS, ids)
 
 
 def events_of(connection: Connection, ids: Sequence[str]) -> dict[str, list[RowMapping]]:
-    return _grouped(connection, events, ids, events.c.sequence)
+    return _grouped(connection, _EVENTS, ids)
 
 
 def append_event(connection: Connection, row: dict[str, Any], *, expected_count: int, lifecycle: str) -> bool:

@@ -157,8 +157,9 @@ def find_leaf(connection: Connection, leaf_hash: bytes, tree_size: int | None) -
 
 def prove_consistency(connection: Connection, first: int, second: int | None) -> tuple[int, list[bytes]]:
     size = _tree_size(connection, second)
-    if not 0 <= first <= size:
-        raise BadRequest(f"first size {first} must be between 0 and {size}")
+    # RFC 9162 §2.1.4 defines proofs for 0 < first <= second only: every tree extends the empty one.
+    if not 0 < first <= size:
+        raise BadRequest(f"first size {first} must be between 1 and {size}")
     keys = tree.needed_nodes(lambda provide: consistency_proof(first, size, provide))
     nodes = repository.fetch_nodes(connection, keys)
     return size, _from_stored_tree(lambda: consistency_proof(first, size, tree.provider(nodes)))

@@ -8,7 +8,7 @@ one snapshot, so the decision names exactly the checkpoint its data belongs to.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,13 +20,12 @@ from ecolabel_registry.certificates.lookup import lifecycle_of, now
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.log import service as log
 from ecolabel_registry.programmes import keys
+from ecolabel_registry.verify import matching, repository
 from ecolabel_registry.verify import reasons as codes
-from ecolabel_registry.verify import repository
 from ecolabel_registry.verify.decisions import sign_decision
+from ecolabel_registry.verify.digest import results_sha256
 from ecolabel_registry.verify.schemas import EligibilityAnswer, EligibilityRequest, Item
-from verification.decision import results_digest
 from verification.errors import KeyNotValid
-from verification.identifiers import normalise_gtin
 from verification.keys import KeyRecord, require_key_valid_at
 from verification.leaf import format_log_time, to_microseconds
 from verification.status import CertificateStatus, status_as_of
@@ -76,22 +75,13 @@ def evaluate(
     date = request.date or now()
     _, checkpoint = log.latest_checkpoint(connection, context.note_signer)
     labels = _accepted_labels(connection, request)
-    items = request.items
-    licence_ids = repository.current_by_licence(
-        connection, ((i.programme, i.licence_number) for i in items if i.programme and i.licence_number)
-    )
-    gtin_ids = repository.by_gtins(connection, (_gtin(i) for i in items if i.gtin))
-    wanted = {i.certificate_id for i in items if i.certificate_id}
-    wanted.update(licence_ids.values())
-    wanted.update(cid for matches in gtin_ids.values() for cid, _ in matches)
-    rows = repository.by_ids(connection, wanted)
-    events = certificate_rows.events_of(connection, sorted(rows))
+    found = matching.find(connection, request.items)
+    rows = found.rows
+    # event_count moves with every event in the same transaction: only certificates with events are asked.
+    events = certificate_rows.events_of(connection, sorted(cid for cid, row in rows.items() if row["event_count"]))
     key_records = keys.load(connection, {(r["programme_id"], r["signing_kid"]) for r in rows.values()})
     judge = _Judge(request, labels=labels, date=date, events=events, key_records=key_records, recognizer=recognizer)
-    results = [
-        _item_result(n, item, rows=rows, licence_ids=licence_ids, gtin_ids=gtin_ids, judge=judge)
-        for n, item in enumerate(items)
-    ]
+    results = [_item_result(n, item, found, judge) for n, item in enumerate(request.items)]
     eligible = sum(1 for result in results if result["eligible"])
     requirement = request.requirement.model_dump(mode="json", exclude_none=True)
     date_text = format_log_time(to_microseconds(date))
@@ -106,10 +96,11 @@ def evaluate(
             "date": date_text,
             "itemCount": len(results),
             "eligibleCount": eligible,
-            "resultsSha256": results_digest(results),
+            "resultsSha256": results_sha256(results, judge.foreign),
         },
     )
-    return EligibilityAnswer(
+    # Every field is built above with its final type: validating 10,000 results again would only cost time.
+    return EligibilityAnswer.model_construct(
         requirement=requirement,
         date=date_text,
         checkpoint=checkpoint,
@@ -131,13 +122,6 @@ def _accepted_labels(connection: Connection, request: EligibilityRequest) -> tup
     return tuple(dict.fromkeys(labels))
 
 
-def _gtin(item: Item) -> str:
-    try:
-        return normalise_gtin(item.gtin or "")
-    except ValueError:
-        return ""  # matches nothing: the item is answered NO_CERTIFICATE_FOR_GTIN
-
-
 class _Judge:
     """Judges each certificate once, however many catalogue lines point at it."""
 
@@ -155,6 +139,7 @@ class _Judge:
         self.events, self.key_records, self.recognizer = events, key_records, recognizer
         self.markets = set(request.requirement.markets)
         self.cache: dict[str, dict[str, Any]] = {}
+        self.foreign: list[Any] = []  # what the recognizer returned, for `results_sha256`
 
     def __call__(self, row: RowMapping) -> dict[str, Any]:
         cached = self.cache.get(row["id"])
@@ -180,6 +165,7 @@ class _Judge:
             answer = self.recognizer(RecognitionQuery(programme, category, version, self.date, self.labels))
             if answer.accepted:
                 via, path, conditions = "equivalent", answer.path, answer.conditions
+                self.foreign += [path, conditions]
             else:
                 reasons.extend(answer.reasons)
         else:
@@ -199,47 +185,12 @@ class _Judge:
         }
 
 
-def _item_result(
-    index: int,
-    item: Item,
-    *,
-    rows: dict[str, RowMapping],
-    licence_ids: dict[tuple[str, str], str],
-    gtin_ids: dict[str, list[tuple[str, str | None]]],
-    judge: _Judge,
-) -> dict[str, Any]:
-    matched, missing = _matches(item, rows, licence_ids, gtin_ids)
-    judged = [judge(rows[cid]) for cid in matched]
+def _item_result(index: int, item: Item, found: matching.Found, judge: _Judge) -> dict[str, Any]:
+    matched, missing = matching.matches(item, found)
+    judged = [judge(row) for row in matched]
     eligible = any(c["eligible"] for c in judged)
     reasons = missing if not judged else ([] if eligible else sorted({r for c in judged for r in c["reasons"]}))
     result: dict[str, Any] = {"index": index, "eligible": eligible, "reasons": reasons, "certificates": judged}
     if item.ref is not None:
         result["ref"] = item.ref
     return result
-
-
-def _matches(
-    item: Item,
-    rows: dict[str, RowMapping],
-    licence_ids: dict[tuple[str, str], str],
-    gtin_ids: dict[str, list[tuple[str, str | None]]],
-) -> tuple[Sequence[str], list[str]]:
-    if item.certificate_id is not None:
-        return ([item.certificate_id], []) if item.certificate_id in rows else ([], [codes.UNKNOWN_CERTIFICATE])
-    if item.licence_number is not None:
-        found = licence_ids.get((item.programme or "", item.licence_number))
-        return ([found], []) if found in rows else ([], [codes.UNKNOWN_LICENCE])
-    candidates = gtin_ids.get(_gtin(item), [])
-    if not candidates:
-        return [], [codes.NO_CERTIFICATE_FOR_GTIN]
-    covering = [cid for cid, pattern in candidates if _model_covered(pattern, item.model)]
-    return (covering, []) if covering else ([], [codes.MODEL_NOT_COVERED])
-
-
-def _model_covered(pattern: str | None, model: str | None) -> bool:
-    # A licence that lists the product without a model covers it by GTIN alone; "X-100*" covers a series.
-    if pattern is None or model is None:
-        return True
-    if pattern.endswith("*"):
-        return model.casefold().startswith(pattern[:-1].casefold())
-    return model.casefold() == pattern.casefold()

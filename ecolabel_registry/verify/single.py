@@ -7,20 +7,20 @@ import time
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, RowMapping
 
-from ecolabel_registry.certificates import repository as certificates
+from ecolabel_registry.certificates import repository as certificate_rows
 from ecolabel_registry.certificates.lookup import lifecycle_of
 from ecolabel_registry.context import RegistryContext
-from ecolabel_registry.errors import NotFound
+from ecolabel_registry.errors import InternalError, NotFound
 from ecolabel_registry.log import service as log
-from ecolabel_registry.programmes import keys
+from ecolabel_registry.verify import repository
 from ecolabel_registry.verify.decisions import sign_decision
 from ecolabel_registry.verify.reasons import SIGNATURE_INVALID, SIGNING_KEY_REVOKED, status_reasons
 from verification.errors import KeyNotValid, VerificationError
 from verification.jwk import PublicKey
 from verification.jws import verify_compact
-from verification.keys import require_key_valid_at
+from verification.keys import KeyRecord, require_key_valid_at
 from verification.leaf import format_log_time, to_microseconds
 from verification.payloads import TYP
 from verification.status import status_as_of
@@ -29,12 +29,13 @@ from verification.status import status_as_of
 def verify_certificate(
     connection: Connection, context: RegistryContext, certificate_id: str, at: datetime
 ) -> dict[str, Any]:
-    row = certificates.get(connection, certificate_id)
+    row = repository.checked_certificate(connection, certificate_id)  # with its credential and its key
     if row is None:
         raise NotFound(f"no certificate {certificate_id}")
-    events = certificates.events_of(connection, [certificate_id])[certificate_id]
+    # event_count moves with every event in the same transaction, so 0 means there is nothing to read.
+    events = certificate_rows.events_of(connection, [certificate_id])[certificate_id] if row["event_count"] else []
     answer = status_as_of(lifecycle_of(row, events), at=at)
-    key = keys.load(connection, [(row["programme_id"], row["signing_kid"])])[(row["programme_id"], row["signing_kid"])]
+    key = _signing_key(row)
     token = bytes(row["document"]).decode("ascii")
     try:
         # Re-verified on every check: the stored bytes, not a flag set at submission, are the evidence.
@@ -92,3 +93,16 @@ def verify_certificate(
         },
         "signed_decision": sign_decision(context, decision),
     }
+
+
+def _signing_key(row: RowMapping) -> KeyRecord:
+    if row["key_public_key"] is None:
+        raise InternalError(f"certificate {row['id']} names key {row['signing_kid']!r}, which is not registered")
+    return KeyRecord(
+        programme_id=row["programme_id"],
+        kid=row["signing_kid"],
+        public_key=bytes(row["key_public_key"]),
+        added_us=row["key_added_us"],
+        ended_us=row["key_ended_us"],
+        compromised_since_us=row["key_compromised_since_us"],
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
 from ecolabel_registry.db import migrate
@@ -26,3 +27,9 @@ def test_migrations_create_every_table(engine: Engine) -> None:
 def test_migrating_again_is_a_no_op(database_url: str) -> None:
     migrate.upgrade(database_url)
     migrate.check(database_url)
+
+
+def test_the_migration_history_is_one_line() -> None:
+    # Two heads mean two branches that nobody ordered: chain the new migration after the current head.
+    script = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    assert len(script.get_heads()) == 1, script.get_heads()

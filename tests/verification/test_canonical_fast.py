@@ -13,8 +13,10 @@ _text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=20)
 _scalars = st.none() | st.booleans() | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1) | _text
 _values = st.recursive(
     _scalars,
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(st.text(alphabet=st.characters(max_codepoint=127), max_size=8), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(st.text(alphabet=st.characters(max_codepoint=127), max_size=8), children, max_size=5)
+    ),
     max_leaves=30,
 )
 
@@ -32,5 +34,5 @@ def test_non_ascii_keys_and_floats_fall_back_to_the_reference(mapping: dict[str,
 
 
 def test_control_characters_and_escapes_match() -> None:
-    value = {"s": "\u0000\u0007\b\t\n\f\r\u001f\"\\/\u2028\u00e9\U0001f600"}
+    value = {"s": '\u0000\u0007\b\t\n\f\r\u001f"\\/\u2028\u00e9\U0001f600'}
     assert dumps_canonical_fast(value) == dumps_canonical(value)

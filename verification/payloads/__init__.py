@@ -1,8 +1,9 @@
 """Signed payload types: frozen, validated on construction, with a published JSON Schema.
 
 These are the documents programmes sign (certificates, status events, key events, category
-definitions, mutual-recognition agreements with their signatures and events). They are not tables and not API request bodies: the registry stores the exact signed
-bytes and parses them with these types, and an offline verifier parses them with the same types.
+definitions, mutual-recognition agreements with their signatures and events). They are not tables
+and not API request bodies: the registry stores the exact signed bytes and parses them with these
+types, and an offline verifier parses them with the same types.
 """
 
 from verification.payloads.agreement import (

@@ -89,7 +89,9 @@ class Agreement(Payload):
         default=None, alias="proxyNote", description="proxy_assessment: what the buyer must still check"
     )
     effective_from: Timestamp = Field(alias="effectiveFrom")
-    effective_until: Timestamp | None = Field(default=None, alias="effectiveUntil", description="exclusive; open if absent")
+    effective_until: Timestamp | None = Field(
+        default=None, alias="effectiveUntil", description="exclusive; open-ended if absent"
+    )
     onward_recognition: bool = Field(
         default=False,
         alias="onwardRecognition",

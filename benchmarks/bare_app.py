@@ -1,0 +1,54 @@
+"""The bare endpoint: the least a request can cost on the registry's server stack.
+
+`python -m benchmarks.bare_app --port N` runs `ecolabel_registry.cli.serve` itself with only the
+application swapped for this one, so uvicorn gets exactly the options the registry gets (workers,
+keep-alive, headers, and whatever is added to `serve` later). The endpoint is a plain `def`, like the
+registry's, so it also pays for FastAPI's thread-pool hand-off: what is left between the two figures
+is the registry's own work and middleware.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from ecolabel_registry import cli
+
+PATH = "/ping"
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+    @app.get(PATH)
+    def ping() -> dict[str, str]:
+        return {"status": "ok", "service": "bare"}
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bare_app")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    registry_run = uvicorn.run
+
+    def run_bare(_app: Any, **options: Any) -> None:
+        registry_run("benchmarks.bare_app:create_app", **options)  # options unchanged, factory=True included
+
+    # `serve` calls uvicorn.run(app, **options): swap only the application, keep every option.
+    uvicorn.run = run_bare  # type: ignore[assignment]
+    cli.serve(host=args.host, port=args.port, workers=args.workers)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""Certificate ingest over HTTP: POST /v1/certificates (one per request) and /batch (1,000 per request).
+
+Certificates/s are compared with what the machine allows for the two things every certificate needs,
+one Ed25519 verification and its rows written:
+
+    limit = min(raw Ed25519 verifications/s, raw batched inserts/s ÷ rows written per certificate)
+
+Both raw rates are measured in this run (`machine.ed25519`; `machine.insert.<backend>` at 1,000 rows per
+transaction) and the rows are counted in the database after the timed run (log entry, tree nodes,
+checkpoint, certificate, product, holder id, plus one log-head update per request). Credentials are
+signed before the clock starts and each is sent once (a resent one would be a cheap duplicate). An
+untimed warm-up through httpx sizes the pool of credentials (several times what the server took in the
+warm-up) and the run's length (enough for several requests per connection).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+
+import orjson
+
+from benchmarks import wrk
+from benchmarks.http_bare import bare_rps
+from benchmarks.http_registry import Registry, running_registry, table_rows, write_lines, written
+from benchmarks.limits import RAW_BATCH, ed25519_limit, insert_limit
+from benchmarks.model import Backend, Context, Figure, Limit, Quantity, Result, Target
+from benchmarks.registry_client import BATCH, submit_batches, submit_one
+from benchmarks.timing import per_second
+
+BATCH_TARGET = Target(bound=0.8, at_most=False, on_ratio=True)  # issue 9
+SINGLE_TARGET = Target(bound=0.5, at_most=False, on_ratio=True)  # issue 9
+SINGLE_CONNECTIONS = 8
+BATCH_CONNECTIONS = 2  # one batch is verified while the other waits for its commit
+
+
+@dataclass(frozen=True)
+class Mode:
+    path: str
+    per_request: int
+    connections: int
+    headroom: float  # credentials signed = warm-up rate x run seconds x headroom
+    target: Target
+
+    @property
+    def label(self) -> str:
+        if self.per_request == 1:
+            return f"1 per request, {self.connections} conns"
+        return f"batches of {self.per_request:,}, {self.connections} conns"
+
+    def body(self, tokens: Sequence[str]) -> bytes:
+        if self.per_request == 1:
+            return orjson.dumps({"credential": tokens[0]})
+        return orjson.dumps({"credentials": list(tokens)})
+
+
+def _modes(ctx: Context) -> list[Mode]:
+    batch = ctx.scale(BATCH, 200)  # --quick: smaller batches, so that a short run still completes several
+    return [
+        Mode("/v1/certificates/batch", batch, BATCH_CONNECTIONS, 2.5, BATCH_TARGET),
+        Mode("/v1/certificates", 1, SINGLE_CONNECTIONS, 4.0, SINGLE_TARGET),
+    ]
+
+
+@dataclass
+class Numbers:
+    """Credential numbers handed out once each, so that no credential is ever signed twice."""
+
+    next: int = 0
+
+    def take(self, amount: int) -> int:
+        first, self.next = self.next, self.next + amount
+        return first
+
+
+@dataclass(frozen=True)
+class Measured:
+    run: wrk.WrkRun
+    per_request: int
+    stored: int  # certificates in the database after the run, in-flight requests included
+    rows: dict[str, int]  # rows written per table during the timed run
+
+    @property
+    def certificates_per_s(self) -> float:
+        return self.run.requests_per_s * self.per_request
+
+    @property
+    def rows_per_certificate(self) -> float:
+        transactions = self.stored / self.per_request  # each request updates the log head row once
+        return (sum(self.rows.values()) + transactions) / self.stored
+
+    def breakdown(self) -> str:
+        tables = ", ".join(f"{table} {n / self.stored:.2f}" for table, n in sorted(self.rows.items()))
+        return f"{tables}, log_state update {1 / self.per_request:.3g}"
+
+
+def _warm_up(registry: Registry, mode: Mode, numbers: Numbers, ctx: Context) -> float:
+    """Certificates/s of an untimed sequential warm-up (it also fills the server's caches and pools)."""
+    amount = 2 * mode.per_request if mode.per_request > 1 else ctx.scale(300, 100)
+    tokens = registry.issuer.credentials(numbers.take(amount), amount)
+    start = time.perf_counter_ns()
+    if mode.per_request > 1:
+        submit_batches(registry.server, tokens, mode.per_request)
+    else:
+        submit_one(registry.server, tokens)
+    return per_second(amount, time.perf_counter_ns() - start)
+
+
+def _measure(registry: Registry, mode: Mode, ctx: Context, numbers: Numbers) -> Measured:
+    rate = _warm_up(registry, mode, numbers, ctx)
+    seconds = wrk.seconds_for(ctx.scale(10.0, 2.0), mode.per_request / rate * mode.connections)
+    count = max(4, math.ceil(rate * seconds * mode.headroom / mode.per_request)) * mode.per_request
+    ctx.progress(f"  signing {count:,} credentials (the warm-up ran at {rate:,.0f}/s)")
+    tokens = registry.issuer.credentials(numbers.take(count), count)
+    bodies = (mode.body(tokens[i : i + mode.per_request]) for i in range(0, count, mode.per_request))
+    path = write_lines(ctx.workdir / f"ingest-{registry.backend}-{mode.per_request}.txt", bodies)
+    del tokens
+    before = table_rows(registry.engine)
+    ctx.progress(f"  wrk: {mode.label}, {seconds:.0f} s")
+    load = wrk.Load(mode.connections, seconds, "post_bodies.lua", (mode.path, str(path)), timeout_s=120)
+    run = wrk.run(registry.server.url, load)
+    time.sleep(0.5)  # requests in flight when wrk stopped finish before the rows are counted
+    rows = written(before, table_rows(registry.engine))
+    stored = rows.get("certificates", 0)
+    completed = run.requests * mode.per_request
+    if not completed <= stored <= completed + mode.connections * mode.per_request:
+        raise AssertionError(f"wrk completed {completed:,} certificates but {stored:,} were stored")
+    return Measured(run, mode.per_request, stored, rows)
+
+
+def _limit(ctx: Context, backend: Backend, rows_per_certificate: float) -> Limit:
+    verify = ed25519_limit(ctx).quantity.value
+    inserts = insert_limit(ctx, backend, RAW_BATCH).quantity.value
+    value = min(verify, inserts / rows_per_certificate)
+    how = f"min(Ed25519 {verify:,.0f}/s, {inserts:,.0f} rows/s ÷ {rows_per_certificate:.2f} rows)"
+    return Limit(Quantity(value, "certificates/s"), how)
+
+
+def _run(backend: Backend, ctx: Context) -> list[Result]:
+    name = f"http.ingest.{backend}"
+    results: list[Result] = []
+    numbers = Numbers()
+    # The limits first (each measured once per run), while no server competes for the CPUs.
+    ed25519_limit(ctx), insert_limit(ctx, backend, RAW_BATCH), bare_rps(ctx)
+    with running_registry(ctx, backend, "ingest") as registry:
+        for mode in _modes(ctx):
+            ctx.progress(f"certificate ingest on {backend}, {mode.label}")
+            measured = _measure(registry, mode, ctx, numbers)
+            rows = f"{measured.rows_per_certificate:.2f} rows written per certificate ({measured.breakdown()})"
+            note = f"{measured.run.summary()}; {rows}"
+            if mode.per_request == 1:
+                note += f"; the bare endpoint did {bare_rps(ctx).quantity.value:,.0f} requests/s"
+            value = Quantity(measured.certificates_per_s, "certificates/s")
+            limit = _limit(ctx, backend, measured.rows_per_certificate)
+            label = f"certificate ingest, {mode.label} [{backend}]"
+            results.append(Result(name, label, value, limit, mode.target, note))
+    return results
+
+
+def figures(backends: Sequence[Backend]) -> list[Figure]:
+    return [
+        Figure(
+            f"http.ingest.{backend}",
+            f"POST /v1/certificates(/batch) certificates/s on {backend}",
+            partial(_run, backend),
+        )
+        for backend in backends
+    ]

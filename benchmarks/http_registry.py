@@ -1,0 +1,67 @@
+"""A registry under test: scratch database, `serve` process, a registered programme, and helpers to read
+its tables from the harness (to check what wrk's requests really stored)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, MetaData, func, select
+
+from benchmarks.credentials import Issuer
+from benchmarks.databases import scratch_url
+from benchmarks.model import Backend, Context
+from benchmarks.registry_client import register
+from benchmarks.servers import Server, registry_server
+from ecolabel_registry.db.engine import build_engine
+from ecolabel_registry.db.migrate import upgrade
+
+
+@dataclass(frozen=True)
+class Registry:
+    backend: Backend
+    server: Server
+    engine: Engine  # the harness's own engine on the server's database, for checks and raw limits
+    issuer: Issuer
+
+
+@contextmanager
+def running_registry(ctx: Context, backend: Backend, name: str) -> Iterator[Registry]:
+    """A freshly migrated scratch database served by `ecolabel-registry serve`, with one programme."""
+    with scratch_url(ctx, backend) as url:
+        upgrade(url)
+        engine = build_engine(url, pool_size=2)
+        try:
+            ctx.progress(f"starting `ecolabel-registry serve` on {backend}")
+            with registry_server(ctx, f"{name}-{backend}", url) as server:
+                issuer = Issuer()
+                register(server, issuer)
+                yield Registry(backend, server, engine, issuer)
+        finally:
+            engine.dispose()
+
+
+def table_rows(engine: Engine) -> dict[str, int]:
+    """Row count of every table (what a workload wrote is the difference of two of these)."""
+    metadata = MetaData()
+    metadata.reflect(engine)
+    with engine.connect() as connection:
+        return {
+            name: int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+            for name, table in metadata.tables.items()
+            if name != "alembic_version"
+        }
+
+
+def written(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {name: after[name] - before.get(name, 0) for name in after if after[name] != before.get(name, 0)}
+
+
+def write_lines(path: Path, lines: Iterable[bytes]) -> Path:
+    """One request body per line, for the Lua scripts (JSON never contains a raw newline)."""
+    with path.open("wb") as out:
+        for line in lines:
+            out.write(line + b"\n")
+    return path

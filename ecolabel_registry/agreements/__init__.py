@@ -1,0 +1,1 @@
+"""Mutual-recognition agreements: proposals, the parties' signatures, signed events, and lookups."""

@@ -1,0 +1,142 @@
+"""Mutual-recognition agreements: proposal, the parties' signatures, signed events, and lookups."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from ecolabel_registry.agreements import events, lookup, signing
+from ecolabel_registry.agreements.schemas import (
+    AgreementDetail,
+    AgreementEventSubmitted,
+    AgreementPage,
+    AgreementSubmitted,
+    SubmitAgreement,
+    SubmitAgreementEvent,
+    SubmitSignature,
+)
+from ecolabel_registry.api.deps import ContextDep
+from ecolabel_registry.api.moments import MOMENT_DESCRIPTION, parse_moment
+from ecolabel_registry.api.problems import openapi_responses
+from ecolabel_registry.api.routing import StrictJSONRoute
+from ecolabel_registry.db.engine import write_connection
+from ecolabel_registry.errors import (
+    AlgorithmRefused,
+    Conflict,
+    DocumentInvalid,
+    HistoryConflict,
+    MalformedJSON,
+    NotAParty,
+    NotFound,
+    SignatureInvalid,
+    SigningKeyNotValid,
+    UnknownAgreementParty,
+    UnknownSigningKey,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from ecolabel_registry.schemas import ReceiptOut, Slug
+
+router = APIRouter(prefix="/v1/agreements", route_class=StrictJSONRoute, tags=["agreements"])
+AgreementId = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the agreement's JWS")]
+_DOCUMENT_ERRORS = (
+    MalformedJSON,
+    UnsupportedMediaType,
+    ValidationFailed,
+    DocumentInvalid,
+    SignatureInvalid,
+    AlgorithmRefused,
+    UnknownSigningKey,
+    SigningKeyNotValid,
+)
+_AGAIN: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The identical document was already registered; the original receipt"}
+}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=openapi_responses(*_DOCUMENT_ERRORS, UnknownAgreementParty, also=_AGAIN),
+)
+def propose_agreement(body: SubmitAgreement, context: ContextDep, response: Response) -> AgreementSubmitted:
+    """Register a mutual-recognition agreement signed by the party proposing it.
+
+    The proposer's signature counts as its signing; every other party then posts an `AgreementSignature`
+    to `/v1/agreements/{id}/signatures`. The agreement is in force only once every party has signed.
+    Its id is the hex SHA-256 of the JWS exactly as posted.
+    """
+    with write_connection(context.engine) as connection:
+        agreement, receipt, created = signing.propose(connection, context.note_signer, body.agreement)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return AgreementSubmitted(agreement=agreement, receipt=ReceiptOut.of(receipt), created=created)
+
+
+@router.post(
+    "/{agreement_id}/signatures",
+    status_code=status.HTTP_201_CREATED,
+    responses=openapi_responses(*_DOCUMENT_ERRORS, NotFound, NotAParty, Conflict, also=_AGAIN),
+)
+def sign_agreement(
+    agreement_id: AgreementId, body: SubmitSignature, context: ContextDep, response: Response
+) -> AgreementSubmitted:
+    """Add one party's signature (an `AgreementSignature` naming this agreement's id), separately logged.
+
+    Only a party may sign, and each party once; posting the identical signature again returns its receipt.
+    """
+    with write_connection(context.engine) as connection:
+        agreement, receipt, created = signing.sign(connection, context.note_signer, agreement_id, body.signature)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return AgreementSubmitted(agreement=agreement, receipt=ReceiptOut.of(receipt), created=created)
+
+
+@router.post(
+    "/{agreement_id}/events",
+    status_code=status.HTTP_201_CREATED,
+    responses=openapi_responses(*_DOCUMENT_ERRORS, NotFound, NotAParty, HistoryConflict),
+)
+def submit_agreement_event(
+    agreement_id: AgreementId, body: SubmitAgreementEvent, context: ContextDep
+) -> AgreementEventSubmitted:
+    """Append a signed agreement event by a party: renewed (with a new effectiveUntil), suspended,
+    reinstated or terminated, each from its effectiveAt. Termination is final.
+
+    The event must carry the next sequence number and the SHA-256 of the previous event (for the first
+    event: the agreement id); see `next_event` on the agreement. Replayed or forked events are refused.
+    """
+    with write_connection(context.engine) as connection:
+        event, standing, receipt = events.submit(connection, context.note_signer, agreement_id, body.event)
+    return AgreementEventSubmitted(event=event, standing=standing, receipt=ReceiptOut.of(receipt))
+
+
+@router.get("", responses=openapi_responses(ValidationFailed))
+def find_agreements(
+    context: ContextDep,
+    *,
+    party: Annotated[Slug | None, Query(description="only agreements this programme is a party to")] = None,
+    in_force_on: Annotated[
+        str | None, Query(max_length=40, description=f"only agreements in force then: {MOMENT_DESCRIPTION}")
+    ] = None,
+    cursor: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> AgreementPage:
+    """Agreements ordered by id, paged by cursor, each with its parties, signatures and standing."""
+    moment = parse_moment(in_force_on, "in_force_on")
+    with context.engine.connect() as connection:
+        items, next_cursor = lookup.search(connection, party=party, in_force_on=moment, cursor=cursor, limit=limit)
+    return AgreementPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{agreement_id}", responses=openapi_responses(NotFound, ValidationFailed))
+def get_agreement(
+    agreement_id: AgreementId,
+    context: ContextDep,
+    as_of: Annotated[str | None, Query(max_length=40, description=f"standing then: {MOMENT_DESCRIPTION}")] = None,
+) -> AgreementDetail:
+    """One agreement: parties and who signed when, scope, events, standing, and every original document."""
+    moment = parse_moment(as_of, "as_of")
+    with context.engine.connect() as connection:
+        return lookup.get(connection, agreement_id, at=moment)

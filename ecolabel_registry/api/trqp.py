@@ -1,0 +1,84 @@
+"""Trust Registry Query Protocol v2: the recognition and authorization queries (mapping: docs/TRQP.md).
+
+The TRQP v2 HTTPS binding answers a request that is not well formed with 400 Bad Request and a Problem
+Details body, where the rest of this API says 422: `TRQPRoute` makes that one difference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+
+from ecolabel_registry.api.deps import ContextDep
+from ecolabel_registry.api.problems import openapi_responses
+from ecolabel_registry.api.routing import StrictJSONRoute
+from ecolabel_registry.errors import BadRequest, MalformedJSON, NotFound, UnsupportedMediaType
+from ecolabel_registry.recognition import trqp
+from ecolabel_registry.recognition.trqp_schemas import (
+    AuthorizationAnswer,
+    AuthorizationQuery,
+    RecognitionAnswer,
+    RecognitionQuery,
+    TRQPRequest,
+)
+
+
+class TRQPRoute(StrictJSONRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        inner = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await inner(request)
+            except RequestValidationError as exc:
+                errors = [
+                    {"loc": [str(part) for part in item.get("loc", ())], "msg": str(item.get("msg", ""))}
+                    for item in exc.errors()
+                ]
+                raise BadRequest(
+                    "the query does not match the TRQP v2 request schema", code="INVALID_REQUEST", errors=errors
+                ) from exc
+
+        return handler
+
+
+router = APIRouter(prefix="/trqp/v2", route_class=TRQPRoute, tags=["trqp"])
+_ERRORS = openapi_responses(BadRequest, MalformedJSON, NotFound, UnsupportedMediaType)
+
+
+@router.post("/recognition", responses=_ERRORS, response_model_exclude_none=True)
+def recognition(query: RecognitionQuery, context: ContextDep) -> RecognitionAnswer:
+    """Does the authority (a programme) recognise the entity (a programme or a certificate) as
+    equivalent for the resource (one of the authority's categories) at `context.time`?"""
+    evaluation, echo = _evaluate(query, context)
+    return RecognitionAnswer(**echo, recognized=evaluation.resolution.accepted)
+
+
+@router.post("/authorization", responses=_ERRORS, response_model_exclude_none=True)
+def authorization(query: AuthorizationQuery, context: ContextDep) -> AuthorizationAnswer:
+    """Is the entity (typically a certificate) authorized under the authority's rules to be accepted as
+    the resource (one of the authority's categories) at `context.time`, directly or through agreements?"""
+    evaluation, echo = _evaluate(query, context)
+    return AuthorizationAnswer(**echo, authorized=evaluation.resolution.accepted)
+
+
+def _evaluate(query: TRQPRequest, context: ContextDep) -> tuple[trqp.Evaluation, dict[str, Any]]:
+    with context.engine.connect() as connection:
+        evaluation = trqp.evaluate(connection, query, max_depth=context.settings.recognition_max_depth)
+    resolution = evaluation.resolution
+    return evaluation, {
+        "entity_id": query.entity_id,
+        "authority_id": query.authority_id,
+        "action": query.action,
+        "resource": query.resource,
+        "time_requested": evaluation.time_requested,
+        "time_evaluated": evaluation.time_evaluated,
+        "message": evaluation.message,
+        "context": query.context,
+        "decision": resolution.decision,
+        "reasons": [reason.code for reason in resolution.reasons],
+        "agreements": [hop.agreement_id for hop in resolution.path],
+    }

@@ -1,0 +1,90 @@
+"""Catalogue CSV in, results CSV out, in the same columns as `ecolabel-verify eligibility` reads and writes.
+
+The column names come from `verification.catalogue`, so a file that works with the command-line tool
+works here, and the results a person downloads line up with the tool's. Uploaded text is checked row
+by row into the API's own `Item` model, and every problem names its row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import ValidationError
+
+from ecolabel_registry.verify.schemas import Item
+from verification.catalogue import COLUMNS, RESULT_COLUMNS
+
+MAX_ITEMS = 10_000  # the API's limit for one eligibility request (`EligibilityRequest.items`)
+# A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection"); `ref` is the
+# uploader's own text, but the downloaded file may be opened by someone else.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class CatalogueError(ValueError):
+    """A catalogue that cannot be read; `key` names the translated message, `values` fill it in."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+def decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")  # spreadsheets often save UTF-8 with a byte-order mark
+    except UnicodeDecodeError as exc:
+        raise CatalogueError("catalogue.error.encoding") from exc
+
+
+def parse(text: str) -> list[Item]:
+    reader = csv.DictReader(io.StringIO(text.strip()))
+    fieldnames = [name.strip() for name in reader.fieldnames or ()]
+    unknown = sorted(set(fieldnames) - set(COLUMNS))
+    if not fieldnames or unknown:
+        raise CatalogueError("catalogue.error.columns", unknown=", ".join(unknown), expected=", ".join(COLUMNS))
+    reader.fieldnames = fieldnames
+    items: list[Item] = []
+    for row_number, row in enumerate(reader, start=2):
+        if len(items) == MAX_ITEMS:
+            raise CatalogueError("catalogue.error.too_many", limit=MAX_ITEMS)
+        values = {k: v.strip() for k, v in row.items() if k and isinstance(v, str) and v.strip()}
+        if not values:
+            continue  # a blank line
+        values.setdefault("ref", str(row_number))
+        try:
+            items.append(Item.model_validate(values))
+        except ValidationError as exc:
+            message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+            raise CatalogueError("catalogue.error.row", row=row_number, message=message) from exc
+    if not items:
+        raise CatalogueError("catalogue.error.empty")
+    return items
+
+
+def _cell(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def results_csv(results: Iterable[dict[str, Any]]) -> str:
+    """The results as `verification.catalogue.write_results` writes them (one row per catalogue line)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(RESULT_COLUMNS)
+    for result in results:
+        certificates = result["certificates"]
+        winners = [c for c in certificates if c["eligible"]] or certificates
+        writer.writerow(
+            [
+                _cell(str(result.get("ref", ""))),
+                "yes" if result["eligible"] else "no",
+                ";".join(result["reasons"]),
+                ";".join(c["id"] for c in certificates),
+                ";".join(sorted({str(c["accepted_via"]) for c in winners if c["accepted_via"]})),
+                ";".join(str(step.get("agreement", "")) for c in winners for step in c["path"]),
+                ";".join(_cell(str(condition)) for c in winners for condition in c["conditions"]),
+            ]
+        )
+    return out.getvalue()

@@ -1,0 +1,159 @@
+"""Certificate search (the console's home page) and the certificate page.
+
+Search works as a plain GET form, so a result page can be bookmarked and needs no script. One box takes
+a licence number, a GTIN or a holder identifier; "any field" tries each way the text could be meant.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import Connection
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ecolabel_registry.api.deps import ContextDep
+from ecolabel_registry.categories import repository as categories
+from ecolabel_registry.certificates import lookup
+from ecolabel_registry.certificates.schemas import CertificateOut
+from ecolabel_registry.console import evidence
+from ecolabel_registry.console.equivalents import recognised_as
+from ecolabel_registry.console.rendering import ConsoleRoute, error_page, render
+from ecolabel_registry.db.engine import read_snapshot
+from ecolabel_registry.programmes import service as programmes
+from ecolabel_registry.recognition import service as recognition
+from ecolabel_registry.verify import single
+from verification.identifiers import normalise_gtin
+from verification.status import CertificateStatus
+
+router = APIRouter(route_class=ConsoleRoute)
+
+FIELDS = ("any", "licence", "gtin", "holder")
+PAGE_SIZE = 50
+_CERTIFICATE_ID = re.compile(r"^[0-9a-f]{64}$")
+_FILTER_KEY = {"licence": "licence_no", "gtin": "gtin", "holder": "holder"}
+
+
+@dataclass(frozen=True)
+class Search:
+    text: str
+    field: str
+    status: CertificateStatus | None
+    cursor: str | None
+
+    @property
+    def ways(self) -> list[str]:
+        """The filters the text is tried as: one chosen field, or every field it could be."""
+        if self.field != "any":
+            return [self.field]
+        ways = ["licence", "holder"]
+        if self.text.isdigit() and 8 <= len(self.text) <= 14:
+            ways.append("gtin")
+        return ways
+
+
+@dataclass(frozen=True)
+class Found:
+    results: list[CertificateOut]
+    next_cursor: str | None = None
+    more: bool = False  # "any field" found a full page somewhere: a chosen field pages further
+    problem: str | None = None  # a translation key, shown beside the search box
+
+
+def _find(connection: Connection, search: Search) -> Found:
+    found: dict[str, CertificateOut] = {}
+    next_cursor, more = None, False
+    for way in search.ways:
+        value = search.text
+        if way == "gtin":
+            try:
+                value = normalise_gtin(value)
+            except ValueError:
+                if search.field == "gtin":
+                    return Found([], problem="search.bad_gtin")
+                continue
+        items, next_cursor = lookup.search(
+            connection,
+            {_FILTER_KEY[way]: value},
+            status=search.status,
+            at=None,
+            cursor=search.cursor if search.field != "any" else None,
+            limit=PAGE_SIZE,
+        )
+        found.update((item.id, item) for item in items)
+        more = more or next_cursor is not None
+    results = sorted(found.values(), key=lambda c: (c.licence_number, c.id))
+    if search.field != "any":
+        return Found(results, next_cursor=next_cursor)
+    # Paging across several filters at once would need one cursor per filter; "any field" shows one page.
+    return Found(results, more=more)
+
+
+@router.get("/")
+def home(
+    request: Request,
+    context: ContextDep,
+    *,
+    q: Annotated[str, Query(max_length=64)] = "",
+    field: Annotated[str, Query(max_length=10)] = "any",
+    status: Annotated[str, Query(max_length=20)] = "",
+    cursor: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    search = Search(
+        text=q.strip(),
+        field=field if field in FIELDS else "any",
+        status=CertificateStatus(status) if status in set(CertificateStatus) else None,
+        cursor=cursor if _CERTIFICATE_ID.match(cursor) else None,
+    )
+    found = Found([])
+    if search.text:
+        with context.engine.connect() as connection:
+            found = _find(connection, search)
+    return render(
+        request,
+        "search.html",
+        {
+            "nav": "search",
+            "search": search,
+            "fields": FIELDS,
+            "statuses": list(CertificateStatus),
+            "results": found.results,
+            "next_cursor": found.next_cursor,
+            "more": found.more,
+            "problem": found.problem,
+        },
+    )
+
+
+@router.get("/certificates/{certificate_id}")
+def certificate(request: Request, certificate_id: str, context: ContextDep) -> Response:
+    if not _CERTIFICATE_ID.match(certificate_id):
+        return error_page(request, 404)
+    at = lookup.now()
+    with read_snapshot(context.engine) as connection:
+        detail = lookup.get(connection, certificate_id)
+        checks = single.verify_certificate(connection, context, certificate_id, at)
+        presented = recognition.certificate_subject(connection, certificate_id, at=at, known_at_us=None)
+        equivalents = recognised_as(
+            connection, certificate_id, presented, at=at, max_depth=context.settings.recognition_max_depth
+        )
+        programme = programmes.get(connection, detail.programme_id)
+        category = categories.find(
+            connection, (detail.programme_id, detail.category.code, detail.category.criteria_version)
+        )
+    return render(
+        request,
+        "certificate.html",
+        {
+            "nav": "search",
+            "c": detail,
+            "checks": checks,
+            "log_check": evidence.check_inclusion(checks["inclusion"], context.note_verifier),
+            "equivalents": equivalents,
+            "programme_names": programme.names,
+            "category_names": dict(category["names"]) if category is not None else {},
+        },
+    )

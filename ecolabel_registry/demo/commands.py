@@ -1,0 +1,98 @@
+"""The `ecolabel-registry demo` and `ecolabel-registry layout` commands (registered in `ecolabel_registry.cli`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.engine import make_url
+
+from ecolabel_registry.app import build_context
+from ecolabel_registry.db import migrate as migrations
+from ecolabel_registry.demo import layout as local_layout
+from ecolabel_registry.demo.keys import DEFAULT_DIRECTORY
+from ecolabel_registry.demo.loader import load
+from ecolabel_registry.demo.outcome import DemoLoadError, LoadReport, StepReport
+from ecolabel_registry.demo.spec import load_world
+from ecolabel_registry.errors import ConfigurationError
+from ecolabel_registry.settings import Mode, Settings
+
+KeysOption = Annotated[Path, typer.Option(help="directory of the demo's locally generated keys and tokens (0600)")]
+
+
+def _echo_step(step: StepReport) -> None:
+    typer.echo(step.line())
+    for note in step.notes:
+        typer.echo(f"  {note}")
+
+
+def _load_demo(settings: Settings, keys: Path, world: Path | None, workers: int | None) -> LoadReport:
+    if settings.mode is Mode.PRODUCTION:
+        # Demo programmes would sit beside real ones and sign with keys nobody vouches for.
+        raise DemoLoadError("refusing to load demo data into a registry in production mode (ECOLABEL_MODE)")
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    context = build_context(settings)
+    try:
+        return load(context, load_world(world), keys, workers=workers, on_step=_echo_step)
+    finally:
+        context.engine.dispose()
+
+
+def demo(
+    keys: KeysOption = DEFAULT_DIRECTORY,
+    world: Annotated[Path | None, typer.Option(help="a world file instead of the packaged world.json")] = None,
+    workers: Annotated[int | None, typer.Option(help="processes that check credentials (default: CPUs, max 4)")] = None,
+) -> None:
+    """Load the demo world: real programmes, categories, agreements, 5,000+ certificates, supply chains.
+
+    Everything goes through the registry's signed write paths with demo keys generated locally, so every
+    document is signed, logged and verifiable. Idempotent: a second run adds nothing. Demo data only.
+    """
+    try:
+        report = _load_demo(Settings(), keys, world, workers)
+    except (DemoLoadError, ConfigurationError) as exc:
+        typer.echo(f"demo: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(report.lines()[-1])
+    typer.echo(f"demo keys and organisation tokens: {keys}/ (locally generated, not any programme's keys)")
+
+
+def layout(
+    *,
+    serve: Annotated[int, typer.Option(min=1, max=32, help="API processes, on consecutive ports")] = 2,
+    worker: Annotated[bool, typer.Option(help="also run the webhook delivery worker")] = True,
+    host: Annotated[str, typer.Option(help="address the API processes listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port of the first API process")] = 8000,
+    migrate: Annotated[bool, typer.Option(help="migrate the database before starting")] = True,
+    create_database: Annotated[bool, typer.Option(help="create the PostgreSQL database if it is missing")] = False,
+    demo_world: Annotated[bool, typer.Option("--demo", help="load the demo world before starting")] = False,
+    keys: KeysOption = DEFAULT_DIRECTORY,
+) -> None:
+    """Run the production layout locally: several `serve` processes and a worker on PostgreSQL.
+
+    The database is ECOLABEL_DATABASE_URL. Put a reverse proxy in front of the printed URLs (see
+    docs/DEPLOYMENT.md). Ctrl-C or SIGTERM stops every process cleanly.
+    """
+    settings = Settings()
+    try:
+        local_layout.require_postgresql(settings.database_url)
+        if create_database and local_layout.create_database(settings.database_url):
+            typer.echo("created the database")
+        if migrate:
+            migrations.upgrade(settings.database_url)
+        if demo_world:
+            _load_demo(settings, keys, None, None)
+        local_layout.prepare_secrets(settings)
+        children = local_layout.start(serve=serve, worker=worker, host=host, port=port)
+    except (local_layout.LayoutError, DemoLoadError, ConfigurationError) as exc:
+        typer.echo(f"layout: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    database = make_url(settings.database_url).render_as_string(hide_password=True)
+    typer.echo(f"layout: {serve} API process(es){' and a webhook worker' if worker else ''} on {database}")
+    for child in children:
+        typer.echo(f"  {child.name:<7} {child.url or 'webhook deliveries':<26} pid {child.process.pid}")
+    typer.echo("Put a reverse proxy in front of the API processes (docs/DEPLOYMENT.md). Ctrl-C stops them all.")
+    raise typer.Exit(local_layout.supervise(children, typer.echo))

@@ -1,0 +1,128 @@
+"""Structured logs: one JSON object per line, each carrying the id of the request that caused it.
+
+Secrets never reach a log line. The middleware logs no headers and no query strings, only the route
+template and path; as a second line of defence every record passes through `Redact`, which masks
+bearer credentials, organisation tokens (`elr_<id>_<secret>`) and PEM blocks wherever they appear,
+including in exception text and tracebacks.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import orjson
+
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+REDACTED: Final = "[redacted]"
+_SECRET_PATTERNS: Final = (
+    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"),
+    re.compile(r"\belr_[0-9a-f]{16}_[A-Za-z0-9_-]+"),
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.DOTALL),
+)
+# Attributes every LogRecord has; anything else was passed with `extra=` and belongs in the JSON object.
+_STANDARD_ATTRIBUTES: Final = frozenset(
+    # uvicorn's `color_message` repeats the message with terminal colour codes.
+    vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys() | {"message", "asctime", "taskName", "color_message"}
+)
+
+
+def redact(text: str) -> str:
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(REDACTED, text)
+    return text
+
+
+class Redact(logging.Filter):
+    """Masks secrets in the rendered message and in exception text, then lets the record through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get()
+        return True
+
+
+class JSONFormatter(logging.Formatter):
+    """`{"ts", "level", "logger", "message", "request_id", ...extra, "exception"}` on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        body: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+        }
+        body.update({k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRIBUTES and k not in body})
+        if record.exc_text or record.exc_info:
+            body["exception"] = record.exc_text or self.formatException(record.exc_info)  # type: ignore[arg-type]
+        # Redacted again as a whole: an `extra=` value is not covered by the filter.
+        return redact(orjson.dumps(body, default=str).decode())
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        if not hasattr(record, "request_id"):
+            record.request_id = None
+        return redact(super().format(record))
+
+
+def handler(log_format: str, stream: Any = None) -> logging.Handler:
+    """A stream handler with the redaction and request-id filters and the chosen format."""
+    built = logging.StreamHandler(stream or sys.stderr)
+    built.addFilter(RequestIdFilter())
+    built.addFilter(Redact())
+    built.setFormatter(JSONFormatter() if log_format == "json" else TextFormatter())
+    return built
+
+
+def uvicorn_log_config(log_format: str, level: str) -> dict[str, Any]:
+    """The `log_config` handed to uvicorn: its loggers and ours go through one filtered handler.
+
+    uvicorn's own access log is switched off (`access_log=False`): the registry writes its own access
+    line, with the route template, status, duration and request id, and without the query string.
+    """
+    formatter = f"{__name__}.JSONFormatter" if log_format == "json" else f"{__name__}.TextFormatter"
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "request_id": {"()": f"{__name__}.RequestIdFilter"},
+            "redact": {"()": f"{__name__}.Redact"},
+        },
+        "formatters": {"default": {"()": formatter}},
+        "handlers": {
+            "default": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stderr",
+                "formatter": "default",
+                "filters": ["request_id", "redact"],
+            }
+        },
+        "loggers": {
+            "": {"handlers": ["default"], "level": level},
+            "uvicorn": {"handlers": [], "level": level, "propagate": True},
+            "uvicorn.error": {"handlers": [], "level": level, "propagate": True},
+            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": True},
+        },
+    }

@@ -1,0 +1,106 @@
+"""Prometheus metrics, one registry per application (so each test's app, and each process, counts alone).
+
+Request counters and latency histograms are per process: with several API processes Prometheus scrapes
+each one and sums them (`sum by (route)`). The log size and the outbox depth are read from the database
+at scrape time, so every process reports the same, registry-wide value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from fastapi import Request
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.types import Scope
+
+from ecolabel_registry.db.models import OutboxDelivery
+from ecolabel_registry.errors import RegistryError
+from ecolabel_registry.log import repository as log_repository
+
+# The exposition format the library writes (text format 0.0.4, which every Prometheus server reads).
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# Latency buckets from 1 ms to 10 s: lookups answer in milliseconds, batches of 1,000 in about a second.
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_outbox = OutboxDelivery.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ on table classes
+
+
+class _DatabaseGauges(Collector):
+    """Gauges read from the database when scraped; a scrape never fails because the database did."""
+
+    def __init__(self, engine: Callable[[], Engine | None]) -> None:
+        self._engine = engine
+
+    def collect(self) -> Iterator[Metric]:
+        engine = self._engine()
+        if engine is None:  # before the lifespan has built the engine
+            return
+        up = GaugeMetricFamily("ecolabel_database_up", "1 if the database answered this scrape, else 0")
+        try:
+            with engine.connect() as connection:
+                tree_size = log_repository.read_head(connection).tree_size
+                pending = connection.execute(
+                    select(func.count()).select_from(_outbox).where(_outbox.c.state == "pending")
+                ).scalar_one()
+        except SQLAlchemyError:
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield GaugeMetricFamily("ecolabel_log_tree_size", "Leaves in the transparency log", value=tree_size)
+        yield GaugeMetricFamily("ecolabel_outbox_depth", "Webhook deliveries waiting to be sent", value=pending)
+
+
+class RegistryMetrics:
+    def __init__(self, engine: Callable[[], Engine | None]) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "ecolabel_http_requests",
+            "HTTP requests answered, by route template and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "ecolabel_http_request_duration_seconds",
+            "Time from the request's arrival to the end of its response, by route template",
+            ["method", "route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.rejections = Counter(
+            "ecolabel_submissions_rejected",
+            "Submitted documents refused (4xx on a POST, or a rejected batch item), by route and reason code",
+            ["route", "reason"],
+            registry=self.registry,
+        )
+        self.registry.register(_DatabaseGauges(engine))
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+
+    def reject(self, route: str, error: RegistryError) -> None:
+        # The finer code where there is one (SIGNING_KEY_RETIRED), else the problem type's slug.
+        code = error.extensions.get("code")
+        self.rejections.labels(route, code if isinstance(code, str) else error.slug).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's path template (`/v1/certificates/{certificate_id}`): bounded label values."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "unmatched"
+
+
+def count_rejection(request: Request, error: RegistryError) -> None:
+    """Count a refused submission: a client error (4xx) answering a POST, on apps that keep metrics."""
+    metrics: RegistryMetrics | None = getattr(request.app.state, "metrics", None)
+    if metrics is not None and request.method == "POST" and 400 <= error.status < 500:
+        metrics.reject(route_template(request.scope), error)

@@ -1,0 +1,74 @@
+"""One ASGI middleware per request: its id, its access-log line and its metrics.
+
+The request id comes from an incoming `X-Request-ID` when that is well formed (a proxy or a client
+tracing a call end to end), else a fresh random one; it is echoed in the response's `X-Request-ID`
+and carried by every log line written while the request runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ecolabel_registry.observability.logging import request_id
+from ecolabel_registry.observability.metrics import RegistryMetrics, route_template
+
+REQUEST_ID_HEADER = b"x-request-id"
+# Printable, no spaces, bounded: an id is copied into every log line, so it must not be able to forge
+# or split one.
+_WELL_FORMED = re.compile(rb"^[A-Za-z0-9._:-]{8,128}$")
+_access = logging.getLogger("ecolabel_registry.access")
+
+
+def _incoming_id(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == REQUEST_ID_HEADER:
+            return value.decode("ascii") if _WELL_FORMED.match(value) else None
+    return None
+
+
+class RequestObservability:
+    def __init__(self, app: ASGIApp, *, metrics: RegistryMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = _incoming_id(scope) or uuid.uuid4().hex
+        token = request_id.set(rid)
+        started = time.perf_counter()
+        status = 500  # what the client sees if the application fails before it starts a response
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, rid.encode("ascii"))]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = route_template(scope)
+            self.metrics.observe_request(scope["method"], route, status, elapsed)
+            _access.info(
+                "%s %s %d",
+                scope["method"],
+                route,
+                status,
+                extra={
+                    "method": scope["method"],
+                    "route": route,
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 3),
+                },
+            )
+            request_id.reset(token)

@@ -1,0 +1,160 @@
+"""Gathering what a resolution needs (certificate status, signing key, crosswalk, agreements) and answering.
+
+The decision itself is `verification.recognition.resolve`, a pure function: this module only reads its
+inputs from the database and renders its answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from ecolabel_registry.agreements import lookup as agreements
+from ecolabel_registry.agreements import repository as agreement_rows
+from ecolabel_registry.certificates import repository as certificates
+from ecolabel_registry.certificates.lookup import lifecycle_of
+from ecolabel_registry.errors import BadRequest, NotFound
+from ecolabel_registry.programmes import keys
+from ecolabel_registry.programmes import repository as programmes
+from ecolabel_registry.recognition import repository
+from ecolabel_registry.recognition.explain import explain
+from ecolabel_registry.recognition.schemas import (
+    ConditionOut,
+    EquivalenceOut,
+    HopOut,
+    ReasonOut,
+    RequirementOut,
+    SubjectOut,
+)
+from verification.errors import KeyNotValid
+from verification.keys import require_key_valid_at
+from verification.leaf import format_log_time, to_microseconds
+from verification.recognition import Presented, Resolution, resolve
+from verification.status import status_as_of
+
+
+@dataclass(frozen=True)
+class Requirement:
+    accepted: frozenset[tuple[str, str]]
+    cpv: str | None = None
+    cn_procurement: str | None = None
+
+    @property
+    def labels(self) -> list[str]:
+        return [f"{programme}:{category}" for programme, category in sorted(self.accepted)]
+
+
+def requirement(
+    connection: Connection, *, accepted: Sequence[str], cpv: str | None, cn_procurement: str | None
+) -> Requirement:
+    """The accepted (programme, category) pairs: given, or found through the category crosswalk."""
+    if sum((bool(accepted), cpv is not None, cn_procurement is not None)) != 1:
+        raise BadRequest(
+            "name the target once: accepted=programme:category (repeatable), or cpv, or cn_procurement",
+            code="TARGET_REQUIRED",
+        )
+    if accepted:
+        pairs = set()
+        for item in accepted:
+            programme, _, category = item.partition(":")
+            if not programme or not category:
+                raise BadRequest(f"accepted must look like programme:category, got {item!r}", code="BAD_ACCEPTED")
+            pairs.add((programme, category))
+        return Requirement(frozenset(pairs))
+    scheme, code = ("cpv", cpv) if cpv is not None else ("cn_procurement", cn_procurement or "")
+    found = repository.categories_with_code(connection, scheme, code)
+    if not found:
+        raise NotFound(f"no category lists {scheme} code {code} in its crosswalk", code="UNKNOWN_PROCUREMENT_CODE")
+    return Requirement(frozenset(found), cpv=cpv, cn_procurement=cn_procurement)
+
+
+def certificate_subject(
+    connection: Connection, certificate_id: str, *, at: datetime, known_at_us: int | None
+) -> Presented:
+    """A registered certificate as the resolution sees it: category, version, status on `at`, key validity."""
+    row = certificates.get(connection, certificate_id)
+    if row is None:
+        raise NotFound(f"no certificate {certificate_id}")
+    history = certificates.events_of(connection, [certificate_id])[certificate_id]
+    answer = status_as_of(lifecycle_of(row, history), at=at, known_at_us=known_at_us)
+    key = keys.load(connection, [(row["programme_id"], row["signing_kid"])])[(row["programme_id"], row["signing_kid"])]
+    try:
+        require_key_valid_at(key, row["integrated_us"])
+        key_valid = True
+    except KeyNotValid:
+        key_valid = False  # revoked as compromised since before the certificate was logged
+    return Presented(row["programme_id"], row["category_code"], row["criteria_version"], answer.status, key_valid)
+
+
+def category_subject(connection: Connection, programme: str, category: str | None, version: str | None) -> Presented:
+    if not programmes.exists(connection, programme):
+        raise NotFound(f"no programme {programme!r}", code="UNKNOWN_PROGRAMME")
+    return Presented(programme, category, version)
+
+
+def answer(
+    connection: Connection,
+    presented: Presented,
+    target: Requirement,
+    *,
+    at: datetime,
+    known_at_us: int | None,
+    max_depth: int,
+) -> Resolution:
+    records = agreements.records(connection, agreement_rows.relevant_to(connection, presented.programme))
+    return resolve(presented, target.accepted, records, at=at, known_at_us=known_at_us, max_depth=max_depth)
+
+
+def render(
+    certificate_id: str | None,
+    presented: Presented,
+    target: Requirement,
+    resolution: Resolution,
+    *,
+    at: datetime,
+    known_at: datetime | None,
+) -> EquivalenceOut:
+    return EquivalenceOut(
+        decision=resolution.decision,
+        accepted=resolution.accepted,
+        date=format_log_time(to_microseconds(at)),
+        known_at=format_log_time(to_microseconds(known_at)) if known_at else None,
+        subject=SubjectOut(
+            certificate_id=certificate_id,
+            programme=presented.programme,
+            category=presented.category,
+            criteria_version=presented.criteria_version,
+            status=presented.status,
+            signing_key_valid=presented.signing_key_valid if certificate_id else None,
+        ),
+        requirement=RequirementOut(accepted=target.labels, cpv=target.cpv, cn_procurement=target.cn_procurement),
+        path=[
+            HopOut(
+                agreement_id=hop.agreement_id,
+                title=hop.agreement.title,
+                announcement=hop.agreement.announcement,
+                agreement_type=hop.agreement.agreement_type.value,
+                onward_recognition=hop.agreement.onward_recognition,
+                mapping_index=hop.mapping_index,
+                from_=agreements.scope_out(hop.mapping.from_),
+                to=agreements.scope_out(hop.mapping.to),
+            )
+            for hop in resolution.path
+        ],
+        conditions=[
+            ConditionOut(
+                kind=c.kind,
+                agreement_id=c.agreement_id,
+                programme=c.programme,
+                category=c.category,
+                criteria=list(c.criteria),
+                note=c.note,
+            )
+            for c in resolution.conditions
+        ],
+        reasons=[ReasonOut(code=r.code, detail=r.detail, agreement_id=r.agreement_id) for r in resolution.reasons],
+        explanation=explain(presented, target.labels, resolution, at),
+    )

@@ -1,0 +1,103 @@
+"""The recognition question asked in Trust Registry Query Protocol v2 terms (mapping: docs/TRQP.md).
+
+* `authority_id` — the recognising programme (`jea` or `urn:ecolabel:programme:jea`);
+* `entity_id` — the recognised programme, or a certificate id (hex, or `urn:ecolabel:certificate:<hex>`);
+* `resource` — the category the entity would be accepted as: the authority's category code (`No.118`)
+  or `<authority>:<code>`;
+* `action` — `recognize` or `accept-as-equivalent` (the same question);
+* `context.time` — the instant asked about (default: now); `context.category` and
+  `context.criteria_version` narrow a programme entity to one of its categories and versions.
+
+Queries that cannot be asked (unknown authority, entity or action; a resource of another programme;
+a malformed time) are errors, answered as RFC 9457 problem documents as the TRQP v2 HTTPS binding asks;
+a well-formed query whose answer is "no" is a normal answer with `recognized` (or `authorized`) false.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection
+
+from ecolabel_registry.agreements.lookup import now
+from ecolabel_registry.errors import BadRequest, NotFound
+from ecolabel_registry.programmes import repository as programmes
+from ecolabel_registry.recognition import service
+from ecolabel_registry.recognition.explain import explain
+from ecolabel_registry.recognition.trqp_schemas import TRQPRequest
+from verification.leaf import format_log_time, to_microseconds
+from verification.payloads import programme_of_issuer
+from verification.recognition import Presented, Resolution
+
+ACTIONS = frozenset({"recognize", "accept-as-equivalent"})
+_CERTIFICATE = re.compile(r"\A(?:urn:ecolabel:certificate:)?([0-9a-f]{64})\Z")
+_SLUG = re.compile(r"\A[a-z0-9]+(-[a-z0-9]+)*\Z")
+# TRQP v2 context.time: "RFC3339 required, using only Z (+00:00) offset".
+_UTC_TIME = re.compile(r"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|\+00:00)\Z")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    resolution: Resolution
+    message: str
+    time_requested: str | None
+    time_evaluated: str
+
+
+def evaluate(connection: Connection, query: TRQPRequest, *, max_depth: int) -> Evaluation:
+    evaluated = now()
+    authority = _programme(query.authority_id)
+    if authority is None or not programmes.exists(connection, authority):
+        raise NotFound(f"authority {query.authority_id!r} is not a registered programme", code="UNKNOWN_AUTHORITY")
+    if query.action not in ACTIONS:
+        known = ", ".join(sorted(ACTIONS))
+        raise NotFound(f"action {query.action!r} is not defined here; use one of {known}", code="UNKNOWN_ACTION")
+    category = _category(query.resource, authority)
+    context = query.context or {}
+    requested = context.get("time")
+    at = _time(requested) if requested is not None else evaluated
+    presented = _entity(connection, query.entity_id, context, at)
+    target = service.Requirement(frozenset({(authority, category)}))
+    resolution = service.answer(connection, presented, target, at=at, known_at_us=None, max_depth=max_depth)
+    return Evaluation(
+        resolution=resolution,
+        message=explain(presented, target.labels, resolution, at),
+        time_requested=requested,
+        time_evaluated=format_log_time(to_microseconds(evaluated)),
+    )
+
+
+def _programme(identifier: str) -> str | None:
+    slug = programme_of_issuer(identifier) if identifier.startswith("urn:") else identifier
+    return slug if slug is not None and _SLUG.match(slug) and len(slug) <= 64 else None
+
+
+def _category(resource: str, authority: str) -> str:
+    # Programme slugs hold no ':', so the first one separates the programme from the code.
+    owner, separator, code = resource.partition(":") if ":" in resource else ("", "", resource)
+    if separator and owner != authority:
+        raise BadRequest(
+            f"resource {resource!r} must be a category of the authority {authority}: 'code' or '{authority}:code'",
+            code="RESOURCE_NOT_OF_AUTHORITY",
+        )
+    if not code or len(code) > 64:
+        raise BadRequest("resource must name a category code of 1 to 64 characters", code="BAD_RESOURCE")
+    return code
+
+
+def _time(text: str) -> datetime:
+    if not _UTC_TIME.match(text):
+        raise BadRequest("context.time must be RFC 3339 in UTC, e.g. 2025-06-19T10:00:00Z", code="BAD_TIME")
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _entity(connection: Connection, entity_id: str, context: dict[str, str], at: datetime) -> Presented:
+    certificate = _CERTIFICATE.match(entity_id)
+    if certificate is not None:
+        return service.certificate_subject(connection, certificate.group(1), at=at, known_at_us=None)
+    programme = _programme(entity_id)
+    if programme is None or not programmes.exists(connection, programme):
+        raise NotFound(f"entity {entity_id!r} is neither a programme nor a certificate here", code="UNKNOWN_ENTITY")
+    return service.category_subject(connection, programme, context.get("category"), context.get("criteria_version"))

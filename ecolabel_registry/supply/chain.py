@@ -1,0 +1,247 @@
+"""An organisation's upstream chain on a date: breadth-first, tier by tier, cycle-safe.
+
+Each organisation gets its *shortest* tier (the first tier at which the search meets it) and one shortest
+path back to the queried organisation. Every link that holds on the date and whose buyer is within
+`depth - 1` tiers is kept, so diamonds and cycles are visible in `links`; a link back to an organisation
+already on the path is reported in `cycles` and never followed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping
+
+from ecolabel_registry.errors import NotFound, ValidationFailed
+from ecolabel_registry.supply import auth, graph, repository
+from ecolabel_registry.supply.answers import Cycle, SupplyChain
+from ecolabel_registry.supply.certification import CertificateOnDate, Certification, Coverage, coverage_on
+from ecolabel_registry.supply.graph import Link
+from verification.leaf import format_log_time
+
+MAX_CYCLES_REPORTED = 100
+
+
+@dataclass
+class ChainData:
+    """Everything a chain answer, an audit or an export is computed from (one date, one root)."""
+
+    root: str
+    at_us: int
+    depth: int
+    tiers: dict[str, int]  # organisation -> shortest tier; the root is 0
+    parent: dict[str, Link]  # organisation -> the link through which the search first reached it
+    links: list[Link]
+    truncated: bool
+    organisations: dict[str, RowMapping] = field(default_factory=dict)
+    identifiers: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    coverage: Coverage = field(default_factory=lambda: Coverage({}, {}))
+    facilities: dict[str, RowMapping] = field(default_factory=dict)
+    products: dict[str, RowMapping] = field(default_factory=dict)
+    certified: dict[str, Certification] = field(default_factory=dict)
+
+    def certification(self, organisation_id: str) -> Certification:
+        found = self.certified.get(organisation_id)
+        if found is None:  # asked once per node and once per link: remembered
+            found = self.coverage.of_organisation(organisation_id, bool(self.identifiers.get(organisation_id)))
+            self.certified[organisation_id] = found
+        return found
+
+    def link_coverage(self, link: Link) -> Certification:
+        return self.coverage.of_link(link.gtin, self.certification(link.supplier_id))
+
+    def path(self, organisation_id: str) -> list[str]:
+        path = [organisation_id]
+        while path[-1] in self.parent:
+            path.append(self.parent[path[-1]].buyer_id)
+        return path[::-1]
+
+    def link_tier(self, link: Link) -> int:
+        return self.tiers[link.buyer_id] + 1
+
+
+def walk(connection: Connection, root: str, at_us: int, depth: int) -> ChainData:
+    """The bounded breadth-first search: one query per tier, each organisation expanded once."""
+    tiers = {root: 0}
+    parent: dict[str, Link] = {}
+    kept: list[Link] = []
+    frontier = [root]
+    for tier in range(1, depth + 1):
+        if not frontier:
+            break
+        # Sorted so that ties between equally short paths are broken the same way on every backend.
+        found = sorted(graph.links_bought_by(connection, frontier, at_us), key=lambda row: (row.buyer_id, row.id))
+        frontier = []
+        for link in found:
+            kept.append(link)
+            if link.supplier_id not in tiers:
+                tiers[link.supplier_id] = tier
+                parent[link.supplier_id] = link
+                frontier.append(link.supplier_id)
+    truncated = bool(frontier) and graph.any_bought_by(connection, frontier, at_us)
+    return ChainData(root, at_us, depth, tiers, parent, kept, truncated)
+
+
+def load(connection: Connection, root: str, at_us: int, depth: int) -> ChainData:
+    """`walk`, then the organisations, their identifiers and every certificate's status on the date."""
+    data = walk(connection, root, at_us, depth)
+    data.organisations, data.identifiers = repository.organisations_with_identifiers(connection, data.tiers)
+    gtins = {link.gtin for link in data.links if link.gtin is not None}
+    data.coverage = coverage_on(connection, data.identifiers, gtins, at_us)
+    data.facilities = repository.facilities_by_id(
+        connection, {link.supplier_facility_id for link in data.links if link.supplier_facility_id}
+    )
+    data.products = repository.products_by_gtin(connection, gtins)
+    return data
+
+
+def cycles(data: ChainData) -> list[Cycle]:
+    """Back edges of a depth-first search over the kept links (buyer -> supplier), as cycles."""
+    upstream: dict[str, list[Link]] = {}
+    for link in data.links:
+        upstream.setdefault(link.buyer_id, []).append(link)
+    found: list[Cycle] = []
+    on_path: dict[str, int] = {data.root: 0}
+    path = [data.root]
+    done: set[str] = set()
+    stack = [iter(upstream.get(data.root, ()))]
+    while stack and len(found) < MAX_CYCLES_REPORTED:
+        step = next(stack[-1], None)
+        if step is None:  # every supplier of the node on top of the path has been explored
+            stack.pop()
+            finished = path.pop()
+            del on_path[finished]
+            done.add(finished)
+            continue
+        supplier = step.supplier_id
+        if supplier in on_path:
+            found.append(Cycle(organisations=[*path[on_path[supplier] :], supplier], closing_link=step.id))
+        elif supplier not in done:
+            on_path[supplier] = len(path)
+            path.append(supplier)
+            stack.append(iter(upstream.get(supplier, ())))
+    return found
+
+
+def answer(data: ChainData) -> SupplyChain:
+    """The answer as its model (for exports): `answer_dict`, validated in one pass of pydantic-core."""
+    return SupplyChain.model_validate(answer_dict(data))
+
+
+def answer_dict(data: ChainData) -> dict[str, Any]:
+    """The answer as plain JSON-ready data in the shape of `SupplyChain`: what the endpoint encodes with
+    orjson. Building hundreds of models one by one, or even validating the whole answer once, costs more
+    than the queries behind it (measured with benchmarks/supply_chain.py); the rows come from the
+    registry's own tables and were validated when written, and a test holds this shape to the model."""
+    when = lru_cache(maxsize=None)(format_log_time)  # validity dates repeat across links
+    certificates = {
+        c.id: _certificate_dict(c, when)
+        for held in (*data.coverage.by_organisation.values(), *data.coverage.by_gtin.values())
+        for c in held
+    }
+    facilities = {
+        key: {"id": row["id"], "name": row["name"], "country": row["country"], "gln": row["gln"]}
+        for key, row in data.facilities.items()
+    }
+    products: dict[str, dict[str, Any]] = {}
+    for gtin in {link.gtin for link in data.links if link.gtin}:
+        row = data.products.get(gtin)
+        products[gtin] = {"gtin": gtin, "name": row["name"] if row else None, "model": row["model"] if row else None}
+    return {
+        "organisation_id": data.root,
+        "as_of": format_log_time(data.at_us),
+        "depth": data.depth,
+        "truncated": data.truncated,
+        "nodes": [_node(data, org, certificates) for org in sorted(data.tiers, key=lambda org: (data.tiers[org], org))],
+        "links": [
+            _link(data, link, facilities=facilities, products=products, certificates=certificates, when=when)
+            for link in data.links
+        ],
+        "cycles": [cycle.model_dump() for cycle in cycles(data)],
+    }
+
+
+def supply_chain(
+    connection: Connection, principal: auth.Principal, organisation_id: str, *, at_us: int, depth: int, now_us: int
+) -> dict[str, Any]:
+    """The chain answer (`answer_dict`) for a caller who may read it."""
+    return answer_dict(load_for(connection, principal, organisation_id, at_us=at_us, depth=depth, now_us=now_us))
+
+
+def load_for(
+    connection: Connection,
+    principal: auth.Principal,
+    organisation_id: str,
+    *,
+    at_us: int,
+    depth: int,
+    now_us: int,
+) -> ChainData:
+    """`load` for a caller who may read the chain (checked before anything else is read)."""
+    auth.require_chain_reader(connection, principal, organisation_id, now_us)
+    if depth < 1:
+        raise ValidationFailed("depth must be at least 1", code="BAD_DEPTH")
+    data = load(connection, organisation_id, at_us, depth)
+    if organisation_id not in data.organisations:  # an unknown root has no links: nothing else was read
+        raise NotFound(f"no organisation {organisation_id}")
+    return data
+
+
+def _certificate_dict(certificate: CertificateOnDate, when: Callable[[int], str]) -> dict[str, Any]:
+    return {
+        "id": certificate.id,
+        "programme_id": certificate.programme_id,
+        "licence_number": certificate.licence_number,
+        "category_code": certificate.category_code,
+        "status": certificate.status,
+        "valid_until": when(certificate.valid_until_us),
+        "superseded_by": certificate.superseded_by,
+    }
+
+
+def _node(data: ChainData, organisation_id: str, certificates: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    row = data.organisations[organisation_id]
+    return {
+        "organisation_id": organisation_id,
+        "names": row["names"],
+        "country": row["country"],
+        "identifiers": [{"scheme": s, "value": v} for s, v in data.identifiers.get(organisation_id, [])],
+        "tier": data.tiers[organisation_id],
+        "path": data.path(organisation_id),
+        "certification": data.certification(organisation_id),
+        "certificates": [certificates[c.id] for c in data.coverage.by_organisation.get(organisation_id, [])],
+    }
+
+
+def _link(
+    data: ChainData,
+    link: Link,
+    *,
+    facilities: dict[str, dict[str, Any]],
+    products: dict[str, dict[str, Any]],
+    certificates: dict[str, dict[str, Any]],
+    when: Callable[[int], str],
+) -> dict[str, Any]:
+    return {
+        "id": link.id,
+        "supplier_id": link.supplier_id,
+        "buyer_id": link.buyer_id,
+        "tier": data.link_tier(link),
+        "supplier_facility": facilities.get(link.supplier_facility_id) if link.supplier_facility_id else None,
+        "product": products.get(link.gtin) if link.gtin else None,
+        "material": link.material,
+        "share": link.share,
+        "volume": link.volume,
+        "unit": link.unit,
+        "valid_from": when(link.valid_from_us),
+        "valid_to": when(link.valid_to_us) if link.valid_to_us is not None else None,
+        "state": link.state,
+        "coverage": data.link_coverage(link),
+        "product_certificates": [certificates[c.id] for c in data.coverage.by_gtin.get(link.gtin, [])]
+        if link.gtin
+        else [],
+        "evidence_count": link.evidence_count,
+    }

@@ -1,0 +1,153 @@
+"""The console's pages through the ASGI app (no browser): languages, safety, sign-in and who sees what."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.console.world import World
+from tests.supply.world import Supply
+
+
+def _csrf(client: TestClient) -> str:
+    client.get("/console/")
+    token = client.cookies.get("console_csrf")
+    assert token
+    return token
+
+
+def _sign_in(client: TestClient, token: str) -> None:
+    response = client.post(
+        "/console/supply/sign-in", data={"csrf": _csrf(client), "token": token}, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+
+
+def test_console_is_left_out_of_the_api_contract(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert not [path for path in paths if path == "/" or path.startswith("/console")]
+    root = client.get("/", follow_redirects=False)
+    assert (root.status_code, root.headers["location"]) == (307, "/console/")
+
+
+def test_language_follows_the_query_then_the_cookie_then_the_browser(client: TestClient) -> None:
+    chinese = client.get("/console/", headers={"Accept-Language": "fr-FR, zh-CN;q=0.8, en;q=0.5"})
+    assert '<html lang="zh-Hans">' in chinese.text
+    assert "查询证书" in chinese.text
+    english = client.get("/console/?lang=en", headers={"Accept-Language": "zh-CN"})
+    assert '<html lang="en">' in english.text
+    assert "console_lang=en" in english.headers["set-cookie"]
+    remembered = client.get("/console/log", headers={"Accept-Language": "zh-CN"})
+    assert '<html lang="en">' in remembered.text
+
+
+def test_pages_carry_security_headers_and_strict_cookies(client: TestClient) -> None:
+    response = client.get("/console/eligibility")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert response.headers["cache-control"] == "no-store"
+    cookie = response.headers["set-cookie"].lower()
+    assert "console_csrf=" in cookie
+    assert "httponly" in cookie
+    assert "samesite=strict" in cookie
+    assert "path=/console" in cookie
+
+
+def test_forms_without_the_csrf_token_are_refused(client: TestClient) -> None:
+    _csrf(client)
+    refused = client.post("/console/eligibility", data={"pasted": "ref,gtin\nA,4006381333931\n"})
+    assert refused.status_code == 403
+    assert "text/html" in refused.headers["content-type"]
+    wrong = client.post("/console/supply/sign-in", data={"csrf": "x" * 43, "token": "elr_x"})
+    assert wrong.status_code == 403
+
+
+def test_unknown_pages_and_ids_are_html_not_problem_documents(client: TestClient) -> None:
+    for path in ("/console/no-such-page", "/console/certificates/" + "0" * 64, "/console/certificates/not-an-id"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response.headers["content-type"].startswith("text/html"), path
+
+
+def test_catalogue_problems_are_shown_beside_the_form_in_the_readers_language(client: TestClient) -> None:
+    csrf = _csrf(client)
+    response = client.post(
+        "/console/eligibility?lang=zh", data={"csrf": csrf, "cpv": "30213000", "pasted": "ref,colour\nA,green\n"}
+    )
+    assert response.status_code == 422
+    assert "列名未知或缺失" in response.text
+    assert "colour" in response.text
+    response = client.post("/console/eligibility?lang=en", data={"csrf": csrf, "pasted": "ref,gtin\nA,4006381333931\n"})
+    assert response.status_code == 422
+    assert "The requirement is not complete" in response.text
+
+
+def test_text_from_signed_documents_is_escaped(client: TestClient, seeded: World) -> None:
+    payload = seeded.cec.credential_payload("XSS-1")
+    payload["credentialSubject"]["holder"]["name"] = "<script>alert(1)</script>"
+    payload["credentialSubject"]["category"] = {"code": "HJ 2536", "criteriaVersion": "2024"}
+    created = client.post("/v1/certificates", json={"credential": seeded.cec.sign(payload, "vc+jwt")})
+    assert created.status_code == 201, created.text
+    page = client.get(f"/console/certificates/{created.json()['certificate']['id']}")
+    assert "<script>alert(1)</script>" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+
+
+def test_sign_in_refuses_the_operator_token_and_bad_tokens(
+    client: TestClient, admin_headers: dict[str, str], seeded: World
+) -> None:
+    csrf = _csrf(client)
+    operator = admin_headers["Authorization"].removeprefix("Bearer ")
+    refused = client.post("/console/supply/sign-in", data={"csrf": csrf, "token": operator})
+    assert refused.status_code == 403
+    assert "admin token is not accepted" in refused.text
+    assert "console_token" not in client.cookies
+    bad = client.post("/console/supply/sign-in", data={"csrf": csrf, "token": seeded.buyer.token[:-3] + "abc"})
+    assert bad.status_code == 401
+    assert operator not in refused.text + bad.text  # no secret is ever echoed into a page
+
+
+def test_a_signed_in_organisation_sees_its_chain_and_not_others(client: TestClient, seeded: World) -> None:
+    _sign_in(client, seeded.buyer.token)
+    cookie = next(c for c in client.cookies.jar if c.name == "console_token")
+    assert cookie.path == "/console"
+    assert cookie.has_nonstandard_attr("HttpOnly")
+    assert seeded.buyer.token not in client.get("/console/supply").text
+    chain = client.get(f"/console/supply/{seeded.buyer.id}")
+    assert chain.status_code == 200
+    assert 'class="chain-graph"' in chain.text
+    other = client.get(f"/console/supply/{seeded.uncertified.id}")
+    assert other.status_code == 403
+    svg = client.get(f"/console/supply/{seeded.buyer.id}/export", params={"format": "svg"})
+    assert (svg.status_code, svg.headers["content-type"]) == (200, "image/svg+xml")
+
+
+def test_an_auditor_reads_the_chains_it_was_granted(
+    client: TestClient, admin_headers: dict[str, str], seeded: World
+) -> None:
+    supply = Supply(client, admin_headers)
+    auditor = supply.organisation("Audit & Co.", scopes=["supply:read"])
+    supply.grant(seeded.buyer, auditor)
+    _sign_in(client, auditor.token)
+    home = client.get("/console/supply")
+    assert "Green Office Procurement Ltd." in home.text
+    assert client.get(f"/console/supply/{seeded.buyer.id}").status_code == 200
+
+
+def test_a_revoked_token_ends_the_console_session(
+    client: TestClient, admin_headers: dict[str, str], seeded: World
+) -> None:
+    _sign_in(client, seeded.buyer.token)
+    token_id = seeded.buyer.token.split("_")[1]
+    revoked = client.post(
+        f"/v1/organisations/{seeded.buyer.id}/tokens/{token_id}/revocation",
+        json={"type": "OrganisationTokenRevocation", "token": token_id},
+        headers=admin_headers,
+    )
+    assert revoked.status_code == 200, revoked.text
+    page = client.get("/console/supply")
+    assert "Your session ended" in page.text
+    assert re.search(r"console_token=\"?\"?;", page.headers["set-cookie"])  # the cookie is cleared

@@ -1,0 +1,118 @@
+"""A small registry for the console's tests, built through the JSON API as its real users would.
+
+Two programmes with a mutual agreement in force (so a certificate of one is recognised as the other's
+label), three certificates (one suspended), and a buyer's supply chain of three tiers in which one
+supplier is certified, one is not and one cannot be matched (no identifier).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.recognition.world import Signatory, both_ways, conclude
+from tests.registry.factories import JSON_HEADERS, programme_registration
+from tests.supply.world import Org, Supply, unique_lei
+
+CEC, JEA = "cn-cel", "jp-ecomark"
+CEC_CATEGORY, JEA_CATEGORY = "HJ 2536", "No.118"
+GTIN = "4006381333931"
+
+
+@dataclass
+class World:
+    cec: Signatory
+    jea: Signatory
+    agreement_id: str
+    certified_id: str  # active, held by the certified supplier, lists GTIN
+    suspended_id: str
+    other_id: str  # active, a second licence of the same holder
+    buyer: Org
+    certified: Org
+    uncertified: Org
+    unknown: Org
+    certified_lei: str
+    receipt: dict[str, Any]  # the submission receipt of `certified_id`
+    credential: str  # the exact JWS behind `certified_id`
+
+
+def _holder(lei: str, name: str) -> dict[str, Any]:
+    return {"name": name, "country": "CN", "identifiers": [{"scheme": "LEI", "value": lei}]}
+
+
+def _certificate(
+    client: TestClient, programme: Signatory, licence: str, holder: dict[str, Any], gtin: str
+) -> tuple[str, dict[str, Any], str]:
+    payload = programme.credential_payload(licence)
+    subject = payload["credentialSubject"]
+    subject["category"] = {"code": CEC_CATEGORY, "criteriaVersion": "2024"}
+    subject["holder"] = holder
+    subject["products"] = [{"name": "Desktop computer", "brand": "Lüfeng", "model": "LF-D*", "gtin": gtin}]
+    subject["markets"] = ["CN", "DE"]
+    token = programme.sign(payload, "vc+jwt")
+    response = client.post("/v1/certificates", json={"credential": token})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return body["certificate"]["id"], body["receipt"], token
+
+
+def _programme(client: TestClient, admin_headers: dict[str, str], programme_id: str, **names: str) -> Signatory:
+    fixture = programme_registration(programme_id, names=names)
+    response = client.post("/v1/programmes", content=fixture.body, headers={**admin_headers, **JSON_HEADERS})
+    assert response.status_code == 201, response.text
+    return Signatory(programme_id=fixture.id, keys=dict(fixture.keys), kid=next(iter(fixture.keys)))
+
+
+def build(client: TestClient, admin_headers: dict[str, str]) -> World:
+    cec = _programme(client, admin_headers, CEC, en="China Environmental Labelling", zh="中国环境标志")
+    jea = _programme(client, admin_headers, JEA, en="Japan Eco Mark", zh="日本生态标志")
+    cec.define(client, CEC_CATEGORY, "2024", cpv=["30213000"], cn_procurement=["A02010104"])
+    jea.define(client, JEA_CATEGORY, "2024", cpv=["30213000"])
+    agreement = cec.agreement(
+        [CEC, JEA],
+        both_ways(CEC, CEC_CATEGORY, JEA, JEA_CATEGORY),
+        title="China-Japan eco-label mutual recognition (computers)",
+    )
+    agreement_id = conclude(client, cec, [jea], agreement)
+
+    supply = Supply(client, admin_headers)
+    certified_lei = unique_lei()
+    certified = supply.organisation(
+        "Lüfeng Electronics Co., Ltd.", identifiers=[{"scheme": "LEI", "value": certified_lei}], zh="绿峰电子有限公司"
+    )
+    holder = _holder(certified_lei, "Lüfeng Electronics Co., Ltd.")
+    certified_id, receipt, credential = _certificate(client, cec, "CEC-2026-HJ2536-00042", holder, GTIN)
+    other_id, _, _ = _certificate(client, cec, "CEC-2026-HJ2536-00043", holder, "4006381333948")
+    suspended_id, _, _ = _certificate(client, cec, "CEC-2026-HJ2536-00044", holder, "4006381333955")
+    event = cec.status_event(suspended_id, 1, suspended_id)  # effective 2025-03-01
+    suspended = client.post(f"/v1/certificates/{suspended_id}/events", json={"event": event})
+    assert suspended.status_code == 201, suspended.text
+
+    buyer = supply.organisation("Green Office Procurement Ltd.", zh="绿色办公采购有限公司")
+    uncertified = supply.organisation("Eastern Plastics Co.", zh="东方塑料公司")
+    unknown = supply.organisation("Workshop No. 7", identifiers=[], zh="第七车间")
+    for link in (
+        supply.declare(buyer, certified, gtin=GTIN, volume={"amount": 1200, "unit": "pcs"}),
+        supply.declare(buyer, uncertified, material="ABS plastic housings", share=0.3),
+        supply.declare(uncertified, unknown, material="steel screws"),
+    ):
+        seller = {certified.id: certified, uncertified.id: uncertified, unknown.id: unknown}[link["supplier_id"]]
+        confirmed = supply.confirm(seller, link)
+        assert confirmed.status_code == 201, confirmed.text
+    return World(
+        cec=cec,
+        jea=jea,
+        agreement_id=agreement_id,
+        certified_id=certified_id,
+        suspended_id=suspended_id,
+        other_id=other_id,
+        buyer=buyer,
+        certified=certified,
+        uncertified=uncertified,
+        unknown=unknown,
+        certified_lei=certified_lei,
+        receipt=receipt,
+        credential=credential,
+    )

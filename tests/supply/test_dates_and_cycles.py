@@ -1,0 +1,104 @@
+"""Validity periods are half-open ([valid_from, valid_to)), and cycles are reported, never followed twice."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from sqlalchemy import Engine
+
+from ecolabel_registry.supply import graph
+from ecolabel_registry.supply.timeline import now_us
+from tests.supply.world import Org, Supply
+
+
+def _suppliers(supply: Supply, buyer: Org, as_of: str) -> set[str]:
+    return {node["organisation_id"] for node in supply.chain(buyer, as_of=as_of)["nodes"]} - {buyer.id}
+
+
+@pytest.mark.parametrize(
+    ("as_of", "holds"),
+    [
+        ("2024-12-31T23:59:59.999999Z", False),
+        ("2025-01-01", True),  # valid_from is inclusive
+        ("2025-01-01T01:00:00+02:00", False),  # 2024-12-31T23:00Z: time zones are honoured
+        ("2025-06-30T23:59:59.999999Z", True),
+        ("2025-07-01T00:00:00Z", False),  # valid_to is exclusive
+        ("2025-07-01T02:00:00+02:00", False),
+    ],
+)
+def test_valid_from_is_inclusive_and_valid_to_exclusive(supply: Supply, as_of: str, holds: bool) -> None:
+    buyer, supplier = supply.organisation("Buyer"), supply.organisation("Supplier")
+    supply.declare(buyer, supplier, valid_from="2025-01-01", valid_to="2025-07-01")
+    assert (supplier.id in _suppliers(supply, buyer, as_of)) is holds
+
+
+def test_consecutive_periods_meet_without_gap_or_overlap(supply: Supply) -> None:
+    buyer, old, new = supply.organisation("Buyer"), supply.organisation("Old"), supply.organisation("New")
+    supply.declare(buyer, old, valid_from="2020-01-01", valid_to="2025-01-01")
+    supply.declare(buyer, new, valid_from="2025-01-01")
+    assert _suppliers(supply, buyer, "2024-12-31T23:59:59.999999Z") == {old.id}
+    assert _suppliers(supply, buyer, "2025-01-01") == {new.id}
+
+
+def test_dates_need_a_time_zone(supply: Supply) -> None:
+    buyer = supply.organisation("Buyer")
+    response = supply.client.get(
+        f"/v1/organisations/{buyer.id}/supply-chain", params={"as_of": "2025-01-01T00:00:00"}, headers=buyer.headers
+    )
+    assert response.status_code == 422
+
+
+def test_a_cycle_through_the_queried_organisation_is_reported_once(supply: Supply) -> None:
+    a, b, c = supply.organisation("A"), supply.organisation("B"), supply.organisation("C")
+    ab = supply.declare(a, b)  # b supplies a
+    supply.declare(b, c)
+    ca = supply.declare(c, a)  # a supplies c: back to the start
+    answer = supply.chain(a, depth=32)
+    assert {n["organisation_id"]: n["tier"] for n in answer["nodes"]} == {a.id: 0, b.id: 1, c.id: 2}
+    assert len(answer["links"]) == 3
+    assert answer["cycles"] == [{"organisations": [a.id, b.id, c.id, a.id], "closing_link": ca["id"]}]
+    assert answer["truncated"] is False
+    assert ab["id"] in {link["id"] for link in answer["links"]}
+
+
+def test_a_long_cycle_at_full_depth_ends(supply: Supply) -> None:
+    ring = [supply.organisation(f"Ring {i}") for i in range(12)]
+    for buyer, seller in zip(ring, ring[1:] + ring[:1], strict=True):
+        supply.declare(buyer, seller)
+    answer = supply.chain(ring[0], depth=32)
+    assert len(answer["nodes"]) == 12
+    assert max(node["tier"] for node in answer["nodes"]) == 11
+    (cycle,) = answer["cycles"]
+    assert len(cycle["organisations"]) == 13
+
+
+def test_diamonds_are_not_cycles(supply: Supply) -> None:
+    top, left, right, bottom = (supply.organisation(n) for n in ("Top", "Left", "Right", "Bottom"))
+    supply.declare(top, left)
+    supply.declare(top, right)
+    supply.declare(left, bottom)
+    supply.declare(right, bottom)
+    answer = supply.chain(top)
+    assert answer["cycles"] == []
+    assert {n["organisation_id"]: n["tier"] for n in answer["nodes"]}[bottom.id] == 2
+    assert len(answer["links"]) == 4
+
+
+def test_breadth_first_search_agrees_with_the_recursive_cte(supply: Supply, engine: Engine) -> None:
+    """Random graph with cycles, diamonds and links ending in the past: same shortest tiers both ways."""
+    rng = random.Random(8)
+    organisations = [supply.organisation(f"Org {i}") for i in range(14)]
+    pairs = {(rng.randrange(14), rng.randrange(14)) for _ in range(34)}
+    for buyer, seller in sorted(pairs):
+        if buyer == seller:
+            continue
+        ended = {"valid_to": "2024-06-01"} if rng.random() < 0.2 else {}
+        supply.declare(organisations[buyer], organisations[seller], **ended)
+    at = now_us()
+    for root in organisations[:4]:
+        for depth in (1, 2, 32):
+            answer = supply.chain(root, depth=depth)
+            tiers = {n["organisation_id"]: n["tier"] for n in answer["nodes"]}
+            with engine.connect() as connection:
+                assert graph.reachable_upstream(connection, root.id, at, depth) == tiers
