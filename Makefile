@@ -47,10 +47,11 @@ pytest: $(STAMP) browser
 	$(BIN)/pytest -n 2 --dist loadfile
 
 # The console's browser tests drive Debian's chromium through Playwright's system-executable mode; never
-# `playwright install` (no browser is downloaded). fonts-noto-cjk renders the Chinese interface text.
+# `playwright install` (no browser is downloaded). fonts-noto-cjk renders the Chinese interface text;
+# graphviz's `dot` proves the supply-chain DOT export renders.
 browser:
-	command -v chromium >/dev/null && fc-list | grep -q "Noto Sans CJK" || \
-	  (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk)
+	command -v chromium >/dev/null && command -v dot >/dev/null && fc-list | grep -q "Noto Sans CJK" || \
+	  (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk graphviz)
 
 # A long schemathesis campaign over every operation, on SQLite and PostgreSQL, with a fresh seed each run
 # (issue 10); `make test` runs a short one with a fixed seed. FUZZ_EXAMPLES sets examples per operation.

@@ -1,11 +1,12 @@
 """The graph queries of the supply chain, in Core: the hot path of every chain, audit and impact answer.
 
 Traversal is a bounded breadth-first search, one indexed query per tier (`links_bought_by`), with the
-visited set kept in Python: each organisation is expanded once, whatever the cycles and diamonds, and
-the per-tier round trip costs far less than what a recursive CTE pays to be cycle-safe in SQL (it must
-either carry the path or re-expand a node once per depth at which it is reached). `reachable_upstream`
-is that recursive CTE, kept as the benchmark's floor and as a cross-check in tests; see
-`benchmarks/supply_chain.py` for both measured on the same data.
+visited set kept in Python: each organisation is expanded once, whatever the cycles and diamonds. A
+recursive CTE must instead re-expand an organisation once per depth at which it is reached (UNION only
+drops repeated (organisation, depth) rows) or carry whole paths to stay cycle-safe. `reachable_upstream`
+is that CTE, kept as the benchmark's floor and as a cross-check in tests. Measured on 100,000
+organisations and 300,000 links (`benchmarks/supply_chain.py`, full depth, 630-organisation chains with
+cycles): the search takes 5 ms on SQLite against 52 ms for the CTE, 8 ms on PostgreSQL against 13 ms.
 """
 
 from __future__ import annotations
