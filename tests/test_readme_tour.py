@@ -2,7 +2,7 @@
 
 Every shell block of the tour runs in one bash session (variables carry over, as for a reader). Each
 command must exit 0, except one whose comment says `# FAILED …`, which must fail with that text; a
-comment such as `# "status": "active"` must appear in that command's output.
+comment such as `# "status": "active"` or `# OK 1 of 3 items eligible` must appear in that command's output.
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ecolabel_registry.settings import Settings
-from tests.registry.live import LiveServer, live_servers
+from tests.registry.live import LiveServer, live_servers, server_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_TOKEN = "tour-admin-token-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -41,7 +42,18 @@ def _expectation(command: str) -> str | None:
 
 
 @pytest.fixture
-def server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
+def workdir(tmp_path: Path) -> Path:
+    """A stand-in for the checkout a reader works in: `var/`, `.venv` and `examples/` where they would be."""
+    workdir = tmp_path / "checkout"
+    (workdir / "var").mkdir(parents=True)
+    (workdir / "var" / "admin-token").write_text(ADMIN_TOKEN + "\n", encoding="ascii")
+    (workdir / ".venv").symlink_to(ROOT / ".venv")
+    (workdir / "examples").symlink_to(ROOT / "examples")
+    return workdir
+
+
+@pytest.fixture
+def server(tmp_path: Path, workdir: Path, sqlite_template: Path) -> Iterator[LiveServer]:
     database = tmp_path / "registry.sqlite3"
     shutil.copyfile(sqlite_template, database)
     settings = Settings(
@@ -50,16 +62,20 @@ def server(tmp_path: Path, sqlite_template: Path) -> Iterator[LiveServer]:
         signing_key_path=tmp_path / "registry-key.pem",
         admin_token_path=tmp_path / "unused-token",
     )
+    # As `make run` does: the demo world is loaded (from the checkout, so its keys land in var/demo-keys).
+    subprocess.run(
+        [sys.executable, "-m", "ecolabel_registry.cli", "demo"],
+        cwd=workdir,
+        env=server_environment(settings),
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     with live_servers(settings, 1, tmp_path) as (single,):
         yield single
 
 
-def test_the_readme_tour_works_as_written(server: LiveServer, tmp_path: Path) -> None:
-    workdir = tmp_path / "checkout"
-    (workdir / "var").mkdir(parents=True)
-    (workdir / "var" / "admin-token").write_text(ADMIN_TOKEN + "\n", encoding="ascii")
-    (workdir / ".venv").symlink_to(ROOT / ".venv")
-    (workdir / "examples").symlink_to(ROOT / "examples")
+def test_the_readme_tour_works_as_written(server: LiveServer, workdir: Path) -> None:
     commands = tour_commands()
     assert len(commands) > 15, "the tour lost its commands"
     script = [f"export ECOLABEL_REGISTRY_URL={server.url}"]
@@ -90,5 +106,7 @@ def test_the_readme_tour_works_as_written(server: LiveServer, tmp_path: Path) ->
             assert expected.split("[")[-1].rstrip("]") in printed, printed
             continue
         assert code == 0, f"{command!r} exited {code}:\n{printed}"
+        if expected and expected.startswith("OK"):
+            assert expected in printed, f"{command!r} printed:\n{printed}"
         if expected and expected.startswith('"'):
             assert expected in printed.replace('":"', '": "'), f"{command!r} printed:\n{printed}"

@@ -33,7 +33,7 @@ from ecolabel_registry.errors import (
     ValidationFailed,
 )
 from ecolabel_registry.schemas import ReceiptOut
-from ecolabel_registry.supply import access, auth, bundle, chain, exports, impact, links, parties, svg
+from ecolabel_registry.supply import access, auth, bundle, chain, exports, impact, links, parties, svg, whoami
 from ecolabel_registry.supply import audit as audits
 from ecolabel_registry.supply.answers import AuditReport, Impact, SupplyChain
 from ecolabel_registry.supply.outputs import (
@@ -68,6 +68,7 @@ from ecolabel_registry.supply.schemas import (
     parse_instant,
 )
 from ecolabel_registry.supply.timeline import now_us
+from ecolabel_registry.supply.whoami import Me
 from verification.leaf import to_microseconds
 
 router = APIRouter(route_class=StrictJSONRoute, tags=["supply chain"])
@@ -156,6 +157,13 @@ def register_organisation(
     with write_connection(context.engine) as connection:
         organisation, receipt = parties.register_organisation(connection, context.note_signer, body, document)
     return OrganisationRegistered(organisation=organisation, receipt=ReceiptOut.of(receipt))
+
+
+@router.get("/v1/me", responses=openapi_responses(*_READ))
+def who_am_i(principal: OrganisationPrincipal, context: ContextDep) -> Me:
+    """Who this token stands for, and whose supply chains it may read now (its own, and by auditor grant)."""
+    with context.engine.connect() as connection:
+        return whoami.describe(connection, principal, now_us())
 
 
 @router.get("/v1/organisations/{organisation_id}", responses=openapi_responses(*_READ))
