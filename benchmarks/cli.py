@@ -17,7 +17,16 @@ from types import FrameType
 
 from rich.console import Console
 
-from benchmarks import http_bare, http_eligibility, http_ingest, http_verify, limits, log_append, log_proofs
+from benchmarks import (
+    http_bare,
+    http_eligibility,
+    http_ingest,
+    http_verify,
+    limits,
+    log_append,
+    log_proofs,
+    supply_chain,
+)
 from benchmarks.databases import DEFAULT_POSTGRES_URL, normalise_postgres_url
 from benchmarks.machine import describe, load
 from benchmarks.model import BACKENDS, Backend, Context, Figure, Result, Unavailable, Verdict
@@ -34,6 +43,7 @@ def all_figures(backends: Sequence[Backend]) -> list[Figure]:
         *http_ingest.figures(backends),
         *http_verify.figures(backends),
         *http_eligibility.figures(backends),
+        *supply_chain.figures(backends),
     ]
 
 

@@ -73,7 +73,7 @@ def lookup_limit(engine: Engine, ids: Sequence[str], seconds: float) -> Limit:
 
 
 def _run(backend: Backend, ctx: Context) -> list[Result]:
-    count, size = ctx.scale(10_000, 2_000), ctx.scale(ITEMS, 2_000)  # certificates loaded, items per request
+    count, size = ctx.scale(10_000, 1_000), ctx.scale(ITEMS, 1_000)  # certificates loaded, items per request
     with running_registry(ctx, backend, "eligibility") as registry:
         ctx.progress(f"loading {count:,} certificates on {backend} (not timed)")
         tokens = registry.issuer.credentials(0, count)
@@ -89,7 +89,7 @@ def _run(backend: Backend, ctx: Context) -> list[Result]:
         ctx.progress(f"raw indexed lookups on {backend}")
         limit = lookup_limit(registry.engine, ids, ctx.scale(2.0, 0.5))
         path = write_lines(ctx.workdir / f"eligibility-{backend}.txt", bodies)
-        seconds = wrk.seconds_for(ctx.scale(15.0, 2.0), request_s * CONNECTIONS)
+        seconds = wrk.seconds_for(ctx.scale(15.0, 1.0), request_s * CONNECTIONS, requests=ctx.scale(8, 3))
         ctx.progress(f"wrk: eligibility of {size:,} items per request on {backend}, {seconds:.0f} s")
         load = wrk.Load(CONNECTIONS, seconds, "post_cycle.lua", (PATH, str(path)), timeout_s=120)
         run = wrk.run(registry.server.url, load)

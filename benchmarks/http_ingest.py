@@ -99,7 +99,7 @@ class Measured:
 
 def _warm_up(registry: Registry, mode: Mode, numbers: Numbers, ctx: Context) -> float:
     """Certificates/s of an untimed sequential warm-up (it also fills the server's caches and pools)."""
-    amount = 2 * mode.per_request if mode.per_request > 1 else ctx.scale(300, 100)
+    amount = 2 * mode.per_request if mode.per_request > 1 else ctx.scale(300, 50)
     tokens = registry.issuer.credentials(numbers.take(amount), amount)
     start = time.perf_counter_ns()
     if mode.per_request > 1:
@@ -111,19 +111,20 @@ def _warm_up(registry: Registry, mode: Mode, numbers: Numbers, ctx: Context) -> 
 
 def _measure(registry: Registry, mode: Mode, ctx: Context, numbers: Numbers) -> Measured:
     rate = _warm_up(registry, mode, numbers, ctx)
-    seconds = wrk.seconds_for(ctx.scale(10.0, 2.0), mode.per_request / rate * mode.connections)
+    request_s = mode.per_request / rate * mode.connections
+    seconds = wrk.seconds_for(ctx.scale(10.0, 1.0), request_s, requests=ctx.scale(8, 3))
     count = max(4, math.ceil(rate * seconds * mode.headroom / mode.per_request)) * mode.per_request
     ctx.progress(f"  signing {count:,} credentials (the warm-up ran at {rate:,.0f}/s)")
     tokens = registry.issuer.credentials(numbers.take(count), count)
     bodies = (mode.body(tokens[i : i + mode.per_request]) for i in range(0, count, mode.per_request))
     path = write_lines(ctx.workdir / f"ingest-{registry.backend}-{mode.per_request}.txt", bodies)
     del tokens
-    before = table_rows(registry.engine)
+    before = table_rows(registry)
     ctx.progress(f"  wrk: {mode.label}, {seconds:.0f} s")
     load = wrk.Load(mode.connections, seconds, "post_bodies.lua", (mode.path, str(path)), timeout_s=120)
     run = wrk.run(registry.server.url, load)
     time.sleep(0.5)  # requests in flight when wrk stopped finish before the rows are counted
-    rows = written(before, table_rows(registry.engine))
+    rows = written(before, table_rows(registry))
     stored = rows.get("certificates", 0)
     completed = run.requests * mode.per_request
     if not completed <= stored <= completed + mode.connections * mode.per_request:

@@ -54,7 +54,7 @@ class WrkRun:
         return f"{self.requests:,} requests in {self.seconds:.1f} s, p50 {self.p50_ms:.2f} ms"
 
 
-def seconds_for(base: float, request_s: float, requests: int = 8, cap: float = 60.0) -> float:
+def seconds_for(base: float, request_s: float, *, requests: int = 8, cap: float = 60.0) -> float:
     """A run long enough for `requests` requests of `request_s` each (wrk counts only completed ones,
     so a run of a few long requests would lose a large share to the one cut off at the end)."""
     return min(cap, max(base, requests * request_s))

@@ -40,16 +40,17 @@ def lifecycle_of(row: RowMapping, events: Sequence[RowMapping]) -> Lifecycle:
     return Lifecycle(
         valid_from=from_microseconds(row["valid_from_us"]),
         valid_until=from_microseconds(row["valid_until_us"]),
-        changes=tuple(
-            Change(
-                status=StatusChange(event["status"]),
-                effective_at=from_microseconds(event["effective_us"]),
-                reason="",
-                valid_until=from_microseconds(event["valid_until_us"]) if event["valid_until_us"] is not None else None,
-                integrated_us=event["integrated_us"],
-            )
-            for event in events
-        ),
+        changes=tuple(_change(event) for event in events) if events else (),  # most have none: no generator
+    )
+
+
+def _change(event: RowMapping) -> Change:
+    return Change(
+        status=StatusChange(event["status"]),
+        effective_at=from_microseconds(event["effective_us"]),
+        reason="",
+        valid_until=from_microseconds(event["valid_until_us"]) if event["valid_until_us"] is not None else None,
+        integrated_us=event["integrated_us"],
     )
 
 
