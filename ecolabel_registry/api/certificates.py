@@ -114,7 +114,7 @@ def submit_batch(body: SubmitBatch, context: ContextDep, throttle: ProgrammeLimi
         if item.error is not None:
             count_rejection(request, item.error)
     # A BatchResult as plain dicts, in its field order: building and serializing 1,000 BatchItem and
-    # ReceiptOut models cost about as much as storing the certificates (BENCHMARKS.md).
+    # ReceiptOut models took twice as long as this for the same JSON (9 ms against 5; BENCHMARKS.md).
     results = [
         {
             "index": item.index,

@@ -211,8 +211,8 @@ class _BatchKeys:
     """The `KeyLookup` of one batch: each programme and key is read when a credential first names it.
 
     A batch is nearly always signed with one key. Reading every token's claimed signer up front, to load
-    all keys in one query, parsed each credential's header and payload once more than `open_document`
-    does (a third of the strict JSON parsing in a batch). At worst (every credential naming another key)
+    all keys in one query, parsed each credential's header and payload once more (2 of 8 strict JSON
+    parses per credential, with the rate limiter's). At worst (every credential naming another key)
     this is one primary-key read per credential, still far cheaper than verifying its signature.
     """
 
