@@ -18,38 +18,22 @@ from ecolabel_registry.agreements.schemas import (
 )
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.moments import MOMENT_DESCRIPTION, parse_moment
-from ecolabel_registry.api.problems import openapi_responses
+from ecolabel_registry.api.problems import SIGNED_DOCUMENT_ERRORS, openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.db.engine import write_connection
 from ecolabel_registry.errors import (
-    AlgorithmRefused,
     Conflict,
-    DocumentInvalid,
     HistoryConflict,
-    MalformedJSON,
     NotAParty,
     NotFound,
-    SignatureInvalid,
-    SigningKeyNotValid,
     UnknownAgreementParty,
-    UnknownSigningKey,
-    UnsupportedMediaType,
     ValidationFailed,
 )
 from ecolabel_registry.schemas import ReceiptOut, Slug
 
 router = APIRouter(prefix="/v1/agreements", route_class=StrictJSONRoute, tags=["agreements"])
 AgreementId = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the agreement's JWS")]
-_DOCUMENT_ERRORS = (
-    MalformedJSON,
-    UnsupportedMediaType,
-    ValidationFailed,
-    DocumentInvalid,
-    SignatureInvalid,
-    AlgorithmRefused,
-    UnknownSigningKey,
-    SigningKeyNotValid,
-)
+_DOCUMENT_ERRORS = SIGNED_DOCUMENT_ERRORS
 _AGAIN: dict[int | str, dict[str, Any]] = {
     200: {"description": "The identical document was already registered; the original receipt"}
 }

@@ -10,7 +10,7 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from ecolabel_registry.api.deps import ContextDep
-from ecolabel_registry.api.problems import openapi_responses, problem_body
+from ecolabel_registry.api.problems import SIGNED_DOCUMENT_ERRORS, openapi_responses, problem_body
 from ecolabel_registry.api.ratelimit import ProgrammeLimitDep
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.certificates import events, lookup, submission
@@ -27,18 +27,13 @@ from ecolabel_registry.certificates.schemas import (
 )
 from ecolabel_registry.db.engine import write_connection
 from ecolabel_registry.errors import (
-    AlgorithmRefused,
     BadRequest,
     Conflict,
-    DocumentInvalid,
     HistoryConflict,
     InternalError,
     MalformedJSON,
     NotFound,
-    SignatureInvalid,
-    SigningKeyNotValid,
     UnknownCategory,
-    UnknownSigningKey,
     UnsupportedMediaType,
     ValidationFailed,
     WrongProgramme,
@@ -51,16 +46,7 @@ from verification.status import CertificateStatus
 
 router = APIRouter(prefix="/v1/certificates", route_class=StrictJSONRoute, tags=["certificates"])
 CertificateId = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the credential")]
-_DOCUMENT_ERRORS = (
-    MalformedJSON,
-    UnsupportedMediaType,
-    ValidationFailed,
-    DocumentInvalid,
-    SignatureInvalid,
-    AlgorithmRefused,
-    UnknownSigningKey,
-    SigningKeyNotValid,
-)
+_DOCUMENT_ERRORS = SIGNED_DOCUMENT_ERRORS
 
 
 @router.post(

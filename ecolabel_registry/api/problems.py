@@ -114,6 +114,19 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, on_unexpected)
 
 
+# What any endpoint taking a signed document can answer, in the order its OpenAPI responses list them.
+SIGNED_DOCUMENT_ERRORS: tuple[type[errors.RegistryError], ...] = (
+    errors.MalformedJSON,
+    errors.UnsupportedMediaType,
+    errors.ValidationFailed,
+    errors.DocumentInvalid,
+    errors.SignatureInvalid,
+    errors.AlgorithmRefused,
+    errors.UnknownSigningKey,
+    errors.SigningKeyNotValid,
+)
+
+
 def openapi_responses(
     *error_types: type[errors.RegistryError], also: dict[int | str, dict[str, Any]] | None = None
 ) -> dict[int | str, dict[str, Any]]:

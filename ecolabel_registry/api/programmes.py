@@ -7,22 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from ecolabel_registry.api.deps import AdminOnly, ContextDep, RawBody
-from ecolabel_registry.api.problems import openapi_responses
+from ecolabel_registry.api.problems import SIGNED_DOCUMENT_ERRORS, openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.categories import service as categories
 from ecolabel_registry.categories.schemas import CategoryDefined, CategoryList, SignedCategory
 from ecolabel_registry.db.engine import write_connection
 from ecolabel_registry.errors import (
-    AlgorithmRefused,
     Conflict,
-    DocumentInvalid,
     HistoryConflict,
     MalformedJSON,
     NotFound,
-    SignatureInvalid,
-    SigningKeyNotValid,
     Unauthorized,
-    UnknownSigningKey,
     UnsupportedMediaType,
     ValidationFailed,
     WrongProgramme,
@@ -87,18 +82,7 @@ def get_programme_keys(programme_id: ProgrammeId, context: ContextDep) -> KeySet
         return service.key_set(connection, programme_id)
 
 
-_SIGNED = (
-    MalformedJSON,
-    UnsupportedMediaType,
-    ValidationFailed,
-    DocumentInvalid,
-    SignatureInvalid,
-    AlgorithmRefused,
-    UnknownSigningKey,
-    SigningKeyNotValid,
-    WrongProgramme,
-    NotFound,
-)
+_SIGNED = (*SIGNED_DOCUMENT_ERRORS, WrongProgramme, NotFound)
 
 
 @router.post(
