@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
@@ -78,7 +80,7 @@ def _problems_for_validation_errors(schema: dict[str, Any]) -> None:
 
 def app_from_environment() -> FastAPI:
     """The factory `ecolabel-registry serve` hands to uvicorn: settings come from ECOLABEL_* variables."""
-    return create_app(Settings())
+    return create_app(Settings(), serving=True)
 
 
 def build_context(settings: Settings) -> RegistryContext:
@@ -92,11 +94,23 @@ def build_context(settings: Settings) -> RegistryContext:
     )
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
+    """`serving`: this process serves this one application until it exits (`serve`, not a test)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context = build_context(settings)
         app.state.registry = context
+        # Sync endpoints run on anyio's thread pool (40 threads by default). More threads than pooled
+        # connections only queue on the pool, or open and close overflow connections, while contending
+        # for the GIL; one thread per pooled connection is enough.
+        to_thread.current_default_thread_limiter().total_tokens = settings.database_pool_size
+        if serving:
+            # Everything built so far (modules, routes, statements, the schema) lives as long as the
+            # process: moved out of the collector's generations, a full collection no longer walks it.
+            # The collector took ~40% of a bulk eligibility check's CPU before this (BENCHMARKS.md).
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
@@ -139,6 +153,10 @@ def create_app(settings: Settings) -> FastAPI:
             buckets=TokenBuckets(settings.rate_limit_client_per_second, settings.rate_limit_client_burst),
         )
     app.add_middleware(RequestObservability, metrics=app.state.metrics)
+    # Routes are matched in order, each router's candidates in turn: the buyers' hot path comes first
+    # (matching every earlier route cost a verification ~80 µs; BENCHMARKS.md). No other router has
+    # a path under /v1/verify, so the order changes no answer.
+    app.include_router(verify.router)
     app.include_router(health.router)
     app.include_router(wellknown.router)
     app.include_router(log.router)
@@ -148,7 +166,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(equivalence.router)
     app.include_router(trqp.router)
     app.include_router(schemas.router)
-    app.include_router(verify.router)
     app.include_router(subscriptions.router)
     app.include_router(supply.router)
     app.include_router(metrics_endpoint.router)

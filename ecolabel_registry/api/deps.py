@@ -16,7 +16,9 @@ from ecolabel_registry.supply.timeline import now_us
 _bearer = HTTPBearer(auto_error=False, description="The operator's admin token")
 
 
-def get_context(request: Request) -> RegistryContext:
+# Dependencies that only read memory are `async def`: FastAPI runs a plain `def` dependency on its
+# thread pool, and that hand-off cost more than most endpoints' own work (BENCHMARKS.md).
+async def get_context(request: Request) -> RegistryContext:
     context: RegistryContext = request.app.state.registry
     return context
 
@@ -24,7 +26,7 @@ def get_context(request: Request) -> RegistryContext:
 ContextDep = Annotated[RegistryContext, Depends(get_context)]
 
 
-def require_admin(
+async def require_admin(
     context: ContextDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:

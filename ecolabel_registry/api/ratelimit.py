@@ -146,7 +146,7 @@ class ProgrammeRateLimit:
                 )
 
 
-def get_programme_limit(request: Request) -> ProgrammeRateLimit:
+async def get_programme_limit(request: Request) -> ProgrammeRateLimit:  # memory only: no thread hop
     limit: ProgrammeRateLimit = request.app.state.programme_limit
     return limit
 

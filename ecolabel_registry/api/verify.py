@@ -32,13 +32,16 @@ def _json(body: object) -> Response:
     response_model=VerificationAnswer,
     responses=openapi_responses(NotFound, ValidationFailed),
 )
-def verify_certificate(
+async def verify_certificate(
     certificate_id: CertificateId,
     context: ContextDep,
     as_of: Annotated[datetime | None, Query(description="judge on this date (default: now)")] = None,
 ) -> Response:
     """Is this certificate valid on the date? Status, validity window, signature, signing key, the log
     inclusion proof, and a registry-signed decision (JWS) naming the checkpoint it was computed against."""
+    # Run on the event loop, not the thread pool: the whole check is a few hundred microseconds of CPU
+    # and indexed reads, less than the hand-off to a thread and back costs (BENCHMARKS.md). A buyer's
+    # catalogue check (below) is long, so it keeps its thread.
     if as_of is not None and as_of.tzinfo is None:
         raise ValidationFailed("dates need a time zone, e.g. 2026-01-31T00:00:00Z", code="NAIVE_DATETIME")
     with read_snapshot(context.engine) as connection:

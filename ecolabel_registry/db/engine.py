@@ -20,7 +20,14 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 def build_engine(url: str, *, pool_size: int = 10) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # A pooled SQLite connection keeps its page cache and parsed schema; one opened and closed per
+        # request (an overflow connection) starts cold and pays four PRAGMAs, so keep as many as PostgreSQL.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=pool_size,
+            max_overflow=pool_size,
+        )
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)

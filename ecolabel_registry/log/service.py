@@ -135,7 +135,11 @@ def latest_checkpoint(connection: Connection, signer: NoteSigner) -> tuple[repos
 
 def prove_inclusion(connection: Connection, leaf_index: int, tree_size: int | None) -> tuple[int, bytes, list[bytes]]:
     """(tree size, leaf hash, proof) for a leaf, against the current or an earlier tree size."""
-    size = _tree_size(connection, tree_size)
+    return prove_inclusion_at(connection, leaf_index, _tree_size(connection, tree_size))
+
+
+def prove_inclusion_at(connection: Connection, leaf_index: int, size: int) -> tuple[int, bytes, list[bytes]]:
+    """`prove_inclusion` against a size already read in this snapshot (the head is not read again)."""
     if not 0 <= leaf_index < size:
         raise NotFound(f"leaf {leaf_index} is not in a tree of size {size}")
     keys = tree.needed_nodes(lambda provide: inclusion_proof(leaf_index, size, provide))

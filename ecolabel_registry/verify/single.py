@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import threading
 import time
 from datetime import datetime
 from typing import Any
@@ -36,20 +38,14 @@ def verify_certificate(
     events = certificate_rows.events_of(connection, [certificate_id])[certificate_id] if row["event_count"] else []
     answer = status_as_of(lifecycle_of(row, events), at=at)
     key = _signing_key(row)
-    token = bytes(row["document"]).decode("ascii")
-    try:
-        # Re-verified on every check: the stored bytes, not a flag set at submission, are the evidence.
-        verify_compact(token, PublicKey(kid=key.kid, raw=key.public_key), expected_typ=TYP["certificate"])
-        signature_valid = True
-    except VerificationError:
-        signature_valid = False
+    signature_valid = _signature_valid(bytes(row["document"]), key)
     try:
         require_key_valid_at(key, row["integrated_us"])
         key_code = None
     except KeyNotValid as exc:
         key_code = exc.code
     head, note = log.latest_checkpoint(connection, context.note_signer)
-    _, leaf, proof = log.prove_inclusion(connection, row["leaf_index"], head.tree_size)
+    _, leaf, proof = log.prove_inclusion_at(connection, row["leaf_index"], head.tree_size)
     reasons = status_reasons(answer.status)
     if key_code == SIGNING_KEY_REVOKED:
         reasons.append(SIGNING_KEY_REVOKED)
@@ -93,6 +89,33 @@ def verify_certificate(
         },
         "signed_decision": sign_decision(context, decision),
     }
+
+
+def _signature_valid(document: bytes, key: KeyRecord) -> bool:
+    """Checked on every request against the bytes stored now, not a flag set at submission.
+
+    A signature check is a pure function of (bytes, key), so the bytes' SHA-256 and the key that
+    verified them are remembered: changed bytes are a different digest and are checked again. A failure
+    is not remembered: it is rare, and cheap to find again.
+    """
+    seen = (hashlib.sha256(document).digest(), key.kid, key.public_key)
+    if seen in _VERIFIED:
+        return True
+    try:
+        public_key = PublicKey(kid=key.kid, raw=key.public_key)
+        verify_compact(document.decode("ascii"), public_key, expected_typ=TYP["certificate"])
+    except (VerificationError, UnicodeDecodeError):
+        return False
+    with _VERIFIED_LOCK:
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()  # a simple bound: refilling costs one check per certificate
+        _VERIFIED.add(seen)
+    return True
+
+
+_VERIFIED: set[tuple[bytes, str, bytes]] = set()
+_VERIFIED_LOCK = threading.Lock()
+_VERIFIED_MAX = 200_000  # ~30 MB at most
 
 
 def _signing_key(row: RowMapping) -> KeyRecord:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from tests.registry.factories import Certifier, certificate_id, certifier
 from verification.checkpoint import verify_checkpoint
@@ -63,6 +64,29 @@ def test_a_suspended_certificate_is_not_valid_from_its_suspension(client: TestCl
     after = client.get(f"/v1/verify/certificates/{cert}", params={"as_of": "2025-04-01T00:00:00Z"}).json()
     assert before["decision"] == "valid"
     assert (after["decision"], after["reasons"]) == ("not_valid", ["CERTIFICATE_SUSPENDED"])
+
+
+def test_stored_bytes_altered_after_a_check_fail_the_next_check(client: TestClient, body: Certifier) -> None:
+    # The registry remembers which exact bytes already verified (by SHA-256); changed bytes must miss.
+    cert = _submit(client, body.credential("IT/044/005"))
+    assert client.get(f"/v1/verify/certificates/{cert}").json()["signature"]["valid"] is True
+    engine = client.app.state.registry.engine  # type: ignore[attr-defined]
+    with engine.begin() as connection:
+        leaf = connection.execute(text("SELECT leaf_index FROM certificates WHERE id = :id"), {"id": cert}).scalar_one()
+        stored = bytes(
+            connection.execute(text("SELECT document FROM log_entries WHERE leaf_index = :i"), {"i": leaf}).scalar_one()
+        )
+        # Another valid base64url character at the signature's start: same length, same encoding.
+        position = stored.rindex(b".") + 1
+        altered = (
+            stored[:position] + (b"A" if stored[position : position + 1] != b"A" else b"B") + stored[position + 1 :]
+        )
+        connection.execute(
+            text("UPDATE log_entries SET document = :d WHERE leaf_index = :i"), {"d": altered, "i": leaf}
+        )
+    answer = client.get(f"/v1/verify/certificates/{cert}").json()
+    assert answer["signature"]["valid"] is False
+    assert (answer["decision"], answer["reasons"]) == ("not_valid", ["SIGNATURE_INVALID"])
 
 
 def test_an_unknown_certificate_is_not_found(client: TestClient) -> None:
