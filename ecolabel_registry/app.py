@@ -111,6 +111,10 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
             # The collector took ~40% of a bulk eligibility check's CPU before this (BENCHMARKS.md).
             gc.collect()
             gc.freeze()
+            # A catalogue check allocates ~100 objects per line; with the default threshold (700) the
+            # young generation was collected hundreds of times per request, each time walking what the
+            # request had built so far (12% of a 10,000-line check, BENCHMARKS.md).
+            gc.set_threshold(50_000, 20, 10)
         try:
             yield
         finally:

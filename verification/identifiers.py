@@ -9,6 +9,7 @@ ISO 3166-1 alpha-2 country codes.
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated
 
 import pycountry
@@ -20,6 +21,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 GTIN_LENGTHS = frozenset({8, 12, 13, 14})
 
 
+@lru_cache(maxsize=65_536)  # a pure function; catalogues name the same products check after check
 def normalise_gtin(value: str) -> str:
     """A GTIN of any GS1 length as 14 digits (leading zeros), after checking its check digit."""
     digits = value.strip()

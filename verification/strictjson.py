@@ -25,12 +25,20 @@ DEFAULT_MAX_DEPTH = 64
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+# Without an escape that could decode to a surrogate, no string can hold one (valid UTF-8 carries none),
+# so a large body (a catalogue of 10,000 lines) needs only its containers counted, not every string
+# searched; any such escape, even half of a valid pair, falls back to the full walk.
+_MAYBE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")  # an escape that could decode to a surrogate
+
+
 def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in obj:
-            raise MalformedInput("DUPLICATE_KEY", f"object member {key!r} appears more than once")
-        obj[key] = value
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise MalformedInput("DUPLICATE_KEY", f"object member {key!r} appears more than once")
+            seen.add(key)
     return obj
 
 
@@ -64,6 +72,30 @@ def _to_text(data: bytes | str, max_bytes: int) -> str:
         return data.decode("utf-8")  # strict: refuses overlongs, encoded surrogates and truncation
     except UnicodeDecodeError as err:
         raise MalformedInput("INVALID_UTF8", f"not UTF-8 at byte {err.start}") from err
+
+
+def _depth_at_most(value: Any, max_depth: int) -> bool:
+    """The nesting of the parsed value, one level of containers at a time (strings are not visited)."""
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > max_depth:
+            return False
+        below: list[Any] = []
+        for node in level:
+            for child in node.values() if isinstance(node, dict) else node:
+                if isinstance(child, dict | list):
+                    below.append(child)
+        level = below
+    return True
+
+
+def _check_text(text: str, value: Any, max_depth: int) -> None:
+    if _MAYBE_SURROGATE.search(text):
+        _check_tree(value, max_depth)  # a \uD8xx-\uDFxx escape (maybe half of a valid pair): look at every string
+    elif not _depth_at_most(value, max_depth):
+        raise MalformedInput("TOO_DEEP", f"nesting deeper than {max_depth} levels")
 
 
 def _check_tree(value: Any, max_depth: int) -> None:
@@ -101,5 +133,5 @@ def loads_strict(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES, max_d
         raise MalformedInput("TOO_DEEP", f"nesting deeper than {max_depth} levels") from err
     except ValueError as err:  # json.JSONDecodeError, and int() refusing over-long digit strings
         raise MalformedInput("INVALID_JSON", str(err)) from err
-    _check_tree(value, max_depth)
+    _check_text(text, value, max_depth)
     return value

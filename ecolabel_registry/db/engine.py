@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
@@ -20,6 +21,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 def build_engine(url: str, *, pool_size: int = 10) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        # JSON columns (a certificate's markets) are read with orjson: a catalogue check reads thousands.
         # A pooled SQLite connection keeps its page cache and parsed schema; one opened and closed per
         # request (an overflow connection) starts cold and pays four PRAGMAs, so keep as many as PostgreSQL.
         engine = create_engine(
@@ -27,10 +29,13 @@ def build_engine(url: str, *, pool_size: int = 10) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=pool_size,
             max_overflow=pool_size,
+            json_deserializer=orjson.loads,
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, json_deserializer=orjson.loads
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:

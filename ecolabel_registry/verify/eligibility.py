@@ -28,7 +28,7 @@ from ecolabel_registry.verify.schemas import EligibilityAnswer, EligibilityReque
 from verification.errors import KeyNotValid
 from verification.keys import KeyRecord, require_key_valid_at
 from verification.leaf import format_log_time, to_microseconds
-from verification.status import CertificateStatus, status_as_of
+from verification.status import CertificateStatus, status_as_of, status_of_unchanged
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ class _Judge:
         key_records: dict[tuple[str, str], KeyRecord],
         recognizer: Recognizer,
     ) -> None:
-        self.request, self.labels, self.date = request, labels, date
+        self.request, self.labels, self.date, self.at_us = request, labels, date, to_microseconds(date)
         self.events, self.key_records, self.recognizer = events, key_records, recognizer
         self.markets = set(request.requirement.markets)
         self.cache: dict[str, dict[str, Any]] = {}
@@ -148,7 +148,10 @@ class _Judge:
         return cached
 
     def _judge(self, row: RowMapping) -> dict[str, Any]:
-        status = status_as_of(lifecycle_of(row, self.events.get(row["id"], [])), at=self.date).status
+        if row["event_count"]:
+            status = status_as_of(lifecycle_of(row, self.events.get(row["id"], [])), at=self.date).status
+        else:
+            status = status_of_unchanged(row["valid_from_us"], row["valid_until_us"], self.at_us)
         reasons = codes.status_reasons(status)
         try:
             require_key_valid_at(self.key_records[(row["programme_id"], row["signing_kid"])], row["integrated_us"])

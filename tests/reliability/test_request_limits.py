@@ -33,6 +33,20 @@ def test_a_string_longer_than_the_cap_is_refused_before_anything_is_verified(
         assert http.get("/v1/log/checkpoint").json()["tree_size"] == size
 
 
+def test_escaped_quotes_cannot_hide_a_long_string(
+    app_with: Callable[..., AbstractContextManager[TestClient]],
+) -> None:
+    # Bodies are first judged from their raw text; an escaped quote splits a string into short pieces
+    # there, so such a body must be walked value by value.
+    with app_with(max_string_chars=256) as http:
+        long_with_quotes = b'{"credential": "' + b'a\\"' * 200 + b'"}'
+        response = http.post("/v1/certificates", content=long_with_quotes, headers=JSON)
+        assert_problem(response, 400, "malformed-json", "STRING_TOO_LONG")
+        # A backslash written as `\\` before "u0000" is not a NUL: it reaches the ordinary checks.
+        not_nul = b'{"credential": "a\\\\u0000"}'
+        assert http.post("/v1/certificates", content=not_nul, headers=JSON).status_code == 422
+
+
 def test_nul_in_a_json_body_is_a_bad_request_on_every_backend(
     client: TestClient, admin_headers: dict[str, str]
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -114,3 +115,31 @@ json_values = st.recursive(
 def test_canonicalization_is_idempotent(value: Any) -> None:
     canonical = dumps_canonical(value)
     assert dumps_canonical(loads_strict(canonical)) == canonical
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=25,
+)
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    return 0
+
+
+@settings(max_examples=300)
+@given(_JSON_VALUES, st.integers(0, 6), st.booleans())
+def test_the_depth_read_from_the_text_is_the_depth_of_the_tree(value: Any, max_depth: int, ascii_only: bool) -> None:
+    # Bodies without surrogate escapes skip the string-by-string walk and count containers only; the
+    # limit must hold exactly as before, whatever brackets or escapes the strings carry.
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    if _depth(value) <= max_depth:
+        assert loads_strict(text, max_depth=max_depth) == value
+    else:
+        with pytest.raises(MalformedInput, match="TOO_DEEP"):
+            loads_strict(text, max_depth=max_depth)
