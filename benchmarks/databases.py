@@ -103,3 +103,21 @@ def scratch_engine(ctx: Context, backend: Backend, *, migrated: bool) -> Iterato
             yield engine
         finally:
             engine.dispose()
+
+
+def settle(engine: Engine) -> None:
+    """Statistics, visibility and a flushed WAL after a bulk load, as autovacuum and checkpoints leave a
+    database that grew over time: the timing that follows should not pay for the load. Without it, a
+    PostgreSQL table loaded a second ago has no statistics, and the planner, taking 10,000 rows for a
+    handful, nests a sequential scan in every catalogue lookup (1.4 s instead of 0.2 s per 10,000 lines)."""
+    if engine.dialect.name == "sqlite":
+        raw = engine.raw_connection()  # outside any transaction: the module's BEGIN is ours
+        try:
+            raw.driver_connection.execute("ANALYZE")  # type: ignore[union-attr]
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        finally:
+            raw.close()
+    else:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+            connection.execute(text("CHECKPOINT"))

@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy import Engine, select
 
 from benchmarks import credentials, wrk
+from benchmarks.databases import settle
 from benchmarks.http_registry import running_registry, write_lines
 from benchmarks.model import Backend, Context, Figure, Limit, Quantity, Result, Target
 from benchmarks.registry_client import certificate_id, post, submit_batches
@@ -78,6 +79,7 @@ def _run(backend: Backend, ctx: Context) -> list[Result]:
         ctx.progress(f"loading {count:,} certificates on {backend} (not timed)")
         tokens = registry.issuer.credentials(0, count)
         submit_batches(registry.server, tokens)
+        settle(registry.engine)
         ids = [certificate_id(token) for token in tokens]
         rng = random.Random(count)
         bodies = [_body(rng, ids, size) for _ in range(_BODIES)]

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from functools import partial
 
 from benchmarks import wrk
+from benchmarks.databases import settle
 from benchmarks.http_bare import CONNECTIONS, bare_p99, bare_rps, load
 from benchmarks.http_registry import running_registry, write_lines
 from benchmarks.model import Backend, Context, Figure, Quantity, Result, Target
@@ -29,6 +30,7 @@ def _run(backend: Backend, ctx: Context) -> list[Result]:
         ctx.progress(f"loading {count:,} certificates on {backend} (not timed)")
         tokens = registry.issuer.credentials(0, count)
         submit_batches(registry.server, tokens)
+        settle(registry.engine)
         ids = [certificate_id(token) for token in tokens]
         answer = get(registry.server, PREFIX + ids[0])
         if answer["decision"] != "valid" or not answer["signature"]["valid"]:

@@ -11,8 +11,9 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, text, update
+from sqlalchemy import Connection, Engine, insert, update
 
+from benchmarks.databases import settle
 from ecolabel_registry.db.engine import is_sqlite, write_connection
 from ecolabel_registry.log import repository, tree
 from verification.leaf import DocumentKind, commitment_leaf_hash
@@ -51,19 +52,7 @@ class SyntheticLog:
             self._append_chunk(range(self.size, end))
             if end % (10 * CHUNK) == 0 or end == target:
                 progress(f"  built {end:,} leaves")
-        # Statistics, visibility and a flushed WAL, as a log that grew slowly would be left by autovacuum
-        # and checkpoints: the timing that follows should not pay for the bulk load.
-        if is_sqlite(self.engine):
-            raw = self.engine.raw_connection()  # outside any transaction: the module's BEGIN is ours
-            try:
-                raw.driver_connection.execute("ANALYZE")  # type: ignore[union-attr]
-                raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
-            finally:
-                raw.close()
-        else:
-            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                connection.execute(text("VACUUM ANALYZE"))
-                connection.execute(text("CHECKPOINT"))  # flush the load now, not during the timing
+        settle(self.engine)
 
     def _append_chunk(self, indexes: range) -> None:
         leaves = [synthetic_leaf(i) for i in indexes]

@@ -42,7 +42,7 @@ from sqlalchemy.engine import make_url
 from stdnum import ean
 from stdnum.iso7064 import mod_97_10
 
-from benchmarks.databases import postgres_admin, scratch_url
+from benchmarks.databases import postgres_admin, scratch_url, settle
 from benchmarks.model import Backend, Context, Figure, Limit, Quantity, Result, Target
 from benchmarks.timing import NS_PER_S, percentile
 from benchmarks.timing import timed as timed_ns
@@ -237,17 +237,7 @@ def _load(engine: Engine, rows: _Rows, progress: Callable[[str], None]) -> None:
                 else:
                     _copy(connection, name, columns, values[start : start + _CHUNK])
         progress(f"  {name}: {len(values):,} rows")
-    if is_sqlite(engine):
-        raw = engine.raw_connection()
-        try:
-            raw.driver_connection.execute("ANALYZE")  # type: ignore[union-attr]
-            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
-        finally:
-            raw.close()
-    else:
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("VACUUM ANALYZE"))
-            connection.execute(text("CHECKPOINT"))
+    settle(engine)
 
 
 def _copy(connection: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:

@@ -19,6 +19,7 @@ from ecolabel_registry.db.models import (
     Certificate,
     CertificateProduct,
     LogEntry,
+    LogState,
     ProgrammeKey,
 )
 
@@ -28,6 +29,7 @@ codes = CategoryCode.__table__  # type: ignore[attr-defined]
 categories = Category.__table__  # type: ignore[attr-defined]
 entries = LogEntry.__table__  # type: ignore[attr-defined]
 keys = ProgrammeKey.__table__  # type: ignore[attr-defined]
+state = LogState.__table__  # type: ignore[attr-defined]
 _BATCH = 500  # ids per IN list: under every backend's bound-parameter limit
 _COLUMNS = (
     certificates.c.id,
@@ -62,8 +64,9 @@ _CODES = (
     .where(codes.c.scheme == bindparam("scheme"), codes.c.value == bindparam("value"))
     .order_by(codes.c.programme_id, codes.c.code, codes.c.criteria_version)
 )
-# A single check: the certificate, its stored credential and its signing key, in one statement. The
-# key is an outer join so that a missing key (which the schema cannot produce) is reported, not a 404.
+# A single check: the certificate, its stored credential, its signing key and the log head, in one
+# statement (each statement is a round trip on PostgreSQL). The key is an outer join so that a missing
+# key (which the schema cannot produce) is reported, not a 404.
 _CHECKED = (
     select(
         certificates,
@@ -72,8 +75,11 @@ _CHECKED = (
         keys.c.added_us.label("key_added_us"),
         keys.c.ended_us.label("key_ended_us"),
         keys.c.compromised_since_us.label("key_compromised_since_us"),
+        state.c.tree_size.label("head_tree_size"),
+        state.c.checkpoint.label("head_checkpoint"),
     )
     .join(entries, entries.c.leaf_index == certificates.c.leaf_index)
+    .join(state, state.c.id == 1)
     .outerjoin(keys, and_(keys.c.programme_id == certificates.c.programme_id, keys.c.kid == certificates.c.signing_kid))
     .where(certificates.c.id == bindparam("id"))
 )
@@ -85,7 +91,8 @@ def _chunks(values: list[Any]) -> Iterable[list[Any]]:
 
 
 def checked_certificate(connection: Connection, certificate_id: str) -> RowMapping | None:
-    """The certificate row with `document` and its key as `key_public_key`, `key_added_us`, ..."""
+    """The certificate row with `document`, its key as `key_public_key`, `key_added_us`, ... and the log
+    head as `head_tree_size` and `head_checkpoint`."""
     return connection.execute(_CHECKED, {"id": certificate_id}).mappings().first()
 
 

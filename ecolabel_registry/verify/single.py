@@ -44,8 +44,12 @@ def verify_certificate(
         key_code = None
     except KeyNotValid as exc:
         key_code = exc.code
-    head, note = log.latest_checkpoint(connection, context.note_signer)
-    _, leaf, proof = log.prove_inclusion_at(connection, row["leaf_index"], head.tree_size)
+    # The head came with the row, in the same snapshot. A tree holding this certificate is not empty,
+    # and every append stores the signed checkpoint of the head it makes.
+    tree_size, note = row["head_tree_size"], row["head_checkpoint"]
+    if note is None:
+        raise InternalError(f"the log head of size {tree_size} has no signed checkpoint")
+    _, leaf, proof = log.prove_inclusion_at(connection, row["leaf_index"], tree_size)
     reasons = status_reasons(answer.status)
     if key_code == SIGNING_KEY_REVOKED:
         reasons.append(SIGNING_KEY_REVOKED)
@@ -82,7 +86,7 @@ def verify_certificate(
         },
         "inclusion": {
             "leaf_index": row["leaf_index"],
-            "tree_size": head.tree_size,
+            "tree_size": tree_size,
             "leaf_hash": base64.b64encode(leaf).decode(),
             "proof": [base64.b64encode(node).decode() for node in proof],
             "checkpoint": note,
