@@ -2,8 +2,9 @@
 
     document = open_document(token, EcoLabelCertificate, TYP["certificate"], keys.lookup)
 
-The issuer is read from the payload before verification only to choose which programme's key to try;
-the verified payload is parsed again strictly, and its issuer must name that same programme.
+The issuer is read from the payload before verification only to choose which programme's key to try.
+The payload the signature covers must be those same bytes (checked); their strict parse is then the
+verified payload's, and its issuer must name that same programme.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pydantic import ValidationError
 
 from verification.errors import MalformedInput, UnknownKey, VerificationError
 from verification.jwk import PublicKey
-from verification.jws import read_protected_header, verify_compact
+from verification.jws import read_protected_header, verify_compact_with_header
 from verification.keys import KeyRecord
 from verification.payloads.common import programme_of_issuer
 from verification.strictjson import loads_strict
@@ -51,7 +52,7 @@ def claimed_signer(token: str, *, max_depth: int = 32) -> tuple[str, str] | None
     """The (programme, kid) a token claims, unverified: lets a batch load its keys in one query."""
     try:
         kid = read_protected_header(token).get("kid")
-        claimed = _unverified_payload(token, max_depth)
+        _, claimed = _unverified_payload(token, max_depth)
     except VerificationError:
         return None
     issuer = claimed.get("issuer") if isinstance(claimed, dict) else None
@@ -69,8 +70,9 @@ def open_document(token: str, model: type[P], typ: str, lookup: KeyLookup, *, ma
     kid = header.get("kid")
     if not isinstance(kid, str):
         raise UnknownKey("KID_MISSING", "the JWS header names no key (kid)")
-    claimed = _unverified_payload(token, max_depth)
-    if _holds_nul(claimed):
+    raw, claimed = _unverified_payload(token, max_depth)
+    # U+0000 can only be written as the escape \u0000 (raw control characters are not JSON).
+    if b"\\u0000" in raw and _holds_nul(claimed):
         # No profile field needs U+0000, and a registry on PostgreSQL cannot store it in a text column.
         raise MalformedInput("NUL_CHARACTER", "the payload contains U+0000, which no document profile allows")
     issuer = claimed.get("issuer") if isinstance(claimed, dict) else None
@@ -80,9 +82,11 @@ def open_document(token: str, model: type[P], typ: str, lookup: KeyLookup, *, ma
     record = lookup(programme, kid)
     if record is None:
         raise UnknownKey("UNKNOWN_KID", f"programme {programme!r} has no key {kid!r}")
-    verified = verify_compact(token, PublicKey(kid=kid, raw=record.public_key), expected_typ=typ)
+    verified = verify_compact_with_header(token, header, PublicKey(kid=kid, raw=record.public_key), expected_typ=typ)
+    if verified.payload != raw:  # both decode the one payload segment; a difference is a decoder fault
+        raise MalformedInput("PAYLOAD_CHANGED", "the verified payload differs from the bytes read before it")
     try:
-        payload = model.model_validate(loads_strict(verified.payload, max_depth=max_depth))  # type: ignore[attr-defined]
+        payload = model.model_validate(claimed)  # type: ignore[attr-defined]
     except ValidationError as exc:
         raise PayloadInvalid(exc) from exc
     if payload.programme_id != programme:  # cannot differ: same bytes; kept as a guard against refactoring
@@ -115,7 +119,8 @@ def _holds_nul(value: Any) -> bool:
     return False
 
 
-def _unverified_payload(token: str, max_depth: int) -> Any:
+def _unverified_payload(token: str, max_depth: int) -> tuple[bytes, Any]:
+    """The payload segment's bytes and their strict parse, before any signature check."""
     parts = token.split(".")
     if len(parts) != 3:
         raise MalformedInput("NOT_COMPACT_JWS", "a JWS compact serialization has three parts")
@@ -124,4 +129,4 @@ def _unverified_payload(token: str, max_depth: int) -> Any:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
     except (binascii.Error, ValueError) as exc:
         raise MalformedInput("BAD_BASE64", "the JWS payload is not base64url") from exc
-    return loads_strict(raw, max_depth=max_depth)
+    return raw, loads_strict(raw, max_depth=max_depth)

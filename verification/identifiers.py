@@ -82,6 +82,7 @@ _ADAPTERS: dict[IdentifierScheme, TypeAdapter[str]] = {
 }
 
 
+@lru_cache(maxsize=65_536)  # a pure function; one holder's identifiers recur on each of its certificates
 def validate_identifier(scheme: IdentifierScheme, value: str) -> str:
     """Check (and return, normalised) an identifier value for its scheme; raise ValueError if wrong."""
     if scheme is IdentifierScheme.VAT:

@@ -133,7 +133,16 @@ def verify_compact(
     token: str, key: PublicKey, *, expected_typ: str | None = None, max_bytes: int = DEFAULT_MAX_TOKEN_BYTES
 ) -> VerifiedJWS:
     """Verify a compact JWS signed by ``key`` and return its header and payload."""
-    header = read_protected_header(token, max_bytes=max_bytes)
+    return verify_compact_with_header(
+        token, read_protected_header(token, max_bytes=max_bytes), key, expected_typ=expected_typ
+    )
+
+
+def verify_compact_with_header(
+    token: str, header: Mapping[str, Any], key: PublicKey, *, expected_typ: str | None = None
+) -> VerifiedJWS:
+    """`verify_compact` for a caller that already read this token's header with `read_protected_header`
+    (to choose the key by its kid): the header is not decoded and parsed a second time."""
     _enforce_policy(header, key, expected_typ)
     header_b64, payload_b64, signature_b64 = token.split(".")
     # joserfc reports an undecodable or wrong-length signature as a bad signature; say what it is.
