@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, RowMapping, Select, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Engine, RowMapping, Select, and_, bindparam, insert, or_, select, update
 
 from ecolabel_registry.db.models import LogCheckpoint, LogEntry, LogNode, LogState
 from ecolabel_registry.log.tree import NodeKey, split_frontier
@@ -145,6 +147,38 @@ def fetch_nodes(connection: Connection, keys: Iterable[NodeKey]) -> dict[NodeKey
             parameters[f"i{n}"] = idx
         for level, idx, value in connection.execute(_nodes_query(len(chunk)), parameters):
             found[(level, idx)] = bytes(value)
+    return found
+
+
+# Read-only callers on the buyers' hot path keep the nodes they read. A stored node is final (module
+# docstring of `tree`), so a node read from a committed snapshot never changes; the cache is per engine
+# (per database), bounded, and emptied when full. Write paths never fill it: a node read inside a write
+# transaction could still be rolled back. Auditors' proof endpoints read the database every time.
+_NODE_CACHE_MAX = 250_000  # ~40 MB at most
+_node_caches: WeakKeyDictionary[Engine, dict[NodeKey, bytes]] = WeakKeyDictionary()
+_node_caches_lock = threading.Lock()
+
+
+def fetch_committed_nodes(connection: Connection, keys: Iterable[NodeKey]) -> dict[NodeKey, bytes]:
+    """`fetch_nodes` for a read-only snapshot, through the engine's cache of final nodes."""
+    cache = _node_caches.get(connection.engine)
+    if cache is None:
+        with _node_caches_lock:
+            cache = _node_caches.setdefault(connection.engine, {})
+    found: dict[NodeKey, bytes] = {}
+    missing: list[NodeKey] = []
+    for key in keys:
+        value = cache.get(key)
+        if value is None:
+            missing.append(key)
+        else:
+            found[key] = value
+    if missing:
+        read = fetch_nodes(connection, missing)
+        if len(cache) + len(read) > _NODE_CACHE_MAX:
+            cache.clear()
+        cache.update(read)
+        found.update(read)
     return found
 
 

@@ -138,12 +138,18 @@ def prove_inclusion(connection: Connection, leaf_index: int, tree_size: int | No
     return prove_inclusion_at(connection, leaf_index, _tree_size(connection, tree_size))
 
 
-def prove_inclusion_at(connection: Connection, leaf_index: int, size: int) -> tuple[int, bytes, list[bytes]]:
-    """`prove_inclusion` against a size already read in this snapshot (the head is not read again)."""
+def prove_inclusion_at(
+    connection: Connection, leaf_index: int, size: int, *, read_only: bool = False
+) -> tuple[int, bytes, list[bytes]]:
+    """`prove_inclusion` against a size already read in this snapshot (the head is not read again).
+
+    `read_only`: the connection is in a read-only snapshot, so nodes may come from the engine's cache
+    of final nodes (`repository.fetch_committed_nodes`)."""
     if not 0 <= leaf_index < size:
         raise NotFound(f"leaf {leaf_index} is not in a tree of size {size}")
     keys = tree.needed_nodes(lambda provide: inclusion_proof(leaf_index, size, provide))
-    nodes = repository.fetch_nodes(connection, keys | {(0, leaf_index)})
+    fetch = repository.fetch_committed_nodes if read_only else repository.fetch_nodes
+    nodes = fetch(connection, keys | {(0, leaf_index)})
     proof = _from_stored_tree(lambda: inclusion_proof(leaf_index, size, tree.provider(nodes)))
     leaf = nodes.get((0, leaf_index))
     if leaf is None:
