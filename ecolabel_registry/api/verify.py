@@ -71,5 +71,9 @@ def check_eligibility(request: EligibilityRequest, context: ContextDep) -> Respo
     """
     with read_snapshot(context.engine) as connection:
         answer = evaluate_with_equivalents(connection, context, request)
-    # The fields as they are (plain dicts and lists): model_dump would copy 10,000 results value by value.
-    return _json(dict(answer))
+    # The fields as they are (plain dicts and lists): model_dump would copy 10,000 results value by value;
+    # and the results as the bytes the decision hashed, when the check kept them.
+    body: dict[str, Any] = dict(answer)
+    if answer.results_json is not None:
+        body["results"] = orjson.Fragment(answer.results_json)
+    return _json(body)

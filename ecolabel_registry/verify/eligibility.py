@@ -85,6 +85,7 @@ def evaluate(
     eligible = sum(1 for result in results if result["eligible"])
     requirement = request.requirement.model_dump(mode="json", exclude_none=True)
     date_text = format_log_time(to_microseconds(date))
+    digest, encoded = results_sha256(results, judge.foreign)
     decision = sign_decision(
         context,
         {
@@ -96,7 +97,7 @@ def evaluate(
             "date": date_text,
             "itemCount": len(results),
             "eligibleCount": eligible,
-            "resultsSha256": results_sha256(results, judge.foreign),
+            "resultsSha256": digest,
         },
     )
     # Every field is built above with its final type: validating 10,000 results again would only cost time.
@@ -108,7 +109,7 @@ def evaluate(
         not_eligible=len(results) - eligible,
         results=results,
         decision=decision,
-    )
+    ).keep_results_json(encoded)
 
 
 def _accepted_labels(connection: Connection, request: EligibilityRequest) -> tuple[Label, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
 
 from verification.identifiers import CountryCode
 
@@ -80,6 +80,16 @@ class EligibilityAnswer(BaseModel):
     not_eligible: int
     results: list[dict[str, Any]] = Field(description="one result per item, in order (committed to by the decision)")
     decision: str = Field(description="registry-signed JWS committing to every result; keep it with the results")
+    _results_json: bytes | None = PrivateAttr(default=None)
+
+    @property
+    def results_json(self) -> bytes | None:
+        """`results` as the RFC 8785 JSON the decision hashed, when the check kept it (else None)."""
+        return self._results_json
+
+    def keep_results_json(self, encoded: bytes | None) -> EligibilityAnswer:
+        self._results_json = encoded
+        return self
 
 
 class VerificationAnswer(BaseModel):
