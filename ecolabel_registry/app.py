@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 
 from ecolabel_registry.api import (
     agreements,
+    bulkhead,
     certificates,
     equivalence,
     health,
@@ -101,6 +102,7 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context = build_context(settings)
         app.state.registry = context
+        setattr(app.state, bulkhead.STATE_KEY, bulkhead.semaphore(settings.catalogue_check_concurrency))
         # Sync endpoints run on anyio's thread pool (40 threads by default). More threads than pooled
         # connections only queue on the pool, or open and close overflow connections, while contending
         # for the GIL; one thread per pooled connection is enough.
@@ -139,6 +141,9 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
         else None
     )
     install_problem_handlers(app)
+    # Innermost of the three: a waiting catalogue check has been counted and admitted, not yet read.
+    catalogue_paths = frozenset({"/v1/verify/eligibility", "/console/eligibility"})
+    app.add_middleware(bulkhead.Bulkhead, paths=catalogue_paths)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
