@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, Select, Table, bindparam, exists, insert, select, update
 
+from ecolabel_registry.db.bulk import insert_rows
 from ecolabel_registry.db.models import (
     Certificate,
     CertificateEvent,
@@ -91,13 +92,9 @@ def current_for_licences(connection: Connection, licences: Iterable[tuple[str, s
 
 
 def insert_certificates(connection: Connection, new: Sequence[NewCertificate]) -> None:
-    connection.execute(insert(certificates), [item.row for item in new])
-    product_rows = [p for item in new for p in item.products]
-    if product_rows:
-        connection.execute(insert(products), product_rows)
-    id_rows = [h for item in new for h in item.holder_ids]
-    if id_rows:
-        connection.execute(insert(holder_ids), id_rows)
+    insert_rows(connection, certificates, [item.row for item in new])
+    insert_rows(connection, products, [p for item in new for p in item.products])
+    insert_rows(connection, holder_ids, [h for item in new for h in item.holder_ids])
 
 
 def mark_superseded(connection: Connection, old_id: str, new_id: str) -> None:

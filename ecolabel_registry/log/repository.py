@@ -11,6 +11,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, RowMapping, Select, and_, bindparam, insert, or_, select, update
 
+from ecolabel_registry.db.bulk import insert_rows
 from ecolabel_registry.db.models import LogCheckpoint, LogEntry, LogNode, LogState
 from ecolabel_registry.log.tree import NodeKey, split_frontier
 
@@ -85,8 +86,9 @@ def store_append(
     nodes: dict[NodeKey, bytes],
     head: Head,
 ) -> None:
-    connection.execute(
-        insert(entries_table),
+    insert_rows(
+        connection,
+        entries_table,
         [
             {
                 "leaf_index": e.leaf_index,
@@ -99,11 +101,9 @@ def store_append(
             for e in entries
         ],
     )
-    if nodes:
-        connection.execute(
-            insert(nodes_table),
-            [{"level": level, "idx": idx, "hash": value} for (level, idx), value in nodes.items()],
-        )
+    insert_rows(
+        connection, nodes_table, [{"level": level, "idx": idx, "hash": value} for (level, idx), value in nodes.items()]
+    )
     if head.checkpoint is not None:
         connection.execute(insert(checkpoints_table), [{"tree_size": head.tree_size, "note": head.checkpoint}])
     connection.execute(

@@ -1,0 +1,51 @@
+"""Bulk inserts store exactly what a plain INSERT stores, on both backends (COPY on PostgreSQL)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, select
+
+from ecolabel_registry.db.bulk import COPY_FROM_ROWS, insert_rows
+from ecolabel_registry.db.engine import write_connection
+from ecolabel_registry.log.repository import entries_table
+
+
+def _entries(start: int, count: int) -> list[dict[str, object]]:
+    return [
+        {
+            "leaf_index": i,
+            "kind": "certificate",
+            "integrated_us": 1_700_000_000_000_000 + i,
+            "document": bytes([i % 256]) * 3 + b"\x00\\\n\t,'\"",  # bytes COPY's text format must escape
+            "document_sha256": i.to_bytes(32, "big"),
+            "leaf_hash": (i + 1).to_bytes(32, "big"),
+        }
+        for i in range(start, start + count)
+    ]
+
+
+def test_many_rows_and_few_rows_round_trip(engine: Engine) -> None:
+    many, few = _entries(0, COPY_FROM_ROWS + 10), _entries(COPY_FROM_ROWS + 10, 3)
+    with write_connection(engine) as connection:
+        insert_rows(connection, entries_table, many)
+        insert_rows(connection, entries_table, few)
+        insert_rows(connection, entries_table, [])
+    with engine.connect() as connection:
+        stored = [
+            dict(row)
+            for row in connection.execute(select(entries_table).order_by(entries_table.c.leaf_index)).mappings()
+        ]
+    for row in stored:
+        for name in ("document", "document_sha256", "leaf_hash"):
+            row[name] = bytes(row[name])
+    assert stored == many + few
+
+
+def test_a_failed_transaction_keeps_no_copied_row(engine: Engine) -> None:
+    try:
+        with write_connection(engine) as connection:
+            insert_rows(connection, entries_table, _entries(0, COPY_FROM_ROWS))
+            raise RuntimeError("the request fails after the rows were sent")
+    except RuntimeError:
+        pass
+    with engine.connect() as connection:
+        assert connection.execute(select(entries_table.c.leaf_index)).first() is None
