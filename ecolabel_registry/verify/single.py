@@ -28,12 +28,26 @@ from verification.payloads import TYP
 from verification.status import status_as_of
 
 
+class NeedsSnapshot(Exception):
+    """An `autocommit` check found status events to read: run it again in a read snapshot."""
+
+
 def verify_certificate(
-    connection: Connection, context: RegistryContext, certificate_id: str, at: datetime
+    connection: Connection, context: RegistryContext, certificate_id: str, at: datetime, *, autocommit: bool = False
 ) -> dict[str, Any]:
+    """The check of one certificate on a date, with its signed decision.
+
+    `autocommit`: the connection is outside any transaction. The certificate, its key and the log head
+    come in one statement, which sees one snapshot on its own; the proof's nodes may be read after it,
+    because a stored node is final and every node of that head's tree was committed with it. Status
+    events could not be (one logged after that head would count), so a certificate that has some
+    raises `NeedsSnapshot`. The answer is the one a read snapshot gives, without its BEGIN and COMMIT.
+    """
     row = repository.checked_certificate(connection, certificate_id)  # with its credential and its key
     if row is None:
         raise NotFound(f"no certificate {certificate_id}")
+    if autocommit and row["event_count"]:
+        raise NeedsSnapshot("the certificate has status events, read in the same snapshot as its head")
     # event_count moves with every event in the same transaction, so 0 means there is nothing to read.
     events = certificate_rows.events_of(connection, [certificate_id])[certificate_id] if row["event_count"] else []
     answer = status_as_of(lifecycle_of(row, events), at=at)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import Connection, event, text
 
 from tests.registry.factories import Certifier, certificate_id, certifier
 from verification.checkpoint import verify_checkpoint
@@ -33,9 +33,15 @@ def _submit(client: TestClient, token: str) -> str:
     return certificate_id(token)
 
 
-def test_a_certificate_check_carries_its_proofs_and_a_signed_decision(client: TestClient, body: Certifier) -> None:
+@pytest.mark.parametrize("checks", [1, 2])
+def test_a_certificate_check_carries_its_proofs_and_a_signed_decision(
+    client: TestClient, body: Certifier, checks: int
+) -> None:
+    # On PostgreSQL checks run outside a transaction, the second from one statement (the proof's nodes
+    # cached by the first): each must carry a verified proof and decision.
     cert = _submit(client, body.credential("IT/044/005"))
-    answer = client.get(f"/v1/verify/certificates/{cert}", params={"as_of": "2025-06-01T00:00:00Z"}).json()
+    for _ in range(checks):
+        answer = client.get(f"/v1/verify/certificates/{cert}", params={"as_of": "2025-06-01T00:00:00Z"}).json()
     assert (answer["decision"], answer["status"], answer["reasons"]) == ("valid", "active", [])
     assert answer["signature"]["valid"] is True
     assert answer["signing_key"]["valid_for_this_certificate"] is True
@@ -64,6 +70,42 @@ def test_a_suspended_certificate_is_not_valid_from_its_suspension(client: TestCl
     after = client.get(f"/v1/verify/certificates/{cert}", params={"as_of": "2025-04-01T00:00:00Z"}).json()
     assert before["decision"] == "valid"
     assert (after["decision"], after["reasons"]) == ("not_valid", ["CERTIFICATE_SUSPENDED"])
+
+
+def test_checks_on_postgresql_need_no_transaction_unless_there_are_status_events(
+    client: TestClient, body: Certifier
+) -> None:
+    engine = client.app.state.registry.engine  # type: ignore[attr-defined]
+    plain = _submit(client, body.credential("IT/044/005"))
+    suspended = _submit(client, body.credential("IT/044/006"))
+    event_document = body.status_event(suspended, 1, suspended, "suspended", effectiveAt="2025-03-01T00:00:00Z")
+    client.post(f"/v1/certificates/{suspended}/events", json={"event": event_document}).raise_for_status()
+    seen: list[tuple[str, object]] = []
+
+    def record(conn: Connection, _cursor: object, statement: str, *_: object) -> None:
+        seen.append((statement, conn.get_execution_options().get("isolation_level")))
+
+    def check(cert: str) -> list[object]:
+        seen.clear()
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            client.get(f"/v1/verify/certificates/{cert}").raise_for_status()
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return [level for _, level in seen]
+
+    first, second = check(plain), check(plain)
+    if engine.dialect.name != "postgresql":
+        # SQLite checks run in a read snapshot on the event loop; the second reads no node again.
+        assert not any("log_nodes" in statement for statement, _ in seen), seen
+        return
+    assert first == ["AUTOCOMMIT", "AUTOCOMMIT"]  # the certificate, then the proof's nodes
+    assert second == ["AUTOCOMMIT"]  # the nodes are cached now: one statement
+    # Events must be read in the same snapshot as the head: the check starts again in one.
+    attempt, *again = check(suspended)
+    assert attempt == "AUTOCOMMIT"
+    assert again[:2] == ["REPEATABLE READ"] * 2  # the certificate and its events, in one snapshot
+    assert set(again) == {"REPEATABLE READ"}
 
 
 def test_stored_bytes_altered_after_a_check_fail_the_next_check(client: TestClient, body: Certifier) -> None:
