@@ -141,18 +141,14 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
         else None
     )
     install_problem_handlers(app)
-    # Innermost of the three: a waiting catalogue check has been counted and admitted, not yet read.
+    # Catalogue checks: the API's, and the console's upload (the same check, as a form).
     catalogue_paths = frozenset({"/v1/verify/eligibility", "/console/eligibility"})
+    # Innermost of the three: a waiting catalogue check has been counted and admitted, not yet read.
     app.add_middleware(bulkhead.Bulkhead, paths=catalogue_paths)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
-        larger={
-            "/v1/certificates/batch": settings.max_batch_body_bytes,
-            "/v1/verify/eligibility": settings.max_batch_body_bytes,
-            # The console's catalogue upload is the same check as /v1/verify/eligibility, as a form.
-            "/console/eligibility": settings.max_batch_body_bytes,
-        },
+        larger=dict.fromkeys(catalogue_paths | {"/v1/certificates/batch"}, settings.max_batch_body_bytes),
     )
     # Added after the body limit, so they run before it: a throttled client's body is never read, and
     # every answer (429 and 413 included) carries a request id and is counted.

@@ -29,7 +29,7 @@ from enum import StrEnum
 from verification.errors import HistoryInvalid
 from verification.payloads.agreement import Agreement
 from verification.payloads.agreement_events import AgreementChange, AgreementEvent
-from verification.status import ChainHead
+from verification.status import ChainHead, check_link
 
 
 class Standing(StrEnum):
@@ -125,14 +125,7 @@ def _apply(
 
 def check_next_event(record: AgreementRecord, head: ChainHead, event: AgreementEvent) -> None:
     """Raise `HistoryInvalid` unless `event` is the valid next link of the agreement's event chain."""
-    if event.sequence < head.next_sequence:
-        raise HistoryInvalid(
-            "EVENT_REPLAYED", f"sequence {event.sequence} was already used; next is {head.next_sequence}"
-        )
-    if event.sequence > head.next_sequence:
-        raise HistoryInvalid("SEQUENCE_GAP", f"sequence {event.sequence} skips ahead; next is {head.next_sequence}")
-    if event.previous != head.previous_sha256:
-        raise HistoryInvalid("HISTORY_FORKED", f"previous must be {head.previous_sha256}, the latest event's hash")
+    check_link(head, event.sequence, event.previous)
     if record.events and event.effective_at < record.events[-1].effective_at:
         floor = record.events[-1].effective_at.isoformat()
         raise HistoryInvalid(

@@ -18,7 +18,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import ValidationError
 
-from verification.errors import MalformedInput, UnknownKey, VerificationError
+from verification.errors import MalformedInput, UnknownKey
 from verification.jwk import PublicKey
 from verification.jws import read_protected_header, verify_compact_with_header
 from verification.keys import KeyRecord
@@ -46,20 +46,6 @@ class SignedDocument(Generic[P]):
 
 def document_sha256(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
-
-
-def claimed_signer(token: str, *, max_depth: int = 32) -> tuple[str, str] | None:
-    """The (programme, kid) a token claims, unverified: lets a batch load its keys in one query."""
-    try:
-        kid = read_protected_header(token).get("kid")
-        _, claimed = _unverified_payload(token, max_depth)
-    except VerificationError:
-        return None
-    issuer = claimed.get("issuer") if isinstance(claimed, dict) else None
-    programme = programme_of_issuer(issuer) if isinstance(issuer, str) else None
-    if programme is None or not isinstance(kid, str):
-        return None
-    return programme, kid
 
 
 def open_document(token: str, model: type[P], typ: str, lookup: KeyLookup, *, max_depth: int = 32) -> SignedDocument[P]:

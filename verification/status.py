@@ -82,16 +82,20 @@ class ChainHead:
     previous_sha256: str
 
 
+def check_link(head: ChainHead, sequence: int, previous: str) -> None:
+    """Raise `HistoryInvalid` unless (sequence, previous) attaches at `head`: the part of every event
+    chain's check (certificate status, agreement) that is about the chain itself."""
+    if sequence < head.next_sequence:
+        raise HistoryInvalid("EVENT_REPLAYED", f"sequence {sequence} was already used; next is {head.next_sequence}")
+    if sequence > head.next_sequence:
+        raise HistoryInvalid("SEQUENCE_GAP", f"sequence {sequence} skips ahead; next is {head.next_sequence}")
+    if previous != head.previous_sha256:
+        raise HistoryInvalid("HISTORY_FORKED", f"previous must be {head.previous_sha256}, the latest event's hash")
+
+
 def check_next_event(lifecycle: Lifecycle, head: ChainHead, event: CertificateStatusEvent) -> None:
     """Raise `HistoryInvalid` unless `event` is the valid next link of the chain."""
-    if event.sequence < head.next_sequence:
-        raise HistoryInvalid(
-            "EVENT_REPLAYED", f"sequence {event.sequence} was already used; next is {head.next_sequence}"
-        )
-    if event.sequence > head.next_sequence:
-        raise HistoryInvalid("SEQUENCE_GAP", f"sequence {event.sequence} skips ahead; next is {head.next_sequence}")
-    if event.previous != head.previous_sha256:
-        raise HistoryInvalid("HISTORY_FORKED", f"previous must be {head.previous_sha256}, the latest event's hash")
+    check_link(head, event.sequence, event.previous)
     floor = lifecycle.changes[-1].effective_at if lifecycle.changes else lifecycle.valid_from
     if event.effective_at < floor:
         raise HistoryInvalid(
