@@ -19,8 +19,9 @@ from sqlalchemy import BigInteger, Connection, Row, any_, bindparam, func, liter
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from ecolabel_registry.certificates.repository import certificates, holder_ids, products
+from ecolabel_registry.db.lists import among, batches
 from ecolabel_registry.supply.link_repository import links
-from ecolabel_registry.supply.repository import among, batches, identifiers
+from ecolabel_registry.supply.repository import identifiers
 
 LINK_COLUMNS = (
     links.c.id,

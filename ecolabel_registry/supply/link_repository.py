@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, insert, select, update
 
+from ecolabel_registry.db.lists import among, batches
 from ecolabel_registry.db.models import SupplyLink, SupplyLinkEvent
-from ecolabel_registry.supply.repository import among, batches
 
 links = SupplyLink.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
 events = SupplyLinkEvent.__table__  # type: ignore[attr-defined]

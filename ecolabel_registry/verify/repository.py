@@ -11,9 +11,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, RowMapping, Select, String, and_, any_, bindparam, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Connection, RowMapping, Select, and_, bindparam, select
 
+from ecolabel_registry.db.lists import DIALECTS, batches, one_of
 from ecolabel_registry.db.models import (
     Category,
     CategoryCode,
@@ -31,8 +31,6 @@ categories = Category.__table__  # type: ignore[attr-defined]
 entries = LogEntry.__table__  # type: ignore[attr-defined]
 keys = ProgrammeKey.__table__  # type: ignore[attr-defined]
 state = LogState.__table__  # type: ignore[attr-defined]
-_BATCH = {"sqlite": 500, "postgresql": 10_000}  # values per statement (see _one_of)
-_DIALECTS = tuple(_BATCH)
 _COLUMNS = (
     certificates.c.id,
     certificates.c.programme_id,
@@ -47,35 +45,23 @@ _COLUMNS = (
     certificates.c.markets,
     certificates.c.event_count,
 )
-# Each lookup of many values has two forms. SQLite: an IN list of bound values, 500 per statement (its
-# parameter limit). PostgreSQL: `= ANY(:values)` with the whole list as one array parameter, one
-# statement for up to 10,000 values: one round trip instead of twenty, and no per-value rendering.
-_ARRAY = postgresql.ARRAY(String)
-
-
-def _one_of(column: ColumnElement[str], dialect: str) -> ColumnElement[bool]:
-    if dialect == "postgresql":
-        return column == any_(bindparam("values", type_=_ARRAY))
-    return column.in_(bindparam("values", expanding=True))
-
-
-_BY_IDS = {d: select(*_COLUMNS).where(_one_of(certificates.c.id, d)) for d in _DIALECTS}
+_BY_IDS = {d: select(*_COLUMNS).where(one_of(certificates.c.id, d)) for d in DIALECTS}
 # One programme per statement: SQLite 3.40 answers a row-value `(programme_id, licence_number) IN (...)`
 # by scanning the whole table (EXPLAIN QUERY PLAN: SCAN certificates), but uses the index for this form.
 _BY_LICENCES = {
     d: select(*_COLUMNS).where(
         certificates.c.programme_id == bindparam("programme"),
-        _one_of(certificates.c.licence_number, d),
+        one_of(certificates.c.licence_number, d),
         certificates.c.superseded_by.is_(None),
     )
-    for d in _DIALECTS
+    for d in DIALECTS
 }
 _BY_GTINS = {
     d: select(products.c.gtin, products.c.model, *_COLUMNS)
     .join(certificates, certificates.c.id == products.c.certificate_id)
-    .where(_one_of(products.c.gtin, d), certificates.c.superseded_by.is_(None))
+    .where(one_of(products.c.gtin, d), certificates.c.superseded_by.is_(None))
     .order_by(products.c.gtin, products.c.certificate_id)
-    for d in _DIALECTS
+    for d in DIALECTS
 }
 _CODES = (
     select(codes.c.programme_id, codes.c.code, codes.c.criteria_version)
@@ -104,14 +90,12 @@ _CHECKED = (
 
 
 def _rows(
-    connection: Connection, statements: dict[str, Select[Any]], values: list[Any], **fixed: Any
+    connection: Connection, statements: dict[str, Select[Any]], values: Iterable[Any], **fixed: Any
 ) -> Iterable[RowMapping]:
-    dialect = connection.dialect.name
-    batch = _BATCH[dialect]
-    for start in range(0, len(values), batch):
-        yield from connection.execute(
-            statements[dialect], {**fixed, "values": values[start : start + batch]}
-        ).mappings()
+    """`statements` (one per dialect, built with `one_of`) over the values, batch by batch."""
+    statement = statements[connection.dialect.name]
+    for batch in batches(connection, values):
+        yield from connection.execute(statement, {**fixed, "values": batch}).mappings()
 
 
 def checked_certificate(connection: Connection, certificate_id: str) -> RowMapping | None:
@@ -121,7 +105,7 @@ def checked_certificate(connection: Connection, certificate_id: str) -> RowMappi
 
 
 def by_ids(connection: Connection, ids: Iterable[str]) -> dict[str, RowMapping]:
-    return {row["id"]: row for row in _rows(connection, _BY_IDS, sorted(set(ids)))}
+    return {row["id"]: row for row in _rows(connection, _BY_IDS, ids)}
 
 
 def current_by_licence(
@@ -141,7 +125,7 @@ def current_by_licence(
 def by_gtins(connection: Connection, gtins: Iterable[str]) -> dict[str, list[tuple[RowMapping, str | None]]]:
     """GTIN -> [(certificate row, model pattern)] over current (not superseded) certificates, by id."""
     found: dict[str, list[tuple[RowMapping, str | None]]] = defaultdict(list)
-    for row in _rows(connection, _BY_GTINS, sorted(set(gtins))):
+    for row in _rows(connection, _BY_GTINS, gtins):
         found[row["gtin"]].append((row, row["model"]))
     return found
 
