@@ -14,7 +14,7 @@ from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.certificates.lookup import now
-from ecolabel_registry.db.engine import is_sqlite, read_snapshot
+from ecolabel_registry.db.engine import autocommit_connection, is_sqlite, read_snapshot
 from ecolabel_registry.errors import MalformedJSON, NotFound, UnsupportedMediaType, ValidationFailed
 from ecolabel_registry.verify import single
 from ecolabel_registry.verify.recognizer import evaluate_with_equivalents
@@ -46,17 +46,14 @@ async def verify_certificate(
     at = as_of or now()
 
     def check() -> dict[str, Any]:
-        with read_snapshot(context.engine) as connection:
-            return single.verify_certificate(connection, context, certificate_id, at)
-
-    def check_in_autocommit() -> dict[str, Any]:
-        # PostgreSQL: a certificate without status events needs no snapshot (single.verify_certificate
-        # says why); outside a transaction its check saves the round trips of BEGIN and COMMIT.
+        # A certificate without status events needs no snapshot (single.verify_certificate says why):
+        # outside a transaction its check saves BEGIN and COMMIT (two round trips on PostgreSQL).
         try:
-            with context.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            with autocommit_connection(context.engine) as connection:
                 return single.verify_certificate(connection, context, certificate_id, at, autocommit=True)
         except single.NeedsSnapshot:
-            return check()
+            with read_snapshot(context.engine) as connection:
+                return single.verify_certificate(connection, context, certificate_id, at)
 
     # On SQLite the whole check is a few hundred microseconds of CPU in this process, less than a hand-off
     # to the thread pool and back costs, so it runs on the event loop. On PostgreSQL it is mostly waiting
@@ -64,7 +61,7 @@ async def verify_certificate(
     # 0.11 s at 32 connections), so it takes a thread like the other endpoints (BENCHMARKS.md).
     if is_sqlite(context.engine):
         return _json(check())
-    return _json(await run_in_threadpool(check_in_autocommit))
+    return _json(await run_in_threadpool(check))
 
 
 @router.post(

@@ -36,7 +36,7 @@ def now() -> datetime:
     return from_microseconds(time.time_ns() // 1000)
 
 
-def lifecycle_of(row: RowMapping, events: Sequence[RowMapping]) -> Lifecycle:
+def lifecycle_of(row: Mapping[Any, Any], events: Sequence[RowMapping]) -> Lifecycle:
     return Lifecycle(
         valid_from=from_microseconds(row["valid_from_us"]),
         valid_until=from_microseconds(row["valid_until_us"]),

@@ -81,3 +81,16 @@ def read_snapshot(engine: Engine) -> Iterator[Connection]:
         connection = raw.execution_options(isolation_level="REPEATABLE READ") if not is_sqlite(engine) else raw
         with connection.begin():
             yield connection
+
+
+@contextmanager
+def autocommit_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection outside any transaction, for reads whose every statement is consistent on its own.
+
+    On PostgreSQL it is in AUTOCOMMIT: nothing begins a transaction, no BEGIN or COMMIT round trip. On
+    SQLite the driver is in autocommit already (see `_configure_sqlite`): statements run on the cursor
+    (`db.raw.Prebuilt`) each see their own snapshot; one through `Connection.execute` still begins a
+    transaction, rolled back when the connection goes back to the pool.
+    """
+    with engine.connect() as raw:
+        yield raw if is_sqlite(engine) else raw.execution_options(isolation_level="AUTOCOMMIT")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -159,12 +159,23 @@ _node_caches: WeakKeyDictionary[Engine, dict[NodeKey, bytes]] = WeakKeyDictionar
 _node_caches_lock = threading.Lock()
 
 
+def _node_cache(engine: Engine) -> dict[NodeKey, bytes]:
+    found = _node_caches.get(engine)
+    if found is None:
+        with _node_caches_lock:
+            found = _node_caches.setdefault(engine, {})
+    return found
+
+
+def committed_nodes(connection: Connection) -> Mapping[NodeKey, bytes]:
+    """The engine's cache of final nodes as it is now: another thread may add to it or empty it, so a
+    reader must expect a key it saw a moment ago to be gone."""
+    return _node_cache(connection.engine)
+
+
 def fetch_committed_nodes(connection: Connection, keys: Iterable[NodeKey]) -> dict[NodeKey, bytes]:
     """`fetch_nodes` for a read-only snapshot, through the engine's cache of final nodes."""
-    cache = _node_caches.get(connection.engine)
-    if cache is None:
-        with _node_caches_lock:
-            cache = _node_caches.setdefault(connection.engine, {})
+    cache = _node_cache(connection.engine)
     found: dict[NodeKey, bytes] = {}
     missing: list[NodeKey] = []
     for key in keys:

@@ -147,6 +147,13 @@ def prove_inclusion_at(
     of final nodes (`repository.fetch_committed_nodes`)."""
     if not 0 <= leaf_index < size:
         raise NotFound(f"leaf {leaf_index} is not in a tree of size {size}")
+    if read_only:
+        # Warm, every node is in the cache: one pass of the proof, no dry run to learn the keys first.
+        cached = repository.committed_nodes(connection)
+        try:
+            return size, cached[(0, leaf_index)], inclusion_proof(leaf_index, size, tree.provider(cached))
+        except (KeyError, tree.MissingNode):
+            pass  # not cached yet (or emptied meanwhile): read what is missing below
     keys = tree.needed_nodes(lambda provide: inclusion_proof(leaf_index, size, provide))
     fetch = repository.fetch_committed_nodes if read_only else repository.fetch_nodes
     nodes = fetch(connection, keys | {(0, leaf_index)})

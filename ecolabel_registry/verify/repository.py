@@ -23,6 +23,7 @@ from ecolabel_registry.db.models import (
     LogState,
     ProgrammeKey,
 )
+from ecolabel_registry.db.raw import Prebuilt
 
 certificates = Certificate.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
 products = CertificateProduct.__table__  # type: ignore[attr-defined]
@@ -69,11 +70,19 @@ _CODES = (
     .order_by(codes.c.programme_id, codes.c.code, codes.c.criteria_version)
 )
 # A single check: the certificate, its stored credential, its signing key and the log head, in one
-# statement (each statement is a round trip on PostgreSQL). The key is an outer join so that a missing
-# key (which the schema cannot produce) is reported, not a 404.
-_CHECKED = (
+# statement (each statement is a round trip on PostgreSQL), run on the driver's cursor (`db.raw`), so its
+# columns are the plain ones the check reads. The key is an outer join so that a missing key (which the
+# schema cannot produce) is reported, not a 404.
+_CHECKED = Prebuilt(
     select(
-        certificates,
+        certificates.c.id,
+        certificates.c.programme_id,
+        certificates.c.signing_kid,
+        certificates.c.valid_from_us,
+        certificates.c.valid_until_us,
+        certificates.c.integrated_us,
+        certificates.c.leaf_index,
+        certificates.c.event_count,
         entries.c.document,
         keys.c.public_key.label("key_public_key"),
         keys.c.added_us.label("key_added_us"),
@@ -98,10 +107,11 @@ def _rows(
         yield from connection.execute(statement, {**fixed, "values": batch}).mappings()
 
 
-def checked_certificate(connection: Connection, certificate_id: str) -> RowMapping | None:
-    """The certificate row with `document`, its key as `key_public_key`, `key_added_us`, ... and the log
-    head as `head_tree_size` and `head_checkpoint`."""
-    return connection.execute(_CHECKED, {"id": certificate_id}).mappings().first()
+def checked_certificate(connection: Connection, certificate_id: str) -> dict[str, Any] | None:
+    """The certificate's columns a check reads, with `document`, its key as `key_public_key`,
+    `key_added_us`, ... and the log head as `head_tree_size` and `head_checkpoint`. Outside a
+    transaction it is one statement on its own, and sees one snapshot."""
+    return _CHECKED.first(connection, id=certificate_id)
 
 
 def by_ids(connection: Connection, ids: Iterable[str]) -> dict[str, RowMapping]:

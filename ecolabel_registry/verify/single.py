@@ -6,10 +6,11 @@ import base64
 import hashlib
 import threading
 import time
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping
+from sqlalchemy import Connection
 
 from ecolabel_registry.certificates import repository as certificate_rows
 from ecolabel_registry.certificates.lookup import lifecycle_of
@@ -136,7 +137,7 @@ _VERIFIED_LOCK = threading.Lock()
 _VERIFIED_MAX = 200_000  # ~30 MB at most
 
 
-def _signing_key(row: RowMapping) -> KeyRecord:
+def _signing_key(row: Mapping[str, Any]) -> KeyRecord:
     if row["key_public_key"] is None:
         raise InternalError(f"certificate {row['id']} names key {row['signing_kid']!r}, which is not registered")
     return KeyRecord(

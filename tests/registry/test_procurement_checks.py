@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, event, text
+from sqlalchemy import text
 
 from tests.registry.factories import Certifier, certificate_id, certifier
+from tests.registry.wire import statements_sent
 from verification.checkpoint import verify_checkpoint
 from verification.decision import CertificateVerification, verify_decision, verify_saved_eligibility
 from verification.errors import ProofInvalid, SignatureInvalid
@@ -72,40 +73,35 @@ def test_a_suspended_certificate_is_not_valid_from_its_suspension(client: TestCl
     assert (after["decision"], after["reasons"]) == ("not_valid", ["CERTIFICATE_SUSPENDED"])
 
 
-def test_checks_on_postgresql_need_no_transaction_unless_there_are_status_events(
-    client: TestClient, body: Certifier
-) -> None:
+def test_checks_need_no_transaction_unless_there_are_status_events(client: TestClient, body: Certifier) -> None:
     engine = client.app.state.registry.engine  # type: ignore[attr-defined]
     plain = _submit(client, body.credential("IT/044/005"))
     suspended = _submit(client, body.credential("IT/044/006"))
     event_document = body.status_event(suspended, 1, suspended, "suspended", effectiveAt="2025-03-01T00:00:00Z")
     client.post(f"/v1/certificates/{suspended}/events", json={"event": event_document}).raise_for_status()
-    seen: list[tuple[str, object]] = []
 
-    def record(conn: Connection, _cursor: object, statement: str, *_: object) -> None:
-        seen.append((statement, conn.get_execution_options().get("isolation_level")))
-
-    def check(cert: str) -> list[object]:
-        seen.clear()
-        event.listen(engine, "before_cursor_execute", record)
-        try:
+    def check(cert: str) -> list[str]:
+        with statements_sent(engine) as sent:
             client.get(f"/v1/verify/certificates/{cert}").raise_for_status()
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
-        return [level for _, level in seen]
+        # pool_pre_ping's empty statement, PostgreSQL only, is not part of the check
+        return [" ".join(statement.split()).upper() for statement in sent if statement.strip(" ;")]
+
+    def reads(statements: list[str], table: str) -> bool:
+        return any(statement.startswith("SELECT") and f"FROM {table.upper()}" in statement for statement in statements)
 
     first, second = check(plain), check(plain)
-    if engine.dialect.name != "postgresql":
-        # SQLite checks run in a read snapshot on the event loop; the second reads no node again.
-        assert not any("log_nodes" in statement for statement, _ in seen), seen
-        return
-    assert first == ["AUTOCOMMIT", "AUTOCOMMIT"]  # the certificate, then the proof's nodes
-    assert second == ["AUTOCOMMIT"]  # the nodes are cached now: one statement
+    # The certificate, its key and the head in one statement outside any transaction: nothing begins.
+    assert reads(first[:1], "certificates")
+    assert not any(statement.startswith(("BEGIN", "COMMIT")) for statement in first[:1] + second), (first, second)
+    assert reads(first, "log_nodes")  # the proof's nodes: read once ...
+    assert len(second) == 1, second  # ... then cached: the whole check is one statement
     # Events must be read in the same snapshot as the head: the check starts again in one.
     attempt, *again = check(suspended)
-    assert attempt == "AUTOCOMMIT"
-    assert again[:2] == ["REPEATABLE READ"] * 2  # the certificate and its events, in one snapshot
-    assert set(again) == {"REPEATABLE READ"}
+    assert reads([attempt], "certificates")
+    assert again[0].startswith("BEGIN"), again
+    assert reads(again[1:2], "certificates")
+    assert reads(again, "certificate_events")
+    assert again[-1] in {"COMMIT", "ROLLBACK"}, again
 
 
 def test_stored_bytes_altered_after_a_check_fail_the_next_check(client: TestClient, body: Certifier) -> None:
