@@ -33,6 +33,11 @@ _STANDARD_ATTRIBUTES: Final = frozenset(
 
 
 def redact(text: str) -> str:
+    # Every pattern needs its literal (the first two case-insensitively); a line with none of them, as
+    # nearly every access line is, is returned after a ~1 µs look instead of three ~4 µs regex scans.
+    lowered = text.lower()
+    if "bearer" not in lowered and "basic" not in lowered and "elr_" not in text and "-----BEGIN" not in text:
+        return text
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub(REDACTED, text)
     return text

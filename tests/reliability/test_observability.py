@@ -12,9 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import example, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
-from ecolabel_registry.observability.logging import handler, redact
+from ecolabel_registry.observability.logging import _SECRET_PATTERNS, REDACTED, handler, redact
 from ecolabel_registry.settings import Settings
 from tests.registry.conftest import ADMIN_TOKEN
 from tests.registry.factories import certificate_id, certifier
@@ -117,6 +120,44 @@ def test_redaction_masks_bearer_tokens_organisation_tokens_and_private_keys() ->
     assert ORGANISATION_TOKEN not in text
     assert "PRIVATE KEY" not in text
     assert text.count("[redacted]") == 3
+
+
+# Text built from the pieces the patterns look for, in any case and order, with noise between.
+_PIECES = st.sampled_from(
+    [
+        "Bearer ",
+        "bEaReR\t",
+        "BASIC  ",
+        "basic",
+        "elr_",
+        "ELR_",
+        "0123456789abcdef",
+        "_",
+        "-----BEGIN ",
+        "-----begin ",
+        "PRIVATE KEY-----",
+        "-----END RSA PRIVATE KEY-----",
+        "abc",
+        "x.y~z+/=",
+        " ",
+        "\n",
+        "é",
+    ]
+)
+
+
+@example("Authorization: BEARER abc")
+@example("basic x.y")
+@example("token elr_0123456789abcdef_secret")
+@example("-----BEGIN PRIVATE KEY-----abc")
+@hypothesis_settings(max_examples=300)
+@given(st.lists(st.one_of(_PIECES, _PIECES, st.text(max_size=8)), max_size=12).map("".join))
+def test_redaction_with_its_quick_look_is_redaction_with_every_pattern(text: str) -> None:
+    # `redact` returns early when no pattern's literal occurs; the answer must be the patterns' own.
+    expected = text
+    for pattern in _SECRET_PATTERNS:
+        expected = pattern.sub(REDACTED, expected)
+    assert redact(text) == expected
 
 
 def test_a_live_server_writes_json_logs_without_the_admin_token(
