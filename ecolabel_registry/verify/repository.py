@@ -104,7 +104,7 @@ def _rows(
     """`statements` (one per dialect, built with `one_of`) over the values, batch by batch."""
     statement = statements[connection.dialect.name]
     for batch in batches(connection, values):
-        yield from connection.execute(statement, {**fixed, "values": batch}).mappings()
+        yield from connection.execute(statement, {**fixed, "values": batch}).mappings().all()
 
 
 def checked_certificate(connection: Connection, certificate_id: str) -> dict[str, Any] | None:
