@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, exists, insert, or_, select, update
 
+from ecolabel_registry.db.lists import among, batches
 from ecolabel_registry.db.models import AgreementEventRow, AgreementParty, AgreementRow, LogEntry
 
 agreements = AgreementRow.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
 parties = AgreementParty.__table__  # type: ignore[attr-defined]
 events = AgreementEventRow.__table__  # type: ignore[attr-defined]
 entries = LogEntry.__table__  # type: ignore[attr-defined]
-_IN_BATCH = 400  # keeps every IN list under every backend's bound-parameter limit
 
 
 def get(connection: Connection, agreement_id: str) -> RowMapping | None:
@@ -24,8 +24,8 @@ def get(connection: Connection, agreement_id: str) -> RowMapping | None:
 
 def many(connection: Connection, ids: Sequence[str]) -> list[RowMapping]:
     found: list[RowMapping] = []
-    for i in range(0, len(ids), _IN_BATCH):
-        query = _with_document().where(agreements.c.id.in_(ids[i : i + _IN_BATCH])).order_by(agreements.c.id)
+    for batch in batches(connection, ids):  # db.lists: sorted batches on SQLite, one array on PostgreSQL
+        query = _with_document().where(among(connection, agreements.c.id, batch)).order_by(agreements.c.id)
         found.extend(connection.execute(query).mappings())
     return found
 
@@ -57,11 +57,11 @@ def relevant_to(connection: Connection, programme: str) -> list[str]:
 def parties_of(connection: Connection, ids: Sequence[str]) -> dict[str, list[RowMapping]]:
     """Party rows (with the signature's JWS as `document`, when there is a separate one) per agreement."""
     found: dict[str, list[RowMapping]] = defaultdict(list)
-    for i in range(0, len(ids), _IN_BATCH):
+    for batch in batches(connection, ids):
         query = (
             select(parties, entries.c.document)
             .outerjoin(entries, entries.c.leaf_index == parties.c.leaf_index)
-            .where(parties.c.agreement_id.in_(ids[i : i + _IN_BATCH]))
+            .where(among(connection, parties.c.agreement_id, batch))
             .order_by(parties.c.agreement_id, parties.c.programme_id)
         )
         for row in connection.execute(query).mappings():
@@ -71,11 +71,11 @@ def parties_of(connection: Connection, ids: Sequence[str]) -> dict[str, list[Row
 
 def events_of(connection: Connection, ids: Sequence[str]) -> dict[str, list[RowMapping]]:
     found: dict[str, list[RowMapping]] = defaultdict(list)
-    for i in range(0, len(ids), _IN_BATCH):
+    for batch in batches(connection, ids):
         query = (
             select(events, entries.c.document)
             .join(entries, entries.c.leaf_index == events.c.leaf_index)
-            .where(events.c.agreement_id.in_(ids[i : i + _IN_BATCH]))
+            .where(among(connection, events.c.agreement_id, batch))
             .order_by(events.c.agreement_id, events.c.sequence)
         )
         for row in connection.execute(query).mappings():

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, Select, Table, bindparam, exists, insert, select, update
 
 from ecolabel_registry.db.bulk import insert_rows
+from ecolabel_registry.db.lists import DIALECTS, batches, one_of
 from ecolabel_registry.db.models import (
     Certificate,
     CertificateEvent,
@@ -28,18 +29,21 @@ products = CertificateProduct.__table__  # type: ignore[attr-defined]
 holder_ids = CertificateHolderId.__table__  # type: ignore[attr-defined]
 events = CertificateEvent.__table__  # type: ignore[attr-defined]
 entries = LogEntry.__table__  # type: ignore[attr-defined]
-_IN_BATCH = 400  # keeps every IN list under every backend's bound-parameter limit
-_EXISTING = select(certificates.c.id, certificates.c.leaf_index).where(
-    certificates.c.id.in_(bindparam("ids", expanding=True))
-)
+# Lists of keys go through `db.lists`: batches of bound values on SQLite, one array on PostgreSQL.
+_EXISTING = {
+    d: select(certificates.c.id, certificates.c.leaf_index).where(one_of(certificates.c.id, d)) for d in DIALECTS
+}
 # One programme per statement: SQLite 3.40 answers a row-value `(programme_id, licence_number) IN (...)`
 # by scanning the whole table (EXPLAIN QUERY PLAN: SCAN certificates), so every batch got slower as the
 # registry grew; this form uses ix_certificates_programme_licence on both backends.
-_CURRENT = select(certificates.c.id, certificates.c.programme_id, certificates.c.licence_number).where(
-    certificates.c.programme_id == bindparam("programme"),
-    certificates.c.licence_number.in_(bindparam("licences", expanding=True)),
-    certificates.c.superseded_by.is_(None),
-)
+_CURRENT = {
+    d: select(certificates.c.id, certificates.c.programme_id, certificates.c.licence_number).where(
+        certificates.c.programme_id == bindparam("programme"),
+        one_of(certificates.c.licence_number, d),
+        certificates.c.superseded_by.is_(None),
+    )
+    for d in DIALECTS
+}
 _GET = (
     select(certificates, entries.c.document)
     .join(entries, entries.c.leaf_index == certificates.c.leaf_index)
@@ -47,13 +51,12 @@ _GET = (
 )
 
 
-def _of_certificates(table: Table, *order: Any) -> Select[Any]:
+def _of_certificates(table: Table, *order: Any) -> dict[str, Select[Any]]:
     """Rows of a per-certificate table for a list of certificate ids, grouped by certificate, in `order`."""
-    return (
-        select(table)
-        .where(table.c.certificate_id.in_(bindparam("ids", expanding=True)))
-        .order_by(table.c.certificate_id, *order)
-    )
+    return {
+        d: select(table).where(one_of(table.c.certificate_id, d)).order_by(table.c.certificate_id, *order)
+        for d in DIALECTS
+    }
 
 
 _PRODUCTS = _of_certificates(products, products.c.position)
@@ -71,9 +74,8 @@ class NewCertificate:
 def existing_ids(connection: Connection, ids: Iterable[str]) -> dict[str, int]:
     """certificate id -> leaf index, for the ids already registered."""
     found: dict[str, int] = {}
-    wanted = sorted(set(ids))
-    for i in range(0, len(wanted), _IN_BATCH):
-        rows = connection.execute(_EXISTING, {"ids": wanted[i : i + _IN_BATCH]})
+    for batch in batches(connection, ids):
+        rows = connection.execute(_EXISTING[connection.dialect.name], {"values": batch})
         found.update({row.id: row.leaf_index for row in rows})
     return found
 
@@ -84,9 +86,10 @@ def current_for_licences(connection: Connection, licences: Iterable[tuple[str, s
     for programme, licence in sorted(set(licences)):
         by_programme[programme].append(licence)
     found: dict[tuple[str, str], str] = {}
+    statement = _CURRENT[connection.dialect.name]
     for programme, numbers in by_programme.items():
-        for i in range(0, len(numbers), _IN_BATCH):
-            rows = connection.execute(_CURRENT, {"programme": programme, "licences": numbers[i : i + _IN_BATCH]})
+        for batch in batches(connection, numbers):
+            rows = connection.execute(statement, {"programme": programme, "values": batch})
             found.update({(row.programme_id, row.licence_number): row.id for row in rows})
     return found
 
@@ -126,11 +129,14 @@ def search(connection: Connection, filters: dict[str, Any], after: str | None, l
     return list(connection.execute(query).mappings())
 
 
-def _grouped(connection: Connection, statement: Select[Any], ids: Sequence[str]) -> dict[str, list[RowMapping]]:
+def _grouped(
+    connection: Connection, statements: dict[str, Select[Any]], ids: Sequence[str]
+) -> dict[str, list[RowMapping]]:
     """Rows of a per-certificate table for many certificates, grouped by certificate id."""
     found: dict[str, list[RowMapping]] = defaultdict(list)
-    for i in range(0, len(ids), _IN_BATCH):
-        for row in connection.execute(statement, {"ids": list(ids[i : i + _IN_BATCH])}).mappings():
+    statement = statements[connection.dialect.name]
+    for batch in batches(connection, ids):
+        for row in connection.execute(statement, {"values": batch}).mappings().all():
             found[row["certificate_id"]].append(row)
     return found
 
