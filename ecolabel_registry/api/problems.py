@@ -76,6 +76,12 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def unexpected_problem(method: str, path: str, exc: Exception) -> Response:
+    """A 500 that names nothing of the fault; the traceback goes to the log only."""
+    _log.exception("unhandled error on %s %s", method, path, exc_info=exc)
+    return problem_response(errors.InternalError("an unexpected error occurred"), instance=path)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     # Starlette registers handlers by class and calls each only with instances of it; the isinstance
     # checks narrow the type for mypy and fall through to the generic handler if that ever changed.
@@ -105,8 +111,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return response
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
-        _log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return problem_response(errors.InternalError("an unexpected error occurred"), instance=request.url.path)
+        return unexpected_problem(request.method, request.url.path, exc)
 
     app.add_exception_handler(errors.RegistryError, on_registry_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)

@@ -14,6 +14,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ecolabel_registry.api.problems import unexpected_problem
 from ecolabel_registry.observability.logging import request_id
 from ecolabel_registry.observability.metrics import RegistryMetrics, route_template
 
@@ -44,16 +45,23 @@ class RequestObservability:
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500  # what the client sees if the application fails before it starts a response
+        started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
                 message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, rid.encode("ascii"))]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            if started:
+                raise  # too late for another answer: the server closes the connection
+            # Answered here rather than by Starlette's outermost handler, so that the 500 carries the
+            # request id, and so does the logged traceback (the id is still set while it is written).
+            await unexpected_problem(scope["method"], scope["path"], exc)(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             route = route_template(scope)

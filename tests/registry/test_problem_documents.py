@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from ecolabel_registry.observability.logging import handler
 from tests.registry.factories import programme_registration
 
 PROBLEM = "application/problem+json"
@@ -118,18 +122,27 @@ def test_an_unexpected_error_is_an_internal_problem_without_details(
     # A real fault, not a patched function: the programmes table disappears under the running app.
     with engine.begin() as connection:
         connection.execute(text("ALTER TABLE programme_keys RENAME TO programme_keys_gone"))
+    logged = io.StringIO()
+    errors_log = logging.getLogger("ecolabel_registry.errors")
+    errors_log.addHandler(log_handler := handler("json", logged))
     try:
         response = client.post(
             "/v1/programmes",
             content=programme_registration().body,
-            headers={**admin_headers, "content-type": "application/json"},
+            headers={**admin_headers, "content-type": "application/json", "X-Request-ID": "trace-500-0123456789"},
         )
     finally:
+        errors_log.removeHandler(log_handler)
         with engine.begin() as connection:
             connection.execute(text("ALTER TABLE programme_keys_gone RENAME TO programme_keys"))
     problem = _assert_problem(response, 500, "internal-error")
     assert "programme_keys" not in response.text
     assert problem["detail"] == "an unexpected error occurred"
+    # An operator finds the traceback from the id the client saw.
+    assert response.headers["x-request-id"] == "trace-500-0123456789"
+    (line,) = [json.loads(text) for text in logged.getvalue().splitlines()]
+    assert (line["request_id"], line["message"]) == ("trace-500-0123456789", "unhandled error on POST /v1/programmes")
+    assert "programme_keys" in line["exception"]
     assert _log_size(client) == 0, "the log append must roll back with the failed insert"
 
 
