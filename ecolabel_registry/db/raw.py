@@ -11,7 +11,9 @@ Two things differ from `Connection.execute`, and are why this is only for a few 
 - no type processing: every selected column must be one the driver returns as is (strings, integers,
   bytes); a column that needs a result processor (JSON on SQLite, say) is refused when first compiled;
 - no implicit BEGIN: outside a transaction the statement runs on its own (SQLite's autocommit, or a
-  connection with `isolation_level="AUTOCOMMIT"` on PostgreSQL), seeing one snapshot by itself.
+  connection with `isolation_level="AUTOCOMMIT"` on PostgreSQL), seeing one snapshot by itself;
+- a driver error is the driver's own exception (`sqlite3.Error`, `psycopg.Error`), not wrapped in
+  `sqlalchemy.exc.DBAPIError`; a connection it broke is found by the pool's pre-ping on PostgreSQL.
 """
 
 from __future__ import annotations
