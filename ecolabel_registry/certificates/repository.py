@@ -8,14 +8,14 @@ it (BENCHMARKS.md). Only `search`, whose shape depends on the filters, is built 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, Table, bindparam, exists, insert, select, update
+from sqlalchemy import ColumnElement, Connection, RowMapping, Select, Table, bindparam, exists, insert, select, update
 
 from ecolabel_registry.db.bulk import insert_rows
-from ecolabel_registry.db.lists import DIALECTS, batches, one_of
+from ecolabel_registry.db.lists import DIALECTS, one_of, rows_among
 from ecolabel_registry.db.models import (
     Certificate,
     CertificateEvent,
@@ -33,15 +33,25 @@ entries = LogEntry.__table__  # type: ignore[attr-defined]
 _EXISTING = {
     d: select(certificates.c.id, certificates.c.leaf_index).where(one_of(certificates.c.id, d)) for d in DIALECTS
 }
-# One programme per statement: SQLite 3.40 answers a row-value `(programme_id, licence_number) IN (...)`
-# by scanning the whole table (EXPLAIN QUERY PLAN: SCAN certificates), so every batch got slower as the
-# registry grew; this form uses ix_certificates_programme_licence on both backends.
-_CURRENT = {
-    d: select(certificates.c.id, certificates.c.programme_id, certificates.c.licence_number).where(
+
+
+def current_licence(dialect: str) -> tuple[ColumnElement[bool], ...]:
+    """WHERE terms: the current (not superseded) certificate whose programme is the bound `programme`
+    and whose licence number is one of the bound `values` (`db.lists`), for `rows_by_licence`.
+
+    One programme per statement: SQLite 3.40 answers a row-value `(programme_id, licence_number) IN (...)`
+    by scanning the whole table (EXPLAIN QUERY PLAN: SCAN certificates), so every batch got slower as the
+    registry grew; this form uses ix_certificates_programme_licence on both backends.
+    """
+    return (
         certificates.c.programme_id == bindparam("programme"),
-        one_of(certificates.c.licence_number, d),
+        one_of(certificates.c.licence_number, dialect),
         certificates.c.superseded_by.is_(None),
     )
+
+
+_CURRENT = {
+    d: select(certificates.c.id, certificates.c.programme_id, certificates.c.licence_number).where(*current_licence(d))
     for d in DIALECTS
 }
 _GET = (
@@ -73,25 +83,27 @@ class NewCertificate:
 
 def existing_ids(connection: Connection, ids: Iterable[str]) -> dict[str, int]:
     """certificate id -> leaf index, for the ids already registered."""
-    found: dict[str, int] = {}
-    for batch in batches(connection, ids):
-        rows = connection.execute(_EXISTING[connection.dialect.name], {"values": batch})
-        found.update({row.id: row.leaf_index for row in rows})
-    return found
+    return {row["id"]: row["leaf_index"] for row in rows_among(connection, _EXISTING, ids)}
 
 
 def current_for_licences(connection: Connection, licences: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """(programme, licence number) -> the id of its current (not superseded) certificate."""
+    return {
+        (row["programme_id"], row["licence_number"]): row["id"]
+        for row in rows_by_licence(connection, _CURRENT, licences)
+    }
+
+
+def rows_by_licence(
+    connection: Connection, statements: Mapping[str, Select[Any]], licences: Iterable[tuple[str, str]]
+) -> Iterator[RowMapping]:
+    """The rows of `statements` (one per dialect, filtered by `current_licence`) for these
+    (programme, licence number) pairs: one programme per statement."""
     by_programme: dict[str, list[str]] = defaultdict(list)
     for programme, licence in sorted(set(licences)):
         by_programme[programme].append(licence)
-    found: dict[tuple[str, str], str] = {}
-    statement = _CURRENT[connection.dialect.name]
     for programme, numbers in by_programme.items():
-        for batch in batches(connection, numbers):
-            rows = connection.execute(statement, {"programme": programme, "values": batch})
-            found.update({(row.programme_id, row.licence_number): row.id for row in rows})
-    return found
+        yield from rows_among(connection, statements, numbers, programme=programme)
 
 
 def insert_certificates(connection: Connection, new: Sequence[NewCertificate]) -> None:
@@ -134,10 +146,8 @@ def _grouped(
 ) -> dict[str, list[RowMapping]]:
     """Rows of a per-certificate table for many certificates, grouped by certificate id."""
     found: dict[str, list[RowMapping]] = defaultdict(list)
-    statement = statements[connection.dialect.name]
-    for batch in batches(connection, ids):
-        for row in connection.execute(statement, {"values": batch}).mappings().all():
-            found[row["certificate_id"]].append(row)
+    for row in rows_among(connection, statements, ids):
+        found[row["certificate_id"]].append(row)
     return found
 
 

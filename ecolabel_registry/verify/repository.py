@@ -11,9 +11,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, and_, bindparam, select
+from sqlalchemy import Connection, RowMapping, and_, bindparam, select
 
-from ecolabel_registry.db.lists import DIALECTS, batches, one_of
+from ecolabel_registry.certificates.repository import current_licence, rows_by_licence
+from ecolabel_registry.db.lists import DIALECTS, one_of, rows_among
 from ecolabel_registry.db.models import (
     Category,
     CategoryCode,
@@ -47,16 +48,7 @@ _COLUMNS = (
     certificates.c.event_count,
 )
 _BY_IDS = {d: select(*_COLUMNS).where(one_of(certificates.c.id, d)) for d in DIALECTS}
-# One programme per statement: SQLite 3.40 answers a row-value `(programme_id, licence_number) IN (...)`
-# by scanning the whole table (EXPLAIN QUERY PLAN: SCAN certificates), but uses the index for this form.
-_BY_LICENCES = {
-    d: select(*_COLUMNS).where(
-        certificates.c.programme_id == bindparam("programme"),
-        one_of(certificates.c.licence_number, d),
-        certificates.c.superseded_by.is_(None),
-    )
-    for d in DIALECTS
-}
+_BY_LICENCES = {d: select(*_COLUMNS).where(*current_licence(d)) for d in DIALECTS}
 _BY_GTINS = {
     d: select(products.c.gtin, products.c.model, *_COLUMNS)
     .join(certificates, certificates.c.id == products.c.certificate_id)
@@ -98,15 +90,6 @@ _CHECKED = Prebuilt(
 )
 
 
-def _rows(
-    connection: Connection, statements: dict[str, Select[Any]], values: Iterable[Any], **fixed: Any
-) -> Iterable[RowMapping]:
-    """`statements` (one per dialect, built with `one_of`) over the values, batch by batch."""
-    statement = statements[connection.dialect.name]
-    for batch in batches(connection, values):
-        yield from connection.execute(statement, {**fixed, "values": batch}).mappings().all()
-
-
 def checked_certificate(connection: Connection, certificate_id: str) -> dict[str, Any] | None:
     """The certificate's columns a check reads, with `document`, its key as `key_public_key`,
     `key_added_us`, ... and the log head as `head_tree_size` and `head_checkpoint`. Outside a
@@ -115,27 +98,22 @@ def checked_certificate(connection: Connection, certificate_id: str) -> dict[str
 
 
 def by_ids(connection: Connection, ids: Iterable[str]) -> dict[str, RowMapping]:
-    return {row["id"]: row for row in _rows(connection, _BY_IDS, ids)}
+    return {row["id"]: row for row in rows_among(connection, _BY_IDS, ids)}
 
 
 def current_by_licence(
     connection: Connection, licences: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], RowMapping]:
     """(programme, licence number) -> the row of its current (not superseded) certificate."""
-    by_programme: dict[str, list[str]] = defaultdict(list)
-    for programme, licence in sorted(set(licences)):
-        by_programme[programme].append(licence)
-    found: dict[tuple[str, str], RowMapping] = {}
-    for programme, numbers in by_programme.items():
-        for row in _rows(connection, _BY_LICENCES, numbers, programme=programme):
-            found[(row["programme_id"], row["licence_number"])] = row
-    return found
+    return {
+        (row["programme_id"], row["licence_number"]): row for row in rows_by_licence(connection, _BY_LICENCES, licences)
+    }
 
 
 def by_gtins(connection: Connection, gtins: Iterable[str]) -> dict[str, list[tuple[RowMapping, str | None]]]:
     """GTIN -> [(certificate row, model pattern)] over current (not superseded) certificates, by id."""
     found: dict[str, list[tuple[RowMapping, str | None]]] = defaultdict(list)
-    for row in _rows(connection, _BY_GTINS, gtins):
+    for row in rows_among(connection, _BY_GTINS, gtins):
         found[row["gtin"]].append((row, row["model"]))
     return found
 
