@@ -30,6 +30,7 @@ from ecolabel_registry.api import metrics as metrics_endpoint
 from ecolabel_registry.api.limits import BodySizeLimit
 from ecolabel_registry.api.problems import install_problem_handlers
 from ecolabel_registry.api.ratelimit import ClientRateLimit, ProgrammeRateLimit, TokenBuckets
+from ecolabel_registry.api.tags import OPENAPI_TAGS
 from ecolabel_registry.console import install as install_console
 from ecolabel_registry.context import JSONLimits, RegistryContext
 from ecolabel_registry.db.engine import build_engine
@@ -47,6 +48,7 @@ DESCRIPTION = (
 )
 
 PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
     "type": "object",
     "description": "An RFC 9457 problem document.",
     "required": ["type", "title", "status", "detail"],
@@ -126,6 +128,7 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
         title="Eco-label Registry",
         version=API_VERSION,
         description=DESCRIPTION,
+        openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
     )
     app.state.json_limits = JSONLimits(
@@ -179,7 +182,13 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                tags=app.openapi_tags,
+            )
             _problems_for_validation_errors(schema)
             app.openapi_schema = schema
         return app.openapi_schema

@@ -41,6 +41,7 @@ _AGAIN: dict[int | str, dict[str, Any]] = {
 
 @router.post(
     "",
+    operation_id="proposeAgreement",
     status_code=status.HTTP_201_CREATED,
     responses=openapi_responses(*_DOCUMENT_ERRORS, UnknownAgreementParty, also=_AGAIN),
 )
@@ -60,6 +61,7 @@ def propose_agreement(body: SubmitAgreement, context: ContextDep, response: Resp
 
 @router.post(
     "/{agreement_id}/signatures",
+    operation_id="signAgreement",
     status_code=status.HTTP_201_CREATED,
     responses=openapi_responses(*_DOCUMENT_ERRORS, NotFound, NotAParty, Conflict, also=_AGAIN),
 )
@@ -79,6 +81,7 @@ def sign_agreement(
 
 @router.post(
     "/{agreement_id}/events",
+    operation_id="submitAgreementEvent",
     status_code=status.HTTP_201_CREATED,
     responses=openapi_responses(*_DOCUMENT_ERRORS, NotFound, NotAParty, HistoryConflict),
 )
@@ -96,7 +99,7 @@ def submit_agreement_event(
     return AgreementEventSubmitted(event=event, standing=standing, receipt=ReceiptOut.of(receipt))
 
 
-@router.get("", responses=openapi_responses(ValidationFailed))
+@router.get("", operation_id="findAgreements", responses=openapi_responses(ValidationFailed))
 def find_agreements(
     context: ContextDep,
     *,
@@ -114,7 +117,7 @@ def find_agreements(
     return AgreementPage(items=items, next_cursor=next_cursor)
 
 
-@router.get("/{agreement_id}", responses=openapi_responses(NotFound, ValidationFailed))
+@router.get("/{agreement_id}", operation_id="getAgreement", responses=openapi_responses(NotFound, ValidationFailed))
 def get_agreement(
     agreement_id: AgreementId,
     context: ContextDep,

@@ -52,6 +52,7 @@ _DOCUMENT_ERRORS = SIGNED_DOCUMENT_ERRORS
 
 @router.post(
     "",
+    operation_id="submitCertificate",
     status_code=status.HTTP_201_CREATED,
     responses=openapi_responses(
         *_DOCUMENT_ERRORS,
@@ -85,6 +86,7 @@ def submit_certificate(
 
 @router.post(
     "/batch",
+    operation_id="submitCertificates",
     response_model=BatchResult,
     responses=openapi_responses(MalformedJSON, UnsupportedMediaType, ValidationFailed, BadRequest),
 )
@@ -135,7 +137,7 @@ def _submit(context: ContextDep, throttle: ProgrammeLimitDep, tokens: list[str])
         return submission.commit(connection, context.note_signer, prepared)
 
 
-@router.get("", responses=openapi_responses(ValidationFailed))
+@router.get("", operation_id="findCertificates", responses=openapi_responses(ValidationFailed))
 def find_certificates(
     context: ContextDep,
     *,
@@ -164,7 +166,7 @@ def find_certificates(
     return CertificatePage(items=items, next_cursor=next_cursor)
 
 
-@router.get("/{certificate_id}", responses=openapi_responses(NotFound, ValidationFailed))
+@router.get("/{certificate_id}", operation_id="getCertificate", responses=openapi_responses(NotFound, ValidationFailed))
 def get_certificate(
     certificate_id: CertificateId,
     context: ContextDep,
@@ -182,6 +184,7 @@ def get_certificate(
 
 @router.post(
     "/{certificate_id}/events",
+    operation_id="submitStatusEvent",
     status_code=status.HTTP_201_CREATED,
     responses=openapi_responses(*_DOCUMENT_ERRORS, NotFound, HistoryConflict, WrongProgramme),
 )

@@ -20,7 +20,11 @@ from verification.leaf import to_microseconds
 router = APIRouter(route_class=StrictJSONRoute, tags=["equivalence"])
 
 
-@router.get("/v1/equivalence", responses=openapi_responses(BadRequest, NotFound, ValidationFailed))
+@router.get(
+    "/v1/equivalence",
+    operation_id="resolveEquivalence",
+    responses=openapi_responses(BadRequest, NotFound, ValidationFailed),
+)
 def equivalence(
     context: ContextDep,
     *,

@@ -12,7 +12,7 @@ from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.errors import DatabaseUnavailable
 
-router = APIRouter(route_class=StrictJSONRoute, tags=["operations"])
+router = APIRouter(route_class=StrictJSONRoute, tags=["registry"])
 
 
 class Health(BaseModel):
@@ -20,7 +20,7 @@ class Health(BaseModel):
     database: str
 
 
-@router.get("/healthz", responses=openapi_responses(DatabaseUnavailable))
+@router.get("/healthz", operation_id="getHealth", responses=openapi_responses(DatabaseUnavailable))
 def healthz(context: ContextDep) -> Health:
     """The process is alive and its database answers a query."""
     try:

@@ -63,7 +63,10 @@ class ConsistencyProofOut(BaseModel):
     proof: list[str]
 
 
-@router.get("/checkpoint")
+@router.get(
+    "/checkpoint",
+    operation_id="getCheckpoint",
+)
 def get_checkpoint(context: ContextDep) -> CheckpointOut:
     """The latest signed checkpoint. Verify it with the key published at `/.well-known/ecolabel-registry`."""
     with context.engine.connect() as connection:
@@ -71,7 +74,7 @@ def get_checkpoint(context: ContextDep) -> CheckpointOut:
     return CheckpointOut(tree_size=head.tree_size, root_hash=_b64(head.root_hash), checkpoint=note)
 
 
-@router.get("/entries", responses=openapi_responses(BadRequest))
+@router.get("/entries", operation_id="listLogEntries", responses=openapi_responses(BadRequest))
 def get_entries(
     context: ContextDep,
     start: Annotated[int, Query(ge=0, le=MAX_INDEX, description="first leaf index")] = 0,
@@ -99,7 +102,7 @@ def get_entries(
     return EntriesPage(entries=entries, next_start=end if end < size else None)
 
 
-@router.get("/proofs/inclusion", responses=openapi_responses(BadRequest, NotFound))
+@router.get("/proofs/inclusion", operation_id="getInclusionProof", responses=openapi_responses(BadRequest, NotFound))
 def get_inclusion_proof(
     context: ContextDep,
     leaf_index: Annotated[
@@ -126,7 +129,9 @@ def get_inclusion_proof(
     )
 
 
-@router.get("/proofs/consistency", responses=openapi_responses(BadRequest, NotFound))
+@router.get(
+    "/proofs/consistency", operation_id="getConsistencyProof", responses=openapi_responses(BadRequest, NotFound)
+)
 def get_consistency_proof(
     context: ContextDep,
     first: Annotated[int, Query(ge=0, le=MAX_INDEX, description="the earlier tree size")],

@@ -8,11 +8,12 @@ from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.observability.metrics import CONTENT_TYPE, RegistryMetrics
 
-router = APIRouter(route_class=StrictJSONRoute, tags=["operations"])
+router = APIRouter(route_class=StrictJSONRoute, tags=["registry"])
 
 
 @router.get(
     "/metrics",
+    operation_id="getMetrics",
     response_class=Response,
     responses=openapi_responses()
     | {200: {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}},

@@ -40,6 +40,7 @@ ProgrammeId = Annotated[Slug, Path(description="the programme's slug, e.g. eu-ec
 
 @router.post(
     "",
+    operation_id="registerProgramme",
     status_code=status.HTTP_201_CREATED,
     responses=openapi_responses(MalformedJSON, Unauthorized, Conflict, UnsupportedMediaType, ValidationFailed),
 )
@@ -56,7 +57,7 @@ def register_programme(
     return ProgrammeRegistered(programme=programme, receipt=ReceiptOut.of(receipt))
 
 
-@router.get("", responses=openapi_responses())
+@router.get("", operation_id="listProgrammes", responses=openapi_responses())
 def list_programmes(
     context: ContextDep,
     cursor: Annotated[str | None, Query(max_length=64, description="next_cursor of the previous page")] = None,
@@ -68,14 +69,14 @@ def list_programmes(
     return ProgrammePage(items=items, next_cursor=next_cursor)
 
 
-@router.get("/{programme_id}", responses=openapi_responses(NotFound))
+@router.get("/{programme_id}", operation_id="getProgramme", responses=openapi_responses(NotFound))
 def get_programme(programme_id: ProgrammeId, context: ContextDep) -> ProgrammeOut:
     """One programme."""
     with context.engine.connect() as connection:
         return service.get(connection, programme_id)
 
 
-@router.get("/{programme_id}/keys", responses=openapi_responses(NotFound))
+@router.get("/{programme_id}/keys", operation_id="getProgrammeKeys", responses=openapi_responses(NotFound))
 def get_programme_keys(programme_id: ProgrammeId, context: ContextDep) -> KeySet:
     """The programme's key history as a JWKS, each key with its status and validity period."""
     with context.engine.connect() as connection:
@@ -87,6 +88,7 @@ _SIGNED = (*SIGNED_DOCUMENT_ERRORS, WrongProgramme, NotFound)
 
 @router.post(
     "/{programme_id}/key-events",
+    operation_id="submitKeyEvent",
     status_code=status.HTTP_201_CREATED,
     responses=openapi_responses(*_SIGNED, HistoryConflict, Conflict),
 )
@@ -108,6 +110,7 @@ def submit_key_event(programme_id: ProgrammeId, body: SignedKeyEvent, context: C
 
 @router.post(
     "/{programme_id}/categories",
+    operation_id="defineCategory",
     status_code=status.HTTP_201_CREATED,
     responses=openapi_responses(
         *_SIGNED, Conflict, also={200: {"description": "The identical definition was already registered"}}
@@ -124,7 +127,7 @@ def define_category(
     return CategoryDefined(category=category, receipt=ReceiptOut.of(receipt), created=created)
 
 
-@router.get("/{programme_id}/categories", responses=openapi_responses(NotFound))
+@router.get("/{programme_id}/categories", operation_id="listCategories", responses=openapi_responses(NotFound))
 def list_categories(programme_id: ProgrammeId, context: ContextDep) -> CategoryList:
     """Every category version the programme has defined, with crosswalk codes and the signed document."""
     with context.engine.connect() as connection:

@@ -42,6 +42,7 @@ def payload_schema(name: str) -> dict[str, Any]:
 
 @router.get(
     "/{name}",
+    operation_id="getPayloadSchema",
     responses=openapi_responses(NotFound) | {200: {"content": {"application/schema+json": {}}}},
     response_class=JSONResponse,
 )

@@ -20,6 +20,7 @@ SubscriptionId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 
 @router.post(
     "",
+    operation_id="createSubscription",
     status_code=status.HTTP_201_CREATED,
     responses=openapi_responses(MalformedJSON, UnsupportedMediaType, ValidationFailed),
 )
@@ -34,14 +35,19 @@ def subscribe(body: NewSubscription, context: ContextDep) -> SubscriptionOut:
         return service.subscribe(connection, context, body)
 
 
-@router.get("/{subscription_id}", responses=openapi_responses(NotFound))
+@router.get("/{subscription_id}", operation_id="getSubscription", responses=openapi_responses(NotFound))
 def get_subscription(subscription_id: SubscriptionId, context: ContextDep) -> SubscriptionOut:
     """One subscription (its id is the credential: keep it secret)."""
     with context.engine.connect() as connection:
         return service.get(connection, subscription_id)
 
 
-@router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT, responses=openapi_responses(NotFound))
+@router.delete(
+    "/{subscription_id}",
+    operation_id="deleteSubscription",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=openapi_responses(NotFound),
+)
 def unsubscribe(subscription_id: SubscriptionId, context: ContextDep) -> Response:
     """Stop watching; deliveries already queued are still made."""
     with write_connection(context.engine) as connection:
@@ -49,7 +55,7 @@ def unsubscribe(subscription_id: SubscriptionId, context: ContextDep) -> Respons
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{subscription_id}/deliveries", responses=openapi_responses(NotFound))
+@router.get("/{subscription_id}/deliveries", operation_id="listDeliveries", responses=openapi_responses(NotFound))
 def list_deliveries(
     subscription_id: SubscriptionId,
     context: ContextDep,

@@ -144,7 +144,12 @@ def _depth(context: ContextDep, depth: int | None) -> int:
 # --- organisations, tokens and auditor grants -----------------------------------------------------------
 
 
-@router.post("/v1/organisations", status_code=status.HTTP_201_CREATED, responses=openapi_responses(*_WRITE))
+@router.post(
+    "/v1/organisations",
+    operation_id="registerOrganisation",
+    status_code=status.HTTP_201_CREATED,
+    responses=openapi_responses(*_WRITE),
+)
 def register_organisation(
     body: OrganisationRegistration, document: RawBody, principal: OrganisationPrincipal, context: ContextDep
 ) -> OrganisationRegistered:
@@ -159,14 +164,14 @@ def register_organisation(
     return OrganisationRegistered(organisation=organisation, receipt=ReceiptOut.of(receipt))
 
 
-@router.get("/v1/me", responses=openapi_responses(*_READ))
+@router.get("/v1/me", operation_id="whoAmI", responses=openapi_responses(*_READ))
 def who_am_i(principal: OrganisationPrincipal, context: ContextDep) -> Me:
     """Who this token stands for, and whose supply chains it may read now (its own, and by auditor grant)."""
     with context.engine.connect() as connection:
         return whoami.describe(connection, principal, now_us())
 
 
-@router.get("/v1/organisations/{organisation_id}", responses=openapi_responses(*_READ))
+@router.get("/v1/organisations/{organisation_id}", operation_id="getOrganisation", responses=openapi_responses(*_READ))
 def get_organisation(
     organisation_id: OrganisationId, principal: OrganisationPrincipal, context: ContextDep
 ) -> OrganisationDetail:
@@ -177,6 +182,7 @@ def get_organisation(
 
 @router.post(
     "/v1/organisations/{organisation_id}/tokens",
+    operation_id="issueToken",
     status_code=status.HTTP_201_CREATED,
     responses=openapi_responses(*_WRITE, NotFound),
 )
@@ -197,6 +203,7 @@ def issue_token(
 
 @router.post(
     "/v1/organisations/{organisation_id}/tokens/{token_id}/revocation",
+    operation_id="revokeToken",
     responses=openapi_responses(*_WRITE, NotFound),
 )
 def revoke_token(
@@ -224,6 +231,7 @@ def revoke_token(
 
 @router.post(
     "/v1/organisations/{organisation_id}/auditor-grants",
+    operation_id="grantAuditor",
     status_code=status.HTTP_201_CREATED,
     responses=openapi_responses(*_WRITE),
 )
@@ -243,7 +251,11 @@ def grant_auditor(
     return GrantWritten(grant=grant, receipt=ReceiptOut.of(receipt))
 
 
-@router.get("/v1/organisations/{organisation_id}/auditor-grants", responses=openapi_responses(*_READ))
+@router.get(
+    "/v1/organisations/{organisation_id}/auditor-grants",
+    operation_id="listAuditorGrants",
+    responses=openapi_responses(*_READ),
+)
 def list_auditor_grants(
     organisation_id: OrganisationId, principal: OrganisationPrincipal, context: ContextDep
 ) -> GrantList:
@@ -254,6 +266,7 @@ def list_auditor_grants(
 
 @router.post(
     "/v1/organisations/{organisation_id}/auditor-grants/{grant_id}/revocation",
+    operation_id="revokeAuditorGrant",
     responses=openapi_responses(*_WRITE, NotFound),
 )
 def revoke_auditor_grant(
@@ -282,7 +295,12 @@ def revoke_auditor_grant(
 # --- facilities and products ---------------------------------------------------------------------------
 
 
-@router.post("/v1/facilities", status_code=status.HTTP_201_CREATED, responses=openapi_responses(*_WRITE))
+@router.post(
+    "/v1/facilities",
+    operation_id="registerFacility",
+    status_code=status.HTTP_201_CREATED,
+    responses=openapi_responses(*_WRITE),
+)
 def register_facility(
     body: FacilityRegistration, document: RawBody, principal: OrganisationPrincipal, context: ContextDep
 ) -> FacilityRegistered:
@@ -292,14 +310,19 @@ def register_facility(
     return FacilityRegistered(facility=facility, receipt=ReceiptOut.of(receipt))
 
 
-@router.get("/v1/facilities/{facility_id}", responses=openapi_responses(*_READ))
+@router.get("/v1/facilities/{facility_id}", operation_id="getFacility", responses=openapi_responses(*_READ))
 def get_facility(facility_id: FacilityId, principal: OrganisationPrincipal, context: ContextDep) -> FacilityOut:
     """A facility (readers of its organisation's chain)."""
     with context.engine.connect() as connection:
         return parties.facility_detail(connection, principal, facility_id, now_us())
 
 
-@router.post("/v1/products", status_code=status.HTTP_201_CREATED, responses=openapi_responses(*_WRITE))
+@router.post(
+    "/v1/products",
+    operation_id="registerProduct",
+    status_code=status.HTTP_201_CREATED,
+    responses=openapi_responses(*_WRITE),
+)
 def register_product(
     body: ProductRegistration, document: RawBody, principal: OrganisationPrincipal, context: ContextDep
 ) -> ProductRegistered:
@@ -309,7 +332,7 @@ def register_product(
     return ProductRegistered(product=product, receipt=ReceiptOut.of(receipt))
 
 
-@router.get("/v1/products/{product_id}", responses=openapi_responses(*_READ))
+@router.get("/v1/products/{product_id}", operation_id="getProduct", responses=openapi_responses(*_READ))
 def get_product(product_id: ProductId, principal: OrganisationPrincipal, context: ContextDep) -> ProductOut:
     """A product (readers of its organisation's chain)."""
     with context.engine.connect() as connection:
@@ -321,6 +344,7 @@ def get_product(product_id: ProductId, principal: OrganisationPrincipal, context
 
 @router.post(
     "/v1/supply-links",
+    operation_id="declareSupplyLink",
     status_code=status.HTTP_201_CREATED,
     responses=openapi_responses(*_WRITE, also={200: {"description": "The identical declaration was already logged"}}),
 )
@@ -344,7 +368,7 @@ def declare_link(
     return LinkWritten(link=link, receipt=ReceiptOut.of(receipt), created=created)
 
 
-@router.get("/v1/supply-links/{link_id}", responses=openapi_responses(*_READ))
+@router.get("/v1/supply-links/{link_id}", operation_id="getSupplyLink", responses=openapi_responses(*_READ))
 def get_link(link_id: LinkId, principal: OrganisationPrincipal, context: ContextDep) -> LinkOut:
     """A link with its confirmations and disputes (its buyer's chain readers, and its supplier)."""
     with context.engine.connect() as connection:
@@ -353,6 +377,7 @@ def get_link(link_id: LinkId, principal: OrganisationPrincipal, context: Context
 
 @router.post(
     "/v1/supply-links/{link_id}/confirmation",
+    operation_id="confirmSupplyLink",
     status_code=status.HTTP_201_CREATED,
     responses=openapi_responses(*_WRITE, NotFound, HistoryConflict),
 )
@@ -370,6 +395,7 @@ def confirm_link(
 
 @router.post(
     "/v1/supply-links/{link_id}/dispute",
+    operation_id="disputeSupplyLink",
     status_code=status.HTTP_201_CREATED,
     responses=openapi_responses(*_WRITE, NotFound, HistoryConflict),
 )
@@ -384,7 +410,11 @@ def dispute_link(
     return LinkWritten(link=link, receipt=ReceiptOut.of(receipt), created=True)
 
 
-@router.get("/v1/organisations/{organisation_id}/supply-links", responses=openapi_responses(*_READ))
+@router.get(
+    "/v1/organisations/{organisation_id}/supply-links",
+    operation_id="listSupplyLinks",
+    responses=openapi_responses(*_READ),
+)
 def list_links(
     organisation_id: OrganisationId,
     *,
@@ -411,6 +441,7 @@ def list_links(
 
 @router.get(
     "/v1/organisations/{organisation_id}/supply-chain",
+    operation_id="getSupplyChain",
     response_model=SupplyChain,
     responses=openapi_responses(*_READ),
 )
@@ -434,6 +465,7 @@ def get_supply_chain(
 
 @router.get(
     "/v1/organisations/{organisation_id}/supply-chain/export",
+    operation_id="exportSupplyChain",
     response_class=Response,
     responses=openapi_responses(*_READ)
     | {200: {"content": {media: {} for media, _ in _MEDIA_TYPES.values()}, "description": "The export"}},
@@ -469,7 +501,9 @@ def export_supply_chain(
     )
 
 
-@router.get("/v1/organisations/{organisation_id}/audit", responses=openapi_responses(*_READ))
+@router.get(
+    "/v1/organisations/{organisation_id}/audit", operation_id="getAuditReport", responses=openapi_responses(*_READ)
+)
 def get_audit(
     organisation_id: OrganisationId,
     *,
@@ -501,7 +535,9 @@ def get_audit(
         )
 
 
-@router.get("/v1/certificates/{certificate_id}/impact", responses=openapi_responses(*_READ))
+@router.get(
+    "/v1/certificates/{certificate_id}/impact", operation_id="getCertificateImpact", responses=openapi_responses(*_READ)
+)
 def get_impact(
     certificate_id: CertificateId, principal: OrganisationPrincipal, context: ContextDep, as_of: AsOf = None
 ) -> Impact:
@@ -524,6 +560,7 @@ def get_impact(
 
 @router.get(
     "/v1/supply-documents/{leaf_index}",
+    operation_id="getSupplyDocument",
     response_class=Response,
     responses=openapi_responses(*_READ) | {200: {"content": {"application/json": {}}, "description": "The bytes"}},
 )
@@ -537,7 +574,11 @@ def get_supply_document(
     return Response(bytes(row["document"]), media_type="application/json")
 
 
-@router.get("/v1/supply-documents/{leaf_index}/receipt", responses=openapi_responses(*_READ))
+@router.get(
+    "/v1/supply-documents/{leaf_index}/receipt",
+    operation_id="getSupplyDocumentReceipt",
+    responses=openapi_responses(*_READ),
+)
 def get_supply_document_receipt(
     leaf_index: Annotated[int, Path(ge=0, le=2**63 - 1)], principal: OrganisationPrincipal, context: ContextDep
 ) -> ReceiptOut:

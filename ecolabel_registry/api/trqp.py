@@ -49,7 +49,7 @@ router = APIRouter(prefix="/trqp/v2", route_class=TRQPRoute, tags=["trqp"])
 _ERRORS = openapi_responses(BadRequest, MalformedJSON, NotFound, UnsupportedMediaType)
 
 
-@router.post("/recognition", responses=_ERRORS, response_model_exclude_none=True)
+@router.post("/recognition", operation_id="queryRecognition", responses=_ERRORS, response_model_exclude_none=True)
 def recognition(query: RecognitionQuery, context: ContextDep) -> RecognitionAnswer:
     """Does the authority (a programme) recognise the entity (a programme or a certificate) as
     equivalent for the resource (one of the authority's categories) at `context.time`?"""
@@ -57,7 +57,7 @@ def recognition(query: RecognitionQuery, context: ContextDep) -> RecognitionAnsw
     return RecognitionAnswer(**echo, recognized=evaluation.resolution.accepted)
 
 
-@router.post("/authorization", responses=_ERRORS, response_model_exclude_none=True)
+@router.post("/authorization", operation_id="queryAuthorization", responses=_ERRORS, response_model_exclude_none=True)
 def authorization(query: AuthorizationQuery, context: ContextDep) -> AuthorizationAnswer:
     """Is the entity (typically a certificate) authorized under the authority's rules to be accepted as
     the resource (one of the authority's categories) at `context.time`, directly or through agreements?"""

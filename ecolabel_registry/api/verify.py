@@ -31,6 +31,7 @@ def _json(body: object) -> Response:
 
 @router.get(
     "/certificates/{certificate_id}",
+    operation_id="verifyCertificate",
     response_model=VerificationAnswer,
     responses=openapi_responses(NotFound, ValidationFailed),
 )
@@ -70,6 +71,7 @@ async def verify_certificate(
 
 @router.post(
     "/eligibility",
+    operation_id="checkEligibility",
     response_model=EligibilityAnswer,
     responses=openapi_responses(MalformedJSON, UnsupportedMediaType, ValidationFailed),
 )

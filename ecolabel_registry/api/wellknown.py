@@ -11,7 +11,7 @@ from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.routing import StrictJSONRoute
 from verification.jwk import PublicKey
 
-router = APIRouter(route_class=StrictJSONRoute, tags=["operations"])
+router = APIRouter(route_class=StrictJSONRoute, tags=["registry"])
 
 
 class RegistryIdentity(BaseModel):
@@ -20,7 +20,10 @@ class RegistryIdentity(BaseModel):
     jwks: dict[str, Any] = Field(description="JWKS of the key that signs receipts' checkpoints and decisions")
 
 
-@router.get("/.well-known/ecolabel-registry")
+@router.get(
+    "/.well-known/ecolabel-registry",
+    operation_id="getRegistryIdentity",
+)
 def well_known(context: ContextDep) -> RegistryIdentity:
     """The log origin and the registry's public keys, in signed-note and JWK form."""
     # kid is the RFC 7638 thumbprint, so it names the key without any registry-chosen label.

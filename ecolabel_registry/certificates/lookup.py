@@ -14,10 +14,10 @@ from ecolabel_registry.certificates.schemas import (
     CategoryRef,
     CertificateDetail,
     CertificateOut,
+    CertifiedProduct,
     EventOut,
     HolderOut,
     IdentifierOut,
-    ProductOut,
     SigningKeyCheck,
 )
 from ecolabel_registry.errors import NotFound
@@ -139,7 +139,7 @@ def _out(
             identifiers=[IdentifierOut(scheme=i["scheme"], value=i["value"]) for i in holder_ids.get(row["id"], [])],
         ),
         products=[
-            ProductOut(name=p["name"], brand=p["brand"], model=p["model"], gtin=p["gtin"])
+            CertifiedProduct(name=p["name"], brand=p["brand"], model=p["model"], gtin=p["gtin"])
             for p in products.get(row["id"], [])
         ],
         valid_from=format_log_time(row["valid_from_us"]),

@@ -47,7 +47,7 @@ class HolderOut(BaseModel):
     identifiers: list[IdentifierOut]
 
 
-class ProductOut(BaseModel):
+class CertifiedProduct(BaseModel):
     name: str
     brand: str | None
     model: str | None
@@ -72,7 +72,7 @@ class CertificateOut(BaseModel):
     licence_number: str
     category: CategoryRef
     holder: HolderOut
-    products: list[ProductOut]
+    products: list[CertifiedProduct]
     valid_from: str
     valid_until: str = Field(description="the end of validity on the status date, renewals included")
     status: CertificateStatus = Field(description="status on `status_at` (the as_of date, or now)")

@@ -2,7 +2,7 @@
 
 The column names come from `verification.catalogue`, so a file that works with the command-line tool
 works here, and the results a person downloads line up with the tool's. Uploaded text is checked row
-by row into the API's own `Item` model, and every problem names its row.
+by row into the API's own `CatalogueLine` model, and every problem names its row.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ecolabel_registry.verify.schemas import Item
+from ecolabel_registry.verify.schemas import CatalogueLine
 from verification.catalogue import COLUMNS, RESULT_COLUMNS
 
 MAX_ITEMS = 10_000  # the API's limit for one eligibility request (`EligibilityRequest.items`)
@@ -39,14 +39,14 @@ def decode(data: bytes) -> str:
         raise CatalogueError("catalogue.error.encoding") from exc
 
 
-def parse(text: str) -> list[Item]:
+def parse(text: str) -> list[CatalogueLine]:
     reader = csv.DictReader(io.StringIO(text.strip()))
     fieldnames = [name.strip() for name in reader.fieldnames or ()]
     unknown = sorted(set(fieldnames) - set(COLUMNS))
     if not fieldnames or unknown:
         raise CatalogueError("catalogue.error.columns", unknown=", ".join(unknown), expected=", ".join(COLUMNS))
     reader.fieldnames = fieldnames
-    items: list[Item] = []
+    items: list[CatalogueLine] = []
     for row_number, row in enumerate(reader, start=2):
         if len(items) == MAX_ITEMS:
             raise CatalogueError("catalogue.error.too_many", limit=MAX_ITEMS)
@@ -55,7 +55,7 @@ def parse(text: str) -> list[Item]:
             continue  # a blank line
         values.setdefault("ref", str(row_number))
         try:
-            items.append(Item.model_validate(values))
+            items.append(CatalogueLine.model_validate(values))
         except ValidationError as exc:
             message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
             raise CatalogueError("catalogue.error.row", row=row_number, message=message) from exc

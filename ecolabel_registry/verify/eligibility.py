@@ -24,7 +24,7 @@ from ecolabel_registry.verify import matching, repository
 from ecolabel_registry.verify import reasons as codes
 from ecolabel_registry.verify.decisions import sign_decision
 from ecolabel_registry.verify.digest import results_sha256
-from ecolabel_registry.verify.schemas import EligibilityAnswer, EligibilityRequest, Item
+from ecolabel_registry.verify.schemas import CatalogueLine, EligibilityAnswer, EligibilityRequest
 from verification.errors import KeyNotValid
 from verification.keys import KeyRecord, require_key_valid_at
 from verification.leaf import format_log_time, to_microseconds
@@ -203,7 +203,7 @@ class _Judge:
         }
 
 
-def _item_result(index: int, item: Item, found: matching.Found, judge: _Judge) -> dict[str, Any]:
+def _item_result(index: int, item: CatalogueLine, found: matching.Found, judge: _Judge) -> dict[str, Any]:
     matched, missing = matching.matches(item, found)
     judged = [judge(row) for row in matched]
     eligible = any(c["eligible"] for c in judged)

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, RowMapping
 
 from ecolabel_registry.verify import reasons as codes
 from ecolabel_registry.verify import repository
-from ecolabel_registry.verify.schemas import Item
+from ecolabel_registry.verify.schemas import CatalogueLine
 from verification.identifiers import normalise_gtin
 
 
@@ -25,7 +25,7 @@ class Found:
     gtins: dict[str, str]  # GTIN as sent -> normalised ("" when invalid: it matches nothing)
 
 
-def find(connection: Connection, items: Sequence[Item]) -> Found:
+def find(connection: Connection, items: Sequence[CatalogueLine]) -> Found:
     gtins = {gtin: _normalised(gtin) for gtin in {item.gtin for item in items if item.gtin}}
     by_licence = repository.current_by_licence(
         connection, ((i.programme, i.licence_number) for i in items if i.programme and i.licence_number)
@@ -38,7 +38,7 @@ def find(connection: Connection, items: Sequence[Item]) -> Found:
     return Found(rows, by_licence, by_gtin, gtins)
 
 
-def matches(item: Item, found: Found) -> tuple[Sequence[RowMapping], list[str]]:
+def matches(item: CatalogueLine, found: Found) -> tuple[Sequence[RowMapping], list[str]]:
     """The certificate rows this line names, or the reason it names none."""
     if item.certificate_id is not None:
         row = found.rows.get(item.certificate_id)

@@ -42,7 +42,7 @@ class Requirement(BaseModel):
         return self
 
 
-class Item(BaseModel):
+class CatalogueLine(BaseModel):
     """One catalogue line: a certificate id, a programme + licence number, or a GTIN (with a model)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -55,7 +55,7 @@ class Item(BaseModel):
     model: Annotated[str, StringConstraints(max_length=100)] | None = None
 
     @model_validator(mode="after")
-    def _one_way_to_name_it(self) -> Item:
+    def _one_way_to_name_it(self) -> CatalogueLine:
         # Runs for each of up to 10,000 items per request: plain arithmetic on booleans, no list.
         if (self.certificate_id is not None) + (self.licence_number is not None) + (self.gtin is not None) != 1:
             raise ValueError("name the item by exactly one of certificate_id, programme + licence_number, gtin")
@@ -69,7 +69,7 @@ class EligibilityRequest(BaseModel):
 
     requirement: Requirement
     date: AwareDatetime | None = Field(default=None, description="the date to judge on (default: now)")
-    items: Annotated[list[Item], Field(min_length=1, max_length=10_000)]
+    items: Annotated[list[CatalogueLine], Field(min_length=1, max_length=10_000)]
 
 
 class EligibilityAnswer(BaseModel):
