@@ -8,7 +8,7 @@ PORT ?= 8000
 # The local PostgreSQL that `make test` also runs the suite against; `.ci/run` sets it explicitly.
 export DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint typecheck pytest openapi lock bench clean install browser layout
+.PHONY: run test lint typecheck pytest openapi lock bench clean install browser layout interop
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,8 +43,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) browser
+pytest: $(STAMP) browser interop
 	$(BIN)/pytest -n 2 --dist loadfile
+
+# openapi-typescript and tsc at the versions package-lock.json pins, for the client-generation test
+# (tests/interop); `npm ci` installs exactly the lock file, and again whenever it changes.
+INTEROP := tests/interop
+NODE_STAMP := $(INTEROP)/node_modules/.installed
+$(NODE_STAMP): $(INTEROP)/package.json $(INTEROP)/package-lock.json
+	npm ci --prefix $(INTEROP) --ignore-scripts --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+interop: $(NODE_STAMP)
 
 # The console's browser tests drive Debian's chromium through Playwright's system-executable mode; never
 # `playwright install` (no browser is downloaded). fonts-noto-cjk renders the Chinese interface text;
@@ -90,4 +100,4 @@ lock:
 	  /tmp/ecolabel-lock/bin/pip freeze --exclude-editable ) > constraints.txt
 
 clean:
-	rm -rf $(VENV) var/*.sqlite3 .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) var/*.sqlite3 .mypy_cache .ruff_cache .pytest_cache .hypothesis $(INTEROP)/node_modules
