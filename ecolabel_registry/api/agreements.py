@@ -35,7 +35,10 @@ router = APIRouter(prefix="/v1/agreements", route_class=StrictJSONRoute, tags=["
 AgreementId = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the agreement's JWS")]
 _DOCUMENT_ERRORS = SIGNED_DOCUMENT_ERRORS
 _AGAIN: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The identical document was already registered; the original receipt"}
+    200: {
+        "description": "The identical document was already registered; the original receipt",
+        "model": AgreementSubmitted,
+    }
 }
 
 

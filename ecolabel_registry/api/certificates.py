@@ -58,7 +58,7 @@ _DOCUMENT_ERRORS = SIGNED_DOCUMENT_ERRORS
         *_DOCUMENT_ERRORS,
         UnknownCategory,
         Conflict,
-        also={200: {"description": "The identical credential was already registered"}},
+        also={200: {"description": "The identical credential was already registered", "model": CertificateSubmitted}},
     ),
 )
 def submit_certificate(

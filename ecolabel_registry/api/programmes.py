@@ -113,7 +113,9 @@ def submit_key_event(programme_id: ProgrammeId, body: SignedKeyEvent, context: C
     operation_id="defineCategory",
     status_code=status.HTTP_201_CREATED,
     responses=openapi_responses(
-        *_SIGNED, Conflict, also={200: {"description": "The identical definition was already registered"}}
+        *_SIGNED,
+        Conflict,
+        also={200: {"description": "The identical definition was already registered", "model": CategoryDefined}},
     ),
 )
 def define_category(

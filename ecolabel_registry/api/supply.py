@@ -346,7 +346,9 @@ def get_product(product_id: ProductId, principal: OrganisationPrincipal, context
     "/v1/supply-links",
     operation_id="declareSupplyLink",
     status_code=status.HTTP_201_CREATED,
-    responses=openapi_responses(*_WRITE, also={200: {"description": "The identical declaration was already logged"}}),
+    responses=openapi_responses(
+        *_WRITE, also={200: {"description": "The identical declaration was already logged", "model": LinkWritten}}
+    ),
 )
 def declare_link(
     body: LinkDeclaration,
