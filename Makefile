@@ -8,7 +8,7 @@ PORT ?= 8000
 # The local PostgreSQL that `make test` also runs the suite against; `.ci/run` sets it explicitly.
 export DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint typecheck pytest openapi lock bench clean install browser layout interop
+.PHONY: run test lint typecheck pytest openapi examples lock bench clean install browser layout interop
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -79,6 +79,12 @@ reliability-large: $(STAMP)
 openapi: $(STAMP)
 	$(BIN)/ecolabel-registry openapi > openapi/openapi.json
 	$(BIN)/ecolabel-registry schemas --out openapi/schemas
+
+# Record the API's examples again from a fresh registry (tests/interop/example_story.py), after an API
+# change, and regenerate the contract that shows them.
+examples: $(STAMP)
+	$(BIN)/python -m tests.interop.example_story
+	$(MAKE) openapi
 
 # Performance figures beside this machine's own limits (BENCHMARKS.md); BENCH_ARGS passes options,
 # e.g. `make bench BENCH_ARGS="--only log.proof --backend sqlite --json var/bench.json"`.

@@ -27,6 +27,7 @@ from ecolabel_registry.api import (
     wellknown,
 )
 from ecolabel_registry.api import metrics as metrics_endpoint
+from ecolabel_registry.api.examples import attach_examples, load_examples
 from ecolabel_registry.api.limits import BodySizeLimit
 from ecolabel_registry.api.problems import install_problem_handlers
 from ecolabel_registry.api.ratelimit import ClientRateLimit, ProgrammeRateLimit, TokenBuckets
@@ -190,6 +191,7 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
                 tags=app.openapi_tags,
             )
             _problems_for_validation_errors(schema)
+            attach_examples(schema, load_examples())
             app.openapi_schema = schema
         return app.openapi_schema
 

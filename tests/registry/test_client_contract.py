@@ -8,11 +8,11 @@ every generator turns `operationId` into a method name and each tag into a modul
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
-from fastapi import APIRouter, FastAPI
-from pydantic import create_model
+from fastapi import APIRouter, Body, FastAPI
+from pydantic import BaseModel, create_model
 
 from ecolabel_registry.app import create_app
 from ecolabel_registry.settings import Settings
@@ -41,6 +41,12 @@ def test_every_operation_has_an_explicit_unique_camel_case_id(document: dict[str
 
 def test_every_operation_is_in_exactly_one_declared_and_described_tag(document: dict[str, Any]) -> None:
     assert contract_rules.tag_problems(document) == []
+
+
+def test_every_operation_with_a_body_shows_a_request_and_an_answer_valid_against_their_schemas(
+    document: dict[str, Any],
+) -> None:
+    assert contract_rules.example_problems(document) == []
 
 
 def test_the_ids_integrators_call_are_the_ones_documented(document: dict[str, Any]) -> None:
@@ -108,3 +114,26 @@ def test_the_rules_name_each_offence_of_a_careless_route() -> None:
             "tag 'unused' is declared but no operation has it",
         ]
     )
+
+
+class Order(BaseModel):
+    count: int
+
+
+def test_the_example_rule_names_a_missing_or_invalid_example() -> None:
+    app = FastAPI()
+
+    @app.post("/v1/orders", operation_id="placeOrder", response_model=Order)
+    def place_order(order: Annotated[Order, Body(openapi_examples={"bad": {"value": {"count": "many"}}})]) -> None:
+        raise NotImplementedError
+
+    @app.post("/v1/orders/{order_id}/cancellation", operation_id="cancelOrder")
+    def cancel_order(order_id: str, order: Order) -> Order:
+        raise NotImplementedError
+
+    assert contract_rules.example_problems(app.openapi()) == [
+        "POST /v1/orders: no successful answer has an example",
+        "POST /v1/orders bad: 'many' is not of type 'integer' at $.count",
+        "POST /v1/orders/{order_id}/cancellation: its request body has no example",
+        "POST /v1/orders/{order_id}/cancellation: no successful answer has an example",
+    ]
