@@ -81,6 +81,22 @@ def examples() -> dict[str, dict[str, Any]]:
     return load_examples()
 
 
+def test_every_recorded_example_is_shown_beside_its_operation(
+    examples: dict[str, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    directory = tmp_path_factory.mktemp("document")
+    document = create_app(story_settings(f"sqlite:///{directory / 'unused.sqlite3'}", directory)).openapi()
+    by_id = {operation["operationId"]: operation for _, operation in contract_rules.operations(document)}
+    for operation_id, example in examples.items():
+        assert operation_id in by_id, f"an example for {operation_id}, which no operation is: run `make examples`"
+        operation = by_id[operation_id]
+        answer = operation["responses"][str(example["status"])]["content"]["application/json"]
+        assert answer["examples"]["example"]["value"] == example["response"], operation_id
+        if "request" in example:
+            request = operation["requestBody"]["content"]["application/json"]
+            assert request["examples"]["example"]["value"] == example["request"], operation_id
+
+
 @pytest.fixture(scope="module")
 def registry_keys(examples: dict[str, dict[str, Any]]) -> tuple[NoteVerifier, PublicKey]:
     """The registry's checkpoint key and decision key, as its identity example publishes them."""
