@@ -7,8 +7,8 @@ first exchange of each operation becomes its example in the OpenAPI document (`e
 by `ecolabel_registry.api.examples`), so every request shown was accepted by a registry and every
 answer shown is what that registry said, receipts and signed decisions included.
 
-Record again after an API change (`make examples`, then `make openapi`); `test_examples.py` replays the
-story on both backends and checks the committed examples against the contract and offline.
+Record again after an API change with `make examples` (which also regenerates the contract);
+`test_examples.py` replays the story on both backends and checks the committed examples offline.
 """
 
 from __future__ import annotations
