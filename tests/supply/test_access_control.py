@@ -299,6 +299,8 @@ def test_the_operator_reads_every_chain_but_makes_no_statement_for_a_party(world
 def test_impact_shows_another_organisation_nothing_of_this_chain(world: World, admin_headers: dict[str, str]) -> None:
     """The certificate is public, so impact answers everyone with supply:read, but only with the parts of
     chains the caller may read; it is refused without a token, with a forged one, or without the scope."""
+    confirmed = world.supply.confirm(world.supplier, world.link)  # impact follows only confirmed links
+    assert confirmed.status_code == 201, confirmed.text
     programme = certifier(world.supply.client, admin_headers, "eu-ecolabel")
     holder = {"name": "Supplier", "country": "CN", "identifiers": world.supplier.identifiers}
     credential = programme.sign(
