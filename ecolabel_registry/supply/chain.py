@@ -23,7 +23,9 @@ node (`upstream_withheld`) carrying the supplier's public identity only:
   lookup away by the identifiers shown (`GET /v1/certificates?holder=`).
 
 An organisation met through a declared link and also through confirmed ones is not withheld: it is on the
-chain by the confirmed path. The same boundary holds for registered products and facilities named on any
+chain by the confirmed path. A link's state is judged as it stands when the chain is read, whatever date
+the chain is read for (as grants are, see `auth`): a supplier's dispute withdraws what its confirmation
+opened, for past dates too. The same boundary holds for registered products and facilities named on any
 link: their names and details show only when their registrant is *disclosed* (the queried organisation,
 or an organisation reached through confirmed links).
 """
