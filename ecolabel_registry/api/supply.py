@@ -362,6 +362,8 @@ def declare_link(
 
     The link's id is the SHA-256 of the body as sent: sending the same bytes again returns the original
     link and receipt (200). A link overlapping an existing one for the same parties and product is refused.
+    A declaration opens nothing of the supplier's own chain: the buyer's chain views follow the link to the
+    supplier's suppliers only once the supplier confirms it.
     """
     with write_connection(context.engine) as connection:
         link, receipt, created = links.declare(connection, context.note_signer, principal, body, document)
@@ -387,7 +389,8 @@ def confirm_link(
     link_id: LinkId, body: LinkConfirmation, document: RawBody, principal: OrganisationPrincipal, context: ContextDep
 ) -> LinkWritten:
     """The supplier confirms the link (its token, supply:write). `previous` must be the link's
-    `next_event.previous`: a replayed or out-of-order statement is refused."""
+    `next_event.previous`: a replayed or out-of-order statement is refused. From then on the buyer's chain
+    views follow the link to the supplier's own suppliers."""
     with write_connection(context.engine) as connection:
         link, receipt = links.confirm(
             connection, context.note_signer, principal, link_id=link_id, body=body, document=document
@@ -404,7 +407,8 @@ def confirm_link(
 def dispute_link(
     link_id: LinkId, body: LinkDispute, document: RawBody, principal: OrganisationPrincipal, context: ContextDep
 ) -> LinkWritten:
-    """The supplier disputes the link, with a reason (its token, supply:write)."""
+    """The supplier disputes the link, with a reason (its token, supply:write). The buyer's chain views
+    then stop at the supplier again, as for a link never confirmed."""
     with write_connection(context.engine) as connection:
         link, receipt = links.dispute(
             connection, context.note_signer, principal, link_id=link_id, body=body, document=document
@@ -455,7 +459,11 @@ def get_supply_chain(
     depth: Depth = None,
 ) -> Response:
     """The upstream chain on a date, to `depth` tiers: each organisation's shortest tier and path, its
-    certificates and their status on that date, every link that holds then, and the cycles met."""
+    certificates and their status on that date, every link that holds then, and the cycles met.
+
+    A link is followed to the supplier's own suppliers only when the supplier confirmed it. A supplier
+    named by a declared or disputed link is shown by its public identity alone (names, country,
+    identifiers), marked `upstream_withheld`, with certification `unknown`; the chain stops there."""
     now = now_us()
     with _snapshot(context.engine) as connection:
         answer = chain.supply_chain(
@@ -483,7 +491,8 @@ def export_supply_chain(
 ) -> Response:
     """The chain as JSON, CSV (a row per link), Graphviz DOT or SVG (coloured by certification status), or
     as a signed evidence bundle (zip: JSON, CSV, DOT, audit report, documents with receipts, the signed
-    checkpoint, and a SHA-256 manifest signed with the registry key of /.well-known/ecolabel-registry)."""
+    checkpoint, and a SHA-256 manifest signed with the registry key of /.well-known/ecolabel-registry).
+    Suppliers whose upstream is withheld (not confirmed) are marked in every format."""
     now = now_us()
     at, levels = _at(as_of, now), _depth(context, depth)
     with _snapshot(context.engine) as connection:
@@ -519,7 +528,8 @@ def get_audit(
     """Coverage per tier by count and by volume (unknown is never counted as certified), certificates
     expiring within 30/60/90 days, data gaps, the share of low-risk suppliers (China's green supply-chain
     index; the definition is the deployment's, echoed in `low_risk.policy`), and with `from` and `to`
-    what changed between those dates."""
+    what changed between those dates. A link its supplier has not confirmed covers nothing: its volume and
+    its withheld supplier count as unknown, and apart as `unconfirmed`."""
     if (start is None) != (end is None):
         raise ValidationFailed("give both `from` and `to`, or neither", code="BAD_PERIOD")
     now = now_us()
@@ -543,8 +553,9 @@ def get_audit(
 def get_impact(
     certificate_id: CertificateId, principal: OrganisationPrincipal, context: ContextDep, as_of: AsOf = None
 ) -> Impact:
-    """Which buyers depend downstream on this certificate on a date, and through which links. The operator
-    sees all of them; an organisation or auditor sees only those in chains it may read (`restricted`)."""
+    """Which buyers depend downstream on this certificate on a date, and through which links (confirmed by
+    their suppliers). The operator sees all of them; an organisation or auditor sees only those in chains
+    it may read (`restricted`)."""
     now = now_us()
     with _snapshot(context.engine) as connection:
         return impact.impact(
@@ -569,8 +580,10 @@ def get_impact(
 def get_supply_document(
     leaf_index: Annotated[int, Path(ge=0, le=2**63 - 1)], principal: OrganisationPrincipal, context: ContextDep
 ) -> Response:
-    """The exact bytes of a logged supply-chain document, for those who may read it: their SHA-256 is the
-    commitment the public log shows at this leaf (`/v1/log/entries`). Check them with `.../receipt`."""
+    """The exact bytes of a logged supply-chain document, for those who may read it (documents of a chain:
+    its readers; grants and tokens: the organisation itself and the operator; any document: the party it
+    names): their SHA-256 is the commitment the public log shows at this leaf (`/v1/log/entries`). Check
+    them with `.../receipt`."""
     with context.engine.connect() as connection:
         row = access.read_document(connection, principal, leaf_index, now_us())
     return Response(bytes(row["document"]), media_type="application/json")

@@ -141,15 +141,27 @@ def grants(connection: Connection, principal: auth.Principal, organisation_id: s
     return [grant_out(row) for row in repository.grants_of(connection, organisation_id)]
 
 
+# Grants and tokens are the organisation's own business, as their listings are (`grants`: itself and the
+# operator; tokens: the operator): its auditors read the chain's documents and their own grant (as its
+# named party), never who else was admitted or which tokens exist.
+_OWN_BUSINESS = frozenset({Action.TOKEN, Action.TOKEN_REVOCATION, Action.GRANT, Action.GRANT_REVOCATION})
+
+
+def may_read_document(connection: Connection, principal: auth.Principal, row: RowMapping, now_us: int) -> bool:
+    """The chain's readers for documents of the chain (registrations, links and the suppliers' answers);
+    the organisation itself and the operator for its grants and tokens; and always the party it names."""
+    if principal.organisation_id is not None and principal.organisation_id == row["party_id"]:
+        return True
+    if Action(row["action"]) in _OWN_BUSINESS:
+        return principal.is_operator or principal.organisation_id == row["organisation_id"]
+    return auth.may_read_chain(connection, principal, row["organisation_id"], now_us)
+
+
 def read_document(connection: Connection, principal: auth.Principal, leaf_index: int, now_us: int) -> RowMapping:
-    """A logged supply-chain document, for those who may read it: the chain's readers and the named party."""
+    """A logged supply-chain document, for those who may read it (`may_read_document`)."""
     principal.require(Scope.READ)
     row = repository.document(connection, leaf_index)
-    allowed = row is not None and (
-        auth.may_read_chain(connection, principal, row["organisation_id"], now_us)
-        or (principal.organisation_id is not None and principal.organisation_id == row["party_id"])
-    )
-    if row is None or not allowed:
+    if row is None or not may_read_document(connection, principal, row, now_us):
         # One answer for "no such document" and "not yours": leaf indexes are sequential, so telling the
         # two apart would let anyone enumerate which leaves are supply-chain documents of whom.
         raise NotFound(f"no supply-chain document at leaf {leaf_index} that this token may read")

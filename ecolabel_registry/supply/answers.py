@@ -26,8 +26,17 @@ class ChainNode(BaseModel):
     identifiers: list[IdentifierOut]
     tier: int = Field(description="shortest distance from the queried organisation (0); 1 = direct suppliers")
     path: list[str] = Field(description="organisation ids along one shortest path, queried organisation first")
-    certification: Certification = Field(description="unknown when the organisation has no identifier to match")
-    certificates: list[CertificateOnDateOut] = Field(description="certificates whose holder carries its identifiers")
+    certification: Certification = Field(
+        description="unknown when the organisation has no identifier to match, or when its upstream is withheld"
+    )
+    certificates: list[CertificateOnDateOut] = Field(
+        description="certificates whose holder carries its identifiers (none for a withheld node)"
+    )
+    upstream_withheld: bool = Field(
+        description="true when the chain reaches this supplier only through links it has not confirmed (declared "
+        "or disputed): it is shown by its public identity alone (names, country, identifiers), and its own "
+        "suppliers, facilities, products and certificates are not part of this chain"
+    )
 
 
 class FacilityBrief(BaseModel):
@@ -39,7 +48,10 @@ class FacilityBrief(BaseModel):
 
 class ProductBrief(BaseModel):
     gtin: str
-    name: str | None = Field(description="null when no organisation registered this GTIN as a product")
+    name: str | None = Field(
+        description="null unless the product was registered by the queried organisation or by one reached "
+        "through links its supplier confirmed"
+    )
     model: str | None
 
 
@@ -48,7 +60,9 @@ class ChainLink(BaseModel):
     supplier_id: str
     buyer_id: str
     tier: int = Field(description="the buyer's tier + 1")
-    supplier_facility: FacilityBrief | None
+    supplier_facility: FacilityBrief | None = Field(
+        description="the facility named, when its organisation is on the chain through confirmed links"
+    )
     product: ProductBrief | None
     material: str | None
     share: float | None
@@ -56,11 +70,15 @@ class ChainLink(BaseModel):
     unit: str | None
     valid_from: str
     valid_to: str | None
-    state: LinkState
-    coverage: Certification = Field(
-        description="product links: a certificate listing the GTIN is active; material links: the supplier's"
+    state: LinkState = Field(
+        description="confirmed: the chain continues to the supplier's own suppliers; declared (not yet "
+        "confirmed) or disputed: the supplier is shown by its public identity and the chain stops there"
     )
-    product_certificates: list[CertificateOnDateOut]
+    coverage: Certification = Field(
+        description="product links: a certificate listing the GTIN is active; material links: the supplier's; "
+        "always unknown for a link its supplier has not confirmed"
+    )
+    product_certificates: list[CertificateOnDateOut] = Field(description="none for a link not confirmed")
     evidence_count: int = Field(description="evidence references declared; GET /v1/supply-links/{id} lists them")
 
 
@@ -87,6 +105,7 @@ class VolumeCoverage(BaseModel):
     certified: float
     not_certified: float
     unknown: float
+    unconfirmed: float = Field(description="of `unknown`: volume on links their supplier has not confirmed")
     share_certified: float
 
 
@@ -95,9 +114,14 @@ class TierCoverage(BaseModel):
     suppliers: int
     certified: int
     not_certified: int
-    unknown: int = Field(description="no identifier: never counted as certified")
+    unknown: int = Field(description="no identifier, or upstream withheld: never counted as certified")
+    unconfirmed: int = Field(
+        description="of `unknown`: suppliers reached only through links they have not confirmed (declared or "
+        "disputed); their certification is not established for this chain and their own suppliers are not shown"
+    )
     share_certified: float | None = Field(description="certified / suppliers; null for an empty tier")
     links: int
+    unconfirmed_links: int = Field(description="links their supplier has not confirmed: their coverage is unknown")
     by_volume: list[VolumeCoverage] = Field(description="by unit: volumes of different units are never added")
     links_without_volume: int = Field(description="their volume is unknown, so it counts in no total")
 
@@ -197,7 +221,7 @@ class ImpactedOrganisation(BaseModel):
 
 
 class Impact(BaseModel):
-    """Who depends downstream on a certificate, on one date."""
+    """Who depends downstream on a certificate, on one date, through links their suppliers confirmed."""
 
     certificate_id: str
     status: CertificateStatus = Field(description="the certificate's status on `as_of`")
@@ -207,5 +231,7 @@ class Impact(BaseModel):
         "read (itself, and those that granted it audit access) are listed"
     )
     gtins: list[str] = Field(description="products the certificate lists")
-    directly_covered_links: list[str] = Field(description="links the certificate covers (within what is listed)")
+    directly_covered_links: list[str] = Field(
+        description="confirmed links the certificate covers (within what is listed); an unconfirmed link covers nothing"
+    )
     affected: list[ImpactedOrganisation]

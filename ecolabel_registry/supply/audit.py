@@ -2,6 +2,10 @@
 
 - coverage per tier, by count of suppliers (a supplier's shortest tier) and by volume of links (a link's
   tier is its buyer's + 1), where `unknown` is reported beside `certified` and never counted as it;
+  a link its supplier has not confirmed (declared or disputed) covers nothing: its volume counts as
+  `unknown`, and so does a supplier reached only through such links (whose own suppliers are withheld,
+  see `chain`). Both are also counted apart (`unconfirmed`, `unconfirmed_links`), so a report shows how
+  much of its unknown is the suppliers' missing confirmation;
 - certificates in the chain that expire within 30, 60 and 90 days of the date (cumulative lists);
 - data gaps: organisations without any identifier, links the supplier has not confirmed or has disputed,
   links without a volume or share;
@@ -45,8 +49,11 @@ EXPIRY_WINDOWS_DAYS = (30, 60, 90)
 @dataclass
 class _Tier:
     suppliers: dict[Certification, int] = field(default_factory=lambda: dict.fromkeys(Certification, 0))
+    unconfirmed: int = 0
     links: int = 0
+    unconfirmed_links: int = 0
     volume: dict[str, dict[Certification, float]] = field(default_factory=dict)
+    unconfirmed_volume: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     without_volume: int = 0
 
 
@@ -87,14 +94,18 @@ def tier_coverage(data: chain.ChainData) -> list[TierCoverage]:
     for organisation_id, tier in data.tiers.items():
         if tier > 0:
             tiers[tier].suppliers[data.certification(organisation_id)] += 1
+            tiers[tier].unconfirmed += organisation_id in data.withheld
     for link in data.links:
         counts = tiers[data.link_tier(link)]
         counts.links += 1
+        counts.unconfirmed_links += not link.confirmed
         if link.volume is None or link.unit is None:
             counts.without_volume += 1
             continue
         by_state = counts.volume.setdefault(link.unit, dict.fromkeys(Certification, 0.0))
-        by_state[data.link_coverage(link)] += link.volume
+        by_state[data.link_coverage(link)] += link.volume  # unknown for an unconfirmed link
+        if not link.confirmed:
+            counts.unconfirmed_volume[link.unit] += link.volume
     return [_tier_out(number, tiers[number]) for number in sorted(tiers)]
 
 
@@ -107,8 +118,10 @@ def _tier_out(number: int, tier: _Tier) -> TierCoverage:
         certified=certified,
         not_certified=tier.suppliers[Certification.NOT_CERTIFIED],
         unknown=tier.suppliers[Certification.UNKNOWN],
+        unconfirmed=tier.unconfirmed,
         share_certified=certified / count if count else None,
         links=tier.links,
+        unconfirmed_links=tier.unconfirmed_links,
         by_volume=[
             VolumeCoverage(
                 unit=unit,
@@ -116,6 +129,7 @@ def _tier_out(number: int, tier: _Tier) -> TierCoverage:
                 certified=volumes[Certification.CERTIFIED],
                 not_certified=volumes[Certification.NOT_CERTIFIED],
                 unknown=volumes[Certification.UNKNOWN],
+                unconfirmed=tier.unconfirmed_volume[unit],
                 share_certified=volumes[Certification.CERTIFIED] / sum(volumes.values()),
             )
             for unit, volumes in sorted(tier.volume.items())

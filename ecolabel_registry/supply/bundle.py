@@ -7,7 +7,9 @@ Contents:
 - `documents/<leaf>.json` and `receipts/<leaf>.json` — every logged document behind the chain's links
   (declarations, confirmations, disputes) exactly as received, each with its receipt: check one with
   `verification.receipt.verify_receipt(receipt, document, verifier)`;
-- `manifest.json` — RFC 8785 canonical JSON listing every other file with its SHA-256 and size;
+- `manifest.json` — RFC 8785 canonical JSON listing every other file with its SHA-256 and size, and
+  `upstream_withheld`: the suppliers the chain names but does not follow, because they have not
+  confirmed the links naming them (see `chain`);
 - `manifest.jws` — a compact JWS (EdDSA) over the exact bytes of `manifest.json`, signed with the
   registry key published at `/.well-known/ecolabel-registry` (`kid` is its RFC 7638 thumbprint).
 
@@ -68,6 +70,7 @@ def evidence_bundle(
             "organisation_id": chain.organisation_id,
             "as_of": chain.as_of,
             "depth": chain.depth,
+            "upstream_withheld": sorted(node.organisation_id for node in chain.nodes if node.upstream_withheld),
             "generated_at": format_log_time(generated_us),
             "log": {
                 "origin": note_signer.name,

@@ -4,6 +4,30 @@ Each organisation gets its *shortest* tier (the first tier at which the search m
 path back to the queried organisation. Every link that holds on the date and whose buyer is within
 `depth - 1` tiers is kept, so diamonds and cycles are visible in `links`; a link back to an organisation
 already on the path is reported in `cycles` and never followed again.
+
+Only the supplier's confirmation opens its own chain. A link is its buyer's statement, and any
+organisation may declare any other its supplier; if the search followed declared links, declaring a
+victim as one's supplier would open the victim's whole upstream chain to the declarer. So the search
+follows a link to the supplier's own suppliers only when the supplier confirmed it. A declared or
+disputed link is still shown, as the buyer's statement it is, and its supplier appears as a *withheld*
+node (`upstream_withheld`) carrying the supplier's public identity only:
+
+- shown: its registry id, names, country and registered identifiers (LEI, USCC, GLN, DUNS, VAT, OS ID
+  are published by public registers: they say who the organisation is, nothing of whom it deals with,
+  and the buyer already named it by one of them or by its id);
+- withheld: its links (hence its suppliers, their identifiers, volumes and shares), its facilities and
+  products, also when the buyer's declaration names one (the link keeps the GTIN the buyer stated), and
+  its certificates. Certificates are public, but listing them here would state that the supplier's
+  certification covers this chain, which only its confirmation can establish: the node is `unknown` and
+  so is the link's coverage, and unknown is never counted as compliant. Its certificates remain a public
+  lookup away by the identifiers shown (`GET /v1/certificates?holder=`).
+
+An organisation met through a declared link and also through confirmed ones is not withheld: it is on the
+chain by the confirmed path. A link's state is judged as it stands when the chain is read, whatever date
+the chain is read for (as grants are, see `auth`): a supplier's dispute withdraws what its confirmation
+opened, for past dates too. The same boundary holds for registered products and facilities named on any
+link: their names and details show only when their registrant is *disclosed* (the queried organisation,
+or an organisation reached through confirmed links).
 """
 
 from __future__ import annotations
@@ -42,15 +66,26 @@ class ChainData:
     facilities: dict[str, RowMapping] = field(default_factory=dict)
     products: dict[str, RowMapping] = field(default_factory=dict)
     certified: dict[str, Certification] = field(default_factory=dict)
+    withheld: set[str] = field(default_factory=set)  # reached only through links their supplier did not confirm
+
+    def disclosed(self, organisation_id: str) -> bool:
+        """On the chain with its own records: the root, or reached through links its supplier confirmed."""
+        return organisation_id in self.tiers and organisation_id not in self.withheld
 
     def certification(self, organisation_id: str) -> Certification:
         found = self.certified.get(organisation_id)
         if found is None:  # asked once per node and once per link: remembered
-            found = self.coverage.of_organisation(organisation_id, bool(self.identifiers.get(organisation_id)))
+            if organisation_id in self.withheld:
+                found = Certification.UNKNOWN  # its certificates were never looked up for this chain
+            else:
+                found = self.coverage.of_organisation(organisation_id, bool(self.identifiers.get(organisation_id)))
             self.certified[organisation_id] = found
         return found
 
     def link_coverage(self, link: Link) -> Certification:
+        """An unconfirmed link covers nothing: the registry cannot say the supplier supplies it."""
+        if not link.confirmed:
+            return Certification.UNKNOWN
         return self.coverage.of_link(link.gtin, self.certification(link.supplier_id))
 
     def path(self, organisation_id: str) -> list[str]:
@@ -64,9 +99,12 @@ class ChainData:
 
 
 def walk(connection: Connection, root: str, at_us: int, depth: int) -> ChainData:
-    """The bounded breadth-first search: one query per tier, each organisation expanded once."""
+    """The bounded breadth-first search: one query per tier, each disclosed organisation expanded once,
+    and only through links its supplier confirmed; the other suppliers met are kept, unexpanded, as
+    withheld nodes (see the module's docstring)."""
     tiers = {root: 0}
     parent: dict[str, Link] = {}
+    met: dict[str, tuple[int, Link]] = {}  # suppliers met through unconfirmed links: first tier and link
     kept: list[Link] = []
     frontier = [root]
     for tier in range(1, depth + 1):
@@ -77,24 +115,38 @@ def walk(connection: Connection, root: str, at_us: int, depth: int) -> ChainData
         frontier = []
         for link in found:
             kept.append(link)
-            if link.supplier_id not in tiers:
-                tiers[link.supplier_id] = tier
-                parent[link.supplier_id] = link
-                frontier.append(link.supplier_id)
+            supplier = link.supplier_id
+            if supplier in tiers:
+                continue
+            if link.confirmed:
+                tiers[supplier] = tier
+                parent[supplier] = link
+                frontier.append(supplier)
+            elif supplier not in met:
+                met[supplier] = (tier, link)
     truncated = bool(frontier) and graph.any_bought_by(connection, frontier, at_us)
-    return ChainData(root, at_us, depth, tiers, parent, kept, truncated)
+    withheld = {supplier: first for supplier, first in met.items() if supplier not in tiers}
+    for supplier, (tier, link) in withheld.items():
+        tiers[supplier] = tier
+        parent[supplier] = link
+    return ChainData(root, at_us, depth, tiers, parent, kept, truncated, withheld=set(withheld))
 
 
 def load(connection: Connection, root: str, at_us: int, depth: int) -> ChainData:
-    """`walk`, then the organisations, their identifiers and every certificate's status on the date."""
+    """`walk`, then the organisations and their identifiers; the certificates, on the date, of disclosed
+    organisations and of products on confirmed links; and the facilities and products that disclosed
+    organisations registered (what a withheld supplier registered is never read into the answer)."""
     data = walk(connection, root, at_us, depth)
     data.organisations, data.identifiers = repository.organisations_with_identifiers(connection, data.tiers)
-    gtins = {link.gtin for link in data.links if link.gtin is not None}
-    data.coverage = coverage_on(connection, data.identifiers, gtins, at_us)
-    data.facilities = repository.facilities_by_id(
+    disclosed = {o: held for o, held in data.identifiers.items() if o not in data.withheld}
+    covered_gtins = {link.gtin for link in data.links if link.gtin is not None and link.confirmed}
+    data.coverage = coverage_on(connection, disclosed, covered_gtins, at_us)
+    facilities = repository.facilities_by_id(
         connection, {link.supplier_facility_id for link in data.links if link.supplier_facility_id}
     )
-    data.products = repository.products_by_gtin(connection, gtins)
+    data.facilities = {key: row for key, row in facilities.items() if data.disclosed(row["organisation_id"])}
+    products = repository.products_by_gtin(connection, {link.gtin for link in data.links if link.gtin is not None})
+    data.products = {gtin: row for gtin, row in products.items() if data.disclosed(row["organisation_id"])}
     return data
 
 
@@ -213,6 +265,7 @@ def _node(data: ChainData, organisation_id: str, certificates: dict[str, dict[st
         "path": data.path(organisation_id),
         "certification": data.certification(organisation_id),
         "certificates": [certificates[c.id] for c in data.coverage.by_organisation.get(organisation_id, [])],
+        "upstream_withheld": organisation_id in data.withheld,
     }
 
 
@@ -241,7 +294,7 @@ def _link(
         "state": link.state,
         "coverage": data.link_coverage(link),
         "product_certificates": [certificates[c.id] for c in data.coverage.by_gtin.get(link.gtin, [])]
-        if link.gtin
+        if link.gtin and link.confirmed
         else [],
         "evidence_count": link.evidence_count,
     }

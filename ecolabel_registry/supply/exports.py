@@ -1,5 +1,9 @@
 """A chain as JSON, CSV (one row per link) and Graphviz DOT, coloured by certification status on the date.
 
+Every format marks a supplier the chain reaches only through links it has not confirmed (its upstream is
+withheld, see `chain`): the CSV's `supplier_upstream_withheld` column, a dashed box saying "not
+confirmed" in DOT and SVG.
+
 DOT is text only: render it with Graphviz (`dot -Tsvg`) where that is installed. The registry itself
 never runs Graphviz: its SVG export is drawn by `supply.svg` in pure Python, so no system package is
 needed to serve it.
@@ -36,6 +40,7 @@ CSV_COLUMNS = (
     "supplier_identifiers",
     "supplier_certification",
     "supplier_certificates",
+    "supplier_upstream_withheld",
     "buyer_id",
     "buyer_name",
     "gtin",
@@ -85,6 +90,7 @@ def _row(link: ChainLink, nodes: dict[str, ChainNode]) -> list[object]:
         ";".join(f"{i.scheme}:{i.value}" for i in supplier.identifiers),
         supplier.certification.value,
         ";".join(f"{c.programme_id}:{c.licence_number}:{c.status.value}" for c in supplier.certificates),
+        "true" if supplier.upstream_withheld else "false",
         buyer.organisation_id,
         display_name(buyer.names),
         link.product.gtin if link.product else "",
@@ -123,6 +129,15 @@ def dot_string(text: str) -> str:
     return '"' + escaped.replace("\r", "").replace("\n", "\\n") + '"'
 
 
+WITHHELD_NOTE = "not confirmed by the supplier: its own suppliers are not shown"
+
+
+def node_status(node: ChainNode) -> str:
+    """The second line of a node's box: where it sits and what is known of it (short enough for a box)."""
+    known = "not confirmed" if node.upstream_withheld else node.certification.value
+    return f"{node.country} · tier {node.tier} · {known}"
+
+
 def to_dot(chain: SupplyChain) -> str:
     lines = [
         "digraph supply_chain {",
@@ -130,7 +145,8 @@ def to_dot(chain: SupplyChain) -> str:
         + dot_string(
             f"Upstream supply chain of {chain.organisation_id} as of {chain.as_of}\n"
             "green: certified, red: not certified, grey: unknown; "
-            "solid: confirmed, dashed: declared, dotted: disputed"
+            "solid: confirmed, dashed: declared, dotted: disputed; "
+            f"dashed box: {WITHHELD_NOTE}"
         )
         + "];",
         '  node [shape=box, style="rounded,filled", fontname=Helvetica];',
@@ -138,11 +154,12 @@ def to_dot(chain: SupplyChain) -> str:
     ]
     for node in chain.nodes:
         fill, border = COLOURS[node.certification]
-        label = f"{display_name(node.names)}\n{node.country} · tier {node.tier} · {node.certification.value}"
+        label = f"{display_name(node.names)}\n{node_status(node)}"
         width = ", penwidth=3" if node.tier == 0 else ""
+        style = ', style="rounded,filled,dashed"' if node.upstream_withheld else ""
         lines.append(
             f"  {dot_string(node.organisation_id)} [label={dot_string(label)}, "
-            f'fillcolor="{fill}", color="{border}"{width}];'
+            f'fillcolor="{fill}", color="{border}"{width}{style}];'
         )
     for link in chain.links:
         _, colour = COLOURS[link.coverage]

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from ecolabel_registry.certificates.repository import certificates, holder_ids, products
 from ecolabel_registry.db.lists import among, batches
 from ecolabel_registry.supply.link_repository import links
+from ecolabel_registry.supply.outputs import LinkState
 from ecolabel_registry.supply.repository import identifiers
 
 LINK_COLUMNS = (
@@ -67,6 +68,12 @@ class Link(NamedTuple):
     valid_to_us: int | None
     state: str
     evidence_count: int
+
+    @property
+    def confirmed(self) -> bool:
+        """Whether the supplier confirmed the link: only then do chain views follow it to the supplier's own
+        suppliers, and only then can it count as covered (see `chain`)."""
+        return self.state == LinkState.CONFIRMED.value
 
 
 def holds(at_us: int) -> Any:
@@ -121,7 +128,8 @@ def any_bought_by(connection: Connection, buyer_ids: Iterable[str], at_us: int) 
 
 
 def reachable_upstream(connection: Connection, root: str, at_us: int, max_depth: int) -> dict[str, int]:
-    """organisation -> shortest tier, by one recursive CTE (ids only, no statuses): the benchmark's floor.
+    """organisation -> shortest tier of the organisations a chain discloses (reached through confirmed
+    links), by one recursive CTE (ids only, no statuses): the benchmark's floor and a cross-check.
 
     UNION (not UNION ALL) drops repeated (organisation, depth) rows, and the depth bound ends cycles.
     """
@@ -129,7 +137,7 @@ def reachable_upstream(connection: Connection, root: str, at_us: int, max_depth:
     step = (
         select(links.c.supplier_id, reach.c.depth + 1)
         .join(reach, links.c.buyer_id == reach.c.org)
-        .where(reach.c.depth < max_depth, holds(at_us))
+        .where(reach.c.depth < max_depth, holds(at_us), links.c.state == LinkState.CONFIRMED.value)
     )
     reach = reach.union(step)
     query = select(reach.c.org, func.min(reach.c.depth)).group_by(reach.c.org)

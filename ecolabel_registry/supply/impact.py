@@ -1,8 +1,11 @@
 """Downstream impact of a certificate on a date: which buyers, and through which links, depend on it.
 
 The certificate directly covers the links it certifies under the same rule as coverage in a chain: links
-for a product it lists (by GTIN), and material links from an organisation that holds it. From their
-buyers the search follows every link downstream (breadth-first, each organisation once, so cycles end).
+for a product it lists (by GTIN), and material links from an organisation that holds it, in both cases
+only links their supplier confirmed (an unconfirmed link covers nothing). From their buyers the search
+follows confirmed links downstream (breadth-first, each organisation once, so cycles end): exactly the
+links an affected organisation's own chain follows upstream (`chain`), so a declaration naming someone as
+one's supplier never makes the declarer "depend" on that supplier's suppliers.
 
 Access. The certificate is public, but who buys from whom is not. The operator sees every affected
 organisation. Anyone else with `supply:read` sees only the affected organisations whose chains it may
@@ -33,9 +36,11 @@ def impact(
     status = statuses(connection, {certificate_id: row}, at_us)[certificate_id].status
     holders = graph.holders_of(connection, certificate_id)
     gtins = graph.gtins_of(connection, certificate_id)
-    direct = [link for link in graph.links_sold_by(connection, holders, at_us) if link.gtin is None]
+    direct = [link for link in graph.links_sold_by(connection, holders, at_us) if link.gtin is None and link.confirmed]
     seen = {link.id for link in direct}
-    direct += [link for link in graph.links_for_products(connection, gtins, at_us) if link.id not in seen]
+    direct += [
+        link for link in graph.links_for_products(connection, gtins, at_us) if link.confirmed and link.id not in seen
+    ]
     distance, parent = _downstream(connection, sorted(direct, key=lambda link: link.id), at_us, max_depth)
     listed = sorted(o for o in distance if roots is None or o in roots)
     names = repository.organisations_by_id(connection, listed)
@@ -76,7 +81,10 @@ def _downstream(
     for step in range(2, max_depth + 1):
         if not frontier:
             break
-        found = sorted(graph.links_sold_by(connection, frontier, at_us), key=lambda link: (link.supplier_id, link.id))
+        found = sorted(
+            (link for link in graph.links_sold_by(connection, frontier, at_us) if link.confirmed),
+            key=lambda link: (link.supplier_id, link.id),
+        )
         frontier = []
         for link in found:
             if link.buyer_id not in distance:

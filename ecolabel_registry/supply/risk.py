@@ -11,7 +11,10 @@ chain is low-risk on date D when every condition the deployment switches on hold
 3. every link through which it supplies the chain on D was confirmed by it
    (`supply_low_risk_requires_confirmed_links`): a declared or disputed link is unverified.
 
-Anything the registry cannot establish counts against low-risk, never for it.
+Anything the registry cannot establish counts against low-risk, never for it. So a supplier the chain
+reaches only through links it has not confirmed (a withheld node, see `chain`) is never low-risk, whatever
+the settings: `LINK_NOT_CONFIRMED` is always among its reasons, as nothing about it was established for
+this chain.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ class LowRiskPolicy:
             held = data.coverage.by_organisation.get(organisation_id, [])
             if self.requires_certificate and not any(c.active and c.valid_until_us > horizon for c in held):
                 reasons.append("NO_ACTIVE_CERTIFICATE")
-            if self.requires_confirmed_links and organisation_id in unconfirmed:
+            if organisation_id in data.withheld or (self.requires_confirmed_links and organisation_id in unconfirmed):
                 reasons.append("LINK_NOT_CONFIRMED")
             assessed[organisation_id] = reasons
         return assessed

@@ -12,11 +12,18 @@ from collections import defaultdict
 from xml.sax.saxutils import escape, quoteattr
 
 from ecolabel_registry.supply.answers import ChainLink, SupplyChain
-from ecolabel_registry.supply.exports import COLOURS, EDGE_STYLES, display_name, link_subject
+from ecolabel_registry.supply.exports import (
+    COLOURS,
+    EDGE_STYLES,
+    WITHHELD_NOTE,
+    display_name,
+    link_subject,
+    node_status,
+)
 
 NODE_W, NODE_H = 220, 48
 COLUMN_GAP, ROW_GAP, MARGIN = 90, 22, 30
-LEGEND_H = 70
+LEGEND_H = 94
 _DASHES = {"solid": "", "dashed": ' stroke-dasharray="7 4"', "dotted": ' stroke-dasharray="2 3"'}
 _MAX_LABEL = 30
 
@@ -61,17 +68,16 @@ def to_svg(chain: SupplyChain) -> str:
         x, y = position[node.organisation_id]
         fill, border = COLOURS[node.certification]
         stroke = 3 if node.tier == 0 else 1.5
+        dash = _DASHES["dashed"] if node.upstream_withheld else ""
+        title = f"{node.organisation_id} ({WITHHELD_NOTE})" if node.upstream_withheld else node.organisation_id
         parts += [
-            f"<g><title>{escape(node.organisation_id)}</title>",
+            f"<g><title>{escape(title)}</title>",
             (
                 f'<rect x="{x}" y="{y}" width="{NODE_W}" height="{NODE_H}" rx="8" fill="{fill}" stroke="{border}" '
-                f'stroke-width="{stroke}"/>'
+                f'stroke-width="{stroke}"{dash}/>'
             ),
             f'<text x="{x + 10}" y="{y + 19}" font-weight="bold">{escape(_short(display_name(node.names)))}</text>',
-            (
-                f'<text x="{x + 10}" y="{y + 37}">'
-                f"{escape(f'{node.country} · tier {node.tier} · {node.certification.value}')}</text>"
-            ),
+            f'<text x="{x + 10}" y="{y + 37}">{escape(node_status(node))}</text>',
             "</g>",
         ]
     parts += _legend(height - LEGEND_H + 10)
@@ -114,4 +120,9 @@ def _legend(y: int) -> list[str]:
         )
         parts.append(f'<text x="{x + 48}" y="{y + 42}">{escape(state.value)}</text>')
         x += 140
+    x = MARGIN
+    parts.append(
+        f'<rect x="{x}" y="{y + 54}" width="40" height="16" rx="3" fill="none" stroke="#424242"{_DASHES["dashed"]}/>'
+    )
+    parts.append(f'<text x="{x + 48}" y="{y + 66}">{escape(WITHHELD_NOTE)}</text>')
     return parts

@@ -108,7 +108,7 @@ def test_supply_chain_graph_for_a_signed_in_organisation(page: Page, live: Live)
     graph = page.get_by_role("group", name="Upstream supply chain of Green Office Procurement Ltd.")
     expect(graph).to_be_visible()
     nodes = graph.locator("a.node")
-    expect(nodes).to_have_count(4)
+    expect(nodes).to_have_count(5)
     expect(graph.locator(f'a.node-certified[data-organisation="{live.world.certified.id}"]')).to_contain_text(
         "Certified"
     )
@@ -116,9 +116,14 @@ def test_supply_chain_graph_for_a_signed_in_organisation(page: Page, live: Live)
         "Not certified"
     )
     expect(graph.locator(f'a.node-unknown[data-organisation="{live.world.unknown.id}"]')).to_contain_text("Unknown")
-    expect(graph.locator(".edge")).to_have_count(3)
+    # The supplier that has not confirmed is marked, and nothing upstream of it is drawn.
+    expect(graph.locator(f'a.node-withheld[data-organisation="{live.world.pending.id}"]')).to_contain_text(
+        "Not confirmed"
+    )
+    expect(graph.locator(".edge")).to_have_count(4)
     audit = page.get_by_role("complementary", name="Audit figures")
-    expect(audit.get_by_role("row", name="1 2 1 1 0 50%")).to_be_visible()  # tier 1: one of two certified
+    # tier 1: one of three certified; the unconfirmed one is unknown and counted apart
+    expect(audit.get_by_role("row", name="1 3 1 1 1 1 33%")).to_be_visible()
     assert_accessible(page)
     screenshot(page, "supply-chain", live.settings)
 

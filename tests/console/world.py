@@ -2,7 +2,9 @@
 
 Two programmes with a mutual agreement in force (so a certificate of one is recognised as the other's
 label), three certificates (one suspended), and a buyer's supply chain of three tiers in which one
-supplier is certified, one is not and one cannot be matched (no identifier).
+supplier is certified, one is not and one cannot be matched (no identifier), all confirmed by their
+suppliers; plus a direct supplier that has not confirmed the buyer's declaration yet, whose own
+suppliers the chain therefore does not show.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class World:
     certified: Org
     uncertified: Org
     unknown: Org
+    pending: Org  # named by a declaration it has not confirmed
     certified_lei: str
     receipt: dict[str, Any]  # the submission receipt of `certified_id`
     credential: str  # the exact JWS behind `certified_id`
@@ -101,6 +104,9 @@ def build(client: TestClient, admin_headers: dict[str, str]) -> World:
         seller = {certified.id: certified, uncertified.id: uncertified, unknown.id: unknown}[link["supplier_id"]]
         confirmed = supply.confirm(seller, link)
         assert confirmed.status_code == 201, confirmed.text
+    pending = supply.organisation("Pending Cable Works", zh="待确认线缆厂")
+    supply.declare(buyer, pending, material="power cables")
+    supply.link(pending, unknown, material="copper wire")  # pending's own link: not in the buyer's chain
     return World(
         cec=cec,
         jea=jea,
@@ -112,6 +118,7 @@ def build(client: TestClient, admin_headers: dict[str, str]) -> World:
         certified=certified,
         uncertified=uncertified,
         unknown=unknown,
+        pending=pending,
         certified_lei=certified_lei,
         receipt=receipt,
         credential=credential,

@@ -99,3 +99,8 @@ def _check_through_the_api(http: httpx.Client, world: World, engine: Engine) -> 
     assert max(node["tier"] for node in chain["nodes"]) >= 3
     statuses = {c["status"] for node in chain["nodes"] for c in node["certificates"]}
     assert {"active", "suspended"} <= statuses
+    # Its links are confirmed up to the pigment maker, whose ore supplier has not confirmed yet: shown by
+    # its identifiers, marked, and not followed further.
+    withheld = [node["organisation_id"] for node in chain["nodes"] if node["upstream_withheld"]]
+    assert withheld == [_organisation_id(engine, world, "nordic-minerals")]
+    assert {link["state"] for link in chain["links"]} == {"confirmed", "declared"}

@@ -299,6 +299,8 @@ def test_the_operator_reads_every_chain_but_makes_no_statement_for_a_party(world
 def test_impact_shows_another_organisation_nothing_of_this_chain(world: World, admin_headers: dict[str, str]) -> None:
     """The certificate is public, so impact answers everyone with supply:read, but only with the parts of
     chains the caller may read; it is refused without a token, with a forged one, or without the scope."""
+    confirmed = world.supply.confirm(world.supplier, world.link)  # impact follows only confirmed links
+    assert confirmed.status_code == 201, confirmed.text
     programme = certifier(world.supply.client, admin_headers, "eu-ecolabel")
     holder = {"name": "Supplier", "country": "CN", "identifiers": world.supplier.identifiers}
     credential = programme.sign(
@@ -358,3 +360,37 @@ def test_tokens_are_stored_only_as_hashes(world: World, engine: Engine) -> None:
         documents = connection.exec_driver_sql("SELECT document FROM log_entries").all()
     assert all(secret.encode() not in bytes(row[0]) for row in rows)
     assert all(secret.encode() not in bytes(row[0]) for row in documents)
+
+
+def test_an_auditor_reads_the_chains_documents_but_not_whom_else_it_admits(
+    world: World, admin_headers: dict[str, str]
+) -> None:
+    """Grants and tokens are the organisation's own business, as their listings are: an auditor reads the
+    documents of the chain it was granted and its own grant, never another auditor's grant or a token's."""
+    supply = world.supply
+    other_grant = supply.grant(world.buyer, world.stranger)["leaf_index"]
+    own_grant = next(
+        g["leaf_index"]
+        for g in supply.client.get(
+            f"/v1/organisations/{world.buyer.id}/auditor-grants", headers=world.buyer.headers
+        ).json()["items"]
+        if g["id"] == world.grant
+    )
+    token = supply.post(
+        f"/v1/organisations/{world.buyer.id}/tokens", {"type": "OrganisationToken", "scopes": [READ]}, admin_headers
+    ).json()["details"]["leaf_index"]
+    facility = supply.client.get(f"/v1/facilities/{world.facility}", headers=world.buyer.headers).json()["leaf_index"]
+
+    def status(leaf: int, headers: dict[str, str]) -> tuple[int, int]:
+        document = supply.client.get(f"/v1/supply-documents/{leaf}", headers=headers).status_code
+        receipt = supply.client.get(f"/v1/supply-documents/{leaf}/receipt", headers=headers).status_code
+        return document, receipt
+
+    assert status(facility, world.auditor.headers) == (200, 200)
+    assert status(own_grant, world.auditor.headers) == (200, 200)
+    assert status(other_grant, world.auditor.headers) == (404, 404)
+    assert status(token, world.auditor.headers) == (404, 404)
+    for leaf in (other_grant, token):
+        assert status(leaf, world.buyer.headers) == (200, 200)
+        assert status(leaf, admin_headers) == (200, 200)
+    assert status(other_grant, world.stranger.headers) == (200, 200)  # the auditor named in it

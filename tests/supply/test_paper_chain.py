@@ -95,18 +95,32 @@ def test_the_audit_report_of_the_public_buyer(supply: Supply, world: PaperChain)
     # By volume: the ream reaches the buyer through an uncertified distributor, but the converter's Nordic
     # Swan licence lists its GTIN, so the 12 t are covered. The toner link has a share and no volume.
     assert tiers[1]["by_volume"] == [
-        {"unit": "t", "total": 12.0, "certified": 12.0, "not_certified": 0.0, "unknown": 0.0, "share_certified": 1.0}
+        {
+            "unit": "t",
+            "total": 12.0,
+            "certified": 12.0,
+            "not_certified": 0.0,
+            "unknown": 0.0,
+            "unconfirmed": 0.0,
+            "share_certified": 1.0,
+        }
     ]
     assert tiers[1]["links_without_volume"] == 1
-    assert tiers[4]["by_volume"][0] | {"share_certified": None} == {
-        "unit": "t",
-        "total": 11.5,
-        "certified": 0.5,
-        "not_certified": 11.0,
-        "unknown": 0.0,
-        "share_certified": None,
-    }
-    assert tiers[4]["by_volume"][0]["share_certified"] == pytest.approx(0.5 / 11.5)
+    # The toner supplier is reached only through its unconfirmed link: unknown, and counted apart.
+    assert (tiers[1]["unconfirmed"], tiers[1]["unconfirmed_links"]) == (1, 1)
+    # The converter is certified, but it disputes the offcut link: those 0.5 t are unknown, not covered.
+    assert tiers[4]["by_volume"] == [
+        {
+            "unit": "t",
+            "total": 11.5,
+            "certified": 0.0,
+            "not_certified": 11.0,
+            "unknown": 0.5,
+            "unconfirmed": 0.5,
+            "share_certified": 0.0,
+        }
+    ]
+    assert (tiers[4]["unconfirmed"], tiers[4]["unconfirmed_links"]) == (0, 1)
 
     expiring = report["expiring"]
     assert expiring["within_30_days"] == []
@@ -158,18 +172,24 @@ def test_the_audit_report_of_the_public_buyer(supply: Supply, world: PaperChain)
 
 def test_the_low_risk_definition_is_the_deployments(supply: Supply, world: PaperChain, settings: Settings) -> None:
     """The converter's licence ends in 49 days: with a 60-day margin it no longer makes it low-risk, and
-    without the confirmation rule its disputed offcut link no longer counts against it."""
-    path, params = f"/v1/organisations/{world.paper_mill.id}/audit", {"as_of": AS_OF}
-    default = supply.client.get(path, params=params, headers=world.paper_mill.headers).json()["low_risk"]
+    without the confirmation rule its disputed offcut link no longer counts against it. A supplier reached
+    only through a link it has not confirmed (the toner supplier) is never low-risk, whatever the rule."""
+    w = world
+    path, params = f"/v1/organisations/{w.buyer.id}/audit", {"as_of": AS_OF}
+    default = supply.client.get(path, params=params, headers=w.buyer.headers).json()["low_risk"]
+    unestablished = ["NO_VERIFIED_IDENTIFIER", "NO_ACTIVE_CERTIFICATE", "LINK_NOT_CONFIRMED"]
     assert {r["organisation_id"]: r["reasons"] for r in default["suppliers"]} == {
-        world.pulp_mill.id: ["NO_ACTIVE_CERTIFICATE"],
-        world.converter.id: ["LINK_NOT_CONFIRMED"],
+        w.distributor.id: ["NO_ACTIVE_CERTIFICATE"],
+        w.toner.id: unestablished,
+        w.converter.id: ["LINK_NOT_CONFIRMED"],
+        w.paper_mill.id: [],
+        w.pulp_mill.id: ["NO_ACTIVE_CERTIFICATE"],
     }
     stricter = settings.model_copy(
         update={"supply_low_risk_min_days_valid": 60, "supply_low_risk_requires_confirmed_links": False}
     )
     with TestClient(create_app(stricter), raise_server_exceptions=False) as other:
-        low_risk = other.get(path, params=params, headers=world.paper_mill.headers).json()["low_risk"]
+        low_risk = other.get(path, params=params, headers=w.buyer.headers).json()["low_risk"]
     assert low_risk["policy"] == {
         "identifier_schemes": ["DUNS", "GLN", "LEI", "USCC", "VAT"],
         "requires_active_certificate": True,
@@ -177,8 +197,11 @@ def test_the_low_risk_definition_is_the_deployments(supply: Supply, world: Paper
         "min_days_valid": 60,
     }
     assert {r["organisation_id"]: r["reasons"] for r in low_risk["suppliers"]} == {
-        world.pulp_mill.id: ["NO_ACTIVE_CERTIFICATE"],
-        world.converter.id: ["NO_ACTIVE_CERTIFICATE"],
+        w.distributor.id: ["NO_ACTIVE_CERTIFICATE"],
+        w.toner.id: unestablished,
+        w.converter.id: ["NO_ACTIVE_CERTIFICATE"],
+        w.paper_mill.id: [],
+        w.pulp_mill.id: ["NO_ACTIVE_CERTIFICATE"],
     }
 
 
@@ -191,9 +214,10 @@ def test_impact_of_the_converters_licence(supply: Supply, world: PaperChain) -> 
     assert everything["restricted"] is False
     assert everything["status"] == "active"
     distance = {a["organisation_id"]: a["distance"] for a in everything["affected"]}
-    assert distance == {w.buyer.id: 1, w.distributor.id: 1, w.paper_mill.id: 1, w.converter.id: 2}
+    # The converter disputes the offcut link to the paper mill: it covers nothing, and is not followed.
+    assert distance == {w.buyer.id: 1, w.distributor.id: 1}
     assert sorted(everything["directly_covered_links"]) == sorted(
-        w.links[name]["id"] for name in ("distributor>buyer", "converter>distributor", "converter>paper_mill")
+        w.links[name]["id"] for name in ("distributor>buyer", "converter>distributor")
     )
 
     mine = supply.client.get(

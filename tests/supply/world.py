@@ -117,6 +117,13 @@ class Supply:
         link: dict[str, Any] = response.json()["link"]
         return link
 
+    def link(self, buyer: Org, seller: Org, **fields: Any) -> dict[str, Any]:
+        """A link declared by `buyer` and confirmed by `seller`: one the chain views follow."""
+        answered = self.confirm(seller, self.declare(buyer, seller, **fields))
+        assert answered.status_code == 201, answered.text
+        link: dict[str, Any] = answered.json()["link"]
+        return link
+
     def confirm(self, supplier: Org, link: dict[str, Any], **fields: Any) -> Response:
         document = {
             "type": "SupplyLinkConfirmation",
