@@ -17,6 +17,7 @@ from tests.registry.factories import Certifier, certifier
 AGREEMENT_TYP = "ecolabel-agreement+jwt"
 SIGNATURE_TYP = "ecolabel-agreement-signature+jwt"
 EVENT_TYP = "ecolabel-agreement-event+jwt"
+APPROVAL_TYP = "ecolabel-agreement-event-approval+jwt"
 
 
 def sha256(token: str) -> str:
@@ -84,6 +85,16 @@ class Signatory(Certifier):
             **fields,
         }
         return self.sign(payload, EVENT_TYP)
+
+    def event_approval(self, agreement_id: str, event_sha256: str) -> str:
+        """This party's approval of a proposed agreement event (a renewal, or lifting a suspension)."""
+        payload = {
+            "type": "AgreementEventApproval",
+            "issuer": self.issuer,
+            "agreement": agreement_id,
+            "event": event_sha256,
+        }
+        return self.sign(payload, APPROVAL_TYP)
 
     def define(self, client: TestClient, code: str, version: str = "1", **crosswalk: list[str]) -> None:
         payload = self.category_payload(code, version, crosswalk=crosswalk)
