@@ -175,7 +175,7 @@ def test_a_terminated_agreement_cannot_be_signed(client: TestClient, cec: Signat
 
 def test_the_scope_names_only_defined_categories(client: TestClient, cec: Signatory, jea: Signatory) -> None:
     token = cec.agreement(["cec", "jea"], both_ways("cec", "HJ 2536", "jea", "No.999"))
-    refused = propose(client, token)
+    refused = propose(client, token, define=False)
     assert (refused["status_code"], refused["code"]) == (422, "UNKNOWN_CATEGORY")
     assert "jea No.999" in refused["detail"]
     assert client.get(f"/v1/agreements/{sha256(token)}").status_code == 404

@@ -50,7 +50,8 @@ def test_a_stolen_signing_key_cannot_take_over_the_programme(client: TestClient,
     assert _status(client, body)[spare] == ("signing", "active")
     assert "planted" not in _status(client, body)
 
-    owner = body.key_event("revoke", kid=stolen, compromisedSince="2000-01-01T00:00:00Z")
+    added = client.get(f"/v1/programmes/{body.programme_id}/keys").json()["keys"][0]["valid_from"]
+    owner = body.key_event("revoke", kid=stolen, compromisedSince=added)
     applied = client.post(_path(body), json={"event": owner})
     assert (applied.status_code, applied.json()["state"]) == (201, "applied")
     assert _status(client, body)[stolen] == ("signing", "revoked")
@@ -147,6 +148,7 @@ def test_the_operator_recovers_a_programme_that_lost_its_roots(
     assert recovered.status_code == 201, recovered.text
     assert recovered.json()["receipt"]["kind"] == "programme_recovery"
     assert _status(client, body)[lost] == ("root", "retired")
+    body.key_events += 1  # the recovery took the next key-event sequence number
 
     old = body.key_event("add", key=_jwk(body, "by-lost-root"), signing_kid=lost)
     assert client.post(_path(body), json={"event": old}).json()["code"] == "SIGNING_KEY_RETIRED"
@@ -179,3 +181,11 @@ def test_a_root_and_a_signing_key_never_share_a_kid(client: TestClient, admin_he
     fixture.document["root_keys"][0]["kid"] = fixture.document["keys"][0]["kid"]
     response = client.post("/v1/programmes", content=fixture.body, headers={**admin_headers, **JSON_HEADERS})
     assert (response.status_code, response.json()["code"]) == (422, "DUPLICATE_KID")
+
+
+def test_only_the_operator_registers_a_programme(client: TestClient) -> None:
+    fixture = programme_registration("japan-eco-mark")
+    for headers in ({}, {"Authorization": "Bearer not-the-admin-token-0123456789abcdef"}):
+        response = client.post("/v1/programmes", content=fixture.body, headers={**headers, **JSON_HEADERS})
+        assert (response.status_code, response.json()["type"]) == (401, "urn:ecolabel-registry:problem:unauthorized")
+    assert client.get("/v1/programmes/japan-eco-mark").status_code == 404
