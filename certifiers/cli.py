@@ -109,12 +109,22 @@ def keygen_command(
     *,
     out: Annotated[Path, typer.Option(help="where to write the private key (must not exist)")],
     kid: Kid,
+    root: Annotated[bool, typer.Option(help="a root key: it authorises key events only; keep it offline")] = False,
 ) -> None:
-    """Create a programme signing key (file mode 0600) and print its public JWK for registration."""
+    """Create a programme key (file mode 0600) and print its public JWK for registration.
+
+    A programme has root keys, which alone add, retire and revoke keys (keep them offline), and signing
+    keys for its daily documents. The key file is the same either way; the role is given at registration.
+    """
     with _reported():
         jwk = keygen(out, kid)
     sys.stdout.write(json.dumps(jwk) + "\n")
-    _done("created", f"{out}; give the public JWK above to the registry operator")
+    role = "root key: keep it offline" if root else "signing key"
+    _done("created", f"{out} ({role}); give the public JWK above to the registry operator")
+
+
+def _jwks(paths: list[Path] | None) -> list[dict[str, str]]:
+    return [json.loads(path.read_text(encoding="utf-8")) for path in paths or []]
 
 
 @app.command()
@@ -123,8 +133,12 @@ def register_programme(
     programme_id: Annotated[str, typer.Option("--id", help="the programme's slug, e.g. cn-cel")],
     name_en: Annotated[str, typer.Option(help="the programme's English name")],
     country: Annotated[list[str], typer.Option(help="an ISO 3166-1 country it operates in (repeatable)")],
-    jwk: Annotated[list[Path] | None, typer.Option(help="a public JWK file, as keygen prints (repeatable)")] = None,
-    key: Annotated[Path | None, typer.Option(help="or: a private key file to take the public key from")] = None,
+    root_jwk: Annotated[
+        list[Path] | None, typer.Option(help="a root key's public JWK file, as keygen prints (repeatable)")
+    ] = None,
+    root_threshold: Annotated[int, typer.Option(min=1, help="how many root keys must sign each key event")] = 1,
+    jwk: Annotated[list[Path] | None, typer.Option(help="a signing key's public JWK file (repeatable)")] = None,
+    key: Annotated[Path | None, typer.Option(help="or: a private signing key file to take the public key from")] = None,
     kid: Annotated[str | None, typer.Option(help="the kid for --key")] = None,
     name: Names = None,
     website: Annotated[str | None, typer.Option()] = None,
@@ -133,19 +147,24 @@ def register_programme(
     admin_token: Annotated[str, typer.Option(envvar="ECOLABEL_ADMIN_TOKEN", help="the registry's admin token")] = "",
     url: Url = DEFAULT_URL,
 ) -> None:
-    """Operator helper: register a programme and its first public keys."""
+    """Operator helper: register a programme with its root keys and its first signing keys."""
     with _reported():
-        keys = [json.loads(path.read_text(encoding="utf-8")) for path in jwk or []]
+        keys = _jwks(jwk)
         if key is not None:
             if kid is None:
                 raise typer.BadParameter("--key needs --kid", param_hint="--kid")
             keys.append(load_signing_key(key, kid).public_jwk())
         if not keys:
-            raise typer.BadParameter("give at least one --jwk or --key", param_hint="--jwk")
+            raise typer.BadParameter("give at least one signing key: --jwk or --key", param_hint="--jwk")
+        roots = _jwks(root_jwk)
+        if not roots:
+            raise typer.BadParameter("give at least one --root-jwk (root keys authorise key events)")
         body = operations.registration_body(
             programme_id=programme_id,
             names=_names(name_en, name),
             countries=country,
+            root_keys=roots,
+            root_threshold=root_threshold,
             keys=keys,
             gen_member=gen_member,
             website=website,
@@ -291,27 +310,58 @@ def event(
     _done(status.value, f"at leaf {written.receipt.leaf_index}; status now {written.body.get('status')}")
 
 
+RootKey = Annotated[Path, typer.Option("--root-key", help="a root key's private key file (kept offline)")]
+RootKid = Annotated[str, typer.Option("--root-kid", help="that root key's kid")]
+
+
 @app.command()
 def rotate_key(
     *,
     programme: Programme,
-    old_key: Annotated[Path, typer.Option(help="the current key's file")],
-    old_kid: Annotated[str, typer.Option(help="the current key's kid")],
-    new_key: Annotated[Path, typer.Option(help="the new key's file (create it with keygen)")],
-    new_kid: Annotated[str, typer.Option(help="the new key's kid")],
+    root_key: RootKey,
+    root_kid: RootKid,
+    old_kid: Annotated[str, typer.Option(help="the signing key to retire")],
+    new_key: Annotated[Path, typer.Option(help="the new signing key's file (create it with keygen)")],
+    new_kid: Annotated[str, typer.Option(help="the new signing key's kid")],
     sequence: Annotated[
         int | None, typer.Option(min=1, help="next key-event number (default: ask the registry)")
     ] = None,
     url: Url = DEFAULT_URL,
 ) -> None:
-    """Add the new key (signed by the old), then retire the old one (signed by the new)."""
+    """Add a new signing key, then retire the old one: both key events signed by a root key.
+
+    With a root threshold above one, the addition waits for the other roots (`approve-key-event`); run
+    this again once it has applied to retire the old key.
+    """
     with _reported(), CertifierClient(url) as client:
-        old, new = load_signing_key(old_key, old_kid), load_signing_key(new_key, new_kid)
+        root, new = load_signing_key(root_key, root_kid), load_signing_key(new_key, new_kid)
         first = sequence if sequence is not None else operations.next_key_sequence(client, programme)
         added, retired = operations.rotate_key(
-            client, programme, old, new, sequence=first, verifier=client.checkpoint_verifier()
+            client, programme, root, old_kid, new, sequence=first, verifier=client.checkpoint_verifier()
         )
+    if added.body.get("state") != "applied":
+        event = added.body.get("event_sha256")
+        _done("proposed", f"adding {new_kid} waits for {added.body.get('approvals_needed')} more root(s): {event}")
+        return
     _done("rotated", f"{old_kid} -> {new_kid} (leaves {added.receipt.leaf_index}, {retired.receipt.leaf_index})")
+
+
+@app.command()
+def approve_key_event(
+    event_sha256: Annotated[str, typer.Argument(help="the proposed key event's SHA-256, as its proposer printed")],
+    *,
+    programme: Programme,
+    root_key: RootKey,
+    root_kid: RootKid,
+    url: Url = DEFAULT_URL,
+) -> None:
+    """Approve a key event another root key proposed (programmes whose root threshold is above one)."""
+    with _reported(), CertifierClient(url) as client:
+        root = load_signing_key(root_key, root_kid)
+        written = operations.approve_key_event(client, programme, event_sha256, root, client.checkpoint_verifier())
+    state = written.body.get("state")
+    waiting = f"; {written.body.get('approvals_needed')} more approval(s) needed" if state != "applied" else ""
+    _done("approved", f"{event_sha256[:16]}… is {state}{waiting} (leaf {written.receipt.leaf_index})")
 
 
 def main() -> None:

@@ -139,6 +139,14 @@ class CertifierClient:
         _, body = self._post(f"/v1/programmes/{_segment(programme_id)}/key-events", {"event": token}, idempotent=False)
         return written(body, token.encode("ascii"))
 
+    def approve_key_event(self, programme_id: str, event_sha256: str, token: str) -> Written:
+        path = f"/v1/programmes/{_segment(programme_id)}/key-events/{_segment(event_sha256)}/approvals"
+        _, body = self._post(path, {"approval": token}, idempotent=False)
+        return written(body, token.encode("ascii"))
+
+    def pending_key_events(self, programme_id: str) -> dict[str, Any]:
+        return self._get(f"/v1/programmes/{_segment(programme_id)}/key-events/pending")
+
     def get_programme(self, programme_id: str) -> dict[str, Any]:
         return self._get(f"/v1/programmes/{_segment(programme_id)}")
 

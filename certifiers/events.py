@@ -21,6 +21,8 @@ from verification.payloads import (
     Crosswalk,
     KeyAction,
     KeyEvent,
+    KeyEventApproval,
+    KeyRole,
     StatusChange,
     issuer_for,
 )
@@ -69,9 +71,19 @@ def sign_status_event(event: CertificateStatusEvent, signer: SigningKey) -> str:
     return sign_payload(event, TYP["certificate_event"], signer)
 
 
-def key_added(programme: str, sequence: int, public_jwk: Mapping[str, str], reason: str | None = None) -> KeyEvent:
-    """Add a key; sign it with a key that is active now (the new key cannot vouch for itself)."""
-    return _key_event(programme, sequence, KeyAction.ADD, key=dict(public_jwk), reason=reason)
+def key_added(
+    programme: str,
+    sequence: int,
+    public_jwk: Mapping[str, str],
+    reason: str | None = None,
+    *,
+    role: KeyRole = KeyRole.SIGNING,
+) -> KeyEvent:
+    """Add a signing key (or, with `role`, a root key); a root key of the programme signs the event."""
+    members: dict[str, Any] = {"key": dict(public_jwk), "reason": reason}
+    if role is KeyRole.ROOT:
+        members["role"] = role.value
+    return _key_event(programme, sequence, KeyAction.ADD, **members)
 
 
 def key_retired(programme: str, sequence: int, kid: str, reason: str | None = None) -> KeyEvent:
@@ -90,8 +102,20 @@ def _key_event(programme: str, sequence: int, action: KeyAction, **members: Any)
     return KeyEvent.model_validate(document)
 
 
-def sign_key_event(event: KeyEvent, signer: SigningKey) -> str:
-    return sign_payload(event, TYP["key_event"], signer)
+def sign_key_event(event: KeyEvent, root: SigningKey) -> str:
+    """Key events are signed with a root key: the registry refuses them from signing keys."""
+    return sign_payload(event, TYP["key_event"], root)
+
+
+def key_event_approval(programme: str, event_sha256: str) -> KeyEventApproval:
+    """A further root key's approval of a proposed key event (when the programme's threshold is above one)."""
+    return KeyEventApproval.model_validate(
+        {"type": "KeyEventApproval", "issuer": issuer_for(programme), "event": event_sha256}
+    )
+
+
+def sign_key_event_approval(approval: KeyEventApproval, root: SigningKey) -> str:
+    return sign_payload(approval, TYP["key_event_approval"], root)
 
 
 def category_definition(

@@ -14,9 +14,11 @@ from certifiers.client import CertifierClient
 from certifiers.events import (
     ChainBroken,
     key_added,
+    key_event_approval,
     key_retired,
     next_position,
     sign_key_event,
+    sign_key_event_approval,
     sign_status_event,
     status_event,
 )
@@ -33,12 +35,17 @@ def registration_body(
     programme_id: str,
     names: Mapping[str, str],
     countries: Sequence[str],
+    root_keys: Sequence[Mapping[str, str]],
     keys: Sequence[Mapping[str, str]],
     gen_member: bool,
+    root_threshold: int = 1,
     website: str | None = None,
     accreditation_notes: str | None = None,
 ) -> dict[str, Any]:
-    """The body of POST /v1/programmes; the registry validates it (names need "en", keys need a kid)."""
+    """The body of POST /v1/programmes; the registry validates it (names need "en", keys need a kid).
+
+    `root_keys` (a threshold of them) alone authorise later key events; `keys` sign daily documents.
+    """
     return {
         "id": programme_id,
         "names": dict(names),
@@ -46,6 +53,8 @@ def registration_body(
         "website": website,
         "gen_member": gen_member,
         "accreditation_notes": accreditation_notes,
+        "root_keys": [dict(key) for key in root_keys],
+        "root_threshold": root_threshold,
         "keys": [dict(key) for key in keys],
     }
 
@@ -102,46 +111,57 @@ def change_status(
 
 
 def next_key_sequence(client: CertifierClient, programme: str) -> int:
-    """The sequence number the programme's next key event must carry.
-
-    The registry counts key events but does not publish the count, so it is derived from the key
-    history: each key added after registration is one `add`, each ended key one `retire`/`revoke`. A
-    retired key that is later revoked took two events but shows one end; the registry then answers
-    history-conflict, and the caller passes the sequence explicitly.
-    """
-    key_set = client.programme_keys(programme)
-    published = key_set.get("next_key_event")
+    """The sequence number the programme's next key event must carry, as the registry publishes it."""
+    published = client.programme_keys(programme).get("next_key_event")
     sequence = published.get("sequence") if isinstance(published, dict) else None
-    if isinstance(sequence, int):
-        return sequence  # preferred, if the registry publishes it
-    registered_at = client.get_programme(programme).get("registered_at")
-    history = [key for key in key_set.get("keys", []) if isinstance(key, dict)]
-    added = sum(bool(key.get("valid_from") != registered_at) for key in history)
-    ended = sum(key.get("valid_until") is not None for key in history)
-    return added + ended + 1
+    if not isinstance(sequence, int):
+        raise ChainBroken(f"the registry did not say which key event of {programme} comes next")
+    return sequence
+
+
+def submit_key_event(client: CertifierClient, programme: str, token: str, verifier: NoteVerifier) -> Written:
+    """Send one root-signed key event; the answer says whether it applied or waits for more roots."""
+    written = client.submit_key_event(programme, token)
+    check_written(written, DocumentKind.KEY_EVENT, verifier)
+    return written
 
 
 def rotate_key(
     client: CertifierClient,
     programme: str,
-    old: SigningKey,
+    root: SigningKey,
+    old_kid: str,
     new: SigningKey,
     *,
     sequence: int,
     verifier: NoteVerifier,
     reason: str = "scheduled key rotation",
 ) -> tuple[Written, Written]:
-    """Add `new` (signed by `old`, which is trusted now), then retire `old` (signed by `new`, trusted since).
+    """Add the signing key `new`, then retire `old_kid`, both key events signed by the root key `root`.
 
-    `sequence` is the programme's next key-event number. If the retirement fails, the new key is
-    already active and the old one still is too: rerun the retirement alone with the next sequence.
+    `sequence` is the programme's next key-event number. With a root threshold above one each event
+    waits (state "pending") for the other roots' approvals (`approve_key_event`); the retirement is then
+    proposed only once the addition has applied, so rerun this after the approvals.
     """
-    added = client.submit_key_event(
-        programme, sign_key_event(key_added(programme, sequence, new.public_jwk(), reason), old)
+    added = submit_key_event(
+        client, programme, sign_key_event(key_added(programme, sequence, new.public_jwk(), reason), root), verifier
     )
-    check_written(added, DocumentKind.KEY_EVENT, verifier)
-    retired = client.submit_key_event(
-        programme, sign_key_event(key_retired(programme, sequence + 1, old.kid, reason), new)
+    if added.body.get("state") != "applied":
+        return added, added
+    retired = submit_key_event(
+        client, programme, sign_key_event(key_retired(programme, sequence + 1, old_kid, reason), root), verifier
     )
-    check_written(retired, DocumentKind.KEY_EVENT, verifier)
     return added, retired
+
+
+def approve_key_event(
+    client: CertifierClient, programme: str, event_sha256: str, root: SigningKey, verifier: NoteVerifier
+) -> Written:
+    """A further root key approves a proposed key event, after checking it is one the registry has pending."""
+    pending = client.pending_key_events(programme).get("items", [])
+    if not any(isinstance(item, dict) and item.get("event_sha256") == event_sha256 for item in pending):
+        raise ChainBroken(f"the registry has no pending key event {event_sha256} of {programme}")
+    token = sign_key_event_approval(key_event_approval(programme, event_sha256), root)
+    written = client.approve_key_event(programme, event_sha256, token)
+    check_written(written, DocumentKind.KEY_EVENT_APPROVAL, verifier)
+    return written

@@ -139,6 +139,12 @@ class SigningKeyNotValid(RegistryError):
     title = "The signing key is retired or revoked for documents logged now"
 
 
+class SignerNotPermitted(RegistryError):
+    slug = "signer-not-permitted"
+    status = 403
+    title = "The signer's role does not permit this action"
+
+
 class HistoryConflict(RegistryError):
     slug = "history-conflict"
     status = 409

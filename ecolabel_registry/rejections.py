@@ -15,6 +15,7 @@ _BY_TYPE: tuple[tuple[type[verification.VerificationError], type[errors.Registry
     (verification.AlgorithmRefused, errors.AlgorithmRefused),
     (verification.UnknownKey, errors.UnknownSigningKey),
     (verification.KeyNotValid, errors.SigningKeyNotValid),
+    (verification.NotPermitted, errors.SignerNotPermitted),
     (verification.HistoryInvalid, errors.HistoryConflict),
     (verification.MalformedInput, errors.DocumentInvalid),
 )

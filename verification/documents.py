@@ -16,12 +16,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from verification._b64 import b64url_decode
 from verification.errors import MalformedInput, UnknownKey
 from verification.jwk import PublicKey
 from verification.jws import read_protected_header, verify_compact_with_header
-from verification.keys import KeyRecord
+from verification.keys import KeyRecord, require_role_for
 from verification.payloads.common import programme_of_issuer
 from verification.strictjson import loads_strict
 
@@ -42,6 +43,15 @@ class SignedDocument(Generic[P]):
     payload: P
     key: KeyRecord
     sha256: str  # hex SHA-256 of the exact token bytes: certificate ids and event chains use it
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def logged_payload(token: str | bytes, model: type[M]) -> M:
+    """The payload of a JWS that was verified when it was logged, parsed as `model` (not verified again)."""
+    text = token.decode("ascii") if isinstance(token, bytes) else token
+    return model.model_validate(loads_strict(b64url_decode(text.split(".")[1], what="JWS payload")))
 
 
 def document_sha256(token: str) -> str:
@@ -69,6 +79,7 @@ def open_document(token: str, model: type[P], typ: str, lookup: KeyLookup, *, ma
     if record is None:
         raise UnknownKey("UNKNOWN_KID", f"programme {programme!r} has no key {kid!r}")
     verified = verify_compact_with_header(token, header, PublicKey(kid=kid, raw=record.public_key), expected_typ=typ)
+    require_role_for(record, typ)  # after the signature: a forgery is reported as such, not as a role problem
     if verified.payload != raw:  # both decode the one payload segment; a difference is a decoder fault
         raise MalformedInput("PAYLOAD_CHANGED", "the verified payload differs from the bytes read before it")
     try:

@@ -14,6 +14,7 @@ __all__ = [
     "HistoryInvalid",
     "KeyNotValid",
     "MalformedInput",
+    "NotPermitted",
     "ProofInvalid",
     "SignatureInvalid",
     "UnknownKey",
@@ -104,3 +105,13 @@ class KeyNotValid(VerificationError):
 
     summary = "The signing key is not valid for this document"
     remedy = "Sign with a currently active key of the programme; keys are listed at /v1/programmes/{id}/keys."
+
+
+class NotPermitted(VerificationError):
+    """A valid signature by a key or party whose role does not allow this action (see the authority table).
+
+    Codes: ROOT_KEY_REQUIRED, ROOT_KEY_NOT_FOR_DOCUMENTS, NOT_A_RECOGNISING_PARTY.
+    """
+
+    summary = "The signer may not take this action"
+    remedy = "Have the action signed by the key or party that holds that authority (docs/SECURITY.md, Authority)."

@@ -48,6 +48,11 @@ class PublicKey:
         raw = public_key_bytes(key)
         return cls(kid if kid is not None else _thumbprint_of(raw), raw)
 
+    @classmethod
+    def from_raw(cls, raw: bytes) -> PublicKey:
+        """A raw 32-byte Ed25519 public key, named by its RFC 7638 thumbprint."""
+        return cls(_thumbprint_of(raw), raw)
+
     def thumbprint(self) -> str:
         return _thumbprint_of(self.raw)
 

@@ -28,12 +28,15 @@ class DocumentKind(StrEnum):
 
     PROGRAMME = "programme"
     KEY_EVENT = "key_event"
+    KEY_EVENT_APPROVAL = "key_event_approval"
+    PROGRAMME_RECOVERY = "programme_recovery"
     CATEGORY = "category"
     CERTIFICATE = "certificate"
     CERTIFICATE_EVENT = "certificate_event"
     AGREEMENT = "agreement"
     AGREEMENT_SIGNATURE = "agreement_signature"
     AGREEMENT_EVENT = "agreement_event"
+    AGREEMENT_EVENT_APPROVAL = "agreement_event_approval"
     SUPPLY_CHAIN = "supply_chain"
 
     @property

@@ -21,6 +21,7 @@ from verification.checkpoint import Checkpoint, verify_checkpoint
 from verification.client import LogEntry, RegistryClient
 from verification.compact import CompactRange
 from verification.errors import ProofInvalid, VerificationError
+from verification.jwk import PublicKey
 from verification.leaf import DocumentKind, commitment_leaf_hash, entry_leaf_hash
 from verification.merkle import verify_consistency, verify_inclusion
 from verification.note import NoteVerifier
@@ -107,7 +108,11 @@ def run(
     compact = (
         CompactRange() if start == 0 else CompactRange(state.tree_size, state.frontier) if state else CompactRange()
     )
-    replay = DocumentReplay() if start == 0 or state is None else DocumentReplay.from_dict(state.replay)
+    registry_key = PublicKey.from_raw(verifier.public_key)  # the same key signs checkpoints and recoveries
+    if start == 0 or state is None:
+        replay = DocumentReplay(registry_key=registry_key)
+    else:
+        replay = DocumentReplay.from_dict(state.replay, registry_key=registry_key)
     recomputed = _walk(client, start=start, end=checkpoint.tree_size, compact=compact, replay=replay, on_entry=on_entry)
     if compact.root() != checkpoint.root_hash:
         _locate_divergence(client, start, recomputed, checkpoint)

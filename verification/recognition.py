@@ -21,10 +21,11 @@ Rules (DESIGN "Mutual recognition"):
 
 * A certificate that is not active at `at`, or whose signing key no longer vouches for it, is not
   accepted whatever the agreements say.
-* A hop follows a scope mapping whose `from` is the current programme and category, whose criteria
-  versions meet the current ones (`VersionRange.overlaps`; at the start, the certificate's own version),
-  and whose direction the agreement recognises. After the hop, the certificate counts as the mapping's
-  `to` category within its `to` version range.
+* A hop follows a scope mapping of an agreement in force for the mapping's recognising party (a party
+  suspends or terminates only its own recognition), whose `from` is the current programme and category,
+  whose criteria versions meet the current ones (`VersionRange.overlaps`; at the start, the
+  certificate's own version), and whose direction the agreement recognises. After the hop, the
+  certificate counts as the mapping's `to` category within its `to` version range.
 * Recognition is **not transitive**: a path of two or more hops is allowed only when every agreement on
   it says `onwardRecognition: true`, and it is at most `max_depth` hops long.
 * The path chosen is the **shortest**; among equally short paths, they are compared hop by hop: the
@@ -42,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from verification.agreements import AgreementRecord, standing_on
+from verification.agreements import AgreementRecord, Standing, recognizers_in_force, standing_on
 from verification.payloads.agreement import Agreement, AgreementType, ScopeMapping
 from verification.status import CertificateStatus
 from verification.versions import VersionRange
@@ -182,7 +183,7 @@ def resolve(
         return Resolution(Decision.NOT_ACCEPTED, reasons=blocking)
     if _is_target(presented.programme, presented.category, wanted):
         return Resolution(Decision.ACCEPTED)
-    in_force = [r for r in records if standing_on(r, at=at, known_at_us=known_at_us).in_force]
+    in_force = [(r, recognizers_in_force(r, at=at, known_at_us=known_at_us)) for r in records]
     path = _shortest_path(presented, wanted, _edges(in_force), max_depth)
     if path is not None:
         return Resolution(Decision.ACCEPTED_THROUGH_AGREEMENT, path=path, conditions=_conditions(path))
@@ -206,12 +207,14 @@ def _certificate_reasons(presented: Presented) -> tuple[Reason, ...]:
     return tuple(reasons)
 
 
-def _edges(in_force: Sequence[AgreementRecord]) -> _Edges:
+def _edges(in_force: Sequence[tuple[AgreementRecord, frozenset[str]]]) -> _Edges:
+    """Hops of the mappings whose recognising party's recognition is in force (suspension is per party)."""
     by_source: dict[tuple[str, str], list[Hop]] = defaultdict(list)
     by_programme: dict[str, list[Hop]] = defaultdict(list)
-    for record in in_force:
+    for record, recognizing in in_force:
         for index, mapping in enumerate(record.agreement.scope):
-            if record.agreement.recognizes(mapping.to.programme, mapping.from_.programme):
+            recognizer = mapping.to.programme
+            if recognizer in recognizing and record.agreement.recognizes(recognizer, mapping.from_.programme):
                 hop = Hop(record.id, record.agreement, index)
                 by_source[(mapping.from_.programme, mapping.from_.category)].append(hop)
                 by_programme[mapping.from_.programme].append(hop)
@@ -310,7 +313,8 @@ def _diagnose(
     recognizers = {p for p, _ in wanted if p != programme}
     relevant = [r for r in records if any(r.agreement.recognizes(p, programme) for p in recognizers)]
     for record in relevant:
-        reasons.append(_hop_reason(record, presented, wanted, at, known_at_us))
+        recognizer = min(p for p in recognizers if record.agreement.recognizes(p, programme))
+        reasons.append(_hop_reason(record, presented, wanted, at, known_at_us, recognizer=recognizer))
     if not relevant and not own:
         reasons.append(Reason(ReasonCode.NO_AGREEMENT, _no_agreement_detail(programme, recognizers, records)))
     return tuple(reasons)
@@ -322,11 +326,15 @@ def _hop_reason(
     wanted: frozenset[tuple[str, str]],
     at: datetime,
     known_at_us: int | None,
+    *,
+    recognizer: str,
 ) -> Reason:
     agreement, name = record.agreement, record.agreement.title or record.id
-    answer = standing_on(record, at=at, known_at_us=known_at_us)
+    answer = standing_on(record, at=at, known_at_us=known_at_us, recognizer=recognizer)
     if not answer.in_force:
         detail = f"agreement {name!r} is {answer.standing.value.replace('_', ' ')} on {at.isoformat()}"
+        if answer.standing in (Standing.SUSPENDED, Standing.TERMINATED) and len(record.recognizers) > 1:
+            detail += f" for {recognizer}'s recognition"
         if answer.missing_signatures:
             detail += f" (not yet signed by {', '.join(answer.missing_signatures)})"
         return Reason(ReasonCode.AGREEMENT_NOT_IN_FORCE, detail, record.id)

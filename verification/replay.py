@@ -1,34 +1,41 @@
 """Re-verify logged documents in log order, learning programme keys from the log itself.
 
-A programme's first keys arrive in its registration entry; key events add, retire and revoke keys
-after that. Every signed document must verify under a key the log has introduced and that was valid
-at the document's own log time, exactly as the registry judged it when it accepted the document.
-This lets a monitor re-check every signature with nothing but the log.
+A programme's first keys arrive in its registration entry (root keys with their threshold, and signing
+keys); key events signed by roots add, retire and revoke keys after that, applying once a threshold of
+roots has signed them (the event, then `KeyEventApproval`s); the operator's `ProgrammeRecovery`,
+signed by the registry's own key, replaces lost roots. Every signed document must verify under a key
+the log has introduced, in the role its kind needs, valid at the document's own log time, exactly as
+the registry judged it when it accepted the document. This lets a monitor re-check every signature,
+and every key change's authority, with nothing but the log (and the registry's public key).
 """
 
 from __future__ import annotations
 
 import base64
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
 from verification.client import LogEntry
 from verification.documents import open_document
-from verification.errors import HistoryInvalid, MalformedInput
-from verification.jwk import parse_public_jwk
-from verification.keys import KeyRecord, apply_key_event, require_key_valid_at
+from verification.errors import HistoryInvalid, MalformedInput, UnknownKey
+from verification.jwk import PublicKey, parse_public_jwk
+from verification.jws import read_protected_header, verify_compact_with_header
+from verification.keys import KeyRecord, KeyRing, require_key_valid_at
 from verification.leaf import DocumentKind
 from verification.payloads import (
     TYP,
     Agreement,
     AgreementEvent,
+    AgreementEventApproval,
     AgreementSignature,
     CategoryDefinition,
     CertificateStatusEvent,
     EcoLabelCertificate,
     KeyEvent,
+    KeyEventApproval,
+    ProgrammeRecovery,
 )
 from verification.strictjson import loads_strict
 
@@ -39,25 +46,60 @@ _SIGNED: dict[DocumentKind, tuple[type[BaseModel], str]] = {
     DocumentKind.AGREEMENT: (Agreement, TYP["agreement"]),
     DocumentKind.AGREEMENT_SIGNATURE: (AgreementSignature, TYP["agreement_signature"]),
     DocumentKind.AGREEMENT_EVENT: (AgreementEvent, TYP["agreement_event"]),
+    DocumentKind.AGREEMENT_EVENT_APPROVAL: (AgreementEventApproval, TYP["agreement_event_approval"]),
 }
 
 
+@dataclass
+class _Proposal:
+    programme: str
+    sequence: int
+    token: str
+    approved: set[str]
+
+
 class DocumentReplay:
-    def __init__(self, keys: dict[tuple[str, str], KeyRecord] | None = None) -> None:
-        self._keys: dict[tuple[str, str], KeyRecord] = keys or {}
-        self._key_events: dict[str, int] = {}
+    """The key state of every programme, rebuilt leaf by leaf; `registry_key` checks the operator's recoveries."""
+
+    def __init__(self, rings: dict[str, KeyRing] | None = None, *, registry_key: PublicKey | None = None) -> None:
+        self._rings: dict[str, KeyRing] = rings or {}
+        self._proposals: dict[str, _Proposal] = {}
+        self.registry_key = registry_key
+
+    @property
+    def rings(self) -> dict[str, KeyRing]:
+        return dict(self._rings)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "keys": [{**asdict(r), "public_key": base64.b64encode(r.public_key).decode()} for r in self._keys.values()],
-            "key_events": self._key_events,
+            "rings": [
+                {
+                    "programme_id": ring.programme_id,
+                    "threshold": ring.threshold,
+                    "sequence": ring.sequence,
+                    "keys": [{**asdict(r), "public_key": base64.b64encode(r.public_key).decode()} for r in ring.keys],
+                }
+                for ring in self._rings.values()
+            ],
+            "proposals": {sha: {**asdict(p), "approved": sorted(p.approved)} for sha, p in self._proposals.items()},
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DocumentReplay:
-        records = [KeyRecord(**{**item, "public_key": base64.b64decode(item["public_key"])}) for item in data["keys"]]
-        replay = cls({(r.programme_id, r.kid): r for r in records})
-        replay._key_events = {str(k): int(v) for k, v in data.get("key_events", {}).items()}
+    def from_dict(cls, data: dict[str, Any], *, registry_key: PublicKey | None = None) -> DocumentReplay:
+        rings = {
+            item["programme_id"]: KeyRing(
+                item["programme_id"],
+                tuple(KeyRecord(**{**k, "public_key": base64.b64decode(k["public_key"])}) for k in item["keys"]),
+                int(item["threshold"]),
+                int(item["sequence"]),
+            )
+            for item in data.get("rings", [])
+        }
+        replay = cls(rings, registry_key=registry_key)
+        replay._proposals = {
+            sha: _Proposal(p["programme"], int(p["sequence"]), p["token"], set(p["approved"]))
+            for sha, p in data.get("proposals", {}).items()
+        }
         return replay
 
     def check(self, entry: LogEntry) -> None:
@@ -66,7 +108,11 @@ class DocumentReplay:
         if entry.kind is DocumentKind.PROGRAMME:
             self._learn_programme(entry.document, entry.integrated_us)
         elif entry.kind is DocumentKind.KEY_EVENT:
-            self._apply_key_event(entry.document.decode("ascii"), entry.integrated_us)
+            self._propose_key_event(entry.document.decode("ascii"), entry.integrated_us)
+        elif entry.kind is DocumentKind.KEY_EVENT_APPROVAL:
+            self._approve_key_event(entry.document.decode("ascii"), entry.integrated_us)
+        elif entry.kind is DocumentKind.PROGRAMME_RECOVERY:
+            self._recover(entry.document.decode("ascii"), entry.integrated_us)
         elif entry.kind in _SIGNED:
             model, typ = _SIGNED[entry.kind]
             document = open_document(entry.document.decode("ascii"), model, typ, self._lookup)  # type: ignore[type-var]
@@ -75,31 +121,74 @@ class DocumentReplay:
             raise MalformedInput("UNEXPECTED_KIND", f"a public {entry.kind} document is not expected in this log")
 
     def _lookup(self, programme: str, kid: str) -> KeyRecord | None:
-        return self._keys.get((programme, kid))
+        ring = self._rings.get(programme)
+        return ring.find(kid) if ring is not None else None
 
     def _learn_programme(self, document: bytes, logged_us: int) -> None:
         registration = loads_strict(document)
         if not isinstance(registration, dict) or not isinstance(registration.get("id"), str):
             raise MalformedInput("BAD_PROGRAMME", "a programme registration needs an id")
         programme = registration["id"]
-        if any(known == programme for known, _ in self._keys):
+        if programme in self._rings:
             raise MalformedInput("DUPLICATE_PROGRAMME", f"programme {programme!r} is registered twice")
-        keys = [parse_public_jwk(jwk) for jwk in registration.get("keys", [])]
-        if not keys:
+        signing = [parse_public_jwk(jwk) for jwk in registration.get("keys", [])]
+        roots = [parse_public_jwk(jwk) for jwk in registration.get("root_keys", [])]
+        if not signing:
             raise MalformedInput("BAD_PROGRAMME", f"programme {programme!r} has no keys")
-        for key in keys:
-            self._keys[(programme, key.kid)] = KeyRecord(programme, key.kid, key.raw, added_us=logged_us)
+        threshold = registration.get("root_threshold", 1)
+        if not isinstance(threshold, int):
+            raise MalformedInput("BAD_PROGRAMME", f"programme {programme!r} has a root_threshold that is not a number")
+        self._rings[programme] = KeyRing.registered(
+            programme, roots=roots, signing=signing, threshold=threshold, logged_us=logged_us
+        )
 
-    def _apply_key_event(self, token: str, logged_us: int) -> None:
+    def _propose_key_event(self, token: str, logged_us: int) -> None:
         document = open_document(token, KeyEvent, TYP["key_event"], self._lookup)
         require_key_valid_at(document.key, logged_us)
         programme = document.payload.programme_id
-        expected = self._key_events.get(programme, 0) + 1
-        if document.payload.sequence != expected:
-            raise HistoryInvalid(
-                "SEQUENCE_GAP", f"key event {document.payload.sequence} of {programme}; expected {expected}"
+        change = self._rings[programme].propose(document.payload, logged_us)
+        if change.approvals_needed({document.key.kid}) == 0:
+            self._advance(change.approved_by({document.key.kid}))
+        else:
+            self._proposals[document.sha256] = _Proposal(
+                programme, document.payload.sequence, token, {document.key.kid}
             )
-        current = [record for (p, _), record in self._keys.items() if p == programme]
-        changed = apply_key_event(document.payload, current, logged_us)
-        self._keys[(programme, changed.kid)] = changed
-        self._key_events[programme] = expected
+
+    def _approve_key_event(self, token: str, logged_us: int) -> None:
+        document = open_document(token, KeyEventApproval, TYP["key_event_approval"], self._lookup)
+        require_key_valid_at(document.key, logged_us)
+        proposal = self._proposals.get(document.payload.event)
+        if proposal is None or proposal.programme != document.payload.programme_id:
+            raise HistoryInvalid("UNKNOWN_PROPOSAL", f"no open key event {document.payload.event} of that programme")
+        event = open_document(proposal.token, KeyEvent, TYP["key_event"], self._lookup).payload
+        ring = self._rings[proposal.programme]
+        if event.sequence <= ring.sequence:
+            raise HistoryInvalid("PROPOSAL_STALE", f"key event {event.sequence} was taken by another event")
+        if document.key.kid in proposal.approved:
+            raise HistoryInvalid("ALREADY_APPROVED", f"root key {document.key.kid!r} approved it already")
+        proposal.approved.add(document.key.kid)
+        change = ring.propose(event, logged_us)
+        if change.approvals_needed(proposal.approved) == 0:
+            self._advance(change.approved_by(proposal.approved))
+
+    def _recover(self, token: str, logged_us: int) -> None:
+        if self.registry_key is None:
+            raise UnknownKey("REGISTRY_KEY_UNKNOWN", "a programme recovery is checked with the registry's own key")
+        header = read_protected_header(token)
+        if header.get("kid") != self.registry_key.kid:
+            raise UnknownKey("UNKNOWN_KID", "a programme recovery must be signed with the registry's key")
+        verified = verify_compact_with_header(token, header, self.registry_key, expected_typ=TYP["programme_recovery"])
+        recovery = ProgrammeRecovery.model_validate(loads_strict(verified.payload))
+        ring = self._rings.get(recovery.programme)
+        if ring is None:
+            raise MalformedInput("UNKNOWN_PROGRAMME", f"the recovery names an unregistered {recovery.programme!r}")
+        self._advance(ring.recover(recovery, logged_us))
+
+    def _advance(self, ring: KeyRing) -> None:
+        """Install a programme's new ring; its proposals for sequences now taken can never complete."""
+        self._rings[ring.programme_id] = ring
+        self._proposals = {
+            sha: p
+            for sha, p in self._proposals.items()
+            if p.programme != ring.programme_id or p.sequence > ring.sequence
+        }

@@ -7,7 +7,6 @@ definition in `verification`.
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -23,15 +22,26 @@ from ecolabel_registry.agreements.schemas import (
     CategoryScopeOut,
     MappingOut,
     PartyOut,
+    ProposedEventOut,
     RecognitionOut,
     SupplementaryOut,
     VersionsOut,
 )
+from ecolabel_registry.approvals import repository as proposals
+from ecolabel_registry.approvals.repository import ProposalKind
 from ecolabel_registry.errors import NotFound
-from verification.agreements import AgreementEventRecord, AgreementRecord, standing_on
+from verification.agreements import (
+    AgreementEventRecord,
+    AgreementRecord,
+    approvers_needed,
+    check_next_event,
+    standing_on,
+)
+from verification.documents import logged_payload
+from verification.errors import VerificationError
 from verification.leaf import format_log_time, from_microseconds, to_microseconds
-from verification.payloads import Agreement, AgreementChange, CategoryScope
-from verification.strictjson import loads_strict
+from verification.payloads import Agreement, AgreementChange, AgreementEvent, CategoryScope
+from verification.status import ChainHead
 
 # A filtered page reads at most this many candidate rows per round before it answers with a cursor.
 _SCAN_ROUNDS = 20
@@ -43,8 +53,7 @@ def now() -> datetime:
 
 def stored_payload(document: bytes) -> Agreement:
     """The payload of an agreement the registry verified when it accepted it (not verified again here)."""
-    segment = document.decode("ascii").split(".")[1]
-    return Agreement.model_validate(loads_strict(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))))
+    return logged_payload(document, Agreement)
 
 
 def records(connection: Connection, ids: Sequence[str]) -> list[AgreementRecord]:
@@ -71,9 +80,41 @@ def get(connection: Connection, agreement_id: str, *, at: datetime | None = None
         ],
         proxy_note=payload.proxy_note,
         events=[event_out(event) for event in event_rows],
+        proposed_events=_proposed(connection, row, record),
         next_event={"sequence": row["event_count"] + 1, "previous": row["last_event_sha256"] or row["id"]},
         document=bytes(row["document"]).decode("ascii"),
     )
+
+
+def _proposed(connection: Connection, row: RowMapping, record: AgreementRecord) -> list[ProposedEventOut]:
+    """Events waiting for approvals whose sequence is still free, with who approved and who must still."""
+    pending = proposals.pending(connection, ProposalKind.AGREEMENT_EVENT, row["id"], row["event_count"])
+    signers = proposals.signers_of(connection, [p["sha256"] for p in pending])
+    head = ChainHead(next_sequence=row["event_count"] + 1, previous_sha256=row["last_event_sha256"] or row["id"])
+    found = []
+    for proposal in pending:
+        token = bytes(proposal["document"])
+        event = logged_payload(token, AgreementEvent)
+        try:
+            required = check_next_event(record, head, event)
+        except VerificationError:
+            continue  # it no longer fits the chain (another event took its place): it can never apply
+        approved = frozenset(signers[proposal["sha256"]])
+        found.append(
+            ProposedEventOut(
+                sha256=proposal["sha256"],
+                sequence=event.sequence,
+                change=event.change.value,
+                effective_at=format_log_time(to_microseconds(event.effective_at)),
+                effective_until=_time(to_microseconds(event.effective_until) if event.effective_until else None),
+                issuer_id=event.programme_id,
+                approved_by=sorted(approved),
+                awaiting=list(approvers_needed(required, approved)),
+                proposed_at=format_log_time(proposal["integrated_us"]),
+                document=token.decode("ascii"),
+            )
+        )
+    return found
 
 
 def search(
@@ -130,6 +171,7 @@ def record_of(row: RowMapping, party_rows: Sequence[RowMapping], event_rows: Seq
                 effective_at=from_microseconds(e["effective_us"]),
                 effective_until=_moment(e["effective_until_us"]),
                 integrated_us=e["integrated_us"],
+                issuer=e["issuer_id"],
             )
             for e in event_rows
         ),
@@ -157,6 +199,8 @@ def _out(row: RowMapping, record: AgreementRecord, party_rows: Sequence[RowMappi
         onward_recognition=payload.onward_recognition,
         announcement=payload.announcement,
         standing=answer.standing,
+        suspended_by=list(answer.suspended_by),
+        terminated_by=list(answer.terminated_by),
         standing_at=format_log_time(to_microseconds(at)),
         effective_until_at_standing=_time(to_microseconds(answer.effective_until) if answer.effective_until else None),
         leaf_index=row["leaf_index"],

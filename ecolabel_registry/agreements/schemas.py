@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ecolabel_registry.approvals import ProposalState
 from ecolabel_registry.schemas import ReceiptOut
 from verification.agreements import Standing
 
@@ -93,11 +94,31 @@ class AgreementOut(BaseModel):
     effective_until: str | None = Field(description="the end as signed; see standing.effective_until for renewals")
     onward_recognition: bool
     announcement: str = Field(description="the public announcement the agreement cites")
-    standing: Standing = Field(description="on `standing_at` (the as_of date, or now)")
+    standing: Standing = Field(
+        description="on `standing_at` (the as_of date, or now), as a whole: in force while any recognising party's "
+        "recognition is"
+    )
+    suspended_by: list[str] = Field(description="recognising parties whose own recognition is suspended then")
+    terminated_by: list[str] = Field(description="recognising parties that have terminated their own recognition")
     standing_at: str
     effective_until_at_standing: str | None = Field(description="the end as extended by renewals effective by then")
     leaf_index: int
     integrated_at: str
+
+
+class ProposedEventOut(BaseModel):
+    """A widening event (a renewal, or lifting another party's suspension) waiting for the parties it needs."""
+
+    sha256: str = Field(description="hex SHA-256 of the proposed event's JWS: approvals name it")
+    sequence: int
+    change: str
+    effective_at: str
+    effective_until: str | None
+    issuer_id: str
+    approved_by: list[str]
+    awaiting: list[str] = Field(description="the parties that must still approve it")
+    proposed_at: str
+    document: str = Field(description="the AgreementEvent exactly as proposed (compact JWS)")
 
 
 class AgreementDetail(AgreementOut):
@@ -105,6 +126,9 @@ class AgreementDetail(AgreementOut):
     supplementary_criteria: list[SupplementaryOut]
     proxy_note: str | None
     events: list[AgreementEventOut]
+    proposed_events: list[ProposedEventOut] = Field(
+        description="events waiting for approvals before they join the chain"
+    )
     next_event: dict[str, int | str] = Field(description="sequence and previous hash the next event must carry")
     document: str = Field(description="the agreement exactly as proposed (compact JWS)")
 
@@ -116,9 +140,20 @@ class AgreementSubmitted(BaseModel):
 
 
 class AgreementEventSubmitted(BaseModel):
+    """An event that joined the agreement's chain, or a proposal waiting for the parties it needs."""
+
+    state: ProposalState
     event: AgreementEventOut
+    approved_by: list[str] = Field(description="the parties whose signatures it carries so far")
+    awaiting: list[str] = Field(description="the parties that must still approve it (empty once applied)")
     standing: Standing = Field(description="the agreement's standing now")
-    receipt: ReceiptOut
+    receipt: ReceiptOut = Field(description="the receipt of the document this request logged")
+
+
+class SubmitEventApproval(BaseModel):
+    approval: str = Field(
+        min_length=10, max_length=65_536, description="an AgreementEventApproval signed as a compact JWS"
+    )
 
 
 class AgreementPage(BaseModel):

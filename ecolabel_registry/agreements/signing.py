@@ -10,11 +10,20 @@ from sqlalchemy import Connection
 
 from ecolabel_registry.agreements import lookup, repository
 from ecolabel_registry.agreements.schemas import AgreementDetail
-from ecolabel_registry.errors import Conflict, DocumentInvalid, NotAParty, NotFound, UnknownAgreementParty
+from ecolabel_registry.categories import repository as categories
+from ecolabel_registry.errors import (
+    Conflict,
+    DocumentInvalid,
+    NotAParty,
+    NotFound,
+    UnknownAgreementParty,
+    UnknownCategory,
+)
 from ecolabel_registry.log import service as log
 from ecolabel_registry.programmes import keys
 from ecolabel_registry.programmes import repository as programmes
 from ecolabel_registry.rejections import refuse
+from verification.agreements import Standing
 from verification.documents import KeyLookup, open_document
 from verification.errors import VerificationError
 from verification.keys import require_key_valid_at
@@ -41,6 +50,13 @@ def propose(connection: Connection, signer: NoteSigner, token: str) -> tuple[Agr
         raise UnknownAgreementParty(
             f"no programme {', '.join(unknown)} is registered", code="UNKNOWN_PARTY", parties=unknown
         )
+    named = {(m.from_.programme, m.from_.category) for m in payload.scope}
+    named |= {(m.to.programme, m.to.category) for m in payload.scope}
+    named |= {(c.programme, c.category) for c in payload.supplementary_criteria if c.category is not None}
+    undefined = sorted(named - categories.defined_codes(connection, named))
+    if undefined:
+        listed = ", ".join(f"{programme} {code}" for programme, code in undefined)
+        raise UnknownCategory(f"the scope names categories nobody defined: {listed}", code="UNKNOWN_CATEGORY")
     logged = log.Document(DocumentKind.AGREEMENT, token.encode("ascii"))
     (receipt,) = log.append(connection, signer, [logged], reservation)
     proposer = payload.programme_id
@@ -95,6 +111,8 @@ def sign(
         raise NotAParty(f"{party} is not a party to agreement {agreement_id}", code="NOT_A_PARTY")
     if rows[party]["signature_sha256"] == document.sha256:
         return lookup.get(connection, agreement_id), log.receipt_for(connection, rows[party]["leaf_index"]), False
+    if lookup.get(connection, agreement_id).standing is Standing.TERMINATED:
+        raise Conflict(f"agreement {agreement_id} is terminated; nobody signs it any more", code="AGREEMENT_TERMINATED")
     if rows[party]["signed_us"] is not None:
         raise Conflict(f"{party} has already signed agreement {agreement_id}", code="ALREADY_SIGNED")
     (receipt,) = log.append(

@@ -14,12 +14,14 @@ from ecolabel_registry.agreements.schemas import (
     AgreementSubmitted,
     SubmitAgreement,
     SubmitAgreementEvent,
+    SubmitEventApproval,
     SubmitSignature,
 )
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.moments import MOMENT_DESCRIPTION, parse_moment
 from ecolabel_registry.api.problems import SIGNED_DOCUMENT_ERRORS, openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
+from ecolabel_registry.approvals import ProposalState
 from ecolabel_registry.db.engine import write_connection
 from ecolabel_registry.errors import (
     Conflict,
@@ -33,6 +35,7 @@ from ecolabel_registry.schemas import ReceiptOut, Slug
 
 router = APIRouter(prefix="/v1/agreements", route_class=StrictJSONRoute, tags=["agreements"])
 AgreementId = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the agreement's JWS")]
+EventSha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the proposed event's JWS")]
 _DOCUMENT_ERRORS = SIGNED_DOCUMENT_ERRORS
 _AGAIN: dict[int | str, dict[str, Any]] = {
     200: {
@@ -82,24 +85,72 @@ def sign_agreement(
     return AgreementSubmitted(agreement=agreement, receipt=ReceiptOut.of(receipt), created=created)
 
 
+_PROPOSED: dict[int | str, dict[str, Any]] = {
+    202: {
+        "model": AgreementEventSubmitted,
+        "description": "Logged as a proposal: other parties must approve it before it joins the chain",
+    }
+}
+
+
 @router.post(
     "/{agreement_id}/events",
     operation_id="submitAgreementEvent",
     status_code=status.HTTP_201_CREATED,
-    responses=openapi_responses(*_DOCUMENT_ERRORS, NotFound, NotAParty, HistoryConflict),
+    responses=openapi_responses(*_DOCUMENT_ERRORS, NotFound, NotAParty, HistoryConflict, Conflict, also=_PROPOSED),
 )
 def submit_agreement_event(
-    agreement_id: AgreementId, body: SubmitAgreementEvent, context: ContextDep
+    agreement_id: AgreementId, body: SubmitAgreementEvent, context: ContextDep, response: Response
 ) -> AgreementEventSubmitted:
     """Append a signed agreement event by a party: renewed (with a new effectiveUntil), suspended,
-    reinstated or terminated, each from its effectiveAt. Termination is final.
+    reinstated or terminated, each from its effectiveAt.
 
-    The event must carry the next sequence number and the SHA-256 of the previous event (for the first
-    event: the agreement id); see `next_event` on the agreement. Replayed or forked events are refused.
+    A recognising party suspends or terminates its *own* recognition alone (201); termination is final.
+    A change that widens recognition waits (202) for the parties it affects to approve it at
+    `…/events/{sha256}/approvals`: a renewal needs every recognising party, and lifting a suspension needs
+    the party that imposed it. Nothing changes an agreement before every party has signed it. The event
+    must carry the next sequence number and the SHA-256 of the previous event (for the first event: the
+    agreement id); see `next_event` on the agreement. Replayed or forked events are refused.
     """
     with write_connection(context.engine) as connection:
-        event, standing, receipt = events.submit(connection, context.note_signer, agreement_id, body.event)
-    return AgreementEventSubmitted(event=event, standing=standing, receipt=ReceiptOut.of(receipt))
+        outcome = events.submit(connection, context.note_signer, agreement_id, body.event)
+    return _event_answer(outcome, response)
+
+
+@router.post(
+    "/{agreement_id}/events/{event_sha256}/approvals",
+    operation_id="approveAgreementEvent",
+    status_code=status.HTTP_201_CREATED,
+    responses=openapi_responses(*_DOCUMENT_ERRORS, NotFound, NotAParty, HistoryConflict, Conflict, also=_PROPOSED),
+)
+def approve_agreement_event(
+    agreement_id: AgreementId,
+    event_sha256: EventSha256,
+    body: SubmitEventApproval,
+    context: ContextDep,
+    response: Response,
+) -> AgreementEventSubmitted:
+    """A party approves a proposed event with an `AgreementEventApproval` naming it, separately logged.
+
+    The event joins the agreement's chain (201) when the last party it needs has approved; until then 202.
+    A proposal whose sequence number another event took meanwhile can never apply (`PROPOSAL_STALE`).
+    """
+    with write_connection(context.engine) as connection:
+        outcome = events.approve(connection, context.note_signer, agreement_id, event_sha256, body.approval)
+    return _event_answer(outcome, response)
+
+
+def _event_answer(outcome: events.EventOutcome, response: Response) -> AgreementEventSubmitted:
+    if outcome.state is ProposalState.PENDING:
+        response.status_code = status.HTTP_202_ACCEPTED
+    return AgreementEventSubmitted(
+        state=outcome.state,
+        event=outcome.event,
+        approved_by=list(outcome.approved_by),
+        awaiting=list(outcome.awaiting),
+        standing=outcome.standing,
+        receipt=ReceiptOut.of(outcome.receipt),
+    )
 
 
 @router.get("", operation_id="findAgreements", responses=openapi_responses(ValidationFailed))

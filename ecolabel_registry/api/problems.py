@@ -129,6 +129,7 @@ SIGNED_DOCUMENT_ERRORS: tuple[type[errors.RegistryError], ...] = (
     errors.AlgorithmRefused,
     errors.UnknownSigningKey,
     errors.SigningKeyNotValid,
+    errors.SignerNotPermitted,
 )
 
 

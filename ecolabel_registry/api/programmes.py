@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
+from sqlalchemy import Connection
 
 from ecolabel_registry.api.deps import AdminOnly, ContextDep, RawBody
 from ecolabel_registry.api.problems import SIGNED_DOCUMENT_ERRORS, openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
+from ecolabel_registry.approvals import ProposalState
 from ecolabel_registry.categories import service as categories
 from ecolabel_registry.categories.schemas import CategoryDefined, CategoryList, SignedCategory
 from ecolabel_registry.db.engine import write_connection
@@ -23,19 +25,27 @@ from ecolabel_registry.errors import (
     WrongProgramme,
 )
 from ecolabel_registry.programmes import key_events, service
+from ecolabel_registry.programmes.key_events import KeyEventOutcome
 from ecolabel_registry.programmes.schemas import (
-    KeyEventApplied,
+    KeyEventSubmitted,
     KeySet,
+    PendingKeyEvent,
+    PendingKeyEvents,
     ProgrammeOut,
     ProgrammePage,
+    ProgrammeRecovered,
+    ProgrammeRecoveryRequest,
     ProgrammeRegistered,
     ProgrammeRegistration,
+    SignedApproval,
     SignedKeyEvent,
 )
 from ecolabel_registry.schemas import ReceiptOut, Slug
+from verification.leaf import format_log_time
 
 router = APIRouter(prefix="/v1/programmes", route_class=StrictJSONRoute, tags=["programmes"])
 ProgrammeId = Annotated[Slug, Path(description="the programme's slug, e.g. eu-ecolabel")]
+Sha256Path = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the proposed event's JWS")]
 
 
 @router.post(
@@ -49,8 +59,9 @@ def register_programme(
 ) -> ProgrammeRegistered:
     """Register a programme and its first public keys (operator only; the admin token is required).
 
-    This is the trust root for everything the programme later signs: key changes after this are
-    documents signed by one of the programme's current keys. The exact request body is logged.
+    This is the trust root for everything the programme later signs. `root_keys` (a threshold of them)
+    alone authorise later key changes; `keys` are the signing keys for daily documents (certificates,
+    status events, categories, agreements). The exact request body is logged.
     """
     with write_connection(context.engine) as connection:
         programme, receipt = service.register(connection, context.note_signer, registration, document)
@@ -86,25 +97,115 @@ def get_programme_keys(programme_id: ProgrammeId, context: ContextDep) -> KeySet
 _SIGNED = (*SIGNED_DOCUMENT_ERRORS, WrongProgramme, NotFound)
 
 
+_PROPOSAL_STATUS: dict[int | str, dict[str, Any]] = {
+    202: {
+        "model": KeyEventSubmitted,
+        "description": "Logged as a proposal: more root keys must approve it before it applies",
+    }
+}
+
+
 @router.post(
     "/{programme_id}/key-events",
     operation_id="submitKeyEvent",
     status_code=status.HTTP_201_CREATED,
-    responses=openapi_responses(*_SIGNED, HistoryConflict, Conflict),
+    responses=openapi_responses(*_SIGNED, HistoryConflict, Conflict, also=_PROPOSAL_STATUS),
 )
-def submit_key_event(programme_id: ProgrammeId, body: SignedKeyEvent, context: ContextDep) -> KeyEventApplied:
-    """Add, retire or revoke a key with a KeyEvent signed by a currently active key of the programme.
+def submit_key_event(
+    programme_id: ProgrammeId, body: SignedKeyEvent, context: ContextDep, response: Response
+) -> KeyEventSubmitted:
+    """Add, retire or revoke a key, or change the root threshold, with a KeyEvent signed by a root key.
 
-    Key events carry a sequence number (1, 2, …) so a replayed or reordered one is refused. Revocation
-    names `compromisedSince`: documents the key signed that were logged from then on stop verifying.
+    Only the programme's root keys sign key events; its signing keys never can. When the root threshold
+    is above one, the event is logged as a proposal (202) and applies once enough further roots have
+    approved it (`POST …/key-events/{event_sha256}/approvals`). Key events carry a sequence number
+    (1, 2, …) so a replayed or reordered one is refused. Revocation names `compromisedSince`, never
+    earlier than the key's addition: documents the key signed that were logged from then on stop
+    verifying.
     """
     with write_connection(context.engine) as connection:
-        event, receipt = key_events.submit(connection, context.note_signer, programme_id, body.event)
+        outcome = key_events.submit(connection, context.note_signer, programme_id, body.event)
+        answer = _key_event_answer(connection, programme_id, outcome)
+    if outcome.state is ProposalState.PENDING:
+        response.status_code = status.HTTP_202_ACCEPTED
+    return answer
+
+
+@router.post(
+    "/{programme_id}/key-events/{event_sha256}/approvals",
+    operation_id="approveKeyEvent",
+    status_code=status.HTTP_201_CREATED,
+    responses=openapi_responses(*_SIGNED, HistoryConflict, Conflict, also=_PROPOSAL_STATUS),
+)
+def approve_key_event(
+    programme_id: ProgrammeId, event_sha256: Sha256Path, body: SignedApproval, context: ContextDep, response: Response
+) -> KeyEventSubmitted:
+    """A further root key approves a proposed key event (a KeyEventApproval naming it, signed by that root).
+
+    The event applies (201) once the root threshold is met; until then the answer is 202. A proposal whose
+    sequence number another event has taken meanwhile can never apply (`PROPOSAL_STALE`).
+    """
+    with write_connection(context.engine) as connection:
+        outcome = key_events.approve(connection, context.note_signer, programme_id, event_sha256, body.approval)
+        answer = _key_event_answer(connection, programme_id, outcome)
+    if outcome.state is ProposalState.PENDING:
+        response.status_code = status.HTTP_202_ACCEPTED
+    return answer
+
+
+@router.get(
+    "/{programme_id}/key-events/pending", operation_id="listPendingKeyEvents", responses=openapi_responses(NotFound)
+)
+def list_pending_key_events(programme_id: ProgrammeId, context: ContextDep) -> PendingKeyEvents:
+    """Key events proposed and still waiting for root approvals, with the JWS each root reviews."""
+    with context.engine.connect() as connection:
+        found = key_events.pending(connection, programme_id)
+    return PendingKeyEvents(
+        programme_id=programme_id,
+        items=[
+            PendingKeyEvent(
+                event_sha256=sha,
+                key_event=event.model_dump(mode="json", by_alias=True, exclude_none=True),
+                approved_by=signers,
+                approvals_needed=needed,
+                proposed_at=format_log_time(proposed_us),
+                document=token,
+            )
+            for sha, event, signers, needed, proposed_us, token in found
+        ],
+    )
+
+
+@router.post(
+    "/{programme_id}/recovery",
+    operation_id="recoverProgramme",
+    status_code=status.HTTP_201_CREATED,
+    responses=openapi_responses(MalformedJSON, Unauthorized, NotFound, UnsupportedMediaType, ValidationFailed),
+)
+def recover_programme(
+    programme_id: ProgrammeId, request: ProgrammeRecoveryRequest, context: ContextDep, _: AdminOnly
+) -> ProgrammeRecovered:
+    """Replace the root keys of a programme that lost them (operator only; the admin token is required).
+
+    The registry signs a ProgrammeRecovery document with its own key and logs it; every earlier root is
+    retired and the recovery takes the programme's next key-event sequence number, so no proposal made
+    with the old roots can complete afterwards. Anyone replaying the log sees and checks it.
+    """
+    with write_connection(context.engine) as connection:
+        token, receipt = key_events.recover(connection, context.note_signer, context.signing_key, programme_id, request)
         key_set = service.key_set(connection, programme_id)
-    return KeyEventApplied(
-        key_event=event.model_dump(mode="json", by_alias=True, exclude_none=True),
-        keys=key_set,
-        receipt=ReceiptOut.of(receipt),
+    return ProgrammeRecovered(recovery=token, keys=key_set, receipt=ReceiptOut.of(receipt))
+
+
+def _key_event_answer(connection: Connection, programme_id: str, outcome: KeyEventOutcome) -> KeyEventSubmitted:
+    return KeyEventSubmitted(
+        state=outcome.state,
+        event_sha256=outcome.event_sha256,
+        approved_by=list(outcome.approved_by),
+        approvals_needed=outcome.approvals_needed,
+        key_event=outcome.event.model_dump(mode="json", by_alias=True, exclude_none=True),
+        keys=service.key_set(connection, programme_id),
+        receipt=ReceiptOut.of(outcome.receipt),
     )
 
 

@@ -14,11 +14,14 @@ from ecolabel_registry.errors import NotFound
 from verification.payloads import (
     Agreement,
     AgreementEvent,
+    AgreementEventApproval,
     AgreementSignature,
     CategoryDefinition,
     CertificateStatusEvent,
     EcoLabelCertificate,
     KeyEvent,
+    KeyEventApproval,
+    ProgrammeRecovery,
 )
 
 router = APIRouter(prefix="/v1/schemas", route_class=StrictJSONRoute, tags=["schemas"])
@@ -31,6 +34,9 @@ PAYLOADS: dict[str, type[BaseModel]] = {
     "agreement": Agreement,
     "agreement-signature": AgreementSignature,
     "agreement-event": AgreementEvent,
+    "key-event-approval": KeyEventApproval,
+    "agreement-event-approval": AgreementEventApproval,
+    "programme-recovery": ProgrammeRecovery,
 }
 
 
@@ -48,8 +54,9 @@ def payload_schema(name: str) -> dict[str, Any]:
 )
 def get_schema(name: Annotated[str, Path(pattern=r"^[a-z-]{1,64}$")]) -> JSONResponse:
     """The JSON Schema of a signed payload profile: ecolabel-certificate, certificate-status-event,
-    key-event, category-definition, agreement, agreement-signature or agreement-event. Every submission
-    is validated against the same definition."""
+    key-event, key-event-approval, programme-recovery (signed by the registry), category-definition,
+    agreement, agreement-signature, agreement-event or agreement-event-approval. Every submission is
+    validated against the same definition."""
     if name not in PAYLOADS:
         raise NotFound(f"no schema {name!r}; known: {', '.join(sorted(PAYLOADS))}")
     return JSONResponse(payload_schema(name), media_type="application/schema+json")

@@ -32,6 +32,18 @@ def existing(connection: Connection, keys: Iterable[CategoryKey]) -> set[Categor
     return {(row.programme_id, row.code, row.criteria_version) for row in rows}
 
 
+def defined_codes(connection: Connection, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (programme_id, code) pairs name a category the programme has defined (in any criteria version)."""
+    wanted = sorted(set(pairs))
+    if not wanted:
+        return set()
+    key = tuple_(categories_table.c.programme_id, categories_table.c.code)
+    rows = connection.execute(
+        select(categories_table.c.programme_id, categories_table.c.code).where(key.in_(wanted)).distinct()
+    )
+    return {(row.programme_id, row.code) for row in rows}
+
+
 def of_programme(connection: Connection, programme_id: str) -> list[RowMapping]:
     query = (
         _select()

@@ -20,6 +20,8 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    false,
+    true,
 )
 from sqlmodel import Field, SQLModel
 
@@ -84,6 +86,8 @@ class Programme(SQLModel, table=True):
         sa_column=Column(BigInteger, ForeignKey("log_entries.leaf_index"), nullable=False, unique=True)
     )
     registered_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # How many root keys must approve each key event (verification.keys.KeyRing).
+    root_threshold: int = Field(sa_column=Column(Integer, nullable=False, server_default="1"))
 
 
 class ProgrammeKey(SQLModel, table=True):
@@ -98,18 +102,64 @@ class ProgrammeKey(SQLModel, table=True):
     added_leaf_index: int = Field(sa_column=Column(BigInteger, ForeignKey("log_entries.leaf_index"), nullable=False))
     ended_us: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     compromised_since_us: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # Roles (TUF's root/online split): a root key authorises key events, a signing key signs documents.
+    # Both are true only for a key registered before roots existed.
+    root: bool = Field(sa_column=Column(Boolean, nullable=False, server_default=false()))
+    signing: bool = Field(sa_column=Column(Boolean, nullable=False, server_default=true()))
 
 
 class KeyEventRow(SQLModel, table=True):
-    """A logged key event of a programme, in sequence (the document itself is the log entry)."""
+    """A key event of a programme in its sequence, or the operator's recovery (`action` "recover").
+
+    `leaf_index` is the event document's leaf; an event that waited for approvals took effect later.
+    """
 
     __tablename__ = "key_events"
 
     programme_id: str = Field(sa_column=Column(String(64), ForeignKey("programmes.id"), primary_key=True))
     sequence: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     action: str = Field(sa_column=Column(String(16), nullable=False))
-    kid: str = Field(sa_column=Column(String(128), nullable=False))
+    kid: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
     leaf_index: int = Field(sa_column=Column(BigInteger, ForeignKey("log_entries.leaf_index"), nullable=False))
+
+
+class ProposedEvent(SQLModel, table=True):
+    """A key event or agreement event that waits for approvals before it joins its chain.
+
+    `subject` is the programme (key events) or the agreement (agreement events). A proposal whose
+    `sequence` another event took first is stale: it can never complete (verification.keys,
+    verification.agreements).
+    """
+
+    __tablename__ = "proposed_events"
+    __table_args__ = (Index("ix_proposed_events_subject", "kind", "subject", "sequence"),)
+
+    sha256: str = Field(sa_column=Column(String(64), primary_key=True))
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    subject: str = Field(sa_column=Column(String(64), nullable=False))
+    sequence: int = Field(sa_column=Column(BigInteger, nullable=False))
+    leaf_index: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("log_entries.leaf_index"), nullable=False, unique=True)
+    )
+    integrated_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    applied_us: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class ProposalApproval(SQLModel, table=True):
+    """One signer's approval of a proposal: a root kid (key events) or a party (agreement events).
+
+    The proposer's own signature is recorded too, with the proposal's leaf left out (`leaf_index` null).
+    """
+
+    __tablename__ = "proposal_approvals"
+
+    proposal_sha256: str = Field(sa_column=Column(String(64), ForeignKey("proposed_events.sha256"), primary_key=True))
+    signer: str = Field(sa_column=Column(String(128), primary_key=True))
+    sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    leaf_index: int | None = Field(
+        default=None, sa_column=Column(BigInteger, ForeignKey("log_entries.leaf_index"), nullable=True, unique=True)
+    )
+    signed_us: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class Category(SQLModel, table=True):

@@ -2,7 +2,9 @@
 
 The proposer signs the agreement (`agreements.signing.propose`, behind `POST /v1/agreements`), each other
 party signs an `AgreementSignature` (`signing.sign`, behind `.../signatures`), and later changes such as
-a renewal are signed `AgreementEvent`s (`agreements.events.submit`, behind `.../events`). Every agreement
+a renewal are signed `AgreementEvent`s (`agreements.events.submit`, behind `.../events`); a change that
+widens recognition, such as a renewal, is approved by the other recognising parties too
+(`agreements.events.approve`, behind `.../events/{sha256}/approvals`). Every agreement
 carries `"demo": true`, the public announcement it is modelled on, and a note saying which details are
 as published and which are assumptions.
 """
@@ -14,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from ecolabel_registry.agreements import events, signing
+from ecolabel_registry.agreements import events, lookup, signing
 from ecolabel_registry.agreements import repository as agreements_repository
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.engine import write_connection
@@ -124,5 +126,20 @@ def _conclude(
         if sequence <= have:
             report.present["agreement events"] += 1
             continue
-        events.submit(connection, context.note_signer, agreement, event_token)
+        awaiting = _awaiting(connection, agreement, previous)
+        if awaiting is None:
+            awaiting = events.submit(connection, context.note_signer, agreement, event_token).awaiting
+        for party in awaiting:  # a widening change: the demo signs each party's approval too
+            approval = {"type": "AgreementEventApproval", "issuer": issuer_for(party), "agreement": agreement}
+            approval["event"] = previous
+            token = sign(approval, TYP["agreement_event_approval"], keys[party])
+            events.approve(connection, context.note_signer, agreement, previous, token)
         report.added["agreement events"] += 1
+
+
+def _awaiting(connection: Connection, agreement: str, event_sha256: str) -> tuple[str, ...] | None:
+    """Who must still approve an event proposed by an earlier, interrupted load; None if it was never proposed."""
+    for proposed in lookup.get(connection, agreement).proposed_events:
+        if proposed.sha256 == event_sha256:
+            return tuple(proposed.awaiting)
+    return None

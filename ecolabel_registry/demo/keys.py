@@ -1,7 +1,8 @@
 """The demo's own secrets, generated locally and kept in one directory (default `var/demo-keys/`).
 
-- one Ed25519 key per demo programme (`<programme>.pem`, mode 0600), the same on every run so that a
-  second load re-creates byte-identical documents and the registry recognises them;
+- two Ed25519 keys per demo programme (mode 0600), the same on every run so that a second load re-creates
+  byte-identical documents and the registry recognises them: its signing key (`<programme>.pem`) and its
+  root key (`<programme>-root.pem`), which alone could change the programme's keys;
 - the API tokens issued to demo organisations (`organisation-tokens.json`, mode 0600), so that a later
   run can act as those organisations again and a person can try the supply-chain API with them.
 
@@ -42,11 +43,22 @@ def _private_directory(directory: Path) -> None:
 
 
 def programme_keys(directory: Path, programmes: list[str]) -> dict[str, DemoKey]:
-    """Load each programme's demo key from `directory`, creating the missing ones (mode 0600)."""
+    """Load each programme's demo signing key from `directory`, creating the missing ones (mode 0600)."""
     _private_directory(directory)
     # The registry's own key loader already creates exclusively with 0600 and refuses readable files.
     return {
         programme: DemoKey(programme, f"{programme}-demo-1", load_or_create_signing_key(directory / f"{programme}.pem"))
+        for programme in programmes
+    }
+
+
+def root_keys(directory: Path, programmes: list[str]) -> dict[str, DemoKey]:
+    """Load each programme's demo root key (`<programme>-root.pem`), creating the missing ones (mode 0600)."""
+    _private_directory(directory)
+    return {
+        programme: DemoKey(
+            programme, f"{programme}-root-1", load_or_create_signing_key(directory / f"{programme}-root.pem")
+        )
         for programme in programmes
     }
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.demo import agreements, certificates, programmes, repository, supply
 from ecolabel_registry.demo.generate import licences
-from ecolabel_registry.demo.keys import TokenStore, programme_keys
+from ecolabel_registry.demo.keys import TokenStore, programme_keys, root_keys
 from ecolabel_registry.demo.outcome import LoadReport, StepReport
 from ecolabel_registry.demo.spec import World
 
@@ -39,14 +39,15 @@ def load(
     report = LoadReport()
     with context.engine.connect() as connection:
         report.leaves_before = repository.tree_size(connection)
-    keys = programme_keys(key_directory, [programme.id for programme in world.programmes])
+    ids = [programme.id for programme in world.programmes]
+    keys, roots = programme_keys(key_directory, ids), root_keys(key_directory, ids)
 
     def done(step: StepReport) -> None:
         report.steps.append(step)
         if on_step is not None:
             on_step(step)
 
-    done(programmes.load(context, world, keys))
+    done(programmes.load(context, world, keys, roots))
     workers = workers if workers is not None else min(os.cpu_count() or 1, MAX_WORKERS)
     step, _ = certificates.load(
         context, licences(world), keys, key_directory, batch_size=world.generation.batch_size, workers=workers

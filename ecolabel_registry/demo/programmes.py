@@ -29,7 +29,7 @@ from ecolabel_registry.programmes.schemas import ProgrammeRegistration
 from verification.payloads import TYP, issuer_for
 
 
-def registration_document(world: World, programme: ProgrammeSpec, key: DemoKey) -> bytes:
+def registration_document(world: World, programme: ProgrammeSpec, key: DemoKey, root: DemoKey) -> bytes:
     """The operator's registration request body, which the registry logs as received."""
     document: dict[str, Any] = {
         "id": programme.id,
@@ -37,6 +37,8 @@ def registration_document(world: World, programme: ProgrammeSpec, key: DemoKey) 
         "countries": programme.countries,
         "gen_member": programme.gen_member,
         "accreditation_notes": world.registration_note,
+        "root_keys": [root.public.to_jwk()],
+        "root_threshold": 1,
         "keys": [key.public.to_jwk()],
     }
     if programme.website:
@@ -86,7 +88,7 @@ def category_payloads(programme: ProgrammeSpec, category: CategorySpec) -> list[
     return payloads
 
 
-def load(context: RegistryContext, world: World, keys: dict[str, DemoKey]) -> StepReport:
+def load(context: RegistryContext, world: World, keys: dict[str, DemoKey], roots: dict[str, DemoKey]) -> StepReport:
     report = StepReport("programmes")
     started = time.perf_counter()
     with write_connection(context.engine) as connection:
@@ -96,7 +98,7 @@ def load(context: RegistryContext, world: World, keys: dict[str, DemoKey]) -> St
                 _require_same_key(connection, key)
                 report.present["programmes"] += 1
             else:
-                document = registration_document(world, programme, key)
+                document = registration_document(world, programme, key, roots[programme.id])
                 registration = ProgrammeRegistration.model_validate_json(document)
                 programmes.register(connection, context.note_signer, registration, document)
                 report.added["programmes"] += 1

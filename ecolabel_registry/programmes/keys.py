@@ -1,4 +1,8 @@
-"""Programme keys as `verification.keys.KeyRecord`s, read in bulk, and key events that change them."""
+"""Programme keys as `verification.keys.KeyRecord`s and `KeyRing`s, read in bulk, and written back.
+
+The rules of a key change live in `verification.keys`; this module reads a programme's ring and
+stores the ring a change produced (`store_change`), nothing else.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,12 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, RowMapping, func, insert, select, tuple_, update
 
-from ecolabel_registry.db.models import KeyEventRow, ProgrammeKey
-from verification.keys import KeyRecord
+from ecolabel_registry.db.models import KeyEventRow, Programme, ProgrammeKey
+from verification.keys import KeyRecord, KeyRing
 
 keys_table = ProgrammeKey.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
 key_events_table = KeyEventRow.__table__  # type: ignore[attr-defined]
+programmes_table = Programme.__table__  # type: ignore[attr-defined]
 
 
 def load(connection: Connection, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], KeyRecord]:
@@ -33,6 +38,19 @@ def of_programme(connection: Connection, programme_id: str) -> list[KeyRecord]:
     return [_record(row) for row in rows]
 
 
+def ring(connection: Connection, programme_id: str) -> KeyRing:
+    """The programme's keys, root threshold and key-event count, as the rules in `verification.keys` take them."""
+    threshold = connection.execute(
+        select(programmes_table.c.root_threshold).where(programmes_table.c.id == programme_id)
+    ).scalar_one()
+    return KeyRing(
+        programme_id,
+        tuple(of_programme(connection, programme_id)),
+        threshold,
+        key_event_count(connection, programme_id),
+    )
+
+
 def _record(row: RowMapping) -> KeyRecord:
     return KeyRecord(
         programme_id=row["programme_id"],
@@ -41,6 +59,8 @@ def _record(row: RowMapping) -> KeyRecord:
         added_us=row["added_us"],
         ended_us=row["ended_us"],
         compromised_since_us=row["compromised_since_us"],
+        root=row["root"],
+        signing=row["signing"],
     )
 
 
@@ -51,31 +71,58 @@ def key_event_count(connection: Connection, programme_id: str) -> int:
     return count
 
 
-def add_key(connection: Connection, record: KeyRecord, leaf_index: int) -> None:
-    connection.execute(
-        insert(keys_table),
-        [
-            {
-                "programme_id": record.programme_id,
-                "kid": record.kid,
-                "public_key": record.public_key,
-                "added_us": record.added_us,
-                "added_leaf_index": leaf_index,
-            }
-        ],
-    )
+def insert_keys(connection: Connection, records: Iterable[KeyRecord], leaf_index: int) -> None:
+    rows = [
+        {
+            "programme_id": record.programme_id,
+            "kid": record.kid,
+            "public_key": record.public_key,
+            "added_us": record.added_us,
+            "added_leaf_index": leaf_index,
+            "ended_us": record.ended_us,
+            "compromised_since_us": record.compromised_since_us,
+            "root": record.root,
+            "signing": record.signing,
+        }
+        for record in records
+    ]
+    if rows:
+        connection.execute(insert(keys_table), rows)
 
 
-def end_key(connection: Connection, record: KeyRecord) -> None:
-    connection.execute(
-        update(keys_table)
-        .where(keys_table.c.programme_id == record.programme_id, keys_table.c.kid == record.kid)
-        .values(ended_us=record.ended_us, compromised_since_us=record.compromised_since_us)
-    )
-
-
-def record_event(connection: Connection, programme_id: str, *, sequence: int, action: str, kid: str, leaf: int) -> None:
+def store_change(
+    connection: Connection, before: KeyRing, after: KeyRing, *, action: str, kid: str | None, leaf_index: int
+) -> None:
+    """Write what differs between two rings of one programme, and the key event that made the difference."""
+    old = {record.kid: record for record in before.keys}
+    insert_keys(connection, [record for record in after.keys if record.kid not in old], leaf_index)
+    for record in after.keys:
+        if record.kid in old and record != old[record.kid]:
+            connection.execute(
+                update(keys_table)
+                .where(keys_table.c.programme_id == record.programme_id, keys_table.c.kid == record.kid)
+                .values(
+                    ended_us=record.ended_us,
+                    compromised_since_us=record.compromised_since_us,
+                    root=record.root,
+                    signing=record.signing,
+                )
+            )
+    if after.threshold != before.threshold:
+        connection.execute(
+            update(programmes_table)
+            .where(programmes_table.c.id == after.programme_id)
+            .values(root_threshold=after.threshold)
+        )
     connection.execute(
         insert(key_events_table),
-        [{"programme_id": programme_id, "sequence": sequence, "action": action, "kid": kid, "leaf_index": leaf}],
+        [
+            {
+                "programme_id": after.programme_id,
+                "sequence": after.sequence,
+                "action": action,
+                "kid": kid,
+                "leaf_index": leaf_index,
+            }
+        ],
     )

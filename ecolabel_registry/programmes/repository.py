@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select
@@ -26,9 +26,8 @@ def existing(connection: Connection, programme_ids: Iterable[str]) -> set[str]:
     return {row.id for row in rows}
 
 
-def insert_programme(connection: Connection, values: dict[str, Any], keys: Sequence[dict[str, Any]]) -> None:
+def insert_programme(connection: Connection, values: dict[str, Any]) -> None:
     connection.execute(insert(programmes_table), [values])
-    connection.execute(insert(keys_table), list(keys))
 
 
 def get(connection: Connection, programme_id: str) -> Row[Any] | None:

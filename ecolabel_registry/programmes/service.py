@@ -16,38 +16,50 @@ from ecolabel_registry.log import service as log
 from ecolabel_registry.programmes import keys, repository
 from ecolabel_registry.programmes.schemas import (
     KeyOut,
+    KeyRoleOut,
     KeySet,
     ProgrammeOut,
     ProgrammeRegistration,
 )
 from verification.errors import VerificationError
 from verification.jwk import PublicKey, parse_public_jwk
+from verification.keys import KeyRecord, KeyRing
 from verification.leaf import DocumentKind, format_log_time
 from verification.note import NoteSigner
 from verification.receipt import Receipt
 
 
-def _parse_keys(registration: ProgrammeRegistration) -> list[PublicKey]:
+def _parse_keys(jwks: list[dict[str, Any]], field: str) -> list[PublicKey]:
     keys: list[PublicKey] = []
-    for position, jwk in enumerate(registration.keys):
+    for position, jwk in enumerate(jwks):
         try:
             keys.append(parse_public_jwk(jwk))
         except VerificationError as exc:
-            raise ValidationFailed(f"keys[{position}]: {exc.detail}", code=exc.code) from exc
-    kids = [key.kid for key in keys]
-    if len(set(kids)) != len(kids):
-        raise ValidationFailed("key ids (kid) must be unique within a programme", code="DUPLICATE_KID")
+            raise ValidationFailed(f"{field}[{position}]: {exc.detail}", code=exc.code) from exc
     return keys
 
 
 def register(
     connection: Connection, signer: NoteSigner, registration: ProgrammeRegistration, document: bytes
 ) -> tuple[ProgrammeOut, Receipt]:
-    """Store a programme with its first keys and log the registration, in the caller's transaction."""
-    keys = _parse_keys(registration)
+    """Store a programme with its root and signing keys and log the registration, in the caller's transaction."""
+    roots, signing = _parse_keys(registration.root_keys, "root_keys"), _parse_keys(registration.keys, "keys")
+    try:  # the same rules a replay of the log applies to the logged registration
+        KeyRing.registered(
+            registration.id, roots=roots, signing=signing, threshold=registration.root_threshold, logged_us=0
+        )
+    except VerificationError as exc:
+        raise ValidationFailed(exc.detail, code=exc.code) from exc
     if repository.exists(connection, registration.id):
         raise Conflict(f"programme {registration.id!r} is already registered")
     (receipt,) = log.append(connection, signer, [log.Document(DocumentKind.PROGRAMME, document)])
+    ring = KeyRing.registered(
+        registration.id,
+        roots=roots,
+        signing=signing,
+        threshold=registration.root_threshold,
+        logged_us=receipt.integrated_us,
+    )
     values: dict[str, Any] = {
         "id": registration.id,
         "names": dict(registration.names),
@@ -57,19 +69,11 @@ def register(
         "accreditation_notes": registration.accreditation_notes,
         "registered_leaf_index": receipt.leaf_index,
         "registered_us": receipt.integrated_us,
+        "root_threshold": ring.threshold,
     }
-    key_rows = [
-        {
-            "programme_id": registration.id,
-            "kid": key.kid,
-            "public_key": key.raw,
-            "added_us": receipt.integrated_us,
-            "added_leaf_index": receipt.leaf_index,
-        }
-        for key in keys
-    ]
     try:
-        repository.insert_programme(connection, values, key_rows)
+        repository.insert_programme(connection, values)
+        keys.insert_keys(connection, ring.keys, receipt.leaf_index)
     except IntegrityError as exc:  # a concurrent registration of the same id won the race
         raise Conflict(f"programme {registration.id!r} is already registered") from exc
     return _programme_out(values), receipt
@@ -85,6 +89,7 @@ def _programme_out(values: Any) -> ProgrammeOut:
         accreditation_notes=values["accreditation_notes"],
         registered_at=format_log_time(values["registered_us"]),
         registered_leaf_index=values["registered_leaf_index"],
+        root_threshold=values["root_threshold"],
     )
 
 
@@ -114,6 +119,7 @@ def key_set(connection: Connection, programme_id: str) -> KeySet:
                 x=jwk["x"],
                 kid=record.kid,
                 status=record.status,
+                role=_role(record),
                 valid_from=format_log_time(record.added_us),
                 valid_until=format_log_time(record.ended_us) if record.ended_us is not None else None,
                 compromised_since=(
@@ -121,8 +127,16 @@ def key_set(connection: Connection, programme_id: str) -> KeySet:
                 ),
             )
         )
+    ring = keys.ring(connection, programme_id)
     return KeySet(
         programme_id=programme_id,
         keys=out,
-        next_key_event={"sequence": keys.key_event_count(connection, programme_id) + 1},
+        root_threshold=ring.threshold,
+        next_key_event={"sequence": ring.sequence + 1},
     )
+
+
+def _role(record: KeyRecord) -> KeyRoleOut:
+    if record.root and record.signing:
+        return KeyRoleOut.ROOT_AND_SIGNING
+    return KeyRoleOut.ROOT if record.root else KeyRoleOut.SIGNING

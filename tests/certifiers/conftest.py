@@ -43,6 +43,7 @@ class LiveProgramme:
     key_path: Path
     signer: SigningKey
     verifier: NoteVerifier
+    root_path: Path
 
     def client(self) -> CertifierClient:
         return CertifierClient(self.url)
@@ -61,12 +62,15 @@ def live_programme(registry_url: str, tmp_path: Path) -> LiveProgramme:
     key_path = tmp_path / "cel-key-1.pem"
     keygen(key_path, "cel-key-1")
     signer = load_signing_key(key_path, "cel-key-1")
+    root_path = tmp_path / "cel-root-1.pem"
+    root_jwk = keygen(root_path, "cel-root-1")
     with CertifierClient(registry_url, admin_token=ADMIN_TOKEN) as client:
         verifier = client.checkpoint_verifier()
         body = operations.registration_body(
             programme_id=PROGRAMME,
             names={"en": "China Environmental Labelling", "zh": "中国环境标志"},
             countries=["CN"],
+            root_keys=[root_jwk],
             keys=[signer.public_jwk()],
             gen_member=True,
             website="https://www.mee.gov.cn/",
@@ -79,4 +83,4 @@ def live_programme(registry_url: str, tmp_path: Path) -> LiveProgramme:
             criteria=criteria_document("HJ 2536-2016", CATEGORY[1], datetime(2016, 1, 1, tzinfo=UTC)),
         )
         operations.define_category(client, PROGRAMME, sign_category(category, signer), verifier)
-    return LiveProgramme(registry_url, PROGRAMME, key_path, signer, verifier)
+    return LiveProgramme(registry_url, PROGRAMME, key_path, signer, verifier, root_path)

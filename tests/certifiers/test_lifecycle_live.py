@@ -1,5 +1,5 @@
 """The CLI end to end against a real registry (SQLite and PostgreSQL): register, define, sign, submit,
-suspend, and rotate keys."""
+suspend, and rotate keys with root keys (and a second root's approval)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from certifiers import operations
 from certifiers.cli import app
 from certifiers.client import CertifierClient, SubmissionRefused
-from certifiers.keys import load_signing_key
+from certifiers.keys import keygen, load_signing_key
 from certifiers.records import certificate_from_record, sign_certificate
 from certifiers.signing import document_sha256
 from tests.certifiers.conftest import ADMIN_TOKEN, PROGRAMME, LiveProgramme
@@ -33,6 +34,10 @@ def test_an_operator_registers_a_programme_and_it_defines_a_category(registry_ur
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     jwk = json.loads(created.stdout)
     (tmp_path / "ba.jwk").write_text(json.dumps(jwk), encoding="utf-8")
+    root = _run("keygen", "--out", str(tmp_path / "blue-angel-root.pem"), "--kid", "ba-root", "--root")
+    assert root.exit_code == 0, root.output
+    assert "keep it offline" in root.output
+    (tmp_path / "ba-root.jwk").write_text(root.stdout, encoding="utf-8")
 
     denied = _run(
         "register-programme",
@@ -42,6 +47,8 @@ def test_an_operator_registers_a_programme_and_it_defines_a_category(registry_ur
         "Blue Angel",
         "--country",
         "DE",
+        "--root-jwk",
+        str(tmp_path / "ba-root.jwk"),
         "--jwk",
         str(tmp_path / "ba.jwk"),
         "--url",
@@ -53,7 +60,8 @@ def test_an_operator_registers_a_programme_and_it_defines_a_category(registry_ur
 
     registered = _run(
         "register-programme", "--id", "blue-angel", "--name-en", "Blue Angel", "--name", "de=Blauer Engel",
-        "--country", "DE", "--jwk", str(tmp_path / "ba.jwk"), "--gen-member", "--website", "https://www.blauer-engel.de/",
+        "--country", "DE", "--root-jwk", str(tmp_path / "ba-root.jwk"), "--jwk", str(tmp_path / "ba.jwk"),
+        "--gen-member", "--website", "https://www.blauer-engel.de/",
         "--url", registry_url, env={"ECOLABEL_ADMIN_TOKEN": ADMIN_TOKEN},
     )  # fmt: skip
     assert registered.exit_code == 0, registered.output
@@ -61,7 +69,8 @@ def test_an_operator_registers_a_programme_and_it_defines_a_category(registry_ur
         programme = client.get_programme("blue-angel")
         keys = client.programme_keys("blue-angel")["keys"]
     assert programme["names"] == {"en": "Blue Angel", "de": "Blauer Engel"}
-    assert [(k["kid"], k["x"]) for k in keys] == [("ba-2026", jwk["x"])]
+    assert sorted((k["kid"], k["role"]) for k in keys) == [("ba-2026", "signing"), ("ba-root", "root")]
+    assert next(k["x"] for k in keys if k["kid"] == "ba-2026") == jwk["x"]
 
     defined = _run(
         "define-category", "--programme", "blue-angel", "--key", str(key), "--kid", "ba-2026",
@@ -125,13 +134,13 @@ def test_after_a_key_rotation_the_old_key_can_no_longer_issue(live_programme: Li
     new_key = tmp_path / "cel-key-2.pem"
     assert _run("keygen", "--out", str(new_key), "--kid", "cel-key-2").exit_code == 0
     rotated = _run(
-        "rotate-key", "--programme", PROGRAMME, "--old-key", str(live_programme.key_path), "--old-kid", "cel-key-1",
-        "--new-key", str(new_key), "--new-kid", "cel-key-2", "--url", live_programme.url,
+        "rotate-key", "--programme", PROGRAMME, "--root-key", str(live_programme.root_path), "--root-kid", "cel-root-1",
+        "--old-kid", "cel-key-1", "--new-key", str(new_key), "--new-kid", "cel-key-2", "--url", live_programme.url,
     )  # fmt: skip
     assert rotated.exit_code == 0, rotated.output
     with live_programme.client() as client:
         keys = {k["kid"]: k["status"] for k in client.programme_keys(PROGRAMME)["keys"]}
-        assert keys == {"cel-key-1": "retired", "cel-key-2": "active"}
+        assert keys == {"cel-root-1": "active", "cel-key-1": "retired", "cel-key-2": "active"}
 
         old_signed = sign_certificate(certificate_from_record(json_record("CEL-ROT-1")), live_programme.signer)
         with pytest.raises(SubmissionRefused) as exc:
@@ -146,11 +155,57 @@ def test_after_a_key_rotation_the_old_key_can_no_longer_issue(live_programme: Li
         accepted = client.submit(sign_certificate(certificate_from_record(json_record("CEL-ROT-1")), new_signer))
         assert accepted.created
 
-    # A second rotation works out the next key-event sequence (3) from the key history.
+    # A second rotation takes the next key-event sequence (3) from the registry's key set.
     newest = tmp_path / "cel-key-3.pem"
     assert _run("keygen", "--out", str(newest), "--kid", "cel-key-3").exit_code == 0
     again = _run(
-        "rotate-key", "--programme", PROGRAMME, "--old-key", str(new_key), "--old-kid", "cel-key-2",
-        "--new-key", str(newest), "--new-kid", "cel-key-3", "--url", live_programme.url,
+        "rotate-key", "--programme", PROGRAMME, "--root-key", str(live_programme.root_path), "--root-kid", "cel-root-1",
+        "--old-kid", "cel-key-2", "--new-key", str(newest), "--new-kid", "cel-key-3", "--url", live_programme.url,
     )  # fmt: skip
     assert again.exit_code == 0, again.output
+
+
+def test_a_signing_key_cannot_rotate_keys(live_programme: LiveProgramme, tmp_path: Path) -> None:
+    new_key = tmp_path / "cel-key-2.pem"
+    assert _run("keygen", "--out", str(new_key), "--kid", "cel-key-2").exit_code == 0
+    refused = _run(
+        "rotate-key", "--programme", PROGRAMME, "--root-key", str(live_programme.key_path), "--root-kid", "cel-key-1",
+        "--old-kid", "cel-key-1", "--new-key", str(new_key), "--new-kid", "cel-key-2", "--url", live_programme.url,
+    )  # fmt: skip
+    assert refused.exit_code == 1
+    assert "signer-not-permitted" in refused.output
+    assert "ROOT_KEY_REQUIRED" in refused.output
+
+
+def test_two_of_two_roots_rotate_a_key_with_an_approval(registry_url: str, tmp_path: Path) -> None:
+    paths = {kid: tmp_path / f"{kid}.pem" for kid in ("ba-root-1", "ba-root-2", "ba-key-1", "ba-key-2")}
+    jwks = {kid: keygen(path, kid) for kid, path in paths.items()}
+    with CertifierClient(registry_url, admin_token=ADMIN_TOKEN) as client:
+        body = operations.registration_body(
+            programme_id="blue-angel",
+            names={"en": "Blue Angel"},
+            countries=["DE"],
+            root_keys=[jwks["ba-root-1"], jwks["ba-root-2"]],
+            root_threshold=2,
+            keys=[jwks["ba-key-1"]],
+            gen_member=True,
+        )
+        operations.register_programme(client, body, client.checkpoint_verifier())
+    rotate = (
+        "rotate-key", "--programme", "blue-angel", "--root-key", str(paths["ba-root-1"]), "--root-kid", "ba-root-1",
+        "--old-kid", "ba-key-1", "--new-key", str(paths["ba-key-2"]), "--new-kid", "ba-key-2", "--url", registry_url,
+    )  # fmt: skip
+    proposed = _run(*rotate)
+    assert proposed.exit_code == 0, proposed.output
+    assert "waits for 1 more root" in proposed.output
+    with CertifierClient(registry_url) as client:
+        (pending,) = client.pending_key_events("blue-angel")["items"]
+    approved = _run(
+        "approve-key-event", pending["event_sha256"], "--programme", "blue-angel",
+        "--root-key", str(paths["ba-root-2"]), "--root-kid", "ba-root-2", "--url", registry_url,
+    )  # fmt: skip
+    assert approved.exit_code == 0, approved.output
+    assert "is applied" in approved.output
+    with CertifierClient(registry_url) as client:
+        keys = {k["kid"]: (k["role"], k["status"]) for k in client.programme_keys("blue-angel")["keys"]}
+    assert keys["ba-key-2"] == ("signing", "active")

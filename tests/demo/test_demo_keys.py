@@ -31,7 +31,8 @@ def test_keys_and_tokens_are_readable_by_their_owner_only_and_reused(
     assert first.leaves_added > 0
     assert _mode(key_directory) == 0o700
     key_files = sorted(key_directory.glob("*.pem"))
-    assert [path.stem for path in key_files] == sorted(p.id for p in small.programmes)
+    ids = [p.id for p in small.programmes]
+    assert sorted(path.stem for path in key_files) == sorted([*ids, *(f"{i}-root" for i in ids)])
     assert all(_mode(path) == 0o600 for path in [*key_files, key_directory / TOKENS_FILE])
     before = {path: path.read_bytes() for path in key_files}
     again = load(context, small, key_directory, workers=1)

@@ -34,11 +34,13 @@ from tests.supply.world import gs1, lei
 from verification.canonical import dumps_canonical
 from verification.jwk import PublicKey
 
-# RFC 8032 §7.1, TEST 1, TEST 2 and TEST 3: published secret keys, fit only for examples.
+# RFC 8032 §7.1, TEST 1, 2, 3, 1024 and SHA(abc): published secret keys, fit only for examples.
 EXAMPLE_KEYS: dict[str, str] = {
     "example-2026": "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
     "partner-2026": "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
     "example-2027": "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
+    "example-root": "f5e5767cf153319517630f226876b86c8160cc583bc013744c6bf255f5cc0ee5",
+    "partner-root": "833fe62409237b9d62ec77587520911e9a759cec1d19755b7da901b96dca3d42",
 }
 ADMIN_TOKEN = "example-admin-token-0123456789abcdefghijklmnopqrstuv"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -99,15 +101,25 @@ class Story:
 
 
 def programmes(story: Story) -> tuple[Signatory, Signatory]:
-    example = Signatory("example-ecolabel", {"example-2026": example_key("example-2026")}, "example-2026")
-    partner = Signatory("partner-ecolabel", {"partner-2026": example_key("partner-2026")}, "partner-2026")
+    example = Signatory(
+        "example-ecolabel",
+        {"example-2026": example_key("example-2026")},
+        "example-2026",
+        roots={"example-root": example_key("example-root")},
+    )
+    partner = Signatory(
+        "partner-ecolabel",
+        {"partner-2026": example_key("partner-2026")},
+        "partner-2026",
+        roots={"partner-root": example_key("partner-root")},
+    )
     for programme, names, country in (
         (example, {"en": "Example Ecolabel", "zh": "示例环境标志"}, "IT"),
         (partner, {"en": "Partner Ecolabel", "ja": "パートナー・エコラベル"}, "JP"),
     ):
         story.call(
             "registerProgramme",
-            "The operator registers a programme with its first public key (its trust root)",
+            "The operator registers a programme with its root key (kept offline) and its signing key",
             "POST",
             "/v1/programmes",
             body={
@@ -116,6 +128,8 @@ def programmes(story: Story) -> tuple[Signatory, Signatory]:
                 "countries": [country],
                 "website": f"https://{programme.programme_id}.example.org/",
                 "gen_member": True,
+                "root_keys": [example_jwk(programme.root_kid)],
+                "root_threshold": 1,
                 "keys": [example_jwk(programme.kid)],
             },
             headers=ADMIN,
@@ -132,7 +146,7 @@ def programmes(story: Story) -> tuple[Signatory, Signatory]:
         )
     story.call(
         "submitKeyEvent",
-        "The programme adds next year's key, signed with its current one",
+        "The programme adds next year's signing key, with a key event signed by its root key",
         "POST",
         f"/v1/programmes/{example.programme_id}/key-events",
         body={"event": example.key_event("add", key=example_jwk("example-2027"))},
@@ -214,10 +228,18 @@ def agreement(story: Story, example: Signatory, partner: Signatory) -> None:
     )
     story.call(
         "submitAgreementEvent",
-        "A party renews the agreement until 2035",
+        "A party proposes to renew the agreement until 2035: a renewal waits for every recognising party",
         "POST",
         f"/v1/agreements/{sha256(token)}/events",
         body={"event": renewal},
+        expect=202,
+    )
+    story.call(
+        "approveAgreementEvent",
+        "The other party approves the renewal, which then joins the agreement's chain",
+        "POST",
+        f"/v1/agreements/{sha256(token)}/events/{sha256(renewal)}/approvals",
+        body={"approval": example.event_approval(sha256(token), sha256(renewal))},
         expect=201,
     )
 
@@ -450,7 +472,61 @@ def tell(client: TestClient) -> dict[str, dict[str, Any]]:
     agreement(story, example, partner)
     checks(story, active, suspended)
     supply_chain(story)
+    key_ceremonies(story, example, partner)
     return story.examples
+
+
+SEEDED_KIDS = ("example-root-2", "partner-root-2")
+
+
+def story_keys() -> dict[str, PublicKey]:
+    """Every programme key the story signs with, by kid: the RFC 8032 keys and the seeded later roots."""
+    keys = {kid: PublicKey.from_private_key(example_key(kid), kid=kid) for kid in EXAMPLE_KEYS}
+    keys |= {kid: PublicKey.from_private_key(seeded_key(kid), kid=kid) for kid in SEEDED_KIDS}
+    return keys
+
+
+def seeded_key(seed: str) -> Ed25519PrivateKey:
+    """A fixed key for the story's later roots: SHA-256 of a public phrase, fit only for examples."""
+    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(seed.encode("ascii")).digest())
+
+
+def key_ceremonies(story: Story, example: Signatory, partner: Signatory) -> None:
+    """Two roots approve a key event together; the operator recovers the partner's lost root."""
+    example.roots["example-root-2"] = seeded_key("example-root-2")
+    second = PublicKey.from_private_key(example.roots["example-root-2"], kid="example-root-2").to_jwk()
+    path = f"/v1/programmes/{example.programme_id}/key-events"
+    for event in (example.key_event("add", key=second, role="root"), example.key_event("threshold", threshold=2)):
+        story.call("submitKeyEvent", "", "POST", path, body={"event": event}, expect=201)
+    retire = example.key_event("retire", kid="example-2027", reason="the 2027 key was never used")
+    proposed = story.call("submitKeyEvent", "", "POST", path, body={"event": retire}, expect=202)
+    story.call(
+        "listPendingKeyEvents",
+        "Key events waiting for more root keys, with the JWS each root reviews before approving",
+        "GET",
+        f"{path}/pending",
+    )
+    story.call(
+        "approveKeyEvent",
+        "A second root key approves the retirement: two of two roots have signed, so it applies",
+        "POST",
+        f"{path}/{proposed['event_sha256']}/approvals",
+        body={"approval": example.key_event_approval(retire, kid="example-root-2")},
+        expect=201,
+    )
+    story.call(
+        "recoverProgramme",
+        "The operator replaces the root key a programme lost; the registry signs and logs the recovery",
+        "POST",
+        f"/v1/programmes/{partner.programme_id}/recovery",
+        body={
+            "root_keys": [PublicKey.from_private_key(seeded_key("partner-root-2"), kid="partner-root-2").to_jwk()],
+            "root_threshold": 1,
+            "reason": "the root key's offline store was destroyed",
+        },
+        headers=ADMIN,
+        expect=201,
+    )
 
 
 def story_settings(database_url: str, directory: Path) -> Settings:

@@ -10,6 +10,7 @@ HJ 2536 (desktop computers, China procurement item A02010104) and Green Seal's s
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,15 +81,21 @@ def cec_jea(client: TestClient, world: World, *, renewed: bool = True) -> str:
     )
     agreement_id = conclude(client, world["cec"], [world["jea"]], token)
     if renewed:
-        renew(client, world["jea"], agreement_id)
+        renew(client, world["jea"], agreement_id, approvers=[world["cec"]])
     return agreement_id
 
 
-def renew(client: TestClient, party: Signatory, agreement_id: str) -> None:
+def renew(client: TestClient, party: Signatory, agreement_id: str, *, approvers: list[Signatory]) -> None:
+    """`party` proposes the 2011 renewal; a renewal widens recognition, so every other party approves it."""
     renewal = party.event(
         agreement_id, 1, agreement_id, "renewed", "2011-01-01T00:00:00Z", effectiveUntil="2016-01-01T00:00:00Z"
     )
     response = client.post(f"/v1/agreements/{agreement_id}/events", json={"event": renewal})
+    assert response.status_code == 202, response.text
+    event = hashlib.sha256(renewal.encode("ascii")).hexdigest()
+    for approver in approvers:
+        approval = approver.event_approval(agreement_id, event)
+        response = client.post(f"/v1/agreements/{agreement_id}/events/{event}/approvals", json={"approval": approval})
     assert response.status_code == 201, response.text
 
 

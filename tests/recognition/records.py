@@ -52,5 +52,8 @@ def record(
     return AgreementRecord(agreement_id, agreement, logged_us, signatures, tuple(events))
 
 
-def event(change: str, at: datetime, until: datetime | None = None, logged_us: int = 0) -> AgreementEventRecord:
-    return AgreementEventRecord(AgreementChange(change), at, until, logged_us)
+def event(
+    change: str, at: datetime, until: datetime | None = None, logged_us: int = 0, *, by: str = ""
+) -> AgreementEventRecord:
+    """A change that joined the chain at `logged_us`; `by` is its issuer (whose own recognition it narrows)."""
+    return AgreementEventRecord(AgreementChange(change), at, until, logged_us, by)

@@ -45,27 +45,44 @@ def test_a_late_renewal_revives_a_lapsed_agreement_only_from_its_effective_date(
 
 
 def test_a_suspension_holds_until_a_reinstatement() -> None:
-    changes = [event("suspended", START + timedelta(days=10)), event("reinstated", START + timedelta(days=20))]
+    changes = [
+        event("suspended", START + timedelta(days=10), by="cec"),
+        event("suspended", START + timedelta(days=12), by="jea"),
+        event("reinstated", START + timedelta(days=20), by="cec"),
+    ]
     assert _standing(START + timedelta(days=10) - MICROSECOND, events=changes) is Standing.IN_FORCE
-    assert _standing(START + timedelta(days=10), events=changes) is Standing.SUSPENDED
+    assert _standing(START + timedelta(days=12), events=changes) is Standing.SUSPENDED
     assert _standing(START + timedelta(days=20), events=changes) is Standing.IN_FORCE
+
+
+def test_a_party_suspends_and_terminates_only_its_own_recognition() -> None:
+    changes = [event("suspended", START + timedelta(days=10), by="jea")]
+    suspended = record("a1", SCOPE, events=changes)
+    at = START + timedelta(days=11)
+    assert standing_on(suspended, at=at, recognizer="jea").standing is Standing.SUSPENDED
+    assert standing_on(suspended, at=at, recognizer="cec").standing is Standing.IN_FORCE
+    whole = standing_on(suspended, at=at)
+    assert (whole.standing, whole.suspended_by) == (Standing.IN_FORCE, ("jea",))
+    ended = record("a1", SCOPE, events=[event("terminated", START + timedelta(days=10), by="cec")])
+    assert standing_on(ended, at=at, recognizer="cec").standing is Standing.TERMINATED
+    assert standing_on(ended, at=at, recognizer="jea").standing is Standing.IN_FORCE
 
 
 def test_a_termination_takes_effect_exactly_at_its_effective_time_and_is_final() -> None:
     at = START + timedelta(days=100, microseconds=7)
-    changes = [event("terminated", at)]
+    changes = [event("terminated", at, by="cec"), event("terminated", at, by="jea")]
     assert _standing(at - MICROSECOND, events=changes) is Standing.IN_FORCE
     assert _standing(at, events=changes) is Standing.TERMINATED
     assert _standing(at + timedelta(days=9999), events=changes) is Standing.TERMINATED
 
 
 def test_as_known_at_counts_only_what_was_logged_by_then() -> None:
-    logged = record("a1", SCOPE, logged_us=100, events=[event("suspended", START, logged_us=300)])
+    logged = record("a1", SCOPE, logged_us=100, events=[event("suspended", START, logged_us=300, by="cec")])
     proposed = record("a1", SCOPE, logged_us=100)
     signed_later = AgreementRecord(proposed.id, proposed.agreement, 100, {"cec": 100, "jea": 200})
     assert standing_on(logged, at=END, known_at_us=50).standing is Standing.NOT_YET_LOGGED
     assert standing_on(signed_later, at=END, known_at_us=150).standing is Standing.AWAITING_SIGNATURES
     assert standing_on(signed_later, at=END, known_at_us=200).standing is Standing.IN_FORCE
-    assert standing_on(logged, at=END, known_at_us=299).standing is Standing.IN_FORCE
-    assert standing_on(logged, at=END, known_at_us=300).standing is Standing.SUSPENDED
-    assert standing_on(logged, at=END).standing is Standing.SUSPENDED
+    assert standing_on(logged, at=END, known_at_us=299, recognizer="cec").standing is Standing.IN_FORCE
+    assert standing_on(logged, at=END, known_at_us=300, recognizer="cec").standing is Standing.SUSPENDED
+    assert standing_on(logged, at=END, recognizer="cec").standing is Standing.SUSPENDED

@@ -78,7 +78,12 @@ def test_the_detail_has_the_parties_scope_events_and_every_original_document(
     renewal = jea.event(
         agreement_id, 1, agreement_id, "renewed", "2029-06-01T00:00:00Z", effectiveUntil="2035-01-01T00:00:00Z"
     )
-    assert post_event(client, agreement_id, renewal)["status_code"] == 201
+    assert post_event(client, agreement_id, renewal)["status_code"] == 202  # a renewal needs both parties
+    approval = cec.event_approval(agreement_id, sha256(renewal))
+    approved = client.post(
+        f"/v1/agreements/{agreement_id}/events/{sha256(renewal)}/approvals", json={"approval": approval}
+    )
+    assert approved.status_code == 201, approved.text
 
     detail = client.get(f"/v1/agreements/{agreement_id}", params={"as_of": "2032-01-01"}).json()
     assert detail["document"] == token
@@ -123,7 +128,8 @@ def test_submitting_the_same_documents_again_returns_the_original_receipts(
     assert (different["status_code"], different["code"]) == (409, "ALREADY_SIGNED")
     proposer = sign(client, sha256(token), cec.signature(sha256(token)))
     assert (proposer["status_code"], proposer["code"]) == (409, "ALREADY_SIGNED")
-    assert len(client.get("/v1/log/entries", params={"limit": 100}).json()["entries"]) == 4
+    entries = client.get("/v1/log/entries", params={"limit": 100}).json()["entries"]
+    assert [e["kind"] for e in entries if e["kind"].startswith("agreement")] == ["agreement", "agreement_signature"]
 
 
 @pytest.mark.parametrize(
@@ -257,7 +263,7 @@ def test_agreement_events_are_chained_and_replays_are_refused(
         409,
         "EFFECTIVE_TIME_REGRESSION",
     )
-    assert refused(jea.event(agreement_id, 2, sha256(first), "suspended", "2025-04-01T00:00:00Z")) == (
+    assert refused(cec.event(agreement_id, 2, sha256(first), "suspended", "2025-04-01T00:00:00Z")) == (
         409,
         "ILLEGAL_TRANSITION",
     )
@@ -269,8 +275,8 @@ def test_agreement_events_are_chained_and_replays_are_refused(
         422,
         "WRONG_AGREEMENT",
     )
-    second = jea.event(agreement_id, 2, sha256(first), "reinstated", "2025-04-01T00:00:00Z")
-    assert post_event(client, agreement_id, second)["status_code"] == 201
+    second = cec.event(agreement_id, 2, sha256(first), "reinstated", "2025-04-01T00:00:00Z")
+    assert post_event(client, agreement_id, second)["status_code"] == 201  # the party that suspended lifts it
     third = cec.event(agreement_id, 3, sha256(second), "terminated", "2026-01-01T00:00:00Z")
     assert post_event(client, agreement_id, third)["status_code"] == 201
     after_end = jea.event(agreement_id, 4, sha256(third), "reinstated", "2026-02-01T00:00:00Z")

@@ -41,7 +41,7 @@ def test_china_japan_2005_renewed_2011(client: TestClient, world: World) -> None
     assert _reasons(lapsed) == ["AGREEMENT_NOT_IN_FORCE"]
     assert "expired" in lapsed["reasons"][0]["detail"]  # type: ignore[index]
 
-    practice.renew(client, world["jea"], agreement_id)
+    practice.renew(client, world["jea"], agreement_id, approvers=[world["cec"]])
     assert equivalence(client, **asked, date="2013-06-01")["accepted"] is True
     assert equivalence(client, **asked, date="2016-06-01")["decision"] == "not_accepted"
     back = world["cec"].certificate(client, "CEC-DD-0001", "digital-duplicators", **VALID)

@@ -108,7 +108,7 @@ def test_an_agreement_not_in_force_says_why() -> None:
     assert resolution.reasons[0].agreement_id == "a1"
     assert "awaiting signatures" in resolution.reasons[0].detail
     assert "jea" in resolution.reasons[0].detail
-    suspended = record("a2", [mapping("cec", "HJ 2536", "jea", "No.119")], events=[event("suspended", D)])
+    suspended = record("a2", [mapping("cec", "HJ 2536", "jea", "No.119")], events=[event("suspended", D, by="jea")])
     assert "suspended" in resolve(CEC_PC, JEA_PC, [suspended], at=D).reasons[0].detail
 
 
@@ -227,6 +227,6 @@ def test_as_known_at_ignores_agreements_logged_later() -> None:
 
 
 def test_a_termination_counts_from_its_effective_time() -> None:
-    ended = record("a1", [mapping("cec", "HJ 2536", "jea", "No.119")], events=[event("terminated", D)])
+    ended = record("a1", [mapping("cec", "HJ 2536", "jea", "No.119")], events=[event("terminated", D, by="jea")])
     assert resolve(CEC_PC, JEA_PC, [ended], at=D - timedelta(microseconds=1)).accepted
     assert _codes(resolve(CEC_PC, JEA_PC, [ended], at=D)) == ["AGREEMENT_NOT_IN_FORCE"]

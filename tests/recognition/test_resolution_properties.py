@@ -82,7 +82,8 @@ def agreements(draw: st.DrawFn, key: str) -> AgreementRecord:
     signed = parties if draw(st.integers(0, 4)) else parties[:1]
     changes = []
     if draw(st.integers(0, 3)) == 0:
-        changes.append(event("terminated", start + draw(st.timedeltas(timedelta(0), timedelta(days=3000)))))
+        ends = start + draw(st.timedeltas(timedelta(0), timedelta(days=3000)))
+        changes.append(event("terminated", ends, by=draw(st.sampled_from(parties))))
     return record(key, mappings, signed=signed, events=changes, **fields)
 
 
@@ -150,6 +151,7 @@ def test_only_agreements_in_force_on_the_date_are_on_a_path(question: Question, 
         agreement = by_id[hop.agreement_id]
         answer = standing_on(agreement, at=at)
         assert answer.in_force
+        assert standing_on(agreement, at=at, recognizer=hop.mapping.to.programme).in_force
         assert agreement.agreement.effective_from <= at
         assert answer.effective_until is None or at < answer.effective_until
 
@@ -184,7 +186,7 @@ def test_a_termination_takes_effect_exactly_at_its_effective_at(kind: str, after
         agreementType=kind,
         supplementaryCriteria=extras,
         effectiveFrom=start,
-        events=[event("terminated", ends)],
+        events=[event("terminated", ends, by="jea")],
     )
     subject = Presented("cec", "pc", "1")
     assert resolve(subject, [("jea", "pc")], [agreement], at=ends - MICROSECOND).accepted

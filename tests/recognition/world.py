@@ -6,7 +6,10 @@ submit them through the API and return the decoded answer with its status code.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +20,7 @@ from tests.registry.factories import Certifier, certifier
 AGREEMENT_TYP = "ecolabel-agreement+jwt"
 SIGNATURE_TYP = "ecolabel-agreement-signature+jwt"
 EVENT_TYP = "ecolabel-agreement-event+jwt"
+APPROVAL_TYP = "ecolabel-agreement-event-approval+jwt"
 
 
 def sha256(token: str) -> str:
@@ -85,6 +89,16 @@ class Signatory(Certifier):
         }
         return self.sign(payload, EVENT_TYP)
 
+    def event_approval(self, agreement_id: str, event_sha256: str) -> str:
+        """This party's approval of a proposed agreement event (a renewal, or lifting a suspension)."""
+        payload = {
+            "type": "AgreementEventApproval",
+            "issuer": self.issuer,
+            "agreement": agreement_id,
+            "event": event_sha256,
+        }
+        return self.sign(payload, APPROVAL_TYP)
+
     def define(self, client: TestClient, code: str, version: str = "1", **crosswalk: list[str]) -> None:
         payload = self.category_payload(code, version, crosswalk=crosswalk)
         payload["criteria"] = {
@@ -108,9 +122,30 @@ class Signatory(Certifier):
         return sha256(token)
 
 
+# The signatories registered on each test client, so that `propose` can have each programme define the
+# categories an agreement's scope names (the registry refuses a scope naming undefined categories).
+_SIGNATORIES: weakref.WeakKeyDictionary[TestClient, dict[str, Signatory]] = weakref.WeakKeyDictionary()
+
+
 def signatory(client: TestClient, admin_headers: dict[str, str], programme_id: str) -> Signatory:
     body = certifier(client, admin_headers, programme_id, category=False)
-    return Signatory(programme_id=body.programme_id, keys=body.keys, kid=body.kid)
+    made = Signatory(programme_id=body.programme_id, keys=body.keys, kid=body.kid, roots=body.roots)
+    _SIGNATORIES.setdefault(client, {})[programme_id] = made
+    return made
+
+
+def define_scope(client: TestClient, token: str) -> None:
+    """Have each known party define the categories the agreement's scope names, where it has not yet."""
+    payload = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    known = _SIGNATORIES.get(client, {})
+    named = {(end["programme"], end["category"]) for m in payload.get("scope", []) for end in (m["from"], m["to"])}
+    for programme, code in sorted(named):
+        party = known.get(programme)
+        if party is None:
+            continue
+        defined = client.get(f"/v1/programmes/{programme}/categories").json().get("items", [])
+        if not any(item["code"] == code for item in defined):
+            party.define(client, code)
 
 
 def answer(response: Any) -> dict[str, Any]:
@@ -118,7 +153,10 @@ def answer(response: Any) -> dict[str, Any]:
     return body
 
 
-def propose(client: TestClient, token: str) -> dict[str, Any]:
+def propose(client: TestClient, token: str, *, define: bool = True) -> dict[str, Any]:
+    """Propose an agreement; first (unless `define` is false) its parties define the categories it names."""
+    if define:
+        define_scope(client, token)
     return answer(client.post("/v1/agreements", json={"agreement": token}))
 
 

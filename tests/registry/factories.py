@@ -23,6 +23,7 @@ class ProgrammeFixture:
     id: str
     document: dict[str, Any]
     keys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
+    roots: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
 
     @property
     def body(self) -> bytes:
@@ -30,21 +31,30 @@ class ProgrammeFixture:
 
 
 def programme_registration(
-    programme_id: str | None = None, *, key_count: int = 1, **overrides: Any
+    programme_id: str | None = None,
+    *,
+    key_count: int = 1,
+    root_count: int = 1,
+    root_threshold: int = 1,
+    **overrides: Any,
 ) -> ProgrammeFixture:
+    """A registration with `root_count` root keys (they authorise key events) and `key_count` signing keys."""
     number = next(_counter)
     programme_id = programme_id or f"programme-{number}"
     keys = {f"{programme_id}-key-{i}": generate_private_key() for i in range(1, key_count + 1)}
+    roots = {f"{programme_id}-root-{i}": generate_private_key() for i in range(1, root_count + 1)}
     document: dict[str, Any] = {
         "id": programme_id,
         "names": {"en": f"Programme {number}", "zh": f"环境标志 {number}"},
         "countries": ["CN"],
         "website": "https://example.org/",
         "gen_member": True,
+        "root_keys": [PublicKey.from_private_key(key, kid=kid).to_jwk() for kid, key in roots.items()],
+        "root_threshold": root_threshold,
         "keys": [PublicKey.from_private_key(key, kid=kid).to_jwk() for kid, key in keys.items()],
     }
     document.update(overrides)
-    return ProgrammeFixture(id=programme_id, document=document, keys=keys)
+    return ProgrammeFixture(id=programme_id, document=document, keys=keys, roots=roots)
 
 
 JSON_HEADERS = {"content-type": "application/json"}
@@ -58,6 +68,7 @@ class Certifier:
     keys: dict[str, Ed25519PrivateKey]
     kid: str
     key_events: int = 0
+    roots: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
 
     @property
     def issuer(self) -> str:
@@ -67,7 +78,7 @@ class Certifier:
         self, payload: dict[str, Any], typ: str, *, kid: str | None = None, key: Ed25519PrivateKey | None = None
     ) -> str:
         kid = kid or self.kid
-        return sign_compact(dumps_canonical(payload), key or self.keys[kid], kid, typ)
+        return sign_compact(dumps_canonical(payload), key or self.keys.get(kid) or self.roots[kid], kid, typ)
 
     def category_payload(self, code: str = "044", version: str = "1", **overrides: Any) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -124,7 +135,12 @@ class Certifier:
         payload.update(overrides)
         return self.sign(payload, "ecolabel-status-event+jwt")
 
+    @property
+    def root_kid(self) -> str:
+        return next(iter(self.roots))
+
     def key_event(self, action: str, *, signing_kid: str | None = None, **fields: Any) -> str:
+        """A key event signed by `signing_kid`, by default the first root key (roots alone may sign them)."""
         self.key_events += 1
         payload: dict[str, Any] = {
             "type": "KeyEvent",
@@ -133,18 +149,32 @@ class Certifier:
             "action": action,
         }
         payload.update(fields)
-        return self.sign(payload, "ecolabel-key-event+jwt", kid=signing_kid)
+        return self.sign(payload, "ecolabel-key-event+jwt", kid=signing_kid or self.root_kid)
+
+    def key_event_approval(self, event: str, *, kid: str) -> str:
+        """A root key's approval of a proposed key event (for a threshold above one)."""
+        payload = {
+            "type": "KeyEventApproval",
+            "issuer": self.issuer,
+            "event": hashlib.sha256(event.encode()).hexdigest(),
+        }
+        return self.sign(payload, "ecolabel-key-event-approval+jwt", kid=kid)
 
 
 def certifier(
-    client: Any, admin_headers: dict[str, str], programme_id: str | None = None, *, category: bool = True
+    client: Any,
+    admin_headers: dict[str, str],
+    programme_id: str | None = None,
+    *,
+    category: bool = True,
+    **registration: Any,
 ) -> Certifier:
     """Register a programme through the API (and its default category), and return its certifier."""
-    fixture = programme_registration(programme_id)
+    fixture = programme_registration(programme_id, **registration)
     response = client.post("/v1/programmes", content=fixture.body, headers={**admin_headers, **JSON_HEADERS})
     assert response.status_code == 201, response.text
     kid = next(iter(fixture.keys))
-    body = Certifier(programme_id=fixture.id, keys=dict(fixture.keys), kid=kid)
+    body = Certifier(programme_id=fixture.id, keys=dict(fixture.keys), kid=kid, roots=dict(fixture.roots))
     if category:
         defined = client.post(
             f"/v1/programmes/{fixture.id}/categories",

@@ -1,4 +1,4 @@
-"""Key lifecycle: add, retire and revoke by signed key events; judged by log time, never by signer dates."""
+"""Key lifecycle: add, retire and revoke by root-signed key events; judged by log time, never by signer dates."""
 
 from __future__ import annotations
 
@@ -34,9 +34,9 @@ def _key_status(client: TestClient, body: Certifier) -> dict[str, str]:
 def test_rotation_adds_the_new_key_and_then_the_old_key_is_refused(client: TestClient, body: Certifier) -> None:
     old = body.kid
     _add_key(client, body, "rotated")
-    retire = body.key_event("retire", signing_kid="rotated", kid=old)
+    retire = body.key_event("retire", kid=old)
     assert client.post(f"/v1/programmes/{body.programme_id}/key-events", json={"event": retire}).status_code == 201
-    assert _key_status(client, body) == {old: "retired", "rotated": "active"}
+    assert _key_status(client, body) == {body.root_kid: "active", old: "retired", "rotated": "active"}
 
     refused = client.post("/v1/certificates", json={"credential": body.credential("JP/112/0001")})
     assert refused.status_code == 403
@@ -52,7 +52,7 @@ def test_certificates_signed_before_retirement_stay_valid(client: TestClient, bo
     _add_key(client, body, "next")
     client.post(
         f"/v1/programmes/{body.programme_id}/key-events",
-        json={"event": body.key_event("retire", signing_kid="next", kid=old)},
+        json={"event": body.key_event("retire", kid=old)},
     ).raise_for_status()
     key_check = client.get(f"/v1/certificates/{certificate_id(token)}").json()["signing_key"]
     assert key_check == {"kid": old, "status": "retired", "valid_for_this_certificate": True, "code": None}
@@ -69,7 +69,7 @@ def test_revocation_invalidates_what_was_logged_after_compromise_and_nothing_bef
     compromised_since = client.get(f"/v1/certificates/{certificate_id(after)}").json()["integrated_at"]
 
     _add_key(client, body, "clean")
-    revoke = body.key_event("revoke", signing_kid="clean", kid=body.kid, compromisedSince=compromised_since)
+    revoke = body.key_event("revoke", kid=body.kid, compromisedSince=compromised_since)
     response = client.post(f"/v1/programmes/{body.programme_id}/key-events", json={"event": revoke})
     assert response.status_code == 201, response.text
     keys = {key["kid"]: key for key in response.json()["keys"]["keys"]}
@@ -86,7 +86,7 @@ def test_revocation_invalidates_what_was_logged_after_compromise_and_nothing_bef
 
 def test_a_compromise_cannot_be_dated_in_the_future(client: TestClient, body: Certifier) -> None:
     _add_key(client, body, "clean")
-    revoke = body.key_event("revoke", signing_kid="clean", kid=body.kid, compromisedSince="2099-01-01T00:00:00Z")
+    revoke = body.key_event("revoke", kid=body.kid, compromisedSince="2099-01-01T00:00:00Z")
     response = client.post(f"/v1/programmes/{body.programme_id}/key-events", json={"event": revoke})
     assert (response.status_code, response.json()["code"]) == (422, "COMPROMISE_IN_FUTURE")
 
@@ -126,7 +126,12 @@ def test_the_key_history_is_a_jwks_with_validity_periods(client: TestClient, bod
     key_set = client.get(f"/v1/programmes/{body.programme_id}/keys").json()
     assert key_set["next_key_event"] == {"sequence": 2}
     keys = key_set["keys"]
-    assert [key["kid"] for key in keys] == [body.kid, "second"]
+    assert sorted((key["kid"], key["role"]) for key in keys) == sorted(
+        [(body.root_kid, "root"), (body.kid, "signing"), ("second", "signing")]
+    )
+    assert key_set["root_threshold"] == 1
     for key in keys:
-        assert {"kty", "crv", "x", "kid", "status", "valid_from", "valid_until", "compromised_since"} <= set(key)
+        assert {"kty", "crv", "x", "kid", "status", "role", "valid_from", "valid_until", "compromised_since"} <= set(
+            key
+        )
         assert (key["kty"], key["crv"]) == ("OKP", "Ed25519")

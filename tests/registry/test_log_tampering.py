@@ -178,9 +178,7 @@ def test_the_monitor_re_verifies_every_kind_of_document_with_keys_learned_from_t
         jwk = PublicKey.from_private_key(body.keys["rotated"], kid="rotated").to_jwk()
         path = f"/v1/programmes/{body.programme_id}/key-events"
         http.post(path, json={"event": body.key_event("add", key=jwk)}).raise_for_status()
-        http.post(
-            path, json={"event": body.key_event("retire", signing_kid="rotated", kid=body.kid)}
-        ).raise_for_status()
+        http.post(path, json={"event": body.key_event("retire", kid=body.kid)}).raise_for_status()
         body.kid = "rotated"
         http.post("/v1/certificates", json={"credential": body.credential("CEC-2024-0002")}).raise_for_status()
     state = tmp_path / "monitor.json"

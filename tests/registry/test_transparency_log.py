@@ -50,8 +50,10 @@ def test_every_write_answers_with_a_receipt_that_verifies_offline(
 
 
 def test_the_logged_document_is_the_exact_bytes_received(client: TestClient, admin_headers: dict[str, str]) -> None:
-    body = b'{ "id" : "spaced-out",\n "names": {"en": "Spaced"}, "countries": ["JP"], "gen_member": false, "keys": '
-    body += programme_registration().body.split(b'"keys": ', 1)[1]
+    body = (
+        b'{ "id" : "spaced-out",\n "names": {"en": "Spaced"}, "countries": ["JP"], "gen_member": false, "root_keys": '
+    )
+    body += programme_registration().body.split(b'"root_keys": ', 1)[1]
     response = client.post("/v1/programmes", content=body, headers={**admin_headers, **JSON})
     assert response.status_code == 201, response.text
     (entry,) = client.get("/v1/log/entries").json()["entries"]

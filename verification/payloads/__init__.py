@@ -15,7 +15,12 @@ from verification.payloads.agreement import (
     ScopeMapping,
     SupplementaryCriterion,
 )
-from verification.payloads.agreement_events import AgreementChange, AgreementEvent, AgreementSignature
+from verification.payloads.agreement_events import (
+    AgreementChange,
+    AgreementEvent,
+    AgreementEventApproval,
+    AgreementSignature,
+)
 from verification.payloads.category import CategoryDefinition, CriteriaDocument, Crosswalk
 from verification.payloads.certificate import (
     CategoryReference,
@@ -27,14 +32,24 @@ from verification.payloads.certificate import (
     Product,
     ProductionSite,
 )
-from verification.payloads.common import TYP, Timestamp, issuer_for, programme_of_issuer
-from verification.payloads.events import CertificateStatusEvent, KeyAction, KeyEvent, StatusChange
+from verification.payloads.common import ROOT_SIGNED, TYP, Timestamp, issuer_for, programme_of_issuer
+from verification.payloads.events import (
+    CertificateStatusEvent,
+    KeyAction,
+    KeyEvent,
+    KeyEventApproval,
+    KeyRole,
+    StatusChange,
+)
+from verification.payloads.recovery import ProgrammeRecovery
 
 __all__ = [
+    "ROOT_SIGNED",
     "TYP",
     "Agreement",
     "AgreementChange",
     "AgreementEvent",
+    "AgreementEventApproval",
     "AgreementSignature",
     "AgreementType",
     "CategoryDefinition",
@@ -51,8 +66,11 @@ __all__ = [
     "HolderIdentifier",
     "KeyAction",
     "KeyEvent",
+    "KeyEventApproval",
+    "KeyRole",
     "Product",
     "ProductionSite",
+    "ProgrammeRecovery",
     "Recognition",
     "ScopeMapping",
     "StatusChange",

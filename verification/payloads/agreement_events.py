@@ -29,15 +29,28 @@ class AgreementSignature(Payload):
         return programme_of_issuer(self.issuer) or ""
 
 
+class AgreementEventApproval(Payload):
+    """A party's signature on a proposed agreement event that needs it (a renewal, or lifting a suspension)."""
+
+    type: Literal["AgreementEventApproval"]
+    issuer: ProgrammeIssuer
+    agreement: Sha256Hex = Field(description="the agreement id")
+    event: Sha256Hex = Field(description="hex SHA-256 of the proposed AgreementEvent's JWS bytes")
+
+    @property
+    def programme_id(self) -> str:
+        return programme_of_issuer(self.issuer) or ""
+
+
 class AgreementChange(StrEnum):
-    RENEWED = "renewed"  # a new effectiveUntil, from effectiveAt on
-    SUSPENDED = "suspended"
-    REINSTATED = "reinstated"  # lifts a suspension
-    TERMINATED = "terminated"  # final
+    RENEWED = "renewed"  # a new effectiveUntil, from effectiveAt on; widens: every recognising party approves
+    SUSPENDED = "suspended"  # of the issuer's own recognition
+    REINSTATED = "reinstated"  # lifts suspensions; widens: every party whose suspension it lifts approves
+    TERMINATED = "terminated"  # of the issuer's own recognition; final
 
 
 class AgreementEvent(Payload):
-    """A change to an agreement, signed by one of its parties."""
+    """A change to an agreement, signed by one of its parties (and approved by others where it widens)."""
 
     type: Literal["AgreementEvent"]
     issuer: ProgrammeIssuer

@@ -17,7 +17,13 @@ TYP: Final = {
     "agreement": "ecolabel-agreement+jwt",
     "agreement_signature": "ecolabel-agreement-signature+jwt",
     "agreement_event": "ecolabel-agreement-event+jwt",
+    "key_event_approval": "ecolabel-key-event-approval+jwt",
+    "agreement_event_approval": "ecolabel-agreement-event-approval+jwt",
+    "programme_recovery": "ecolabel-programme-recovery+jwt",
 }
+# The documents only a programme's root keys may sign (TUF's root role); every other kind is signed by
+# its signing keys, which in turn may never sign these.
+ROOT_SIGNED: Final = frozenset({TYP["key_event"], TYP["key_event_approval"]})
 
 ISSUER_PREFIX: Final = "urn:ecolabel:programme:"
 _RFC3339 = re.compile(r"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})\Z")

@@ -53,21 +53,35 @@ class KeyAction(StrEnum):
     ADD = "add"
     RETIRE = "retire"
     REVOKE = "revoke"
+    THRESHOLD = "threshold"  # how many root keys must approve each later key event
+
+
+class KeyRole(StrEnum):
+    """TUF's split: root keys (usually offline, a threshold of them) change keys; signing keys sign documents."""
+
+    ROOT = "root"
+    SIGNING = "signing"
 
 
 class KeyEvent(Payload):
-    """A change to a programme's keys, signed by one of its currently active keys."""
+    """A change to a programme's keys, signed by one of its root keys and approved by a threshold of them."""
 
     type: Literal["KeyEvent"]
     issuer: ProgrammeIssuer
     sequence: Sequence = Field(description="1 for the programme's first key event, then 2, 3, …")
     action: KeyAction
     key: dict[str, Any] | None = Field(default=None, description="the public JWK to add (action add)")
+    role: KeyRole | None = Field(
+        default=None, description="add: whether the new key is a root or (the default) a signing key"
+    )
     kid: Kid | None = Field(default=None, description="the key retired or revoked")
     compromised_since: Timestamp | None = Field(
         default=None,
         alias="compromisedSince",
         description="revoke: documents this key signed that the registry logged after this instant stop verifying",
+    )
+    threshold: Annotated[int, Field(ge=1, le=100)] | None = Field(
+        default=None, description="threshold: the number of root keys that must approve each later key event"
     )
     reason: Text | None = None
 
@@ -75,11 +89,29 @@ class KeyEvent(Payload):
     def _fields_fit_the_action(self) -> KeyEvent:
         if self.action is KeyAction.ADD and (self.key is None or self.kid is not None):
             raise ValueError("add carries key (a public JWK) and no kid")
-        if self.action is not KeyAction.ADD and (self.kid is None or self.key is not None):
+        if self.action in (KeyAction.RETIRE, KeyAction.REVOKE) and (self.kid is None or self.key is not None):
             raise ValueError("retire and revoke carry kid and no key")
         if (self.action is KeyAction.REVOKE) != (self.compromised_since is not None):
             raise ValueError("compromisedSince is required for revoke and only for revoke")
+        if (self.action is KeyAction.THRESHOLD) != (self.threshold is not None):
+            raise ValueError("threshold is required for the threshold action and only for it")
+        if self.action is KeyAction.THRESHOLD and (self.key is not None or self.kid is not None):
+            raise ValueError("the threshold action carries neither key nor kid")
+        if self.action is not KeyAction.ADD and self.role is not None:
+            raise ValueError("role belongs to add only")
         return self
+
+    @property
+    def programme_id(self) -> str:
+        return programme_of_issuer(self.issuer) or ""
+
+
+class KeyEventApproval(Payload):
+    """A further root key's signature on a proposed key event, named by the SHA-256 of its JWS bytes."""
+
+    type: Literal["KeyEventApproval"]
+    issuer: ProgrammeIssuer
+    event: Sha256Hex = Field(description="hex SHA-256 of the proposed KeyEvent's JWS bytes")
 
     @property
     def programme_id(self) -> str:
