@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
+from ecolabel_registry.app import create_app
 from ecolabel_registry.observability.logging import _SECRET_PATTERNS, REDACTED, handler, redact
 from ecolabel_registry.settings import Settings
 from tests.registry.conftest import ADMIN_TOKEN
@@ -80,6 +82,46 @@ def test_every_answer_carries_a_request_id_and_a_well_formed_one_is_kept(client:
     forged = client.get("/v1/programmes", headers={"X-Request-ID": "bad id\nwith a newline"})
     assert forged.headers["x-request-id"] != "bad id\nwith a newline"
     assert re.fullmatch(r"[0-9a-f]{32}", forged.headers["x-request-id"])
+
+
+SLEEP_S = 0.03  # a known time that sits inside the histogram's buckets (between 0.025 and 0.05)
+
+
+def test_a_request_is_recorded_with_the_time_it_took(settings: Settings, captured_logs: io.StringIO) -> None:
+    app = create_app(settings)
+
+    @app.get("/sleeps")
+    def sleeps() -> dict[str, str]:  # a plain def: time.sleep waits at least this long
+        time.sleep(SLEEP_S)
+        return {}
+
+    with TestClient(app) as client:
+        started = time.perf_counter()
+        assert client.get("/sleeps").status_code == 200
+        observed = time.perf_counter() - started  # the whole round trip, as the test saw it
+        samples = _samples(client)
+
+    (line,) = [
+        record
+        for record in map(json.loads, captured_logs.getvalue().splitlines())
+        if record["logger"] == "ecolabel_registry.access" and record["route"] == "/sleeps"
+    ]
+    # At least the sleep (less the log's rounding to a microsecond), at most the round trip around it.
+    assert SLEEP_S * 1000 - 0.001 <= line["duration_ms"] <= observed * 1000
+    route = {("method", "GET"), ("route", "/sleeps")}
+    recorded = samples[("ecolabel_http_request_duration_seconds_sum", frozenset(route))]
+    assert SLEEP_S <= recorded <= observed
+    buckets = {
+        float(dict(labels)["le"]): value
+        for (name, labels), value in samples.items()
+        if name == "ecolabel_http_request_duration_seconds_bucket" and route <= labels
+    }
+    assert buckets[float("inf")] == 1
+    for bound, count in buckets.items():
+        if bound < SLEEP_S:
+            assert count == 0, f"an observation below the sleep fell in le={bound}"
+        elif bound >= observed:
+            assert count == 1, f"the observation is missing from le={bound}"
 
 
 @pytest.fixture
