@@ -68,11 +68,14 @@ def _deliver(engine: Engine, policy: Policy, client: httpx.Client, delivery: Row
     status_code: int | None = None
     error: str | None = None
     try:
-        check_callback(delivery["callback_url"], allow_private=policy.allow_private)
+        # Connect to the address just checked, never to a second DNS answer (see ssrf.py).
+        callback = check_callback(delivery["callback_url"], allow_private=policy.allow_private)
         response = client.post(
-            delivery["callback_url"],
+            callback.url,
             content=delivery["body"],
+            extensions=callback.extensions,
             headers={
+                "Host": callback.host_header,
                 "Content-Type": "application/jose",
                 "Idempotency-Key": delivery["idempotency_key"],
                 "X-Ecolabel-Delivery-Attempt": str(attempt),
@@ -109,12 +112,19 @@ def _deliver(engine: Engine, policy: Policy, client: httpx.Client, delivery: Row
     _log.info("delivery %s attempt %s: %s", delivery["id"], attempt, error or "delivered")
 
 
+def delivery_client() -> httpx.Client:
+    """An HTTP client for callbacks: no proxy from the environment (it would connect by name, not to
+    the checked address), no redirects, and no kept-alive connections (a connection made for one
+    host name must not carry a request for another name that resolves to the same address)."""
+    return httpx.Client(trust_env=False, follow_redirects=False, limits=httpx.Limits(max_keepalive_connections=0))
+
+
 def run_forever(engine: Engine, policy: Policy, poll_s: float = 0.5) -> None:
     """Poll until SIGTERM or SIGINT; finish the delivery in hand, then stop."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    with httpx.Client() as client:
+    with delivery_client() as client:
         while not stop.is_set():
             if run_once(engine, policy, client) == 0:
                 stop.wait(poll_s)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,6 +20,7 @@ class Received:
     key: str
     attempt: int
     body: str
+    host: str = ""
 
 
 @dataclass
@@ -43,6 +46,12 @@ class Receiver:
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
+    with serve_receiver(("127.0.0.1", 0)) as state:
+        yield state
+
+
+@contextmanager
+def serve_receiver(address: tuple[str, int], tls: ssl.SSLContext | None = None) -> Iterator[Receiver]:
     state = Receiver(url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -51,7 +60,12 @@ def receiver() -> Iterator[Receiver]:
             with state.lock:
                 first = not state.received
                 state.received.append(
-                    Received(self.headers["Idempotency-Key"], int(self.headers["X-Ecolabel-Delivery-Attempt"]), body)
+                    Received(
+                        self.headers["Idempotency-Key"],
+                        int(self.headers["X-Ecolabel-Delivery-Attempt"]),
+                        body,
+                        self.headers["Host"],
+                    )
                 )
             if first and state.stall_first_s:
                 time.sleep(state.stall_first_s)
@@ -61,8 +75,10 @@ def receiver() -> Iterator[Receiver]:
         def log_message(self, *_args: object) -> None:  # keep test output clean
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    server = ThreadingHTTPServer(address, Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    state.url = f"{'https' if tls else 'http'}://{address[0]}:{server.server_address[1]}/hooks"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield state
