@@ -21,6 +21,7 @@ from ecolabel_registry.api import (
     log,
     programmes,
     schemas,
+    subscribers,
     subscriptions,
     supply,
     trqp,
@@ -194,6 +195,7 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
     app.include_router(trqp.router)
     app.include_router(schemas.router)
     app.include_router(subscriptions.router)
+    app.include_router(subscribers.router)
     app.include_router(supply.router)
     app.include_router(metrics_endpoint.router)
     # The web console (issue 7): HTML pages over the same services, left out of the OpenAPI document.

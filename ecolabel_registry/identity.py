@@ -1,9 +1,10 @@
-"""Who a bearer credential stands for: the operator, an organisation, or nobody.
+"""Who a bearer credential stands for: the operator, an organisation, a subscriber, or nobody.
 
-The operator holds the admin token; an organisation holds API tokens `elr_<id>_<secret>` that the
-operator issued (`ecolabel_registry.supply.auth`). Endpoints judge what a caller may do; this module
-only names the caller, for the request rate limit (`ecolabel_registry.api.ratelimit`), which must key
-a client by who it proved to be, never by what it merely sent.
+The operator holds the admin token; an organisation holds API tokens `elr_<id>_<secret>` and a
+subscriber a credential `els_<id>_<secret>`, both issued by the operator. A caller is named by a
+stable key: `operator`, `organisation:<id>` or `subscriber:<id>`. The request rate limit
+(`ecolabel_registry.api.ratelimit`) keys its buckets by it, and watchlists record it as their owner.
+Endpoints still judge what each caller may do.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from sqlalchemy import Connection
 
 from ecolabel_registry.errors import Unauthorized
 from ecolabel_registry.supply.auth import TOKEN_PREFIX, authenticate
+from ecolabel_registry.webhooks import subscribers
 
 OPERATOR_KEY = "operator"
+_STORED_PREFIXES = frozenset({TOKEN_PREFIX, subscribers.SUBSCRIBER_PREFIX})
 
 
 def bearer_token(authorization: bytes) -> str | None:
@@ -33,16 +36,23 @@ def is_admin_token(presented: str, admin_token: SecretStr) -> bool:
 
 
 def may_be_stored_token(presented: str) -> bool:
-    """Shaped like a token the registry stores (`<prefix>_<16 hex>_<secret>`): worth a database read."""
+    """Shaped like a credential the registry stores (`<prefix>_<16 hex>_<secret>`): worth a database read."""
     prefix, _, rest = presented.partition("_")
     token_id, _, secret = rest.partition("_")
-    return prefix == TOKEN_PREFIX and len(token_id) == 16 and bool(secret)
+    return prefix in _STORED_PREFIXES and len(token_id) == 16 and bool(secret)
+
+
+def authenticate_caller(connection: Connection, presented: str | None, admin_token: SecretStr, now_us: int) -> str:
+    """The key of the caller a credential proves; `Unauthorized` when it is missing, wrong or revoked."""
+    if presented is not None and presented.startswith(subscribers.SUBSCRIBER_PREFIX + "_"):
+        return subscribers.owner_key(subscribers.authenticate(connection, presented))
+    principal = authenticate(connection, presented, admin_token, now_us)
+    return OPERATOR_KEY if principal.is_operator else f"organisation:{principal.organisation_id}"
 
 
 def caller_key(connection: Connection, presented: str, admin_token: SecretStr, now_us: int) -> str | None:
-    """A stable name of the caller this credential proves (`operator`, `organisation:<id>`), or None."""
+    """`authenticate_caller`, with None for a credential that proves nobody."""
     try:
-        principal = authenticate(connection, presented, admin_token, now_us)
+        return authenticate_caller(connection, presented, admin_token, now_us)
     except Unauthorized:
         return None
-    return OPERATOR_KEY if principal.is_operator else f"organisation:{principal.organisation_id}"

@@ -29,6 +29,7 @@ PRIVATE_KEY_PEM = (
     "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ+not+a+real+key+at+all+0123456789=\n-----END PRIVATE KEY-----"
 )
 ORGANISATION_TOKEN = "elr_0123456789abcdef_S3cr3tS3cr3tS3cr3tS3cr3tS3cr3tS3cr3tS3c"
+SUBSCRIBER_TOKEN = "els_fedcba9876543210_S3cr3tS3cr3tS3cr3tS3cr3tS3cr3tS3cr3tS3c"
 
 
 def _samples(client: TestClient) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -69,6 +70,8 @@ def test_metrics_count_requests_by_route_and_rejections_by_reason(
     tree_size = client.get("/v1/log/checkpoint").json()["tree_size"]
     assert samples[("ecolabel_log_tree_size", frozenset())] == tree_size
     assert samples[("ecolabel_outbox_depth", frozenset())] == 0
+    # No worker ran: every leaf logged since the (empty) start is still to be matched.
+    assert samples[("ecolabel_webhook_unmatched_leaves", frozenset())] == tree_size
     assert samples[("ecolabel_database_up", frozenset())] == 1
 
 
@@ -157,11 +160,15 @@ def test_logs_are_json_lines_with_the_request_id_and_no_credentials(
 
 
 def test_redaction_masks_bearer_tokens_organisation_tokens_and_private_keys() -> None:
-    text = redact(f"Authorization: Bearer {ADMIN_TOKEN}; token {ORGANISATION_TOKEN}; key {PRIVATE_KEY_PEM}")
+    text = redact(
+        f"Authorization: Bearer {ADMIN_TOKEN}; token {ORGANISATION_TOKEN}; subscriber {SUBSCRIBER_TOKEN}; "
+        f"key {PRIVATE_KEY_PEM}"
+    )
     assert ADMIN_TOKEN not in text
     assert ORGANISATION_TOKEN not in text
+    assert SUBSCRIBER_TOKEN not in text
     assert "PRIVATE KEY" not in text
-    assert text.count("[redacted]") == 3
+    assert text.count("[redacted]") == 4
 
 
 # Text built from the pieces the patterns look for, in any case and order, with noise between.
@@ -173,6 +180,7 @@ _PIECES = st.sampled_from(
         "basic",
         "elr_",
         "ELR_",
+        "els_",
         "0123456789abcdef",
         "_",
         "-----BEGIN ",
@@ -191,6 +199,7 @@ _PIECES = st.sampled_from(
 @example("Authorization: BEARER abc")
 @example("basic x.y")
 @example("token elr_0123456789abcdef_secret")
+@example("token els_0123456789abcdef_secret")
 @example("-----BEGIN PRIVATE KEY-----abc")
 @hypothesis_settings(max_examples=300)
 @given(st.lists(st.one_of(_PIECES, _PIECES, st.text(max_size=8)), max_size=12).map("".join))

@@ -1,4 +1,4 @@
-"""A real HTTP receiver on 127.0.0.1 that records every webhook delivery."""
+"""A real HTTP receiver on 127.0.0.1 that records every webhook delivery, and the worker run in-process."""
 
 from __future__ import annotations
 
@@ -11,8 +11,22 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from fastapi.testclient import TestClient
 
+from ecolabel_registry.db.engine import build_engine
+from ecolabel_registry.settings import Settings
+from ecolabel_registry.webhooks.matching import Notifier
+from ecolabel_registry.webhooks.worker import Policy
 from tests.registry.conftest import admin_headers, client, settings  # noqa: F401  (fixtures)
+from tests.webhooks.world import InProcessWorker
+
+
+@pytest.fixture
+def worker(client: TestClient, settings: Settings) -> Iterator[InProcessWorker]:  # noqa: F811
+    """Needs the app started (`client`): the app creates the signing key the worker signs with."""
+    engine = build_engine(settings.database_url, pool_size=2)
+    yield InProcessWorker(engine, Policy.from_settings(settings), Notifier.from_settings(settings))
+    engine.dispose()
 
 
 @dataclass

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ecolabel_registry.webhooks.ssrf import is_public_address
+from tests.webhooks.world import OPERATOR
 
 
 @pytest.mark.parametrize(
@@ -62,7 +63,9 @@ from ecolabel_registry.webhooks.ssrf import is_public_address
     ],
 )
 def test_a_callback_to_a_non_public_address_is_refused(client: TestClient, url: str) -> None:
-    response = client.post("/v1/subscriptions", json={"callback_url": url, "watch": "programme", "target": "x"})
+    response = client.post(
+        "/v1/subscriptions", json={"callback_url": url, "watch": "programme", "target": "x"}, headers=OPERATOR
+    )
     assert response.status_code == 422
     assert response.json()["code"] == "CALLBACK_NOT_PUBLIC"
 
@@ -78,13 +81,17 @@ def test_a_callback_to_a_non_public_address_is_refused(client: TestClient, url: 
     ids=["credentials-in-url", "unresolvable", "port-zero", "ipv6-port-zero"],
 )
 def test_other_unusable_callbacks_are_refused(client: TestClient, url: str, code: str) -> None:
-    response = client.post("/v1/subscriptions", json={"callback_url": url, "watch": "programme", "target": "x"})
+    response = client.post(
+        "/v1/subscriptions", json={"callback_url": url, "watch": "programme", "target": "x"}, headers=OPERATOR
+    )
     assert (response.status_code, response.json()["code"]) == (422, code)
 
 
 def test_a_non_http_callback_is_a_validation_problem(client: TestClient) -> None:
     response = client.post(
-        "/v1/subscriptions", json={"callback_url": "file:///etc/passwd", "watch": "programme", "target": "x"}
+        "/v1/subscriptions",
+        json={"callback_url": "file:///etc/passwd", "watch": "programme", "target": "x"},
+        headers=OPERATOR,
     )
     assert response.status_code == 422
 
