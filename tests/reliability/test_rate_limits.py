@@ -181,3 +181,16 @@ def test_a_proven_token_is_remembered_for_a_while_and_a_failed_one_never() -> No
     assert callers.known("elr_0123456789abcdef_wrong") is None
     clock.now = 61.0  # past the time a check is trusted for: checked again before it names a bucket
     assert callers.known("elr_0123456789abcdef_good") is None
+
+
+def test_a_subscriber_credential_names_its_own_bucket(app_with: AppWith, admin_headers: dict[str, str]) -> None:
+    with app_with(rate_limit_client_per_second=NEVER, rate_limit_client_burst=3) as http:
+        issued = http.post("/v1/subscribers", json={"name": "Portal"}, headers=admin_headers)
+        subscriber = {"Authorization": f"Bearer {issued.json()['token']}"}
+        assert http.get("/v1/subscriptions", headers=subscriber).status_code == 200  # the address pays once
+        for _ in range(2):
+            assert http.get("/v1/programmes").status_code == 200
+        _assert_throttled(http.get("/v1/programmes"))
+        for _ in range(3):
+            assert http.get("/v1/subscriptions", headers=subscriber).status_code == 200
+        _assert_throttled(http.get("/v1/subscriptions", headers=subscriber))
