@@ -4,13 +4,13 @@ The buckets live in this process. That is enough for a pilot (one process, no ex
 with N API processes each enforces its own buckets, so a client can reach N times the configured rate.
 Operators who need one global limit put it in the reverse proxy, in front of every process.
 
-A client is who it proved to be: the operator (admin token) or an organisation (one of its tokens),
-else its peer address. An `Authorization` header that proves nobody counts against the address, so a
-made-up credential per request buys no fresh bucket. Stored tokens are checked against the database
-once and then remembered for a few minutes (`KnownCallers`); until a token is known, its requests are
-charged to the address, which so also pays for the check. Behind a reverse proxy every peer is the
-proxy, so the per-address limit then applies to all anonymous traffic together: size it for that, or
-limit in the proxy.
+A client is who it proved to be: the operator (admin token), an organisation (one of its tokens) or
+a subscriber (its credential), else its peer address. An `Authorization` header that proves nobody
+counts against the address, so a made-up credential per request buys no fresh bucket. Stored tokens
+are checked against the database once and then remembered for a few minutes (`KnownCallers`); until
+a token is known, its requests are charged to the address, which so also pays for the check. Behind
+a reverse proxy every peer is the proxy, so the per-address limit then applies to all anonymous
+traffic together: size it for that, or limit in the proxy.
 
 A programme is charged only for credentials that verified under its key and that the registry does
 not hold yet: nobody else can produce those, so forged or replayed credentials naming a programme

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -28,6 +28,7 @@ def _one_spelling(value: str) -> bool:
 @example("HJ 2536")
 @example("HJ  2536")
 @example("\u200b044")
+@settings(deadline=None)
 @given(st.lists(_ALPHABET, max_size=10).map("".join))
 def test_an_identifier_is_accepted_exactly_when_it_has_one_spelling(value: str) -> None:
     assert (untidy_reason(value) is None) == _one_spelling(value)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ecolabel_registry.console.catalogue import results_csv
@@ -28,6 +28,7 @@ def _evaluated(cell: str) -> bool:
 @example("\t")
 @example("")
 @example("'=1")
+@settings(deadline=None)
 @given(st.text(alphabet=st.sampled_from(["=", "+", "-", "@", "\t", "\r", "\n", " ", "\u3000", "'", "a", "1", "é"])))
 def test_a_neutralised_cell_is_never_evaluated_and_keeps_its_text(value: str) -> None:
     cell = spreadsheet_cell(value)

@@ -6,7 +6,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecolabel_registry.webhooks.ssrf import is_public_address
@@ -99,6 +99,7 @@ def test_a_non_http_callback_is_a_validation_problem(client: TestClient) -> None
 _V4 = st.integers(min_value=0, max_value=2**32 - 1).map(IPv4Address)
 
 
+@settings(deadline=None)
 @given(_V4)
 def test_an_ipv6_address_that_embeds_an_ipv4_one_is_judged_by_that_ipv4_address(inner: IPv4Address) -> None:
     """NAT64 (RFC 6052), 6to4 (RFC 3056) and IPv4-mapped addresses reach the IPv4 host they embed."""
@@ -112,6 +113,7 @@ def test_an_ipv6_address_that_embeds_an_ipv4_one_is_judged_by_that_ipv4_address(
     assert is_public_address(mapped) == expected
 
 
+@settings(deadline=None)
 @given(_V4)
 def test_a_public_ipv4_address_is_global_unicast(address: IPv4Address) -> None:
     if is_public_address(address):
