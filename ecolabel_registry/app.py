@@ -10,6 +10,7 @@ from typing import Any
 from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from sqlalchemy.exc import SQLAlchemyError
 
 from ecolabel_registry.api import (
     agreements,
@@ -20,6 +21,7 @@ from ecolabel_registry.api import (
     log,
     programmes,
     schemas,
+    subscribers,
     subscriptions,
     supply,
     trqp,
@@ -30,15 +32,17 @@ from ecolabel_registry.api import metrics as metrics_endpoint
 from ecolabel_registry.api.examples import attach_examples, load_examples
 from ecolabel_registry.api.limits import BodySizeLimit
 from ecolabel_registry.api.problems import install_problem_handlers
-from ecolabel_registry.api.ratelimit import ClientRateLimit, ProgrammeRateLimit, TokenBuckets
+from ecolabel_registry.api.ratelimit import ClientRateLimit, KnownCallers, ProgrammeRateLimit, TokenBuckets
 from ecolabel_registry.api.tags import OPENAPI_TAGS
 from ecolabel_registry.console import install as install_console
 from ecolabel_registry.context import JSONLimits, RegistryContext
 from ecolabel_registry.db.engine import build_engine
+from ecolabel_registry.identity import caller_key, is_admin_token
 from ecolabel_registry.observability.metrics import RegistryMetrics
 from ecolabel_registry.observability.middleware import RequestObservability
 from ecolabel_registry.settings import Settings
 from ecolabel_registry.signing_key import load_or_create_signing_key
+from ecolabel_registry.supply.timeline import now_us
 from verification.note import NoteSigner
 
 API_VERSION = "1.0.0"
@@ -96,6 +100,24 @@ def build_context(settings: Settings) -> RegistryContext:
         note_signer=NoteSigner.from_private_key(settings.log_origin, signing_key),
         admin_token=settings.resolved_admin_token(),
     )
+
+
+def _known_callers(app: FastAPI) -> KnownCallers:
+    """Who a bearer credential proves, for the client rate limit, read from the running app's context."""
+
+    def is_operator(presented: str) -> bool:
+        context: RegistryContext | None = getattr(app.state, "registry", None)
+        return context is not None and is_admin_token(presented, context.admin_token)
+
+    def identify(presented: str) -> str | None:
+        context: RegistryContext = app.state.registry
+        try:
+            with context.engine.connect() as connection:
+                return caller_key(connection, presented, context.admin_token, now_us())
+        except SQLAlchemyError:
+            return None  # the request goes on, charged to its address; its endpoint reports the database
+
+    return KnownCallers(is_operator, identify)
 
 
 def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
@@ -160,6 +182,7 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
         app.add_middleware(
             ClientRateLimit,
             buckets=TokenBuckets(settings.rate_limit_client_per_second, settings.rate_limit_client_burst),
+            callers=_known_callers(app),
         )
     app.add_middleware(RequestObservability, metrics=app.state.metrics)
     # Routes are matched in order, each router's candidates in turn: the buyers' hot path comes first
@@ -176,6 +199,7 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
     app.include_router(trqp.router)
     app.include_router(schemas.router)
     app.include_router(subscriptions.router)
+    app.include_router(subscribers.router)
     app.include_router(supply.router)
     app.include_router(metrics_endpoint.router)
     # The web console (issue 7): HTML pages over the same services, left out of the OpenAPI document.

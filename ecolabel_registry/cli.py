@@ -18,6 +18,7 @@ from ecolabel_registry.db.engine import build_engine
 from ecolabel_registry.demo import commands as demo_commands
 from ecolabel_registry.observability.logging import uvicorn_log_config
 from ecolabel_registry.settings import Settings
+from ecolabel_registry.webhooks.matching import Notifier
 from ecolabel_registry.webhooks.worker import Policy, run_forever
 
 app = typer.Typer(help="The eco-label registry service.", no_args_is_help=True, pretty_exceptions_enable=False)
@@ -61,11 +62,15 @@ def serve(
 def worker(
     poll: Annotated[float, typer.Option(help="seconds between polls when nothing is due")] = 0.5,
 ) -> None:
-    """Deliver webhooks from the outbox until stopped (SIGTERM finishes the delivery in hand)."""
+    """Match new status events to subscriptions and deliver signed webhooks until stopped.
+
+    Needs the registry's signing key (it signs the notifications). SIGTERM finishes the delivery in hand.
+    """
     settings = Settings()
+    notifier = Notifier.from_settings(settings)  # fail fast, before any work, if the key is missing
     engine = build_engine(settings.database_url, pool_size=2)
     try:
-        run_forever(engine, Policy.from_settings(settings), poll_s=poll)
+        run_forever(engine, Policy.from_settings(settings), notifier, poll_s=poll)
     finally:
         engine.dispose()
 

@@ -73,6 +73,12 @@ class Conflict(RegistryError):
     title = "The request conflicts with what the registry holds"
 
 
+class QuotaExceeded(RegistryError):
+    slug = "quota-exceeded"
+    status = 409
+    title = "The caller already holds as many of these as it may"
+
+
 class PayloadTooLarge(RegistryError):
     slug = "payload-too-large"
     status = 413

@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     webhook_backoff_max_s: float = Field(default=3600.0, gt=0)
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
     webhook_lease_s: float = Field(default=60.0, gt=0)
+    # Active subscriptions one owner (an organisation, a subscriber, the operator) may hold at once.
+    webhook_max_subscriptions_per_owner: int = Field(default=100, ge=1, le=100_000)
     # Catalogue checks (POST /v1/verify/eligibility, the console's upload) judged at once per process;
     # more wait before their bodies are read. They are CPU-bound: one at a time is the fastest (bulkhead.py).
     catalogue_check_concurrency: int = Field(default=1, ge=1, le=64)

@@ -31,6 +31,15 @@ def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
             handle.flush()
             os.fsync(handle.fileno())
         return key
+    return load_signing_key(path)
+
+
+def load_signing_key(path: Path) -> Ed25519PrivateKey:
+    """Load the key at `path`, which must exist and be readable by its owner only (the webhook worker)."""
+    if not path.exists():
+        raise ConfigurationError(
+            f"signing key {path} does not exist; start `ecolabel-registry serve` once to create it"
+        )
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigurationError(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from verification.errors import MalformedInput
+from verification.spreadsheet import spreadsheet_row
 
 COLUMNS = ("ref", "certificate_id", "programme", "licence_number", "gtin", "model")
 RESULT_COLUMNS = ("ref", "eligible", "reasons", "certificates", "accepted_via", "path", "conditions")
@@ -45,18 +46,27 @@ def chunks(items: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, An
 def write_results(path: Path, results: Iterable[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(RESULT_COLUMNS)
-        for result in results:
-            certificates = result["certificates"]
-            winners = [c for c in certificates if c["eligible"]] or certificates
-            writer.writerow(
-                [
-                    result.get("ref", ""),
-                    "yes" if result["eligible"] else "no",
-                    ";".join(result["reasons"]),
-                    ";".join(c["id"] for c in certificates),
-                    ";".join(sorted({str(c["accepted_via"]) for c in winners if c["accepted_via"]})),
-                    ";".join(str(step.get("agreement", "")) for c in winners for step in c["path"]),
-                    ";".join(condition for c in winners for condition in c["conditions"]),
-                ]
-            )
+        writer.writerows(result_rows(results))
+
+
+def result_rows(results: Iterable[dict[str, Any]]) -> Iterator[list[object]]:
+    """The results CSV, header first: one row per catalogue line, every cell safe for spreadsheets.
+
+    Refs, conditions and the rest come from catalogues and signed agreements written by others, so
+    every cell goes through `spreadsheet_cell`.
+    """
+    yield list(RESULT_COLUMNS)
+    for result in results:
+        certificates = result["certificates"]
+        winners = [c for c in certificates if c["eligible"]] or certificates
+        yield spreadsheet_row(
+            [
+                str(result.get("ref", "")),
+                "yes" if result["eligible"] else "no",
+                ";".join(result["reasons"]),
+                ";".join(c["id"] for c in certificates),
+                ";".join(sorted({str(c["accepted_via"]) for c in winners if c["accepted_via"]})),
+                ";".join(str(step.get("agreement", "")) for c in winners for step in c["path"]),
+                ";".join(str(condition) for c in winners for condition in c["conditions"]),
+            ]
+        )

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from verification._b64 import b64url_decode
 from verification.errors import MalformedInput, UnknownKey
+from verification.identifiers import IDENTIFIER_WHITESPACE, WHITESPACE_ERROR_TYPE
 from verification.jwk import PublicKey
 from verification.jws import read_protected_header, verify_compact_with_header
 from verification.keys import KeyRecord, require_role_for
@@ -94,15 +95,22 @@ def open_document(token: str, model: type[P], typ: str, lookup: KeyLookup, *, ma
 
 
 class PayloadInvalid(MalformedInput):
-    """The signature is good but the payload breaks the profile; `errors` lists each problem."""
+    """The signature is good but the payload breaks the profile; `errors` lists each problem.
+
+    The code is PAYLOAD_INVALID, or IDENTIFIER_WHITESPACE when an identifier is not in its one
+    spelling (`verification.identifiers.Tidy`): that error is named first, since it is the one a
+    signer most needs to see.
+    """
 
     def __init__(self, exc: ValidationError) -> None:
         self.errors = [
             {"loc": [str(part) for part in error["loc"]], "msg": error["msg"], "type": error["type"]}
             for error in exc.errors(include_url=False, include_input=False)
         ]
-        first = self.errors[0]
-        super().__init__("PAYLOAD_INVALID", f"{'.'.join(first['loc']) or 'payload'}: {first['msg']}")
+        untidy = [error for error in self.errors if error["type"] == WHITESPACE_ERROR_TYPE]
+        first = (untidy or self.errors)[0]
+        code = IDENTIFIER_WHITESPACE if untidy else "PAYLOAD_INVALID"
+        super().__init__(code, f"{'.'.join(first['loc']) or 'payload'}: {first['msg']}")
 
 
 def _holds_nul(value: Any) -> bool:

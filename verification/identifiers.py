@@ -4,21 +4,64 @@ GTIN (GS1 mod-10, GTIN-8/12/13/14, normalised to 14 digits), GLN (GS1, 13 digits
 ISO 7064 mod 97-10), China's unified social credit code (GB 32100, 18 characters), EU VAT numbers,
 DUNS (9 digits), Open Supply Hub OS ID (format only: its check digit algorithm is not published) and
 ISO 3166-1 alpha-2 country codes.
+
+**One spelling.** Identifiers in signed documents (licence numbers, category codes, criteria versions,
+key ids, model designations, GTINs, holder identifiers) are compared byte for byte, and the registry
+never rewrites signed bytes, so "IT/044/005 " cannot be read as "IT/044/005": it would be a second
+licence. `Tidy` refuses, with the error type `identifier_whitespace` (problem code
+IDENTIFIER_WHITESPACE), any identifier with leading or trailing whitespace, a run of two spaces,
+whitespace other than U+0020 (tab, line breaks, no-break or ideographic space), or an invisible control
+or format character (zero-width space, byte-order mark, bidirectional marks).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Final
 
 import pycountry
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
 from stdnum import ean, lei, vatin
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 GTIN_LENGTHS = frozenset({8, 12, 13, 14})
+IDENTIFIER_WHITESPACE: Final = "IDENTIFIER_WHITESPACE"  # the problem code
+WHITESPACE_ERROR_TYPE: Final = "identifier_whitespace"  # the pydantic error type that carries it
+
+
+def untidy_reason(value: str) -> str | None:
+    """Why `value` has more than one spelling as an identifier, or None when it has one."""
+    if value != value.strip():
+        return "leading or trailing whitespace"
+    for character in value:
+        if character.isspace() and character != " ":
+            return f"whitespace other than a plain space (U+{ord(character):04X})"
+        if unicodedata.category(character) in ("Cc", "Cf"):
+            return f"an invisible character (U+{ord(character):04X})"
+    if "  " in value:
+        return "a run of spaces"
+    return None
+
+
+def require_tidy(value: object) -> object:
+    """A pydantic before-validator: refuse an identifier that is not in its one spelling."""
+    if isinstance(value, str):
+        reason = untidy_reason(value)
+        if reason is not None:
+            raise PydanticCustomError(
+                WHITESPACE_ERROR_TYPE,
+                "identifiers are compared byte for byte and may not contain {reason}: {value!r}",
+                {"reason": reason, "value": value[:80]},
+            )
+    return value
+
+
+# Last in an `Annotated[...]`, so that it runs before the type's own checks (a clearer refusal).
+Tidy: Final = BeforeValidator(require_tidy)
 
 
 @lru_cache(maxsize=65_536)  # a pure function; catalogues name the same products check after check
@@ -55,7 +98,7 @@ def _check(module_validate: object, what: str) -> AfterValidator:
 
 
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_country)]
-Gtin = Annotated[str, BeforeValidator(str), AfterValidator(normalise_gtin)]
+Gtin = Annotated[str, BeforeValidator(str), AfterValidator(normalise_gtin), Tidy]
 Gln = Annotated[str, StringConstraints(pattern=r"^\d{13}$"), AfterValidator(_gln)]
 Lei = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{20}$"), _check(lei.validate, "LEI")]
 UnifiedSocialCreditCode = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{18}$"), _check(uscc.validate, "USCC")]

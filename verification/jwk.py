@@ -17,6 +17,7 @@ from joserfc.jwk import thumbprint
 from verification._b64 import b64url_decode, b64url_encode
 from verification.ed25519 import PUBLIC_KEY_SIZE, public_key_bytes
 from verification.errors import AlgorithmRefused, MalformedInput
+from verification.identifiers import IDENTIFIER_WHITESPACE, untidy_reason
 
 __all__ = ["JWS_ALGORITHMS", "PublicKey", "jwk_thumbprint", "parse_public_jwk"]
 
@@ -39,6 +40,10 @@ class PublicKey:
     def __post_init__(self) -> None:
         if not isinstance(self.kid, str) or not self.kid:
             raise MalformedInput("BAD_KID", "kid must be a non-empty string")
+        # Key ids are compared byte for byte: "k-2026 " would be a second key (verification.identifiers).
+        reason = untidy_reason(self.kid)
+        if reason is not None:
+            raise MalformedInput(IDENTIFIER_WHITESPACE, f"kid {self.kid[:80]!r} may not contain {reason}")
         if len(self.raw) != PUBLIC_KEY_SIZE:
             raise MalformedInput("BAD_KEY_LENGTH", f"Ed25519 public key must be {PUBLIC_KEY_SIZE} bytes")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections import Counter
 from datetime import datetime
 from typing import Annotated
@@ -42,7 +41,6 @@ from ecolabel_registry.errors import (
 from ecolabel_registry.observability.metrics import count_rejection
 from ecolabel_registry.schemas import ReceiptOut
 from verification.identifiers import normalise_gtin
-from verification.payloads.common import programme_of_issuer
 from verification.status import CertificateStatus
 
 router = APIRouter(prefix="/v1/certificates", route_class=StrictJSONRoute, tags=["certificates"])
@@ -128,9 +126,9 @@ def submit_batch(body: SubmitBatch, context: ContextDep, throttle: ProgrammeLimi
 
 
 def _submit(context: ContextDep, throttle: ProgrammeLimitDep, tokens: list[str]) -> list[submission.Item]:
-    throttle.charge(_claimed_programme(token) for token in tokens)
     with context.engine.connect() as connection:
         prepared = submission.prepare(connection, tokens)
+        throttle.charge(submission.new_to_the_registry(connection, prepared))
     if not any(item.document is not None for item in prepared.items):
         return prepared.items
     with write_connection(context.engine) as connection:
@@ -197,21 +195,6 @@ def submit_status_event(certificate_id: CertificateId, body: SubmitEvent, contex
     with write_connection(context.engine) as connection:
         event, now_status, receipt = events.submit(connection, context, certificate_id, body.event)
     return EventSubmitted(event=event, status=now_status, receipt=ReceiptOut.of(receipt))
-
-
-def _claimed_programme(token: str) -> str | None:
-    """The programme a credential's payload names as issuer, read leniently (orjson, no header, no
-    depth or duplicate checks): it only chooses the rate-limit bucket to charge. The strict parse and
-    the signature check come next and refuse whatever this read too kindly."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        claimed = orjson.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, TypeError):  # binascii.Error and orjson.JSONDecodeError are ValueErrors
-        return None
-    issuer = claimed.get("issuer") if isinstance(claimed, dict) else None
-    return programme_of_issuer(issuer) if isinstance(issuer, str) else None
 
 
 def _require_aware(moment: datetime | None) -> None:

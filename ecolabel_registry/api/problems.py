@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ecolabel_registry import errors
 from ecolabel_registry.api.routing import allowed_methods
 from ecolabel_registry.observability.metrics import count_rejection
+from verification.identifiers import IDENTIFIER_WHITESPACE, WHITESPACE_ERROR_TYPE
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:ecolabel-registry:problem:"
@@ -94,7 +95,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         if not isinstance(exc, RequestValidationError):
             return await on_unexpected(request, exc)
-        error = errors.ValidationFailed("the request does not match the schema", errors=_validation_errors(exc))
+        found = _validation_errors(exc)
+        # An identifier not in its one spelling has its own code, as in a signed document (PayloadInvalid).
+        coded = {"code": IDENTIFIER_WHITESPACE} if any(e["type"] == WHITESPACE_ERROR_TYPE for e in found) else {}
+        error = errors.ValidationFailed("the request does not match the schema", errors=found, **coded)
         count_rejection(request, error)
         return problem_response(error, instance=request.url.path)
 

@@ -4,9 +4,17 @@ The buckets live in this process. That is enough for a pilot (one process, no ex
 with N API processes each enforces its own buckets, so a client can reach N times the configured rate.
 Operators who need one global limit put it in the reverse proxy, in front of every process.
 
-Clients are keyed by a hash of their `Authorization` header when they send one (an operator or an
-organisation token), else by the peer address. Behind a reverse proxy every peer is the proxy, so the
-per-address limit then applies to all anonymous traffic together: size it for that, or limit in the proxy.
+A client is who it proved to be: the operator (admin token), an organisation (one of its tokens) or
+a subscriber (its credential), else its peer address. An `Authorization` header that proves nobody
+counts against the address, so a made-up credential per request buys no fresh bucket. Stored tokens
+are checked against the database once and then remembered for a few minutes (`KnownCallers`); until
+a token is known, its requests are charged to the address, which so also pays for the check. Behind
+a reverse proxy every peer is the proxy, so the per-address limit then applies to all anonymous
+traffic together: size it for that, or limit in the proxy.
+
+A programme is charged only for credentials that verified under its key and that the registry does
+not hold yet: nobody else can produce those, so forged or replayed credentials naming a programme
+cannot spend its budget (they are paid for by the sender's client bucket instead).
 """
 
 from __future__ import annotations
@@ -20,11 +28,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated
 
+from anyio import to_thread
 from fastapi import Depends, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ecolabel_registry.api.problems import problem_response
 from ecolabel_registry.errors import RateLimited
+from ecolabel_registry.identity import OPERATOR_KEY, bearer_token, may_be_stored_token
 
 # Enough distinct clients for any real deployment; past it the least recently seen bucket is dropped.
 # Dropping a bucket only forgets debt, so the worst case is one fresh burst for a client that rotates keys,
@@ -32,6 +42,10 @@ from ecolabel_registry.errors import RateLimited
 MAX_TRACKED_KEYS = 100_000
 # Paths that must answer even when a client is over its limit: probes and scrapes are not client traffic.
 EXEMPT_PATHS = frozenset({"/healthz", "/metrics"})
+# How long a checked token keeps naming its caller's bucket without being checked again. Only the
+# bucket depends on it: every endpoint still authenticates the token itself, so a token revoked in
+# this time is refused at once, and merely keeps its own (limited) bucket a little longer.
+KNOWN_CALLER_TTL_S = 300.0
 
 
 @dataclass
@@ -86,27 +100,89 @@ def retry_after_seconds(wait: float) -> int:
     return max(1, math.ceil(wait))
 
 
-def client_key(scope: Scope) -> str:
-    for name, value in scope.get("headers", ()):
-        if name == b"authorization":
-            # Hashed so that the bucket table never holds a usable credential.
-            return "auth:" + hashlib.sha256(value).hexdigest()
+def peer_key(scope: Scope) -> str:
     client = scope.get("client")
     return "peer:" + (str(client[0]) if client else "unknown")
+
+
+def presented_token(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            return bearer_token(value)
+    return None
+
+
+class KnownCallers:
+    """Bearer credentials recently proven, by SHA-256 (never the credential), with their caller's key.
+
+    `is_operator` compares with the admin token in memory. `identify` names the caller of a stored
+    token, or None; it reads the database, so it runs on a worker thread and only for credentials
+    shaped like a stored token.
+    """
+
+    def __init__(
+        self,
+        is_operator: Callable[[str], bool],
+        identify: Callable[[str], str | None],
+        *,
+        ttl_s: float = KNOWN_CALLER_TTL_S,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = MAX_TRACKED_KEYS,
+    ) -> None:
+        self._is_operator = is_operator
+        self._identify = identify
+        self._ttl_s = ttl_s
+        self._clock = clock
+        self._max_keys = max_keys
+        self._known: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def known(self, presented: str) -> str | None:
+        """The caller's key if the credential is the admin token or was proven lately; else None."""
+        if self._is_operator(presented):
+            return OPERATOR_KEY
+        digest = hashlib.sha256(presented.encode()).digest()
+        with self._lock:
+            found = self._known.get(digest)
+            if found is None:
+                return None
+            key, proven_at = found
+            if self._clock() - proven_at > self._ttl_s:
+                del self._known[digest]
+                return None
+            return key
+
+    async def learn(self, presented: str) -> None:
+        """Check a stored token's credential and remember whom it names (nothing, if nobody)."""
+        if not may_be_stored_token(presented):
+            return
+        key = await to_thread.run_sync(self._identify, presented)
+        if key is None:
+            return
+        with self._lock:
+            self._known[hashlib.sha256(presented.encode()).digest()] = (key, self._clock())
+            while len(self._known) > self._max_keys:
+                self._known.popitem(last=False)
 
 
 class ClientRateLimit:
     """ASGI middleware: one token per request from each client, before any body is read."""
 
-    def __init__(self, app: ASGIApp, *, buckets: TokenBuckets) -> None:
+    def __init__(self, app: ASGIApp, *, buckets: TokenBuckets, callers: KnownCallers) -> None:
         self.app = app
         self.buckets = buckets
+        self.callers = callers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in EXEMPT_PATHS:
             await self.app(scope, receive, send)
             return
-        wait = self.buckets.take(client_key(scope))
+        presented = presented_token(scope)
+        caller = self.callers.known(presented) if presented is not None else None
+        wait = self.buckets.take(caller or peer_key(scope))
+        if wait is None and caller is None and presented is not None:
+            # Charged to the address above, which so also pays for this one check of the credential.
+            await self.callers.learn(presented)
         if wait is None:
             await self.app(scope, receive, send)
             return
@@ -121,19 +197,19 @@ class ProgrammeRateLimit:
     def __init__(self, buckets: TokenBuckets | None) -> None:
         self.buckets = buckets
 
-    def charge(self, programmes: Iterable[str | None]) -> None:
-        """Charge one token per credential to its claimed issuer; raise `RateLimited` if any is over.
+    def charge(self, programmes: Iterable[str]) -> None:
+        """Charge one token per credential to its programme; raise `RateLimited` if any is over.
 
-        The issuer is the one the credential *claims* (its signature is checked later): charging before
-        verification is what protects the verifier's CPU from a flood in a programme's name. Credentials
-        with no readable issuer are left to the client limit; they are refused as malformed anyway.
+        Pass only credentials whose signature verified under the programme's key and that are new to
+        the registry: a forged credential names a programme it cannot sign for, and a replayed one
+        (every logged credential is public) logs nothing, so neither may spend the programme's budget.
+        Checking signatures before charging is paid for by the sender's own client bucket.
         """
         if self.buckets is None:
             return
         counts: dict[str, int] = {}
         for programme in programmes:
-            if programme is not None:
-                counts[programme] = counts.get(programme, 0) + 1
+            counts[programme] = counts.get(programme, 0) + 1
         for programme, count in sorted(counts.items()):
             wait = self.buckets.take("programme:" + programme, count)
             if wait is not None:

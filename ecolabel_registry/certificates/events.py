@@ -12,7 +12,6 @@ from ecolabel_registry.errors import DocumentInvalid, HistoryConflict, NotFound
 from ecolabel_registry.log import service as log
 from ecolabel_registry.programmes.signed import open_signed
 from ecolabel_registry.rejections import refuse
-from ecolabel_registry.webhooks import service as webhooks
 from verification.errors import VerificationError
 from verification.leaf import DocumentKind, to_microseconds
 from verification.payloads import TYP, CertificateStatusEvent
@@ -23,7 +22,12 @@ from verification.status import CertificateStatus, ChainHead, Change, Lifecycle,
 def submit(
     connection: Connection, context: RegistryContext, certificate_id: str, token: str
 ) -> tuple[EventOut, CertificateStatus, Receipt]:
-    """Append a status event and queue its webhooks, all in the caller's transaction."""
+    """Append a status event in the caller's transaction.
+
+    Watchlists are not touched here: the webhook worker matches the logged event against subscriptions
+    after this transaction commits (`ecolabel_registry.webhooks.matching`), so no number of subscribers
+    can lengthen the time the log lock is held.
+    """
     signer = context.note_signer
     reservation = log.reserve(connection)
     row = repository.get(connection, certificate_id)
@@ -69,21 +73,4 @@ def submit(
         raise HistoryConflict("another event was recorded first; fetch the history and retry", code="CONCURRENT_EVENT")
     status_now = status_as_of(after, at=now()).status
     out = event_out(record)
-    webhooks.enqueue_status_change(
-        connection,
-        context,
-        certificate=row,
-        holder_values=[h["value"] for h in repository.holder_ids_of(connection, [certificate_id])[certificate_id]],
-        notice={
-            "type": "CertificateStatusNotification",
-            "issuer": context.settings.log_origin,
-            "certificate": certificate_id,
-            "programme": row["programme_id"],
-            "licenceNumber": row["licence_number"],
-            "event": out.model_dump(),
-            "statusNow": status_now.value,
-            "receipt": receipt.to_dict(),
-        },
-        leaf_index=receipt.leaf_index,
-    )
     return out, status_now, receipt

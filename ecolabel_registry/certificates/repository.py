@@ -155,6 +155,17 @@ def products_of(connection: Connection, ids: Sequence[str]) -> dict[str, list[Ro
     return _grouped(connection, _PRODUCTS, ids)
 
 
+def events_logged(connection: Connection, start: int, end: int, limit: int) -> list[RowMapping]:
+    """Status events whose leaves lie in [start, end), in log order (what the webhook worker matches)."""
+    query = (
+        select(events)
+        .where(events.c.leaf_index >= start, events.c.leaf_index < end)
+        .order_by(events.c.leaf_index)
+        .limit(limit)
+    )
+    return list(connection.execute(query).mappings())
+
+
 def holder_ids_of(connection: Connection, ids: Sequence[str]) -> dict[str, list[RowMapping]]:
     return _grouped(connection, _HOLDER_IDS, ids)
 

@@ -66,6 +66,17 @@ def prepare(connection: Connection, tokens: Sequence[str]) -> Prepared:
     return prepared
 
 
+def new_to_the_registry(connection: Connection, prepared: Prepared) -> list[str]:
+    """The programme of each distinct verified credential the registry does not hold yet.
+
+    What a programme's submission budget is charged for (`ecolabel_registry.api.ratelimit`): only the
+    programme can sign these, while forged ones fail `prepare` and replayed ones are already held.
+    """
+    verified = {item.document.sha256: item.document for item in prepared.items if item.document is not None}
+    held = repository.existing_ids(connection, verified)
+    return [document.payload.programme_id for sha256, document in verified.items() if sha256 not in held]
+
+
 def commit(connection: Connection, signer: NoteSigner, prepared: Prepared) -> list[Item]:
     """Decide and store, under the log lock, every item that passed `prepare`."""
     reservation = log.reserve(connection)

@@ -15,12 +15,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from ecolabel_registry.verify.schemas import CatalogueLine
-from verification.catalogue import COLUMNS, RESULT_COLUMNS
+from verification.catalogue import COLUMNS, result_rows
 
 MAX_ITEMS = 10_000  # the API's limit for one eligibility request (`EligibilityRequest.items`)
-# A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection"); `ref` is the
-# uploader's own text, but the downloaded file may be opened by someone else.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class CatalogueError(ValueError):
@@ -64,27 +61,9 @@ def parse(text: str) -> list[CatalogueLine]:
     return items
 
 
-def _cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def results_csv(results: Iterable[dict[str, Any]]) -> str:
-    """The results as `verification.catalogue.write_results` writes them (one row per catalogue line)."""
+    """The results exactly as `ecolabel-verify eligibility` writes them (one row per catalogue line),
+    cells made safe for spreadsheets by the same rule (`verification.spreadsheet`)."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(RESULT_COLUMNS)
-    for result in results:
-        certificates = result["certificates"]
-        winners = [c for c in certificates if c["eligible"]] or certificates
-        writer.writerow(
-            [
-                _cell(str(result.get("ref", ""))),
-                "yes" if result["eligible"] else "no",
-                ";".join(result["reasons"]),
-                ";".join(c["id"] for c in certificates),
-                ";".join(sorted({str(c["accepted_via"]) for c in winners if c["accepted_via"]})),
-                ";".join(str(step.get("agreement", "")) for c in winners for step in c["path"]),
-                ";".join(_cell(str(condition)) for c in winners for condition in c["conditions"]),
-            ]
-        )
+    csv.writer(out).writerows(result_rows(results))
     return out.getvalue()

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import Scope
 
-from ecolabel_registry.db.models import OutboxDelivery
+from ecolabel_registry.db.models import OutboxDelivery, WebhookCursor
 from ecolabel_registry.errors import RegistryError
 from ecolabel_registry.log import repository as log_repository
 
@@ -26,6 +26,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Latency buckets from 1 ms to 10 s: lookups answer in milliseconds, batches of 1,000 in about a second.
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _outbox = OutboxDelivery.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ on table classes
+_cursor = WebhookCursor.__table__  # type: ignore[attr-defined]
 
 
 class _DatabaseGauges(Collector):
@@ -45,6 +46,7 @@ class _DatabaseGauges(Collector):
                 pending = connection.execute(
                     select(func.count()).select_from(_outbox).where(_outbox.c.state == "pending")
                 ).scalar_one()
+                matched_to = connection.execute(select(_cursor.c.next_leaf_index)).scalar_one()
         except SQLAlchemyError:
             up.add_metric([], 0)
             yield up
@@ -53,6 +55,11 @@ class _DatabaseGauges(Collector):
         yield up
         yield GaugeMetricFamily("ecolabel_log_tree_size", "Leaves in the transparency log", value=tree_size)
         yield GaugeMetricFamily("ecolabel_outbox_depth", "Webhook deliveries waiting to be sent", value=pending)
+        yield GaugeMetricFamily(
+            "ecolabel_webhook_unmatched_leaves",
+            "Log leaves the webhook worker has not matched against subscriptions yet",
+            value=max(tree_size - matched_to, 0),
+        )
 
 
 class RegistryMetrics:

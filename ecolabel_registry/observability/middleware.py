@@ -43,27 +43,27 @@ class RequestObservability:
             return
         rid = _incoming_id(scope) or uuid.uuid4().hex
         token = request_id.set(rid)
-        started = time.perf_counter()
+        arrived = time.perf_counter()
         status = 500  # what the client sees if the application fails before it starts a response
-        started = False
+        responding = False  # whether the response has started (then no other answer can be sent)
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status, started
+            nonlocal status, responding
             if message["type"] == "http.response.start":
-                status, started = message["status"], True
+                status, responding = message["status"], True
                 message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, rid.encode("ascii"))]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
-            if started:
+            if responding:
                 raise  # too late for another answer: the server closes the connection
             # Answered here rather than by Starlette's outermost handler, so that the 500 carries the
             # request id, and so does the logged traceback (the id is still set while it is written).
             await unexpected_problem(scope["method"], scope["path"], exc)(scope, receive, send_with_id)
         finally:
-            elapsed = time.perf_counter() - started
+            elapsed = time.perf_counter() - arrived
             route = route_template(scope)
             self.metrics.observe_request(scope["method"], route, status, elapsed)
             _access.info(

@@ -19,6 +19,7 @@ import orjson
 from ecolabel_registry.supply.answers import ChainLink, ChainNode, SupplyChain
 from ecolabel_registry.supply.certification import Certification
 from ecolabel_registry.supply.outputs import LinkState
+from verification.spreadsheet import spreadsheet_row
 
 # fill, border: green, red and grey, the conventional traffic-light reading of a compliance map.
 COLOURS: dict[Certification, tuple[str, str]] = {
@@ -55,9 +56,6 @@ CSV_COLUMNS = (
     "coverage",
     "product_certificates",
 )
-# A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection"); names and
-# materials come from the organisations themselves, so such cells get a leading apostrophe.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def display_name(names: dict[str, str]) -> str:
@@ -75,7 +73,8 @@ def to_csv(chain: SupplyChain) -> str:
     writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180 line ends
     writer.writerow(CSV_COLUMNS)
     for link in chain.links:
-        writer.writerow([_cell(value) for value in _row(link, nodes)])
+        # Names and materials come from the organisations themselves: no cell may run as a formula.
+        writer.writerow(spreadsheet_row(_row(link, nodes)))
     return out.getvalue()
 
 
@@ -114,12 +113,6 @@ def link_subject(link: ChainLink) -> str:
     if link.product is not None:
         return link.product.name or link.product.gtin
     return ""
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def dot_string(text: str) -> str:

@@ -6,12 +6,33 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, and_, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from ecolabel_registry.db.models import DeliveryAttempt, OutboxDelivery, Subscription
+from ecolabel_registry.db.models import DeliveryAttempt, OutboxDelivery, Subscriber, Subscription, WebhookCursor
 
 subscriptions = Subscription.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
+subscribers = Subscriber.__table__  # type: ignore[attr-defined]
+cursor_table = WebhookCursor.__table__  # type: ignore[attr-defined]
 outbox = OutboxDelivery.__table__  # type: ignore[attr-defined]
 attempts = DeliveryAttempt.__table__  # type: ignore[attr-defined]
+
+
+# --- subscriber credentials ------------------------------------------------------------------------
+
+
+def insert_subscriber(connection: Connection, values: dict[str, Any]) -> None:
+    connection.execute(insert(subscribers), [values])
+
+
+def subscriber(connection: Connection, subscriber_id: str) -> RowMapping | None:
+    return connection.execute(select(subscribers).where(subscribers.c.id == subscriber_id)).mappings().first()
+
+
+def revoke_subscriber(connection: Connection, subscriber_id: str, revoked_us: int) -> None:
+    connection.execute(update(subscribers).where(subscribers.c.id == subscriber_id).values(revoked_us=revoked_us))
+
+
+# --- subscriptions -----------------------------------------------------------------------------------
 
 
 def insert_subscription(connection: Connection, values: dict[str, Any]) -> None:
@@ -22,20 +43,80 @@ def get_subscription(connection: Connection, subscription_id: str) -> RowMapping
     return connection.execute(select(subscriptions).where(subscriptions.c.id == subscription_id)).mappings().first()
 
 
+def owned(connection: Connection, owner: str | None, after: str | None, limit: int) -> list[RowMapping]:
+    """Subscriptions of `owner` (every owner's when None), by id."""
+    query = select(subscriptions).order_by(subscriptions.c.id).limit(limit)
+    if owner is not None:
+        query = query.where(subscriptions.c.owner == owner)
+    if after is not None:
+        query = query.where(subscriptions.c.id > after)
+    return list(connection.execute(query).mappings())
+
+
+def active_count(connection: Connection, owner: str) -> int:
+    query = (
+        select(func.count())
+        .select_from(subscriptions)
+        .where(subscriptions.c.owner == owner, subscriptions.c.active.is_(True))
+    )
+    count: int = connection.execute(query).scalar_one()
+    return count
+
+
 def deactivate(connection: Connection, subscription_id: str) -> None:
     connection.execute(update(subscriptions).where(subscriptions.c.id == subscription_id).values(active=False))
 
 
-def watching(connection: Connection, targets: Sequence[tuple[str, str]]) -> list[RowMapping]:
-    """Active subscriptions whose (watch, target) is one of `targets`."""
+def deactivate_owned(connection: Connection, owner: str) -> None:
+    connection.execute(update(subscriptions).where(subscriptions.c.owner == owner).values(active=False))
+
+
+def watching(connection: Connection, targets: Sequence[tuple[str, str]], leaf_index: int) -> list[RowMapping]:
+    """Active subscriptions whose (watch, target) is one of `targets` and that watch this leaf."""
     conditions = [and_(subscriptions.c.watch == w, subscriptions.c.target == t) for w, t in targets]
-    query = select(subscriptions).where(subscriptions.c.active.is_(True), or_(*conditions)).order_by(subscriptions.c.id)
-    return list(connection.execute(query).mappings())
+    query = select(subscriptions.c.id).where(
+        subscriptions.c.active.is_(True), subscriptions.c.from_leaf_index <= leaf_index, or_(*conditions)
+    )
+    return list(connection.execute(query.order_by(subscriptions.c.id)).mappings())
+
+
+# --- the matching cursor -----------------------------------------------------------------------------
+
+
+def read_cursor(connection: Connection) -> tuple[int, int]:
+    """(next leaf index to match, version)."""
+    row = connection.execute(select(cursor_table.c.next_leaf_index, cursor_table.c.version)).one()
+    return row.next_leaf_index, row.version
+
+
+def bump_cursor_version(connection: Connection) -> None:
+    """Mark that a subscription is being created.
+
+    The update holds the cursor row until commit, so subscriptions are created one at a time (their
+    quota check is exact), and a matching pass that read the subscriptions before this one commits
+    cannot move the cursor after it (see `advance_cursor`): it gives way and matches again."""
+    connection.execute(update(cursor_table).values(version=cursor_table.c.version + 1))
+
+
+def advance_cursor(connection: Connection, version: int, next_leaf_index: int) -> bool:
+    """Move the cursor if nothing moved it, and no subscription was created, since `version` was read."""
+    moved = connection.execute(
+        update(cursor_table)
+        .where(cursor_table.c.version == version)
+        .values(next_leaf_index=next_leaf_index, version=version + 1)
+    )
+    return moved.rowcount == 1
+
+
+# --- the outbox --------------------------------------------------------------------------------------
 
 
 def enqueue(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        connection.execute(insert(outbox), rows)
+    """Insert deliveries; one whose idempotency key is already queued is left as it is (never twice)."""
+    if not rows:
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    connection.execute(dialect.insert(outbox).on_conflict_do_nothing(index_elements=["idempotency_key"]), rows)
 
 
 def claim(connection: Connection, now_us: int, lease_us: int, limit: int) -> list[RowMapping]:

@@ -25,12 +25,38 @@ class NewSubscription(BaseModel):
 
 
 class SubscriptionOut(BaseModel):
-    id: str = Field(description="keep it secret: it is the only credential for reading deliveries")
+    id: str
+    owner: str = Field(description="who may read and end it: operator, organisation:<id> or subscriber:<id>")
     callback_url: str
     watch: Watch
     target: str
     created_at: str
     active: bool
+
+
+class SubscriptionPage(BaseModel):
+    items: list[SubscriptionOut]
+    next_cursor: str | None
+
+
+class NewSubscriber(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        description="who holds the credential, e.g. the procurement portal of a ministry"
+    )
+
+
+class SubscriberOut(BaseModel):
+    id: str
+    name: str
+    created_at: str
+    revoked_at: str | None
+
+
+class SubscriberIssued(BaseModel):
+    subscriber: SubscriberOut
+    token: str = Field(description="the credential (els_…), shown only in this response: keep it secret")
 
 
 class AttemptOut(BaseModel):

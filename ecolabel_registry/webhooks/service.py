@@ -1,17 +1,27 @@
-"""Subscriptions, and turning a status change into signed deliveries in the same transaction."""
+"""Watchlists as their owners see them: subscribe, list, read deliveries, stop watching.
+
+Every subscription has an owner, the caller that created it (`ecolabel_registry.identity`): the
+operator, an organisation (any of its tokens) or a subscriber (its credential). Only the owner and the
+operator may see a subscription or its deliveries, or end it; to anyone else it does not exist (404),
+so ids cannot be probed. Each owner holds at most `webhook_max_subscriptions_per_owner` active ones.
+
+Nothing here runs when a status event is logged: the worker matches new log entries against
+subscriptions after the event's commit (`ecolabel_registry.webhooks.matching`).
+"""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping
 
 from ecolabel_registry.context import RegistryContext
-from ecolabel_registry.errors import NotFound
-from ecolabel_registry.verify.decisions import registry_kid
+from ecolabel_registry.errors import NotFound, QuotaExceeded
+from ecolabel_registry.identity import OPERATOR_KEY
+from ecolabel_registry.log import repository as log_repository
 from ecolabel_registry.webhooks import repository
 from ecolabel_registry.webhooks.schemas import (
     AttemptOut,
@@ -21,78 +31,62 @@ from ecolabel_registry.webhooks.schemas import (
     Watch,
 )
 from ecolabel_registry.webhooks.ssrf import check_callback
-from verification.canonical import dumps_canonical
-from verification.jws import sign_compact
 from verification.leaf import format_log_time
 
-NOTIFICATION_TYP = "ecolabel-notification+jwt"
 
-
-def subscribe(connection: Connection, context: RegistryContext, request: NewSubscription) -> SubscriptionOut:
+def subscribe(
+    connection: Connection, context: RegistryContext, owner: str, request: NewSubscription
+) -> SubscriptionOut:
     url = str(request.callback_url)
     check_callback(url, allow_private=context.settings.webhook_allow_private)
+    # First, so that subscriptions are created one at a time: the quota below is exact, and a
+    # matching pass running now cannot commit without seeing this subscription.
+    repository.bump_cursor_version(connection)
+    quota = context.settings.webhook_max_subscriptions_per_owner
+    if repository.active_count(connection, owner) >= quota:
+        raise QuotaExceeded(
+            f"{owner} already has {quota} active subscriptions; delete one first",
+            code="SUBSCRIPTION_QUOTA",
+            quota=quota,
+        )
     values = {
         "id": secrets.token_hex(16),
+        "owner": owner,
         "callback_url": url,
         "watch": request.watch.value,
         "target": request.target,
         "created_us": time.time_ns() // 1000,
+        # Events logged from now on. Read after the bump: a pass that committed before it never
+        # went past this size, and one that commits after it sees this subscription.
+        "from_leaf_index": log_repository.read_head(connection).tree_size,
         "active": True,
     }
     repository.insert_subscription(connection, values)
     return _subscription_out(values)
 
 
-def get(connection: Connection, subscription_id: str) -> SubscriptionOut:
-    row = repository.get_subscription(connection, subscription_id)
-    if row is None:
-        raise NotFound("no such subscription")
-    return _subscription_out(row)
+def get(connection: Connection, caller: str, subscription_id: str) -> SubscriptionOut:
+    return _subscription_out(_owned_row(connection, caller, subscription_id))
 
 
-def unsubscribe(connection: Connection, subscription_id: str) -> None:
-    get(connection, subscription_id)
+def owned(
+    connection: Connection, caller: str, after: str | None, limit: int
+) -> tuple[list[SubscriptionOut], str | None]:
+    """The caller's subscriptions (every one, for the operator), by id."""
+    rows = repository.owned(connection, None if caller == OPERATOR_KEY else caller, after, limit + 1)
+    page = rows[:limit]
+    return [_subscription_out(row) for row in page], (page[-1]["id"] if len(rows) > limit else None)
+
+
+def unsubscribe(connection: Connection, caller: str, subscription_id: str) -> None:
+    _owned_row(connection, caller, subscription_id)
     repository.deactivate(connection, subscription_id)
 
 
-def enqueue_status_change(
-    connection: Connection,
-    context: RegistryContext,
-    *,
-    certificate: RowMapping,
-    holder_values: list[str],
-    notice: dict[str, Any],
-    leaf_index: int,
-) -> int:
-    """Queue one signed delivery per watching subscription; runs in the status event's transaction."""
-    targets = [(Watch.CERTIFICATE.value, certificate["id"]), (Watch.PROGRAMME.value, certificate["programme_id"])]
-    targets += [(Watch.HOLDER.value, value) for value in holder_values]
-    now_us = time.time_ns() // 1000
-    rows = []
-    for subscription in repository.watching(connection, targets):
-        key = hashlib.sha256(f"{subscription['id']}:{leaf_index}".encode()).hexdigest()
-        payload = {**notice, "subscription": subscription["id"], "idempotencyKey": key}
-        body = sign_compact(dumps_canonical(payload), context.signing_key, registry_kid(context), NOTIFICATION_TYP)
-        rows.append(
-            {
-                "subscription_id": subscription["id"],
-                "idempotency_key": key,
-                "event_leaf_index": leaf_index,
-                "body": body,
-                "state": "pending",
-                "attempts": 0,
-                "next_attempt_us": now_us,
-                "created_us": now_us,
-            }
-        )
-    repository.enqueue(connection, rows)
-    return len(rows)
-
-
 def deliveries(
-    connection: Connection, subscription_id: str, after: int | None, limit: int
+    connection: Connection, caller: str, subscription_id: str, after: int | None, limit: int
 ) -> tuple[list[DeliveryOut], int | None]:
-    get(connection, subscription_id)
+    _owned_row(connection, caller, subscription_id)
     rows = repository.deliveries(connection, subscription_id, after, limit + 1)
     page = rows[:limit]
     attempts = repository.attempts_of(connection, [row["id"] for row in page])
@@ -117,9 +111,18 @@ def deliveries(
     return items, (page[-1]["id"] if len(rows) > limit else None)
 
 
-def _subscription_out(row: Any) -> SubscriptionOut:
+def _owned_row(connection: Connection, caller: str, subscription_id: str) -> RowMapping:
+    """The subscription if the caller owns it or is the operator; to anyone else it does not exist."""
+    row = repository.get_subscription(connection, subscription_id)
+    if row is None or (caller != OPERATOR_KEY and row["owner"] != caller):
+        raise NotFound("no such subscription")
+    return row
+
+
+def _subscription_out(row: Mapping[Any, Any]) -> SubscriptionOut:
     return SubscriptionOut(
         id=row["id"],
+        owner=row["owner"],
         callback_url=row["callback_url"],
         watch=Watch(row["watch"]),
         target=row["target"],

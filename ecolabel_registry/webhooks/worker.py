@@ -1,8 +1,10 @@
-"""The delivery worker: claims due deliveries, POSTs them, retries with exponential backoff, parks.
+"""The webhook worker: matches new status events to subscriptions, then delivers the outbox.
 
-At least once, never lost: a delivery leaves the outbox only when a callback answered 2xx. A worker
-that dies mid-delivery holds only a lease, which runs out, and the next worker sends the same body
-with the same `Idempotency-Key`, so receivers can drop the duplicate.
+Each pass first queues the deliveries of events logged since the last pass (`matching`), then claims
+due deliveries, POSTs them, retries with exponential backoff and parks a delivery after too many
+failures. At least once, never lost: a delivery leaves the outbox only when a callback answered 2xx.
+A worker that dies mid-delivery holds only a lease, which runs out, and the next worker sends the same
+body with the same `Idempotency-Key`, so receivers can drop the duplicate.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from dataclasses import dataclass
 
 import httpx
 from sqlalchemy import Engine, RowMapping
+from sqlalchemy.exc import SQLAlchemyError
 
 from ecolabel_registry.db.engine import write_connection
 from ecolabel_registry.errors import ValidationFailed
 from ecolabel_registry.settings import Settings
 from ecolabel_registry.webhooks import repository
+from ecolabel_registry.webhooks.matching import Notifier, match_new_events
 from ecolabel_registry.webhooks.ssrf import check_callback
 
 _log = logging.getLogger("ecolabel_registry.webhooks")
@@ -53,7 +57,13 @@ class Policy:
         return int(random.uniform(ceiling / 2, ceiling) * _MICROS)  # noqa: S311  (timing jitter, not security)
 
 
-def run_once(engine: Engine, policy: Policy, client: httpx.Client, batch: int = 20) -> int:
+def run_once(engine: Engine, policy: Policy, notifier: Notifier, client: httpx.Client, batch: int = 20) -> int:
+    """Queue the deliveries of newly logged events, then deliver what is due; return how much was done."""
+    queued = match_new_events(engine, notifier)
+    return queued + deliver_due(engine, policy, client, batch)
+
+
+def deliver_due(engine: Engine, policy: Policy, client: httpx.Client, batch: int = 20) -> int:
     """Deliver what is due now; return how many deliveries were attempted."""
     now_us = time.time_ns() // 1000
     with write_connection(engine) as connection:
@@ -68,11 +78,14 @@ def _deliver(engine: Engine, policy: Policy, client: httpx.Client, delivery: Row
     status_code: int | None = None
     error: str | None = None
     try:
-        check_callback(delivery["callback_url"], allow_private=policy.allow_private)
+        # Connect to the address just checked, never to a second DNS answer (see ssrf.py).
+        callback = check_callback(delivery["callback_url"], allow_private=policy.allow_private)
         response = client.post(
-            delivery["callback_url"],
+            callback.url,
             content=delivery["body"],
+            extensions=callback.extensions,
             headers={
+                "Host": callback.host_header,
                 "Content-Type": "application/jose",
                 "Idempotency-Key": delivery["idempotency_key"],
                 "X-Ecolabel-Delivery-Attempt": str(attempt),
@@ -109,12 +122,28 @@ def _deliver(engine: Engine, policy: Policy, client: httpx.Client, delivery: Row
     _log.info("delivery %s attempt %s: %s", delivery["id"], attempt, error or "delivered")
 
 
-def run_forever(engine: Engine, policy: Policy, poll_s: float = 0.5) -> None:
-    """Poll until SIGTERM or SIGINT; finish the delivery in hand, then stop."""
+def delivery_client() -> httpx.Client:
+    """An HTTP client for callbacks: no proxy from the environment (it would connect by name, not to
+    the checked address), no redirects, and no kept-alive connections (a connection made for one
+    host name must not carry a request for another name that resolves to the same address)."""
+    return httpx.Client(trust_env=False, follow_redirects=False, limits=httpx.Limits(max_keepalive_connections=0))
+
+
+def run_forever(engine: Engine, policy: Policy, notifier: Notifier, poll_s: float = 0.5) -> None:
+    """Poll until SIGTERM or SIGINT; finish the delivery in hand, then stop.
+
+    A database error ends only the pass it happened in (nothing half-written: each step is one
+    transaction); the worker logs it and tries again after `poll_s`.
+    """
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    with httpx.Client() as client:
+    with delivery_client() as client:
         while not stop.is_set():
-            if run_once(engine, policy, client) == 0:
+            try:
+                done = run_once(engine, policy, notifier, client)
+            except SQLAlchemyError:
+                _log.exception("webhook pass failed; retrying in %s s", poll_s)
+                done = 0
+            if done == 0:
                 stop.wait(poll_s)

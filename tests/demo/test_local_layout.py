@@ -138,7 +138,8 @@ def test_two_api_processes_and_a_worker_share_one_postgresql_and_stop_cleanly(
         assert read.json()["credential"] == credential
 
         watch = {"callback_url": receiver.url, "watch": "certificate", "target": certificate}
-        assert second.post("/v1/subscriptions", json=watch).status_code == 201
+        operator = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        assert second.post("/v1/subscriptions", json=watch, headers=operator).status_code == 201
         event = body.status_event(certificate, 1, certificate, "suspended")
         assert first.post(f"/v1/certificates/{certificate}/events", json={"event": event}).status_code == 201
         receiver.wait_for(1, timeout_s=60)  # only the worker delivers webhooks

@@ -288,12 +288,22 @@ def checks(story: Story, active: str, suspended: str) -> None:
         "/trqp/v2/authorization",
         body={"entity_id": active, **question},
     )
+    issued = story.call(
+        "issueSubscriber",
+        "The operator issues a procurement portal a subscriber credential (shown once)",
+        "POST",
+        "/v1/subscribers",
+        body={"name": "Example procurement portal"},
+        headers=ADMIN,
+        expect=201,
+    )
     story.call(
         "createSubscription",
-        "A buyer watches a licence for status changes",
+        "The portal watches a licence for status changes; the subscription is the portal's own",
         "POST",
         "/v1/subscriptions",
         body={"callback_url": CALLBACK, "watch": "certificate", "target": suspended},
+        headers={"Authorization": f"Bearer {issued['token']}"},
         expect=201,
     )
 

@@ -37,7 +37,8 @@ def test_a_catalogue_check_writes_results_and_evidence_that_verifies_offline(
         f"A-1,{certificate_id(token)},,,,\n"
         "A-2,,eu-ecolabel,IT/044/005,,\n"
         "A-3,,,,4006381333931,VW-100X\n"
-        "A-4,,,,96385074,\n",
+        "A-4,,,,96385074,\n"
+        '"=HYPERLINK(""http://evil.example"",""x"")",,,,96385074,\n',
         encoding="utf-8",
     )
     results, decisions = tmp_path / "results.csv", tmp_path / "decision.json"
@@ -55,11 +56,12 @@ def test_a_catalogue_check_writes_results_and_evidence_that_verifies_offline(
         ("A-2", "yes", ""),
         ("A-3", "yes", ""),
         ("A-4", "no", "NO_CERTIFICATE_FOR_GTIN"),
+        ('\'=HYPERLINK("http://evil.example","x")', "no", "NO_CERTIFICATE_FOR_GTIN"),  # never a formula
     ]
 
     checked = runner.invoke(verify_cli, ["decision", str(decisions), "--jwk", json.dumps(jwk)])
     assert checked.exit_code == 0, checked.output
-    assert "cover 4 items (3 eligible)" in checked.output
+    assert "cover 5 items (3 eligible)" in checked.output
 
     saved = json.loads(decisions.read_text(encoding="utf-8"))
     saved["decisions"][0]["results"][3]["eligible"] = True

@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
+from ecolabel_registry.app import create_app
 from ecolabel_registry.observability.logging import _SECRET_PATTERNS, REDACTED, handler, redact
 from ecolabel_registry.settings import Settings
 from tests.registry.conftest import ADMIN_TOKEN
@@ -27,6 +29,7 @@ PRIVATE_KEY_PEM = (
     "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ+not+a+real+key+at+all+0123456789=\n-----END PRIVATE KEY-----"
 )
 ORGANISATION_TOKEN = "elr_0123456789abcdef_S3cr3tS3cr3tS3cr3tS3cr3tS3cr3tS3cr3tS3c"
+SUBSCRIBER_TOKEN = "els_fedcba9876543210_S3cr3tS3cr3tS3cr3tS3cr3tS3cr3tS3cr3tS3c"
 
 
 def _samples(client: TestClient) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -67,6 +70,8 @@ def test_metrics_count_requests_by_route_and_rejections_by_reason(
     tree_size = client.get("/v1/log/checkpoint").json()["tree_size"]
     assert samples[("ecolabel_log_tree_size", frozenset())] == tree_size
     assert samples[("ecolabel_outbox_depth", frozenset())] == 0
+    # No worker ran: every leaf logged since the (empty) start is still to be matched.
+    assert samples[("ecolabel_webhook_unmatched_leaves", frozenset())] == tree_size
     assert samples[("ecolabel_database_up", frozenset())] == 1
 
 
@@ -80,6 +85,46 @@ def test_every_answer_carries_a_request_id_and_a_well_formed_one_is_kept(client:
     forged = client.get("/v1/programmes", headers={"X-Request-ID": "bad id\nwith a newline"})
     assert forged.headers["x-request-id"] != "bad id\nwith a newline"
     assert re.fullmatch(r"[0-9a-f]{32}", forged.headers["x-request-id"])
+
+
+SLEEP_S = 0.03  # a known time that sits inside the histogram's buckets (between 0.025 and 0.05)
+
+
+def test_a_request_is_recorded_with_the_time_it_took(settings: Settings, captured_logs: io.StringIO) -> None:
+    app = create_app(settings)
+
+    @app.get("/sleeps")
+    def sleeps() -> dict[str, str]:  # a plain def: time.sleep waits at least this long
+        time.sleep(SLEEP_S)
+        return {}
+
+    with TestClient(app) as client:
+        started = time.perf_counter()
+        assert client.get("/sleeps").status_code == 200
+        observed = time.perf_counter() - started  # the whole round trip, as the test saw it
+        samples = _samples(client)
+
+    (line,) = [
+        record
+        for record in map(json.loads, captured_logs.getvalue().splitlines())
+        if record["logger"] == "ecolabel_registry.access" and record["route"] == "/sleeps"
+    ]
+    # At least the sleep (less the log's rounding to a microsecond), at most the round trip around it.
+    assert SLEEP_S * 1000 - 0.001 <= line["duration_ms"] <= observed * 1000
+    route = {("method", "GET"), ("route", "/sleeps")}
+    recorded = samples[("ecolabel_http_request_duration_seconds_sum", frozenset(route))]
+    assert SLEEP_S <= recorded <= observed
+    buckets = {
+        float(dict(labels)["le"]): value
+        for (name, labels), value in samples.items()
+        if name == "ecolabel_http_request_duration_seconds_bucket" and route <= labels
+    }
+    assert buckets[float("inf")] == 1
+    for bound, count in buckets.items():
+        if bound < SLEEP_S:
+            assert count == 0, f"an observation below the sleep fell in le={bound}"
+        elif bound >= observed:
+            assert count == 1, f"the observation is missing from le={bound}"
 
 
 @pytest.fixture
@@ -115,11 +160,15 @@ def test_logs_are_json_lines_with_the_request_id_and_no_credentials(
 
 
 def test_redaction_masks_bearer_tokens_organisation_tokens_and_private_keys() -> None:
-    text = redact(f"Authorization: Bearer {ADMIN_TOKEN}; token {ORGANISATION_TOKEN}; key {PRIVATE_KEY_PEM}")
+    text = redact(
+        f"Authorization: Bearer {ADMIN_TOKEN}; token {ORGANISATION_TOKEN}; subscriber {SUBSCRIBER_TOKEN}; "
+        f"key {PRIVATE_KEY_PEM}"
+    )
     assert ADMIN_TOKEN not in text
     assert ORGANISATION_TOKEN not in text
+    assert SUBSCRIBER_TOKEN not in text
     assert "PRIVATE KEY" not in text
-    assert text.count("[redacted]") == 3
+    assert text.count("[redacted]") == 4
 
 
 # Text built from the pieces the patterns look for, in any case and order, with noise between.
@@ -131,6 +180,7 @@ _PIECES = st.sampled_from(
         "basic",
         "elr_",
         "ELR_",
+        "els_",
         "0123456789abcdef",
         "_",
         "-----BEGIN ",
@@ -149,8 +199,9 @@ _PIECES = st.sampled_from(
 @example("Authorization: BEARER abc")
 @example("basic x.y")
 @example("token elr_0123456789abcdef_secret")
+@example("token els_0123456789abcdef_secret")
 @example("-----BEGIN PRIVATE KEY-----abc")
-@hypothesis_settings(max_examples=300)
+@hypothesis_settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(_PIECES, _PIECES, st.text(max_size=8)), max_size=12).map("".join))
 def test_redaction_with_its_quick_look_is_redaction_with_every_pattern(text: str) -> None:
     # `redact` returns early when no pattern's literal occurs; the answer must be the patterns' own.

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 
-from ecolabel_registry.api.ratelimit import TokenBuckets
-from tests.registry.factories import certifier
+from ecolabel_registry.api.ratelimit import KnownCallers, TokenBuckets
+from tests.registry.factories import Certifier, certifier
 from tests.reliability.conftest import assert_problem
+from tests.supply.world import Supply
+from verification.ed25519 import generate_private_key
 
 # A refill so slow that no test run can see a token come back: the outcomes do not depend on timing.
 NEVER = 1e-6
@@ -26,7 +30,7 @@ def _assert_throttled(response: object, code: str | None = None) -> None:
     assert problem["retry_after"] == int(retry_after)
 
 
-def test_a_client_over_its_burst_gets_429_with_retry_after(app_with: AppWith) -> None:
+def test_a_client_over_its_burst_gets_429_with_retry_after(app_with: AppWith, admin_headers: dict[str, str]) -> None:
     with app_with(rate_limit_client_per_second=NEVER, rate_limit_client_burst=3) as http:
         for _ in range(3):
             assert http.get("/v1/programmes").status_code == 200
@@ -35,8 +39,9 @@ def test_a_client_over_its_burst_gets_429_with_retry_after(app_with: AppWith) ->
         # Liveness probes and metric scrapes are not client traffic.
         assert http.get("/healthz").status_code == 200
         assert http.get("/metrics").status_code == 200
-        # Another credential is another client.
-        assert http.get("/v1/programmes", headers={"Authorization": "Bearer someone-else"}).status_code == 200
+        # An authenticated caller is another client; a credential that authenticates nobody is not.
+        assert http.get("/v1/programmes", headers=admin_headers).status_code == 200
+        _assert_throttled(http.get("/v1/programmes", headers={"Authorization": "Bearer someone-else"}))
 
 
 def test_a_programme_over_its_rate_is_refused_whole_and_nothing_is_logged(
@@ -97,3 +102,95 @@ def test_the_bucket_table_is_bounded_and_forgets_the_least_recent_client() -> No
     assert buckets.take("third") is None  # evicts "first", the least recently seen
     assert buckets.take("second") is not None  # still tracked, still empty
     assert buckets.take("first") is None  # forgotten: starts again with a full bucket
+
+
+def test_made_up_credentials_share_their_address_bucket(app_with: AppWith) -> None:
+    """A fresh random Authorization value per request must not buy a fresh bucket per request."""
+    with app_with(rate_limit_client_per_second=NEVER, rate_limit_client_burst=3) as http:
+        for n in range(3):
+            made_up = {"Authorization": f"Bearer elr_{n:016x}_{secrets.token_urlsafe(32)}"}
+            assert http.get("/v1/programmes", headers=made_up).status_code == 200
+        _assert_throttled(http.get("/v1/programmes", headers={"Authorization": f"Bearer {secrets.token_hex(16)}"}))
+        _assert_throttled(http.get("/v1/programmes", headers={"Authorization": "Basic dXNlcjpwYXNz"}))
+        _assert_throttled(http.get("/v1/programmes"))
+
+
+def test_an_authenticated_caller_has_its_own_bucket(app_with: AppWith, admin_headers: dict[str, str]) -> None:
+    with app_with(rate_limit_client_per_second=NEVER, rate_limit_client_burst=4) as http:
+        supply = Supply(http, admin_headers)
+        organisation = supply.organisation("Bucket Paper Co.")  # two requests on the operator's bucket
+        # A token's first request is charged to its address, which pays for checking it; later ones to
+        # the organisation.
+        assert http.get("/v1/me", headers=organisation.headers).status_code == 200
+        for _ in range(3):
+            assert http.get("/v1/programmes").status_code == 200
+        _assert_throttled(http.get("/v1/programmes"))  # the address is spent ...
+        for _ in range(4):  # ... and the organisation and the operator still have their own buckets
+            assert http.get("/v1/me", headers=organisation.headers).status_code == 200
+        _assert_throttled(http.get("/v1/me", headers=organisation.headers))
+        for _ in range(2):
+            assert http.get("/v1/programmes", headers=admin_headers).status_code == 200
+        _assert_throttled(http.get("/v1/programmes", headers=admin_headers))
+
+
+def test_forged_or_replayed_credentials_do_not_spend_a_programme_budget(
+    app_with: AppWith, admin_headers: dict[str, str]
+) -> None:
+    with app_with(rate_limit_programme_per_second=NEVER, rate_limit_programme_burst=5) as http:
+        victim = certifier(http, admin_headers, "victim-programme")
+        forger = Certifier(victim.programme_id, {victim.kid: generate_private_key()}, victim.kid)
+        forged = http.post(
+            "/v1/certificates/batch", json={"credentials": [forger.credential(f"F/{n}") for n in range(20)]}
+        )
+        assert forged.status_code == 200, forged.text
+        assert forged.json()["rejected"] == 20
+        assert {r["problem"]["code"] for r in forged.json()["results"]} == {"BAD_SIGNATURE"}
+        assert http.post("/v1/certificates", json={"credential": forger.credential("F/x")}).status_code == 422
+
+        first = [victim.credential(f"V/{n}") for n in range(2)]
+        assert http.post("/v1/certificates/batch", json={"credentials": first}).json()["accepted"] == 2
+        # Anyone can fetch and resend logged credentials: a replay logs nothing and costs nothing.
+        replayed = http.post("/v1/certificates/batch", json={"credentials": first * 5})
+        assert replayed.status_code == 200, replayed.text
+        assert replayed.json()["duplicates"] == 10
+        assert http.post("/v1/certificates", json={"credential": first[0]}).status_code == 200
+
+        rest = [victim.credential(f"V/{n}") for n in range(2, 5)]
+        assert http.post("/v1/certificates/batch", json={"credentials": rest}).json()["accepted"] == 3
+        _assert_throttled(
+            http.post("/v1/certificates", json={"credential": victim.credential("V/5")}), "PROGRAMME_RATE_LIMITED"
+        )
+
+
+def test_a_proven_token_is_remembered_for_a_while_and_a_failed_one_never() -> None:
+    clock = _Clock()
+    checks: list[str] = []
+    stored = {"elr_0123456789abcdef_good": "organisation:o-1"}
+
+    def identify(presented: str) -> str | None:
+        checks.append(presented)
+        return stored.get(presented)
+
+    callers = KnownCallers(lambda presented: presented == "admin", identify, ttl_s=60, clock=clock)
+    assert callers.known("admin") == "operator"
+    for presented in ("elr_0123456789abcdef_good", "elr_0123456789abcdef_wrong", "not-a-stored-token"):
+        assert callers.known(presented) is None
+        anyio.run(callers.learn, presented)
+    assert checks == ["elr_0123456789abcdef_good", "elr_0123456789abcdef_wrong"]  # only token-shaped ones
+    assert callers.known("elr_0123456789abcdef_good") == "organisation:o-1"
+    assert callers.known("elr_0123456789abcdef_wrong") is None
+    clock.now = 61.0  # past the time a check is trusted for: checked again before it names a bucket
+    assert callers.known("elr_0123456789abcdef_good") is None
+
+
+def test_a_subscriber_credential_names_its_own_bucket(app_with: AppWith, admin_headers: dict[str, str]) -> None:
+    with app_with(rate_limit_client_per_second=NEVER, rate_limit_client_burst=3) as http:
+        issued = http.post("/v1/subscribers", json={"name": "Portal"}, headers=admin_headers)
+        subscriber = {"Authorization": f"Bearer {issued.json()['token']}"}
+        assert http.get("/v1/subscriptions", headers=subscriber).status_code == 200  # the address pays once
+        for _ in range(2):
+            assert http.get("/v1/programmes").status_code == 200
+        _assert_throttled(http.get("/v1/programmes"))
+        for _ in range(3):
+            assert http.get("/v1/subscriptions", headers=subscriber).status_code == 200
+        _assert_throttled(http.get("/v1/subscriptions", headers=subscriber))

@@ -72,6 +72,18 @@ def test_csv_cells_never_start_a_spreadsheet_formula(supply: Supply) -> None:
     assert row["material"] == "'@SUM(1+1)"
 
 
+@pytest.mark.parametrize("hostile", [" =1+1", "\t=1", "\tpaper", " -2+3", "\u3000@SUM(A1)"])
+def test_csv_cells_are_neutralised_also_after_leading_blanks(supply: Supply, hostile: str) -> None:
+    buyer = supply.organisation("Buyer")
+    supplier = supply.organisation(hostile)
+    supply.declare(buyer, supplier, material=hostile)
+    response = supply.client.get(
+        f"/v1/organisations/{buyer.id}/supply-chain/export", params={"format": "csv"}, headers=buyer.headers
+    )
+    (row,) = csv.DictReader(io.StringIO(response.text, newline=""))
+    assert (row["supplier_name"], row["material"]) == ("'" + hostile, "'" + hostile)
+
+
 def test_dot_export_is_a_graph_coloured_by_status(supply: Supply, world: PaperChain) -> None:
     dot = _export(supply, world, "dot").decode()
     assert dot.startswith("digraph supply_chain {")

@@ -1,4 +1,4 @@
-"""Webhooks: queued with the change, signed, delivered at least once, retried, parked, never lost."""
+"""Webhooks: signed in the existing format, delivered at least once, retried, parked, never lost."""
 
 from __future__ import annotations
 
@@ -12,14 +12,22 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from ecolabel_registry.db.engine import build_engine
 from ecolabel_registry.settings import Settings
-from ecolabel_registry.webhooks.worker import Policy, run_once
-from tests.registry.factories import Certifier, certificate_id, certifier
+from tests.registry.factories import certifier
 from tests.registry.live import server_environment
 from tests.webhooks.conftest import Receiver
+from tests.webhooks.world import (
+    OPERATOR,
+    InProcessWorker,
+    certificates,
+    deliveries,
+    subscribe,
+    suspend,
+)
 from verification.jwk import parse_public_jwk
 from verification.jws import verify_compact
+from verification.note import NoteVerifier
+from verification.receipt import Receipt, verify_receipt
 from verification.strictjson import loads_strict
 
 
@@ -35,24 +43,6 @@ def settings(settings: Settings) -> Settings:  # the receiver listens on loopbac
             "webhook_max_attempts": 3,
         }
     )
-
-
-def _certificates(client: TestClient, body: Certifier, count: int) -> list[str]:
-    tokens = [body.credential(f"IT/044/{n:03d}") for n in range(count)]
-    client.post("/v1/certificates/batch", json={"credentials": tokens}).raise_for_status()
-    return [certificate_id(token) for token in tokens]
-
-
-def _suspend(client: TestClient, body: Certifier, cert: str) -> None:
-    event = body.status_event(cert, 1, cert, "suspended")
-    client.post(f"/v1/certificates/{cert}/events", json={"event": event}).raise_for_status()
-
-
-def _subscribe(client: TestClient, receiver: Receiver, watch: str, target: str) -> str:
-    response = client.post("/v1/subscriptions", json={"callback_url": receiver.url, "watch": watch, "target": target})
-    assert response.status_code == 201, response.text
-    subscription: str = response.json()["id"]
-    return subscription
 
 
 def _start_worker(settings: Settings, tmp_path: Path) -> subprocess.Popen[bytes]:
@@ -76,86 +66,105 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_duplicates_carry_one_key
     client: TestClient, admin_headers: dict[str, str], receiver: Receiver, settings: Settings, tmp_path: Path
 ) -> None:
     body = certifier(client, admin_headers, "eu-ecolabel")
-    certs = _certificates(client, body, 5)
-    subscription = _subscribe(client, receiver, "programme", "eu-ecolabel")
+    certs = certificates(client, body, 5)
+    subscription = subscribe(client, receiver.url, "programme", "eu-ecolabel")
     receiver.stall_first_s = 1.5
     worker = _start_worker(settings, tmp_path)
     try:
-        for cert in certs[:3]:
-            _suspend(client, body, cert)
+        events = [suspend(client, body, cert) for cert in certs[:3]]
         receiver.wait_for(1)
         worker.send_signal(signal.SIGKILL)  # mid-delivery: the receiver is still holding the first request
         worker.wait()
-        for cert in certs[3:]:
-            _suspend(client, body, cert)
+        events += [suspend(client, body, cert) for cert in certs[3:]]
         worker = _start_worker(settings, tmp_path)
         receiver.wait_for(5)
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=15)
 
-    deliveries = client.get(f"/v1/subscriptions/{subscription}/deliveries").json()["items"]
-    assert {d["idempotency_key"] for d in deliveries} == receiver.keys()
-    assert all(d["state"] == "delivered" for d in deliveries)
+    delivered = deliveries(client, subscription)
+    assert {d["idempotency_key"] for d in delivered} == receiver.keys()
+    assert all(d["state"] == "delivered" for d in delivered)
     first_key = receiver.received[0].key
     assert [r.key for r in receiver.received].count(first_key) >= 2, "the interrupted delivery was sent again"
-    registry_key = parse_public_jwk(client.get("/.well-known/ecolabel-registry").json()["jwks"]["keys"][0])
+    identity = client.get("/.well-known/ecolabel-registry").json()
+    registry_key = parse_public_jwk(identity["jwks"]["keys"][0])
+    checkpoint_key = NoteVerifier.from_string(identity["checkpoint_verifier_key"])
+    by_certificate = dict(zip(certs, events, strict=True))
     for delivery in receiver.received:
         notice = loads_strict(
             verify_compact(delivery.body, registry_key, expected_typ="ecolabel-notification+jwt").payload
         )
-        assert notice["idempotencyKey"] == delivery.key
+        # The signed-webhook format: these members, the receipt of the event's own leaf.
+        assert set(notice) == {
+            "type",
+            "issuer",
+            "certificate",
+            "programme",
+            "licenceNumber",
+            "event",
+            "statusNow",
+            "receipt",
+            "subscription",
+            "idempotencyKey",
+        }
+        assert (notice["type"], notice["issuer"]) == ("CertificateStatusNotification", settings.log_origin)
+        assert (notice["idempotencyKey"], notice["subscription"]) == (delivery.key, subscription)
         assert notice["certificate"] in certs
-        assert notice["statusNow"] == "suspended"
+        assert (notice["programme"], notice["statusNow"]) == ("eu-ecolabel", "suspended")
+        assert notice["event"]["status"] == "suspended"
+        event = by_certificate[notice["certificate"]]
+        verify_receipt(Receipt.from_dict(notice["receipt"]), event.encode(), checkpoint_key)
 
 
 def test_a_failing_callback_is_retried_with_backoff_and_then_parked(
-    client: TestClient, admin_headers: dict[str, str], receiver: Receiver, settings: Settings
+    client: TestClient, admin_headers: dict[str, str], receiver: Receiver, worker: InProcessWorker
 ) -> None:
     body = certifier(client, admin_headers, "eu-ecolabel")
-    (cert,) = _certificates(client, body, 1)
-    subscription = _subscribe(client, receiver, "certificate", cert)
+    (cert,) = certificates(client, body, 1)
+    subscription = subscribe(client, receiver.url, "certificate", cert)
     receiver.status = 500
-    _suspend(client, body, cert)
-    engine = build_engine(settings.database_url, pool_size=1)
-    policy = Policy.from_settings(settings)
-    try:
-        with httpx.Client() as http:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                run_once(engine, policy, http)
-                (delivery,) = client.get(f"/v1/subscriptions/{subscription}/deliveries").json()["items"]
-                if delivery["state"] == "parked":
-                    break
-                time.sleep(0.05)
-    finally:
-        engine.dispose()
+    suspend(client, body, cert)
+    with httpx.Client() as http:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            worker.run(http)
+            (delivery,) = deliveries(client, subscription)
+            if delivery["state"] == "parked":
+                break
+            time.sleep(0.05)
     assert delivery["state"] == "parked"
-    assert [a["attempt"] for a in delivery["attempts"]] == [1, 2, 3]
-    assert all(a["status_code"] == 500 for a in delivery["attempts"])
-    times = [a["at"] for a in delivery["attempts"]]
+    attempts = delivery["attempts"]
+    assert isinstance(attempts, list)
+    assert [a["attempt"] for a in attempts] == [1, 2, 3]
+    assert all(a["status_code"] == 500 for a in attempts)
+    times = [a["at"] for a in attempts]
     assert times == sorted(times)
     assert len(receiver.received) == 3
 
 
 def test_only_watchers_of_the_change_get_a_delivery(
-    client: TestClient, admin_headers: dict[str, str], receiver: Receiver
+    client: TestClient, admin_headers: dict[str, str], receiver: Receiver, worker: InProcessWorker
 ) -> None:
     body = certifier(client, admin_headers, "eu-ecolabel")
-    watched, other = _certificates(client, body, 2)
-    by_certificate = _subscribe(client, receiver, "certificate", watched)
-    by_holder = _subscribe(client, receiver, "holder", "5493001KJTIIGC8Y1R12")
-    elsewhere = _subscribe(client, receiver, "programme", "nordic-swan")
-    _suspend(client, body, other)
+    watched, other, earlier = certificates(client, body, 3)
+    suspend(client, body, earlier)  # logged before anyone watched: no delivery for it
+    by_certificate = subscribe(client, receiver.url, "certificate", watched)
+    by_holder = subscribe(client, receiver.url, "holder", "5493001KJTIIGC8Y1R12")
+    elsewhere = subscribe(client, receiver.url, "programme", "nordic-swan")
+    suspend(client, body, other)
 
     def count(subscription: str) -> int:
-        return len(client.get(f"/v1/subscriptions/{subscription}/deliveries").json()["items"])
+        return len(deliveries(client, subscription))
 
+    assert worker.match() == 1
     assert (count(by_certificate), count(by_holder), count(elsewhere)) == (0, 1, 0)
-    _suspend(client, body, watched)
+    suspend(client, body, watched)
+    assert worker.match() == 2
     assert (count(by_certificate), count(by_holder), count(elsewhere)) == (1, 2, 0)
+    assert worker.match() == 0
 
 
 def test_unknown_subscriptions_are_not_found(client: TestClient) -> None:
-    assert client.get(f"/v1/subscriptions/{'0' * 32}/deliveries").status_code == 404
-    assert client.get("/v1/subscriptions/not-an-id").status_code == 422
+    assert client.get(f"/v1/subscriptions/{'0' * 32}/deliveries", headers=OPERATOR).status_code == 404
+    assert client.get("/v1/subscriptions/not-an-id", headers=OPERATOR).status_code == 422

@@ -17,12 +17,13 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from verification.identifiers import Tidy
 from verification.payloads.common import Part, Payload, Slug, Text, Timestamp, programme_of_issuer
 from verification.payloads.events import ProgrammeIssuer
 from verification.versions import VersionRange
 
-CategoryCode = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Version = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+CategoryCode = Annotated[str, StringConstraints(min_length=1, max_length=64), Tidy]
+Version = Annotated[str, StringConstraints(min_length=1, max_length=64), Tidy]
 
 
 class AgreementType(StrEnum):

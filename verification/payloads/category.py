@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
+from verification.identifiers import Tidy
 from verification.payloads.common import Names, Part, Payload, Text, Timestamp, programme_of_issuer
 from verification.payloads.events import ProgrammeIssuer
 
@@ -15,10 +16,10 @@ HsCode = Annotated[str, StringConstraints(pattern=r"^\d{4}(\d{2}){0,3}$")]  # WC
 
 
 class CriteriaDocument(Part):
-    id: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
+    id: Annotated[str, StringConstraints(min_length=1, max_length=100), Tidy] = Field(
         description="the criteria document, e.g. DE-UZ 215, HJ 2536, 2014/312/EU"
     )
-    version: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    version: Annotated[str, StringConstraints(min_length=1, max_length=64), Tidy]
     valid_from: Timestamp = Field(alias="validFrom")
     valid_until: Timestamp | None = Field(default=None, alias="validUntil")
     transition_end: Timestamp | None = Field(
@@ -45,7 +46,7 @@ class Crosswalk(Part):
 class CategoryDefinition(Payload):
     type: Literal["CategoryDefinition"]
     issuer: ProgrammeIssuer
-    code: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+    code: Annotated[str, StringConstraints(min_length=1, max_length=64), Tidy] = Field(
         description="the programme's own category code: 044, DE-UZ 198, HJ 2536, No.112 …"
     )
     names: Names

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, Field, StringConstraints, field_validator, model_validator
 
-from verification.identifiers import CountryCode, Gln, Gtin, IdentifierScheme, validate_identifier
+from verification.identifiers import CountryCode, Gln, Gtin, IdentifierScheme, Tidy, validate_identifier
 from verification.payloads.common import (
     CertificateId,
     Names,
@@ -20,15 +20,17 @@ from verification.payloads.common import (
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 CERTIFICATE_TYPE = "EcoLabelCertificate"
-# Licence numbers keep the programme's own format, slashes included (EU Ecolabel "IT/044/005").
-LicenceNumber = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ./_:#()-]{0,63}$")]
+# Licence numbers keep the programme's own format, slashes included (EU Ecolabel "IT/044/005"), in
+# one spelling (`Tidy`): "IT/044/005 " would otherwise be a second licence.
+LicenceNumber = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ./_:#()-]{0,63}$"), Tidy]
 # A model designation may end in one '*' where a programme licenses a model series ("X-100*").
-ModelPattern = Annotated[str, StringConstraints(pattern=r"^[^*]{1,100}\*?$")]
+ModelPattern = Annotated[str, StringConstraints(pattern=r"^[^*]{1,100}\*?$"), Tidy]
+CategoryCode = Annotated[str, StringConstraints(min_length=1, max_length=64), Tidy]
 
 
 class HolderIdentifier(Part):
     scheme: IdentifierScheme
-    value: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    value: Annotated[str, StringConstraints(min_length=1, max_length=64), Tidy]
 
     @model_validator(mode="after")
     def _check_digits(self) -> HolderIdentifier:
@@ -54,8 +56,8 @@ class Product(Part):
 
 
 class CategoryReference(Part):
-    code: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    criteria_version: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(alias="criteriaVersion")
+    code: CategoryCode
+    criteria_version: CategoryCode = Field(alias="criteriaVersion")
 
 
 class ProductionSite(Part):

@@ -12,11 +12,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from verification.identifiers import Tidy
 from verification.payloads.common import CertificateId, Payload, Sha256Hex, Text, Timestamp, programme_of_issuer
 
 ProgrammeIssuer = Annotated[str, StringConstraints(pattern=r"^urn:ecolabel:programme:[a-z0-9]+(-[a-z0-9]+)*$")]
 Sequence = Annotated[int, Field(ge=1, le=2**53 - 1)]
-Kid = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+Kid = Annotated[str, StringConstraints(min_length=1, max_length=128), Tidy]
 
 
 class StatusChange(StrEnum):
