@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from verification.canonical import dumps_canonical_fast
 from verification.errors import MalformedInput
 from verification.merkle import leaf_hash
+from verification.strictjson import loads_strict
 
 LEAF_FORMAT_VERSION = 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TIMESTAMP = re.compile(r"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\Z")
+_SHA256_HEX = re.compile(r"\A[0-9a-f]{64}\Z")
+_LEAF_KEYS = frozenset({"v", "kind", "integrated_at", "document_sha256"})
 
 
 class DocumentKind(StrEnum):
@@ -87,3 +91,42 @@ def entry_leaf_hash(kind: DocumentKind, integrated_us: int, document: bytes) -> 
 def commitment_leaf_hash(kind: DocumentKind, integrated_us: int, document_sha256: bytes) -> bytes:
     """The same leaf hash from the document's hash alone (what the public sees of a private document)."""
     return leaf_hash(leaf_input(kind, integrated_us, document_sha256))
+
+
+@dataclass(frozen=True)
+class LeafInput:
+    """A leaf input, parsed: what each entry of an entry bundle (and a tlog-proof's extra line) holds."""
+
+    kind: DocumentKind
+    integrated_us: int
+    document_sha256: bytes
+
+    def encode(self) -> bytes:
+        return leaf_input(self.kind, self.integrated_us, self.document_sha256)
+
+    @property
+    def leaf_hash(self) -> bytes:
+        return leaf_hash(self.encode())
+
+
+def parse_leaf_input(data: bytes) -> LeafInput:
+    """The inverse of `leaf_input`: refuses anything but the exact canonical bytes the registry hashes.
+
+    Re-encoding and comparing makes the parse one-to-one: two different byte strings can never be read
+    as the same leaf, so a leaf hash computed from the bytes and one computed from the parsed form agree.
+    """
+    try:
+        value = loads_strict(data)
+    except MalformedInput as err:
+        raise MalformedInput("BAD_LEAF_INPUT", f"a leaf input is RFC 8785 JSON: {err.detail}") from err
+    if not isinstance(value, dict) or set(value) != _LEAF_KEYS or value["v"] != LEAF_FORMAT_VERSION:
+        raise MalformedInput("BAD_LEAF_INPUT", 'a leaf input is {"v": 1, "kind", "integrated_at", "document_sha256"}')
+    digest, kind = value["document_sha256"], value["kind"]
+    if not isinstance(digest, str) or not _SHA256_HEX.match(digest) or kind not in DocumentKind._value2member_map_:
+        raise MalformedInput("BAD_LEAF_INPUT", "a leaf input names a known kind and a lowercase hex SHA-256")
+    if not isinstance(value["integrated_at"], str):
+        raise MalformedInput("BAD_LEAF_INPUT", "a leaf input's integrated_at is a string")
+    parsed = LeafInput(DocumentKind(kind), parse_log_time(value["integrated_at"]), bytes.fromhex(digest))
+    if parsed.encode() != bytes(data):
+        raise MalformedInput("BAD_LEAF_INPUT", "the leaf input is not in its canonical (RFC 8785) form")
+    return parsed
