@@ -6,14 +6,16 @@ import base64
 import binascii
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
+from ecolabel_registry.api.tiles import CHECKPOINT_MEDIA_TYPE
 from ecolabel_registry.errors import BadRequest, NotFound
-from ecolabel_registry.log import repository, service
+from ecolabel_registry.log import cosignatures, repository, service
 from verification.leaf import DocumentKind, format_log_time
 
 router = APIRouter(prefix="/v1/log", route_class=StrictJSONRoute, tags=["transparency log"])
@@ -63,12 +65,33 @@ class ConsistencyProofOut(BaseModel):
     proof: list[str]
 
 
-@router.get("/checkpoint")
-def get_checkpoint(context: ContextDep) -> CheckpointOut:
-    """The latest signed checkpoint. Verify it with the key published at `/.well-known/ecolabel-registry`."""
+@router.get(
+    "/checkpoint",
+    response_model=CheckpointOut,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
+def get_checkpoint(
+    context: ContextDep, accept: Annotated[str | None, Header(include_in_schema=False)] = None
+) -> CheckpointOut | Response:
+    """The latest signed checkpoint, with the witness cosignatures collected for it so far. Verify it with
+    the key published at `/.well-known/ecolabel-registry`. With `Accept: text/plain`, the signed note
+    itself (C2SP tlog-checkpoint); `/log/checkpoint` serves the newest *witnessed* one."""
     with context.engine.connect() as connection:
         head, note = service.latest_checkpoint(connection, context.note_signer)
-    return CheckpointOut(tree_size=head.tree_size, root_hash=_b64(head.root_hash), checkpoint=note)
+        published = cosignatures.with_cosignatures(connection, head.tree_size, note, context.witness_keys)
+    if _prefers_text(accept):
+        return Response(published.note, media_type=CHECKPOINT_MEDIA_TYPE, headers={"Cache-Control": "no-cache"})
+    return CheckpointOut(tree_size=head.tree_size, root_hash=_b64(head.root_hash), checkpoint=published.note)
+
+
+def _prefers_text(accept: str | None) -> bool:
+    """`text/plain` asked for, and not after JSON (a browser's `*/*` or a client's JSON keeps JSON)."""
+    if not accept:
+        return False
+    types = [part.split(";", 1)[0].strip().lower() for part in accept.split(",")]
+    if "text/plain" not in types:
+        return False
+    return "application/json" not in types or types.index("text/plain") < types.index("application/json")
 
 
 @router.get("/entries", responses=openapi_responses(BadRequest))

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import random
-import signal
-import threading
 import time
 from dataclasses import dataclass
 
@@ -107,14 +105,3 @@ def _deliver(engine: Engine, policy: Policy, client: httpx.Client, delivery: Row
             {"attempt": attempt, "at_us": now_us, "status_code": status_code, "error": error},
         )
     _log.info("delivery %s attempt %s: %s", delivery["id"], attempt, error or "delivered")
-
-
-def run_forever(engine: Engine, policy: Policy, poll_s: float = 0.5) -> None:
-    """Poll until SIGTERM or SIGINT; finish the delivery in hand, then stop."""
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    with httpx.Client() as client:
-        while not stop.is_set():
-            if run_once(engine, policy, client) == 0:
-                stop.wait(poll_s)

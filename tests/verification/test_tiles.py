@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.merkle_model import PerfectNodes
 from verification.errors import MalformedInput, ProofInvalid
 from verification.merkle import (
     consistency_proof,
     inclusion_proof,
     leaf_hash,
-    node_hash,
     root_from_leaf_hashes,
     verify_consistency,
     verify_inclusion,
@@ -34,18 +34,8 @@ from verification.tiles import (
 )
 
 
-class PerfectNodes:
-    """Every complete aligned subtree hash of a tree, level by level (level 0: leaf hashes)."""
-
-    def __init__(self, size: int) -> None:
-        self.levels = [[leaf_hash(b"leaf %d" % i) for i in range(size)]]
-        while len(self.levels[-1]) > 1:
-            below = self.levels[-1]
-            self.levels.append([node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)])
-
-    def tile(self, tile: Tile) -> bytes:
-        hashes = self.levels[8 * tile.level] if 8 * tile.level < len(self.levels) else []
-        return b"".join(hashes[tile.start : tile.start + tile.width])
+def _nodes(size: int) -> PerfectNodes:
+    return PerfectNodes([leaf_hash(b"leaf %d" % i) for i in range(size)])
 
 
 @pytest.mark.parametrize(
@@ -169,7 +159,7 @@ def test_document_bundle_framing_marks_withheld_documents_as_empty() -> None:
 
 def test_tile_contents_are_the_hashes_of_level_8l() -> None:
     """Level-1 hash i is the root of the i-th full level-0 tile (MTH of 256 leaves)."""
-    nodes = PerfectNodes(600)
+    nodes = _nodes(600)
     level0 = nodes.tile(Tile(0, 1))
     assert len(level0) == 8192
     assert nodes.tile(Tile(1, 0, 2))[32:] == root_from_leaf_hashes(nodes.levels[0][256:512])
@@ -177,7 +167,7 @@ def test_tile_contents_are_the_hashes_of_level_8l() -> None:
 
 @pytest.mark.parametrize("size", [1, 2, 255, 256, 257, 511, 65_536, 65_537, 70_000])
 def test_proofs_read_from_tiles_verify(size: int) -> None:
-    nodes = PerfectNodes(size)
+    nodes = _nodes(size)
     root = root_from_leaf_hashes(nodes.levels[0])
     fetched: list[Tile] = []
 
@@ -198,7 +188,7 @@ def test_proofs_read_from_tiles_verify(size: int) -> None:
 
 
 def test_a_wrong_tile_makes_the_proof_fail_not_pass() -> None:
-    nodes = PerfectNodes(300)
+    nodes = _nodes(300)
     root = root_from_leaf_hashes(nodes.levels[0])
 
     def forged(tile: Tile) -> bytes:
