@@ -14,9 +14,11 @@ from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.api.tiles import CHECKPOINT_MEDIA_TYPE
-from ecolabel_registry.errors import BadRequest, NotFound
+from ecolabel_registry.db.engine import read_snapshot
+from ecolabel_registry.errors import BadRequest, LogIntegrityError, NotFound
 from ecolabel_registry.log import cosignatures, repository, service
-from verification.leaf import DocumentKind, format_log_time
+from verification.leaf import DocumentKind, LeafInput, format_log_time
+from verification.tlog_proof import TlogProof
 
 router = APIRouter(prefix="/v1/log", route_class=StrictJSONRoute, tags=["transparency log"])
 
@@ -161,3 +163,35 @@ def get_consistency_proof(
     with context.engine.connect() as connection:
         size, proof = service.prove_consistency(connection, first, second)
     return ConsistencyProofOut(first=first, second=size, proof=[_b64(p) for p in proof])
+
+
+@router.get(
+    "/proofs/tlog-proof",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "A C2SP tlog-proof"},
+        **openapi_responses(NotFound),
+    },
+)
+def get_tlog_proof(
+    context: ContextDep,
+    leaf_index: Annotated[int, Query(ge=0, le=MAX_INDEX, description="the leaf to prove")],
+) -> Response:
+    """A C2SP tlog-proof of one leaf against the published checkpoint (`/log/checkpoint`, with its witnesses'
+    cosignatures): offline evidence, checked with `ecolabel-verify receipt PROOF DOCUMENT --policy P`.
+    Its `extra` line is the leaf input (docs/FORMATS.md). A leaf newer than the published checkpoint is
+    `not-found` until the witnesses have cosigned a checkpoint that contains it."""
+    with read_snapshot(context.engine) as connection:
+        published = cosignatures.published(connection, context.note_signer, context.witness_keys)
+        if leaf_index >= published.tree_size:
+            raise NotFound(
+                f"leaf {leaf_index} is not in the published checkpoint of size {published.tree_size} yet",
+                code="NOT_YET_PUBLISHED",
+            )
+        _, found, proof = service.prove_inclusion_at(connection, leaf_index, published.tree_size)
+        (entry,) = repository.fetch_entries(connection, leaf_index, leaf_index + 1)
+    leaf = LeafInput(DocumentKind(entry.kind), entry.integrated_us, entry.document_sha256)
+    if leaf.leaf_hash != found:
+        raise LogIntegrityError(f"leaf {leaf_index} differs between its entry and the tree")
+    text = TlogProof(leaf_index, tuple(proof), published.note, leaf.encode()).to_text()
+    return Response(text, media_type=CHECKPOINT_MEDIA_TYPE)

@@ -3,57 +3,19 @@ cosignatures: /log/checkpoint carries both, and a verifier's policy accepts it (
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from typer.testing import CliRunner
 
-from ecolabel_registry.app import create_app
-from ecolabel_registry.db.engine import build_engine
-from ecolabel_registry.log.witnessing import Outcome, Witnessing
-from ecolabel_registry.settings import Settings
-from ecolabel_registry.signing_key import load_or_create_signing_key
-from tests.registry.log_builder import LogBuilder
-from tests.witness.fleet import FleetWitness, fleet, http_client
+from ecolabel_registry.log.witnessing import Outcome
+from tests.registry import log_builder
+from tests.registry.witnessed import Registry
 from verification.checkpoint import Checkpoint, sign_checkpoint
+from verification.cli import app as verify_cli
 from verification.cosignature import verify_cosignatures
-from verification.note import NoteSigner
 from verification.policy import Policy, WitnessQuorumNotMet
-
-
-@dataclass
-class Registry:
-    client: TestClient
-    engine: Engine
-    log: LogBuilder
-    witnesses: list[FleetWitness]
-    witnessing: Witnessing
-    signer: NoteSigner
-
-    def policy(self, quorum: str = "all") -> Policy:
-        lines = [f"log {self.signer.verifier().to_string()}"]
-        lines += [f"witness w{n} {w.cosigner.key.to_string()}" for n, w in enumerate(self.witnesses, start=1)]
-        names = " ".join(f"w{n}" for n in range(1, len(self.witnesses) + 1))
-        return Policy.parse("\n".join([*lines, f"group g {quorum} {names}", "quorum g"]) + "\n")
-
-
-@pytest.fixture
-def registry(settings: Settings, tmp_path: Path) -> Iterator[Registry]:
-    signer = NoteSigner.from_private_key(settings.log_origin, load_or_create_signing_key(settings.signing_key_path))
-    with fleet(tmp_path, signer.verifier()) as witnesses:
-        configured = settings.model_copy(update={"witnesses": tuple(w.endpoint for w in witnesses)})
-        engine = build_engine(configured.database_url, pool_size=2)
-        with (
-            TestClient(create_app(configured), raise_server_exceptions=False) as client,
-            http_client(witnesses) as http,
-        ):
-            clock = [0.0]
-            witnessing = Witnessing(engine, configured.witnesses, http, clock=lambda: clock[0])
-            yield Registry(client, engine, LogBuilder(engine, signer), witnesses, witnessing, signer)
-        engine.dispose()
+from verification.tlog_proof import TlogProof, verify_tlog_proof
 
 
 def test_every_new_checkpoint_is_cosigned_by_both_witnesses(registry: Registry) -> None:
@@ -127,3 +89,29 @@ def test_a_witness_shown_another_tree_refuses_and_the_worker_reports_it(
     assert outcomes["witness1.test/w"] is Outcome.REFUSED
     assert outcomes["witness2.test/w"] is Outcome.COSIGNED
     assert "refused size 9: 422" in caplog.text
+
+
+def test_a_tlog_proof_carries_the_witnesses_and_checks_offline(registry: Registry, tmp_path: Path) -> None:
+    registry.log.extend_to(20)
+    registry.witnessing.round()
+    registry.log.extend_to(25)  # leaves 20.. are not yet in a witnessed checkpoint
+    text = registry.client.get("/v1/log/proofs/tlog-proof", params={"leaf_index": 3}).text
+    proof = TlogProof.parse(text)
+    checkpoint, leaf = verify_tlog_proof(proof, log_builder.document(3), registry.policy("all"))
+    assert checkpoint.tree_size == 20
+    assert leaf == log_builder.leaf(3)
+    late = registry.client.get("/v1/log/proofs/tlog-proof", params={"leaf_index": 22})
+    assert late.status_code == 404
+    assert late.json()["code"] == "NOT_YET_PUBLISHED"
+
+    (tmp_path / "leaf.tlog-proof").write_text(text)
+    (tmp_path / "document").write_bytes(log_builder.document(3))
+    (tmp_path / "policy.txt").write_text(registry.policy("all").text)
+    arguments = ["receipt", str(tmp_path / "leaf.tlog-proof"), str(tmp_path / "document")]
+    result = CliRunner().invoke(verify_cli, [*arguments, "--policy", str(tmp_path / "policy.txt")])
+    assert result.exit_code == 0, result.output
+    assert "witnessed by w1, w2" in result.output
+    (tmp_path / "document").write_bytes(log_builder.document(4))
+    result = CliRunner().invoke(verify_cli, [*arguments, "--policy", str(tmp_path / "policy.txt")])
+    assert result.exit_code == 1
+    assert "LEAF_MISMATCH" in result.output
