@@ -80,7 +80,7 @@ def get_checkpoint(
     itself (C2SP tlog-checkpoint); `/log/checkpoint` serves the newest *witnessed* one."""
     with context.engine.connect() as connection:
         head, note = service.latest_checkpoint(connection, context.note_signer)
-        published = cosignatures.with_cosignatures(connection, head.tree_size, note, context.witness_keys)
+        published = cosignatures.with_cosignatures(connection, head.tree_size, note)
     if _prefers_text(accept):
         return Response(published.note, media_type=CHECKPOINT_MEDIA_TYPE, headers={"Cache-Control": "no-cache"})
     return CheckpointOut(tree_size=head.tree_size, root_hash=_b64(head.root_hash), checkpoint=published.note)

@@ -1,9 +1,10 @@
 """Witness cosignatures of the registry's checkpoints (C2SP tlog-cosignature), stored per tree size.
 
-The worker collects them (`log.witnessing`); the API serves each checkpoint with the ones it has. The
-published checkpoint (`GET /log/checkpoint`) is the newest one a configured witness has cosigned, so a
-verifier that requires witnesses finds them there, as soon as the witnesses have answered; with no
-witness configured it is the newest checkpoint, as before.
+The worker collects them (`log.witnessing`), keeping only those that verify under the witness's key;
+the API serves each checkpoint with every cosignature stored for its size (verifiers ignore the keys
+they do not trust, signed-note "Signatures"). The published checkpoint (`GET /log/checkpoint`) is the
+newest one a configured witness has cosigned, so a verifier that requires witnesses finds them there
+as soon as they have answered; with no witness configured it is the newest checkpoint, as before.
 """
 
 from __future__ import annotations
@@ -56,13 +57,12 @@ def last_cosigned_size(connection: Connection, key: CosignerKey) -> int:
     return int(found or 0)
 
 
-def lines_for(connection: Connection, tree_size: int, keys: Sequence[CosignerKey]) -> list[NoteSignature]:
-    if not keys:
-        return []
+def lines_for(connection: Connection, tree_size: int) -> list[NoteSignature]:
+    """Every stored cosignature of the checkpoint of this size, ordered by witness name."""
     rows = connection.execute(
         select(cosignatures_table.c.key_name, cosignatures_table.c.key_id, cosignatures_table.c.signature)
-        .where(cosignatures_table.c.tree_size == tree_size, or_(*(_by(key) for key in keys)))
-        .order_by(cosignatures_table.c.key_name)
+        .where(cosignatures_table.c.tree_size == tree_size)
+        .order_by(cosignatures_table.c.key_name, cosignatures_table.c.key_id)
     ).all()
     return [NoteSignature(row.key_name, bytes(row.key_id), bytes(row.signature)) for row in rows]
 
@@ -77,13 +77,13 @@ def published(connection: Connection, signer: NoteSigner, keys: Sequence[Cosigne
             note = connection.execute(
                 select(repository.checkpoints_table.c.note).where(repository.checkpoints_table.c.tree_size == size)
             ).scalar_one()
-            return with_cosignatures(connection, int(size), note, keys)
+            return with_cosignatures(connection, int(size), note)
     head, note = service.latest_checkpoint(connection, signer)
-    return with_cosignatures(connection, head.tree_size, note, keys)
+    return with_cosignatures(connection, head.tree_size, note)
 
 
-def with_cosignatures(connection: Connection, tree_size: int, note: str, keys: Sequence[CosignerKey]) -> Published:
-    lines = lines_for(connection, tree_size, keys) if tree_size > 0 else []
+def with_cosignatures(connection: Connection, tree_size: int, note: str) -> Published:
+    lines = lines_for(connection, tree_size) if tree_size > 0 else []
     return Published(tree_size, note + "".join(line.to_line() for line in lines), tuple(line.name for line in lines))
 
 
