@@ -9,11 +9,14 @@ from __future__ import annotations
 import gzip
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path
+from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import Response
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import openapi_responses, problem_response
+from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.engine import autocommit_connection
 from ecolabel_registry.errors import NotFound
 from ecolabel_registry.log import cosignatures, tiles
@@ -28,7 +31,6 @@ TILE_MEDIA_TYPE = "application/octet-stream"
 # tiles and bundles never change once they exist (log.tiles), so their caching "SHOULD be long-lived".
 CHECKPOINT_CACHE = "public, max-age=2"
 IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
-_GZIP_FROM_BYTES = 512  # smaller bundles gain nothing from compression
 
 _BINARY: dict[int | str, dict[str, Any]] = {
     200: {"content": {TILE_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}, "description": "OK"}
@@ -50,51 +52,65 @@ def get_checkpoint(context: ContextDep) -> Response:
 
 
 @router.get("/tile/{tile_path:path}", response_class=Response, responses={**_BINARY, **openapi_responses(NotFound)})
-def get_tile(
-    context: ContextDep,
+async def get_tile(
+    request: Request,
     tile_path: TilePath,
     accept_encoding: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """A hash tile `tile/<L>/<N>[.p/<W>]` (up to 256 hashes of 32 bytes: the subtree roots at level 8L), or
     an entry bundle `tile/entries/<N>[.p/<W>]` (each leaf input behind a big-endian uint16 length)."""
-    return _serve(context, "tile/" + tile_path, accept_encoding)
+    return await _serve(request.app.state.registry, "tile/" + tile_path, accept_encoding)
 
 
 @router.get(
     "/documents/{tile_path:path}", response_class=Response, responses={**_BINARY, **openapi_responses(NotFound)}
 )
-def get_document_bundle(
-    context: ContextDep,
+async def get_document_bundle(
+    request: Request,
     tile_path: TilePath,
     accept_encoding: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """A document bundle `documents/<N>[.p/<W>]`: the documents the entries of the same bundle commit to,
     each behind a big-endian uint32 length; a supply-chain document, which only its parties may read,
     is an empty slot here (its leaf input carries only its SHA-256)."""
-    return _serve(context, "documents/" + tile_path, accept_encoding)
+    return await _serve(request.app.state.registry, "documents/" + tile_path, accept_encoding)
 
 
-def _serve(context: Any, path: str, accept_encoding: str | None) -> Response:
+async def _serve(context: RegistryContext, path: str, accept_encoding: str | None) -> Response:
+    # Read the context off the request rather than through a dependency, and stay on the event loop when
+    # the tile is in this process's cache: a tile request is a hot path for mirrors and monitors.
     try:
         tile = parse_tile_path(path)
     except MalformedInput as exc:
         return _missing(NotFound(f"{path[:100]} is not a tile path: {exc.detail}", code="BAD_TILE_PATH"), path)
-    with autocommit_connection(context.engine) as connection:
-        data = tiles.read_tile(connection, tile)
+    form = "gzip" if tile.data is not TileData.HASHES and "gzip" in (accept_encoding or "").lower() else ""
+    data = tiles.final_tiles.get(context.engine, tile, form)
     if data is None:
-        return _missing(NotFound(f"{tile.path} is not in the log (yet)", code="TILE_NOT_FOUND"), path)
+        data = await run_in_threadpool(_read, context.engine, tile, form)
+        if data is None:
+            return _missing(NotFound(f"{tile.path} is not in the log (yet)", code="TILE_NOT_FOUND"), path)
     headers = {"Cache-Control": IMMUTABLE_CACHE}
-    if _compressible(tile) and len(data) >= _GZIP_FROM_BYTES:
-        # tlog-tiles "Log entries": bundles SHOULD be compressed at the HTTP layer.
+    if tile.data is not TileData.HASHES:  # hashes do not compress; bundles SHOULD be (tlog-tiles "Log entries")
         headers["Vary"] = "Accept-Encoding"
-        if accept_encoding is not None and "gzip" in accept_encoding.lower():
-            data = gzip.compress(data, compresslevel=6, mtime=0)
+        if form:
             headers["Content-Encoding"] = "gzip"
     return Response(data, media_type=TILE_MEDIA_TYPE, headers=headers)
 
 
-def _compressible(tile: Tile) -> bool:
-    return tile.data is not TileData.HASHES  # hashes do not compress
+def _read(engine: Engine, tile: Tile, form: str) -> bytes | None:
+    """Read (or take from the cache) the tile, and its gzip form when asked for; remember both."""
+    raw = tiles.final_tiles.get(engine, tile)
+    if raw is None:
+        with autocommit_connection(engine) as connection:
+            raw = tiles.read_tile(connection, tile)
+        if raw is None:
+            return None
+        tiles.final_tiles.put(engine, tile, raw)
+    if not form:
+        return raw
+    compressed = gzip.compress(raw, compresslevel=6, mtime=0)
+    tiles.final_tiles.put(engine, tile, compressed, form)
+    return compressed
 
 
 def _missing(error: NotFound, path: str) -> Response:

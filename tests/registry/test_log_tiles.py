@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from ecolabel_registry.db.engine import build_engine
+from ecolabel_registry.log.tiles import FinalTiles
 from ecolabel_registry.settings import Settings
 from tests.merkle_model import PerfectNodes
 from tests.registry import log_builder
@@ -180,3 +181,23 @@ def test_documents_are_content_addressed_and_supply_chain_bytes_stay_private(
     assert unknown.status_code == 404
     assert unknown.json()["detail"] == client.get(f"/v1/documents/{private}").json()["detail"]
     assert client.get("/v1/documents/ABC").status_code == 422
+
+
+def test_a_served_tile_is_kept_by_the_process_and_the_cache_is_bounded(client: TestClient, engine_for: Engine) -> None:
+    _builder(client, engine_for).extend_to(256)
+    first = _get(client, "/log/tile/0/000")
+    with engine_for.begin() as connection:
+        connection.execute(text("DELETE FROM log_nodes WHERE level = 0 AND idx = 17"))
+    # A tile never changes once it exists, so the copy this process read is still the right answer.
+    assert _get(client, "/log/tile/0/000").content == first.content
+    assert _get(client, "/log/tile/0/000.p/20").status_code == 500  # not cached: read, and found damaged
+
+    cache = FinalTiles(max_bytes=1000)
+    engine = client.app.state.registry.engine  # type: ignore[attr-defined]
+    for index in range(10):
+        cache.put(engine, Tile(0, index), bytes([index]) * 100)
+    assert cache.get(engine, Tile(0, 0)) == bytes(100)  # used lately: kept when room is needed
+    cache.put(engine, Tile(0, 10), b"x" * 100)
+    assert [cache.get(engine, Tile(0, i)) is not None for i in (0, 1, 2, 10)] == [True, False, True, True]
+    cache.put(engine, Tile(0, 11), b"y" * 126)  # more than an eighth of the cache: not kept at all
+    assert cache.get(engine, Tile(0, 11)) is None

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from verification.canonical import dumps_canonical
 from verification.checkpoint import Checkpoint, sign_checkpoint
 from verification.cosignature import Cosigner
 from verification.errors import MalformedInput, ProofInvalid
-from verification.leaf import DocumentKind, LeafInput, leaf_input, parse_leaf_input
+from verification.leaf import DocumentKind, LeafInput, format_log_time, leaf_input, parse_leaf_input, parse_log_time
 from verification.merkle import inclusion_proof, root_from_leaf_hashes
 from verification.note import NoteSigner
 from verification.policy import Policy, WitnessQuorumNotMet
@@ -132,3 +136,40 @@ def test_the_leaf_input_parses_only_in_its_canonical_form() -> None:
     for variant in variants:
         with pytest.raises(MalformedInput, match=r"BAD_LEAF_INPUT|BAD_TIMESTAMP"):
             parse_leaf_input(variant)
+
+
+@given(st.integers(min_value=0, max_value=253_402_300_799_999_999))  # 1970-01-01 .. 9999-12-31T23:59:59.999999Z
+def test_log_time_formatting_is_datetime_s(microseconds: int) -> None:
+    expected = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=microseconds)).strftime(
+        "%Y-%m-%dT%H:%M:%S.%fZ"
+    )
+    assert format_log_time(microseconds).lstrip("0") == expected.lstrip("0")
+    assert parse_log_time(format_log_time(microseconds)) == microseconds
+
+
+@given(
+    st.sampled_from(list(DocumentKind)),
+    st.integers(min_value=0, max_value=253_402_300_799_999_999),
+    st.binary(min_size=32, max_size=32),
+)
+def test_the_leaf_input_is_the_rfc_8785_form_and_parses_back(kind: DocumentKind, at: int, digest: bytes) -> None:
+    encoded = leaf_input(kind, at, digest)
+    reference = {"v": 1, "kind": kind.value, "integrated_at": format_log_time(at), "document_sha256": digest.hex()}
+    assert encoded == dumps_canonical(reference)
+    assert parse_leaf_input(encoded) == LeafInput(kind, at, digest)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-02-30T00:00:00.000000Z",
+        "2026-13-01T00:00:00.000000Z",
+        "2026-01-01T24:00:00.000000Z",
+        "2026-12-31T23:59:60.000000Z",
+        "2026-01-01T00:00:00.000000+00:00",
+        "\u0662026-01-01T00:00:00.000000Z",
+    ],
+)
+def test_log_times_that_are_not_instants_are_refused(text: str) -> None:
+    with pytest.raises(MalformedInput, match="BAD_TIMESTAMP"):
+        parse_log_time(text)
