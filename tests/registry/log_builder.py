@@ -34,9 +34,13 @@ def leaf(index: int) -> LeafInput:
 
 
 class LogBuilder:
-    def __init__(self, engine: Engine, signer: NoteSigner) -> None:
+    """`private`: every leaf a supply-chain commitment, so a monitor (which re-verifies public documents,
+    and these are not signed) checks the tree and the commitments only."""
+
+    def __init__(self, engine: Engine, signer: NoteSigner, *, private: bool = False) -> None:
         self.engine = engine
         self.signer = signer
+        self.private = private
         self.leaf_hashes: list[bytes] = []
 
     @property
@@ -52,6 +56,8 @@ class LogBuilder:
 
     def _append(self, indexes: range) -> str:
         leaves = [leaf(i) for i in indexes]
+        if self.private:
+            leaves = [LeafInput(DocumentKind.SUPPLY_CHAIN, item.integrated_us, item.document_sha256) for item in leaves]
         entries = [
             repository.NewEntry(
                 leaf_index=i,

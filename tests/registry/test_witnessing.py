@@ -10,11 +10,15 @@ from typer.testing import CliRunner
 
 from ecolabel_registry.log.witnessing import Outcome
 from tests.registry import log_builder
+from tests.registry.log_builder import LogBuilder
 from tests.registry.witnessed import Registry
+from tests.witness.fleet import InProcess
+from verification import monitor
 from verification.checkpoint import Checkpoint, sign_checkpoint
 from verification.cli import app as verify_cli
 from verification.cosignature import verify_cosignatures
 from verification.policy import Policy, WitnessQuorumNotMet
+from verification.tile_client import TiledLog
 from verification.tlog_proof import TlogProof, verify_tlog_proof
 
 
@@ -115,3 +119,20 @@ def test_a_tlog_proof_carries_the_witnesses_and_checks_offline(registry: Registr
     result = CliRunner().invoke(verify_cli, [*arguments, "--policy", str(tmp_path / "policy.txt")])
     assert result.exit_code == 1
     assert "LEAF_MISMATCH" in result.output
+
+
+def test_a_monitor_follows_the_witnessed_tiles_under_a_policy(registry: Registry) -> None:
+    private = LogBuilder(registry.engine, registry.signer, private=True)
+    private.extend_to(300)
+    transport = InProcess(registry.client)
+    key = registry.signer.verifier().to_string()
+    with TiledLog.open("http://testserver/log", transport=transport) as tiles:
+        with pytest.raises(WitnessQuorumNotMet):  # nothing witnessed yet
+            monitor.run(tiles, None, pinned_key=key, policy=registry.policy("all"))
+        registry.witnessing.round()
+        state, report = monitor.run(tiles, None, pinned_key=key, policy=registry.policy("all"))
+        assert report.tree_size == 300
+        private.extend_to(700)
+        registry.witnessing.round()
+        state, report = monitor.run(tiles, state, policy=registry.policy("all"))
+        assert (report.previous_size, report.tree_size, report.entries_checked) == (300, 700, 400)

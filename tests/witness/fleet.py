@@ -32,6 +32,23 @@ class FleetWitness:
         return WitnessEndpoint(self.cosigner.key, f"http://{self.host}")
 
 
+class InProcess(httpx.BaseTransport):
+    """The product's httpx clients talking to an app through its TestClient (which has its own httpx)."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        answer = self.client.request(
+            request.method, request.url.raw_path.decode(), content=request.read(), headers=dict(request.headers)
+        )
+        # The TestClient has already undone any Content-Encoding: hand the bytes on as they now are.
+        headers = {k: v for k, v in answer.headers.items() if k.lower() not in {"content-encoding", "content-length"}}
+        headers["content-length"] = str(len(answer.content))
+        # A stream, not `content=`: httpx reads `content` at once, and streaming readers would find it consumed.
+        return httpx.Response(answer.status_code, headers=headers, stream=httpx.ByteStream(answer.content))
+
+
 class Routing(httpx.BaseTransport):
     def __init__(self, witnesses: list[FleetWitness]) -> None:
         self.by_host = {w.host: w for w in witnesses}
