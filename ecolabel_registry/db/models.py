@@ -296,6 +296,7 @@ class LogCosignature(SQLModel, table=True):
     """
 
     __tablename__ = "log_cosignatures"
+    __table_args__ = (Index("ix_log_cosignatures_witness", "key_name", "key_id", "tree_size"),)
 
     tree_size: int = Field(
         sa_column=Column(BigInteger, ForeignKey("log_checkpoints.tree_size"), primary_key=True, autoincrement=False)
