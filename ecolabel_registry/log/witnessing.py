@@ -63,11 +63,9 @@ class Witnessing:
         """Bring every due witness up to the registry's newest checkpoint; what happened, by witness name."""
         if not self.witnesses:
             return {}
-        with autocommit_connection(self.engine) as connection:
-            state = repository.read_head(connection)
-        if state.tree_size == 0 or state.checkpoint is None:
+        head = _read_head(self.engine)
+        if head is None:
             return {}
-        head = Head(state.tree_size, state.checkpoint)
         outcomes: dict[str, Outcome] = {}
         now = self.clock()
         for witness in self.witnesses:
@@ -84,12 +82,20 @@ class Witnessing:
         return outcomes
 
 
+def _read_head(engine: Engine) -> Head | None:
+    with autocommit_connection(engine) as connection:
+        state = repository.read_head(connection)
+    if state.tree_size == 0 or state.checkpoint is None:
+        return None  # nothing to witness yet (the empty tree's checkpoint is signed only when asked for)
+    return Head(state.tree_size, state.checkpoint)
+
+
 def _bring_up_to_date(engine: Engine, witness: WitnessEndpoint, head: Head, client: httpx.Client) -> Outcome:
     with autocommit_connection(engine) as connection:
         old = cosignatures.last_cosigned_size(connection, witness.key)
     if old == head.tree_size:
         return Outcome.ALREADY
-    for _attempt in range(2):
+    for _attempt in range(3):
         try:
             answer = client.post(f"{witness.url}/add-checkpoint", content=_submission(engine, old, head))
         except httpx.HTTPError as exc:
@@ -99,6 +105,9 @@ def _bring_up_to_date(engine: Engine, witness: WitnessEndpoint, head: Head, clie
             return _store(engine, witness, head, answer.content)
         if answer.status_code == 409:
             held = _held_size(answer)
+            if held is not None and held > head.tree_size:
+                # Someone else may have fed the witness a checkpoint newer than the head read a moment ago.
+                head = _read_head(engine) or head
             if held is None or held > head.tree_size:
                 _log.error(
                     "witness %s holds a tree of size %s, beyond the registry's %d: the log has diverged from what "

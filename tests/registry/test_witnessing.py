@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ecolabel_registry.log.witnessing import Outcome
+from ecolabel_registry.log.witnessing import Head, Outcome, _bring_up_to_date
 from tests.registry import log_builder
 from tests.registry.log_builder import LogBuilder
 from tests.registry.witnessed import Registry
@@ -136,3 +136,19 @@ def test_a_monitor_follows_the_witnessed_tiles_under_a_policy(registry: Registry
         registry.witnessing.round()
         state, report = monitor.run(tiles, state, policy=registry.policy("all"))
         assert (report.previous_size, report.tree_size, report.entries_checked) == (300, 700, 400)
+
+
+def test_a_witness_fed_a_newer_checkpoint_meanwhile_is_not_taken_for_a_fork(
+    registry: Registry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The worker read the head at size 5; before it submits, the log grows to 9 and a monitor feeds the
+    witness the checkpoint of size 9. The witness's 409 names 9: the worker reads the head again."""
+    first = registry.witnesses[0]
+    note5 = registry.log.extend_to(5)
+    note9 = registry.log.extend_to(9)
+    assert first.client.post("/add-checkpoint", content=b"old 0\n\n" + note9.encode()).status_code == 200
+    with caplog.at_level("ERROR", logger="ecolabel_registry.witnessing"):
+        outcome = _bring_up_to_date(registry.engine, first.endpoint, Head(5, note5), registry.witnessing.client)
+    assert outcome is Outcome.COSIGNED
+    assert "diverged" not in caplog.text
+    assert first.cosigner.key in verify_cosignatures(registry.client.get("/log/checkpoint").text, [first.cosigner.key])
