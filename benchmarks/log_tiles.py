@@ -64,7 +64,7 @@ def _served_tiles(ctx: Context, url: str, size: int, backend: Backend) -> list[R
         paths = [Tile(0, index, data=data).path for index in range(full)]
         listing = write_lines(ctx.workdir / f"tiles-{data.value}-{backend}.txt", (p.encode() for p in paths))
         script = wrk.Load(CONNECTIONS, load(ctx).seconds, "random_paths.lua", ("/log/", str(listing)))
-        ctx.progress(f"wrk: random full {label}s on {backend}, {CONNECTIONS} connections")
+        ctx.progress(f"wrk: random full tiles ({label}) on {backend}, {CONNECTIONS} connections")
         if not ctx.quick:
             wrk.run(url, wrk.Load(CONNECTIONS, 1.0, "random_paths.lua", ("/log/", str(listing))))
         run = wrk.run(url, script)
