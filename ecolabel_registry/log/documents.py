@@ -8,12 +8,13 @@ the answer does not even tell whether such a document exists.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from ecolabel_registry.errors import NotFound
+from ecolabel_registry.errors import LogIntegrityError, NotFound
 from ecolabel_registry.log import repository
 from verification.leaf import DocumentKind
 
@@ -40,7 +41,10 @@ def read(connection: Connection, document_sha256: bytes, may_read: Callable[[int
     chosen = public[0] if public else next((row for row in rows if may_read(row.leaf_index)), None)
     if chosen is None:
         raise NotFound("no logged document with this SHA-256 that this caller may read", code="DOCUMENT_NOT_FOUND")
-    content = connection.execute(
-        select(entries.c.document).where(entries.c.leaf_index == chosen.leaf_index)
-    ).scalar_one()
-    return FoundDocument(bytes(content), DocumentKind(chosen.kind), bool(public))
+    content = bytes(
+        connection.execute(select(entries.c.document).where(entries.c.leaf_index == chosen.leaf_index)).scalar_one()
+    )
+    if hashlib.sha256(content).digest() != document_sha256:
+        # The row was edited outside the registry: never serve bytes under an address they do not have.
+        raise LogIntegrityError(f"the stored document of leaf {chosen.leaf_index} does not match its SHA-256")
+    return FoundDocument(content, DocumentKind(chosen.kind), bool(public))

@@ -70,13 +70,36 @@ def test_the_monitor_follows_the_tiles(server: LiveServer, tmp_path: Path, admin
     assert "NO_LOG_KEY" in output
 
 
-def test_the_tile_monitor_names_an_edited_document(server: LiveServer, engine: Engine, tmp_path: Path) -> None:
-    state, key = str(tmp_path / "tiles.json"), _key(server)
-    assert _verify("monitor", f"{server.url}/log", "--tiles", "--key", key, "--state", state)[0] == 0
+def _edit_document(engine: Engine, leaf_index: int) -> None:
     with engine.begin() as connection:
-        document = bytes(connection.execute(text("SELECT document FROM log_entries WHERE leaf_index = 4")).scalar_one())
-        connection.execute(text("UPDATE log_entries SET document = :d WHERE leaf_index = 4"), {"d": document + b"x"})
-    code, output = _verify("monitor", f"{server.url}/log", "--tiles", "--full", "--state", state)
+        query = text("SELECT document FROM log_entries WHERE leaf_index = :i")
+        document = bytes(connection.execute(query, {"i": leaf_index}).scalar_one())
+        connection.execute(
+            text("UPDATE log_entries SET document = :d WHERE leaf_index = :i"), {"d": document + b"x", "i": leaf_index}
+        )
+
+
+def test_the_tile_monitor_names_an_edited_document(server: LiveServer, engine: Engine, tmp_path: Path) -> None:
+    _edit_document(engine, 4)
+    code, output = _verify(
+        "monitor", f"{server.url}/log", "--tiles", "--key", _key(server), "--state", str(tmp_path / "m.json")
+    )
+    assert code == 1, output
+    assert "first bad leaf index: 4" in output
+
+
+def test_tiles_already_served_keep_what_was_logged_while_the_api_shows_the_edit(
+    server: LiveServer, engine: Engine, tmp_path: Path
+) -> None:
+    """A tile never changes, so the server keeps the copy it first read (`log.tiles.FinalTiles`): an edit of
+    the database made afterwards does not reach tile readers through that process, and the monitor of the
+    JSON API, which reads the tables, names it."""
+    key = _key(server)
+    assert _verify("monitor", f"{server.url}/log", "--tiles", "--key", key, "--state", str(tmp_path / "t.json"))[0] == 0
+    _edit_document(engine, 4)
+    code, output = _verify("monitor", f"{server.url}/log", "--tiles", "--full", "--state", str(tmp_path / "t.json"))
+    assert code == 0, output
+    code, output = _verify("monitor", server.url, "--full", "--state", str(tmp_path / "api.json"))
     assert code == 1, output
     assert "first bad leaf index: 4" in output
 

@@ -201,3 +201,16 @@ def test_a_served_tile_is_kept_by_the_process_and_the_cache_is_bounded(client: T
     assert [cache.get(engine, Tile(0, i)) is not None for i in (0, 1, 2, 10)] == [True, False, True, True]
     cache.put(engine, Tile(0, 11), b"y" * 126)  # more than an eighth of the cache: not kept at all
     assert cache.get(engine, Tile(0, 11)) is None
+
+
+def test_documents_are_never_served_under_a_hash_they_do_not_have(client: TestClient, engine_for: Engine) -> None:
+    """Content addressing is a promise: bytes edited in the database behind the registry's back are
+    refused as a damaged log, not served under the SHA-256 of what was logged."""
+    _builder(client, engine_for).extend_to(2)
+    address = hashlib.sha256(log_builder.document(0)).hexdigest()
+    with engine_for.begin() as connection:
+        connection.execute(text("UPDATE log_entries SET document = :d WHERE leaf_index = 0"), {"d": b"forged"})
+    response = client.get(f"/v1/documents/{address}")
+    assert response.status_code == 500
+    assert response.json()["type"] == "urn:ecolabel-registry:problem:log-integrity"
+    assert b"forged" not in response.content
