@@ -25,6 +25,7 @@ from benchmarks import (
     limits,
     log_append,
     log_proofs,
+    log_tiles,
     supply_chain,
 )
 from benchmarks.databases import DEFAULT_POSTGRES_URL, normalise_postgres_url
@@ -40,6 +41,7 @@ def all_figures(backends: Sequence[Backend]) -> list[Figure]:
         *http_bare.figures(backends),
         *log_append.figures(backends),
         *log_proofs.figures(backends),
+        *log_tiles.figures(backends),
         *http_ingest.figures(backends),
         *http_verify.figures(backends),
         *http_eligibility.figures(backends),

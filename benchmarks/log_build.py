@@ -31,17 +31,22 @@ def synthetic_document(index: int) -> bytes:
     return b"bench-%d" % index
 
 
-def synthetic_leaf(index: int) -> tuple[bytes, bytes]:
+def synthetic_leaf(index: int, kind: DocumentKind = KIND) -> tuple[bytes, bytes]:
     """(document SHA-256, leaf hash) of synthetic leaf `index`, as the registry would have logged it."""
     digest = hashlib.sha256(synthetic_document(index)).digest()
-    return digest, commitment_leaf_hash(KIND, BASE_US + index, digest)
+    return digest, commitment_leaf_hash(kind, BASE_US + index, digest)
 
 
 class SyntheticLog:
-    """A log on a migrated, empty database, extended in chunks to any size."""
+    """A log on a migrated, empty database, extended in chunks to any size.
 
-    def __init__(self, engine: Engine) -> None:
+    `kind`: the leaves' document kind. `supply_chain` documents are public only as their hash, so a
+    monitor checks the tree and every leaf's commitment without re-verifying signatures (the synthetic
+    documents are not signed)."""
+
+    def __init__(self, engine: Engine, kind: DocumentKind = KIND) -> None:
         self.engine = engine
+        self.kind = kind
         self.size = 0
         self.frontier: list[bytes] = []
         self.root = EMPTY_ROOT
@@ -55,10 +60,10 @@ class SyntheticLog:
         settle(self.engine)
 
     def _append_chunk(self, indexes: range) -> None:
-        leaves = [synthetic_leaf(i) for i in indexes]
+        leaves = [synthetic_leaf(i, self.kind) for i in indexes]
         appended = tree.append(self.size, self.frontier, [leaf for _, leaf in leaves])
         entries = [
-            (i, KIND.value, BASE_US + i, synthetic_document(i), digest, leaf)
+            (i, self.kind.value, BASE_US + i, synthetic_document(i), digest, leaf)
             for i, (digest, leaf) in zip(indexes, leaves, strict=True)
         ]
         nodes = [(level, idx, value) for (level, idx), value in appended.new_nodes.items()]

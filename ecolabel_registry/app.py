@@ -16,6 +16,7 @@ from ecolabel_registry.api import (
     agreements,
     bulkhead,
     certificates,
+    documents,
     equivalence,
     health,
     log,
@@ -24,6 +25,7 @@ from ecolabel_registry.api import (
     subscribers,
     subscriptions,
     supply,
+    tiles,
     trqp,
     verify,
     wellknown,
@@ -192,6 +194,8 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
     app.include_router(health.router)
     app.include_router(wellknown.router)
     app.include_router(log.router)
+    app.include_router(tiles.router)
+    app.include_router(documents.router)
     app.include_router(programmes.router)
     app.include_router(certificates.router)
     app.include_router(agreements.router)

@@ -1,4 +1,4 @@
-"""`ecolabel-registry`: serve the API, migrate the database, print the OpenAPI document."""
+"""`ecolabel-registry`: serve the API, migrate, run the worker, export tiles, run a witness, print the OpenAPI."""
 
 from __future__ import annotations
 
@@ -11,15 +11,18 @@ import typer
 import uvicorn
 from sqlalchemy.engine import make_url
 
+from ecolabel_registry import worker as background
 from ecolabel_registry.api import schemas as payload_schemas
 from ecolabel_registry.app import create_app
 from ecolabel_registry.db import migrate as migrations
 from ecolabel_registry.db.engine import build_engine
 from ecolabel_registry.demo import commands as demo_commands
+from ecolabel_registry.log import export
 from ecolabel_registry.observability.logging import uvicorn_log_config
 from ecolabel_registry.settings import Settings
-from ecolabel_registry.webhooks.matching import Notifier
-from ecolabel_registry.webhooks.worker import Policy, run_forever
+from ecolabel_registry.signing_key import load_or_create_signing_key
+from ecolabel_registry.witness import cli as witness_cli
+from verification.note import NoteSigner
 
 app = typer.Typer(help="The eco-label registry service.", no_args_is_help=True, pretty_exceptions_enable=False)
 
@@ -61,16 +64,16 @@ def serve(
 @app.command()
 def worker(
     poll: Annotated[float, typer.Option(help="seconds between polls when nothing is due")] = 0.5,
+    once: Annotated[bool, typer.Option(help="one turn of each task, then exit")] = False,
 ) -> None:
-    """Match new status events to subscriptions and deliver signed webhooks until stopped.
+    """Match and deliver signed webhooks, and submit new checkpoints to the witnesses, until stopped.
 
-    Needs the registry's signing key (it signs the notifications). SIGTERM finishes the delivery in hand.
-    """
+    Needs the registry's signing key (it signs the notifications); witnesses come from
+    ECOLABEL_WITNESSES. SIGTERM finishes the delivery or submission in hand."""
     settings = Settings()
-    notifier = Notifier.from_settings(settings)  # fail fast, before any work, if the key is missing
     engine = build_engine(settings.database_url, pool_size=2)
     try:
-        run_forever(engine, Policy.from_settings(settings), notifier, poll_s=poll)
+        background.run(engine, settings, poll_s=poll, once=once)
     finally:
         engine.dispose()
 
@@ -89,6 +92,29 @@ def schemas(out: Annotated[Path, typer.Option(help="directory to write the paylo
     for name in sorted(payload_schemas.PAYLOADS):
         text = orjson.dumps(payload_schemas.payload_schema(name), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
         (out / f"{name}.schema.json").write_bytes(text + b"\n")
+
+
+tiles_app = typer.Typer(help="The log as C2SP tlog-tiles static files.", no_args_is_help=True)
+app.add_typer(tiles_app, name="tiles")
+app.add_typer(witness_cli.app, name="witness")
+
+
+@tiles_app.command("export")
+def tiles_export(
+    directory: Annotated[Path, typer.Argument(help="where to write the tiles (the log's URL prefix)")],
+) -> None:
+    """Write (or bring up to date) the log's checkpoint, tiles and bundles as static files in DIRECTORY."""
+    settings = Settings()
+    engine = build_engine(settings.database_url, pool_size=1)
+    try:
+        signer = NoteSigner.from_private_key(settings.log_origin, load_or_create_signing_key(settings.signing_key_path))
+        report = export.export(engine, signer, [w.key for w in settings.witnesses], directory)
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"exported the log at tree size {report.tree_size:,} to {directory}: {report.written:,} files written "
+        f"({report.bytes_written:,} bytes), {report.kept:,} kept"
+    )
 
 
 # The demo world and the local production layout (issue 9); their code lives in ecolabel_registry.demo.

@@ -9,6 +9,7 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from ecolabel_registry.settings import Settings
+from verification.cosignature import CosignerKey
 from verification.note import NoteSigner, NoteVerifier
 
 
@@ -31,3 +32,8 @@ class RegistryContext:
     @property
     def note_verifier(self) -> NoteVerifier:
         return self.note_signer.verifier()
+
+    @property
+    def witness_keys(self) -> tuple[CosignerKey, ...]:
+        """The cosigner keys of the witnesses this registry submits its checkpoints to."""
+        return tuple(endpoint.key for endpoint in self.settings.witnesses)

@@ -6,20 +6,51 @@ Nothing here runs at import time: `Settings()` is built by the CLI or by a test 
 
 from __future__ import annotations
 
+import re
 import secrets
 import sys
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from verification.cosignature import CosignerKey
+from verification.errors import MalformedInput
 from verification.identifiers import IdentifierScheme
 
 # Values that appear in examples and must never guard a production deployment.
 _PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "admin", "secret", "password", "token", "test"})
 _MIN_PRODUCTION_TOKEN_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class WitnessEndpoint:
+    """A witness the registry submits its checkpoints to: its cosigner key and its submission prefix."""
+
+    key: CosignerKey
+    url: str
+
+    @classmethod
+    def parse_list(cls, text: str) -> tuple[WitnessEndpoint, ...]:
+        """`<vkey> <url>` entries separated by newlines or `;` (the vkey names the witness, tlog-witness)."""
+        endpoints: list[WitnessEndpoint] = []
+        for entry in re.split(r"[;\n]", text):
+            words = entry.split()
+            if not words:
+                continue
+            if len(words) != 2 or not words[1].startswith(("http://", "https://")):
+                raise ValueError("each witness is '<vkey> <http(s) submission URL>'")
+            try:
+                key = CosignerKey.from_string(words[0])
+            except MalformedInput as exc:
+                raise ValueError(f"witness key {words[0][:60]!r}: {exc.detail}") from exc
+            if any(known.key.public_key == key.public_key for known in endpoints):
+                raise ValueError(f"witness {key.name} is listed twice")
+            endpoints.append(cls(key, words[1].rstrip("/")))
+        return tuple(endpoints)
 
 
 class Mode(StrEnum):
@@ -82,6 +113,15 @@ class Settings(BaseSettings):
     catalogue_check_concurrency: int = Field(default=1, ge=1, le=64)
     # Longest chain of agreements (all allowing onward recognition) an equivalence answer may follow.
     recognition_max_depth: int = Field(default=3, ge=1, le=10)
+    # Witnesses (C2SP tlog-witness) the worker submits each new checkpoint to: `<vkey> <url>` entries
+    # separated by `;` or newlines. Published at /.well-known/ecolabel-registry.
+    witnesses: Annotated[tuple[WitnessEndpoint, ...], NoDecode] = ()
+    witness_timeout_s: float = Field(default=10.0, gt=0, le=120)
+
+    @field_validator("witnesses", mode="before")
+    @classmethod
+    def _parse_witnesses(cls, value: Any) -> Any:
+        return WitnessEndpoint.parse_list(value) if isinstance(value, str) else value
 
     @field_validator("log_origin")
     @classmethod

@@ -14,7 +14,7 @@ FORBIDDEN = {
     "certifiers": {"fastapi", "starlette", "sqlalchemy", "sqlmodel", "alembic", "ecolabel_registry"},
     "ecolabel_registry": {"certifiers"},
 }
-NETWORK_ALLOWED = {"client.py", "cli.py", "monitor.py"}
+NETWORK_ALLOWED = {"client.py", "cli.py", "cli_common.py", "cli_log.py", "monitor.py", "tile_client.py"}
 
 
 def _imports(path: Path) -> set[str]:
@@ -35,3 +35,22 @@ def test_package_imports_only_downward(package: str) -> None:
             forbidden |= {"httpx", "typer", "rich"}
         bad = _imports(path) & forbidden
         assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+def test_the_witness_shares_nothing_with_the_registry_but_the_verification_core() -> None:
+    """A witness is another party's server: its own key and state, never the registry's database or settings."""
+    allowed_registry_modules = "ecolabel_registry.witness"
+    for path in sorted((ROOT / "ecolabel_registry" / "witness").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            modules = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module]
+                if isinstance(node, ast.ImportFrom) and node.module
+                else []
+            )
+            for module in modules:
+                assert module.split(".")[0] not in {"sqlalchemy", "sqlmodel", "alembic"}, (path, module)
+                if module.startswith("ecolabel_registry"):
+                    assert module.startswith(allowed_registry_modules), f"{path.relative_to(ROOT)} imports {module}"

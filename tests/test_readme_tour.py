@@ -3,6 +3,11 @@
 Every shell block of the tour runs in one bash session (variables carry over, as for a reader). Each
 command must exit 0, except one whose comment says `# FAILED …`, which must fail with that text; a
 comment such as `# "status": "active"` or `# OK 1 of 3 items eligible` must appear in that command's output.
+
+The server keeps its database and key where `make run` puts them (`var/` of the checkout), so the tour
+can run the registry's own commands (the worker) as an operator would. The witness the tour starts in
+the background listens on a free port in place of the README's 8100, and writes its output to a file,
+so that the session's output pipe closes when the script ends.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from ecolabel_registry.settings import Settings
-from tests.registry.live import LiveServer, live_servers, server_environment
+from tests.registry.live import LiveServer, free_port, live_servers, server_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_TOKEN = "tour-admin-token-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -54,12 +59,12 @@ def workdir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def server(tmp_path: Path, workdir: Path, sqlite_template: Path) -> Iterator[LiveServer]:
-    database = tmp_path / "registry.sqlite3"
+    database = workdir / "var" / "registry.sqlite3"  # where `make run` keeps them
     shutil.copyfile(sqlite_template, database)
     settings = Settings(
         database_url=f"sqlite:///{database}",
         admin_token=ADMIN_TOKEN,
-        signing_key_path=tmp_path / "registry-key.pem",
+        signing_key_path=workdir / "var" / "registry-signing-key.pem",
         admin_token_path=tmp_path / "unused-token",
     )
     # As `make run` does: the demo world is loaded (from the checkout, so its keys land in var/demo-keys).
@@ -79,12 +84,11 @@ def test_the_readme_tour_works_as_written(server: LiveServer, workdir: Path) -> 
     commands = tour_commands()
     assert len(commands) > 15, "the tour lost its commands"
     script = [f"export ECOLABEL_REGISTRY_URL={server.url}"]
+    port = free_port()
     for number, command in enumerate(commands):
-        script += [
-            f"echo '::cmd {number}'",
-            command.replace("http://127.0.0.1:8000", server.url),
-            f'echo "::rc {number} $?"',
-        ]
+        local = command.replace("http://127.0.0.1:8000", server.url)
+        local = local.replace("127.0.0.1:8100", f"127.0.0.1:{port}").replace("--port 8100", f"--port {port}")
+        script += [f"echo '::cmd {number}'", local, f'echo "::rc {number} $?"']
     env = {k: v for k, v in os.environ.items() if not k.startswith("ECOLABEL_")}
     result = subprocess.run(
         ["bash", "-c", "\n".join(script)],

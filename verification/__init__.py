@@ -6,7 +6,9 @@ raises; its ``check_*`` twin returns a :class:`VerificationResult` instead.
 
 * JSON: strict parsing (:func:`loads_strict`) and RFC 8785 canonical bytes (:func:`dumps_canonical`).
 * Signatures: Ed25519 (RFC 8032), JWS compact pinned to Ed25519 (RFC 7515, RFC 8037, RFC 9864).
-* Transparency log: RFC 9162 §2.1 Merkle proofs, C2SP signed-note and tlog-checkpoint.
+* Transparency log: RFC 9162 §2.1 Merkle proofs, C2SP signed-note and tlog-checkpoint; witnesses'
+  cosignatures (tlog-cosignature) and the policies that require them (tlog-policy); tiles
+  (tlog-tiles) and offline proofs (tlog-proof).
 
 Sign a checkpoint for a log and verify it as a client would::
 
@@ -32,6 +34,7 @@ from verification.checkpoint import (
     sign_checkpoint,
     verify_checkpoint,
 )
+from verification.cosignature import Cosigner, CosignerKey, verify_cosignatures
 from verification.ed25519 import (
     generate_private_key,
     private_key_from_pem,
@@ -73,25 +76,36 @@ from verification.merkle import (
     verify_inclusion,
 )
 from verification.note import NoteSigner, NoteVerifier, VerifiedNote, open_note, sign_note
+from verification.policy import Policy, WitnessQuorumNotMet
 from verification.result import VerificationResult
 from verification.strictjson import loads_strict
+from verification.tiles import Tile, TileData, TileHashReader, parse_tile_path
+from verification.tlog_proof import TlogProof, verify_tlog_proof
 
 __all__ = [
     "EMPTY_ROOT",
     "AlgorithmRefused",
     "Checkpoint",
     "CheckpointInvalid",
+    "Cosigner",
+    "CosignerKey",
     "MalformedInput",
     "NoteSigner",
     "NoteVerifier",
+    "Policy",
     "ProofInvalid",
     "PublicKey",
     "SignatureInvalid",
+    "Tile",
+    "TileData",
+    "TileHashReader",
+    "TlogProof",
     "UnknownKey",
     "VerificationError",
     "VerificationResult",
     "VerifiedJWS",
     "VerifiedNote",
+    "WitnessQuorumNotMet",
     "check_checkpoint",
     "check_compact",
     "check_consistency",
@@ -107,6 +121,7 @@ __all__ = [
     "open_note",
     "parse_checkpoint_text",
     "parse_public_jwk",
+    "parse_tile_path",
     "private_key_from_pem",
     "private_key_to_pem",
     "public_key_bytes",
@@ -120,6 +135,8 @@ __all__ = [
     "verify_checkpoint",
     "verify_compact",
     "verify_consistency",
+    "verify_cosignatures",
     "verify_ed25519",
     "verify_inclusion",
+    "verify_tlog_proof",
 ]

@@ -3,53 +3,78 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from verification import monitor as log_monitor
+from verification import cli_log
 from verification.catalogue import chunks, read_catalogue, write_results
+from verification.checkpoint import parse_checkpoint_text
+from verification.cli_common import console, fail, load_policy, ok
 from verification.client import RegistryClient, RegistryProblem
 from verification.decision import verify_saved_eligibility
 from verification.errors import VerificationError
 from verification.jwk import PublicKey, parse_public_jwk
 from verification.leaf import DocumentKind
-from verification.note import NoteVerifier
+from verification.note import NoteVerifier, split_note
+from verification.policy import Policy
 from verification.receipt import Receipt, verify_receipt
 from verification.strictjson import loads_strict
+from verification.tlog_proof import HEADER as TLOG_PROOF_HEADER
+from verification.tlog_proof import TlogProof, verify_tlog_proof
+from verification.witnessed import covering_checkpoint, verify_witnessed
 
 ELIGIBILITY_BATCH = 10_000  # the registry's per-request maximum
 app = typer.Typer(
     help="Verify eco-label registry evidence offline.", no_args_is_help=True, pretty_exceptions_enable=False
 )
-console = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    # soft_wrap: a failure line is evidence people grep and paste; it must not be broken up.
-    console.print(f"[bold red]FAILED[/] {message}", soft_wrap=True)
-    return typer.Exit(code)
+_fail = fail
 
 
 @app.command()
 def receipt(
-    receipt_file: Annotated[Path, typer.Argument(help="JSON file holding the receipt (or a write response with one)")],
+    receipt_file: Annotated[
+        Path, typer.Argument(help="a receipt (JSON, or a write response holding one) or a C2SP .tlog-proof")
+    ],
     document_file: Annotated[Path, typer.Argument(help="the exact document bytes that were submitted")],
-    key: Annotated[str, typer.Option(help="the registry's checkpoint verifier key (<name>+<id>+<key>)")],
+    key: Annotated[str | None, typer.Option(help="the registry's checkpoint verifier key (<name>+<id>+<key>)")] = None,
+    policy: Annotated[
+        Path | None, typer.Option(help="a C2SP tlog-policy file: the log and the witnesses' quorum to require")
+    ] = None,
+    registry: Annotated[
+        str | None, typer.Option(help="fetch the registry's witnessed checkpoint to cover a receipt's own")
+    ] = None,
 ) -> None:
-    """Check, offline, that a document is in the registry's log as its receipt claims."""
-    data = json.loads(receipt_file.read_text(encoding="utf-8"))
+    """Check, offline, that a document is in the registry's log as its receipt or tlog-proof claims.
+
+    With --policy the checkpoint must also be cosigned by the witnesses the policy requires. A receipt is
+    signed before any witness saw it: --registry fetches the newest witnessed checkpoint and a proof that
+    it extends the receipt's (a .tlog-proof from `ecolabel-verify proof` carries the cosignatures itself)."""
     try:
+        trust = _trust(key, policy)
+        text = receipt_file.read_text(encoding="utf-8")
+        if text.startswith(TLOG_PROOF_HEADER):
+            proof = TlogProof.parse(text)
+            checkpoint, leaf = verify_tlog_proof(proof, _document_bytes(document_file, proof.leaf().kind), trust.policy)
+            ok(
+                f"leaf {proof.leaf_index} ({leaf.kind.value}) is in {checkpoint.origin} "
+                f"at tree size {checkpoint.tree_size}{_witnesses(trust.policy, proof.checkpoint, trust.key)}"
+            )
+            return
+        data = json.loads(text)
         parsed = Receipt.from_dict(data.get("receipt", data))
-        checkpoint = verify_receipt(parsed, _document_bytes(document_file, parsed.kind), NoteVerifier.from_string(key))
+        checkpoint = verify_receipt(parsed, _document_bytes(document_file, parsed.kind), trust.key)
+        covered = _covered(parsed.checkpoint, trust, registry)
     except VerificationError as exc:
         raise _fail(exc.diagnostics()) from exc
-    console.print(
-        f"[bold green]OK[/] leaf {parsed.leaf_index} ({parsed.kind.value}) is in {checkpoint.origin} "
-        f"at tree size {checkpoint.tree_size}"
+    except RegistryProblem as exc:
+        raise _fail(f"the registry answered {exc}", code=2) from exc
+    ok(
+        f"leaf {parsed.leaf_index} ({parsed.kind.value}) is in {checkpoint.origin} "
+        f"at tree size {checkpoint.tree_size}{covered}"
     )
 
 
@@ -60,38 +85,47 @@ def _document_bytes(path: Path, kind: DocumentKind) -> bytes:
     return data if kind is DocumentKind.PROGRAMME else data.strip()
 
 
-@app.command()
-def monitor(
-    url: Annotated[str, typer.Argument(help="the registry's base URL, e.g. http://127.0.0.1:8000")],
-    state: Annotated[Path, typer.Option(help="where the last trusted checkpoint is kept")] = Path("monitor-state.json"),
-    full: Annotated[bool, typer.Option(help="re-walk the whole log from leaf 0, not only new leaves")] = False,
-    key: Annotated[
-        str | None, typer.Option(help="pin this checkpoint verifier key instead of trusting on first use")
-    ] = None,
-) -> None:
-    """Check that the log only grew since the last run; exit 1 naming the first bad leaf otherwise."""
-    previous = log_monitor.MonitorState.from_json(state.read_text(encoding="utf-8")) if state.exists() else None
-    progress = Progress(
-        TextColumn("checking leaves"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
-    )
-    task = progress.add_task("leaves", total=None)
-    try:
-        with RegistryClient(url) as client, progress:
-            new_state, report = log_monitor.run(
-                client, previous, full=full, pinned_key=key, on_entry=lambda done: progress.update(task, completed=done)
-            )
-    except log_monitor.MonitorAlarm as exc:
-        where = f"\nfirst bad leaf index: {exc.leaf_index}" if exc.leaf_index is not None else ""
-        raise _fail(f"{exc.diagnostics()}{where}") from exc
-    except VerificationError as exc:
-        raise _fail(exc.diagnostics()) from exc
-    except RegistryProblem as exc:
-        raise _fail(f"the registry answered {exc}", code=2) from exc
-    new_state.save(state)
-    console.print(
-        f"[bold green]OK[/] log grew from {report.previous_size} to {report.tree_size} leaves; "
-        f"checked {report.entries_checked} entries from leaf {report.checked_from}"
-    )
+@dataclass(frozen=True)
+class _Trust:
+    key: NoteVerifier
+    policy: Policy
+
+
+def _trust(key: str | None, policy: Path | None) -> _Trust:
+    """The log key (from --key, else the policy's log line) and the policy (`quorum none` without one)."""
+    loaded = load_policy(policy) if policy is not None else None
+    if key is not None:
+        verifier = NoteVerifier.from_string(key)
+    elif loaded is not None and loaded.logs:
+        verifier = loaded.logs[0]
+    else:
+        raise _fail("give the registry's checkpoint key with --key, or a --policy whose log line names it", code=2)
+    return _Trust(verifier, loaded if loaded is not None else Policy.no_witnesses(verifier))
+
+
+def _witnesses(policy: Policy, note: str, key: NoteVerifier) -> str:
+    cosigned = sorted(policy.verify(note, log_keys=[key]).cosigned_by)
+    return f", witnessed by {', '.join(cosigned)}" if cosigned else ""
+
+
+def _covered(note: str, trust: _Trust, registry: str | None) -> str:
+    """ "" when no witness is required; else how the witnesses cover this checkpoint (raises if they do not)."""
+    if trust.policy.quorum == "none":
+        return ""
+    own = covering_checkpoint(note, trust.policy, trust.key)
+    if own is not None:
+        return f", witnessed by {', '.join(sorted(own.cosigned_by))}"
+    witnessed_note, proof = None, []
+    if registry is not None:
+        size = parse_checkpoint_text(split_note(note)[0]).tree_size
+        with RegistryClient(registry) as client:
+            witnessed_note = client.witnessed_checkpoint()
+            witnessed_size = parse_checkpoint_text(split_note(witnessed_note)[0]).tree_size
+            if 0 < size < witnessed_size:
+                proof = client.consistency_proof(size, witnessed_size)
+    _, witnessed = verify_witnessed(note, trust.policy, trust.key, witnessed_note=witnessed_note, proof=proof)
+    names = ", ".join(sorted(witnessed.cosigned_by))
+    return f", inside the tree of size {witnessed.checkpoint.tree_size} witnessed by {names}"
 
 
 def _registry_key(jwk: str | None, registry: str | None) -> PublicKey:
@@ -111,24 +145,38 @@ def decision(
         str | None, typer.Option(help="the registry's public JWK (JSON text or file): fully offline")
     ] = None,
     registry: Annotated[str | None, typer.Option(help="or fetch the key from this registry's well-known URL")] = None,
+    policy: Annotated[
+        Path | None, typer.Option(help="a C2SP tlog-policy: the checkpoint must be covered by witnessed history")
+    ] = None,
 ) -> None:
-    """Check an archived decision offline: the registry's signature, its checkpoint, and every result."""
+    """Check an archived decision offline: the registry's signature, its checkpoint, and every result.
+
+    With --policy, the checkpoint the decision names must be in the history the policy's witnesses
+    cosigned: --registry fetches the newest witnessed checkpoint and a consistency proof to it."""
     key = _registry_key(jwk, registry)
     saved = loads_strict(file.read_bytes(), max_bytes=256 * 1_048_576)
     bundle = saved.get("decisions", [saved]) if isinstance(saved, dict) else []
     try:
         checked = [verify_saved_eligibility(item, key) for item in bundle]
+        if not checked:
+            raise _fail("the file holds no decision")
+        covered = ""
+        if policy is not None:
+            log_key = NoteVerifier.from_public_key(checked[0].issuer, key.raw)
+            trust = _Trust(log_key, load_policy(policy))
+            for item in checked:
+                covered = _covered(item.checkpoint, trust, registry)
     except VerificationError as exc:
         raise _fail(exc.diagnostics()) from exc
-    if not checked:
-        raise _fail("the file holds no decision")
+    except RegistryProblem as exc:
+        raise _fail(f"the registry answered {exc}", code=2) from exc
     items = sum(d.item_count for d in checked)
     eligible = sum(d.eligible_count for d in checked)
     # The checkpoint was verified with the decision; its second line is the tree size (tlog-checkpoint).
     size = checked[0].checkpoint.split("\n")[1]
-    console.print(
-        f"[bold green]OK[/] {len(checked)} decision(s) signed by {checked[0].issuer} cover {items} items "
-        f"({eligible} eligible), computed against the log at size {size}"
+    ok(
+        f"{len(checked)} decision(s) signed by {checked[0].issuer} cover {items} items "
+        f"({eligible} eligible), computed against the log at size {size}{covered}"
     )
 
 
@@ -184,9 +232,14 @@ def eligibility(
     write_results(out, results)
     decisions.write_bytes(json.dumps({"decisions": saved}, ensure_ascii=False).encode())
     eligible = sum(1 for r in results if r["eligible"])
-    console.print(
-        f"[bold green]OK[/] {eligible} of {len(results)} items eligible; results in {out}, evidence in {decisions}"
-    )
+    ok(f"{eligible} of {len(results)} items eligible; results in {out}, evidence in {decisions}")
+
+
+# Following the log: the monitor, mirrors, and tlog-proofs (verification.cli_log).
+app.command()(cli_log.monitor)
+app.command()(cli_log.mirror)
+app.command()(cli_log.serve)
+app.command()(cli_log.proof)
 
 
 def main() -> None:

@@ -80,8 +80,23 @@ class RegistryClient:
         return RegistryIdentity(body["log_origin"], body["checkpoint_verifier_key"], body["jwks"])
 
     def checkpoint(self) -> str:
+        """The newest checkpoint (the head), with the cosignatures collected for it so far."""
         note: str = self.get_json("/v1/log/checkpoint")["checkpoint"]
         return note
+
+    def witnessed_checkpoint(self) -> str:
+        """The checkpoint the registry publishes at /log/checkpoint: the newest its witnesses cosigned."""
+        response = self._http.get("/log/checkpoint")
+        if not response.is_success:
+            _json_or_problem(response)
+        return response.text
+
+    def tlog_proof(self, leaf_index: int) -> str:
+        """A C2SP tlog-proof of one leaf against the published (witnessed) checkpoint."""
+        response = self._http.get("/v1/log/proofs/tlog-proof", params={"leaf_index": leaf_index})
+        if not response.is_success:
+            _json_or_problem(response)
+        return response.text
 
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
         body = self.get_json("/v1/log/proofs/consistency", first=first, second=second)

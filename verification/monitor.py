@@ -1,10 +1,15 @@
 """Follow a registry's log and check that its history is never rewritten.
 
-A run (1) verifies the latest checkpoint with the pinned registry key, (2) proves it consistent with
-the last checkpoint this monitor trusted (RFC 9162 §2.1.4), (3) recomputes every new leaf from its
-entry, re-verifying each document, and (4) checks that the recomputed leaves give the signed root.
-With `full=True`, or without saved state, it re-walks the log from leaf 0, which also catches edits
-to old rows. A failure names the first bad leaf index where one can be named.
+A run (1) verifies the latest checkpoint with the pinned registry key, and with a witness policy
+(C2SP tlog-policy) also the witnesses' cosignatures, (2) proves it consistent with the last checkpoint
+this monitor trusted (RFC 9162 §2.1.4), (3) recomputes every new leaf from its entry, re-verifying each
+document, and (4) checks that the recomputed leaves give the signed root. With `full=True`, or without
+saved state, it re-walks the log from leaf 0, which also catches edits to old rows. A failure names the
+first bad leaf index where one can be named.
+
+The log is read from a `LogSource`: the registry's JSON API (`verification.client.RegistryClient`) or
+any C2SP tlog-tiles prefix, the registry's `/log/`, a mirror, or a directory of exported tiles
+(`verification.tile_client.TiledLog`).
 """
 
 from __future__ import annotations
@@ -12,20 +17,35 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from verification.checkpoint import Checkpoint, verify_checkpoint
 from verification.client import LogEntry, RegistryClient
 from verification.compact import CompactRange
-from verification.errors import ProofInvalid, VerificationError
+from verification.errors import MalformedInput, ProofInvalid, VerificationError
 from verification.jwk import PublicKey
 from verification.leaf import DocumentKind, commitment_leaf_hash, entry_leaf_hash
 from verification.merkle import verify_consistency, verify_inclusion
 from verification.note import NoteVerifier
+from verification.policy import Policy
 from verification.replay import DocumentReplay
+
+
+class LogSource(Protocol):
+    """Where a monitor reads the log: checkpoints, entries in order, and proofs for a tree size."""
+
+    def checkpoint(self) -> str: ...
+
+    def witnessed_checkpoint(self) -> str: ...
+
+    def entries(self, start: int, end: int) -> Iterable[LogEntry]: ...
+
+    def consistency_proof(self, first: int, second: int) -> list[bytes]: ...
+
+    def inclusion_proof(self, leaf_index: int, tree_size: int) -> tuple[bytes, list[bytes]]: ...
 
 
 class MonitorAlarm(ProofInvalid):
@@ -87,20 +107,36 @@ class MonitorReport:
 
 
 def run(
-    client: RegistryClient,
+    client: LogSource,
     state: MonitorState | None,
     *,
     full: bool = False,
     pinned_key: str | None = None,
+    published_key: str | None = None,
+    policy: Policy | None = None,
     on_entry: Callable[[int], None] | None = None,
 ) -> tuple[MonitorState, MonitorReport]:
-    """One monitoring pass; raises `MonitorAlarm` (or another VerificationError) on any inconsistency."""
-    identity = client.identity()
-    verifier_key = pinned_key or (state.verifier_key if state else identity.checkpoint_verifier_key)
-    if identity.checkpoint_verifier_key != verifier_key:
+    """One monitoring pass; raises `MonitorAlarm` (or another VerificationError) on any inconsistency.
+
+    The log's key is, in order: `pinned_key`, the one saved in `state`, the policy's log, or the one the
+    registry publishes (`published_key`, read from a `RegistryClient` when not given; trusted on first
+    use). A registry that later publishes another
+    key is an alarm. With a `policy`, the checkpoint must also carry the witness cosignatures it requires:
+    a log showing this monitor a view the witnesses never saw is refused.
+    """
+    if published_key is None and isinstance(client, RegistryClient):
+        published_key = client.identity().checkpoint_verifier_key
+    policy_key = policy.logs[0].to_string() if policy is not None and policy.logs else None
+    verifier_key = pinned_key or (state.verifier_key if state else None) or policy_key or published_key
+    if verifier_key is None:
+        raise MalformedInput("NO_LOG_KEY", "a tiled log publishes no key: pin the log's key or give a policy")
+    if published_key is not None and published_key != verifier_key:
         raise MonitorAlarm("KEY_CHANGED", "the registry now publishes a different checkpoint key than the one pinned")
     verifier = NoteVerifier.from_string(verifier_key)
-    checkpoint = verify_checkpoint(client.checkpoint(), verifier, origin=verifier.name)
+    if policy is None:
+        checkpoint = verify_checkpoint(client.checkpoint(), verifier, origin=verifier.name)
+    else:
+        checkpoint = policy.verify(client.witnessed_checkpoint(), log_keys=[verifier], origin=verifier.name).checkpoint
     previous = state.tree_size if state else 0
     if state is not None:
         _check_consistency(client, state, checkpoint)
@@ -129,7 +165,7 @@ def run(
     return new_state, MonitorReport(previous, checkpoint.tree_size, start, len(recomputed))
 
 
-def _check_consistency(client: RegistryClient, state: MonitorState, checkpoint: Checkpoint) -> None:
+def _check_consistency(client: LogSource, state: MonitorState, checkpoint: Checkpoint) -> None:
     if checkpoint.tree_size < state.tree_size:
         raise MonitorAlarm(
             "LOG_SHRANK",
@@ -149,7 +185,7 @@ def _check_consistency(client: RegistryClient, state: MonitorState, checkpoint: 
 
 
 def _walk(
-    client: RegistryClient,
+    client: LogSource,
     *,
     start: int,
     end: int,
@@ -197,7 +233,7 @@ def _recompute(entry: LogEntry) -> bytes:
     return leaf
 
 
-def _locate_divergence(client: RegistryClient, start: int, recomputed: list[bytes], checkpoint: Checkpoint) -> None:
+def _locate_divergence(client: LogSource, start: int, recomputed: list[bytes], checkpoint: Checkpoint) -> None:
     """The recomputed leaves do not give the signed root: find the first leaf the root does not contain."""
     for offset, leaf in enumerate(recomputed):
         index = start + offset
@@ -209,4 +245,4 @@ def _locate_divergence(client: RegistryClient, start: int, recomputed: list[byte
     raise MonitorAlarm("ROOT_MISMATCH", "the entries do not produce the signed root")
 
 
-__all__ = ["DocumentKind", "MonitorAlarm", "MonitorReport", "MonitorState", "run"]
+__all__ = ["DocumentKind", "LogSource", "MonitorAlarm", "MonitorReport", "MonitorState", "run"]

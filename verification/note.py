@@ -25,7 +25,17 @@ from verification.ed25519 import (
 )
 from verification.errors import MalformedInput, SignatureInvalid, UnknownKey
 
-__all__ = ["MAX_SIGNATURES", "NoteSigner", "NoteVerifier", "VerifiedNote", "key_id", "open_note", "sign_note"]
+__all__ = [
+    "MAX_SIGNATURES",
+    "NoteSignature",
+    "NoteSigner",
+    "NoteVerifier",
+    "VerifiedNote",
+    "key_id",
+    "open_note",
+    "sign_note",
+    "split_note",
+]
 
 ALG_ED25519 = b"\x01"  # C2SP signed-note "Signature types": 0x01 is Ed25519
 SIGNATURE_PREFIX = "\u2014 "  # em dash U+2014, then a space
@@ -35,18 +45,21 @@ _HEX8 = re.compile(r"[0-9a-f]{8}")
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
 
 
-def key_id(name: str, public_key: bytes) -> bytes:
-    """key ID = SHA-256(key name || 0x0A || 0x01 || 32-byte public key)[:4] (signed-note, Ed25519)."""
-    return hashlib.sha256(name.encode("utf-8") + b"\n" + ALG_ED25519 + public_key).digest()[:4]
+def key_id(name: str, public_key: bytes, signature_type: bytes = ALG_ED25519) -> bytes:
+    """key ID = SHA-256(key name || 0x0A || signature type || public key)[:4] (signed-note "Signatures").
+
+    Ed25519 note signatures use type 0x01; tlog-cosignature's timestamped Ed25519 cosignatures 0x04.
+    """
+    return hashlib.sha256(name.encode("utf-8") + b"\n" + signature_type + public_key).digest()[:4]
 
 
-def _check_name(name: str) -> None:
+def check_key_name(name: str) -> None:
     # Key names MUST be non-empty and MUST NOT contain Unicode spaces or "+" (signed-note "Format").
     if not name or "+" in name or any(ch.isspace() for ch in name) or _CONTROL.search(name):
         raise MalformedInput("BAD_KEY_NAME", f"key name {name!r} is empty or contains a space or '+'")
 
 
-def _check_text(text: str) -> None:
+def check_note_text(text: str) -> None:
     # Notes MUST be valid UTF-8 without ASCII control characters other than newline (signed-note "Format").
     try:
         text.encode("utf-8")
@@ -65,7 +78,7 @@ class NoteVerifier:
     public_key: bytes
 
     def __post_init__(self) -> None:
-        _check_name(self.name)
+        check_key_name(self.name)
         if len(self.public_key) != PUBLIC_KEY_SIZE:
             raise MalformedInput("BAD_KEY_LENGTH", f"Ed25519 public key must be {PUBLIC_KEY_SIZE} bytes")
         if self.key_id != key_id(self.name, self.public_key):
@@ -103,7 +116,7 @@ class NoteSigner:
     private_key: Ed25519PrivateKey = field(repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        _check_name(self.name)
+        check_key_name(self.name)
 
     @classmethod
     def from_private_key(cls, name: str, key: Ed25519PrivateKey) -> NoteSigner:
@@ -154,7 +167,7 @@ def sign_note(text: str, signers: Iterable[NoteSigner]) -> str:
     """Sign ``text`` with each signer and return the note: text, blank line, one line per signature."""
     if not text.endswith("\n"):
         raise MalformedInput("MISSING_FINAL_NEWLINE", "note text must end with a newline")
-    _check_text(text)
+    check_note_text(text)
     message = text.encode("utf-8")
     lines = [f"{SIGNATURE_PREFIX}{s.name} {b64_encode(s.key_id + s.sign(message))}\n" for s in signers]
     if not lines:
@@ -162,19 +175,30 @@ def sign_note(text: str, signers: Iterable[NoteSigner]) -> str:
     return text + "\n" + "".join(lines)
 
 
-def open_note(note: str | bytes, verifiers: Sequence[NoteVerifier]) -> VerifiedNote:
-    """Verify ``note`` against the trusted ``verifiers`` and return its text.
+@dataclass(frozen=True)
+class NoteSignature:
+    """One signature line: the key name, the 4-byte key ID and the signature bytes after it."""
 
-    Per signed-note "Signatures": lines from unknown (name, key ID) pairs are ignored; a line from a
-    known key MUST verify (we reject the whole note otherwise, the spec's SHOULD); and at least one
-    known key must have signed, else :class:`UnknownKey`.
+    name: str
+    key_id: bytes
+    signature: bytes
+
+    def to_line(self) -> str:
+        return f"{SIGNATURE_PREFIX}{self.name} {b64_encode(self.key_id + self.signature)}\n"
+
+
+def split_note(note: str | bytes) -> tuple[str, list[NoteSignature]]:
+    """The note text (with its final newline) and its signature lines, parsed but not verified.
+
+    Per signed-note "Format": the text is separated from the signatures by the *last* blank line; the
+    note must be UTF-8 without control characters other than newline; at most `MAX_SIGNATURES` lines.
     """
     if isinstance(note, bytes):
         try:
             note = note.decode("utf-8")
         except UnicodeDecodeError as err:
             raise MalformedInput("INVALID_UTF8", f"note is not UTF-8 at byte {err.start}") from err
-    _check_text(note)
+    check_note_text(note)
     split = note.rfind("\n\n")
     if split < 0:
         raise MalformedInput("NO_SIGNATURE_BLOCK", "note has no blank line before its signatures")
@@ -184,23 +208,33 @@ def open_note(note: str | bytes, verifiers: Sequence[NoteVerifier]) -> VerifiedN
     lines = block[:-1].split("\n")
     if len(lines) > MAX_SIGNATURES:
         raise MalformedInput("TOO_MANY_SIGNATURES", f"note has more than {MAX_SIGNATURES} signatures")
+    return text, [_parse_signature_line(line) for line in lines]
+
+
+def open_note(note: str | bytes, verifiers: Sequence[NoteVerifier]) -> VerifiedNote:
+    """Verify ``note`` against the trusted ``verifiers`` and return its text.
+
+    Per signed-note "Signatures": lines from unknown (name, key ID) pairs are ignored; a line from a
+    known key MUST verify (we reject the whole note otherwise, the spec's SHOULD); and at least one
+    known key must have signed, else :class:`UnknownKey`.
+    """
+    text, signatures = split_note(note)
     known: dict[tuple[str, bytes], list[NoteVerifier]] = {}
     for v in dict.fromkeys(verifiers):  # identical duplicates collapse; distinct ones stay ambiguous
         known.setdefault((v.name, v.key_id), []).append(v)
     message = text.encode("utf-8")
     verified: dict[NoteVerifier, None] = {}
-    for line in lines:
-        name, signature = _parse_signature_line(line)
-        candidates = known.get((name, signature[:4]), [])
+    for line in signatures:
+        candidates = known.get((line.name, line.key_id), [])
         if len(candidates) > 1:
-            raise UnknownKey("AMBIGUOUS_KEY", f"several trusted keys are named {name}+{signature[:4].hex()}")
+            raise UnknownKey("AMBIGUOUS_KEY", f"several trusted keys are named {line.name}+{line.key_id.hex()}")
         if not candidates:
             continue  # unknown keys MUST be ignored: witness cosignatures, rotated keys
         try:
-            candidates[0].verify(message, signature[4:])
+            candidates[0].verify(message, line.signature)
         except (SignatureInvalid, MalformedInput) as err:
             raise SignatureInvalid(
-                "BAD_SIGNATURE", f"signature by trusted key {name}+{signature[:4].hex()} does not verify"
+                "BAD_SIGNATURE", f"signature by trusted key {line.name}+{line.key_id.hex()} does not verify"
             ) from err
         verified[candidates[0]] = None
     if not verified:
@@ -208,12 +242,12 @@ def open_note(note: str | bytes, verifiers: Sequence[NoteVerifier]) -> VerifiedN
     return VerifiedNote(text, tuple(verified))
 
 
-def _parse_signature_line(line: str) -> tuple[str, bytes]:
+def _parse_signature_line(line: str) -> NoteSignature:
     if not line.startswith(SIGNATURE_PREFIX):
         raise MalformedInput("BAD_SIGNATURE_LINE", "signature line does not start with em dash and space")
     name, _, b64 = line[len(SIGNATURE_PREFIX) :].partition(" ")
-    _check_name(name)
+    check_key_name(name)
     signature = b64_decode(b64, what="note signature")
     if len(signature) < 5:
         raise MalformedInput("BAD_SIGNATURE_LINE", "note signature is shorter than key ID plus one byte")
-    return name, signature
+    return NoteSignature(name, signature[:4], signature[4:])

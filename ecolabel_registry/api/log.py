@@ -6,15 +6,19 @@ import base64
 import binascii
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
-from ecolabel_registry.errors import BadRequest, NotFound
-from ecolabel_registry.log import repository, service
-from verification.leaf import DocumentKind, format_log_time
+from ecolabel_registry.api.tiles import CHECKPOINT_MEDIA_TYPE
+from ecolabel_registry.db.engine import read_snapshot
+from ecolabel_registry.errors import BadRequest, LogIntegrityError, NotFound
+from ecolabel_registry.log import cosignatures, repository, service
+from verification.leaf import DocumentKind, LeafInput, format_log_time
+from verification.tlog_proof import TlogProof
 
 router = APIRouter(prefix="/v1/log", route_class=StrictJSONRoute, tags=["transparency log"])
 
@@ -66,12 +70,31 @@ class ConsistencyProofOut(BaseModel):
 @router.get(
     "/checkpoint",
     operation_id="getCheckpoint",
+    response_model=CheckpointOut,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
-def get_checkpoint(context: ContextDep) -> CheckpointOut:
-    """The latest signed checkpoint. Verify it with the key published at `/.well-known/ecolabel-registry`."""
+def get_checkpoint(
+    context: ContextDep, accept: Annotated[str | None, Header(include_in_schema=False)] = None
+) -> CheckpointOut | Response:
+    """The latest signed checkpoint, with the witness cosignatures collected for it so far. Verify it with
+    the key published at `/.well-known/ecolabel-registry`. With `Accept: text/plain`, the signed note
+    itself (C2SP tlog-checkpoint); `/log/checkpoint` serves the newest *witnessed* one."""
     with context.engine.connect() as connection:
         head, note = service.latest_checkpoint(connection, context.note_signer)
-    return CheckpointOut(tree_size=head.tree_size, root_hash=_b64(head.root_hash), checkpoint=note)
+        published = cosignatures.with_cosignatures(connection, head.tree_size, note)
+    if _prefers_text(accept):
+        return Response(published.note, media_type=CHECKPOINT_MEDIA_TYPE, headers={"Cache-Control": "no-cache"})
+    return CheckpointOut(tree_size=head.tree_size, root_hash=_b64(head.root_hash), checkpoint=published.note)
+
+
+def _prefers_text(accept: str | None) -> bool:
+    """`text/plain` asked for, and not after JSON (a browser's `*/*` or a client's JSON keeps JSON)."""
+    if not accept:
+        return False
+    types = [part.split(";", 1)[0].strip().lower() for part in accept.split(",")]
+    if "text/plain" not in types:
+        return False
+    return "application/json" not in types or types.index("text/plain") < types.index("application/json")
 
 
 @router.get("/entries", operation_id="listLogEntries", responses=openapi_responses(BadRequest))
@@ -143,3 +166,36 @@ def get_consistency_proof(
     with context.engine.connect() as connection:
         size, proof = service.prove_consistency(connection, first, second)
     return ConsistencyProofOut(first=first, second=size, proof=[_b64(p) for p in proof])
+
+
+@router.get(
+    "/proofs/tlog-proof",
+    operation_id="getTlogProof",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "A C2SP tlog-proof"},
+        **openapi_responses(NotFound),
+    },
+)
+def get_tlog_proof(
+    context: ContextDep,
+    leaf_index: Annotated[int, Query(ge=0, le=MAX_INDEX, description="the leaf to prove")],
+) -> Response:
+    """A C2SP tlog-proof of one leaf against the published checkpoint (`/log/checkpoint`, with its witnesses'
+    cosignatures): offline evidence, checked with `ecolabel-verify receipt PROOF DOCUMENT --policy P`.
+    Its `extra` line is the leaf input (docs/FORMATS.md). A leaf newer than the published checkpoint is
+    `not-found` until the witnesses have cosigned a checkpoint that contains it."""
+    with read_snapshot(context.engine) as connection:
+        published = cosignatures.published(connection, context.note_signer, context.witness_keys)
+        if leaf_index >= published.tree_size:
+            raise NotFound(
+                f"leaf {leaf_index} is not in the published checkpoint of size {published.tree_size} yet",
+                code="NOT_YET_PUBLISHED",
+            )
+        _, found, proof = service.prove_inclusion_at(connection, leaf_index, published.tree_size)
+        (entry,) = repository.fetch_entries(connection, leaf_index, leaf_index + 1)
+    leaf = LeafInput(DocumentKind(entry.kind), entry.integrated_us, entry.document_sha256)
+    if leaf.leaf_hash != found:
+        raise LogIntegrityError(f"leaf {leaf_index} differs between its entry and the tree")
+    text = TlogProof(leaf_index, tuple(proof), published.note, leaf.encode()).to_text()
+    return Response(text, media_type=CHECKPOINT_MEDIA_TYPE)

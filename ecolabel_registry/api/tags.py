@@ -31,6 +31,11 @@ OPENAPI_TAGS: list[dict[str, Any]] = [
         "consistency proofs.",
     },
     {
+        "name": "log tiles",
+        "description": "The same log as C2SP tlog-tiles: the witnessed checkpoint as a signed note, hash tiles, "
+        "entry bundles and document bundles, immutable and cacheable, for mirrors and static hosting.",
+    },
+    {
         "name": "agreements",
         "description": "Mutual-recognition agreements, in force once every party has signed, and their events.",
     },

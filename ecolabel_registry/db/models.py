@@ -339,6 +339,24 @@ class LogCheckpoint(SQLModel, table=True):
     note: str = Field(sa_column=Column(Text, nullable=False))
 
 
+class LogCosignature(SQLModel, table=True):
+    """A witness's cosignature of the checkpoint of one tree size (C2SP tlog-cosignature, cosignature/v1).
+
+    `signature` is the note signature after the key ID: the 8-byte timestamp and the Ed25519 signature.
+    """
+
+    __tablename__ = "log_cosignatures"
+    __table_args__ = (Index("ix_log_cosignatures_witness", "key_name", "key_id", "tree_size"),)
+
+    tree_size: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("log_checkpoints.tree_size"), primary_key=True, autoincrement=False)
+    )
+    key_name: str = Field(sa_column=Column(String(256), primary_key=True))
+    key_id: bytes = Field(sa_column=Column(LargeBinary(4), primary_key=True))
+    signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    timestamp: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
 # --- Supply chain (issue 8) -------------------------------------------------------------------------
 # Every row below was created by a logged write: `leaf_index` names the log entry that holds the exact
 # request body (a `supply_chain` leaf, public only as its SHA-256 commitment). Times are integer

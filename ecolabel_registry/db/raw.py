@@ -53,6 +53,18 @@ class Prebuilt:
             cursor.close()
         return None if row is None else dict(zip(compiled.names, row, strict=True))
 
+    def all(self, connection: Connection, **params: Any) -> list[tuple[Any, ...]]:
+        """Every row, as tuples in the select's column order (for short ranges read whole: a tile)."""
+        compiled = self._by_dialect.get(connection.dialect.name) or self._compile(connection)
+        values = {**compiled.fixed, **params}
+        bound: Any = values if compiled.positions is None else tuple(values[name] for name in compiled.positions)
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(compiled.sql, bound)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
     def _compile(self, connection: Connection) -> _Compiled:
         dialect = connection.dialect
         for column in self._statement.selected_columns:

@@ -70,8 +70,14 @@ def layout(
     create_database: Annotated[bool, typer.Option(help="create the PostgreSQL database if it is missing")] = False,
     demo_world: Annotated[bool, typer.Option("--demo", help="load the demo world before starting")] = False,
     keys: KeysOption = DEFAULT_DIRECTORY,
+    witnesses: Annotated[
+        int, typer.Option(min=0, max=8, help="local witnesses, on the ports after the API processes'")
+    ] = 2,
+    witness_dir: Annotated[
+        Path, typer.Option(help="where each witness keeps its own key and state (w1/, w2/, …)")
+    ] = Path("var/witnesses"),
 ) -> None:
-    """Run the production layout locally: several `serve` processes and a worker on PostgreSQL.
+    """Run the production layout locally: several `serve` processes, a worker and witnesses, on PostgreSQL.
 
     The database is ECOLABEL_DATABASE_URL. Put a reverse proxy in front of the printed URLs (see
     docs/DEPLOYMENT.md). Ctrl-C or SIGTERM stops every process cleanly.
@@ -86,13 +92,17 @@ def layout(
         if demo_world:
             _load_demo(settings, keys, None, None)
         local_layout.prepare_secrets(settings)
-        children = local_layout.start(serve=serve, worker=worker, host=host, port=port)
+        setups = local_layout.prepare_witnesses(witness_dir, witnesses, port + serve, host)
+        children = local_layout.start(
+            serve=serve, worker=worker, host=host, port=port, settings=settings, witnesses=setups
+        )
     except (local_layout.LayoutError, DemoLoadError, ConfigurationError) as exc:
         typer.echo(f"layout: {exc}", err=True)
         raise typer.Exit(1) from exc
     database = make_url(settings.database_url).render_as_string(hide_password=True)
-    typer.echo(f"layout: {serve} API process(es){' and a webhook worker' if worker else ''} on {database}")
+    extras = (" and a worker" if worker else "") + (f", {witnesses} witness(es)" if witnesses else "")
+    typer.echo(f"layout: {serve} API process(es){extras} on {database}")
     for child in children:
-        typer.echo(f"  {child.name:<7} {child.url or 'webhook deliveries':<26} pid {child.process.pid}")
+        typer.echo(f"  {child.name:<9} {child.url or 'webhooks, witnessing':<26} pid {child.process.pid}")
     typer.echo("Put a reverse proxy in front of the API processes (docs/DEPLOYMENT.md). Ctrl-C stops them all.")
     raise typer.Exit(local_layout.supervise(children, typer.echo))

@@ -1,17 +1,22 @@
-"""The production layout on one machine: several stateless `serve` processes and a webhook worker, on PostgreSQL.
+"""The production layout on one machine: several stateless `serve` processes, a worker and witnesses, on PostgreSQL.
 
     ECOLABEL_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/ecolabel \\
-        ecolabel-registry layout --serve 2 --worker --create-database --demo
+        ecolabel-registry layout --serve 2 --worker --witnesses 2 --create-database --demo
 
 It is the shape docs/DEPLOYMENT.md describes, minus the reverse proxy: the API processes share nothing
 but the database (which orders every log append) and the registry's signing key file, so any of them
-can answer any request. Each process runs in its own session, so Ctrl-C reaches only this supervisor,
-which then stops the processes in order (SIGTERM: uvicorn finishes requests in flight, the worker
-finishes the delivery in hand) instead of every child reacting to the terminal at once.
+can answer any request. The witnesses stand in for independent parties (a programme, an accreditation
+body, a GEN member): each has its own key and state directory and knows only the registry's public
+key; the worker submits every new checkpoint to them (ECOLABEL_WITNESSES).
+
+Each process runs in its own session, so Ctrl-C reaches only this supervisor, which then stops the
+processes in order (SIGTERM: uvicorn finishes requests in flight, the worker finishes the delivery in
+hand) instead of every child reacting to the terminal at once.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -19,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 
 import httpx
@@ -27,6 +33,8 @@ from sqlalchemy.engine import make_url
 
 from ecolabel_registry.settings import Settings
 from ecolabel_registry.signing_key import load_or_create_signing_key
+from verification.cosignature import Cosigner
+from verification.note import NoteSigner
 
 STARTUP_TIMEOUT_S = 30
 STOP_TIMEOUT_S = 15
@@ -41,6 +49,40 @@ class Child:
     name: str
     url: str | None  # None for the worker, which serves no HTTP
     process: subprocess.Popen[bytes]
+
+
+@dataclass(frozen=True)
+class WitnessSetup:
+    """A local witness: its key file and state directory, its own, under the layout's witness directory."""
+
+    name: str
+    key_path: Path
+    state: Path
+    port: int
+
+    def cosigner(self) -> Cosigner:
+        return Cosigner.from_string(self.key_path.read_text(encoding="ascii"))
+
+
+def prepare_witnesses(directory: Path, count: int, first_port: int, host: str) -> list[WitnessSetup]:
+    """Create each witness's key (mode 0600) once; later runs reuse it, as a real witness keeps its key."""
+    setups = []
+    for number in range(1, count + 1):
+        home = directory / f"w{number}"
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key_path = home / "key"
+        if not key_path.exists():
+            cosigner = Cosigner.generate(f"witness-{number}.{host}.localhost/w")
+            fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(cosigner.to_string() + "\n")
+        setups.append(WitnessSetup(f"witness-{number}", key_path, home / "state", first_port + number - 1))
+    return setups
+
+
+def witness_setting(witnesses: list[WitnessSetup], host: str) -> str:
+    """ECOLABEL_WITNESSES for the registry's processes: `<vkey> <url>` per witness."""
+    return ";".join(f"{w.cosigner().key.to_string()} http://{host}:{w.port}" for w in witnesses)
 
 
 def require_postgresql(database_url: str) -> None:
@@ -73,18 +115,32 @@ def prepare_secrets(settings: Settings) -> None:
     settings.resolved_admin_token()
 
 
-def start(*, serve: int, worker: bool, host: str, port: int) -> list[Child]:
+def start(
+    *, serve: int, worker: bool, host: str, port: int, settings: Settings, witnesses: list[WitnessSetup]
+) -> list[Child]:
     command = [sys.executable, "-m", "ecolabel_registry.cli"]
     children: list[Child] = []
     started = False
+    env = dict(os.environ)
+    if witnesses:
+        env["ECOLABEL_WITNESSES"] = witness_setting(witnesses, host)
     try:
+        if witnesses:
+            log_key = NoteSigner.from_private_key(
+                settings.log_origin, load_or_create_signing_key(settings.signing_key_path)
+            ).verifier()
+        for witness in witnesses:
+            arguments = [*command, "witness", "serve", "--key", str(witness.key_path), "--log", log_key.to_string()]
+            arguments += ["--state", str(witness.state), "--host", host, "--port", str(witness.port)]
+            process = subprocess.Popen(arguments, start_new_session=True)  # noqa: S603  (our own CLI, no shell)
+            children.append(Child(witness.name, f"http://{host}:{witness.port}", process))
         for number in range(serve):
             url = f"http://{host}:{port + number}"
             arguments = [*command, "serve", "--host", host, "--port", str(port + number)]
-            process = subprocess.Popen(arguments, start_new_session=True)  # noqa: S603  (our own CLI, no shell)
+            process = subprocess.Popen(arguments, start_new_session=True, env=env)  # noqa: S603  (as above)
             children.append(Child(f"api-{number + 1}", url, process))
         if worker:
-            process = subprocess.Popen([*command, "worker"], start_new_session=True)  # noqa: S603  (as above)
+            process = subprocess.Popen([*command, "worker"], start_new_session=True, env=env)  # noqa: S603
             children.append(Child("worker", None, process))
         _wait_until_healthy(children)
         started = True

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import logging
 import random
-import signal
-import threading
 import time
 from dataclasses import dataclass
 
 import httpx
 from sqlalchemy import Engine, RowMapping
-from sqlalchemy.exc import SQLAlchemyError
 
 from ecolabel_registry.db.engine import write_connection
 from ecolabel_registry.errors import ValidationFailed
@@ -127,23 +124,3 @@ def delivery_client() -> httpx.Client:
     the checked address), no redirects, and no kept-alive connections (a connection made for one
     host name must not carry a request for another name that resolves to the same address)."""
     return httpx.Client(trust_env=False, follow_redirects=False, limits=httpx.Limits(max_keepalive_connections=0))
-
-
-def run_forever(engine: Engine, policy: Policy, notifier: Notifier, poll_s: float = 0.5) -> None:
-    """Poll until SIGTERM or SIGINT; finish the delivery in hand, then stop.
-
-    A database error ends only the pass it happened in (nothing half-written: each step is one
-    transaction); the worker logs it and tries again after `poll_s`.
-    """
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    with delivery_client() as client:
-        while not stop.is_set():
-            try:
-                done = run_once(engine, policy, notifier, client)
-            except SQLAlchemyError:
-                _log.exception("webhook pass failed; retrying in %s s", poll_s)
-                done = 0
-            if done == 0:
-                stop.wait(poll_s)

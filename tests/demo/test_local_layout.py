@@ -1,7 +1,8 @@
-"""`ecolabel-registry layout`: two API processes and a webhook worker on one PostgreSQL, as in production.
+"""`ecolabel-registry layout`: two API processes, a worker and two witnesses on one PostgreSQL, as in production.
 
 A write through one process is read through the other, a status change posted to the first reaches a
-subscriber registered through the second (so the worker is delivering), and SIGTERM stops everything.
+subscriber registered through the second (so the worker is delivering), the published checkpoint ends
+up cosigned by both witnesses (so the worker is witnessing), and SIGTERM stops everything.
 PostgreSQL comes from tests/conftest.py's `postgres_database`: without a server this test is skipped
 with a reason, and under CI (CI set) it fails.
 """
@@ -27,10 +28,11 @@ import pytest
 
 from tests.registry.factories import JSON_HEADERS, Certifier, certificate_id, programme_registration
 from tests.webhooks.conftest import Receiver, receiver  # noqa: F401  (fixture)
+from verification.policy import Policy, WitnessQuorumNotMet
 
 ADMIN_TOKEN = "layout-admin-token-0123456789abcdefghijklmnopqrstuvwxyz"
 READY = "Ctrl-C stops them all"
-_CHILD = re.compile(r"^\s+(api-\d+|worker)\s+(\S+).*pid (\d+)$")
+_CHILD = re.compile(r"^\s+(api-\d+|worker|witness-\d+)\s+(\S+).*pid (\d+)$")
 
 pytestmark = pytest.mark.slow
 
@@ -40,24 +42,31 @@ class Layout:
     process: subprocess.Popen[str]
     output: list[str] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
+    witnesses: list[str] = field(default_factory=list)
     pids: dict[str, int] = field(default_factory=dict)
 
     def text(self) -> str:
         return "\n".join(self.output)
 
 
-def _consecutive_free_ports() -> int:
+def _consecutive_free_ports(count: int = 4) -> int:
+    """Two API processes, then two witnesses, on consecutive ports."""
     for _ in range(50):
         with socket.socket() as first:
             first.bind(("127.0.0.1", 0))
             port: int = first.getsockname()[1]
-            with socket.socket() as second:
-                try:
-                    second.bind(("127.0.0.1", port + 1))
-                except OSError:
-                    continue
-                return port
-    raise RuntimeError("no two consecutive free ports")
+            taken = []
+            try:
+                for offset in range(1, count):
+                    taken.append(socket.socket())
+                    taken[-1].bind(("127.0.0.1", port + offset))
+            except OSError:
+                continue
+            finally:
+                for sock in taken:
+                    sock.close()
+            return port
+    raise RuntimeError(f"no {count} consecutive free ports")
 
 
 def _read_lines(stream: Any, lines: queue.Queue[str]) -> None:
@@ -82,6 +91,7 @@ def layout(postgres_database: Any, tmp_path: Path) -> Iterator[Layout]:
     )
     port = _consecutive_free_ports()
     command = [sys.executable, "-m", "ecolabel_registry.cli", "layout", "--serve", "2", "--worker", "--port", str(port)]
+    command += ["--witnesses", "2", "--witness-dir", str(tmp_path / "witnesses")]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     started = Layout(process)
     lines: queue.Queue[str] = queue.Queue()
@@ -101,6 +111,8 @@ def layout(postgres_database: Any, tmp_path: Path) -> Iterator[Layout]:
                 started.pids[matched[1]] = int(matched[3])
                 if matched[1].startswith("api-"):
                     started.urls.append(matched[2])
+                elif matched[1].startswith("witness-"):
+                    started.witnesses.append(matched[2])
         yield started
     finally:
         if process.poll() is None:
@@ -126,7 +138,7 @@ def test_two_api_processes_and_a_worker_share_one_postgresql_and_stop_cleanly(
     receiver: Receiver,  # noqa: F811  (the imported fixture)
 ) -> None:
     assert len(layout.urls) == 2
-    assert set(layout.pids) == {"api-1", "api-2", "worker"}
+    assert set(layout.pids) == {"api-1", "api-2", "worker", "witness-1", "witness-2"}
     first, second = (httpx.Client(base_url=url, timeout=30) for url in layout.urls)
     with first, second:
         body = _register(first)
@@ -143,6 +155,22 @@ def test_two_api_processes_and_a_worker_share_one_postgresql_and_stop_cleanly(
         event = body.status_event(certificate, 1, certificate, "suspended")
         assert first.post(f"/v1/certificates/{certificate}/events", json={"event": event}).status_code == 201
         receiver.wait_for(1, timeout_s=60)  # only the worker delivers webhooks
+
+        identity = second.get("/.well-known/ecolabel-registry").json()
+        assert [w["url"] for w in identity["witnesses"]] == layout.witnesses
+        policy = Policy.parse(identity["witness_policy"])  # both witnesses required
+        size = first.get("/v1/log/checkpoint").json()["tree_size"]
+        deadline = time.monotonic() + 60
+        while True:  # the worker submits the new checkpoint to both witnesses within a poll or two
+            try:
+                witnessed = policy.verify(second.get("/log/checkpoint").text)
+                if witnessed.checkpoint.tree_size == size:
+                    break
+            except WitnessQuorumNotMet:
+                pass
+            assert time.monotonic() < deadline, layout.text()
+            time.sleep(0.2)
+        assert set(witnessed.cosigned_by) == {"w1", "w2"}
 
     layout.process.send_signal(signal.SIGTERM)
     assert layout.process.wait(timeout=60) == 0, layout.text()

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from ecolabel_registry.app import create_app
 from ecolabel_registry.settings import Settings
+from tests.registry.witnessed import registry  # noqa: F401  (a fixture: a registry with two witnesses)
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdefghijklmnop"
 LOG_ORIGIN = "registry.test/log"

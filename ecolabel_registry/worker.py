@@ -1,0 +1,57 @@
+"""`ecolabel-registry worker`: the background work of a registry, in turns on one loop.
+
+- webhooks (`webhooks.worker`): status events logged since the matching cursor are matched to
+  subscriptions and their signed notifications queued, then due deliveries are made, at least once,
+  with backoff;
+- witness submissions (`log.witnessing`): every new checkpoint goes to the witnesses in
+  ECOLABEL_WITNESSES, and their cosignatures are stored for the API to serve.
+
+Several workers may run at once: matching passes give way to each other, deliveries are leased, and a
+witness cosigns the same checkpoint twice without harm (the second answer is stored once). A database
+error ends only the turn it happened in (each step is one transaction); the worker logs it and tries
+again after the poll interval.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import httpx
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from ecolabel_registry.log.witnessing import Witnessing
+from ecolabel_registry.settings import Settings
+from ecolabel_registry.webhooks.matching import Notifier
+from ecolabel_registry.webhooks.worker import Policy, delivery_client, run_once
+
+_log = logging.getLogger("ecolabel_registry.worker")
+
+
+def run(engine: Engine, settings: Settings, *, poll_s: float = 0.5, once: bool = False) -> None:
+    """Until SIGTERM or SIGINT (finishing the delivery or submission in hand); with `once`, one turn of each.
+
+    Needs the registry's signing key (it signs the webhook notifications): `Notifier.from_settings`
+    refuses to start without it, before any work.
+    """
+    notifier = Notifier.from_settings(settings)
+    stop = threading.Event()
+    if not once:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    policy = Policy.from_settings(settings)
+    with delivery_client() as deliveries, httpx.Client(timeout=settings.witness_timeout_s) as witnesses:
+        witnessing = Witnessing(engine, settings.witnesses, witnesses)
+        while not stop.is_set():
+            try:
+                delivered = run_once(engine, policy, notifier, deliveries)
+                witnessing.round()
+            except SQLAlchemyError:
+                _log.exception("worker turn failed; retrying in %s s", poll_s)
+                delivered = 0
+            if once:
+                return
+            if delivered == 0:
+                stop.wait(poll_s)

@@ -1,0 +1,191 @@
+"""`ecolabel-verify monitor | mirror | serve | proof`: follow the log, copy it, serve a copy, take a proof.
+
+ecolabel-verify monitor http://127.0.0.1:8000 --state monitor.json                     # the JSON API
+ecolabel-verify monitor http://127.0.0.1:8000/log --tiles --key "$KEY" --state m.json   # C2SP tiles
+ecolabel-verify mirror http://127.0.0.1:8000/log mirror/ --policy policy.txt
+ecolabel-verify serve mirror/ --port 8300
+ecolabel-verify proof receipt.json --registry http://127.0.0.1:8000 --out licence.tlog-proof
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from verification import mirror as log_mirror
+from verification import monitor as log_monitor
+from verification.cli_common import console, fail, load_policy, ok
+from verification.client import RegistryClient, RegistryProblem
+from verification.errors import MalformedInput, VerificationError
+from verification.note import NoteVerifier
+from verification.policy import Policy
+from verification.tile_client import TiledLog, TileFetchError
+from verification.tlog_proof import TlogProof
+
+KeyOption = Annotated[
+    str | None,
+    typer.Option(help="pin the log's checkpoint verifier key (<name>+<id>+<key>) instead of trusting on first use"),
+]
+PolicyOption = Annotated[
+    Path | None, typer.Option(help="a C2SP tlog-policy file: refuse checkpoints without the witnesses' quorum")
+]
+
+
+def monitor(
+    url: Annotated[str, typer.Argument(help="the registry's base URL, or with --tiles a tiles prefix or directory")],
+    *,
+    state: Annotated[Path, typer.Option(help="where the last trusted checkpoint is kept")] = Path("monitor-state.json"),
+    full: Annotated[bool, typer.Option(help="re-walk the whole log from leaf 0, not only new leaves")] = False,
+    key: KeyOption = None,
+    policy: PolicyOption = None,
+    tiles: Annotated[
+        bool, typer.Option(help="read C2SP tiles at URL (the registry's …/log, a mirror, or a directory)")
+    ] = False,
+) -> None:
+    """Check that the log only grew since the last run; exit 1 naming the first bad leaf otherwise."""
+    previous = log_monitor.MonitorState.from_json(state.read_text(encoding="utf-8")) if state.exists() else None
+    loaded = load_policy(policy) if policy is not None else None
+    progress = Progress(
+        TextColumn("checking leaves"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+    )
+    task = progress.add_task("leaves", total=None)
+    source: TiledLog | RegistryClient = TiledLog.open(url) if tiles else RegistryClient(url)
+    try:
+        with source, progress:
+            new_state, report = log_monitor.run(
+                source,
+                previous,
+                full=full,
+                pinned_key=key,
+                policy=loaded,
+                on_entry=lambda done: progress.update(task, completed=done),
+            )
+    except log_monitor.MonitorAlarm as exc:
+        where = f"\nfirst bad leaf index: {exc.leaf_index}" if exc.leaf_index is not None else ""
+        raise fail(f"{exc.diagnostics()}{where}") from exc
+    except VerificationError as exc:
+        raise fail(exc.diagnostics()) from exc
+    except (RegistryProblem, TileFetchError) as exc:
+        raise fail(f"the log's source answered {exc}", code=2) from exc
+    new_state.save(state)
+    fetched = f"; {source.requests:,} requests, {source.bytes_fetched:,} bytes" if isinstance(source, TiledLog) else ""
+    ok(
+        f"log grew from {report.previous_size} to {report.tree_size} leaves; "
+        f"checked {report.entries_checked} entries from leaf {report.checked_from}{fetched}"
+    )
+
+
+def mirror(
+    source: Annotated[str, typer.Argument(help="the tiles prefix to copy (the registry's …/log, or another mirror)")],
+    directory: Annotated[Path, typer.Argument(help="the mirror: served as it is by any static web server")],
+    key: KeyOption = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Copy the log from its tiles into DIRECTORY, verifying every checkpoint, entry, document and tile.
+
+    Run it again to bring the copy up to date; nothing past the last verified checkpoint is ever kept."""
+    loaded = load_policy(policy) if policy is not None else None
+    log_key = _log_key(key, loaded, directory)
+    try:
+        with TiledLog.open(source) as log:
+            report = log_mirror.sync(log, directory, log_key=log_key, policy=loaded)
+            fetched = log.bytes_fetched
+    except log_mirror.MirrorAlarm as exc:
+        where = f"\nfirst bad leaf index: {exc.leaf_index}" if exc.leaf_index is not None else ""
+        raise fail(f"{exc.diagnostics()}{where}") from exc
+    except VerificationError as exc:
+        raise fail(exc.diagnostics()) from exc
+    except TileFetchError as exc:
+        raise fail(f"the source answered {exc}", code=2) from exc
+    ok(
+        f"mirrored {source} from {report.previous_size} to {report.tree_size} leaves "
+        f"({report.files_written:,} files, {fetched:,} bytes fetched) into {directory}"
+    )
+
+
+def _log_key(key: str | None, policy: Policy | None, directory: Path) -> NoteVerifier:
+    try:
+        if key is not None:
+            return NoteVerifier.from_string(key)
+        if policy is not None and policy.logs:
+            return policy.logs[0]
+        state = log_mirror.MirrorState.load(directory)
+        if state is not None:
+            return NoteVerifier.from_string(state.log_key)
+    except MalformedInput as exc:
+        raise fail(exc.diagnostics(), code=2) from exc
+    raise fail("give the log's checkpoint key with --key, or a --policy whose log line names it", code=2)
+
+
+class _StaticTiles(SimpleHTTPRequestHandler):
+    """Serves a tiles directory with tlog-tiles' media types and caching (tlog-tiles "APIs")."""
+
+    def guess_type(self, path: str | Any) -> str:
+        return "text/plain; charset=utf-8" if str(path).endswith("/checkpoint") else "application/octet-stream"
+
+    def end_headers(self) -> None:
+        mutable = self.path.rstrip("/").endswith("checkpoint")
+        self.send_header("Cache-Control", "public, max-age=2" if mutable else "public, max-age=31536000, immutable")
+        super().end_headers()
+
+    def list_directory(self, _path: str | Any) -> None:
+        self.send_error(404, "not a tile")
+
+    def log_message(self, *_args: Any) -> None:
+        return  # a static file server for tests and small mirrors: no access log on stderr
+
+
+def serve(
+    directory: Annotated[Path, typer.Argument(help="a mirror or an export of the tiles")],
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8300,
+) -> None:
+    """Serve a mirror (or an export) as static files at http://HOST:PORT/, the tiles prefix."""
+    if not (directory / "checkpoint").is_file():
+        raise fail(f"{directory} holds no checkpoint: mirror a log into it first", code=2)
+    handler = functools.partial(_StaticTiles, directory=str(directory))
+    with ThreadingHTTPServer((host, port), handler) as server:
+        console.print(f"serving {directory} at http://{host}:{port}/ (Ctrl-C stops)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            return
+
+
+def proof(
+    receipt_file: Annotated[Path, typer.Argument(help="a receipt (JSON, or a write response holding one)")],
+    registry: Annotated[str, typer.Option(envvar="ECOLABEL_REGISTRY_URL", help="the registry")],
+    out: Annotated[Path, typer.Option(help="where to write the C2SP tlog-proof")] = Path("receipt.tlog-proof"),
+) -> None:
+    """Fetch a C2SP tlog-proof of the receipt's leaf against the registry's witnessed checkpoint.
+
+    The proof is self-contained: check it later, offline, with `ecolabel-verify receipt PROOF DOCUMENT`."""
+    try:
+        data = json.loads(receipt_file.read_text(encoding="utf-8"))
+        receipt = data.get("receipt", data)
+        leaf_index, leaf_hash = int(receipt["leaf_index"]), str(receipt["leaf_hash"])
+        with RegistryClient(registry) as client:
+            text = client.tlog_proof(leaf_index)
+        parsed = TlogProof.parse(text)
+        if parsed.leaf_index != leaf_index or _b64(parsed.leaf().leaf_hash) != leaf_hash:
+            raise fail("the registry's proof is for another leaf than the receipt's")
+    except (KeyError, ValueError) as exc:
+        raise fail(f"{receipt_file} is not a receipt: {exc}", code=2) from exc
+    except VerificationError as exc:
+        raise fail(exc.diagnostics()) from exc
+    except RegistryProblem as exc:
+        raise fail(f"the registry answered {exc}", code=2) from exc
+    out.write_text(text, encoding="utf-8")
+    size = parsed.checkpoint.split("\n")[1]
+    ok(f"wrote the proof of leaf {leaf_index} in the tree of size {size} to {out}")
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode()
