@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from fastapi.testclient import TestClient
@@ -151,3 +152,22 @@ def test_a_revoked_token_ends_the_console_session(
     page = client.get("/console/supply")
     assert "Your session ended" in page.text
     assert re.search(r"console_token=\"?\"?;", page.headers["set-cookie"])  # the cookie is cleared
+
+
+def test_an_agreement_page_shows_whose_recognition_is_suspended_and_what_waits_for_approval(
+    client: TestClient, seeded: World
+) -> None:
+    agreement_id = seeded.agreement_id
+    suspension = seeded.jea.event(agreement_id, 1, agreement_id, "suspended", "2025-01-01T00:00:00Z")
+    assert client.post(f"/v1/agreements/{agreement_id}/events", json={"event": suspension}).status_code == 201
+    previous = hashlib.sha256(suspension.encode("ascii")).hexdigest()
+    lifting = seeded.cec.event(agreement_id, 2, previous, "reinstated", "2025-02-01T00:00:00Z")
+    assert client.post(f"/v1/agreements/{agreement_id}/events", json={"event": lifting}).status_code == 202
+
+    english = client.get(f"/console/agreements/{agreement_id}?lang=en").text
+    assert "Recognition suspended by jp-ecomark" in english
+    assert "Waiting for approval" in english
+    assert "approved by cn-cel; <strong>waiting for jp-ecomark</strong>" in re.sub(r"\s+", " ", english)
+    chinese = client.get(f"/console/agreements/{agreement_id}?lang=zh").text
+    assert "jp-ecomark 已暂停其承认" in chinese
+    assert "待 jp-ecomark 批准" in chinese
