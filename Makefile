@@ -56,7 +56,16 @@ $(NODE_STAMP): $(INTEROP)/package.json $(INTEROP)/package-lock.json
 	npm ci --prefix $(INTEROP) --ignore-scripts --no-audit --no-fund
 	touch $(NODE_STAMP)
 
-interop: $(NODE_STAMP)
+# openapi-python-client, pinned in tests/interop/python-generator.txt, in a virtual environment of its
+# own: it requires an older typer than the project uses, and a test tool must not pin the product.
+GENERATOR := $(VENV)/generator
+GENERATOR_STAMP := $(GENERATOR)/.installed
+$(GENERATOR_STAMP): $(INTEROP)/python-generator.txt
+	test -x $(GENERATOR)/bin/python || $(PYTHON) -m venv $(GENERATOR)
+	$(GENERATOR)/bin/python -m pip install --quiet -r $(INTEROP)/python-generator.txt
+	touch $(GENERATOR_STAMP)
+
+interop: $(NODE_STAMP) $(GENERATOR_STAMP)
 
 # The console's browser tests drive Debian's chromium through Playwright's system-executable mode; never
 # `playwright install` (no browser is downloaded). fonts-noto-cjk renders the Chinese interface text;

@@ -1,7 +1,8 @@
 """Clients generated from openapi/openapi.json as integrators generate them, then used.
 
 Procurement systems and certification bodies generate their client from the committed contract. The
-two most used generators run here at pinned versions: openapi-python-client (dev extras) and
+two most used generators run here at pinned versions: openapi-python-client (its own virtual environment,
+`tests/interop/python-generator.txt`) and
 openapi-typescript (npm, `tests/interop/package.json`; `make` runs `npm ci`). Either one reporting a
 dropped or duplicate model, or anything else beyond its banner, fails the test. The Python client then
 walks a live registry as a buyer and an auditor would; the TypeScript types are compiled against a
@@ -36,6 +37,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = ROOT / "openapi" / "openapi.json"
 NODE_BIN = Path(__file__).resolve().parent / "node_modules" / ".bin"
 VENV_BIN = Path(sys.executable).parent
+# openapi-python-client lives in its own virtual environment (`make interop`; pinned in python-generator.txt).
+GENERATOR_BIN = ROOT / ".venv" / "generator" / "bin"
 PACKAGE = "eco_label_registry_client"  # openapi-python-client's name for a document titled "Eco-label Registry"
 # Every report of a model or operation left out, whichever generator prints it.
 _TROUBLE = re.compile(r"warning|unable|duplicate|could not|skipping|error", re.IGNORECASE)
@@ -93,7 +96,7 @@ def python_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleTy
     """The package openapi-python-client generates, importable for the duration of this module."""
     directory = tmp_path_factory.mktemp("python-client")
     output = _run(
-        [VENV_BIN / "openapi-python-client", "generate", "--path", CONTRACT, "--meta", "none", "--fail-on-warning"],
+        [GENERATOR_BIN / "openapi-python-client", "generate", "--path", CONTRACT, "--meta", "none", "--fail-on-warning"],
         directory,
     )
     assert output.strip() == f"Generating {directory / PACKAGE}", output
