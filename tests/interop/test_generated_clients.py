@@ -95,8 +95,9 @@ def test_openapi_typescript_types_every_operation_and_model(tmp_path: Path) -> N
 def python_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     """The package openapi-python-client generates, importable for the duration of this module."""
     directory = tmp_path_factory.mktemp("python-client")
+    generate = [GENERATOR_BIN / "openapi-python-client", "generate", "--path", CONTRACT, "--meta", "none"]
     output = _run(
-        [GENERATOR_BIN / "openapi-python-client", "generate", "--path", CONTRACT, "--meta", "none", "--fail-on-warning"],
+        [*generate, "--fail-on-warning"],
         directory,
     )
     assert output.strip() == f"Generating {directory / PACKAGE}", output
