@@ -8,11 +8,11 @@ nothing but a resubmission, which the registry answers with "duplicate".
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from verification.files import write_atomically
 
 STATE_VERSION = 1
 
@@ -60,21 +60,7 @@ class BulkState:
 
     def save(self, path: Path) -> None:
         data = json.dumps(self._to_json(), indent=1, sort_keys=True).encode("utf-8")
-        # The temporary file sits next to the target so that the rename stays on one file system.
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as handle:
-            try:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            except BaseException:
-                Path(handle.name).unlink()  # do not leave a half-written temporary behind
-                raise
-        Path(handle.name).replace(path)
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)  # make the rename itself durable
-        finally:
-            os.close(directory)
+        write_atomically(path, data, mode=0o600)
 
     def _to_json(self) -> dict[str, Any]:
         return {

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from verification._b64 import b64_decode, b64_encode
 from verification.checkpoint import Checkpoint, verify_checkpoint
 from verification.compact import CompactRange
 from verification.errors import MalformedInput, ProofInvalid
+from verification.files import write_atomically
 from verification.leaf import parse_leaf_input
 from verification.merkle import EMPTY_ROOT, leaf_hash
 from verification.note import NoteVerifier
@@ -45,6 +45,7 @@ from verification.tiles import (
     TileData,
     decode_entry_bundle,
     encode_document_bundle,
+    encode_entry_bundle,
     perfect_root,
     tile_hashes,
     tile_width,
@@ -94,7 +95,7 @@ class MirrorState:
             "root_hash": b64_encode(self.root_hash),
             "frontier": [b64_encode(h) for h in self.frontier],
         }
-        _write(directory / STATE_FILE, json.dumps(data, indent=2).encode())
+        write_atomically(directory / STATE_FILE, json.dumps(data, indent=2).encode())
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def sync(source: TiledLog, directory: Path, *, log_key: NoteVerifier, policy: Po
         raise MirrorAlarm("KEY_CHANGED", "this directory mirrors a log with another key")
     copy = _Copy(source, directory, state, checkpoint)
     written = copy.run()
-    _write(directory / "checkpoint", note.encode("utf-8"))
+    write_atomically(directory / "checkpoint", note.encode("utf-8"))
     MirrorState(state.log_key, checkpoint.tree_size, checkpoint.root_hash, copy.compact.hashes).save(directory)
     return MirrorReport(state.tree_size, checkpoint.tree_size, checkpoint.tree_size - state.tree_size, written + 1)
 
@@ -160,7 +161,7 @@ class _Copy:
             self.compact.append(value)
         self.leaves[index] = hashes
         tile = Tile(0, index, len(entries), TileData.ENTRIES)
-        self._store(tile, _encode_entries(entries))
+        self._store(tile, encode_entry_bundle(entries))
         self._store(tile.with_data(TileData.DOCUMENTS), encode_document_bundle(documents))
 
     def _check_entry(self, leaf_index: int, raw: bytes, document: bytes | None) -> None:
@@ -213,21 +214,7 @@ class _Copy:
 
     def _store(self, tile: Tile, data: bytes) -> None:
         path = self.directory / tile.path
-        _write(path, data)
+        write_atomically(path, data)
         self.written += 1
         if tile.full:
             shutil.rmtree(path.with_name(path.name + ".p"), ignore_errors=True)
-
-
-def _encode_entries(entries: list[bytes]) -> bytes:
-    return b"".join(len(e).to_bytes(2, "big") + e for e in entries)
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    with temporary.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    temporary.replace(path)

@@ -26,6 +26,7 @@ from verification.checkpoint import Checkpoint, verify_checkpoint
 from verification.client import LogEntry, RegistryClient
 from verification.compact import CompactRange
 from verification.errors import MalformedInput, ProofInvalid, VerificationError
+from verification.files import write_atomically
 from verification.jwk import PublicKey
 from verification.leaf import DocumentKind, commitment_leaf_hash, entry_leaf_hash
 from verification.merkle import verify_consistency, verify_inclusion
@@ -93,9 +94,7 @@ class MonitorState:
         )
 
     def save(self, path: Path) -> None:
-        temporary = path.with_suffix(path.suffix + ".tmp")
-        temporary.write_text(self.to_json(), encoding="utf-8")
-        temporary.replace(path)  # atomic: a crash never leaves half a state file
+        write_atomically(path, self.to_json().encode("utf-8"))  # a crash never leaves half a state file
 
 
 @dataclass(frozen=True)

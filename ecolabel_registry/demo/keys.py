@@ -11,7 +11,6 @@ No key here is, or pretends to be, a real programme's key: each is generated on 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ecolabel_registry.errors import ConfigurationError
 from ecolabel_registry.signing_key import load_or_create_signing_key
+from verification.files import write_atomically
 from verification.jwk import PublicKey
 
 DEFAULT_DIRECTORY = Path("var/demo-keys")
@@ -87,9 +87,5 @@ class TokenStore:
     def save(self) -> None:
         _private_directory(self.path.parent)
         self._all[self.registry] = self.tokens
-        temporary = self.path.with_suffix(".tmp")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o600)
-            handle.write(orjson.dumps(self._all, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
-        temporary.replace(self.path)  # atomic: an interrupted run never leaves half a token file
+        tokens = orjson.dumps(self._all, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+        write_atomically(self.path, tokens, mode=0o600)  # an interrupted run never leaves half a token file

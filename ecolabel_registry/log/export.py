@@ -12,7 +12,6 @@ sees a checkpoint whose tiles are not all there.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from ecolabel_registry.db.engine import read_snapshot
 from ecolabel_registry.errors import LogIntegrityError
 from ecolabel_registry.log import cosignatures, tiles
 from verification.cosignature import CosignerKey
+from verification.files import write_atomically
 from verification.note import NoteSigner
 from verification.tiles import Tile, TileData, tiles_for_size
 
@@ -58,20 +58,10 @@ def export(engine: Engine, signer: NoteSigner, witness_keys: Sequence[CosignerKe
             data = tiles.read_tile(connection, tile)
             if data is None:
                 raise LogIntegrityError(f"{tile.path} is missing at the published tree size {published.tree_size}")
-            _write(target, data)
+            write_atomically(target, data)
             written += 1
             size_written += len(data)
             if tile.full:
                 shutil.rmtree(target.with_name(target.name + ".p"), ignore_errors=True)
-    _write(directory / "checkpoint", published.note.encode())
+    write_atomically(directory / "checkpoint", published.note.encode())
     return ExportReport(published.tree_size, written, kept, size_written)
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    with temporary.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    temporary.replace(path)

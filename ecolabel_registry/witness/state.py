@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from verification.files import write_atomically
 
 
 def origin_hash(origin: str) -> str:
@@ -64,25 +65,10 @@ class WitnessState:
 
     def store(self, origin: str, note: str) -> None:
         """Persist durably (fsync the file, then the directory) before anyone is told."""
-        _write_durably(self.path(origin), note.encode("utf-8"))
+        write_atomically(self.path(origin), note.encode("utf-8"), mode=0o600)
 
     def keep_evidence(self, origin: str, note: str) -> Path:
         name = f"{origin_hash(origin)}-{hashlib.sha256(note.encode()).hexdigest()[:16]}.checkpoint"
         path = self.directory / "evidence" / name
-        _write_durably(path, note.encode("utf-8"))
+        write_atomically(path, note.encode("utf-8"), mode=0o600)
         return path
-
-
-def _write_durably(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    temporary.replace(path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
