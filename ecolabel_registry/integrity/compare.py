@@ -7,7 +7,8 @@ code point on both backends (PostgreSQL's `COLLATE "C"`, SQLite's BINARY), so th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import closing
 from typing import Any
 
 from sqlalchemy import Connection, String, Table, select
@@ -43,14 +44,17 @@ def tables() -> list[Table]:
     return [SQLModel.metadata.tables[name] for name in COMPARED]
 
 
-def _ordered(connection: Connection, table: Table) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
+def _ordered(connection: Connection, table: Table) -> Generator[tuple[tuple[Any, ...], dict[str, Any]]]:
     keys = list(table.primary_key.columns)
     postgres = connection.dialect.name == "postgresql"
     order = [c.collate("C") if postgres and isinstance(c.type, String) else c for c in keys]
     result = connection.execution_options(yield_per=_BATCH).execute(select(table).order_by(*order))
-    for row in result.mappings():
-        values = {name: _plain(value) for name, value in row.items()}
-        yield tuple(values[c.name] for c in keys), values
+    try:
+        for row in result.mappings():
+            values = {name: _plain(value) for name, value in row.items()}
+            yield tuple(values[c.name] for c in keys), values
+    finally:
+        result.close()  # a server-side cursor on PostgreSQL: closed even when the merge stops early
 
 
 def _plain(value: Any) -> Any:
@@ -60,7 +64,8 @@ def _plain(value: Any) -> Any:
 def first_difference(expected: Connection, live: Connection) -> Divergence | None:
     """The first row where `live` differs from `expected` (the replica), or None when every table agrees."""
     for table in tables():
-        found = _compare_table(table, _ordered(expected, table), _ordered(live, table))
+        with closing(_ordered(expected, table)) as wanted, closing(_ordered(live, table)) as stored:
+            found = _compare_table(table, wanted, stored)
         if found is not None:
             return found
     return None
