@@ -30,7 +30,7 @@ from ecolabel_registry.certificates.schemas import Outcome
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.engine import write_connection
 from ecolabel_registry.db.models import LogCosignature
-from ecolabel_registry.errors import RegistryError
+from ecolabel_registry.errors import LogIntegrityError, RegistryError
 from ecolabel_registry.integrity.divergence import Divergence
 from ecolabel_registry.log import repository as log_repository
 from ecolabel_registry.log import service as log
@@ -115,16 +115,15 @@ class LogReplay:
         position = start
         while position < end:
             stop = min(end, position + CHUNK)
-            entries = log_repository.fetch_entries(self.source, position, stop)
+            try:
+                entries = log_repository.fetch_entries(self.source, position, stop)
+            except LogIntegrityError as exc:
+                raise Divergence("log_entries", exc.extensions["leaf_index"], "a stored leaf", "no row") from exc
             leaves = log_repository.fetch_nodes(self.source, [(0, i) for i in range(position, stop)])
             for expected, entry in enumerate(entries, start=position):
-                if entry.leaf_index != expected:
-                    raise Divergence("log_entries", expected, "a stored leaf", "no row")
                 leaf = entry_leaf_hash(DocumentKind(entry.kind), entry.integrated_us, entry.document)
                 if leaf != entry.leaf_hash or leaves.get((0, expected)) != leaf:
                     raise Divergence("log_nodes", f"0/{expected}", leaf.hex(), _hex(leaves.get((0, expected))))
-            if len(entries) != stop - position:
-                raise Divergence("log_entries", position + len(entries), "a stored leaf", "no row")
             yield entries
             position = stop
 

@@ -6,7 +6,6 @@ untouched, so only a comparison with a replay of the log can see it. Each scenar
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,6 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from ecolabel_registry.cli import app as registry_cli
@@ -22,24 +20,12 @@ from ecolabel_registry.integrity import check as checks
 from ecolabel_registry.integrity.divergence import Divergence
 from ecolabel_registry.settings import Settings
 from ecolabel_registry.signing_key import load_or_create_signing_key
+from tests.integrity.sql import intruder_sql as _sql
 from tests.integrity.world import World, build
 from tests.registry.conftest import ADMIN_TOKEN
 from verification.leaf import DocumentKind, entry_leaf_hash
 
 PROBLEM = "urn:ecolabel-registry:problem:integrity-divergence"
-
-
-def _sql(engine: Engine, statement: str, **params: object) -> None:
-    """Plain SQL with foreign keys not enforced, as an intruder who can write the database could."""
-    if engine.dialect.name == "sqlite":
-        database = make_url(str(engine.url)).database
-        assert database is not None
-        with sqlite3.connect(database) as raw:  # a plain connection: foreign keys are off by default
-            raw.execute(statement, params)
-        return
-    with engine.begin() as connection:
-        connection.execute(text("SET LOCAL session_replication_role = replica"))  # triggers (and FKs) off
-        connection.execute(text(statement), params)
 
 
 @dataclass
