@@ -38,6 +38,8 @@ from ecolabel_registry.programmes import service as programmes
 from ecolabel_registry.programmes.schemas import ProgrammeRegistration
 from ecolabel_registry.settings import Settings
 from verification.canonical import dumps_canonical_fast
+from verification.ed25519 import generate_private_key
+from verification.jwk import PublicKey
 
 BATCH = 1_000
 READ_CHUNK = 2_000
@@ -60,9 +62,11 @@ def _read_log(context: RegistryContext) -> int:
 def _certificates(context: RegistryContext, count: int, progress: Callable[[str], None]) -> None:
     issuer = Issuer()
     signer = context.note_signer
-    document = dumps_canonical_fast(issuer.registration())
+    root = PublicKey.from_private_key(generate_private_key(), kid=f"{issuer.programme_id}-root-1").to_jwk()
+    registration = {"root_keys": [root], "root_threshold": 1, **issuer.registration()}
+    document = dumps_canonical_fast(registration)
     with write_connection(context.engine) as connection:
-        programmes.register(connection, signer, ProgrammeRegistration.model_validate(issuer.registration()), document)
+        programmes.register(connection, signer, ProgrammeRegistration.model_validate(registration), document)
         categories.define(connection, signer, issuer.programme_id, issuer.category())
     for start in range(0, count, BATCH):
         tokens = issuer.credentials(start, min(BATCH, count - start))

@@ -38,9 +38,11 @@ from ecolabel_registry.programmes import key_events
 from ecolabel_registry.programmes import service as programmes
 from ecolabel_registry.programmes.schemas import ProgrammeRecoveryRequest, ProgrammeRegistration
 from ecolabel_registry.supply.parties import append as append_supply_document
+from verification.errors import VerificationError
 from verification.leaf import DocumentKind, entry_leaf_hash
 from verification.strictjson import loads_strict
 
+_COSIGNATURES = LogCosignature.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
 # Leaves read from the source per query, and written to the target per transaction.
 CHUNK = 2_000
 
@@ -135,6 +137,8 @@ class LogReplay:
                 self._dispatch(connection, DocumentKind(first.kind), step)
         except RegistryError as exc:
             raise Divergence("log_entries", first.leaf_index, "accepted again", f"refused: {exc.detail}") from exc
+        except (VerificationError, ValueError) as exc:  # a logged document that no longer even parses
+            raise Divergence("log_entries", first.leaf_index, "a well-formed document", str(exc)) from exc
         if expected.entries:
             raise Divergence("log_entries", expected.entries[0].leaf_index, "accepted again", "not logged again")
 
@@ -185,7 +189,7 @@ class LogReplay:
 
     def _copy_checkpoints(self, end: int) -> None:
         """The checkpoints the registry signed (and their cosignatures) are facts of the log, not derived."""
-        checkpoints, cosignatures = log_repository.checkpoints_table, _cosignatures_table()
+        checkpoints, cosignatures = log_repository.checkpoints_table, _COSIGNATURES
         with self.context.engine.connect() as connection:
             have = connection.execute(select(func.max(checkpoints.c.tree_size))).scalar_one_or_none() or 0
         wanted = (checkpoints.c.tree_size > have, checkpoints.c.tree_size <= end)
@@ -207,10 +211,6 @@ class LogReplay:
             if head_note is not None:
                 state = log_repository.state_table
                 connection.execute(update(state).where(state.c.id == 1).values(checkpoint=head_note))
-
-
-def _cosignatures_table() -> Any:
-    return LogCosignature.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
 
 
 def _hex(value: bytes | None) -> str:

@@ -119,6 +119,22 @@ def _edit_agreement_event(engine: Engine, world: World) -> tuple[str, str]:
     return "agreement_events", f"{world.agreement}/1"
 
 
+def _plant_certificate(engine: Engine, world: World) -> tuple[str, str]:
+    """A licence the programme never issued, answered as valid: a row with no leaf of its own."""
+    planted = "f" * 64
+    _sql(
+        engine,
+        "INSERT INTO certificates (id, programme_id, licence_number, category_code, criteria_version, holder_name,"
+        " holder_country, valid_from_us, valid_until_us, signing_kid, leaf_index, integrated_us, event_count,"
+        " lifecycle, markets) SELECT :planted, programme_id, 'PLANTED-1', category_code, criteria_version,"
+        " holder_name, holder_country, valid_from_us, valid_until_us, signing_kid, 999999, integrated_us, 0,"
+        " 'active', markets FROM certificates WHERE id = :c",
+        planted=planted,
+        c=world.active,
+    )
+    return "certificates", planted
+
+
 Tampering = Callable[[Engine, World], tuple[str, str]]
 SCENARIOS: dict[str, Tampering] = {
     "status row deleted": _delete_withdrawal,
@@ -126,6 +142,7 @@ SCENARIOS: dict[str, Tampering] = {
     "document swapped with recomputed hashes": _swap_document,
     "log row deleted": _delete_log_row,
     "agreement event edited": _edit_agreement_event,
+    "certificate planted": _plant_certificate,
 }
 
 
