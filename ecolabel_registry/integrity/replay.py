@@ -43,6 +43,7 @@ from verification.leaf import DocumentKind, entry_leaf_hash
 from verification.strictjson import loads_strict
 
 _COSIGNATURES = LogCosignature.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
+_KINDS = frozenset(kind.value for kind in DocumentKind)
 # Leaves read from the source per query, and written to the target per transaction.
 CHUNK = 2_000
 
@@ -122,10 +123,16 @@ class LogReplay:
             except LogIntegrityError as exc:
                 raise Divergence("log_entries", exc.extensions["leaf_index"], "a stored leaf", "no row") from exc
             leaves = log_repository.fetch_nodes(self.source, [(0, i) for i in range(position, stop)])
-            for expected, entry in enumerate(entries, start=position):
+            for index, entry in enumerate(entries, start=position):
+                if entry.kind not in _KINDS:
+                    raise Divergence("log_entries", index, "a known kind", entry.kind)
                 leaf = entry_leaf_hash(DocumentKind(entry.kind), entry.integrated_us, entry.document)
-                if leaf != entry.leaf_hash or leaves.get((0, expected)) != leaf:
-                    raise Divergence("log_nodes", f"0/{expected}", leaf.hex(), _hex(leaves.get((0, expected))))
+                if leaf != entry.leaf_hash:  # the entry's own columns disagree: the row was edited
+                    raise Divergence(
+                        "log_entries", index, f"leaf_hash {leaf.hex()}", f"leaf_hash {entry.leaf_hash.hex()}"
+                    )
+                if leaves.get((0, index)) != leaf:  # the tree's leaf differs from the entry's
+                    raise Divergence("log_nodes", f"0/{index}", leaf.hex(), _hex(leaves.get((0, index))))
             yield entries
             position = stop
 
