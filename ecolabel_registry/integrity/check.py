@@ -26,7 +26,6 @@ from sqlalchemy import Connection, Engine
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db import migrate as migrations
 from ecolabel_registry.db.engine import build_engine, read_snapshot, write_connection
-from ecolabel_registry.errors import RegistryError
 from ecolabel_registry.integrity import state
 from ecolabel_registry.integrity.compare import first_difference
 from ecolabel_registry.integrity.divergence import Divergence
@@ -38,10 +37,8 @@ from verification.errors import VerificationError
 from verification.note import NoteSigner
 
 
-class CheckBusy(RegistryError):
-    slug = "integrity-check-busy"
-    status = 409
-    title = "Another integrity check holds the replica"
+class CheckBusy(Exception):
+    """Another check (of this machine) holds the replica; never an answer to a request."""
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ def fsck(
                 operator=True,
                 progress=advance,
             )
-    except (RegistryError, SQLAlchemyError, OSError) as exc:
+    except (checks.CheckBusy, RegistryError, SQLAlchemyError, OSError) as exc:
         typer.echo(f"fsck: the check could not run: {exc}", err=True)
         raise typer.Exit(EXIT_CANNOT_RUN) from exc
     finally:
