@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from fastapi.testclient import TestClient
 
-from tests.recognition.world import Signatory, both_ways, conclude, post_event, sha256, signatory
+from tests.recognition.world import Signatory, both_ways, conclude, post_event, signatory
 from tests.registry.factories import certificate_id
 from verification.ed25519 import generate_private_key
 from verification.jwk import PublicKey
@@ -52,6 +52,3 @@ def build(client: TestClient, admin_headers: dict[str, str]) -> World:
     revoked = client.post("/v1/programmes/cec/key-events", json={"event": revoke})
     assert revoked.status_code == 201, revoked.text
     return World(withdrawn, active, compromised, "spare", agreement, cec)
-
-
-__all__ = ["World", "build", "sha256"]
