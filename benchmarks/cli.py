@@ -22,6 +22,7 @@ from benchmarks import (
     http_eligibility,
     http_ingest,
     http_verify,
+    integrity,
     limits,
     log_append,
     log_proofs,
@@ -46,6 +47,7 @@ def all_figures(backends: Sequence[Backend]) -> list[Figure]:
         *http_verify.figures(backends),
         *http_eligibility.figures(backends),
         *supply_chain.figures(backends),
+        *integrity.figures(backends),
     ]
 
 

@@ -40,6 +40,7 @@ from ecolabel_registry.console import install as install_console
 from ecolabel_registry.context import JSONLimits, RegistryContext
 from ecolabel_registry.db.engine import build_engine
 from ecolabel_registry.identity import caller_key, is_admin_token
+from ecolabel_registry.integrity import periodic
 from ecolabel_registry.observability.metrics import RegistryMetrics
 from ecolabel_registry.observability.middleware import RequestObservability
 from ecolabel_registry.settings import Settings
@@ -122,6 +123,19 @@ def _known_callers(app: FastAPI) -> KnownCallers:
     return KnownCallers(is_operator, identify)
 
 
+def _settle_collector() -> None:
+    """For a process that serves one application until it exits (`serve`)."""
+    # Everything built so far (modules, routes, statements, the schema) lives as long as the
+    # process: moved out of the collector's generations, a full collection no longer walks it.
+    # The collector took ~40% of a bulk eligibility check's CPU before this (BENCHMARKS.md).
+    gc.collect()
+    gc.freeze()
+    # A catalogue check allocates ~100 objects per line; with the default threshold (700) the
+    # young generation was collected hundreds of times per request, each time walking what the
+    # request had built so far (12% of a 10,000-line check, BENCHMARKS.md).
+    gc.set_threshold(50_000, 20, 10)
+
+
 def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
     """`serving`: this process serves this one application until it exits (`serve`, not a test)."""
 
@@ -135,17 +149,10 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
         # for the GIL; one thread per pooled connection is enough.
         to_thread.current_default_thread_limiter().total_tokens = settings.database_pool_size
         if serving:
-            # Everything built so far (modules, routes, statements, the schema) lives as long as the
-            # process: moved out of the collector's generations, a full collection no longer walks it.
-            # The collector took ~40% of a bulk eligibility check's CPU before this (BENCHMARKS.md).
-            gc.collect()
-            gc.freeze()
-            # A catalogue check allocates ~100 objects per line; with the default threshold (700) the
-            # young generation was collected hundreds of times per request, each time walking what the
-            # request had built so far (12% of a 10,000-line check, BENCHMARKS.md).
-            gc.set_threshold(50_000, 20, 10)
+            _settle_collector()
         try:
-            yield
+            async with periodic.running(context, enabled=serving and settings.fsck_interval_s > 0):
+                yield
         finally:
             context.engine.dispose()
 

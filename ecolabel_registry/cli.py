@@ -17,6 +17,7 @@ from ecolabel_registry.app import create_app
 from ecolabel_registry.db import migrate as migrations
 from ecolabel_registry.db.engine import build_engine
 from ecolabel_registry.demo import commands as demo_commands
+from ecolabel_registry.integrity import commands as integrity_commands
 from ecolabel_registry.log import export
 from ecolabel_registry.observability.logging import uvicorn_log_config
 from ecolabel_registry.settings import Settings
@@ -120,6 +121,9 @@ def tiles_export(
 # The demo world and the local production layout (issue 9); their code lives in ecolabel_registry.demo.
 app.command("demo")(demo_commands.demo)
 app.command("layout")(demo_commands.layout)
+# The log is the source of truth: check the tables against it, or make them again from it.
+app.command("fsck")(integrity_commands.fsck)
+app.command("rebuild")(integrity_commands.rebuild)
 
 
 def _ensure_sqlite_directory(database_url: str) -> None:

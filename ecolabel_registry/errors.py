@@ -105,6 +105,15 @@ class DatabaseUnavailable(RegistryError):
     title = "The database cannot be reached"
 
 
+class IntegrityDiverged(RegistryError):
+    """The registry's tables differ from a replay of its log (`ecolabel-registry fsck`): it signs nothing
+    and reports itself degraded until the operator repairs the tables and a clean `fsck` clears it."""
+
+    slug = "integrity-divergence"
+    status = 503
+    title = "The registry's tables differ from its log"
+
+
 class LogIntegrityError(RegistryError):
     slug = "log-integrity"
     status = 500

@@ -117,6 +117,12 @@ class Settings(BaseSettings):
     # separated by `;` or newlines. Published at /.well-known/ecolabel-registry.
     witnesses: Annotated[tuple[WitnessEndpoint, ...], NoDecode] = ()
     witness_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    # The check of the tables against a replay of the log (`ecolabel-registry fsck`): each API process runs
+    # it at start and then every this many seconds (0: never; the operator runs `fsck` instead). It replays
+    # only new leaves into the replica, a SQLite file kept at `fsck_replica_path` (shared by the processes
+    # of one machine, one at a time), then compares every table (docs/DEPLOYMENT.md).
+    fsck_interval_s: float = Field(default=300.0, ge=0)
+    fsck_replica_path: Path = Path("var/fsck-replica.sqlite3")
 
     @field_validator("witnesses", mode="before")
     @classmethod

@@ -66,6 +66,7 @@ def server(tmp_path: Path, workdir: Path, sqlite_template: Path) -> Iterator[Liv
         admin_token=ADMIN_TOKEN,
         signing_key_path=workdir / "var" / "registry-signing-key.pem",
         admin_token_path=tmp_path / "unused-token",
+        fsck_replica_path=workdir / "var" / "fsck-replica.sqlite3",  # the server checks itself, as in `make run`
     )
     # As `make run` does: the demo world is loaded (from the checkout, so its keys land in var/demo-keys).
     subprocess.run(

@@ -17,13 +17,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from verification.checkpoint import Checkpoint, verify_checkpoint
-from verification.client import LogEntry, RegistryClient
+from verification.client import LogEntry, RegistryClient, RegistryProblem
 from verification.compact import CompactRange
 from verification.errors import MalformedInput, ProofInvalid, VerificationError
 from verification.files import write_atomically
@@ -194,7 +194,7 @@ def _walk(
 ) -> list[bytes]:
     recomputed: list[bytes] = []
     expected = start
-    for entry in client.entries(start, end):
+    for entry in _missing_as_alarm(client.entries(start, end)):
         if entry.leaf_index != expected:
             raise MonitorAlarm("ENTRY_MISSING", f"leaf {expected} is missing from the log's entries", expected)
         leaf = _recompute(entry)
@@ -245,3 +245,15 @@ def _locate_divergence(client: LogSource, start: int, recomputed: list[bytes], c
 
 
 __all__ = ["DocumentKind", "LogSource", "MonitorAlarm", "MonitorReport", "MonitorState", "run"]
+
+
+def _missing_as_alarm(entries: Iterable[LogEntry]) -> Iterator[LogEntry]:
+    """The registry refuses to serve a page with a missing row (a `log-integrity` problem naming the leaf):
+    that is the same alarm as a gap in the page."""
+    try:
+        yield from entries
+    except RegistryProblem as exc:
+        missing = exc.body.get("leaf_index")
+        if exc.slug != "log-integrity" or not isinstance(missing, int):
+            raise
+        raise MonitorAlarm("ENTRY_MISSING", f"leaf {missing} is missing from the log's entries", missing) from exc

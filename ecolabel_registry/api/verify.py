@@ -16,7 +16,7 @@ from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.certificates.lookup import now
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.engine import autocommit_connection, is_sqlite, read_snapshot
-from ecolabel_registry.errors import MalformedJSON, NotFound, UnsupportedMediaType, ValidationFailed
+from ecolabel_registry.errors import IntegrityDiverged, MalformedJSON, NotFound, UnsupportedMediaType, ValidationFailed
 from ecolabel_registry.verify import single
 from ecolabel_registry.verify.recognizer import evaluate_with_equivalents
 from ecolabel_registry.verify.schemas import EligibilityAnswer, EligibilityRequest, VerificationAnswer
@@ -33,7 +33,7 @@ def _json(body: object) -> Response:
     "/certificates/{certificate_id}",
     operation_id="verifyCertificate",
     response_model=VerificationAnswer,
-    responses=openapi_responses(NotFound, ValidationFailed),
+    responses=openapi_responses(NotFound, ValidationFailed, IntegrityDiverged),
 )
 async def verify_certificate(
     certificate_id: CertificateId,
@@ -73,7 +73,7 @@ async def verify_certificate(
     "/eligibility",
     operation_id="checkEligibility",
     response_model=EligibilityAnswer,
-    responses=openapi_responses(MalformedJSON, UnsupportedMediaType, ValidationFailed),
+    responses=openapi_responses(MalformedJSON, UnsupportedMediaType, ValidationFailed, IntegrityDiverged),
 )
 def check_eligibility(request: EligibilityRequest, context: ContextDep) -> Response:
     """Check a catalogue against a tender's label requirement ("label L or equivalent").

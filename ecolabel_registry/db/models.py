@@ -618,3 +618,19 @@ class DeliveryAttempt(SQLModel, table=True):
     at_us: int = Field(sa_column=Column(BigInteger, nullable=False))
     status_code: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class IntegrityCheck(SQLModel, table=True):
+    """The last check of the tables against a replay of the log (`ecolabel-registry fsck`): one row.
+
+    Shared by every API process: a divergence any of them (or the operator's `fsck`) finds degrades them
+    all, and only a clean `ecolabel-registry fsck` run by the operator clears it (docs/DEPLOYMENT.md).
+    """
+
+    __tablename__ = "integrity_checks"
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    verified_tree_size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    checked_us: int = Field(sa_column=Column(BigInteger, nullable=False))
+    divergence: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    diverged_us: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, RowMapping, Select, and_, bindparam, 
 
 from ecolabel_registry.db.bulk import insert_rows
 from ecolabel_registry.db.models import LogCheckpoint, LogEntry, LogNode, LogState
+from ecolabel_registry.errors import LogIntegrityError
 from ecolabel_registry.log.tree import NodeKey, split_frontier
 
 state_table = LogState.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ on table classes
@@ -194,7 +195,11 @@ def fetch_committed_nodes(connection: Connection, keys: Iterable[NodeKey]) -> di
 
 
 def fetch_entries(connection: Connection, start: int, end: int) -> list[NewEntry]:
-    """Stored leaves [start, end) in index order (a deleted row shows up as a gap)."""
+    """Stored leaves [start, end) in index order; every one of them must be stored.
+
+    Callers ask only for leaves inside the tree, so a missing row is a damaged (or tampered) database:
+    it raises `LogIntegrityError` naming the first missing index, never a silently shorter answer.
+    """
     rows = connection.execute(
         select(
             entries_table.c.leaf_index,
@@ -207,7 +212,7 @@ def fetch_entries(connection: Connection, start: int, end: int) -> list[NewEntry
         .where(entries_table.c.leaf_index >= start, entries_table.c.leaf_index < end)
         .order_by(entries_table.c.leaf_index)
     ).mappings()
-    return [
+    found = [
         NewEntry(
             leaf_index=row["leaf_index"],
             kind=row["kind"],
@@ -218,6 +223,10 @@ def fetch_entries(connection: Connection, start: int, end: int) -> list[NewEntry
         )
         for row in rows
     ]
+    if len(found) != max(end - start, 0):
+        missing = next((i for i, e in enumerate(found, start=start) if e.leaf_index != i), start + len(found))
+        raise LogIntegrityError(f"the log has no stored entry for leaf {missing}", leaf_index=missing)
+    return found
 
 
 def find_leaf_index(connection: Connection, leaf_hash: bytes, tree_size: int) -> int | None:

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import Connection
 
@@ -30,6 +33,32 @@ class Document:
 
 def _now_us() -> int:
     return time.time_ns() // 1000
+
+
+class Replaying(Protocol):
+    """What a replay of the log tells `reserve` and `append` (ecolabel_registry.integrity.replay).
+
+    While one is active in this context, the write paths re-apply logged documents instead of taking
+    new ones: the log time is the original leaf's, every append must be exactly the next logged
+    documents (else `expect` raises), and no checkpoint is signed (the original ones are copied).
+    """
+
+    def logged_us(self) -> int: ...
+
+    def expect(self, tree_size: int, documents: Sequence[Document]) -> None: ...
+
+
+_replaying: ContextVar[Replaying | None] = ContextVar("log_replaying", default=None)
+
+
+@contextmanager
+def replaying(replay: Replaying) -> Iterator[None]:
+    """Run the write paths in this block as a replay of already logged documents."""
+    token = _replaying.set(replay)
+    try:
+        yield
+    finally:
+        _replaying.reset(token)
 
 
 @dataclass
@@ -56,6 +85,9 @@ def reserve(connection: Connection) -> Reservation:
     if tree.fold(head.frontier) != head.root_hash or len(head.frontier) != head.tree_size.bit_count():
         # The head row was altered outside the registry: signing on top of it could fork the log.
         raise LogIntegrityError("the log head does not match its own frontier; refusing to sign")
+    replay = _replaying.get()
+    if replay is not None:
+        return Reservation(head=head, integrated_us=replay.logged_us())
     return Reservation(head=head, integrated_us=max(_now_us(), head.last_integrated_us))
 
 
@@ -79,9 +111,14 @@ def append(
         for offset, document in enumerate(documents)
     ]
     appended = tree.append(head.tree_size, head.frontier, [entry.leaf_hash for entry in entries])
-    checkpoint_text = sign_checkpoint(
-        Checkpoint(origin=signer.name, tree_size=appended.tree_size, root_hash=appended.root), signer
-    )
+    replay = _replaying.get()
+    if replay is not None:
+        replay.expect(head.tree_size, documents)
+        checkpoint_text = None
+    else:
+        checkpoint_text = sign_checkpoint(
+            Checkpoint(origin=signer.name, tree_size=appended.tree_size, root_hash=appended.root), signer
+        )
     new_head = repository.Head(
         tree_size=appended.tree_size,
         root_hash=appended.root,
@@ -97,7 +134,7 @@ def append(
             kind=DocumentKind(entry.kind),
             integrated_us=integrated_us,
             leaf_hash=entry.leaf_hash,
-            checkpoint=checkpoint_text,
+            checkpoint=checkpoint_text or "",
             inclusion_proof=tuple(inclusion_proof(entry.leaf_index, appended.tree_size, appended.subtree_root)),
         )
         for entry in entries

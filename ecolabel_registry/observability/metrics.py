@@ -19,6 +19,7 @@ from starlette.types import Scope
 
 from ecolabel_registry.db.models import OutboxDelivery, WebhookCursor
 from ecolabel_registry.errors import RegistryError
+from ecolabel_registry.integrity import state as integrity_state
 from ecolabel_registry.log import repository as log_repository
 
 # The exposition format the library writes (text format 0.0.4, which every Prometheus server reads).
@@ -47,6 +48,7 @@ class _DatabaseGauges(Collector):
                     select(func.count()).select_from(_outbox).where(_outbox.c.state == "pending")
                 ).scalar_one()
                 matched_to = connection.execute(select(_cursor.c.next_leaf_index)).scalar_one()
+                integrity = integrity_state.read(connection)
         except SQLAlchemyError:
             up.add_metric([], 0)
             yield up
@@ -59,6 +61,16 @@ class _DatabaseGauges(Collector):
             "ecolabel_webhook_unmatched_leaves",
             "Log leaves the webhook worker has not matched against subscriptions yet",
             value=max(tree_size - matched_to, 0),
+        )
+        yield GaugeMetricFamily(
+            "ecolabel_integrity_divergence",
+            "1 while a divergence between the tables and a replay of the log is recorded (fsck), else 0",
+            value=int(integrity.divergence is not None),
+        )
+        yield GaugeMetricFamily(
+            "ecolabel_integrity_verified_tree_size",
+            "Leaves of the log the tables were last found equal to a replay of (fsck)",
+            value=integrity.verified_tree_size,
         )
 
 

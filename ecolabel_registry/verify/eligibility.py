@@ -18,6 +18,7 @@ from sqlalchemy import Connection, RowMapping
 from ecolabel_registry.certificates import repository as certificate_rows
 from ecolabel_registry.certificates.lookup import lifecycle_of, now
 from ecolabel_registry.context import RegistryContext
+from ecolabel_registry.integrity.guard import require_intact
 from ecolabel_registry.log import service as log
 from ecolabel_registry.programmes import keys
 from ecolabel_registry.verify import matching, repository
@@ -83,6 +84,7 @@ def direct_only(_query: RecognitionQuery) -> RecognitionAnswer:
 def evaluate(
     connection: Connection, context: RegistryContext, request: EligibilityRequest, recognizer: Recognizer = direct_only
 ) -> EligibilityAnswer:
+    require_intact(connection)  # a decision signed from tables that differ from the log would be a false one
     date = request.date or now()
     _, checkpoint = log.latest_checkpoint(connection, context.note_signer)
     labels = _accepted_labels(connection, request)

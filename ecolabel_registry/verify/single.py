@@ -16,6 +16,7 @@ from ecolabel_registry.certificates import repository as certificate_rows
 from ecolabel_registry.certificates.lookup import lifecycle_of
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.errors import InternalError, NotFound
+from ecolabel_registry.integrity.guard import require_intact
 from ecolabel_registry.log import service as log
 from ecolabel_registry.verify import repository
 from ecolabel_registry.verify.decisions import sign_decision
@@ -44,6 +45,7 @@ def verify_certificate(
     events could not be (one logged after that head would count), so a certificate that has some
     raises `NeedsSnapshot`. The answer is the one a read snapshot gives, without its BEGIN and COMMIT.
     """
+    require_intact(connection)  # a decision signed from tables that differ from the log would be a false one
     row = repository.checked_certificate(connection, certificate_id)  # with its credential and its key
     if row is None:
         raise NotFound(f"no certificate {certificate_id}")

@@ -78,6 +78,8 @@ def live(
         signing_key_path=folder / "registry-key.pem",
         admin_token_path=folder / "admin-token",
         log_origin=LOG_ORIGIN,
+        fsck_interval_s=0,  # the check of the tables against the log has tests of its own (tests/integrity)
+        fsck_replica_path=folder / "fsck-replica.sqlite3",
     )
     with TestClient(create_app(configured)) as seeding_client:
         built = world.build(seeding_client, {"Authorization": f"Bearer {ADMIN_TOKEN}"})

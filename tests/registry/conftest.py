@@ -24,6 +24,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         signing_key_path=tmp_path / "registry-key.pem",
         admin_token_path=tmp_path / "admin-token",
         log_origin=LOG_ORIGIN,
+        # Servers check their tables against the log only in the tests about that (tests/integrity):
+        # elsewhere a check at start would compete for the CPU with what a test measures.
+        fsck_interval_s=0,
+        fsck_replica_path=tmp_path / "fsck-replica.sqlite3",
     )
 
 

@@ -41,6 +41,8 @@ def server_environment(settings: Settings) -> dict[str, str]:
             "ECOLABEL_SIGNING_KEY_PATH": str(settings.signing_key_path),
             "ECOLABEL_ADMIN_TOKEN_PATH": str(settings.admin_token_path),
             "ECOLABEL_LOG_ORIGIN": settings.log_origin,
+            "ECOLABEL_FSCK_INTERVAL_S": str(settings.fsck_interval_s),
+            "ECOLABEL_FSCK_REPLICA_PATH": str(settings.fsck_replica_path),
         }
     )
     if settings.admin_token is not None:
