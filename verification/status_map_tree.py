@@ -7,21 +7,46 @@ children are ``2p`` and ``2p + 1`` and its sibling is ``p ^ 1``. Every sibling o
 a stored row or EMPTY, which is what keeps a proof to one read of the path's rows.
 
 Entries are only added or changed, never removed: a certificate, once logged, stays in the map.
+
+A store that keeps rows elsewhere (a database) loads the rows of one key's path and its siblings
+(`path_positions`) into a tree with `from_rows`, puts, and writes back the rows `put_hash` names:
+those rows are all an update reads and all it changes.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
 from verification.errors import MalformedInput
 from verification.status_map import EMPTY, KEY_BITS, MapLeaf, MapProof, map_leaf_hash, map_node_hash
 
-__all__ = ["StatusMapTree", "reference_root"]
+__all__ = ["MapRow", "StatusMapTree", "path_positions", "reference_root"]
 
 
 def _position(key_int: int, depth: int) -> int:
     return (1 << depth) | (key_int >> (KEY_BITS - depth))
+
+
+def path_positions(key: bytes, first_depth: int, last_depth: int) -> list[int]:
+    """The positions of `key`'s path and of their siblings at depths first_depth..last_depth."""
+    key_int = int.from_bytes(key, "big")
+    found = []
+    for depth in range(first_depth, min(last_depth, KEY_BITS) + 1):
+        position = _position(key_int, depth)
+        found += [position, position ^ 1] if depth else [position]
+    return found
+
+
+@dataclass(frozen=True)
+class MapRow:
+    """One stored row: a node (`leaf_key` None) or a collapsed leaf with its key and value hash."""
+
+    position: int
+    hash: bytes
+    leaf_key: bytes | None = None
+    value_sha256: bytes | None = None
 
 
 class StatusMapTree:
@@ -55,12 +80,38 @@ class StatusMapTree:
         """Set `key` to `value` (the value's bytes; the map keeps their SHA-256)."""
         self.put_hash(key, hashlib.sha256(value).digest())
 
-    def put_hash(self, key: bytes, value_sha256: bytes) -> None:
+    @classmethod
+    def from_rows(cls, rows: Iterable[MapRow]) -> StatusMapTree:
+        """A tree holding only these rows: enough to update or prove the keys whose paths they cover."""
+        tree = cls()
+        for row in rows:
+            tree._hashes[row.position] = row.hash
+            if row.leaf_key is not None and row.value_sha256 is not None:
+                tree._leaf_keys[row.position] = row.leaf_key
+                tree._values[row.leaf_key] = row.value_sha256
+        return tree
+
+    def row(self, position: int) -> MapRow:
+        leaf_key = self._leaf_keys.get(position)
+        value = None if leaf_key is None else self._values[leaf_key]
+        return MapRow(position, self._hashes[position], leaf_key, value)
+
+    def path_end(self, key: bytes) -> int:
+        """The depth where `key`'s path ends in the rows held: a store that loaded the path down to
+        depth K knows the end for certain only when this is at most K (else it loads deeper)."""
+        return self._end(int.from_bytes(key, "big"))[0]
+
+    def has(self, position: int) -> bool:
+        return position in self._hashes
+
+    def put_hash(self, key: bytes, value_sha256: bytes) -> list[int]:
+        """Set `key`'s value hash; returns the positions of the rows written (a store writes them back)."""
         if len(key) != 32 or len(value_sha256) != 32:
             raise MalformedInput("BAD_HASH_LENGTH", "map keys and value hashes are 32 bytes")
         key_int = int.from_bytes(key, "big")
         _, position = self._end(key_int)
         other = self._leaf_keys.get(position)
+        written = []
         if other is not None and other != key:
             # Two entries now share this subtree: split down to the first bit where their keys differ.
             other_int = int.from_bytes(other, "big")
@@ -69,11 +120,16 @@ class StatusMapTree:
             other_position = _position(other_int, split + 1)
             self._leaf_keys[other_position] = other
             self._hashes[other_position] = map_leaf_hash(other, self._values[other])
+            written.append(other_position)
             position = _position(key_int, split + 1)
         self._values[key] = value_sha256
         self._leaf_keys[position] = key
         self._hashes[position] = map_leaf_hash(key, value_sha256)
         self._rehash_above(position)
+        while position:
+            written.append(position)
+            position >>= 1
+        return written
 
     def _end(self, key_int: int) -> tuple[int, int]:
         """The depth and position where the key's path ends: an absent row or a leaf row."""

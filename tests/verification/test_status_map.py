@@ -31,7 +31,7 @@ from verification.status_map import (
     verify_lookup,
     verify_value,
 )
-from verification.status_map_tree import StatusMapTree, reference_root
+from verification.status_map_tree import StatusMapTree, path_positions, reference_root
 
 SETTINGS = settings(max_examples=80, deadline=None)
 
@@ -297,3 +297,27 @@ def test_module_docstring_example_runs() -> None:
     failures, tried = doctest.testmod(status_map, raise_on_error=False)
     assert tried > 0
     assert failures == 0
+
+
+@SETTINGS
+@given(ops=operations, key=keys, value=values)
+def test_a_tree_holding_only_one_paths_rows_updates_as_the_whole_tree_does(
+    ops: list[tuple[bytes, bytes]], key: bytes, value: bytes
+) -> None:
+    """What a database store does: load the path and its siblings, put, write back the named rows."""
+    tree, _ = _build(ops)
+    partial = StatusMapTree.from_rows(tree.row(p) for p in path_positions(key, 0, 256) if tree.has(p))
+    assert partial.root == tree.root
+    assert partial.prove(key) == tree.prove(key)
+    around = path_positions(key, 0, 256)
+    before = {p: tree.row(p) for p in around if tree.has(p)}
+    rows_before = tree.rows
+    written = partial.put_hash(key, _sha(value))
+    tree.put(key, value)
+    changed = {p for p in around if tree.has(p) and before.get(p) != tree.row(p)}
+    assert changed <= set(written)
+    assert tree.rows - rows_before == len(changed - set(before))  # no row created off the path
+    assert partial.root == tree.root
+    assert {partial.row(p) for p in written} == {tree.row(p) for p in written}
+    assert partial.prove(key) == tree.prove(key)
+    assert partial.path_end(key) == tree.path_end(key) == len(tree.prove(key).siblings)
