@@ -84,12 +84,16 @@ class StatusMapTree:
     def from_rows(cls, rows: Iterable[MapRow]) -> StatusMapTree:
         """A tree holding only these rows: enough to update or prove the keys whose paths they cover."""
         tree = cls()
-        for row in rows:
-            tree._hashes[row.position] = row.hash
-            if row.leaf_key is not None and row.value_sha256 is not None:
-                tree._leaf_keys[row.position] = row.leaf_key
-                tree._values[row.leaf_key] = row.value_sha256
+        tree.load(rows)
         return tree
+
+    def load(self, rows: Iterable[MapRow]) -> None:
+        """Add stored rows; a row this tree already holds (perhaps written since) must not be passed."""
+        for row in rows:
+            self._hashes[row.position] = row.hash
+            if row.leaf_key is not None and row.value_sha256 is not None:
+                self._leaf_keys[row.position] = row.leaf_key
+                self._values[row.leaf_key] = row.value_sha256
 
     def row(self, position: int) -> MapRow:
         leaf_key = self._leaf_keys.get(position)

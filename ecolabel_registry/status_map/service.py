@@ -1,0 +1,74 @@
+"""Updating the stored status map and proving from it (docs/VERIFIABLE-MAP.md §6).
+
+An update loads the rows of each key's path and siblings (one indexed query per 48 levels; a path at
+10 million certificates is about 25 deep), applies the puts in memory with the same tree code a
+verifier's tests hold to the map's definition, and writes back only the rows the puts name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection
+
+from ecolabel_registry.status_map import repository
+from verification.status_map import MapProof
+from verification.status_map_tree import StatusMapTree, path_positions
+from verification.status_proof import StatusMapRoot
+
+_LEVELS_PER_READ = 48
+
+
+class _Paths:
+    """The rows read in this transaction, in a tree that also holds what the transaction wrote."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.tree = StatusMapTree()
+        self.queried: set[int] = set()
+
+    def cover(self, key: bytes) -> None:
+        """Load `key`'s path until it ends inside what was read."""
+        first = 0
+        while True:
+            last = first + _LEVELS_PER_READ - 1
+            wanted = [p for p in path_positions(key, first, last) if p not in self.queried and not self.tree.has(p)]
+            self.tree.load(repository.load_rows(self.connection, wanted))
+            self.queried.update(wanted)
+            if self.tree.path_end(key) <= last:
+                return
+            first = last + 1
+
+
+def apply(connection: Connection, updates: Sequence[tuple[bytes, bytes]], log_size: int) -> StatusMapRoot:
+    """Set each certificate id to its chain head's value hash, in order, in the caller's transaction.
+
+    `log_size` is the number of log leaves the map reflects after these updates; the returned document
+    is what the registry logs as the `status_map` leaf at that index.
+    """
+    entries, _ = repository.read_state(connection)
+    paths = _Paths(connection)
+    paths.cover(bytes(32))  # at least the root row, when there is no update
+    written: set[int] = set()
+    for key, value_sha256 in updates:
+        paths.cover(key)
+        if paths.tree.value_sha256(key) is None:
+            entries += 1
+        written.update(paths.tree.put_hash(key, value_sha256))
+    repository.write_rows(connection, [paths.tree.row(p) for p in sorted(written)])
+    repository.write_state(connection, entries, log_size)
+    return StatusMapRoot(log_size=log_size, entries=entries, root=paths.tree.root)
+
+
+def prove(connection: Connection, key: bytes) -> tuple[bytes, MapProof]:
+    """The current map root and the proof for `key`; read in the snapshot the answer names."""
+    paths = _Paths(connection)
+    paths.cover(key)
+    return paths.tree.root, paths.tree.prove(key)
+
+
+def current_root(connection: Connection) -> StatusMapRoot:
+    entries, log_size = repository.read_state(connection)
+    paths = _Paths(connection)
+    paths.tree.load(repository.load_rows(connection, [1]))  # the root's row alone
+    return StatusMapRoot(log_size=log_size, entries=entries, root=paths.tree.root)

@@ -1,0 +1,45 @@
+"""The status map: a sparse Merkle tree from certificate id to its status-chain head.
+
+Revision ID: 0011_status_map
+Revises: 0010
+Create Date: 2026-12-05
+
+Deploy notes: new tables only; safe while the previous release serves traffic. They start empty;
+docs/VERIFIABLE-MAP.md §3 defines the tree, §6 these rows.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0011_status_map"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # One row per subtree holding two entries or more, and one per entry at the depth its leaf
+    # collapsed to; `position` is (1 << depth) | path prefix, big-endian in its fewest bytes.
+    op.create_table(
+        "status_map_nodes",
+        sa.Column("position", sa.LargeBinary(length=33), nullable=False),
+        sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
+        sa.Column("leaf_key", sa.LargeBinary(length=32), nullable=True),
+        sa.Column("value_sha256", sa.LargeBinary(length=32), nullable=True),
+        sa.PrimaryKeyConstraint("position"),
+    )
+    op.create_table(
+        "status_map_state",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("entries", sa.BigInteger(), nullable=False),
+        sa.Column("log_size", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.execute("INSERT INTO status_map_state (id, entries, log_size) VALUES (1, 0, 0)")
+
+
+def downgrade() -> None:
+    op.drop_table("status_map_state")
+    op.drop_table("status_map_nodes")
