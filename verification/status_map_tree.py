@@ -162,6 +162,10 @@ class StatusMapTree:
         leaf = None if leaf_key is None else MapLeaf(leaf_key, self._values[leaf_key])
         return MapProof(leaf, tuple(siblings))
 
+    def positions(self) -> Iterator[int]:
+        """Every stored row's position, in no particular order (to copy the tree into a store)."""
+        return iter(self._hashes)
+
     def items(self) -> Iterator[tuple[bytes, bytes]]:
         """(key, value SHA-256) pairs, in no particular order."""
         return iter(self._values.items())

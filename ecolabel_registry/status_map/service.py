@@ -7,7 +7,7 @@ verifier's tests hold to the map's definition, and writes back only the rows the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection
 
@@ -17,6 +17,7 @@ from verification.status_map_tree import StatusMapTree, path_positions
 from verification.status_proof import StatusMapRoot
 
 _LEVELS_PER_READ = 48
+_POSITIONS_PER_QUERY = 900  # bound parameters per statement: under SQLite's historical limit of 999
 
 
 class _Paths:
@@ -27,16 +28,20 @@ class _Paths:
         self.tree = StatusMapTree()
         self.queried: set[int] = set()
 
-    def cover(self, key: bytes) -> None:
-        """Load `key`'s path until it ends inside what was read."""
-        first = 0
-        while True:
+    def read(self, positions: Iterable[int]) -> None:
+        wanted = sorted({p for p in positions if p not in self.queried and not self.tree.has(p)})
+        for start in range(0, len(wanted), _POSITIONS_PER_QUERY):
+            self.tree.load(repository.load_rows(self.connection, wanted[start : start + _POSITIONS_PER_QUERY]))
+        self.queried.update(wanted)
+
+    def cover(self, keys: Sequence[bytes]) -> None:
+        """Load the keys' paths until each ends inside what was read: the first 48 levels of all of
+        them in one query (per 900 positions), deeper levels only for the rare key that needs them."""
+        first, pending = 0, list(keys)
+        while pending:
             last = first + _LEVELS_PER_READ - 1
-            wanted = [p for p in path_positions(key, first, last) if p not in self.queried and not self.tree.has(p)]
-            self.tree.load(repository.load_rows(self.connection, wanted))
-            self.queried.update(wanted)
-            if self.tree.path_end(key) <= last:
-                return
+            self.read(p for key in pending for p in path_positions(key, first, last))
+            pending = [key for key in pending if self.tree.path_end(key) > last]
             first = last + 1
 
 
@@ -48,10 +53,11 @@ def apply(connection: Connection, updates: Sequence[tuple[bytes, bytes]], log_si
     """
     entries, _ = repository.read_state(connection)
     paths = _Paths(connection)
-    paths.cover(bytes(32))  # at least the root row, when there is no update
+    paths.read([1])  # at least the root row, when there is no update
+    paths.cover([key for key, _ in updates])
     written: set[int] = set()
     for key, value_sha256 in updates:
-        paths.cover(key)
+        paths.cover([key])  # a no-op unless an earlier put in this batch moved the path deeper
         if paths.tree.value_sha256(key) is None:
             entries += 1
         written.update(paths.tree.put_hash(key, value_sha256))
@@ -63,12 +69,12 @@ def apply(connection: Connection, updates: Sequence[tuple[bytes, bytes]], log_si
 def prove(connection: Connection, key: bytes) -> tuple[bytes, MapProof]:
     """The current map root and the proof for `key`; read in the snapshot the answer names."""
     paths = _Paths(connection)
-    paths.cover(key)
+    paths.cover([key])
     return paths.tree.root, paths.tree.prove(key)
 
 
 def current_root(connection: Connection) -> StatusMapRoot:
     entries, log_size = repository.read_state(connection)
     paths = _Paths(connection)
-    paths.tree.load(repository.load_rows(connection, [1]))  # the root's row alone
+    paths.read([1])  # the root's row alone
     return StatusMapRoot(log_size=log_size, entries=entries, root=paths.tree.root)
