@@ -16,7 +16,7 @@ for the map: no replay of the log.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,7 @@ from verification.checkpoint import Checkpoint
 from verification.errors import MalformedInput, ProofInvalid
 from verification.leaf import DocumentKind, entry_leaf_hash, format_log_time, parse_log_time
 from verification.merkle import verify_inclusion
+from verification.note import NoteVerifier
 from verification.policy import Policy
 from verification.status_map import ChainHeadValue, MapProof, verify_chain_head
 
@@ -135,16 +136,19 @@ class StatusProofResult:
     map_root: StatusMapRoot
 
 
-def verify_status_proof(proof: StatusProof, policy: Policy) -> StatusProofResult:
+def verify_status_proof(
+    proof: StatusProof, policy: Policy, *, log_keys: Sequence[NoteVerifier] = ()
+) -> StatusProofResult:
     """Raise unless the proof shows the certificate's chain head as of its checkpoint (§5.2 steps 1-4).
 
-    1. the checkpoint is signed by the log (and cosigned as the policy requires);
+    1. the checkpoint is signed by the log (the policy's, or one of `log_keys`) and cosigned as the
+       policy requires;
     2. the map root document is the checkpoint's *last* leaf, of kind `status_map` (so nothing was
        logged after the map was computed, in this tree);
     3. the document covers exactly the leaves before it;
     4. the map proof shows `head` (or nothing) under the certificate id in that map.
     """
-    checkpoint = policy.verify(proof.checkpoint).checkpoint
+    checkpoint = policy.verify(proof.checkpoint, log_keys=log_keys).checkpoint
     if checkpoint.tree_size == 0 or proof.map_leaf_index != checkpoint.tree_size - 1:
         raise ProofInvalid("MAP_LEAF_NOT_LAST", "the map root must be the last leaf of the proof's checkpoint")
     leaf = entry_leaf_hash(DocumentKind.STATUS_MAP, proof.map_integrated_us, proof.map_root.encode())

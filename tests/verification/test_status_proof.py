@@ -10,13 +10,17 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from verification.checkpoint import Checkpoint, sign_checkpoint
+from verification.cli import app as verify_cli
 from verification.cosignature import Cosigner
 from verification.errors import MalformedInput, ProofInvalid, VerificationError
 from verification.leaf import DocumentKind, entry_leaf_hash
@@ -220,3 +224,41 @@ def test_map_root_document_is_canonical_and_strict() -> None:
             StatusMapRoot.from_json(bad)
     with pytest.raises(MalformedInput):
         StatusMapRoot(-1, 0, bytes(32))
+
+
+def _run_cli(tmp_path: Path, data: dict[str, Any], *options: str) -> Result:
+    path = tmp_path / "status-proof.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return CliRunner().invoke(verify_cli, ["status-proof", str(path), *options])
+
+
+def test_cli_names_the_latest_event_and_refuses_tampering(tmp_path: Path) -> None:
+    log, committed = _world()
+    data = log.proof(IDS[1], committed).to_json()
+    key = LOG.verifier().to_string()
+    ran = _run_cli(tmp_path, data, "--certificate", IDS[1].hex(), "--key", key)
+    assert ran.exit_code == 0, ran.output
+    assert "tree size 6" in ran.output
+    assert f"is number 1, document SHA-256 {hashlib.sha256(EVENT).hexdigest()}, leaf 4" in ran.output
+    older = {**data, "head": {**data["head"], "sequence": 0, "head_sha256": IDS[1].hex(), "head_leaf": 2}}
+    refused = _run_cli(tmp_path, older, "--certificate", IDS[1].hex(), "--key", key)
+    assert refused.exit_code == 1
+    assert "VALUE_MISMATCH" in refused.output
+    other = _run_cli(tmp_path, data, "--certificate", IDS[0].hex(), "--key", key)
+    assert other.exit_code == 1
+    assert "not " + IDS[0].hex() in other.output
+    wrong_key = _run_cli(tmp_path, data, "--certificate", IDS[1].hex(), "--key", OTHER.verifier().to_string())
+    assert wrong_key.exit_code == 1
+    assert _run_cli(tmp_path, data, "--certificate", IDS[1].hex()).exit_code == 2
+
+
+def test_cli_reports_an_unknown_certificate_with_its_absence_proof(tmp_path: Path) -> None:
+    log, committed = _world()
+    unknown = hashlib.sha256(b"never submitted").digest()
+    policy = tmp_path / "policy.txt"
+    policy.write_text(POLICY.text, encoding="utf-8")
+    ran = _run_cli(
+        tmp_path, log.proof(unknown, committed).to_json(), "--certificate", unknown.hex(), "--policy", str(policy)
+    )
+    assert ran.exit_code == 0, ran.output
+    assert f"holds no certificate {unknown.hex()}" in ran.output
