@@ -87,13 +87,15 @@ class StatusMapNode(SQLModel, table=True):
 
 
 class StatusMapState(SQLModel, table=True):
-    """One row: how many certificates the map holds, and how many log leaves it reflects."""
+    """One row: whether the registry keeps the map, how many certificates it holds, how many log leaves
+    it reflects (the index of the latest `status_map` leaf)."""
 
     __tablename__ = "status_map_state"
 
     id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     entries: int = Field(sa_column=Column(BigInteger, nullable=False))
     log_size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    enabled: bool = Field(sa_column=Column(Boolean, nullable=False))
 
 
 class Programme(SQLModel, table=True):

@@ -7,12 +7,18 @@ verifier's tests hold to the map's definition, and writes back only the rows the
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection
 
+from ecolabel_registry.errors import LogIntegrityError
+from ecolabel_registry.log import service as log
 from ecolabel_registry.status_map import repository
-from verification.status_map import MapProof
+from verification.leaf import DocumentKind
+from verification.note import NoteSigner
+from verification.receipt import Receipt
+from verification.status_map import ChainHeadValue, MapProof
 from verification.status_map_tree import StatusMapTree, path_positions
 from verification.status_proof import StatusMapRoot
 
@@ -51,7 +57,7 @@ def apply(connection: Connection, updates: Sequence[tuple[bytes, bytes]], log_si
     `log_size` is the number of log leaves the map reflects after these updates; the returned document
     is what the registry logs as the `status_map` leaf at that index.
     """
-    entries, _ = repository.read_state(connection)
+    entries = repository.read_state(connection).entries
     paths = _Paths(connection)
     paths.read([1])  # at least the root row, when there is no update
     paths.cover([key for key, _ in updates])
@@ -74,7 +80,49 @@ def prove(connection: Connection, key: bytes) -> tuple[bytes, MapProof]:
 
 
 def current_root(connection: Connection) -> StatusMapRoot:
-    entries, log_size = repository.read_state(connection)
+    state = repository.read_state(connection)
     paths = _Paths(connection)
     paths.read([1])  # the root's row alone
-    return StatusMapRoot(log_size=log_size, entries=entries, root=paths.tree.root)
+    return StatusMapRoot(log_size=state.log_size, entries=state.entries, root=paths.tree.root)
+
+
+def is_enabled(connection: Connection) -> bool:
+    return repository.read_state(connection).enabled
+
+
+def log_documents(
+    connection: Connection, heads: Sequence[tuple[str, ChainHeadValue]], log_size: int
+) -> list[log.Document]:
+    """The `status_map` leaf to append last in this transaction, after the leaves `heads` come from
+    (none while the map is off). `log_size` is that leaf's own index: the leaves before it."""
+    if not heads or not is_enabled(connection):
+        return []
+    updates = [
+        (bytes.fromhex(certificate_id), hashlib.sha256(head.encode()).digest()) for certificate_id, head in heads
+    ]
+    document = apply(connection, updates, log_size)
+    return [log.Document(DocumentKind.STATUS_MAP, document.encode())]
+
+
+def enable(connection: Connection, signer: NoteSigner) -> Receipt | None:
+    """Build the map from the certificate tables and log its first root; None if it was already on.
+
+    Under the log lock, so no certificate or event can be logged between the build and the leaf.
+    The tables are trusted here: run it on a registry whose tables agree with its log.
+    """
+    reservation = log.reserve(connection)
+    if is_enabled(connection):
+        return None
+    tree = StatusMapTree()
+    for certificate_id, leaf, count, event_sha256, event_leaf in repository.certificate_heads(connection):
+        head_leaf = event_leaf if count else leaf
+        if head_leaf is None:
+            raise LogIntegrityError(f"certificate {certificate_id} counts {count} events but its latest is missing")
+        head = ChainHeadValue(leaf, count, event_sha256 or certificate_id, head_leaf)
+        tree.put(bytes.fromhex(certificate_id), head.encode())
+    repository.replace_rows(connection, [tree.row(p) for p in tree.positions()])
+    log_size = reservation.head.tree_size
+    repository.write_state(connection, len(tree), log_size, enabled=True)
+    document = StatusMapRoot(log_size=log_size, entries=len(tree), root=tree.root)
+    (receipt,) = log.append(connection, signer, [log.Document(DocumentKind.STATUS_MAP, document.encode())], reservation)
+    return receipt

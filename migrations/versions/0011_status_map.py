@@ -4,8 +4,9 @@ Revision ID: 0011_status_map
 Revises: 0010
 Create Date: 2026-12-05
 
-Deploy notes: new tables only; safe while the previous release serves traffic. They start empty;
-docs/VERIFIABLE-MAP.md §3 defines the tree, §6 these rows.
+Deploy notes: new tables only; safe while the previous release serves traffic. They start empty and
+the map off; `ecolabel-registry status-map enable` builds it from the certificate tables and from then
+on the registry logs its root (docs/VERIFIABLE-MAP.md §3 defines the tree, §4.2 the leaf, §6 the rows).
 """
 
 from collections.abc import Sequence
@@ -35,9 +36,12 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("entries", sa.BigInteger(), nullable=False),
         sa.Column("log_size", sa.BigInteger(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.execute("INSERT INTO status_map_state (id, entries, log_size) VALUES (1, 0, 0)")
+    # Off until `ecolabel-registry status-map enable`: turning it on adds a leaf to every transaction
+    # that logs a certificate or a status event, which clients counting leaves should expect.
+    op.execute("INSERT INTO status_map_state (id, entries, log_size, enabled) VALUES (1, 0, 0, false)")
 
 
 def downgrade() -> None:
