@@ -9,11 +9,14 @@ makes the registry refuse to answer rather than serve a proof that misleads.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
+from typer.testing import CliRunner
 
 from ecolabel_registry.db.engine import build_engine, write_connection
 from ecolabel_registry.settings import Settings
@@ -21,6 +24,8 @@ from ecolabel_registry.signing_key import load_or_create_signing_key
 from ecolabel_registry.status_map import repository as map_repository
 from ecolabel_registry.status_map import service as status_map
 from tests.registry.factories import Certifier, certificate_id, certifier
+from tests.registry.live import live_servers
+from verification.cli import app as verify_cli
 from verification.errors import ProofInvalid
 from verification.monitor import DocumentKind
 from verification.note import NoteSigner, NoteVerifier
@@ -163,3 +168,27 @@ def test_an_edited_table_makes_the_registry_refuse_to_answer(
     response = client.get(f"/v1/certificates/{cert}/status-proof")
     assert response.status_code == 500
     assert response.json()["type"].endswith("log-integrity")
+
+
+def test_the_monitor_follows_a_log_with_status_map_leaves(
+    settings: Settings, tmp_path: Path, admin_headers: dict[str, str]
+) -> None:
+    with live_servers(settings, 1, tmp_path) as (server,), httpx.Client(base_url=server.url) as http:
+        body = certifier(http, admin_headers, "blue-angel")
+        before = body.credential("DE-UZ-198/0006")
+        http.post("/v1/certificates", json={"credential": before}).raise_for_status()
+        _enable(settings)
+        token = body.credential("DE-UZ-198/0007")
+        http.post("/v1/certificates", json={"credential": token}).raise_for_status()
+        cert = certificate_id(token)
+        event = body.status_event(cert, 1, cert, "suspended")
+        http.post(f"/v1/certificates/{cert}/events", json={"event": event}).raise_for_status()
+        state = tmp_path / "monitor.json"
+        ran = CliRunner().invoke(verify_cli, ["monitor", server.url, "--state", str(state)])
+        assert ran.exit_code == 0, ran.output
+        proof = tmp_path / "proof.json"
+        proof.write_bytes(http.get(f"/v1/certificates/{cert}/status-proof").content)
+        vkey = http.get("/.well-known/ecolabel-registry").json()["checkpoint_verifier_key"]
+    checked = CliRunner().invoke(verify_cli, ["status-proof", str(proof), "--certificate", cert, "--key", vkey])
+    assert checked.exit_code == 0, checked.output
+    assert "the latest status event of certificate" in checked.output

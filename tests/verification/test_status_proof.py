@@ -21,12 +21,14 @@ from typer.testing import CliRunner
 
 from verification.checkpoint import Checkpoint, sign_checkpoint
 from verification.cli import app as verify_cli
+from verification.client import LogEntry
 from verification.cosignature import Cosigner
 from verification.errors import MalformedInput, ProofInvalid, VerificationError
 from verification.leaf import DocumentKind, entry_leaf_hash
 from verification.merkle import inclusion_proof, root_from_leaf_hashes
 from verification.note import NoteSigner
 from verification.policy import Policy
+from verification.replay import DocumentReplay
 from verification.status_map import ChainHeadValue
 from verification.status_map_tree import StatusMapTree
 from verification.status_proof import StatusMapRoot, StatusProof, verify_status_proof
@@ -262,3 +264,20 @@ def test_cli_reports_an_unknown_certificate_with_its_absence_proof(tmp_path: Pat
     )
     assert ran.exit_code == 0, ran.output
     assert f"holds no certificate {unknown.hex()}" in ran.output
+
+
+def test_the_replay_checks_each_status_map_leaf_it_meets() -> None:
+    document = StatusMapRoot(4, 1, bytes(32))
+
+    def entry(index: int, data: bytes) -> LogEntry:
+        digest = hashlib.sha256(data).digest()
+        return LogEntry(
+            index, DocumentKind.STATUS_MAP, T0, entry_leaf_hash(DocumentKind.STATUS_MAP, T0, data), digest, data
+        )
+
+    replay = DocumentReplay()
+    replay.check(entry(4, document.encode()))
+    with pytest.raises(VerificationError, match="MAP_SIZE_MISMATCH"):
+        replay.check(entry(5, document.encode()))
+    with pytest.raises(MalformedInput, match="NOT_CANONICAL"):
+        replay.check(entry(4, document.encode().replace(b",", b", ")))
