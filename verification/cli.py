@@ -282,6 +282,7 @@ app.command()(cli_log.monitor)
 app.command()(cli_log.mirror)
 app.command()(cli_log.serve)
 app.command()(cli_log.proof)
+app.command("audit-status-map")(cli_log.audit_status_map)
 
 
 def main() -> None:

@@ -186,9 +186,39 @@ def test_the_monitor_follows_a_log_with_status_map_leaves(
         state = tmp_path / "monitor.json"
         ran = CliRunner().invoke(verify_cli, ["monitor", server.url, "--state", str(state)])
         assert ran.exit_code == 0, ran.output
+        audited = CliRunner().invoke(verify_cli, ["audit-status-map", server.url])
+        assert audited.exit_code == 0, audited.output
+        assert "3 logged roots are right (2 certificates)" in audited.output
         proof = tmp_path / "proof.json"
         proof.write_bytes(http.get(f"/v1/certificates/{cert}/status-proof").content)
         vkey = http.get("/.well-known/ecolabel-registry").json()["checkpoint_verifier_key"]
     checked = CliRunner().invoke(verify_cli, ["status-proof", str(proof), "--certificate", cert, "--key", vkey])
     assert checked.exit_code == 0, checked.output
     assert "the latest status event of certificate" in checked.output
+
+
+def test_a_root_computed_from_an_edited_map_is_caught_by_the_audit(
+    settings: Settings, tmp_path: Path, admin_headers: dict[str, str]
+) -> None:
+    """An intruder edits a certificate's value in the map's rows; the registry's next write computes
+    its root from them and logs it: anyone recomputing the map from the log names that leaf."""
+    with live_servers(settings, 1, tmp_path) as (server,), httpx.Client(base_url=server.url) as http:
+        body = certifier(http, admin_headers, "blue-angel")
+        _enable(settings)
+        token = body.credential("DE-UZ-198/0008")
+        http.post("/v1/certificates", json={"credential": token}).raise_for_status()
+        engine = build_engine(settings.database_url, pool_size=1)
+        try:
+            with write_connection(engine) as connection:
+                nodes = map_repository.nodes_table
+                forged = hashlib.sha256(b"a chain head never logged").digest()
+                victim = nodes.c.leaf_key == bytes.fromhex(certificate_id(token))
+                connection.execute(update(nodes).where(victim).values(value_sha256=forged))
+        finally:
+            engine.dispose()
+        later = http.post("/v1/certificates", json={"credential": body.credential("DE-UZ-198/0009")})
+        map_leaf = later.json()["receipt"]["leaf_index"] + 1
+        audited = CliRunner().invoke(verify_cli, ["audit-status-map", server.url])
+    assert audited.exit_code == 1
+    assert "STATUS_MAP_WRONG" in audited.output
+    assert f"leaf {map_leaf}:" in audited.output
