@@ -27,6 +27,8 @@ from benchmarks import (
     log_append,
     log_proofs,
     log_tiles,
+    status_map,
+    status_map_store,
     supply_chain,
 )
 from benchmarks.databases import DEFAULT_POSTGRES_URL, normalise_postgres_url
@@ -48,6 +50,8 @@ def all_figures(backends: Sequence[Backend]) -> list[Figure]:
         *http_eligibility.figures(backends),
         *supply_chain.figures(backends),
         *integrity.figures(backends),
+        *status_map.figures(backends),
+        *status_map_store.figures(backends),
     ]
 
 

@@ -15,13 +15,14 @@ from ecolabel_registry import worker as background
 from ecolabel_registry.api import schemas as payload_schemas
 from ecolabel_registry.app import create_app
 from ecolabel_registry.db import migrate as migrations
-from ecolabel_registry.db.engine import build_engine
+from ecolabel_registry.db.engine import build_engine, write_connection
 from ecolabel_registry.demo import commands as demo_commands
 from ecolabel_registry.integrity import commands as integrity_commands
 from ecolabel_registry.log import export
 from ecolabel_registry.observability.logging import uvicorn_log_config
 from ecolabel_registry.settings import Settings
 from ecolabel_registry.signing_key import load_or_create_signing_key
+from ecolabel_registry.status_map import service as status_map
 from ecolabel_registry.witness import cli as witness_cli
 from verification.note import NoteSigner
 
@@ -116,6 +117,29 @@ def tiles_export(
         f"exported the log at tree size {report.tree_size:,} to {directory}: {report.written:,} files written "
         f"({report.bytes_written:,} bytes), {report.kept:,} kept"
     )
+
+
+status_map_app = typer.Typer(help="The verifiable map from certificate id to status-chain head.", no_args_is_help=True)
+app.add_typer(status_map_app, name="status-map")
+
+
+@status_map_app.command("enable")
+def status_map_enable() -> None:
+    """Build the status map from the certificate tables and log its root; from then on every
+    transaction that logs a certificate or a status event also logs the map's new root, as its last
+    leaf (docs/VERIFIABLE-MAP.md). Once on, it stays on."""
+    settings = Settings()
+    engine = build_engine(settings.database_url, pool_size=1)
+    try:
+        signer = NoteSigner.from_private_key(settings.log_origin, load_or_create_signing_key(settings.signing_key_path))
+        with write_connection(engine) as connection:
+            receipt = status_map.enable(connection, signer)
+    finally:
+        engine.dispose()
+    if receipt is None:
+        typer.echo("the status map was already on")
+    else:
+        typer.echo(f"the status map is on: its first root is leaf {receipt.leaf_index:,}")
 
 
 # The demo world and the local production layout (issue 9); their code lives in ecolabel_registry.demo.

@@ -1,10 +1,11 @@
-"""`ecolabel-verify monitor | mirror | serve | proof`: follow the log, copy it, serve a copy, take a proof.
+"""`ecolabel-verify monitor | mirror | serve | proof | audit-status-map`: follow the log and check it.
 
 ecolabel-verify monitor http://127.0.0.1:8000 --state monitor.json                     # the JSON API
 ecolabel-verify monitor http://127.0.0.1:8000/log --tiles --key "$KEY" --state m.json   # C2SP tiles
 ecolabel-verify mirror http://127.0.0.1:8000/log mirror/ --policy policy.txt
 ecolabel-verify serve mirror/ --port 8300
 ecolabel-verify proof receipt.json --registry http://127.0.0.1:8000 --out licence.tlog-proof
+ecolabel-verify audit-status-map http://127.0.0.1:8000 --key "$KEY"
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from verification import mirror as log_mirror
 from verification import monitor as log_monitor
+from verification.checkpoint import parse_checkpoint_text, verify_checkpoint
 from verification.cli_common import console, fail, load_policy, ok
 from verification.client import RegistryClient, RegistryProblem
 from verification.errors import MalformedInput, VerificationError
-from verification.note import NoteVerifier
+from verification.note import NoteVerifier, split_note
 from verification.policy import Policy
+from verification.status_map_audit import StatusMapAudit
 from verification.tile_client import TiledLog, TileFetchError
 from verification.tlog_proof import TlogProof
 
@@ -79,6 +82,43 @@ def monitor(
     ok(
         f"log grew from {report.previous_size} to {report.tree_size} leaves; "
         f"checked {report.entries_checked} entries from leaf {report.checked_from}{fetched}"
+    )
+
+
+def audit_status_map(
+    url: Annotated[str, typer.Argument(help="the registry's base URL, or with --tiles a tiles prefix or directory")],
+    *,
+    key: KeyOption = None,
+    policy: PolicyOption = None,
+    tiles: Annotated[bool, typer.Option(help="read C2SP tiles at URL")] = False,
+) -> None:
+    """Recompute the status map from the whole log and check every root the registry logged.
+
+    Each `status_map` leaf must be the map of the leaves before it (docs/VERIFIABLE-MAP.md §4.3); exit 1
+    naming the first that is not. Run `monitor` too: it checks that these entries are the signed log."""
+    loaded = load_policy(policy) if policy is not None else None
+    audit = StatusMapAudit()
+    source: TiledLog | RegistryClient = TiledLog.open(url) if tiles else RegistryClient(url)
+    try:
+        with source:
+            note = source.witnessed_checkpoint() if loaded is not None else source.checkpoint()
+            if loaded is not None:
+                size = loaded.verify(note, log_keys=[NoteVerifier.from_string(key)] if key else []).checkpoint.tree_size
+            elif key is not None:
+                size = verify_checkpoint(note, NoteVerifier.from_string(key)).tree_size
+            else:
+                size = parse_checkpoint_text(split_note(note)[0]).tree_size
+            for entry in source.entries(0, size):
+                audit.feed(entry)
+    except VerificationError as exc:
+        raise fail(exc.diagnostics()) from exc
+    except (RegistryProblem, TileFetchError) as exc:
+        raise fail(f"the log's source answered {exc}", code=2) from exc
+    if audit.next_index != size:
+        raise fail(f"the log's source served {audit.next_index} of {size} leaves")
+    ok(
+        f"recomputed the status map over {size} leaves: {audit.roots_checked} logged roots are right "
+        f"({len(audit.tree)} certificates)"
     )
 
 

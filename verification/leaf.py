@@ -43,6 +43,9 @@ class DocumentKind(StrEnum):
     AGREEMENT_EVENT = "agreement_event"
     AGREEMENT_EVENT_APPROVAL = "agreement_event_approval"
     SUPPLY_CHAIN = "supply_chain"
+    #: The status map's root over the leaves before it (docs/VERIFIABLE-MAP.md §4.2); the registry
+    #: appends it last in a transaction that logged a certificate or a status event.
+    STATUS_MAP = "status_map"
 
     @property
     def is_public(self) -> bool:

@@ -37,6 +37,7 @@ from verification.payloads import (
     KeyEventApproval,
     ProgrammeRecovery,
 )
+from verification.status_proof import StatusMapRoot
 from verification.strictjson import loads_strict
 
 _SIGNED: dict[DocumentKind, tuple[type[BaseModel], str]] = {
@@ -113,6 +114,8 @@ class DocumentReplay:
             self._approve_key_event(entry.document.decode("ascii"), entry.integrated_us)
         elif entry.kind is DocumentKind.PROGRAMME_RECOVERY:
             self._recover(entry.document.decode("ascii"), entry.integrated_us)
+        elif entry.kind is DocumentKind.STATUS_MAP:
+            _check_status_map_root(entry.document, entry.leaf_index)
         elif entry.kind in _SIGNED:
             model, typ = _SIGNED[entry.kind]
             document = open_document(entry.document.decode("ascii"), model, typ, self._lookup)  # type: ignore[type-var]
@@ -192,3 +195,15 @@ class DocumentReplay:
             for sha, p in self._proposals.items()
             if p.programme != ring.programme_id or p.sequence > ring.sequence
         }
+
+
+def _check_status_map_root(data: bytes, leaf_index: int) -> None:
+    """A status-map root must be canonical and cover exactly the leaves before it (VERIFIABLE-MAP §4.2).
+
+    Whether its root is the map of those leaves is checked by recomputing the map (§4.3), which needs
+    the whole map, not this per-leaf replay."""
+    document = StatusMapRoot.from_json(loads_strict(data))
+    if document.encode() != data:
+        raise MalformedInput("NOT_CANONICAL", "a status-map root must be in RFC 8785 canonical form")
+    if document.log_size != leaf_index:
+        raise HistoryInvalid("MAP_SIZE_MISMATCH", f"the map root at leaf {leaf_index} covers {document.log_size}")

@@ -25,12 +25,13 @@ from ecolabel_registry.certificates.schemas import (
     SubmitCredential,
     SubmitEvent,
 )
-from ecolabel_registry.db.engine import write_connection
+from ecolabel_registry.db.engine import read_snapshot, write_connection
 from ecolabel_registry.errors import (
     BadRequest,
     Conflict,
     HistoryConflict,
     InternalError,
+    LogIntegrityError,
     MalformedJSON,
     NotFound,
     UnknownCategory,
@@ -40,6 +41,8 @@ from ecolabel_registry.errors import (
 )
 from ecolabel_registry.observability.metrics import count_rejection
 from ecolabel_registry.schemas import ReceiptOut
+from ecolabel_registry.status_map import proofs as status_proofs
+from ecolabel_registry.status_map.schemas import StatusProofOut
 from verification.identifiers import normalise_gtin
 from verification.status import CertificateStatus
 
@@ -178,6 +181,26 @@ def get_certificate(
     _require_aware(known_at)
     with context.engine.connect() as connection:
         return lookup.get(connection, certificate_id, at=as_of, known_at=known_at)
+
+
+@router.get(
+    "/{certificate_id}/status-proof",
+    operation_id="getStatusProof",
+    responses=openapi_responses(NotFound, ValidationFailed, LogIntegrityError),
+)
+def get_status_proof(certificate_id: CertificateId, context: ContextDep) -> StatusProofOut:
+    """The certificate's latest status event as of a signed checkpoint, with the proof, or the proof
+    that the log holds no such certificate.
+
+    The registry keeps a verifiable map from certificate id to the head of its status chain and logs
+    its root as the last leaf of every transaction that changes it; the answer names the checkpoint
+    that ends with that leaf, so "no later event" is proved without replaying the log. Check it
+    offline with `ecolabel-verify status-proof`. `404` (`STATUS_MAP_OFF`) when the registry does not
+    keep the map.
+    """
+    with read_snapshot(context.engine) as connection:
+        proof = status_proofs.status_proof(connection, certificate_id, context.note_verifier)
+    return StatusProofOut.of(proof)
 
 
 @router.post(

@@ -12,11 +12,13 @@ from ecolabel_registry.errors import DocumentInvalid, HistoryConflict, NotFound
 from ecolabel_registry.log import service as log
 from ecolabel_registry.programmes.signed import open_signed
 from ecolabel_registry.rejections import refuse
+from ecolabel_registry.status_map import service as status_map
 from verification.errors import VerificationError
 from verification.leaf import DocumentKind, to_microseconds
 from verification.payloads import TYP, CertificateStatusEvent
 from verification.receipt import Receipt
 from verification.status import CertificateStatus, ChainHead, Change, Lifecycle, check_next_event, status_as_of
+from verification.status_map import ChainHeadValue
 
 
 def submit(
@@ -52,9 +54,11 @@ def submit(
         check_next_event(lifecycle, head, event)
     except VerificationError as exc:
         raise refuse(exc) from exc
-    (receipt,) = log.append(
-        connection, signer, [log.Document(DocumentKind.CERTIFICATE_EVENT, token.encode("ascii"))], reservation
-    )
+    logged = [log.Document(DocumentKind.CERTIFICATE_EVENT, token.encode("ascii"))]
+    leaf = reservation.head.tree_size
+    new_head = ChainHeadValue(row["leaf_index"], event.sequence, document.sha256, leaf)
+    logged += status_map.log_documents(connection, [(certificate_id, new_head)], leaf + 1)  # last, when on
+    receipt = log.append(connection, signer, logged, reservation)[0]
     after = Lifecycle(lifecycle.valid_from, lifecycle.valid_until, (*lifecycle.changes, Change.of(event)))
     record = {
         "certificate_id": certificate_id,

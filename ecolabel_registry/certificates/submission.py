@@ -22,6 +22,7 @@ from ecolabel_registry.log import service as log
 from ecolabel_registry.programmes import keys
 from ecolabel_registry.programmes import repository as programmes
 from ecolabel_registry.rejections import refuse
+from ecolabel_registry.status_map import service as status_map
 from verification.documents import SignedDocument, open_document
 from verification.errors import UnknownKey, VerificationError
 from verification.keys import KeyRecord, require_key_valid_at
@@ -29,6 +30,7 @@ from verification.leaf import DocumentKind, to_microseconds
 from verification.note import NoteSigner
 from verification.payloads import TYP, EcoLabelCertificate
 from verification.receipt import Receipt
+from verification.status_map import ChainHeadValue
 
 Credential = SignedDocument[EcoLabelCertificate]
 
@@ -155,13 +157,13 @@ def _refusal(
 def _store(connection: Connection, signer: NoteSigner, accepted: list[Item], reservation: log.Reservation) -> None:
     if not accepted:
         return
-    receipts = log.append(
-        connection,
-        signer,
-        [log.Document(DocumentKind.CERTIFICATE, item.token.encode("ascii")) for item in accepted],
-        reservation,
-    )
+    logged = [log.Document(DocumentKind.CERTIFICATE, item.token.encode("ascii")) for item in accepted]
     documents = [item.document for item in accepted if item.document is not None]
+    # With the status map on, its root is the transaction's last leaf (docs/VERIFIABLE-MAP.md §4.2).
+    first = reservation.head.tree_size
+    heads = [(d.sha256, ChainHeadValue(first + i, 0, d.sha256, first + i)) for i, d in enumerate(documents)]
+    logged += status_map.log_documents(connection, heads, first + len(logged))
+    receipts = log.append(connection, signer, logged, reservation)[: len(accepted)]
     for item, receipt in zip(accepted, receipts, strict=True):
         item.receipt = receipt
     repository.insert_certificates(

@@ -71,6 +71,33 @@ class LogNode(SQLModel, table=True):
     hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
 
 
+class StatusMapNode(SQLModel, table=True):
+    """A row of the status map (docs/VERIFIABLE-MAP.md §6): a node, or a leaf at its collapsed depth.
+
+    `position` is ``(1 << depth) | prefix`` in its fewest big-endian bytes; a leaf row also holds its
+    certificate id and the SHA-256 of its chain-head value.
+    """
+
+    __tablename__ = "status_map_nodes"
+
+    position: bytes = Field(sa_column=Column(LargeBinary(33), primary_key=True))
+    hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    leaf_key: bytes | None = Field(default=None, sa_column=Column(LargeBinary(32), nullable=True))
+    value_sha256: bytes | None = Field(default=None, sa_column=Column(LargeBinary(32), nullable=True))
+
+
+class StatusMapState(SQLModel, table=True):
+    """One row: whether the registry keeps the map, how many certificates it holds, how many log leaves
+    it reflects (the index of the latest `status_map` leaf)."""
+
+    __tablename__ = "status_map_state"
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    entries: int = Field(sa_column=Column(BigInteger, nullable=False))
+    log_size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    enabled: bool = Field(sa_column=Column(Boolean, nullable=False))
+
+
 class Programme(SQLModel, table=True):
     """An eco-label programme (ISO 14024 Type I body) registered by the operator: a trust root."""
 

@@ -1,6 +1,6 @@
 """The state of the check of the tables against the log (`ecolabel-registry fsck`): one row.
 
-Revision ID: 0011_integrity_checks
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-05
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_integrity_checks"
+revision: str = "0011"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -14,7 +14,7 @@ import re
 import sys
 from pathlib import Path
 
-from tests.docs import examples_documents, examples_log, examples_registry
+from tests.docs import examples_documents, examples_log, examples_registry, examples_status_map
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "FORMATS.md"
 BLOCK = re.compile(r"<!-- example: (?P<name>[a-z0-9-]+) -->\n(?P<content>.*?)<!-- /example -->", re.DOTALL)
@@ -27,7 +27,12 @@ def _language(name: str, body: str) -> str:
 
 def generated() -> dict[str, str]:
     """Every example's content as it belongs in the document."""
-    bodies = {**examples_log.examples(), **examples_documents.examples(), **examples_registry.examples()}
+    bodies = {
+        **examples_log.examples(),
+        **examples_status_map.examples(),
+        **examples_documents.examples(),
+        **examples_registry.examples(),
+    }
     return {
         name: body if name in MARKDOWN else f"```{_language(name, body)}\n{body}```\n" for name, body in bodies.items()
     }

@@ -7,7 +7,7 @@ import base64
 import hashlib
 import json
 
-from tests.docs import examples_documents, examples_log, examples_registry
+from tests.docs import examples_documents, examples_log, examples_registry, examples_status_map
 from tests.docs.formats import DOCUMENT, generated, in_document
 from tests.docs.keys import (
     OTHER_PROGRAMME_KEY,
@@ -28,6 +28,8 @@ from verification.jws import read_protected_header, verify_compact
 from verification.leaf import parse_leaf_input
 from verification.policy import Policy
 from verification.receipt import Receipt, verify_receipt
+from verification.status_map import MapProof, verify_absence
+from verification.status_proof import StatusProof, verify_status_proof
 from verification.tiles import decode_entry_bundle, encode_entry_bundle
 from verification.tlog_proof import TlogProof, verify_tlog_proof
 
@@ -98,3 +100,12 @@ def test_the_decision_example_is_what_the_registry_signs_and_verifies_offline() 
     payload = token.split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     assert claims == examples_registry.claims()
+
+
+def test_the_status_map_examples_verify() -> None:
+    proof = StatusProof.from_json(json.loads(json.dumps(examples_status_map.status_proof().to_json())))
+    result = verify_status_proof(proof, Policy.no_witnesses(REGISTRY.verifier()))
+    assert result.checkpoint.tree_size == 5
+    assert result.head == examples_status_map.head()
+    absence = MapProof.from_json(json.loads(examples_status_map.examples()["status-map-absence"]))
+    verify_absence(examples_status_map.map_root().root, examples_status_map.unknown_id(), absence)

@@ -27,8 +27,11 @@ from fastapi.testclient import TestClient
 
 from ecolabel_registry.api.examples import EXAMPLES_PATH
 from ecolabel_registry.app import create_app
+from ecolabel_registry.context import RegistryContext
+from ecolabel_registry.db.engine import write_connection
 from ecolabel_registry.db.migrate import upgrade
 from ecolabel_registry.settings import Settings
+from ecolabel_registry.status_map import service as status_map
 from tests.recognition.world import Signatory, both_ways
 from tests.supply.world import gs1, lei
 from verification.canonical import dumps_canonical
@@ -483,7 +486,21 @@ def tell(client: TestClient) -> dict[str, dict[str, Any]]:
     checks(story, active, suspended)
     supply_chain(story)
     key_ceremonies(story, example, partner)
+    status_proof(story, suspended)
     return story.examples
+
+
+def status_proof(story: Story, suspended: str) -> None:
+    """The operator turns the status map on; a buyer asks for the suspended licence's latest event."""
+    context: RegistryContext = story.client.app.state.registry  # type: ignore[attr-defined]  # set in the lifespan
+    with write_connection(context.engine) as connection:
+        status_map.enable(connection, context.note_signer)
+    story.call(
+        "getStatusProof",
+        "The latest status event of a licence as of a signed checkpoint, with its proof",
+        "GET",
+        f"/v1/certificates/{suspended}/status-proof",
+    )
 
 
 SEEDED_KIDS = ("example-root-2", "partner-root-2")
