@@ -36,6 +36,8 @@ COMPARED = (
     "agreements",
     "agreement_parties",
     "agreement_events",
+    "status_map_state",
+    "status_map_nodes",
 )
 _BATCH = 5_000
 

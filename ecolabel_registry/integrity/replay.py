@@ -37,6 +37,7 @@ from ecolabel_registry.log import service as log
 from ecolabel_registry.programmes import key_events
 from ecolabel_registry.programmes import service as programmes
 from ecolabel_registry.programmes.schemas import ProgrammeRecoveryRequest, ProgrammeRegistration
+from ecolabel_registry.status_map import service as status_map
 from ecolabel_registry.supply.parties import append as append_supply_document
 from verification.errors import VerificationError
 from verification.leaf import DocumentKind, entry_leaf_hash
@@ -155,12 +156,16 @@ class LogReplay:
             registration = ProgrammeRegistration.model_validate(loads_strict(document))
             programmes.register(connection, signer, registration, document)
         elif kind is DocumentKind.CERTIFICATE:
-            tokens = [entry.document.decode("ascii") for entry in step]
+            credentials = [entry for entry in step if entry.kind == DocumentKind.CERTIFICATE.value]
+            tokens = [entry.document.decode("ascii") for entry in credentials]
             items = submission.commit(connection, signer, submission.prepare(connection, tokens))
-            for item, entry in zip(items, step, strict=True):
+            for item, entry in zip(items, credentials, strict=True):
                 if item.outcome is not Outcome.ACCEPTED:
                     detail = item.error.detail if item.error is not None else str(item.outcome)
                     raise Divergence("log_entries", entry.leaf_index, "accepted again", f"refused: {detail}")
+        elif kind is DocumentKind.STATUS_MAP:  # the root the operator's `status-map enable` logged
+            if status_map.enable(connection, signer) is None:
+                raise Divergence("log_entries", step[0].leaf_index, "the map turned on", "already on")
         elif kind is DocumentKind.SUPPLY_CHAIN:  # the leaf only (module docstring)
             append_supply_document(connection, signer, log.reserve(connection), document)
         else:
@@ -224,17 +229,23 @@ def _hex(value: bytes | None) -> str:
     return value.hex() if value is not None else "no row"
 
 
+_MAPPED = frozenset({DocumentKind.CERTIFICATE.value, DocumentKind.CERTIFICATE_EVENT.value})
+
+
 def _steps(entries: list[log_repository.NewEntry]) -> Iterator[list[log_repository.NewEntry]]:
-    """One write per step: consecutive certificates logged in one append (same log time) form one batch."""
+    """One write per step: consecutive certificates logged in one append (same log time) form one batch,
+    and a `status_map` leaf logged in the same append as certificates or a status event belongs to their
+    step (their write path logs it last when the map is on); one logged on its own is `enable`'s."""
     batch: list[log_repository.NewEntry] = []
     for entry in entries:
-        if (
-            batch
-            and entry.kind == DocumentKind.CERTIFICATE.value
-            and batch[-1].kind == entry.kind
-            and batch[-1].integrated_us == entry.integrated_us
-        ):
+        same_append = bool(batch) and batch[-1].integrated_us == entry.integrated_us
+        if same_append and entry.kind == DocumentKind.CERTIFICATE.value and batch[-1].kind == entry.kind:
             batch.append(entry)
+            continue
+        if same_append and entry.kind == DocumentKind.STATUS_MAP.value and batch[-1].kind in _MAPPED:
+            batch.append(entry)
+            yield batch
+            batch = []
             continue
         if batch:
             yield batch
