@@ -127,7 +127,7 @@ def submit_batch(body: SubmitBatch, context: ContextDep, throttle: ProgrammeLimi
 
 def _submit(context: ContextDep, throttle: ProgrammeLimitDep, tokens: list[str]) -> list[submission.Item]:
     with context.engine.connect() as connection:
-        prepared = submission.prepare(connection, tokens)
+        prepared = submission.prepare(connection, tokens, names=context.did_names)
         throttle.charge(submission.new_to_the_registry(connection, prepared))
     if not any(item.document is not None for item in prepared.items):
         return prepared.items

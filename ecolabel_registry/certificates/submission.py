@@ -22,6 +22,7 @@ from ecolabel_registry.log import service as log
 from ecolabel_registry.programmes import keys
 from ecolabel_registry.programmes import repository as programmes
 from ecolabel_registry.rejections import refuse
+from verification.did import DidWeb
 from verification.documents import SignedDocument, open_document
 from verification.errors import UnknownKey, VerificationError
 from verification.keys import KeyRecord, require_key_valid_at
@@ -52,14 +53,14 @@ class Prepared:
     items: list[Item] = field(default_factory=list)
 
 
-def prepare(connection: Connection, tokens: Sequence[str]) -> Prepared:
-    """Verify every credential's signature and profile (no lock held)."""
+def prepare(connection: Connection, tokens: Sequence[str], *, names: DidWeb | None = None) -> Prepared:
+    """Verify every credential's signature and profile (no lock held); `names`: this registry's DIDs."""
     lookup = _BatchKeys(connection)
     prepared = Prepared()
     for index, token in enumerate(tokens):
         item = Item(index=index, token=token)
         try:
-            item.document = open_document(token, EcoLabelCertificate, TYP["certificate"], lookup)
+            item.document = open_document(token, EcoLabelCertificate, TYP["certificate"], lookup, names=names)
         except VerificationError as exc:
             item.outcome, item.error = Outcome.REJECTED, refuse(exc)
         prepared.items.append(item)

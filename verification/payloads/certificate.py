@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, Field, StringConstraints, field_validator, model_validator
 
+from verification.did import PROGRAMME_DID_PATTERN
 from verification.identifiers import CountryCode, Gln, Gtin, IdentifierScheme, Tidy, validate_identifier
 from verification.payloads.common import (
     CertificateId,
@@ -26,6 +27,22 @@ LicenceNumber = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-
 # A model designation may end in one '*' where a programme licenses a model series ("X-100*").
 ModelPattern = Annotated[str, StringConstraints(pattern=r"^[^*]{1,100}\*?$"), Tidy]
 CategoryCode = Annotated[str, StringConstraints(min_length=1, max_length=64), Tidy]
+# The issuing programme by its URN or by its DID on a registry (docs/INTEROP.md); which host is this
+# registry's is checked where the credential is opened (`verification.documents.open_document`).
+ProgrammeIssuerId = Annotated[
+    str,
+    StringConstraints(
+        pattern=rf"^(?:urn:ecolabel:programme:[a-z0-9]+(?:-[a-z0-9]+)*|{PROGRAMME_DID_PATTERN})$", max_length=500
+    ),
+]
+
+
+class IssuerObject(Part):
+    """VC Data Model 2.0 §4.7: the issuer as an object, its `id` the programme's URN or DID."""
+
+    id: ProgrammeIssuerId
+    name: Text | None = None
+    description: Text | None = None
 
 
 class HolderIdentifier(Part):
@@ -91,7 +108,7 @@ class EcoLabelCertificate(Payload):
     context: Annotated[list[str], Field(min_length=1, max_length=10)] = Field(alias="@context")
     type: Annotated[list[str], Field(min_length=2, max_length=10)]
     id: Annotated[str, StringConstraints(max_length=500)] | None = None
-    issuer: Annotated[str, StringConstraints(pattern=r"^urn:ecolabel:programme:[a-z0-9]+(-[a-z0-9]+)*$")]
+    issuer: ProgrammeIssuerId | IssuerObject
     valid_from: Timestamp = Field(alias="validFrom")
     valid_until: Timestamp = Field(alias="validUntil")
     supersedes: CertificateId | None = Field(
@@ -120,8 +137,13 @@ class EcoLabelCertificate(Payload):
         return self
 
     @property
+    def issuer_id(self) -> str:
+        """The issuer's identifier, whether `issuer` is a string or an object (VC 2.0 §4.7)."""
+        return self.issuer if isinstance(self.issuer, str) else self.issuer.id
+
+    @property
     def programme_id(self) -> str:
-        programme = programme_of_issuer(self.issuer)
+        programme = programme_of_issuer(self.issuer_id)
         if programme is None:  # unreachable: the issuer pattern guarantees the prefix
             raise ValueError("issuer is not a programme URN")
         return programme
