@@ -112,3 +112,34 @@ def test_a_did_kid_of_another_programme_is_refused(
 def test_a_did_kid_on_another_host_is_refused(client: TestClient, body: Certifier) -> None:
     token = _did_signed(body, body.issuer, f"did:web:elsewhere.example:programmes:eu-ecolabel#{body.kid}")
     assert _submit(client, token) == (422, "KID_NOT_ISSUER")
+
+
+def test_a_credential_is_accepted_as_an_application_vc_jwt_body(client: TestClient, body: Certifier) -> None:
+    token = body.credential()
+    response = client.post("/v1/certificates", content=token, headers={"content-type": "application/vc+jwt"})
+    assert response.status_code == 201, response.text
+    assert response.json()["certificate"]["id"] == hashlib.sha256(token.encode()).hexdigest()
+
+
+def test_a_forged_vc_jwt_body_is_refused_like_a_json_one(client: TestClient, body: Certifier) -> None:
+    header, payload, _signature = body.credential().split(".")
+    forged = f"{header}.{payload}.{'A' * 86}"
+    response = client.post("/v1/certificates", content=forged, headers={"content-type": "application/vc+jwt"})
+    assert response.status_code == 422
+    assert response.json()["code"] == "BAD_SIGNATURE"
+
+
+def test_another_media_type_is_still_refused(client: TestClient, body: Certifier) -> None:
+    response = client.post("/v1/certificates", content=body.credential(), headers={"content-type": "text/plain"})
+    assert response.status_code == 415
+
+
+def test_a_stored_credential_is_served_as_its_exact_jws(client: TestClient, body: Certifier) -> None:
+    token = body.credential()
+    client.post("/v1/certificates", json={"credential": token})
+    certificate = hashlib.sha256(token.encode()).hexdigest()
+    response = client.get(f"/v1/certificates/{certificate}", headers={"accept": "application/vc+jwt"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/vc+jwt"
+    assert response.content == token.encode()
+    assert client.get(f"/v1/certificates/{certificate}").json()["credential"] == token
