@@ -147,7 +147,7 @@ def _submit(context: ContextDep, throttle: ProgrammeLimitDep, tokens: list[str])
     if not any(item.document is not None for item in prepared.items):
         return prepared.items
     with write_connection(context.engine) as connection:
-        return submission.commit(connection, context.note_signer, prepared)
+        return submission.commit(connection, context.note_signer, prepared, base_url=context.did_names.base_url)
 
 
 @router.get("", operation_id="findCertificates", responses=openapi_responses(ValidationFailed))

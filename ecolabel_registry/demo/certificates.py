@@ -109,7 +109,7 @@ def _commit(
 ) -> dict[tuple[str, str], str]:
     """Decide and log a prepared batch under the log lock, as the batch endpoint does."""
     with write_connection(context.engine) as connection:
-        items = submission.commit(connection, context.note_signer, prepared)
+        items = submission.commit(connection, context.note_signer, prepared, base_url=context.did_names.base_url)
     found: dict[tuple[str, str], str] = {}
     for licence, item in zip(batch, items, strict=True):
         if item.outcome is Outcome.REJECTED or item.certificate_id is None:

@@ -89,6 +89,22 @@ class Evidence(Part):
     document_sha256: Sha256Hex | None = Field(default=None, alias="documentSha256")
 
 
+class StatusEntry(Part):
+    """A `BitstringStatusListEntry` (W3C Bitstring Status List v1.0 §2.1) pointing into a registry's list."""
+
+    id: Annotated[str, StringConstraints(max_length=600)] | None = None
+    type: Literal["BitstringStatusListEntry"]
+    status_purpose: Literal["revocation", "suspension"] = Field(alias="statusPurpose")
+    # §2.1: an integer >= 0 written as a string; without leading zeros, so that one index has one spelling.
+    status_list_index: Annotated[str, StringConstraints(pattern=r"^(0|[1-9][0-9]{0,9})$")] = Field(
+        alias="statusListIndex"
+    )
+    status_list_credential: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=500)] = Field(
+        alias="statusListCredential"
+    )
+    status_size: Literal[1] | None = Field(default=None, alias="statusSize")
+
+
 class CertificateSubject(Part):
     type: Literal["EcoLabelLicence"] = "EcoLabelLicence"
     licence_number: LicenceNumber = Field(alias="licenceNumber")
@@ -115,6 +131,9 @@ class EcoLabelCertificate(Payload):
         default=None, description="the certificate id (SHA-256 of the credential) this one re-issues"
     )
     credential_subject: CertificateSubject = Field(alias="credentialSubject")
+    credential_status: StatusEntry | Annotated[list[StatusEntry], Field(min_length=1, max_length=2)] | None = Field(
+        default=None, alias="credentialStatus", description="where the certificate's status is published"
+    )
 
     @field_validator("context")
     @classmethod
@@ -135,6 +154,13 @@ class EcoLabelCertificate(Payload):
         if self.valid_until <= self.valid_from:
             raise ValueError("validUntil must be later than validFrom")
         return self
+
+    @property
+    def status_entries(self) -> list[StatusEntry]:
+        """`credentialStatus` as a list (VC 2.0 §4.10 allows one entry or several)."""
+        if self.credential_status is None:
+            return []
+        return [self.credential_status] if isinstance(self.credential_status, StatusEntry) else self.credential_status
 
     @property
     def issuer_id(self) -> str:
