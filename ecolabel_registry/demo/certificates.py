@@ -13,7 +13,9 @@ hash of the last one matches). A certificate whose history someone extended by h
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,6 +31,7 @@ from ecolabel_registry.demo.outcome import DemoLoadError, StepReport
 from ecolabel_registry.demo.signing import sha256_hex, sign
 from ecolabel_registry.errors import RegistryError
 from verification.payloads import TYP, issuer_for
+from verification.status_list import LIST_SIZE, credential_status
 
 EVENTS_PER_TRANSACTION = 500  # bounds how long one write transaction holds the log lock
 T = TypeVar("T")
@@ -54,7 +57,11 @@ def load(
     with context.engine.connect() as connection:
         known = repository.certificates_of(connection, keys)
     ids = {licence: registered.id for licence, registered in known.items()}
-    missing = [licence for licence in licences if (licence.programme, licence.number) not in known]
+    missing = [
+        licence
+        for licence in with_status(licences, context.did_names.base_url)
+        if (licence.programme, licence.number) not in known
+    ]
     report.present["certificates"] += len(licences) - len(missing)
     ids.update(_submit(context, missing, key_directory, sorted(keys), batch_size=batch_size, workers=workers))
     report.added["certificates"] += len(missing)
@@ -67,6 +74,20 @@ def load(
     report.added["status events"] += len(pending)
     report.seconds = time.perf_counter() - started
     return report, ids
+
+
+def with_status(licences: Sequence[Licence], base_url: str) -> list[Licence]:
+    """Each licence's credential with its `credentialStatus`: the n-th licence of a programme, in the
+    world's order, holds index n of the programme's lists (stable across reruns, before anything is signed)."""
+    counters: Counter[str] = Counter()
+    stated = []
+    for licence in licences:
+        index = counters[licence.programme]
+        counters[licence.programme] += 1
+        number, index = divmod(index, LIST_SIZE)
+        status = credential_status(base_url, licence.programme, index, number)
+        stated.append(replace(licence, payload={**licence.payload, "credentialStatus": status}))
+    return stated
 
 
 def _submit(
