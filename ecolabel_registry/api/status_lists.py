@@ -60,6 +60,7 @@ def get_status_list(
 class FreeStatusSlot(BaseModel):
     list_number: int
     index: int
+    position: int = Field(description="list number * list size + index: pass the last one as `after` to page")
     credential_status: list[dict[str, str]] = Field(
         alias="credentialStatus", description="the entries to sign into the credential, one per purpose"
     )
@@ -79,6 +80,15 @@ def list_free_status_slots(
     programme_id: ProgrammeId,
     context: ContextDep,
     count: Annotated[int, Query(ge=1, le=1000)] = 1,
+    after: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=(MAX_LIST_NUMBER + 1) * LIST_SIZE,
+            description="page on: slots after this position "
+            "(list number * list size + index), as the last slot answered",
+        ),
+    ] = None,
 ) -> FreeStatusSlots:
     """Status-list slots no certificate of the programme holds, to sign into new credentials.
 
@@ -88,13 +98,14 @@ def list_free_status_slots(
     """
     base = context.did_names.base_url
     with context.engine.connect() as connection:
-        slots = service.free_slots(connection, programme_id, count)
+        slots = service.free_slots(connection, programme_id, count, after)
     return FreeStatusSlots(
         list_size=LIST_SIZE,
         slots=[
             FreeStatusSlot(
                 list_number=number,
                 index=index,
+                position=number * LIST_SIZE + index,
                 credentialStatus=credential_status(base, programme_id, index, number),
             )
             for number, index in slots

@@ -66,8 +66,8 @@ def members(
     return [(row["list_index"], row) for row in rows]
 
 
-def free_indexes(connection: Connection, programme_id: str, number: int, count: int) -> list[int]:
-    """The `count` lowest indexes of list `number` that no certificate of the programme holds, in any purpose."""
+def free_indexes(connection: Connection, programme_id: str, number: int, count: int, start: int = 0) -> list[int]:
+    """The `count` lowest indexes from `start` of list `number` that no certificate of the programme holds."""
     held = set(
         connection.execute(
             select(slots_table.c.list_index).where(
@@ -76,7 +76,7 @@ def free_indexes(connection: Connection, programme_id: str, number: int, count: 
         ).scalars()
     )
     free: list[int] = []
-    candidate = 0
+    candidate = start
     while len(free) < count and candidate < LIST_SIZE:
         if candidate not in held:
             free.append(candidate)

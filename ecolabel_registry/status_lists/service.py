@@ -35,7 +35,7 @@ from verification.jws import sign_compact
 from verification.leaf import from_microseconds
 from verification.payloads import TYP
 from verification.status import status_as_of
-from verification.status_list import MAX_LIST_NUMBER, StatusPurpose, encode_list, list_url, set_bits
+from verification.status_list import LIST_SIZE, MAX_LIST_NUMBER, StatusPurpose, encode_list, list_url, set_bits
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 
@@ -117,19 +117,23 @@ def _sign(
     return sign_compact(dumps_canonical(payload), context.signing_key, kid, TYP["certificate"])
 
 
-def free_slots(connection: Connection, programme_id: str, count: int) -> list[tuple[int, int]]:
-    """(list number, index) pairs no certificate of the programme holds yet, from its highest list on.
+def free_slots(
+    connection: Connection, programme_id: str, count: int, after: int | None = None
+) -> list[tuple[int, int]]:
+    """(list number, index) pairs no certificate of the programme holds yet, from its highest list on, or
+    after the position `after` (list number * LIST_SIZE + index) when given, so that a caller can page.
 
     Nothing is reserved: two certifiers asking at once get the same answer, and the second credential
     signed with a slot is refused (STATUS_INDEX_TAKEN) and re-signed with another.
     """
     if programmes.get(connection, programme_id) is None:
         raise NotFound(f"no programme {programme_id!r}")
-    number = repository.highest_list(connection, programme_id)
+    number, start = repository.highest_list(connection, programme_id), 0
+    if after is not None and after // LIST_SIZE >= number:
+        number, start = divmod(after + 1, LIST_SIZE)
     slots: list[tuple[int, int]] = []
     while len(slots) < count and number <= MAX_LIST_NUMBER:
-        slots += [
-            (number, index) for index in repository.free_indexes(connection, programme_id, number, count - len(slots))
-        ]
-        number += 1
+        free = repository.free_indexes(connection, programme_id, number, count - len(slots), start)
+        slots += [(number, index) for index in free]
+        number, start = number + 1, 0
     return slots
