@@ -30,6 +30,7 @@ from ecolabel_registry.demo.keys import DemoKey
 from ecolabel_registry.demo.outcome import DemoLoadError, StepReport
 from ecolabel_registry.demo.signing import sha256_hex, sign
 from ecolabel_registry.errors import RegistryError
+from verification.did import DidWeb
 from verification.payloads import TYP, issuer_for
 from verification.status_list import LIST_SIZE, credential_status
 
@@ -59,7 +60,7 @@ def load(
     ids = {licence: registered.id for licence, registered in known.items()}
     missing = [
         licence
-        for licence in with_status(licences, context.did_names.base_url)
+        for licence in with_status(licences, context.did_names)
         if (licence.programme, licence.number) not in known
     ]
     report.present["certificates"] += len(licences) - len(missing)
@@ -76,17 +77,19 @@ def load(
     return report, ids
 
 
-def with_status(licences: Sequence[Licence], base_url: str) -> list[Licence]:
-    """Each licence's credential with its `credentialStatus`: the n-th licence of a programme, in the
-    world's order, holds index n of the programme's lists (stable across reruns, before anything is signed)."""
+def with_status(licences: Sequence[Licence], names: DidWeb) -> list[Licence]:
+    """Each licence's credential as a standard verifier reads it: issued by the programme's DID (and signed
+    under a DID URL kid, `parallel.sign_and_prepare`), with its `credentialStatus`. The n-th licence of a
+    programme, in the world's order, holds index n of the programme's lists: stable across reruns."""
     counters: Counter[str] = Counter()
     stated = []
     for licence in licences:
         index = counters[licence.programme]
         counters[licence.programme] += 1
         number, index = divmod(index, LIST_SIZE)
-        status = credential_status(base_url, licence.programme, index, number)
-        stated.append(replace(licence, payload={**licence.payload, "credentialStatus": status}))
+        status = credential_status(names.base_url, licence.programme, index, number)
+        payload = {**licence.payload, "issuer": names.programme(licence.programme), "credentialStatus": status}
+        stated.append(replace(licence, payload=payload))
     return stated
 
 
