@@ -9,9 +9,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from ecolabel_registry.settings import Settings
+from ecolabel_registry.signing_key import load_signing_key
 from tests.registry.factories import Certifier, certificate_id, certifier
+from verification.canonical import dumps_canonical
 from verification.jwk import PublicKey
-from verification.jws import verify_compact
+from verification.jws import sign_compact, verify_compact
 from verification.status_list import LIST_SIZE, bit_of, credential_status, decode_list
 
 BASE = "https://registry.test"
@@ -142,3 +145,16 @@ def test_an_index_written_with_a_leading_zero_is_refused(client: TestClient, bod
 
 def test_an_unknown_programme_has_no_list(client: TestClient) -> None:
     assert client.get("/v1/programmes/no-such/status-lists/revocation/0").status_code == 404
+
+
+def test_a_credential_signed_with_the_registrys_status_list_key_is_refused(
+    client: TestClient, body: Certifier, settings: Settings
+) -> None:
+    """The programme's DID document lists the registry's key (it signs the lists); it signs no certificate."""
+    registry_key = load_signing_key(settings.signing_key_path)
+    document = client.get("/programmes/eu-ecolabel/did.json").json()
+    kid = next(m["id"] for m in document["verificationMethod"] if "#registry-" in m["id"])
+    payload = body.credential_payload(issuer=DID)
+    token = sign_compact(dumps_canonical(payload), registry_key, kid, "vc+jwt")
+    response = client.post("/v1/certificates", json={"credential": token})
+    assert (response.status_code, response.json()["code"]) == (422, "UNKNOWN_KID")
