@@ -9,6 +9,7 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
+from ecolabel_registry.api import untp
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import SIGNED_DOCUMENT_ERRORS, openapi_responses, problem_body
 from ecolabel_registry.api.ratelimit import ProgrammeLimitDep
@@ -225,3 +226,7 @@ def submit_status_event(certificate_id: CertificateId, body: SubmitEvent, contex
 def _require_aware(moment: datetime | None) -> None:
     if moment is not None and moment.tzinfo is None:
         raise ValidationFailed("dates need a time zone, e.g. 2026-01-31T00:00:00Z", code="NAIVE_DATETIME")
+
+
+# The UNTP Digital Conformity Credential view of a certificate: /v1/certificates/{id}/untp-dcc (api/untp.py).
+router.include_router(untp.router)
