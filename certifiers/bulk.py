@@ -17,7 +17,7 @@ from pathlib import Path
 from certifiers.client import MAX_BATCH, CertifierClient, SubmissionRefused
 from certifiers.keys import SigningKey, check_registered
 from certifiers.receipts import check_certificate
-from certifiers.records import LicenceRecord, sign_record
+from certifiers.records import LicenceRecord, sign_record, with_status
 from certifiers.responses import BatchResult, Outcome, Problem
 from certifiers.signing import document_sha256
 from certifiers.state import Acknowledged, BulkState, StateMismatch
@@ -27,6 +27,7 @@ DEFAULT_BATCH_SIZE = 500
 # The registry refuses request bodies over 16 MiB; stay clearly below it (a 413 also halves the batch).
 DEFAULT_MAX_BATCH_BYTES = 15 * 1_048_576
 _PAYLOAD_TOO_LARGE = 413
+MAX_FREE_SLOTS = 1000  # the registry answers at most this many free status-list slots a request
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class BulkOptions:
     max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES
     max_batches: int | None = None  # stop after this many requests; a rerun continues
     pinned_registry_key: str | None = None  # instead of trusting /.well-known on first use
+    status_slots: bool = False  # give each credential a status-list slot from the registry before signing
     on_batch: Callable[[BatchProgress], None] | None = None
 
     def __post_init__(self) -> None:
@@ -90,6 +92,9 @@ def bulk_submit(
     check_registered(signer, client.programme_keys(programme))
     state.save(state_path)  # fail on an unwritable state file before anything is sent
     pending = [record for record in records if record.key not in state.acknowledged]
+    if options.status_slots:
+        pending = _with_slots(client, pending, state, programme)
+        state.save(state_path)  # the slots are kept before any credential signed with them is sent
     summary = BulkSummary(total=len(records), skipped=len(records) - len(pending))
     sender = _Sender(client, verifier, state, state_path, summary)
     for batch in _batches(pending, signer, options):
@@ -100,6 +105,27 @@ def bulk_submit(
             if options.on_batch is not None:
                 options.on_batch(BatchProgress(summary.batches, sender.sent, len(pending), result))
     return summary
+
+
+def _with_slots(
+    client: CertifierClient, records: list[LicenceRecord], state: BulkState, programme: str
+) -> list[LicenceRecord]:
+    """Each record with its status-list slot: the one this state gave it before, else a free one.
+
+    A record that already carries credentialStatus keeps it. Free slots are read in pages after the last
+    one taken, so one run never gives the same slot twice.
+    """
+    needing = [r for r in records if r.key not in state.status_slots and r.certificate.credential_status is None]
+    after: int | None = None
+    for start in range(0, len(needing), MAX_FREE_SLOTS):
+        page = needing[start : start + MAX_FREE_SLOTS]
+        slots = client.free_status_slots(programme, len(page), after)
+        if len(slots) < len(page):
+            raise ValueError(f"the registry has only {len(slots)} free status-list slots for {len(page)} records")
+        for record, slot in zip(page, slots, strict=False):
+            state.status_slots[record.key] = slot["credentialStatus"]
+        after = slots[-1]["position"]
+    return [with_status(r, state.status_slots[r.key]) if r.key in state.status_slots else r for r in records]
 
 
 def _verifier(client: CertifierClient, state: BulkState, pinned: str | None) -> NoteVerifier:
@@ -156,6 +182,8 @@ class _Sender:
                 if item.outcome is Outcome.REJECTED:
                     problem = item.problem or Problem("about:blank", "Rejected", 0, "no reason given", None)
                     summary.rejected.append(RejectedRecord(record.key, record.rows, problem))
+                    if problem.code == "STATUS_INDEX_TAKEN":
+                        self.state.status_slots.pop(record.key, None)  # a rerun signs it with a free slot
                     continue
                 receipt = check_certificate(token, item.certificate_id, item.receipt, self.verifier)
                 self.state.acknowledged[record.key] = Acknowledged(

@@ -28,6 +28,7 @@ def run_bulk(
     batch_size: int,
     max_batches: int | None,
     registry_key: str | None,
+    status_slots: bool = False,
 ) -> BulkSummary:
     records = load_records(file, programme)  # every row is validated before anything is signed
     progress = Progress(
@@ -39,7 +40,11 @@ def run_bulk(
         progress.update(task, total=step.pending, completed=step.sent)
 
     options = BulkOptions(
-        batch_size=batch_size, max_batches=max_batches, pinned_registry_key=registry_key, on_batch=advance
+        batch_size=batch_size,
+        max_batches=max_batches,
+        pinned_registry_key=registry_key,
+        on_batch=advance,
+        status_slots=status_slots,
     )
     with CertifierClient(url) as client, progress:
         summary = bulk_submit(client, records, signer, state, programme=programme, options=options)

@@ -28,7 +28,7 @@ from certifiers.client import DEFAULT_URL, CertifierClient, RegistryUnavailable,
 from certifiers.events import ChainBroken, category_definition, criteria_document, sign_category
 from certifiers.issues import RecordsInvalid
 from certifiers.keys import KeyFileError, keygen, load_signing_key
-from certifiers.records import read_json_record, sign_record
+from certifiers.records import read_json_record, sign_record, with_status
 from certifiers.responses import RegistryAnswerInvalid
 from certifiers.state import StateMismatch
 from verification.errors import VerificationError
@@ -226,10 +226,20 @@ def sign(
     kid: Kid,
     programme: Annotated[str | None, typer.Option(help="the issuing programme (or the record's programme)")] = None,
     out: Annotated[Path | None, typer.Option(help="write the JWS here instead of standard output")] = None,
+    status: Annotated[
+        bool,
+        typer.Option(help="ask the registry (--url) for a free status-list slot and sign it in as credentialStatus"),
+    ] = False,
+    url: Url = DEFAULT_URL,
 ) -> None:
     """Validate a record and print its signed credential (a compact JWS)."""
     with _reported():
-        token = sign_record(read_json_record(record, programme), load_signing_key(key, kid))
+        licence = read_json_record(record, programme)
+        if status and licence.certificate.credential_status is None:
+            with CertifierClient(url) as client:
+                (slot,) = client.free_status_slots(licence.certificate.programme_id, 1)
+            licence = with_status(licence, slot["credentialStatus"])
+        token = sign_record(licence, load_signing_key(key, kid))
     if out is None:
         sys.stdout.write(token + "\n")
     else:
@@ -265,6 +275,9 @@ def bulk_submit(
     batch_size: Annotated[int, typer.Option(min=1, max=1000, help="credentials per request")] = 500,
     max_batches: Annotated[int | None, typer.Option(min=1, help="stop after this many requests")] = None,
     registry_key: Annotated[str | None, typer.Option(help="pin the registry's checkpoint key")] = None,
+    status: Annotated[
+        bool, typer.Option(help="give each credential a free status-list slot (credentialStatus) before signing")
+    ] = False,
     url: Url = DEFAULT_URL,
 ) -> None:
     """Sign and submit every licence of a file in batches, resumably; exit 1 if any was rejected."""
@@ -279,6 +292,7 @@ def bulk_submit(
             batch_size=batch_size,
             max_batches=max_batches,
             registry_key=registry_key,
+            status_slots=status,
         )
     raise typer.Exit(1 if summary.rejected else 0)
 

@@ -153,6 +153,12 @@ class CertifierClient:
     def programme_keys(self, programme_id: str) -> dict[str, Any]:
         return self._get(f"/v1/programmes/{_segment(programme_id)}/keys")
 
+    def free_status_slots(self, programme_id: str, count: int, after: int | None = None) -> list[dict[str, Any]]:
+        """Status-list slots no certificate of the programme holds (not reserved), with their credentialStatus."""
+        body = self._get(f"/v1/programmes/{_segment(programme_id)}/status-lists/free", count=count, after=after)
+        slots: list[dict[str, Any]] = body["slots"]
+        return slots
+
     # --- certificates ------------------------------------------------------------------------------
 
     def submit(self, credential: str) -> Submitted:

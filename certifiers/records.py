@@ -42,7 +42,7 @@ CREDENTIAL_TYPES = ("VerifiableCredential", CERTIFICATE_TYPE)
 SUBJECT_FIELDS = frozenset(
     {"type", "licenceNumber", "holder", "products", "category", "markets", "productionSites", "evidence"}
 )
-TOP_LEVEL_FIELDS = frozenset({"programme", "validFrom", "validUntil", "supersedes"})
+TOP_LEVEL_FIELDS = frozenset({"programme", "validFrom", "validUntil", "supersedes", "credentialStatus"})
 MAX_JSONL_LINE_BYTES = 4 * 1_048_576
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -185,7 +185,16 @@ def _payload(record: dict[str, Any], programme: str) -> dict[str, Any]:
     }
     if record.get("supersedes") is not None:
         payload["supersedes"] = record["supersedes"]
+    if record.get("credentialStatus") is not None:
+        payload["credentialStatus"] = record["credentialStatus"]
     return payload
+
+
+def with_status(record: LicenceRecord, credential_status: list[dict[str, Any]]) -> LicenceRecord:
+    """The record with its status-list entries (from the registry's free slots), validated again."""
+    payload = record.certificate.model_dump(mode="json", by_alias=True, exclude_none=True)
+    certificate = EcoLabelCertificate.model_validate({**payload, "credentialStatus": credential_status})
+    return LicenceRecord(record.key, record.rows, certificate)
 
 
 def _instant(value: object, *, end_of_day: bool) -> object:

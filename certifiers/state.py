@@ -34,6 +34,9 @@ class BulkState:
     programme: str
     checkpoint_verifier_key: str | None = None
     acknowledged: dict[str, Acknowledged] = field(default_factory=dict)
+    # The credentialStatus given to each record before it was signed: a rerun signs the same bytes, so
+    # the registry recognises a credential it accepted but never acknowledged as a duplicate.
+    status_slots: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path, programme: str) -> BulkState:
@@ -68,6 +71,7 @@ class BulkState:
             "programme": self.programme,
             "checkpoint_verifier_key": self.checkpoint_verifier_key,
             "acknowledged": {key: asdict(ack) for key, ack in self.acknowledged.items()},
+            "status_slots": self.status_slots,
         }
 
     @classmethod
@@ -84,4 +88,7 @@ class BulkState:
             for key, ack in data["acknowledged"].items()
         }
         key = data.get("checkpoint_verifier_key")
-        return cls(str(data["programme"]), key if isinstance(key, str) else None, acknowledged)
+        slots = data.get("status_slots", {})  # absent in files written before status lists
+        if not isinstance(slots, dict):
+            raise TypeError("status_slots is an object")
+        return cls(str(data["programme"]), key if isinstance(key, str) else None, acknowledged, slots)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from ecolabel_registry.settings import Settings
 from verification.cosignature import CosignerKey
+from verification.did import DidWeb
 from verification.note import NoteSigner, NoteVerifier
 
 
@@ -32,6 +33,11 @@ class RegistryContext:
     @property
     def note_verifier(self) -> NoteVerifier:
         return self.note_signer.verifier()
+
+    @property
+    def did_names(self) -> DidWeb:
+        """The did:web DIDs of this registry and its programmes (`ECOLABEL_PUBLIC_URL`, else the log origin)."""
+        return DidWeb.from_url(self.settings.public_base_url)
 
     @property
     def witness_keys(self) -> tuple[CosignerKey, ...]:

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     admin_token_path: Path = Path("var/admin-token")
     signing_key_path: Path = Path("var/registry-signing-key.pem")
     log_origin: str = "ecolabel-registry.localhost/log"
+    # The registry's public https URL: the host (and path) of its did:web DIDs and the base of the links
+    # it signs into documents (status lists). Unset, https://<the log origin's host>.
+    public_url: str | None = None
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_json_depth: int = Field(default=64, ge=4, le=512)
     max_batch_items: int = Field(default=1000, ge=1, le=10_000)
@@ -137,6 +140,11 @@ class Settings(BaseSettings):
         if not value or any(ch.isspace() or ch == "+" for ch in value) or "://" in value:
             raise ValueError("log_origin must be a schema-less URL without spaces or '+', e.g. example.org/log")
         return value
+
+    @property
+    def public_base_url(self) -> str:
+        """`public_url` without a trailing slash, or https://<host of the log origin>."""
+        return (self.public_url or f"https://{self.log_origin.split('/', 1)[0]}").rstrip("/")
 
     @model_validator(mode="after")
     def _production_refuses_weak_secrets(self) -> Self:

@@ -163,7 +163,7 @@ def decision(
             raise _fail("the file holds no decision")
         covered = ""
         if policy is not None:
-            log_key = NoteVerifier.from_public_key(checked[0].issuer, key.raw)
+            log_key = NoteVerifier.from_public_key(checked[0].origin, key.raw)
             trust = _Trust(log_key, load_policy(policy))
             for item in checked:
                 covered = _covered(item.checkpoint, trust, registry)
@@ -176,7 +176,7 @@ def decision(
     # The checkpoint was verified with the decision; its second line is the tree size (tlog-checkpoint).
     size = checked[0].checkpoint.split("\n")[1]
     ok(
-        f"{len(checked)} decision(s) signed by {checked[0].issuer} cover {items} items "
+        f"{len(checked)} decision(s) signed by {checked[0].origin} cover {items} items "
         f"({eligible} eligible), computed against the log at size {size}{covered}"
     )
 

@@ -6,6 +6,10 @@ to every item and its result through the SHA-256 of the results' RFC 8785 form, 
 result breaks it:
 
     decision = verify_saved_eligibility(json.loads(saved_file), registry_key)
+
+Its issuer and time of issue use the JWT registered claim names `iss` (the registry's log origin) and
+`iat` (a NumericDate, RFC 7519 §4.1.1 and §4.1.6), as its `+jwt` type promises; decisions signed before
+carry `issuer` and `issuedAt` instead and still verify.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from verification.canonical import dumps_canonical, dumps_canonical_fast
 from verification.checkpoint import Checkpoint, verify_checkpoint
@@ -28,10 +32,28 @@ from verification.strictjson import loads_strict
 DECISION_TYP = "ecolabel-decision+jwt"
 
 
-class CertificateVerification(Payload):
+class _Issued(Payload):
+    """Who signed a decision and when: `iss` and `iat`, or in decisions signed before them `issuer` and `issuedAt`."""
+
+    iss: str | None = Field(default=None, description="the registry's log origin (RFC 7519 §4.1.1)")
+    iat: Annotated[int, Field(ge=0)] | None = Field(default=None, description="when it was signed (RFC 7519 §4.1.6)")
+    issuer: str | None = Field(default=None, description="earlier decisions' name for iss")
+    issued_at: Timestamp | None = Field(default=None, alias="issuedAt", description="earlier decisions' iat")
+
+    @model_validator(mode="after")
+    def _one_issuer(self) -> _Issued:
+        if (self.iss is None) == (self.issuer is None) or (self.iat is None) == (self.issued_at is None):
+            raise ValueError("a decision names its issuer and time once: iss and iat (or issuer and issuedAt)")
+        return self
+
+    @property
+    def origin(self) -> str:
+        """The log origin of the registry that signed it, whichever name carries it."""
+        return self.iss if self.iss is not None else str(self.issuer)
+
+
+class CertificateVerification(_Issued):
     type: Literal["CertificateVerification"]
-    issuer: str = Field(description="the registry's log origin")
-    issued_at: Timestamp = Field(alias="issuedAt")
     checkpoint: str = Field(description="the signed checkpoint the decision was computed against")
     certificate: CertificateId
     as_of: Timestamp = Field(alias="asOf")
@@ -43,10 +65,8 @@ class CertificateVerification(Payload):
     reasons: list[str]
 
 
-class EligibilityDecision(Payload):
+class EligibilityDecision(_Issued):
     type: Literal["EligibilityDecision"]
-    issuer: str
-    issued_at: Timestamp = Field(alias="issuedAt")
     checkpoint: str
     requirement: dict[str, Any]
     date: Timestamp
@@ -69,7 +89,7 @@ def verify_decision(token: str, registry_key: PublicKey) -> CertificateVerificat
         payload = (model or CertificateVerification).model_validate(body)
     except ValidationError as exc:
         raise MalformedInput("BAD_DECISION", str(exc.errors()[0]["msg"])) from exc
-    _verify_named_checkpoint(payload.checkpoint, payload.issuer, registry_key)
+    _verify_named_checkpoint(payload.checkpoint, payload.origin, registry_key)
     return payload
 
 

@@ -5,6 +5,10 @@
 The issuer is read from the payload before verification only to choose which programme's key to try.
 The payload the signature covers must be those same bytes (checked); their strict parse is then the
 verified payload's, and its issuer must name that same programme.
+
+The issuer may be the programme's URN or its DID, and the kid a programme-local name or a DID URL
+whose fragment is that name (`verification.did`); given a registry's `DidWeb`, a DID must be one of
+that registry's. A credential's JWT claims must agree with it (`verification.claims`).
 """
 
 from __future__ import annotations
@@ -19,12 +23,15 @@ from typing import Any, Generic, Protocol, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from verification._b64 import b64url_decode
+from verification.claims import check_credential_claims
+from verification.did import DidWeb, programme_of_did, split_did_url
 from verification.errors import MalformedInput, UnknownKey
 from verification.identifiers import IDENTIFIER_WHITESPACE, WHITESPACE_ERROR_TYPE
 from verification.jwk import PublicKey
 from verification.jws import read_protected_header, verify_compact_with_header
 from verification.keys import KeyRecord, require_role_for
-from verification.payloads.common import programme_of_issuer
+from verification.payloads.certificate import EcoLabelCertificate
+from verification.payloads.common import ISSUER_PREFIX
 from verification.strictjson import loads_strict
 
 
@@ -59,8 +66,12 @@ def document_sha256(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
-def open_document(token: str, model: type[P], typ: str, lookup: KeyLookup, *, max_depth: int = 32) -> SignedDocument[P]:
-    """Verify `token` and parse its payload as `model`; raise a VerificationError subclass on any fault."""
+def open_document(
+    token: str, model: type[P], typ: str, lookup: KeyLookup, *, max_depth: int = 32, names: DidWeb | None = None
+) -> SignedDocument[P]:
+    """Verify `token` and parse its payload as `model`; raise a VerificationError subclass on any fault.
+
+    `names`: the registry whose DIDs an issuer or kid may use; without it, any host's programme DID."""
     if not token.isascii():
         raise MalformedInput("NOT_ASCII", "a JWS compact serialization is ASCII")
     header = read_protected_header(token)
@@ -72,13 +83,16 @@ def open_document(token: str, model: type[P], typ: str, lookup: KeyLookup, *, ma
     if b"\\u0000" in raw and _holds_nul(claimed):
         # No profile field needs U+0000, and a registry on PostgreSQL cannot store it in a text column.
         raise MalformedInput("NUL_CHARACTER", "the payload contains U+0000, which no document profile allows")
-    issuer = claimed.get("issuer") if isinstance(claimed, dict) else None
-    programme = programme_of_issuer(issuer) if isinstance(issuer, str) else None
+    issuer = _issuer_id(claimed)
+    programme = _programme_named(issuer, names) if issuer is not None else None
     if programme is None:
-        raise MalformedInput("BAD_ISSUER", "the payload's issuer must be urn:ecolabel:programme:<id>")
-    record = lookup(programme, kid)
+        raise MalformedInput(
+            "BAD_ISSUER", "the payload's issuer must be urn:ecolabel:programme:<id> or the programme's DID here"
+        )
+    local_kid = _local_kid(kid, programme, names)
+    record = lookup(programme, local_kid)
     if record is None:
-        raise UnknownKey("UNKNOWN_KID", f"programme {programme!r} has no key {kid!r}")
+        raise UnknownKey("UNKNOWN_KID", f"programme {programme!r} has no key {local_kid!r}")
     verified = verify_compact_with_header(token, header, PublicKey(kid=kid, raw=record.public_key), expected_typ=typ)
     require_role_for(record, typ)  # after the signature: a forgery is reported as such, not as a role problem
     if verified.payload != raw:  # both decode the one payload segment; a difference is a decoder fault
@@ -89,9 +103,45 @@ def open_document(token: str, model: type[P], typ: str, lookup: KeyLookup, *, ma
         raise PayloadInvalid(exc) from exc
     if payload.programme_id != programme:  # cannot differ: same bytes; kept as a guard against refactoring
         raise MalformedInput("ISSUER_CHANGED", "the verified issuer differs from the one the key was chosen by")
+    if isinstance(payload, EcoLabelCertificate):
+        check_credential_claims(
+            claimed,
+            issuer_id=payload.issuer_id,
+            credential_id=payload.id,
+            valid_from=payload.valid_from,
+            valid_until=payload.valid_until,
+        )
     return SignedDocument(
         token=token, header=verified.header, payload=payload, key=record, sha256=document_sha256(token)
     )
+
+
+def _issuer_id(claimed: Any) -> str | None:
+    """The issuer's id as the payload states it: a string, or an object's `id` (VC 2.0 §4.7)."""
+    issuer = claimed.get("issuer") if isinstance(claimed, dict) else None
+    if isinstance(issuer, dict):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else None
+
+
+def _programme_named(issuer: str, names: DidWeb | None) -> str | None:
+    if issuer.startswith(ISSUER_PREFIX):
+        return issuer.removeprefix(ISSUER_PREFIX)
+    return names.programme_of(issuer) if names is not None else programme_of_did(issuer)
+
+
+def _local_kid(kid: str, programme: str, names: DidWeb | None) -> str:
+    """The programme-local key name a kid stands for: itself, or a DID URL's fragment (the key's name)."""
+    did_url = split_did_url(kid)
+    if did_url is None:
+        return kid
+    did, fragment = did_url
+    named = names.programme_of(did) if names is not None else programme_of_did(did)
+    if named != programme:
+        # A key is found by (issuer's programme, kid): a DID URL naming another DID would otherwise
+        # borrow that programme's key name for this one.
+        raise UnknownKey("KID_NOT_ISSUER", f"kid {kid!r} is not a key of the issuer's DID (programme {programme!r})")
+    return fragment
 
 
 class PayloadInvalid(MalformedInput):

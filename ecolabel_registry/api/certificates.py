@@ -7,12 +7,20 @@ from datetime import datetime
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
+from ecolabel_registry.api import untp
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import SIGNED_DOCUMENT_ERRORS, openapi_responses, problem_body
 from ecolabel_registry.api.ratelimit import ProgrammeLimitDep
 from ecolabel_registry.api.routing import StrictJSONRoute
+from ecolabel_registry.api.vc_jwt import (
+    REQUEST_BODY_EXTRA,
+    VC_JWT_CONTENT,
+    CredentialBodyRoute,
+    prefers_vc_jwt,
+    vc_jwt_response,
+)
 from ecolabel_registry.certificates import events, lookup, submission
 from ecolabel_registry.certificates.schemas import (
     BatchResult,
@@ -51,21 +59,12 @@ CertificateId = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="hex 
 _DOCUMENT_ERRORS = SIGNED_DOCUMENT_ERRORS
 
 
-@router.post(
-    "",
-    operation_id="submitCertificate",
-    status_code=status.HTTP_201_CREATED,
-    responses=openapi_responses(
-        *_DOCUMENT_ERRORS,
-        UnknownCategory,
-        Conflict,
-        also={200: {"description": "The identical credential was already registered", "model": CertificateSubmitted}},
-    ),
-)
 def submit_certificate(
     body: SubmitCredential, context: ContextDep, throttle: ProgrammeLimitDep, response: Response
 ) -> CertificateSubmitted:
     """Register one signed certificate. Resubmitting the identical credential returns the original receipt.
+
+    The body is `{"credential": JWS}`, or the JWS itself as `application/vc+jwt` (VC-JOSE-COSE §6.1).
 
     A new credential for a licence that already has a certificate must name it in `supersedes`.
     """
@@ -83,6 +82,23 @@ def submit_certificate(
         receipt=ReceiptOut.of(item.receipt),
         created=item.outcome is Outcome.ACCEPTED,
     )
+
+
+router.add_api_route(
+    "",
+    submit_certificate,
+    methods=["POST"],
+    operation_id="submitCertificate",
+    status_code=status.HTTP_201_CREATED,
+    route_class_override=CredentialBodyRoute,
+    openapi_extra=REQUEST_BODY_EXTRA,
+    responses=openapi_responses(
+        *_DOCUMENT_ERRORS,
+        UnknownCategory,
+        Conflict,
+        also={200: {"description": "The identical credential was already registered", "model": CertificateSubmitted}},
+    ),
+)
 
 
 @router.post(
@@ -130,12 +146,12 @@ def submit_batch(body: SubmitBatch, context: ContextDep, throttle: ProgrammeLimi
 
 def _submit(context: ContextDep, throttle: ProgrammeLimitDep, tokens: list[str]) -> list[submission.Item]:
     with context.engine.connect() as connection:
-        prepared = submission.prepare(connection, tokens)
+        prepared = submission.prepare(connection, tokens, names=context.did_names)
         throttle.charge(submission.new_to_the_registry(connection, prepared))
     if not any(item.document is not None for item in prepared.items):
         return prepared.items
     with write_connection(context.engine) as connection:
-        return submission.commit(connection, context.note_signer, prepared)
+        return submission.commit(connection, context.note_signer, prepared, base_url=context.did_names.base_url)
 
 
 @router.get("", operation_id="findCertificates", responses=openapi_responses(ValidationFailed))
@@ -167,20 +183,30 @@ def find_certificates(
     return CertificatePage(items=items, next_cursor=next_cursor)
 
 
-@router.get("/{certificate_id}", operation_id="getCertificate", responses=openapi_responses(NotFound, ValidationFailed))
+@router.get(
+    "/{certificate_id}",
+    operation_id="getCertificate",
+    responses=openapi_responses(NotFound, ValidationFailed, also={200: {"content": VC_JWT_CONTENT}}),
+    response_model=CertificateDetail,
+)
 def get_certificate(
     certificate_id: CertificateId,
     context: ContextDep,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
     as_of: Annotated[datetime | None, Query(description="status on this date (when the fact was true)")] = None,
     known_at: Annotated[
         datetime | None, Query(description="count only what the registry had logged by this time")
     ] = None,
-) -> CertificateDetail:
-    """One certificate with its status on a date, its status history and the original credential."""
+) -> CertificateDetail | Response:
+    """One certificate with its status on a date, its status history and the original credential.
+
+    With `Accept: application/vc+jwt`, the credential alone, exactly the compact JWS the programme signed.
+    """
     _require_aware(as_of)
     _require_aware(known_at)
     with context.engine.connect() as connection:
-        return lookup.get(connection, certificate_id, at=as_of, known_at=known_at)
+        detail = lookup.get(connection, certificate_id, at=as_of, known_at=known_at)
+    return vc_jwt_response(detail.credential) if prefers_vc_jwt(accept) else detail
 
 
 @router.get(
@@ -223,3 +249,7 @@ def submit_status_event(certificate_id: CertificateId, body: SubmitEvent, contex
 def _require_aware(moment: datetime | None) -> None:
     if moment is not None and moment.tzinfo is None:
         raise ValidationFailed("dates need a time zone, e.g. 2026-01-31T00:00:00Z", code="NAIVE_DATETIME")
+
+
+# The UNTP Digital Conformity Credential view of a certificate: /v1/certificates/{id}/untp-dcc (api/untp.py).
+router.include_router(untp.router)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response, status
 from sqlalchemy import Connection
 
+from ecolabel_registry.api import status_lists
 from ecolabel_registry.api.deps import AdminOnly, ContextDep, RawBody
 from ecolabel_registry.api.problems import SIGNED_DOCUMENT_ERRORS, openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
@@ -235,3 +236,7 @@ def list_categories(programme_id: ProgrammeId, context: ContextDep) -> CategoryL
     """Every category version the programme has defined, with crosswalk codes and the signed document."""
     with context.engine.connect() as connection:
         return CategoryList(items=categories.list_for(connection, programme_id))
+
+
+# Status lists live under each programme's path: /v1/programmes/{programme_id}/status-lists/… (api/status_lists.py).
+router.include_router(status_lists.router)

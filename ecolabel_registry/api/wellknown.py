@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from ecolabel_registry.api import dids
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.routing import StrictJSONRoute
 from verification.jwk import PublicKey
@@ -62,3 +63,7 @@ def _policy(log_vkey: str, witnesses: list[WitnessOut]) -> str:
         lines.append(f"group registry-witnesses all {' '.join(names)}")
     lines.append(f"quorum {'registry-witnesses' if names else 'none'}")
     return "\n".join(lines) + "\n"
+
+
+# The did:web documents are the same identity in the form standard verifiers resolve (api/dids.py).
+router.include_router(dids.router)

@@ -22,14 +22,17 @@ from ecolabel_registry.log import service as log
 from ecolabel_registry.programmes import keys
 from ecolabel_registry.programmes import repository as programmes
 from ecolabel_registry.rejections import refuse
+from ecolabel_registry.status_lists import repository as status_slots
 from ecolabel_registry.status_map import service as status_map
+from verification.did import DidWeb
 from verification.documents import SignedDocument, open_document
-from verification.errors import UnknownKey, VerificationError
+from verification.errors import MalformedInput, UnknownKey, VerificationError
 from verification.keys import KeyRecord, require_key_valid_at
 from verification.leaf import DocumentKind, to_microseconds
 from verification.note import NoteSigner
 from verification.payloads import TYP, EcoLabelCertificate
 from verification.receipt import Receipt
+from verification.status_list import Slot, status_entries
 from verification.status_map import ChainHeadValue
 
 Credential = SignedDocument[EcoLabelCertificate]
@@ -43,6 +46,7 @@ class Item:
     outcome: Outcome | None = None
     error: RegistryError | None = None
     receipt: Receipt | None = None
+    slots: list[Slot] = field(default_factory=list)
 
     @property
     def certificate_id(self) -> str | None:
@@ -54,14 +58,14 @@ class Prepared:
     items: list[Item] = field(default_factory=list)
 
 
-def prepare(connection: Connection, tokens: Sequence[str]) -> Prepared:
-    """Verify every credential's signature and profile (no lock held)."""
+def prepare(connection: Connection, tokens: Sequence[str], *, names: DidWeb | None = None) -> Prepared:
+    """Verify every credential's signature and profile (no lock held); `names`: this registry's DIDs."""
     lookup = _BatchKeys(connection)
     prepared = Prepared()
     for index, token in enumerate(tokens):
         item = Item(index=index, token=token)
         try:
-            item.document = open_document(token, EcoLabelCertificate, TYP["certificate"], lookup)
+            item.document = open_document(token, EcoLabelCertificate, TYP["certificate"], lookup, names=names)
         except VerificationError as exc:
             item.outcome, item.error = Outcome.REJECTED, refuse(exc)
         prepared.items.append(item)
@@ -79,8 +83,14 @@ def new_to_the_registry(connection: Connection, prepared: Prepared) -> list[str]
     return [document.payload.programme_id for sha256, document in verified.items() if sha256 not in held]
 
 
-def commit(connection: Connection, signer: NoteSigner, prepared: Prepared) -> list[Item]:
-    """Decide and store, under the log lock, every item that passed `prepare`."""
+def commit(
+    connection: Connection, signer: NoteSigner, prepared: Prepared, *, base_url: str | None = None
+) -> list[Item]:
+    """Decide and store, under the log lock, every item that passed `prepare`.
+
+    `base_url`: the registry's public URL, whose status lists a credential's `credentialStatus` must name;
+    without it, a credential with `credentialStatus` is refused.
+    """
     reservation = log.reserve(connection)
     pending = [item for item in prepared.items if item.document is not None]
     documents = {item.index: item.document for item in pending if item.document is not None}
@@ -90,6 +100,8 @@ def commit(connection: Connection, signer: NoteSigner, prepared: Prepared) -> li
     current = repository.current_for_licences(
         connection, ((d.payload.programme_id, d.payload.credential_subject.licence_number) for d in documents.values())
     )
+    claimed = _claimed_slots(pending, base_url)
+    held = status_slots.taken(connection, (slot for item in pending for slot in item.slots))
     accepted: list[Item] = []
     first_in_batch: dict[str, Item] = {}
     for item in pending:
@@ -101,12 +113,14 @@ def commit(connection: Connection, signer: NoteSigner, prepared: Prepared) -> li
         if document.sha256 in first_in_batch:
             item.outcome = Outcome.DUPLICATE  # its receipt is the first copy's, filled in after the append
             continue
-        error = _refusal(document, fresh, defined, current, reservation.integrated_us)
+        error = claimed.get(item.index) or _refusal(document, fresh, defined, current, reservation.integrated_us)
+        error = error or _slot_refusal(item, held)
         if error is not None:
             item.outcome, item.error = Outcome.REJECTED, error
             continue
         item.outcome = Outcome.ACCEPTED
         first_in_batch[document.sha256] = item
+        held.update(dict.fromkeys(item.slots, document.sha256))
         current[(document.payload.programme_id, document.payload.credential_subject.licence_number)] = document.sha256
         accepted.append(item)
     _store(connection, signer, accepted, reservation)
@@ -169,9 +183,40 @@ def _store(connection: Connection, signer: NoteSigner, accepted: list[Item], res
     repository.insert_certificates(
         connection, [_new_certificate(d, r) for d, r in zip(documents, receipts, strict=True)]
     )
+    status_slots.insert(
+        connection, [(slot, item.document.sha256) for item in accepted if item.document for slot in item.slots]
+    )
     for document in documents:
         if document.payload.supersedes is not None:
             repository.mark_superseded(connection, document.payload.supersedes, document.sha256)
+
+
+def _claimed_slots(pending: list[Item], base_url: str | None) -> dict[int, RegistryError]:
+    """Read each credential's status-list slots into `item.slots`; the refusal of each that claims bad ones."""
+    refused: dict[int, RegistryError] = {}
+    for item in pending:
+        if item.document is None or not item.document.payload.status_entries:
+            continue
+        try:
+            if base_url is None:
+                raise MalformedInput("STATUS_LIST_FOREIGN", "this submission path takes no credentialStatus")
+            item.slots = status_entries(item.document.payload, base_url=base_url)
+        except VerificationError as exc:
+            refused[item.index] = refuse(exc)
+    return refused
+
+
+def _slot_refusal(item: Item, held: dict[Slot, str]) -> RegistryError | None:
+    for slot in item.slots:
+        holder = held.get(slot)
+        if holder is not None:
+            return Conflict(
+                f"{slot.purpose} list {slot.number} index {slot.index} is held by certificate {holder}; "
+                "sign the credential again with a free slot (GET /v1/programmes/{id}/status-lists/free)",
+                code="STATUS_INDEX_TAKEN",
+                current_certificate=holder,
+            )
+    return None
 
 
 def _new_certificate(document: Credential, receipt: Receipt) -> repository.NewCertificate:

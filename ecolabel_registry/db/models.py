@@ -661,3 +661,20 @@ class IntegrityCheck(SQLModel, table=True):
     checked_us: int = Field(sa_column=Column(BigInteger, nullable=False))
     divergence: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     diverged_us: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class StatusListEntry(SQLModel, table=True):
+    """A certificate's slot in one of its programme's Bitstring Status Lists, as its credential claims it.
+
+    The primary key makes a slot one certificate's: a second credential naming it is refused
+    (`STATUS_INDEX_TAKEN`). The bits themselves are derived from the status chains when a list is served.
+    """
+
+    __tablename__ = "status_list_entries"
+    __table_args__ = (Index("ix_status_list_entries_certificate", "certificate_id"),)
+
+    programme_id: str = Field(sa_column=Column(String(64), ForeignKey("programmes.id"), primary_key=True))
+    purpose: str = Field(sa_column=Column(String(16), primary_key=True))
+    list_number: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    list_index: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    certificate_id: str = Field(sa_column=Column(String(64), ForeignKey("certificates.id"), nullable=False))

@@ -13,7 +13,9 @@ hash of the last one matches). A certificate whose history someone extended by h
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,7 +30,9 @@ from ecolabel_registry.demo.keys import DemoKey
 from ecolabel_registry.demo.outcome import DemoLoadError, StepReport
 from ecolabel_registry.demo.signing import sha256_hex, sign
 from ecolabel_registry.errors import RegistryError
+from verification.did import DidWeb
 from verification.payloads import TYP, issuer_for
+from verification.status_list import LIST_SIZE, credential_status
 
 EVENTS_PER_TRANSACTION = 500  # bounds how long one write transaction holds the log lock
 T = TypeVar("T")
@@ -54,7 +58,11 @@ def load(
     with context.engine.connect() as connection:
         known = repository.certificates_of(connection, keys)
     ids = {licence: registered.id for licence, registered in known.items()}
-    missing = [licence for licence in licences if (licence.programme, licence.number) not in known]
+    missing = [
+        licence
+        for licence in with_status(licences, context.did_names)
+        if (licence.programme, licence.number) not in known
+    ]
     report.present["certificates"] += len(licences) - len(missing)
     ids.update(_submit(context, missing, key_directory, sorted(keys), batch_size=batch_size, workers=workers))
     report.added["certificates"] += len(missing)
@@ -67,6 +75,22 @@ def load(
     report.added["status events"] += len(pending)
     report.seconds = time.perf_counter() - started
     return report, ids
+
+
+def with_status(licences: Sequence[Licence], names: DidWeb) -> list[Licence]:
+    """Each licence's credential as a standard verifier reads it: issued by the programme's DID (and signed
+    under a DID URL kid, `parallel.sign_and_prepare`), with its `credentialStatus`. The n-th licence of a
+    programme, in the world's order, holds index n of the programme's lists: stable across reruns."""
+    counters: Counter[str] = Counter()
+    stated = []
+    for licence in licences:
+        index = counters[licence.programme]
+        counters[licence.programme] += 1
+        number, index = divmod(index, LIST_SIZE)
+        status = credential_status(names.base_url, licence.programme, index, number)
+        payload = {**licence.payload, "issuer": names.programme(licence.programme), "credentialStatus": status}
+        stated.append(replace(licence, payload=payload))
+    return stated
 
 
 def _submit(
@@ -109,7 +133,7 @@ def _commit(
 ) -> dict[tuple[str, str], str]:
     """Decide and log a prepared batch under the log lock, as the batch endpoint does."""
     with write_connection(context.engine) as connection:
-        items = submission.commit(connection, context.note_signer, prepared)
+        items = submission.commit(connection, context.note_signer, prepared, base_url=context.did_names.base_url)
     found: dict[tuple[str, str], str] = {}
     for licence, item in zip(batch, items, strict=True):
         if item.outcome is Outcome.REJECTED or item.certificate_id is None:

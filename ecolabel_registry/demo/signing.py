@@ -17,7 +17,10 @@ from verification.jws import sign_compact
 
 
 def sign(payload: dict[str, Any], typ: str, key: DemoKey) -> str:
-    return sign_compact(dumps_canonical_fast(payload), key.private_key, key.kid, typ)
+    """Signed under the key's kid, or, for a payload issued by a DID, under the DID URL `<issuer>#<kid>`."""
+    issuer = payload.get("issuer")
+    kid = f"{issuer}#{key.kid}" if isinstance(issuer, str) and issuer.startswith("did:") else key.kid
+    return sign_compact(dumps_canonical_fast(payload), key.private_key, kid, typ)
 
 
 def sha256_hex(token: str) -> str:

@@ -33,6 +33,7 @@ COMPARED = (
     "certificate_products",
     "certificate_holder_ids",
     "certificate_events",
+    "status_list_entries",
     "agreements",
     "agreement_parties",
     "agreement_events",

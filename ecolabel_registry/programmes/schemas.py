@@ -9,6 +9,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
 from ecolabel_registry.approvals import ProposalState
 from ecolabel_registry.schemas import LanguageTag, ReceiptOut, Slug
+from verification.did import DID_WEB_PATTERN
 from verification.identifiers import CountryCode
 from verification.keys import KeyStatus
 
@@ -38,6 +39,14 @@ class ProgrammeRegistration(BaseModel):
     keys: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=10)] = Field(
         description='signing keys for daily documents, public Ed25519 JWKs each with a "kid": '
         '{"kty": "OKP", "crv": "Ed25519", "x": ..., "kid": ...}'
+    )
+
+    also_known_as: Annotated[
+        list[Annotated[str, Field(pattern=f"^{DID_WEB_PATTERN}$", max_length=300)]], Field(max_length=5)
+    ] = Field(
+        default_factory=list,
+        description="the programme's own DIDs (e.g. did:web:ecolabel.example), listed as alsoKnownAs in the DID "
+        "document the registry publishes for it",
     )
 
     @field_validator("names")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -52,7 +53,22 @@ def registry_kid(context: RegistryContext) -> str:
     return _signer(context).kid
 
 
+def registered_claims(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with `issuer` and `issuedAt` under their JWT registered names `iss` and `iat`.
+
+    RFC 7519 §4.1: a `+jwt` type promises registered claim names where one exists. `iat` is a NumericDate
+    in whole seconds; `verification.decision` still reads decisions signed with the older names.
+    """
+    claims = dict(payload)
+    if "issuer" in claims:
+        claims["iss"] = claims.pop("issuer")
+    if "issuedAt" in claims:
+        claims["iat"] = int(datetime.fromisoformat(claims.pop("issuedAt").replace("Z", "+00:00")).timestamp())
+    return claims
+
+
 def sign_decision(context: RegistryContext, payload: dict[str, Any]) -> str:
+    """Sign a decision; its `issuer` and `issuedAt` become `iss` and `iat` (`registered_claims`)."""
     signer = _signer(context)
-    signing_input = signer.header + b"." + _b64url(dumps_canonical_fast(payload))
+    signing_input = signer.header + b"." + _b64url(dumps_canonical_fast(registered_claims(payload)))
     return (signing_input + b"." + _b64url(signer.key.sign(signing_input))).decode("ascii")

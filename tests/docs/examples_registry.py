@@ -52,8 +52,8 @@ def results() -> list[dict[str, Any]]:
 def claims() -> dict[str, Any]:
     return {
         "type": "EligibilityDecision",
-        "issuer": LOG_ORIGIN,
-        "issuedAt": "2026-03-01T09:31:00.000000Z",
+        "iss": LOG_ORIGIN,
+        "iat": 1772357460,  # 2026-03-01T09:31:00Z
         "checkpoint": log_note(),
         "requirement": {"accepted": [{"programme": "eu-ecolabel"}], "equivalents": True, "markets": []},
         "date": "2026-03-01T09:31:00.000000Z",

@@ -8,6 +8,8 @@ from typing import Annotated, Final
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints
 
+from verification.did import programme_of_did
+
 # Explicit typing (RFC 8725 §3.11): a signature over one kind of document is never accepted as another.
 TYP: Final = {
     "certificate": "vc+jwt",  # VC-JOSE-COSE §3.1.1
@@ -63,8 +65,11 @@ def issuer_for(programme_id: str) -> str:
 
 
 def programme_of_issuer(issuer: str) -> str | None:
-    """The programme slug named by an issuer URN, or None when it is not one of ours."""
-    return issuer.removeprefix(ISSUER_PREFIX) if issuer.startswith(ISSUER_PREFIX) else None
+    """The programme slug an issuer names: its URN, or its DID (`did:web:<host>:programmes:<id>`, any host;
+    `verification.did.DidWeb.programme_of` also checks the host), else None."""
+    if issuer.startswith(ISSUER_PREFIX):
+        return issuer.removeprefix(ISSUER_PREFIX)
+    return programme_of_did(issuer)
 
 
 class Payload(BaseModel):

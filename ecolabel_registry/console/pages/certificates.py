@@ -26,8 +26,12 @@ from ecolabel_registry.db.engine import read_snapshot
 from ecolabel_registry.programmes import service as programmes
 from ecolabel_registry.recognition import service as recognition
 from ecolabel_registry.verify import single
+from verification.documents import logged_payload
+from verification.errors import MalformedInput
 from verification.identifiers import normalise_gtin
+from verification.payloads import EcoLabelCertificate
 from verification.status import CertificateStatus
+from verification.status_list import list_path, status_entries
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -155,5 +159,27 @@ def certificate(request: Request, certificate_id: str, context: ContextDep) -> R
             "equivalents": equivalents,
             "programme_names": programme.names,
             "category_names": dict(category["names"]) if category is not None else {},
+            "standards": _standard_views(context, detail.programme_id, detail.credential),
         },
     )
+
+
+def _standard_views(context: ContextDep, programme_id: str, credential: str) -> dict[str, object]:
+    """What a standard verifier uses: the programme's DID, the credential's status-list slots, the UNTP view."""
+    names = context.did_names
+    try:
+        slots = status_entries(logged_payload(credential, EcoLabelCertificate), base_url=names.base_url)
+    except MalformedInput:  # a slot the registry refused could not be stored; kept as a guard
+        slots = []
+    return {
+        "did": names.programme(programme_id),
+        "did_document": f"/programmes/{programme_id}/did.json",
+        "slots": [
+            {
+                "purpose": slot.purpose.value,
+                "index": slot.index,
+                "list": list_path(programme_id, slot.purpose, slot.number),
+            }
+            for slot in slots
+        ],
+    }

@@ -1,0 +1,1 @@
+"""Bitstring Status Lists: slots claimed by credentials, and the list credentials derived from status chains."""
