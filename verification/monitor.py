@@ -236,7 +236,7 @@ def _walk(
     for entry in client.entries(start, end):
         if entry.leaf_index != expected:
             raise MonitorAlarm("ENTRY_MISSING", f"leaf {expected} is missing from the log's entries", expected)
-        leaf = _recompute(entry)
+        leaf = recompute_leaf(entry)
         try:
             replay.check(entry)
         except VerificationError as exc:
@@ -250,7 +250,8 @@ def _walk(
         raise MonitorAlarm("ENTRY_MISSING", f"leaf {expected} is missing from the log's entries", expected)
 
 
-def _recompute(entry: LogEntry) -> bytes:
+def recompute_leaf(entry: LogEntry) -> bytes:
+    """The leaf hash an entry must have, from its document (or, for a private one, its commitment)."""
     if entry.document is not None:
         if hashlib.sha256(entry.document).digest() != entry.document_sha256:
             raise MonitorAlarm(
