@@ -28,14 +28,17 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from verification.documents import open_document
-from verification.errors import KeyNotValid, VerificationError
-from verification.keys import KeyRecord, require_key_valid_at
+from verification.errors import KeyNotValid, MalformedInput, VerificationError
+from verification.jwk import PublicKey
+from verification.jws import verify_compact
+from verification.keys import KeyRecord, require_key_valid_at, require_role_for
 from verification.leaf import from_microseconds, to_microseconds
 from verification.payloads import TYP
-from verification.payloads.certificate import EcoLabelCertificate
+from verification.payloads.common import parse_timestamp, programme_of_issuer
 from verification.status import CertificateStatus, Change, Lifecycle, status_as_of, status_of_unchanged
+from verification.strictjson import loads_strict
 
 # Reason codes; the status ones are shared with `verification.recognition`'s.
 DOCUMENT_ALTERED = "DOCUMENT_ALTERED"  # the stored bytes do not hash to the certificate id
@@ -154,30 +157,23 @@ def _credential(presented: Presented) -> tuple[Credential, None] | tuple[None, s
         return None, DOCUMENT_ALTERED
     if key is None:
         return None, SIGNING_KEY_UNKNOWN
-    seen = (presented.certificate_id, digest, key.kid, key.public_key)
+    seen = (presented.certificate_id, digest, key.kid, key.public_key, key.signing)
     known = _VERIFIED.get(seen)
     if known is not None:
         return known, None
     try:
-        # The same check as at ingest: the key is chosen by the payload's issuer and the header's kid.
-        opened = open_document(
-            document.decode("ascii"),
-            EcoLabelCertificate,
-            TYP["certificate"],
-            lambda programme, kid: key if (programme, kid) == (key.programme_id, key.kid) else None,
+        # The signature and the key's role, as at ingest; the payload was validated against the profile
+        # then, so only the fields the rules use are read back (a full model parse doubled a cold check).
+        require_role_for(key, TYP["certificate"])
+        verified = verify_compact(
+            document.decode("ascii"), PublicKey(kid=key.kid, raw=key.public_key), expected_typ=TYP["certificate"]
         )
     except (VerificationError, UnicodeDecodeError):
         return None, SIGNATURE_INVALID  # a failure is not remembered: it is rare, and cheap to find again
-    payload = opened.payload
-    credential = Credential(
-        programme_id=payload.programme_id,
-        licence_number=payload.credential_subject.licence_number,
-        category_code=payload.credential_subject.category.code,
-        criteria_version=payload.credential_subject.category.criteria_version,
-        valid_from_us=to_microseconds(payload.valid_from),
-        valid_until_us=to_microseconds(payload.valid_until),
-        kid=key.kid,
-    )
+    try:
+        credential = _read(loads_strict(verified.payload), verified.header.get("kid"))
+    except (MalformedInput, KeyError, TypeError, ValueError, AttributeError):
+        return None, RECORD_MISMATCH  # signed, but not a credential the registry could have accepted
     with _VERIFIED_LOCK:
         if len(_VERIFIED) >= _VERIFIED_MAX:
             _VERIFIED.clear()  # a simple bound: refilling costs one check per certificate
@@ -185,6 +181,22 @@ def _credential(presented: Presented) -> tuple[Credential, None] | tuple[None, s
     return credential, None
 
 
-_VERIFIED: dict[tuple[str, bytes, str, bytes], Credential] = {}
+_VERIFIED: dict[tuple[str, bytes, str, bytes, bool], Credential] = {}
 _VERIFIED_LOCK = threading.Lock()
 _VERIFIED_MAX = 200_000  # ~60 MB at most
+
+
+def _read(payload: Any, kid: object) -> Credential:
+    subject, category = payload["credentialSubject"], payload["credentialSubject"]["category"]
+    programme = programme_of_issuer(payload["issuer"])
+    if programme is None:
+        raise ValueError("the issuer names no programme")
+    return Credential(
+        programme_id=programme,
+        licence_number=str(subject["licenceNumber"]),
+        category_code=str(category["code"]),
+        criteria_version=str(category["criteriaVersion"]),
+        valid_from_us=to_microseconds(parse_timestamp(payload["validFrom"])),
+        valid_until_us=to_microseconds(parse_timestamp(payload["validUntil"])),
+        kid=str(kid),
+    )
