@@ -43,6 +43,7 @@ class Issuer:
     programme_id: str = PROGRAMME
     kid: str = f"{PROGRAMME}-key-1"
     key: Ed25519PrivateKey = field(default_factory=generate_private_key)
+    root_key: Ed25519PrivateKey = field(default_factory=generate_private_key)  # registration requires a root
 
     @property
     def issuer(self) -> str:
@@ -57,6 +58,8 @@ class Issuer:
             "website": "https://example.org/",
             "gen_member": True,
             "keys": [PublicKey.from_private_key(self.key, kid=self.kid).to_jwk()],
+            "root_keys": [PublicKey.from_private_key(self.root_key, kid=f"{self.programme_id}-root-1").to_jwk()],
+            "root_threshold": 1,
         }
 
     def category(self) -> str:

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from verification import cli_log
+from verification import cli_audit, cli_log
 from verification.catalogue import chunks, read_catalogue, write_results
 from verification.checkpoint import parse_checkpoint_text
 from verification.cli_common import console, fail, load_policy, ok
@@ -283,6 +283,7 @@ app.command()(cli_log.mirror)
 app.command()(cli_log.serve)
 app.command()(cli_log.proof)
 app.command("audit-status-map")(cli_log.audit_status_map)
+app.command(name="audit-decision")(cli_audit.audit_decision)
 
 
 def main() -> None:

@@ -20,12 +20,14 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from verification import cli_audit
 from verification import mirror as log_mirror
 from verification import monitor as log_monitor
 from verification.checkpoint import parse_checkpoint_text, verify_checkpoint
 from verification.cli_common import console, fail, load_policy, ok
 from verification.client import RegistryClient, RegistryProblem
 from verification.errors import MalformedInput, VerificationError
+from verification.jwk import PublicKey
 from verification.note import NoteVerifier, split_note
 from verification.policy import Policy
 from verification.status_map_audit import StatusMapAudit
@@ -51,8 +53,16 @@ def monitor(
     tiles: Annotated[
         bool, typer.Option(help="read C2SP tiles at URL (the registry's …/log, a mirror, or a directory)")
     ] = False,
+    decisions: Annotated[
+        Path | None,
+        typer.Option(help="a directory of archived decisions to audit against the log (as `audit-decision`)"),
+    ] = None,
 ) -> None:
-    """Check that the log only grew since the last run; exit 1 naming the first bad leaf otherwise."""
+    """Check that the log only grew since the last run; exit 1 naming the first bad leaf otherwise.
+
+    With --decisions, also replay the log behind every archived decision in the directory and confirm
+    or refute each answer (exit 1 on any refutation; see `audit-decision`)."""
+    archived = cli_audit.decision_files(decisions) if decisions is not None else []
     previous = log_monitor.MonitorState.from_json(state.read_text(encoding="utf-8")) if state.exists() else None
     loaded = load_policy(policy) if policy is not None else None
     progress = Progress(
@@ -83,6 +93,12 @@ def monitor(
         f"log grew from {report.previous_size} to {report.tree_size} leaves; "
         f"checked {report.entries_checked} entries from leaf {report.checked_from}{fetched}"
     )
+    if archived:
+        # The key the monitor trusts for checkpoints is the registry's: it signs decisions too.
+        registry_key = PublicKey.from_raw(NoteVerifier.from_string(new_state.verifier_key).public_key)
+        reopened: TiledLog | RegistryClient = TiledLog.open(url) if tiles else RegistryClient(url)
+        with reopened:
+            cli_audit.audit_files(reopened, archived, registry_key)
 
 
 def audit_status_map(

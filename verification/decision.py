@@ -14,6 +14,7 @@ carry `issuer` and `issuedAt` instead and still verify.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
@@ -55,12 +56,17 @@ class _Issued(Payload):
 class CertificateVerification(_Issued):
     type: Literal["CertificateVerification"]
     checkpoint: str = Field(description="the signed checkpoint the decision was computed against")
+    tree_size: int | None = Field(default=None, alias="treeSize", description="the checkpoint's tree size")
+    root_hash: str | None = Field(default=None, alias="rootHash", description="the checkpoint's root (base64)")
     certificate: CertificateId
     as_of: Timestamp = Field(alias="asOf")
     status: str
     valid_until: Timestamp = Field(alias="validUntil")
     signing_key_valid: bool = Field(alias="signingKeyValid")
     leaf_index: int = Field(alias="leafIndex")
+    evidence: dict[str, Any] | None = Field(
+        default=None, description="what was judged by log position (`verification.evidence`); absent in older decisions"
+    )
     decision: Literal["valid", "not_valid"]
     reasons: list[str]
 
@@ -68,6 +74,8 @@ class CertificateVerification(_Issued):
 class EligibilityDecision(_Issued):
     type: Literal["EligibilityDecision"]
     checkpoint: str
+    tree_size: int | None = Field(default=None, alias="treeSize")
+    root_hash: str | None = Field(default=None, alias="rootHash")
     requirement: dict[str, Any]
     date: Timestamp
     item_count: Annotated[int, Field(ge=0)] = Field(alias="itemCount")
@@ -89,7 +97,12 @@ def verify_decision(token: str, registry_key: PublicKey) -> CertificateVerificat
         payload = (model or CertificateVerification).model_validate(body)
     except ValidationError as exc:
         raise MalformedInput("BAD_DECISION", str(exc.errors()[0]["msg"])) from exc
-    _verify_named_checkpoint(payload.checkpoint, payload.origin, registry_key)
+    checkpoint = _verify_named_checkpoint(payload.checkpoint, payload.origin, registry_key)
+    # Decisions from before these fields existed name the checkpoint only by its note; still verifiable.
+    if payload.tree_size is not None and payload.tree_size != checkpoint.tree_size:
+        raise ProofInvalid("CHECKPOINT_MISMATCH", "the decision's treeSize is not its checkpoint's")
+    if payload.root_hash is not None and payload.root_hash != base64.b64encode(checkpoint.root_hash).decode():
+        raise ProofInvalid("CHECKPOINT_MISMATCH", "the decision's rootHash is not its checkpoint's")
     return payload
 
 

@@ -29,7 +29,7 @@ from verification.errors import MalformedInput, ProofInvalid, VerificationError
 from verification.files import write_atomically
 from verification.jwk import PublicKey
 from verification.leaf import DocumentKind, commitment_leaf_hash, entry_leaf_hash
-from verification.merkle import verify_consistency, verify_inclusion
+from verification.merkle import verify_consistency
 from verification.note import NoteVerifier
 from verification.policy import Policy
 from verification.replay import DocumentReplay
@@ -148,9 +148,9 @@ def run(
         replay = DocumentReplay(registry_key=registry_key)
     else:
         replay = DocumentReplay.from_dict(state.replay, registry_key=registry_key)
-    recomputed = _walk(client, start=start, end=checkpoint.tree_size, compact=compact, replay=replay, on_entry=on_entry)
-    if compact.root() != checkpoint.root_hash:
-        _locate_divergence(client, start, recomputed, checkpoint)
+    recomputed = _walk_and_check(
+        client, start=start, checkpoint=checkpoint, compact=compact, replay=replay, on_entry=on_entry
+    )
     if state is not None and full and state.tree_size > 0:
         # Re-walking from 0 must reproduce the tree this monitor trusted before.
         _check_consistency(client, state, checkpoint)
@@ -183,6 +183,44 @@ def _check_consistency(client: LogSource, state: MonitorState, checkpoint: Check
         ) from exc
 
 
+def _walk_and_check(
+    client: LogSource,
+    *,
+    start: int,
+    checkpoint: Checkpoint,
+    compact: CompactRange,
+    replay: DocumentReplay,
+    on_entry: Callable[[int], None] | None,
+) -> list[bytes]:
+    """Walk [start, tree size) and check the result against the signed root; an alarm names the first
+    bad leaf in log order."""
+    base = CompactRange(compact.size, compact.hashes)
+    recomputed: list[bytes] = []
+    try:
+        _walk(
+            client,
+            start=start,
+            end=checkpoint.tree_size,
+            compact=compact,
+            replay=replay,
+            recomputed=recomputed,
+            on_entry=on_entry,
+        )
+    except MonitorAlarm as alarm:
+        # A leaf rewritten together with its hashes walks cleanly; only the signed root betrays it. So
+        # before naming this leaf, make sure no earlier one is bad.
+        earlier = _first_leaf_not_in_tree(client, base, recomputed, checkpoint)
+        if earlier is not None:
+            raise MonitorAlarm("LEAF_NOT_IN_TREE", f"leaf {earlier} is not in the signed tree", earlier) from alarm
+        raise
+    if compact.root() != checkpoint.root_hash:
+        earlier = _first_leaf_not_in_tree(client, base, recomputed, checkpoint)
+        if earlier is not None:
+            raise MonitorAlarm("LEAF_NOT_IN_TREE", f"leaf {earlier} is not in the signed tree", earlier)
+        raise MonitorAlarm("ROOT_MISMATCH", "the entries do not produce the signed root")
+    return recomputed
+
+
 def _walk(
     client: LogSource,
     *,
@@ -190,14 +228,15 @@ def _walk(
     end: int,
     compact: CompactRange,
     replay: DocumentReplay,
+    recomputed: list[bytes],
     on_entry: Callable[[int], None] | None,
-) -> list[bytes]:
-    recomputed: list[bytes] = []
+) -> None:
+    """Recompute and re-verify leaves [start, end) in order, appending each good leaf to `recomputed`."""
     expected = start
     for entry in _missing_as_alarm(client.entries(start, end)):
         if entry.leaf_index != expected:
             raise MonitorAlarm("ENTRY_MISSING", f"leaf {expected} is missing from the log's entries", expected)
-        leaf = _recompute(entry)
+        leaf = recompute_leaf(entry)
         try:
             replay.check(entry)
         except VerificationError as exc:
@@ -209,10 +248,10 @@ def _walk(
             on_entry(expected)
     if expected != end:
         raise MonitorAlarm("ENTRY_MISSING", f"leaf {expected} is missing from the log's entries", expected)
-    return recomputed
 
 
-def _recompute(entry: LogEntry) -> bytes:
+def recompute_leaf(entry: LogEntry) -> bytes:
+    """The leaf hash an entry must have, from its document (or, for a private one, its commitment)."""
     if entry.document is not None:
         if hashlib.sha256(entry.document).digest() != entry.document_sha256:
             raise MonitorAlarm(
@@ -232,16 +271,42 @@ def _recompute(entry: LogEntry) -> bytes:
     return leaf
 
 
-def _locate_divergence(client: LogSource, start: int, recomputed: list[bytes], checkpoint: Checkpoint) -> None:
-    """The recomputed leaves do not give the signed root: find the first leaf the root does not contain."""
-    for offset, leaf in enumerate(recomputed):
-        index = start + offset
-        _, proof = client.inclusion_proof(index, checkpoint.tree_size)
+def _first_leaf_not_in_tree(
+    client: LogSource, base: CompactRange, recomputed: list[bytes], checkpoint: Checkpoint
+) -> int | None:
+    """The first of the recomputed leaves (they follow `base`, a range already trusted) that the signed
+    tree does not hold, or None when all of them are in it.
+
+    "The first k leaves are in the tree" is monotone in k: the tree of size base+k is consistent with the
+    signed one (RFC 9162 §2.1.4) exactly when every one of those leaves is the tree's. A single leaf's
+    inclusion proof is not: leaves after a bad one still prove. So a binary search over prefix sizes
+    with consistency proofs names the first bad leaf in log order with O(log n) proofs.
+    """
+
+    def prefix_in_tree(count: int) -> bool:
+        size = base.size + count
+        if size == 0:
+            return True
+        prefix = CompactRange(base.size, base.hashes)
+        for leaf in recomputed[:count]:
+            prefix.append(leaf)
+        proof = client.consistency_proof(size, checkpoint.tree_size) if size < checkpoint.tree_size else []
         try:
-            verify_inclusion(index, checkpoint.tree_size, leaf, proof, checkpoint.root_hash)
-        except VerificationError as exc:
-            raise MonitorAlarm("LEAF_NOT_IN_TREE", f"leaf {index} is not in the signed tree", index) from exc
-    raise MonitorAlarm("ROOT_MISMATCH", "the entries do not produce the signed root")
+            verify_consistency(size, checkpoint.tree_size, proof, prefix.root(), checkpoint.root_hash)
+        except VerificationError:
+            return False
+        return True
+
+    if prefix_in_tree(len(recomputed)):
+        return None
+    good, bad = 0, len(recomputed)  # prefix_in_tree(good) holds, prefix_in_tree(bad) does not
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        if prefix_in_tree(middle):
+            good = middle
+        else:
+            bad = middle
+    return base.size + bad - 1
 
 
 __all__ = ["DocumentKind", "LogSource", "MonitorAlarm", "MonitorReport", "MonitorState", "run"]

@@ -68,6 +68,7 @@ class ReasonCode(StrEnum):
     CERTIFICATE_WITHDRAWN = "CERTIFICATE_WITHDRAWN"
     CERTIFICATE_NOT_YET_VALID = "CERTIFICATE_NOT_YET_VALID"
     SIGNING_KEY_REVOKED = "SIGNING_KEY_REVOKED"
+    CREDENTIAL_INVALID = "CREDENTIAL_INVALID"
 
 
 class ConditionKind(StrEnum):
@@ -97,6 +98,7 @@ class Presented:
     criteria_version: str | None = None
     status: CertificateStatus | None = None
     signing_key_valid: bool = True
+    credential_valid: bool = True  # the stored credential is the certificate's and verifies (`verification.standing`)
 
 
 @dataclass(frozen=True)
@@ -203,6 +205,10 @@ def _certificate_reasons(presented: Presented) -> tuple[Reason, ...]:
     if not presented.signing_key_valid:
         reasons.append(
             Reason(ReasonCode.SIGNING_KEY_REVOKED, "the key that signed the certificate was revoked as compromised")
+        )
+    if not presented.credential_valid:
+        reasons.append(
+            Reason(ReasonCode.CREDENTIAL_INVALID, "the stored credential is not the certificate's or does not verify")
         )
     return tuple(reasons)
 

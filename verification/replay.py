@@ -123,6 +123,15 @@ class DocumentReplay:
         else:
             raise MalformedInput("UNEXPECTED_KIND", f"a public {entry.kind} document is not expected in this log")
 
+    def key(self, programme: str, kid: str) -> KeyRecord | None:
+        """The key's record as the log made it so far (for auditing what a registry said about it)."""
+        return self._lookup(programme, kid)
+
+    def key_sequence(self, programme: str) -> int | None:
+        """How many key events (recoveries included) the programme has had so far; None if unregistered."""
+        ring = self._rings.get(programme)
+        return ring.sequence if ring is not None else None
+
     def _lookup(self, programme: str, kid: str) -> KeyRecord | None:
         ring = self._rings.get(programme)
         return ring.find(kid) if ring is not None else None

@@ -63,6 +63,27 @@ def records(connection: Connection, ids: Sequence[str]) -> list[AgreementRecord]
     return [record_of(row, party_rows[row["id"]], event_rows[row["id"]]) for row in rows]
 
 
+def heads_of(connection: Connection, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """agreement id -> the agreement as an answer relied on: its leaf and the head of its event chain
+    (`sequence` 0 and nulls when it has no events), for answers that name what they judged."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    events = repository.events_of(connection, wanted)
+    return {
+        row["id"]: {
+            "agreement_id": row["id"],
+            "leaf_index": row["leaf_index"],
+            "event_head": {
+                "sequence": row["event_count"],
+                "sha256": row["last_event_sha256"],
+                "leaf_index": events[row["id"]][-1]["leaf_index"] if events.get(row["id"]) else None,
+            },
+        }
+        for row in repository.many(connection, wanted)
+    }
+
+
 def get(connection: Connection, agreement_id: str, *, at: datetime | None = None) -> AgreementDetail:
     row = repository.get(connection, agreement_id)
     if row is None:

@@ -11,6 +11,7 @@ from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.moments import MOMENT_DESCRIPTION, parse_moment
 from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
+from ecolabel_registry.db.engine import read_snapshot
 from ecolabel_registry.errors import BadRequest, NotFound, ValidationFailed
 from ecolabel_registry.recognition import service
 from ecolabel_registry.recognition.schemas import EquivalenceOut
@@ -62,13 +63,26 @@ def equivalence(
     at = parse_moment(date, "date") or now()
     known = parse_moment(known_at, "known_at")
     known_us = to_microseconds(known) if known else None
-    with context.engine.connect() as connection:
+    # One snapshot: the answer names the checkpoint its data belongs to.
+    with read_snapshot(context.engine) as connection:
         target = service.requirement(connection, accepted=accepted or [], cpv=cpv, cn_procurement=cn_procurement)
+        evidence = None
         if certificate_id is not None:
-            presented = service.certificate_subject(connection, certificate_id, at=at, known_at_us=known_us)
+            presented, evidence = service.judged_certificate(connection, certificate_id, at=at, known_at_us=known_us)
         else:
             presented = service.category_subject(connection, programme or "", category, criteria_version)
         resolution = service.answer(
             connection, presented, target, at=at, known_at_us=known_us, max_depth=context.settings.recognition_max_depth
         )
-    return service.render(certificate_id, presented, target, resolution, at=at, known_at=known)
+        judged, heads = service.judged_at(connection), service.agreement_heads(connection, resolution)
+    return service.render(
+        certificate_id,
+        presented,
+        target,
+        resolution,
+        at=at,
+        known_at=known,
+        judged=judged,
+        evidence=evidence,
+        heads=heads,
+    )

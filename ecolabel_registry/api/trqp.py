@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
+from ecolabel_registry.db.engine import read_snapshot
 from ecolabel_registry.errors import BadRequest, MalformedJSON, NotFound, UnsupportedMediaType
 from ecolabel_registry.recognition import trqp
 from ecolabel_registry.recognition.trqp_schemas import (
@@ -66,7 +67,7 @@ def authorization(query: AuthorizationQuery, context: ContextDep) -> Authorizati
 
 
 def _evaluate(query: TRQPRequest, context: ContextDep) -> tuple[trqp.Evaluation, dict[str, Any]]:
-    with context.engine.connect() as connection:
+    with read_snapshot(context.engine) as connection:  # one snapshot: the answer names its checkpoint
         evaluation = trqp.evaluate(connection, query, max_depth=context.settings.recognition_max_depth)
     resolution = evaluation.resolution
     return evaluation, {
@@ -81,4 +82,7 @@ def _evaluate(query: TRQPRequest, context: ContextDep) -> tuple[trqp.Evaluation,
         "decision": resolution.decision,
         "reasons": [reason.code for reason in resolution.reasons],
         "agreements": [hop.agreement_id for hop in resolution.path],
+        "judged_at": evaluation.judged_at,
+        "evidence": evaluation.evidence,
+        "agreement_heads": evaluation.agreement_heads,
     }

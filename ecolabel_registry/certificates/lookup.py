@@ -20,13 +20,12 @@ from ecolabel_registry.certificates.schemas import (
     IdentifierOut,
     SigningKeyCheck,
 )
-from ecolabel_registry.errors import NotFound
+from ecolabel_registry.certificates.standing import changes_of, judge_row, judge_rows
+from ecolabel_registry.errors import LogIntegrityError, NotFound
 from ecolabel_registry.programmes import keys
-from verification.errors import KeyNotValid
-from verification.keys import require_key_valid_at
 from verification.leaf import format_log_time, from_microseconds, to_microseconds
-from verification.payloads import StatusChange
-from verification.status import CertificateStatus, Change, Lifecycle, StatusAnswer, status_as_of
+from verification.standing import DOCUMENT_REASONS, Standing
+from verification.status import CertificateStatus, Lifecycle
 
 # A filtered search reads at most this many candidate rows per page before it answers with a cursor.
 _SCAN_ROUNDS = 20
@@ -40,17 +39,7 @@ def lifecycle_of(row: Mapping[Any, Any], events: Sequence[RowMapping]) -> Lifecy
     return Lifecycle(
         valid_from=from_microseconds(row["valid_from_us"]),
         valid_until=from_microseconds(row["valid_until_us"]),
-        changes=tuple(_change(event) for event in events) if events else (),  # most have none: no generator
-    )
-
-
-def _change(event: RowMapping) -> Change:
-    return Change(
-        status=StatusChange(event["status"]),
-        effective_at=from_microseconds(event["effective_us"]),
-        reason="",
-        valid_until=from_microseconds(event["valid_until_us"]) if event["valid_until_us"] is not None else None,
-        integrated_us=event["integrated_us"],
+        changes=changes_of(events) if events else (),  # most have none
     )
 
 
@@ -63,14 +52,20 @@ def get(
     at = at or now()
     # event_count moves with every event in the same transaction: 0 means there is nothing to read.
     events = repository.events_of(connection, [certificate_id])[certificate_id] if row["event_count"] else []
-    answer = status_as_of(lifecycle_of(row, events), at=at, known_at_us=to_microseconds(known_at) if known_at else None)
-    base = _out(row, answer, at, repository.products_of(connection, [certificate_id]), _ids(connection, [row]))
-    key = keys.load(connection, [(row["programme_id"], row["signing_kid"])])[(row["programme_id"], row["signing_kid"])]
-    try:
-        require_key_valid_at(key, row["integrated_us"])
-        key_check = SigningKeyCheck(kid=key.kid, status=key.status, valid_for_this_certificate=True, code=None)
-    except KeyNotValid as exc:
-        key_check = SigningKeyCheck(kid=key.kid, status=key.status, valid_for_this_certificate=False, code=exc.code)
+    key = keys.load(connection, [(row["programme_id"], row["signing_kid"])]).get(
+        (row["programme_id"], row["signing_kid"])
+    )
+    document = bytes(row["document"])
+    known_at_us = to_microseconds(known_at) if known_at else None
+    standing = judge_row(row, document, key, events, at=at, known_at_us=known_at_us)
+    if not standing.document_sound or key is None:
+        # Never serve another licence's credential, or one the record misdescribes, under this id.
+        found = ", ".join(r for r in standing.reasons if r in DOCUMENT_REASONS)
+        raise LogIntegrityError(f"the stored credential of certificate {certificate_id} fails its check: {found}")
+    base = _out(row, standing, at, repository.products_of(connection, [certificate_id]), _ids(connection, [row]))
+    key_check = SigningKeyCheck(
+        kid=key.kid, status=key.status, valid_for_this_certificate=standing.key_code is None, code=standing.key_code
+    )
     return CertificateDetail(
         **base.model_dump(),
         history=[event_out(event) for event in events],
@@ -79,7 +74,7 @@ def get(
             "previous": row["last_event_sha256"] or row["id"],
         },
         signing_key=key_check,
-        credential=bytes(row["document"]).decode("ascii"),
+        credential=document.decode("ascii"),
     )
 
 
@@ -101,15 +96,15 @@ def search(
         if not rows:
             return found, None
         ids = [row["id"] for row in rows]
-        events = repository.events_of(connection, [row["id"] for row in rows if row["event_count"]])
+        standings = judge_rows(connection, {row["id"]: row for row in rows}, at=at)
         products = repository.products_of(connection, ids)
         holder_ids = _ids(connection, rows)
         for row in rows:
-            answer = status_as_of(lifecycle_of(row, events[row["id"]]), at=at)
+            standing = standings[row["id"]]
             after = row["id"]
-            if status is not None and answer.status is not status:
+            if status is not None and standing.status is not status:
                 continue
-            found.append(_out(row, answer, at, products, holder_ids))
+            found.append(_out(row, standing, at, products, holder_ids))
             if len(found) > limit:
                 return found[:limit], found[limit - 1].id
         if len(rows) <= limit:
@@ -123,7 +118,7 @@ def _ids(connection: Connection, rows: Sequence[RowMapping]) -> dict[str, list[R
 
 def _out(
     row: RowMapping,
-    answer: StatusAnswer,
+    standing: Standing,
     at: datetime,
     products: dict[str, list[RowMapping]],
     holder_ids: dict[str, list[RowMapping]],
@@ -143,8 +138,8 @@ def _out(
             for p in products.get(row["id"], [])
         ],
         valid_from=format_log_time(row["valid_from_us"]),
-        valid_until=format_log_time(to_microseconds(answer.valid_until)),
-        status=answer.status,
+        valid_until=format_log_time(standing.valid_until_us),
+        status=standing.status,
         status_at=format_log_time(to_microseconds(at)),
         supersedes=row["supersedes"],
         superseded_by=row["superseded_by"],

@@ -185,3 +185,13 @@ def append_event(connection: Connection, row: dict[str, Any], *, expected_count:
         return False
     connection.execute(insert(events), [row])
     return True
+
+
+_DOCUMENTS = {
+    d: select(entries.c.leaf_index, entries.c.document).where(one_of(entries.c.leaf_index, d)) for d in DIALECTS
+}
+
+
+def documents_at(connection: Connection, leaf_indexes: Iterable[int]) -> dict[int, bytes]:
+    """leaf index -> the exact bytes logged there."""
+    return {row["leaf_index"]: bytes(row["document"]) for row in rows_among(connection, _DOCUMENTS, leaf_indexes)}

@@ -43,5 +43,17 @@ def recognised_as(
         resolution = resolve(as_category, {target}, records, at=at, max_depth=max_depth)
         if resolution.decision is Decision.ACCEPTED_THROUGH_AGREEMENT:
             requirement = service.Requirement(frozenset({target}))
-            found.append(service.render(certificate_id, as_category, requirement, resolution, at=at, known_at=None))
+            found.append(
+                service.render(
+                    certificate_id,
+                    as_category,
+                    requirement,
+                    resolution,
+                    at=at,
+                    known_at=None,
+                    judged=service.judged_at(connection),
+                    evidence=None,
+                    heads=service.agreement_heads(connection, resolution),
+                )
+            )
     return found

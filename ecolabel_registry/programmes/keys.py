@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, RowMapping, func, insert, select, tuple_, update
+from sqlalchemy import Connection, RowMapping, and_, bindparam, func, insert, select, tuple_, update
 
 from ecolabel_registry.db.models import KeyEventRow, Programme, ProgrammeKey
+from verification.evidence import KeyHead
 from verification.keys import KeyRecord, KeyRing
 
 keys_table = ProgrammeKey.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
@@ -126,3 +127,40 @@ def store_change(
             }
         ],
     )
+
+
+_LATER = key_events_table.alias("later")
+# A programme's key-event head: its last key event, or (none yet) its registration. One statement.
+_HEADS = (
+    select(
+        programmes_table.c.id,
+        programmes_table.c.registered_leaf_index,
+        key_events_table.c.sequence,
+        key_events_table.c.leaf_index,
+    )
+    .select_from(programmes_table)
+    .outerjoin(
+        key_events_table,
+        and_(
+            key_events_table.c.programme_id == programmes_table.c.id,
+            key_events_table.c.sequence
+            == select(func.max(_LATER.c.sequence))
+            .where(_LATER.c.programme_id == programmes_table.c.id)
+            .scalar_subquery(),
+        ),
+    )
+    .where(programmes_table.c.id.in_(bindparam("ids", expanding=True)))
+)
+
+
+def heads(connection: Connection, programme_ids: Iterable[str]) -> dict[str, KeyHead]:
+    """programme -> the head of its key events (what a standing relied on about its keys)."""
+    ids = sorted(set(programme_ids))
+    if not ids:
+        return {}
+    return {
+        row.id: KeyHead(
+            row.id, row.sequence or 0, row.registered_leaf_index if row.sequence is None else row.leaf_index
+        )
+        for row in connection.execute(_HEADS, {"ids": ids})
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from ecolabel_registry.agreements.schemas import CategoryScopeOut
@@ -63,3 +65,12 @@ class EquivalenceOut(BaseModel):
     conditions: list[ConditionOut] = Field(description="what the buyer must still check")
     reasons: list[ReasonOut] = Field(description="why not (empty when accepted)")
     explanation: str = Field(description="the answer in one paragraph")
+    judged_at: dict[str, Any] = Field(description="the checkpoint judged at: tree_size and root_hash (base64)")
+    evidence: dict[str, Any] | None = Field(
+        description="for a certificate: what its standing was judged from, by log position (leaf_index, "
+        "status_head, key_head), as in eligibility results; null for a category"
+    )
+    agreement_heads: list[dict[str, Any]] = Field(
+        description="each agreement on the path as relied on: agreement_id, leaf_index and event_head "
+        "(sequence, sha256, leaf_index)"
+    )

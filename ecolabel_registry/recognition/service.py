@@ -6,17 +6,20 @@ inputs from the database and renders its answer.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
 from ecolabel_registry.agreements import lookup as agreements
 from ecolabel_registry.agreements import repository as agreement_rows
 from ecolabel_registry.certificates import repository as certificates
-from ecolabel_registry.certificates.lookup import lifecycle_of
+from ecolabel_registry.certificates.standing import evidence_of, judge_row
 from ecolabel_registry.errors import BadRequest, NotFound
+from ecolabel_registry.log import repository as log_rows
 from ecolabel_registry.programmes import keys
 from ecolabel_registry.programmes import repository as programmes
 from ecolabel_registry.recognition import repository
@@ -29,11 +32,9 @@ from ecolabel_registry.recognition.schemas import (
     RequirementOut,
     SubjectOut,
 )
-from verification.errors import KeyNotValid
-from verification.keys import require_key_valid_at
+from verification.evidence import CertificateEvidence, checkpoint_json
 from verification.leaf import format_log_time, to_microseconds
 from verification.recognition import Presented, Resolution, resolve
-from verification.status import status_as_of
 
 
 @dataclass(frozen=True)
@@ -75,18 +76,43 @@ def certificate_subject(
     connection: Connection, certificate_id: str, *, at: datetime, known_at_us: int | None
 ) -> Presented:
     """A registered certificate as the resolution sees it: category, version, status on `at`, key validity."""
+    return judged_certificate(connection, certificate_id, at=at, known_at_us=known_at_us)[0]
+
+
+def judged_certificate(
+    connection: Connection, certificate_id: str, *, at: datetime, known_at_us: int | None
+) -> tuple[Presented, CertificateEvidence]:
+    """`certificate_subject`, with what its standing was judged from (`verification.evidence`)."""
     row = certificates.get(connection, certificate_id)
     if row is None:
         raise NotFound(f"no certificate {certificate_id}")
-    history = certificates.events_of(connection, [certificate_id])[certificate_id]
-    answer = status_as_of(lifecycle_of(row, history), at=at, known_at_us=known_at_us)
-    key = keys.load(connection, [(row["programme_id"], row["signing_kid"])])[(row["programme_id"], row["signing_kid"])]
-    try:
-        require_key_valid_at(key, row["integrated_us"])
-        key_valid = True
-    except KeyNotValid:
-        key_valid = False  # revoked as compromised since before the certificate was logged
-    return Presented(row["programme_id"], row["category_code"], row["criteria_version"], answer.status, key_valid)
+    history = certificates.events_of(connection, [certificate_id])[certificate_id] if row["event_count"] else []
+    named = (row["programme_id"], row["signing_kid"])
+    key = keys.load(connection, [named]).get(named)
+    standing = judge_row(row, bytes(row["document"]), key, history, at=at, known_at_us=known_at_us)
+    presented = Presented(
+        row["programme_id"],
+        row["category_code"],
+        standing.criteria_version,
+        standing.status,
+        signing_key_valid=standing.key_code is None,
+        credential_valid=standing.document_sound,
+    )
+    key_head = keys.heads(connection, [row["programme_id"]])[row["programme_id"]]
+    return presented, evidence_of(row, history, key_head)
+
+
+def judged_at(connection: Connection) -> dict[str, Any]:
+    """The checkpoint an answer read in this snapshot was computed at."""
+    head = log_rows.read_head(connection)
+    return checkpoint_json(head.tree_size, base64.b64encode(head.root_hash).decode())
+
+
+def agreement_heads(connection: Connection, resolution: Resolution) -> list[dict[str, Any]]:
+    """Each agreement on the path as relied on: its leaf and the head of its event chain."""
+    ids = list(dict.fromkeys(hop.agreement_id for hop in resolution.path))
+    heads = agreements.heads_of(connection, ids)
+    return [heads[agreement_id] for agreement_id in ids]
 
 
 def category_subject(connection: Connection, programme: str, category: str | None, version: str | None) -> Presented:
@@ -116,6 +142,9 @@ def render(
     *,
     at: datetime,
     known_at: datetime | None,
+    judged: dict[str, Any],
+    evidence: CertificateEvidence | None,
+    heads: list[dict[str, Any]],
 ) -> EquivalenceOut:
     return EquivalenceOut(
         decision=resolution.decision,
@@ -157,4 +186,7 @@ def render(
         ],
         reasons=[ReasonOut(code=r.code, detail=r.detail, agreement_id=r.agreement_id) for r in resolution.reasons],
         explanation=explain(presented, target.labels, resolution, at),
+        judged_at=judged,
+        evidence=evidence.to_api() if evidence is not None else None,
+        agreement_heads=heads,
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -27,6 +28,7 @@ from ecolabel_registry.programmes import repository as programmes
 from ecolabel_registry.recognition import service
 from ecolabel_registry.recognition.explain import explain
 from ecolabel_registry.recognition.trqp_schemas import TRQPRequest
+from verification.evidence import CertificateEvidence
 from verification.leaf import format_log_time, to_microseconds
 from verification.payloads import programme_of_issuer
 from verification.recognition import Presented, Resolution
@@ -44,6 +46,9 @@ class Evaluation:
     message: str
     time_requested: str | None
     time_evaluated: str
+    judged_at: dict[str, Any]  # the checkpoint the answer was computed at
+    evidence: dict[str, Any] | None  # for a certificate entity: what its standing was judged from
+    agreement_heads: list[dict[str, Any]]
 
 
 def evaluate(connection: Connection, query: TRQPRequest, *, max_depth: int) -> Evaluation:
@@ -58,7 +63,7 @@ def evaluate(connection: Connection, query: TRQPRequest, *, max_depth: int) -> E
     context = query.context or {}
     requested = context.get("time")
     at = _time(requested) if requested is not None else evaluated
-    presented = _entity(connection, query.entity_id, context, at)
+    presented, evidence = _entity(connection, query.entity_id, context, at)
     target = service.Requirement(frozenset({(authority, category)}))
     resolution = service.answer(connection, presented, target, at=at, known_at_us=None, max_depth=max_depth)
     return Evaluation(
@@ -66,6 +71,9 @@ def evaluate(connection: Connection, query: TRQPRequest, *, max_depth: int) -> E
         message=explain(presented, target.labels, resolution, at),
         time_requested=requested,
         time_evaluated=format_log_time(to_microseconds(evaluated)),
+        judged_at=service.judged_at(connection),
+        evidence=evidence.to_api() if evidence is not None else None,
+        agreement_heads=service.agreement_heads(connection, resolution),
     )
 
 
@@ -93,11 +101,14 @@ def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def _entity(connection: Connection, entity_id: str, context: dict[str, str], at: datetime) -> Presented:
+def _entity(
+    connection: Connection, entity_id: str, context: dict[str, str], at: datetime
+) -> tuple[Presented, CertificateEvidence | None]:
     certificate = _CERTIFICATE.match(entity_id)
     if certificate is not None:
-        return service.certificate_subject(connection, certificate.group(1), at=at, known_at_us=None)
+        return service.judged_certificate(connection, certificate.group(1), at=at, known_at_us=None)
     programme = _programme(entity_id)
     if programme is None or not programmes.exists(connection, programme):
         raise NotFound(f"entity {entity_id!r} is neither a programme nor a certificate here", code="UNKNOWN_ENTITY")
-    return service.category_subject(connection, programme, context.get("category"), context.get("criteria_version"))
+    subject = service.category_subject(connection, programme, context.get("category"), context.get("criteria_version"))
+    return subject, None

@@ -7,6 +7,8 @@ members (`decision`, `reasons`, `agreements`) that a plain TRQP client can ignor
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from verification.recognition import Decision, ReasonCode
@@ -48,6 +50,17 @@ class _Answer(BaseModel):
     decision: Decision = Field(description="extension: accepted, accepted_through_agreement or not_accepted")
     reasons: list[ReasonCode] = Field(description="extension: reason codes when not recognised")
     agreements: list[str] = Field(description="extension: ids of the agreements on the path, in order")
+    judged_at: dict[str, Any] = Field(
+        description="extension: the checkpoint the answer was computed at (tree_size, root_hash base64)"
+    )
+    evidence: dict[str, Any] | None = Field(
+        default=None,
+        description="extension: for a certificate entity, what its standing was judged from, by log position "
+        "(leaf_index, status_head, key_head)",
+    )
+    agreement_heads: list[dict[str, Any]] = Field(
+        description="extension: each agreement on the path as relied on (agreement_id, leaf_index, event_head)"
+    )
 
 
 class RecognitionAnswer(_Answer):

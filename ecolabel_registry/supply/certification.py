@@ -2,8 +2,8 @@
 
 Certificates attach to supply-chain parties two ways: to an organisation when the certificate's holder
 carries one of its identifiers (same scheme and value: LEI, USCC, VAT …), and to a product when the
-certificate lists its GTIN. Status on the date comes from `verification.status.status_as_of`, the same
-definition buyers use offline.
+certificate lists its GTIN. Standing on the date comes from `verification.standing.judge`, the same
+definition every other answer and buyers offline use.
 
 Three outcomes, and only one of them is compliant:
 - `certified`: a matching certificate is active on the date;
@@ -22,11 +22,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Row
 
-from ecolabel_registry.certificates import repository as certificate_repository
-from ecolabel_registry.certificates.lookup import lifecycle_of
+from ecolabel_registry.certificates.standing import judge_rows
 from ecolabel_registry.supply import graph
-from verification.leaf import from_microseconds, to_microseconds
-from verification.status import CertificateStatus, status_as_of
+from verification.leaf import from_microseconds
+from verification.status import CertificateStatus
 
 
 class Certification(StrEnum):
@@ -44,10 +43,11 @@ class CertificateOnDate:
     status: CertificateStatus
     valid_until_us: int  # after renewals and other changes effective by the date
     superseded_by: str | None
+    sound: bool = True  # the credential verifies and its key vouches for it (`Standing.reasons` aside from status)
 
     @property
     def active(self) -> bool:
-        return self.status is CertificateStatus.ACTIVE
+        return self.sound and self.status is CertificateStatus.ACTIVE
 
 
 @dataclass
@@ -101,18 +101,18 @@ def coverage_on(
 
 
 def statuses(connection: Connection, rows: dict[str, Row[Any]], at_us: int) -> dict[str, CertificateOnDate]:
-    events = certificate_repository.events_of(connection, sorted(rows))
-    at = from_microseconds(at_us)
+    standings = judge_rows(connection, {cid: row._mapping for cid, row in rows.items()}, at=from_microseconds(at_us))
     found: dict[str, CertificateOnDate] = {}
     for certificate_id, row in rows.items():
-        answer = status_as_of(lifecycle_of(row._mapping, events.get(certificate_id, [])), at=at)
+        standing = standings[certificate_id]
         found[certificate_id] = CertificateOnDate(
             id=certificate_id,
             programme_id=row.programme_id,
             licence_number=row.licence_number,
             category_code=row.category_code,
-            status=answer.status,
-            valid_until_us=to_microseconds(answer.valid_until),
+            status=standing.status,
+            valid_until_us=standing.valid_until_us,
             superseded_by=row.superseded_by,
+            sound=standing.status is not CertificateStatus.ACTIVE or standing.valid,
         )
     return found

@@ -48,6 +48,12 @@ CERTIFICATE_COLUMNS = (
     certificates.c.valid_from_us,
     certificates.c.valid_until_us,
     certificates.c.superseded_by,
+    # what `verification.standing` judges besides: the credential (by leaf), its key and its status chain
+    certificates.c.criteria_version,
+    certificates.c.signing_kid,
+    certificates.c.integrated_us,
+    certificates.c.leaf_index,
+    certificates.c.event_count,
 )
 
 

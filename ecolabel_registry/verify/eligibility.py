@@ -7,6 +7,7 @@ one snapshot, so the decision names exactly the checkpoint its data belongs to.
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +17,8 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping
 
 from ecolabel_registry.certificates import repository as certificate_rows
-from ecolabel_registry.certificates.lookup import lifecycle_of, now
+from ecolabel_registry.certificates.lookup import now
+from ecolabel_registry.certificates.standing import evidence_of, judge_row
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.integrity.guard import require_intact
 from ecolabel_registry.log import service as log
@@ -26,10 +28,10 @@ from ecolabel_registry.verify import reasons as codes
 from ecolabel_registry.verify.decisions import sign_decision
 from ecolabel_registry.verify.digest import results_sha256
 from ecolabel_registry.verify.schemas import CatalogueLine, EligibilityAnswer, EligibilityRequest
-from verification.errors import KeyNotValid
-from verification.keys import KeyRecord, require_key_valid_at
+from verification.evidence import KeyHead, checkpoint_json
+from verification.keys import KeyRecord
 from verification.leaf import format_log_time, to_microseconds
-from verification.status import CertificateStatus, status_as_of, status_of_unchanged
+from verification.status import CertificateStatus
 
 
 @dataclass(frozen=True)
@@ -86,14 +88,28 @@ def evaluate(
 ) -> EligibilityAnswer:
     require_intact(connection)  # a decision signed from tables that differ from the log would be a false one
     date = request.date or now()
-    _, checkpoint = log.latest_checkpoint(connection, context.note_signer)
+    head, checkpoint = log.latest_checkpoint(connection, context.note_signer)
+    root_hash = base64.b64encode(head.root_hash).decode()
     labels = _accepted_labels(connection, request)
     found = matching.find(connection, request.items)
     rows = found.rows
     # event_count moves with every event in the same transaction: only certificates with events are asked.
     events = certificate_rows.events_of(connection, sorted(cid for cid, row in rows.items() if row["event_count"]))
     key_records = keys.load(connection, {(r["programme_id"], r["signing_kid"]) for r in rows.values()})
-    judge = _Judge(request, labels=labels, date=date, events=events, key_records=key_records, recognizer=recognizer)
+    # Every path judges the exact bytes logged: a stored credential altered behind the registry's back is
+    # refused here as it is by the single check (signature checks are memoized in `verification.standing`).
+    documents = certificate_rows.documents_at(connection, (row["leaf_index"] for row in rows.values()))
+    key_heads = keys.heads(connection, (row["programme_id"] for row in rows.values()))
+    judge = _Judge(
+        request,
+        labels=labels,
+        date=date,
+        events=events,
+        documents=documents,
+        key_records=key_records,
+        key_heads=key_heads,
+        recognizer=recognizer,
+    )
     results = [_item_result(n, item, found, judge) for n, item in enumerate(request.items)]
     eligible = sum(1 for result in results if result["eligible"])
     requirement = request.requirement.model_dump(mode="json", exclude_none=True)
@@ -106,6 +122,8 @@ def evaluate(
             "issuer": context.settings.log_origin,
             "issuedAt": format_log_time(time.time_ns() // 1000),
             "checkpoint": checkpoint,
+            "treeSize": head.tree_size,
+            "rootHash": root_hash,
             "requirement": requirement,
             "date": date_text,
             "itemCount": len(results),
@@ -118,6 +136,7 @@ def evaluate(
         requirement=requirement,
         date=date_text,
         checkpoint=checkpoint,
+        judged_at=checkpoint_json(head.tree_size, root_hash),
         eligible=eligible,
         not_eligible=len(results) - eligible,
         results=results,
@@ -146,11 +165,14 @@ class _Judge:
         labels: tuple[Label, ...],
         date: datetime,
         events: dict[str, list[RowMapping]],
+        documents: dict[int, bytes],
         key_records: dict[tuple[str, str], KeyRecord],
+        key_heads: dict[str, KeyHead],
         recognizer: Recognizer,
     ) -> None:
-        self.request, self.labels, self.date, self.at_us = request, labels, date, to_microseconds(date)
-        self.events, self.key_records, self.recognizer = events, key_records, recognizer
+        self.request, self.labels, self.date = request, labels, date
+        self.events, self.documents, self.key_records, self.recognizer = events, documents, key_records, recognizer
+        self.key_heads = key_heads
         self.markets = tuple(dict.fromkeys(request.requirement.markets))
         self.index = LabelIndex(labels)
         self.cache: dict[str, dict[str, Any]] = {}
@@ -163,21 +185,21 @@ class _Judge:
         return cached
 
     def _judge(self, row: RowMapping) -> dict[str, Any]:
-        if row["event_count"]:
-            status = status_as_of(lifecycle_of(row, self.events.get(row["id"], [])), at=self.date).status
-        else:
-            status = status_of_unchanged(row["valid_from_us"], row["valid_until_us"], self.at_us)
-        reasons = codes.status_reasons(status)
-        try:
-            require_key_valid_at(self.key_records[(row["programme_id"], row["signing_kid"])], row["integrated_us"])
-        except KeyNotValid as exc:
-            if exc.code == codes.SIGNING_KEY_REVOKED:
-                reasons.append(codes.SIGNING_KEY_REVOKED)
+        events = self.events.get(row["id"], ())
+        standing = judge_row(
+            row,
+            self.documents.get(row["leaf_index"], b""),  # a missing log row: empty bytes never hash to an id
+            self.key_records.get((row["programme_id"], row["signing_kid"])),
+            events,
+            at=self.date,
+        )
+        status = standing.status
+        reasons = list(standing.reasons)
         if self.markets:
             covered = row["markets"] or ()
             if any(market not in covered for market in self.markets):
                 reasons.append(codes.MARKET_NOT_COVERED)
-        programme, category, version = row["programme_id"], row["category_code"], row["criteria_version"]
+        programme, category, version = row["programme_id"], row["category_code"], standing.criteria_version
         via, path, conditions = None, [], []
         if self.index.covers(programme, category, version):
             via = "direct"
@@ -202,6 +224,7 @@ class _Judge:
             "conditions": conditions,
             "reasons": reasons,
             "eligible": via is not None and not reasons and status is CertificateStatus.ACTIVE,
+            "evidence": evidence_of(row, events, self.key_heads[programme]).to_api(),
         }
 
 

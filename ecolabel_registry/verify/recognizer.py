@@ -26,13 +26,14 @@ categories = Category.__table__  # type: ignore[attr-defined]  # set by SQLModel
 
 def agreement_recognizer(connection: Connection, *, max_depth: int) -> Recognizer:
     records: dict[str, list[AgreementRecord]] = {}
+    heads: dict[str, dict[str, Any]] = {}  # what each hop relied on, read in the same snapshot
     pairs: dict[tuple[Label, ...], frozenset[tuple[str, str]]] = {}
 
     def recognize(query: RecognitionQuery) -> RecognitionAnswer:
         if query.programme not in records:
-            records[query.programme] = agreements.records(
-                connection, agreement_rows.relevant_to(connection, query.programme)
-            )
+            relevant = agreement_rows.relevant_to(connection, query.programme)
+            records[query.programme] = agreements.records(connection, relevant)
+            heads.update(agreements.heads_of(connection, relevant))
         if query.accepted not in pairs:
             pairs[query.accepted] = _accepted_pairs(connection, query.accepted)
         resolution = resolve(
@@ -48,14 +49,14 @@ def agreement_recognizer(connection: Connection, *, max_depth: int) -> Recognize
             )
         return RecognitionAnswer(
             accepted=True,
-            path=[_hop(hop) for hop in resolution.path],
+            path=[_hop(hop, heads[hop.agreement_id]) for hop in resolution.path],
             conditions=[condition.note for condition in resolution.conditions],
         )
 
     return recognize
 
 
-def _hop(hop: Any) -> dict[str, Any]:
+def _hop(hop: Any, head: dict[str, Any]) -> dict[str, Any]:
     mapping = hop.mapping
     return {
         "agreement": hop.agreement_id,
@@ -64,6 +65,8 @@ def _hop(hop: Any) -> dict[str, Any]:
         "from": {"programme": mapping.from_.programme, "category": mapping.from_.category},
         "to": {"programme": mapping.to.programme, "category": mapping.to.category},
         "announcement": hop.agreement.announcement,
+        "agreement_leaf_index": head["leaf_index"],
+        "event_head": head["event_head"],
     }
 
 

@@ -20,8 +20,10 @@ from ecolabel_registry.db.models import (
     CategoryCode,
     Certificate,
     CertificateProduct,
+    KeyEventRow,
     LogEntry,
     LogState,
+    Programme,
     ProgrammeKey,
 )
 from ecolabel_registry.db.raw import Prebuilt
@@ -33,6 +35,8 @@ categories = Category.__table__  # type: ignore[attr-defined]
 entries = LogEntry.__table__  # type: ignore[attr-defined]
 keys = ProgrammeKey.__table__  # type: ignore[attr-defined]
 state = LogState.__table__  # type: ignore[attr-defined]
+programmes = Programme.__table__  # type: ignore[attr-defined]
+key_events = KeyEventRow.__table__  # type: ignore[attr-defined]
 _COLUMNS = (
     certificates.c.id,
     certificates.c.programme_id,
@@ -46,6 +50,7 @@ _COLUMNS = (
     certificates.c.superseded_by,
     certificates.c.markets,
     certificates.c.event_count,
+    certificates.c.leaf_index,
 )
 _BY_IDS = {d: select(*_COLUMNS).where(one_of(certificates.c.id, d)) for d in DIALECTS}
 _BY_LICENCES = {d: select(*_COLUMNS).where(*current_licence(d)) for d in DIALECTS}
@@ -69,6 +74,9 @@ _CHECKED = Prebuilt(
     select(
         certificates.c.id,
         certificates.c.programme_id,
+        certificates.c.licence_number,
+        certificates.c.category_code,
+        certificates.c.criteria_version,
         certificates.c.signing_kid,
         certificates.c.valid_from_us,
         certificates.c.valid_until_us,
@@ -81,10 +89,26 @@ _CHECKED = Prebuilt(
         keys.c.ended_us.label("key_ended_us"),
         keys.c.compromised_since_us.label("key_compromised_since_us"),
         state.c.tree_size.label("head_tree_size"),
+        state.c.root_hash.label("head_root_hash"),
         state.c.checkpoint.label("head_checkpoint"),
+        # the head of the programme's key events, which the key's state comes from (`verification.evidence`)
+        programmes.c.registered_leaf_index.label("programme_leaf_index"),
+        select(key_events.c.sequence)
+        .where(key_events.c.programme_id == certificates.c.programme_id)
+        .order_by(key_events.c.sequence.desc())
+        .limit(1)
+        .scalar_subquery()
+        .label("key_head_sequence"),
+        select(key_events.c.leaf_index)
+        .where(key_events.c.programme_id == certificates.c.programme_id)
+        .order_by(key_events.c.sequence.desc())
+        .limit(1)
+        .scalar_subquery()
+        .label("key_head_leaf_index"),
     )
     .join(entries, entries.c.leaf_index == certificates.c.leaf_index)
     .join(state, state.c.id == 1)
+    .join(programmes, programmes.c.id == certificates.c.programme_id)
     .outerjoin(keys, and_(keys.c.programme_id == certificates.c.programme_id, keys.c.kid == certificates.c.signing_kid))
     .where(certificates.c.id == bindparam("id"))
 )

@@ -76,6 +76,7 @@ class EligibilityAnswer(BaseModel):
     requirement: dict[str, Any]
     date: str
     checkpoint: str
+    judged_at: dict[str, Any] = Field(description="the checkpoint judged at: tree_size and root_hash (base64)")
     eligible: int
     not_eligible: int
     results: list[dict[str, Any]] = Field(description="one result per item, in order (committed to by the decision)")
@@ -103,6 +104,11 @@ class VerificationAnswer(BaseModel):
     signature: dict[str, Any]
     signing_key: dict[str, Any]
     inclusion: dict[str, Any]
+    judged_at: dict[str, Any] = Field(description="the checkpoint judged at: tree_size and root_hash (base64)")
+    evidence: dict[str, Any] = Field(
+        description="what was judged, by log position: the credential's leaf_index, the status_head "
+        "(sequence, sha256, leaf_index) and the programme's key_head (sequence, leaf_index)"
+    )
     signed_decision: str
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import base64
 import hashlib
 from pathlib import Path
 from types import SimpleNamespace
@@ -12,7 +13,7 @@ from ecolabel_registry import errors
 from ecolabel_registry.rejections import _BY_TYPE
 from ecolabel_registry.verify.decisions import sign_decision
 from tests.docs.examples_documents import certificate, header_of, pretty, sha256_hex
-from tests.docs.examples_log import log_note
+from tests.docs.examples_log import checkpoint, log_note
 from tests.docs.keys import LOG_ORIGIN, REGISTRY_KEY
 from verification import errors as verification_errors
 from verification import mirror, monitor, policy  # noqa: F401  (their error classes count too)
@@ -42,6 +43,13 @@ def results() -> list[dict[str, Any]]:
                     "conditions": None,
                     "reasons": [],
                     "eligible": True,
+                    # leaf 1 of the example log (docs/FORMATS.md §1) is this certificate, leaf 0 its
+                    # programme's registration; no status events, no key events yet
+                    "evidence": {
+                        "leaf_index": 1,
+                        "status_head": {"sequence": 0, "sha256": None, "leaf_index": None},
+                        "key_head": {"programme": "eu-ecolabel", "sequence": 0, "leaf_index": 0},
+                    },
                 }
             ],
         },
@@ -55,6 +63,8 @@ def claims() -> dict[str, Any]:
         "iss": LOG_ORIGIN,
         "iat": 1772357460,  # 2026-03-01T09:31:00Z
         "checkpoint": log_note(),
+        "treeSize": checkpoint().tree_size,
+        "rootHash": base64.b64encode(checkpoint().root_hash).decode(),
         "requirement": {"accepted": [{"programme": "eu-ecolabel"}], "equivalents": True, "markets": []},
         "date": "2026-03-01T09:31:00.000000Z",
         "itemCount": 2,

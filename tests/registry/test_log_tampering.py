@@ -186,3 +186,28 @@ def test_the_monitor_re_verifies_every_kind_of_document_with_keys_learned_from_t
     code, output = _monitor(server, state)
     assert code == 0, output
     assert "checked 7 entries" in output
+
+
+def test_with_several_bad_leaves_the_monitor_names_the_first_in_log_order(
+    server: LiveServer, receipts: list[tuple[bytes, Receipt]], engine: Engine, tmp_path: Path
+) -> None:
+    # Leaf 2 is rewritten with its hashes, so only the signed root betrays it; leaf 5 is edited plainly
+    # and its entry no longer hashes to its leaf. Walking in order meets leaf 5's mismatch first.
+    original, receipt = receipts[2]
+    forged = original.replace(b'"gen_member": true', b'"gen_member": false')
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE log_entries SET document = :d, document_sha256 = :s, leaf_hash = :h WHERE leaf_index = 2"),
+            {
+                "d": forged,
+                "s": hashlib.sha256(forged).digest(),
+                "h": entry_leaf_hash(receipt.kind, receipt.integrated_us, forged),
+            },
+        )
+        connection.execute(
+            text("UPDATE log_entries SET document = :d WHERE leaf_index = 5"),
+            {"d": receipts[5][0].replace(b'"gen_member": true', b'"gen_member": false')},
+        )
+    code, output = _monitor(server, tmp_path / "fresh.json")
+    assert code == 1
+    assert "first bad leaf index: 2" in output

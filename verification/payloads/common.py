@@ -31,7 +31,7 @@ ISSUER_PREFIX: Final = "urn:ecolabel:programme:"
 _RFC3339 = re.compile(r"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})\Z")
 
 
-def _parse_timestamp(value: object) -> datetime:
+def parse_timestamp(value: object) -> datetime:
     # XML Schema dateTimeStamp as VC 2.0 requires: a string with a time zone, never a bare number.
     if isinstance(value, datetime):
         if value.tzinfo is None:
@@ -48,7 +48,7 @@ def _format_timestamp(value: datetime) -> str:
 
 Timestamp = Annotated[
     datetime,
-    BeforeValidator(_parse_timestamp),
+    BeforeValidator(parse_timestamp),
     PlainSerializer(_format_timestamp, return_type=str),
     Field(json_schema_extra={"type": "string", "format": "date-time"}),
 ]

@@ -1,0 +1,109 @@
+"""Reading what `verification.standing.judge` needs for stored certificates, in bulk, and asking it.
+
+Every answer about a certificate's standing (lookup, single verification, eligibility, recognition,
+supply-chain views) comes through here, so each judges the same inputs by the same rule: the exact
+credential bytes as logged, the signing key's record, and the status chain in sequence order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping
+
+from ecolabel_registry.certificates import repository
+from ecolabel_registry.programmes import keys
+from verification.evidence import CertificateEvidence, KeyHead, StatusHead
+from verification.keys import KeyRecord
+from verification.leaf import from_microseconds
+from verification.payloads import StatusChange
+from verification.standing import Credential, Presented, Standing, judge
+from verification.status import Change
+
+
+def record_of(row: Mapping[Any, Any]) -> Credential:
+    """What the stored record says the credential says."""
+    return Credential(
+        programme_id=row["programme_id"],
+        licence_number=row["licence_number"],
+        category_code=row["category_code"],
+        criteria_version=row["criteria_version"],
+        valid_from_us=row["valid_from_us"],
+        valid_until_us=row["valid_until_us"],
+        kid=row["signing_kid"],
+    )
+
+
+def changes_of(events: Sequence[RowMapping]) -> tuple[Change, ...]:
+    return tuple(
+        Change(
+            status=StatusChange(event["status"]),
+            effective_at=from_microseconds(event["effective_us"]),
+            reason="",
+            valid_until=from_microseconds(event["valid_until_us"]) if event["valid_until_us"] is not None else None,
+            integrated_us=event["integrated_us"],
+        )
+        for event in events
+    )
+
+
+def judge_row(
+    row: Mapping[Any, Any],
+    document: bytes,
+    key: KeyRecord | None,
+    events: Sequence[RowMapping],
+    *,
+    at: datetime,
+    known_at_us: int | None = None,
+) -> Standing:
+    presented = Presented(
+        certificate_id=row["id"],
+        document=document,
+        record=record_of(row),
+        key=key,
+        integrated_us=row["integrated_us"],
+        changes=changes_of(events) if events else (),
+    )
+    return judge(presented, at=at, known_at_us=known_at_us)
+
+
+def judge_rows(
+    connection: Connection,
+    rows: Mapping[str, Mapping[Any, Any]],
+    *,
+    at: datetime,
+    known_at_us: int | None = None,
+    events: Mapping[str, Sequence[RowMapping]] | None = None,
+) -> dict[str, Standing]:
+    """certificate id -> standing on `at`, reading the credentials, keys and (unless given) status events
+    of these certificate rows in a few bulk statements."""
+    if events is None:
+        events = repository.events_of(connection, sorted(i for i, row in rows.items() if row["event_count"]))
+    documents = repository.documents_at(connection, (row["leaf_index"] for row in rows.values()))
+    key_records = keys.load(connection, {(row["programme_id"], row["signing_kid"]) for row in rows.values()})
+    return {
+        certificate_id: judge_row(
+            row,
+            documents.get(row["leaf_index"], b""),  # a missing log row: empty bytes never hash to an id
+            key_records.get((row["programme_id"], row["signing_kid"])),
+            events.get(certificate_id, ()),
+            at=at,
+            known_at_us=known_at_us,
+        )
+        for certificate_id, row in rows.items()
+    }
+
+
+def status_head(events: Sequence[RowMapping]) -> StatusHead:
+    """The head of a status chain read in sequence order (sequence 0 without events)."""
+    if not events:
+        return StatusHead(0)
+    last = events[-1]
+    return StatusHead(last["sequence"], last["sha256"], last["leaf_index"])
+
+
+def evidence_of(row: Mapping[Any, Any], events: Sequence[RowMapping], key_head: KeyHead) -> CertificateEvidence:
+    """What a standing judged, by log position: the credential's leaf, the status and key chain heads."""
+    return CertificateEvidence(leaf_index=row["leaf_index"], status_head=status_head(events), key_head=key_head)

@@ -1,0 +1,97 @@
+"""`verification.standing.judge`: the one rule for a certificate's standing on a date, and why it says so."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.registry.factories import Certifier
+from verification.ed25519 import generate_private_key
+from verification.jwk import PublicKey
+from verification.keys import KeyRecord
+from verification.leaf import to_microseconds
+from verification.payloads import StatusChange
+from verification.standing import (
+    DOCUMENT_ALTERED,
+    RECORD_MISMATCH,
+    SIGNATURE_INVALID,
+    SIGNING_KEY_UNKNOWN,
+    Credential,
+    Presented,
+    judge,
+)
+from verification.status import CertificateStatus, Change
+
+LOGGED = to_microseconds(datetime(2024, 2, 1, tzinfo=UTC))
+ON = datetime(2025, 6, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def certifier() -> Certifier:
+    return Certifier(programme_id="eu-ecolabel", keys={"k1": generate_private_key()}, kid="k1")
+
+
+def _key(certifier: Certifier, *, ended_us: int | None = None, compromised_since_us: int | None = None) -> KeyRecord:
+    raw = PublicKey.from_private_key(certifier.keys["k1"], kid="k1").raw
+    return KeyRecord("eu-ecolabel", "k1", raw, added_us=0, ended_us=ended_us, compromised_since_us=compromised_since_us)
+
+
+def _presented(certifier: Certifier, **changes: object) -> Presented:
+    document = certifier.credential("IT/044/005").encode()
+    record = Credential(
+        "eu-ecolabel",
+        "IT/044/005",
+        "044",
+        "1",
+        to_microseconds(datetime(2024, 1, 1, tzinfo=UTC)),
+        to_microseconds(datetime(2027, 12, 31, tzinfo=UTC)),
+        "k1",
+    )
+    presented = Presented(hashlib.sha256(document).hexdigest(), document, record, _key(certifier), LOGGED)
+    return replace(presented, **changes)  # type: ignore[arg-type]  # the fields a test overrides
+
+
+def test_a_sound_certificate_stands(certifier: Certifier) -> None:
+    standing = judge(_presented(certifier), at=ON)
+    assert (standing.valid, standing.status, standing.reasons) == (True, CertificateStatus.ACTIVE, ())
+    assert standing.criteria_version == "1"
+
+
+def test_each_fault_is_named(certifier: Certifier) -> None:
+    sound = _presented(certifier)
+    other = certifier.credential("IT/044/999").encode()
+    assert judge(replace(sound, document=other), at=ON).reasons == (DOCUMENT_ALTERED,)
+    assert judge(replace(sound, key=None), at=ON).reasons == (SIGNING_KEY_UNKNOWN,)
+    stranger = replace(_key(certifier), public_key=PublicKey.from_private_key(generate_private_key()).raw)
+    assert judge(replace(sound, key=stranger), at=ON).reasons == (SIGNATURE_INVALID,)
+    extended = replace(sound.record, valid_until_us=sound.record.valid_until_us + 1)
+    assert judge(replace(sound, record=extended), at=ON).reasons == (RECORD_MISMATCH,)
+    revoked = _key(certifier, ended_us=LOGGED - 1, compromised_since_us=LOGGED - 1)
+    assert judge(replace(sound, key=revoked), at=ON).reasons == ("SIGNING_KEY_REVOKED",)
+    compromised_later = _key(certifier, ended_us=LOGGED + 1, compromised_since_us=LOGGED + 1)
+    assert judge(replace(sound, key=compromised_later), at=ON).valid
+
+
+def test_the_dates_and_the_chain_come_from_the_credential_and_the_events(certifier: Certifier) -> None:
+    sound = _presented(certifier)
+    assert judge(sound, at=datetime(2023, 6, 1, tzinfo=UTC)).reasons == ("CERTIFICATE_NOT_YET_VALID",)
+    assert judge(sound, at=datetime(2028, 6, 1, tzinfo=UTC)).reasons == ("CERTIFICATE_EXPIRED",)
+    withdrawn = Change(StatusChange.WITHDRAWN, datetime(2025, 3, 1, tzinfo=UTC), "", integrated_us=LOGGED + 5)
+    standing = judge(replace(sound, changes=(withdrawn,)), at=ON)
+    assert (standing.status, standing.reasons) == (CertificateStatus.WITHDRAWN, ("CERTIFICATE_WITHDRAWN",))
+    # as known before the withdrawal was logged, it still stood
+    assert judge(replace(sound, changes=(withdrawn,)), at=ON, known_at_us=LOGGED + 1).valid
+
+
+def test_a_remembered_verification_never_vouches_for_other_bytes_or_another_key(certifier: Certifier) -> None:
+    sound = _presented(certifier)
+    assert judge(sound, at=ON).valid  # remembered now
+    flipped = bytearray(sound.document)
+    flipped[-2] = ord("A") if flipped[-2] != ord("A") else ord("B")
+    forged = replace(sound, document=bytes(flipped), certificate_id=hashlib.sha256(bytes(flipped)).hexdigest())
+    assert judge(forged, at=ON).reasons == (SIGNATURE_INVALID,)
+    stranger = replace(_key(certifier), public_key=PublicKey.from_private_key(generate_private_key()).raw)
+    assert judge(replace(sound, key=stranger), at=ON).reasons == (SIGNATURE_INVALID,)

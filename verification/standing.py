@@ -1,0 +1,202 @@
+"""A certificate's standing on a date: the one rule every answer about a certificate applies.
+
+Lookup, single verification, catalogue eligibility, recognition (equivalence and TRQP) and the
+supply-chain views all ask this function, and an offline verifier asks it with what it replayed from
+the log, so no two paths can disagree about one certificate:
+
+    standing = judge(Presented(certificate_id, document, record, key, changes), at=date)
+    standing.valid, standing.status, standing.reasons
+
+It judges, in this order: the document (its SHA-256 is the certificate id, its signature verifies with
+the named key, and the stored record says what the credential says), the signing key's state at the
+certificate's log time (a key revoked as compromised before that instant vouches for nothing), the
+status chain and the validity dates on the date (`verification.status`), and it reports the criteria
+version the credential itself names. A failure is a reason code in the result, never an exception: a
+batch answer lists every certificate's reasons.
+
+Checking a signature costs far more than everything else together, so verified credentials are
+memoized per process (`_VERIFIED`). The memo is keyed by the certificate id, the SHA-256 of the exact
+bytes and the key (kid and public key): a verification is a pure function of those, so an entry can
+never become wrong; altered bytes or another key are another key of the memo and are checked afresh.
+Nothing is shared between processes and nothing needs invalidating.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from verification.errors import KeyNotValid, MalformedInput, VerificationError
+from verification.jwk import PublicKey
+from verification.jws import verify_compact
+from verification.keys import KeyRecord, require_key_valid_at, require_role_for
+from verification.leaf import from_microseconds, to_microseconds
+from verification.payloads import TYP
+from verification.payloads.common import parse_timestamp, programme_of_issuer
+from verification.status import CertificateStatus, Change, Lifecycle, status_as_of, status_of_unchanged
+from verification.strictjson import loads_strict
+
+# Reason codes; the status ones are shared with `verification.recognition`'s.
+DOCUMENT_ALTERED = "DOCUMENT_ALTERED"  # the stored bytes do not hash to the certificate id
+SIGNATURE_INVALID = "SIGNATURE_INVALID"  # the bytes do not verify with the key they name
+RECORD_MISMATCH = "RECORD_MISMATCH"  # the stored record says something the credential does not
+SIGNING_KEY_UNKNOWN = "SIGNING_KEY_UNKNOWN"  # the programme has no such key
+STATUS_REASONS: dict[CertificateStatus, str] = {
+    CertificateStatus.SUSPENDED: "CERTIFICATE_SUSPENDED",
+    CertificateStatus.EXPIRED: "CERTIFICATE_EXPIRED",
+    CertificateStatus.WITHDRAWN: "CERTIFICATE_WITHDRAWN",
+    CertificateStatus.NOT_YET_VALID: "CERTIFICATE_NOT_YET_VALID",
+}
+DOCUMENT_REASONS = frozenset({DOCUMENT_ALTERED, SIGNATURE_INVALID, RECORD_MISMATCH, SIGNING_KEY_UNKNOWN})
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What a verified credential says, in the units the rules use."""
+
+    programme_id: str
+    licence_number: str
+    category_code: str
+    criteria_version: str
+    valid_from_us: int
+    valid_until_us: int
+    kid: str
+
+
+@dataclass(frozen=True)
+class Presented:
+    """One certificate as a store holds it: the credential bytes, the record derived from them at ingest,
+    the signing key's record, the status changes in sequence order and the certificate's log time."""
+
+    certificate_id: str
+    document: bytes
+    record: Credential
+    key: KeyRecord | None
+    integrated_us: int
+    changes: Sequence[Change] = ()
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The answer, and why: `reasons` is empty exactly when the certificate is sound and active."""
+
+    certificate_id: str
+    status: CertificateStatus
+    valid_until_us: int
+    criteria_version: str
+    signature_valid: bool
+    key_code: str | None  # why the signing key does not vouch for it (KeyNotValid codes), or None
+    reasons: tuple[str, ...]
+
+    @property
+    def valid(self) -> bool:
+        return not self.reasons and self.status is CertificateStatus.ACTIVE
+
+    @property
+    def document_sound(self) -> bool:
+        """The stored bytes are the certificate's, verify, and the record matches them."""
+        return not DOCUMENT_REASONS.intersection(self.reasons)
+
+
+def judge(presented: Presented, *, at: datetime, known_at_us: int | None = None) -> Standing:
+    """The certificate's standing on `at`, counting only status changes logged by `known_at_us` when given."""
+    reasons: list[str] = []
+    verified, document_reason = _credential(presented)
+    credential = verified or presented.record  # without a verified credential: judged on the record, never valid
+    if document_reason is not None:
+        reasons.append(document_reason)
+    elif credential != presented.record:
+        reasons.append(RECORD_MISMATCH)
+    key_code = None
+    if presented.key is not None:
+        try:
+            require_key_valid_at(presented.key, presented.integrated_us)
+        except KeyNotValid as exc:
+            key_code = exc.code
+            reasons.append(exc.code)
+    if presented.changes or known_at_us is not None:
+        lifecycle = Lifecycle(
+            from_microseconds(credential.valid_from_us),
+            from_microseconds(credential.valid_until_us),
+            tuple(presented.changes),
+        )
+        answer = status_as_of(lifecycle, at=at, known_at_us=known_at_us)
+        status, valid_until_us = answer.status, to_microseconds(answer.valid_until)
+    else:
+        status = status_of_unchanged(credential.valid_from_us, credential.valid_until_us, to_microseconds(at))
+        valid_until_us = credential.valid_until_us
+    if status in STATUS_REASONS:
+        reasons.insert(0, STATUS_REASONS[status])
+    return Standing(
+        certificate_id=presented.certificate_id,
+        status=status,
+        valid_until_us=valid_until_us,
+        criteria_version=credential.criteria_version,
+        signature_valid=document_reason is None,
+        key_code=key_code,
+        reasons=tuple(reasons),
+    )
+
+
+def read_credential(
+    certificate_id: str, document: bytes, key: KeyRecord | None
+) -> tuple[Credential | None, str | None]:
+    """The verified credential (memoized), or None and the reason code it is not the certificate's."""
+    placeholder = Credential("", "", "", "", 0, 0, "")
+    return _credential(Presented(certificate_id, document, placeholder, key, 0))
+
+
+def _credential(presented: Presented) -> tuple[Credential, None] | tuple[None, str]:
+    document, key = presented.document, presented.key
+    digest = hashlib.sha256(document).digest()
+    if digest.hex() != presented.certificate_id:
+        return None, DOCUMENT_ALTERED
+    if key is None:
+        return None, SIGNING_KEY_UNKNOWN
+    seen = (presented.certificate_id, digest, key.kid, key.public_key, key.signing)
+    known = _VERIFIED.get(seen)
+    if known is not None:
+        return known, None
+    try:
+        # The signature and the key's role, as at ingest; the payload was validated against the profile
+        # then, so only the fields the rules use are read back (a full model parse doubled a cold check).
+        require_role_for(key, TYP["certificate"])
+        verified = verify_compact(
+            document.decode("ascii"), PublicKey(kid=key.kid, raw=key.public_key), expected_typ=TYP["certificate"]
+        )
+    except (VerificationError, UnicodeDecodeError):
+        return None, SIGNATURE_INVALID  # a failure is not remembered: it is rare, and cheap to find again
+    try:
+        credential = _read(loads_strict(verified.payload), verified.header.get("kid"))
+    except (MalformedInput, KeyError, TypeError, ValueError, AttributeError):
+        return None, RECORD_MISMATCH  # signed, but not a credential the registry could have accepted
+    with _VERIFIED_LOCK:
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()  # a simple bound: refilling costs one check per certificate
+        _VERIFIED[seen] = credential
+    return credential, None
+
+
+_VERIFIED: dict[tuple[str, bytes, str, bytes, bool], Credential] = {}
+_VERIFIED_LOCK = threading.Lock()
+_VERIFIED_MAX = 200_000  # ~60 MB at most
+
+
+def _read(payload: Any, kid: object) -> Credential:
+    subject, category = payload["credentialSubject"], payload["credentialSubject"]["category"]
+    programme = programme_of_issuer(payload["issuer"])
+    if programme is None:
+        raise ValueError("the issuer names no programme")
+    return Credential(
+        programme_id=programme,
+        licence_number=str(subject["licenceNumber"]),
+        category_code=str(category["code"]),
+        criteria_version=str(category["criteriaVersion"]),
+        valid_from_us=to_microseconds(parse_timestamp(payload["validFrom"])),
+        valid_until_us=to_microseconds(parse_timestamp(payload["validUntil"])),
+        kid=str(kid),
+    )
