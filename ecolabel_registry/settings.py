@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     mode: Mode = Mode.DEVELOPMENT
     database_url: str = "sqlite:///var/registry.sqlite3"
     database_pool_size: int = Field(default=10, ge=1, le=200)
+    # Streaming replicas (hot standbys) of the PostgreSQL primary, comma-separated: read-only endpoints read
+    # from them (ecolabel_registry.replicas). One further behind than `replica_max_lag` seconds is out of
+    # rotation until it catches up; each is measured every `replica_check_interval` seconds.
+    database_replica_urls: Annotated[tuple[str, ...], NoDecode] = ()
+    replica_max_lag: float = Field(default=10.0, gt=0, le=3600)
+    replica_check_interval: float = Field(default=1.0, gt=0, le=60)
     admin_token: SecretStr | None = None
     admin_token_path: Path = Path("var/admin-token")
     signing_key_path: Path = Path("var/registry-signing-key.pem")
@@ -122,6 +128,16 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_witnesses(cls, value: Any) -> Any:
         return WitnessEndpoint.parse_list(value) if isinstance(value, str) else value
+
+    @field_validator("database_replica_urls", mode="before")
+    @classmethod
+    def _parse_replica_urls(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = tuple(url for url in re.split(r"[,\s]+", value) if url)
+        for url in value:
+            if not str(url).startswith("postgresql"):
+                raise ValueError("each replica URL is a PostgreSQL URL, e.g. postgresql+psycopg://user@host:5433/db")
+        return value
 
     @field_validator("log_origin")
     @classmethod

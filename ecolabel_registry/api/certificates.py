@@ -157,7 +157,7 @@ def find_certificates(
         except ValueError as exc:
             raise ValidationFailed(str(exc), code="BAD_GTIN") from exc
     _require_aware(as_of)
-    with context.engine.connect() as connection:
+    with context.read_engine().connect() as connection:
         items, next_cursor = lookup.search(
             connection, filters, status=status_filter, at=as_of, cursor=cursor, limit=limit
         )
@@ -176,7 +176,7 @@ def get_certificate(
     """One certificate with its status on a date, its status history and the original credential."""
     _require_aware(as_of)
     _require_aware(known_at)
-    with context.engine.connect() as connection:
+    with context.read_engine().connect() as connection:
         return lookup.get(connection, certificate_id, at=as_of, known_at=known_at)
 
 

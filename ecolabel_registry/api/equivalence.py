@@ -62,7 +62,7 @@ def equivalence(
     at = parse_moment(date, "date") or now()
     known = parse_moment(known_at, "known_at")
     known_us = to_microseconds(known) if known else None
-    with context.engine.connect() as connection:
+    with context.read_engine().connect() as connection:
         target = service.requirement(connection, accepted=accepted or [], cpv=cpv, cn_procurement=cn_procurement)
         if certificate_id is not None:
             presented = service.certificate_subject(connection, certificate_id, at=at, known_at_us=known_us)

@@ -66,7 +66,7 @@ def authorization(query: AuthorizationQuery, context: ContextDep) -> Authorizati
 
 
 def _evaluate(query: TRQPRequest, context: ContextDep) -> tuple[trqp.Evaluation, dict[str, Any]]:
-    with context.engine.connect() as connection:
+    with context.read_engine().connect() as connection:
         evaluation = trqp.evaluate(connection, query, max_depth=context.settings.recognition_max_depth)
     resolution = evaluation.resolution
     return evaluation, {
