@@ -6,21 +6,29 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from certifiers.client import CertifierClient
 from ecolabel_registry.app import create_app
 from ecolabel_registry.demo import standby as standbys
 from ecolabel_registry.settings import Settings
 from tests.registry.conftest import ADMIN_TOKEN, LOG_ORIGIN
 from tests.registry.factories import Certifier, certifier
+from tests.registry.live import live_servers
 from tests.replicas.conftest import reads_served, replica_health, replica_url, wait_for
 from verification.checkpoint import parse_checkpoint_text
+from verification.client import RegistryClient
 from verification.note import split_note
 
 
 def _client(primary_url: str, cluster: standbys.Cluster, tmp_path: Path, max_lag: float) -> TestClient:
-    settings = Settings(
+    return TestClient(create_app(_settings(primary_url, cluster, tmp_path, max_lag)), raise_server_exceptions=False)
+
+
+def _settings(primary_url: str, cluster: standbys.Cluster, tmp_path: Path, max_lag: float) -> Settings:
+    return Settings(
         database_url=primary_url,
         database_replica_urls=(replica_url(cluster, primary_url),),
         replica_max_lag=max_lag,
@@ -30,7 +38,6 @@ def _client(primary_url: str, cluster: standbys.Cluster, tmp_path: Path, max_lag
         admin_token_path=tmp_path / "admin-token",
         log_origin=LOG_ORIGIN,
     )
-    return TestClient(create_app(settings), raise_server_exceptions=False)
 
 
 @pytest.fixture
@@ -143,3 +150,23 @@ def test_a_replica_further_behind_than_the_limit_leaves_the_rotation_until_it_ca
         before = reads_served(client).get(name, 0)
         assert client.get(f"/v1/certificates/{certificate}").status_code == 200
         assert reads_served(client).get(name, 0) == before + 1
+
+
+def test_the_certifier_and_verify_clients_read_their_own_writes_past_a_lagging_replica(
+    primary_url: str, standby: standbys.Cluster, tmp_path: Path, paused: standbys.Cluster
+) -> None:
+    settings = _settings(primary_url, standby, tmp_path, max_lag=3600)
+    (tmp_path / "logs").mkdir()
+    with live_servers(settings, 1, tmp_path / "logs") as (server,), httpx.Client(base_url=server.url) as plain:
+        with CertifierClient(server.url, admin_token=ADMIN_TOKEN) as certifier_client:
+            body = certifier(plain, {"Authorization": f"Bearer {ADMIN_TOKEN}"}, "eu-ecolabel")
+            submitted = certifier_client.submit(body.credential("IT/044/004"))
+            # A client that names no tree size reads the paused standby, which lacks the write...
+            assert plain.get(f"/v1/certificates/{submitted.certificate_id}").status_code == 404
+            # ...the certifier client names the size of its last receipt by itself, and reads its write.
+            assert certifier_client.get_certificate(submitted.certificate_id).id == submitted.certificate_id
+        size = submitted.receipt.leaf_index + 1
+        assert plain.get("/v1/log/checkpoint").json()["tree_size"] < size
+        with RegistryClient(server.url) as registry:
+            registry.saw_tree_size(size)  # as `ecolabel-verify receipt --registry` does with the receipt's size
+            assert parse_checkpoint_text(split_note(registry.checkpoint())[0]).tree_size >= size
