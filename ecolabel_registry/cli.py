@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import orjson
 import typer
 import uvicorn
@@ -17,7 +18,8 @@ from ecolabel_registry.app import create_app
 from ecolabel_registry.db import migrate as migrations
 from ecolabel_registry.db.engine import build_engine
 from ecolabel_registry.demo import commands as demo_commands
-from ecolabel_registry.log import export
+from ecolabel_registry.errors import ConfigurationError
+from ecolabel_registry.log import export, shrinkage
 from ecolabel_registry.observability.logging import uvicorn_log_config
 from ecolabel_registry.settings import Settings
 from ecolabel_registry.signing_key import load_or_create_signing_key
@@ -44,6 +46,7 @@ def serve(
 ) -> None:
     """Serve the HTTP API with uvicorn."""
     settings = Settings()  # fail fast, in this process, on a bad configuration
+    _refuse_a_shrunk_log(settings)
     uvicorn.run(
         "ecolabel_registry.app:app_from_environment",
         factory=True,
@@ -71,6 +74,7 @@ def worker(
     Needs the registry's signing key (it signs the notifications); witnesses come from
     ECOLABEL_WITNESSES. SIGTERM finishes the delivery or submission in hand."""
     settings = Settings()
+    _refuse_a_shrunk_log(settings)
     engine = build_engine(settings.database_url, pool_size=2)
     try:
         background.run(engine, settings, poll_s=poll, once=once)
@@ -120,6 +124,26 @@ def tiles_export(
 # The demo world and the local production layout (issue 9); their code lives in ecolabel_registry.demo.
 app.command("demo")(demo_commands.demo)
 app.command("layout")(demo_commands.layout)
+
+
+def _refuse_a_shrunk_log(settings: Settings) -> None:
+    """Exit (status 1, LOG_SHRANK) if the log is shorter than a checkpoint already signed or witnessed."""
+    engine = build_engine(settings.database_url, pool_size=1)
+    signer = NoteSigner.from_private_key(settings.log_origin, load_or_create_signing_key(settings.signing_key_path))
+    try:
+        with httpx.Client(timeout=settings.witness_timeout_s) as client:
+            shrinkage.check(
+                engine,
+                record=settings.checkpoint_record,
+                verifier=signer.verifier(),
+                witnesses=settings.witnesses,
+                client=client,
+            )
+    except ConfigurationError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
 
 
 def _ensure_sqlite_directory(database_url: str) -> None:

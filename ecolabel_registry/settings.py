@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     admin_token_path: Path = Path("var/admin-token")
     signing_key_path: Path = Path("var/registry-signing-key.pem")
+    # The newest signed checkpoint, kept outside the database by the worker: `serve` and `worker` refuse to
+    # start on a log shorter than it (LOG_SHRANK, ecolabel_registry.log.shrinkage), e.g. after a failover.
+    # Default: `latest-checkpoint` beside the signing key (see `checkpoint_record`).
+    checkpoint_record_path: Path | None = None
     log_origin: str = "ecolabel-registry.localhost/log"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_json_depth: int = Field(default=64, ge=4, le=512)
@@ -159,6 +163,11 @@ class Settings(BaseSettings):
                     f"ECOLABEL_ADMIN_TOKEN must be a random value of at least {_MIN_PRODUCTION_TOKEN_LENGTH} characters"
                 )
         return self
+
+    @property
+    def checkpoint_record(self) -> Path:
+        """Where the worker keeps the newest signed checkpoint: beside the key that signs it, by default."""
+        return self.checkpoint_record_path or self.signing_key_path.with_name("latest-checkpoint")
 
     def resolved_admin_token(self) -> SecretStr:
         """The admin token; in development, one is generated once, saved (mode 0600) and printed."""
