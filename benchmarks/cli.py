@@ -21,6 +21,7 @@ from benchmarks import (
     http_bare,
     http_eligibility,
     http_ingest,
+    http_replica,
     http_verify,
     limits,
     log_append,
@@ -44,6 +45,7 @@ def all_figures(backends: Sequence[Backend]) -> list[Figure]:
         *log_tiles.figures(backends),
         *http_ingest.figures(backends),
         *http_verify.figures(backends),
+        *http_replica.figures(backends),
         *http_eligibility.figures(backends),
         *supply_chain.figures(backends),
     ]

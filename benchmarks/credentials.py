@@ -43,6 +43,7 @@ class Issuer:
     programme_id: str = PROGRAMME
     kid: str = f"{PROGRAMME}-key-1"
     key: Ed25519PrivateKey = field(default_factory=generate_private_key)
+    root: Ed25519PrivateKey = field(default_factory=generate_private_key)  # authorises key events; never used here
 
     @property
     def issuer(self) -> str:
@@ -56,6 +57,8 @@ class Issuer:
             "countries": ["IT"],
             "website": "https://example.org/",
             "gen_member": True,
+            "root_keys": [PublicKey.from_private_key(self.root, kid=f"{self.programme_id}-root-1").to_jwk()],
+            "root_threshold": 1,
             "keys": [PublicKey.from_private_key(self.key, kid=self.kid).to_jwk()],
         }
 
