@@ -53,7 +53,10 @@ API_VERSION = "1.0.0"
 DESCRIPTION = (
     "Signed eco-label certificates, mutual-recognition agreements and green supply chains, "
     "with every accepted document in an RFC 9162 transparency log. Errors are RFC 9457 problem "
-    "documents whose `type` is `urn:ecolabel-registry:problem:<slug>`."
+    "documents whose `type` is `urn:ecolabel-registry:problem:<slug>`. Read-only answers may come from a "
+    "read replica, and name the checkpoint (tree size) they were computed at; a client that has seen tree "
+    "size N (e.g. in the receipt of its own write) sends `X-Min-Tree-Size: N` to be answered from a "
+    "database holding at least N entries."
 )
 
 PROBLEM_SCHEMA: dict[str, Any] = {
