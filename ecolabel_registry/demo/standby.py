@@ -13,8 +13,11 @@ which need a restart to change, are only checked here (Debian's default already 
 sets them on a fresh machine); a replication line in pg_hba.conf, which a reload picks up, is added here
 if missing. A restart of a shared primary would break every connection to it, so nothing here restarts it.
 
-No replication slot is made: a slot left behind by a killed process would keep WAL on the primary
-forever. Managed PostgreSQL does all of this for you (docs/DEPLOYMENT.md, "Read replicas").
+Each standby streams through a replication slot of its own name on the primary, so the primary keeps
+the WAL the standby has not received yet (without one, a busy primary recycles it and the standby stops
+for good: "requested WAL segment … has already been removed"). `remove` drops the slot with the
+cluster; a slot left behind by a killed process (its cluster gone) is dropped by the next
+`create_standby`. Managed PostgreSQL does all of this for you (docs/DEPLOYMENT.md, "Read replicas").
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from sqlalchemy.exc import OperationalError
 
 FIRST_PORT = 5433
 LAST_PORT = 5532
-STARTUP_TIMEOUT_S = 60
+STARTUP_TIMEOUT_S = 300
 _LOCK_PATH = Path("/tmp/ecolabel-standby.lock")  # noqa: S108  (one machine-wide lock for choosing ports)
 _REPLICATION_RULE = "host replication all 127.0.0.1/32 trust"
 
@@ -53,6 +56,7 @@ class Cluster:
     name: str
     port: int
     user: str = "postgres"
+    primary_url: str | None = None  # a standby's primary, which holds its replication slot (named `name`)
 
     def url(self, database: str) -> str:
         return URL.create(
@@ -74,7 +78,14 @@ class Cluster:
         _run([*arguments, "-m", "immediate"] if immediate else arguments)
 
     def remove(self) -> None:
-        _run(["pg_dropcluster", "--stop", self.version, self.name], check=False)
+        """Stop the cluster at once (a throwaway copy: nothing to flush) and drop it, and its slot if any."""
+        _run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", self.version, self.name, "stop", "-m", "immediate"],
+            check=False,
+        )
+        _run(["pg_dropcluster", self.version, self.name], check=False)
+        if self.primary_url is not None:
+            _drop_slots(self.primary_url, [self.name])
 
 
 def prepare_primary(primary_url: str) -> None:
@@ -123,8 +134,9 @@ def create_standby(primary_url: str) -> Cluster:
     prepare_primary(primary_url)
     primary = make_url(primary_url)
     with _port_lock():
+        _drop_stale_slots(primary_url)
         port = _free_port()
-        cluster = Cluster(_server_version(primary_url), f"ecolabel_standby_{port}", port)
+        cluster = Cluster(_server_version(primary_url), f"ecolabel_standby_{port}", port, primary_url=primary_url)
         _create_cluster(cluster)
         try:
             _allow_local_trust(cluster)
@@ -134,7 +146,8 @@ def create_standby(primary_url: str) -> Cluster:
             source = (
                 f"host={primary.host or '127.0.0.1'} port={primary.port or 5432} user={primary.username or 'postgres'}"
             )
-            _run([*_as_postgres(), "pg_basebackup", "-d", source, "-D", str(data), "-R", "-X", "stream", "-c", "fast"])
+            backup = ["pg_basebackup", "-d", source, "-D", str(data), "-R", "-X", "stream", "-c", "fast", "--no-sync"]
+            _run([*_as_postgres(), *backup, "-C", "-S", cluster.name])  # -C -S: a slot of its own
             _start(cluster)
         except BaseException:
             cluster.remove()
@@ -152,6 +165,41 @@ def standbys(primary_url: str, count: int) -> Iterator[list[Cluster]]:
             stack.callback(cluster.remove)
             made.append(cluster)
         yield made
+
+
+def _drop_stale_slots(primary_url: str) -> None:
+    """Drop this module's slots whose standby cluster no longer exists on this machine (a killed run's)."""
+    existing = {words[1] for words in _clusters() if len(words) > 1}
+    engine = create_engine(_server_url(primary_url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            names = connection.execute(
+                text(
+                    "SELECT slot_name FROM pg_replication_slots"
+                    " WHERE slot_name LIKE 'ecolabel_standby_%' AND NOT active"
+                )
+            ).scalars()
+            stale = [name for name in names if name not in existing]
+    finally:
+        engine.dispose()
+    _drop_slots(primary_url, stale)
+
+
+def _drop_slots(primary_url: str, names: list[str]) -> None:
+    if not names:
+        return
+    engine = create_engine(_server_url(primary_url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            for name in names:
+                connection.execute(
+                    text("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = :n"),
+                    {"n": name},
+                )
+    except OperationalError:
+        pass  # the primary is gone (a failover drill stopped it): its slots went with it
+    finally:
+        engine.dispose()
 
 
 def pause_replay(cluster: Cluster) -> None:
@@ -201,7 +249,10 @@ def _installed_version() -> str:
 def _create_cluster(cluster: Cluster) -> None:
     _run(["pg_createcluster", cluster.version, cluster.name, "-p", str(cluster.port), "--start-conf=manual", "-q"])
     settings = Path(f"/etc/postgresql/{cluster.version}/{cluster.name}/conf.d/ecolabel.conf")
-    settings.write_text("listen_addresses = '127.0.0.1'\n", encoding="utf-8")
+    # A local, throwaway copy: fsync off spares a loaded machine's disk (and a standby's start the sync of
+    # its whole data directory, which took minutes here). It still survives any process crash; a
+    # production standby keeps fsync on (docs/DEPLOYMENT.md).
+    settings.write_text("listen_addresses = '127.0.0.1'\nfsync = off\n", encoding="utf-8")
 
 
 def _allow_local_trust(cluster: Cluster) -> None:
@@ -211,7 +262,8 @@ def _allow_local_trust(cluster: Cluster) -> None:
 
 
 def _start(cluster: Cluster) -> None:
-    _run(["pg_ctlcluster", "--skip-systemctl-redirect", cluster.version, cluster.name, "start"])
+    arguments = ["pg_ctlcluster", "--skip-systemctl-redirect", cluster.version, cluster.name, "start"]
+    _run([*arguments, "--", "-t", str(STARTUP_TIMEOUT_S)])  # pg_ctl's own wait, 60 s by default
     _wait_until(lambda: _answers(cluster), f"{cluster.application_name} did not accept connections")
 
 

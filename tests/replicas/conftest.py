@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from ecolabel_registry.demo import standby as standbys
 from tests.conftest import _postgres_admin_url
 
-WAIT_S = 60
+WAIT_S = 300  # a shared, loaded machine: base backups and replay can take minutes
 
 
 @pytest.fixture(scope="session")

@@ -63,6 +63,10 @@ def test_the_layout_starts_a_standby_serves_reads_from_it_and_drops_it_on_exit(
         assert process.wait(timeout=120) == 0, log.read_text()
         assert f"ecolabel_standby_{standby_port}" not in _clusters()  # dropped with the layout
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        if process.poll() is None:  # SIGTERM, so that the layout drops its standby; kill only if it hangs
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
