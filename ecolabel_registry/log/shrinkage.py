@@ -106,7 +106,8 @@ def check(
         raise LogShrank(
             f"{CODE}: the database's log has {head.tree_size:,} entries, fewer than the registry has already "
             f"signed and shown ({said}). Appending now would re-issue leaf indexes that receipts already name. "
-            "Restore the missing entries (e.g. from the old primary) before starting; see docs/DEPLOYMENT.md, Failover."
+            "Restore the missing entries (e.g. from the old primary) before starting; see docs/DEPLOYMENT.md, "
+            f"Failover. (A development database reset on purpose: delete {record} too.)"
         )
     return head.tree_size
 
