@@ -27,14 +27,17 @@ run: $(STAMP)
 # The production layout on this machine (docs/DEPLOYMENT.md): LAYOUT_SERVE API processes on consecutive
 # ports from PORT, the worker (webhooks and witnessing), and LAYOUT_WITNESSES witnesses on the next ports,
 # each with its own key and state in var/witnesses/, on the local PostgreSQL database LAYOUT_DATABASE_URL
-# (created if missing, migrated, demo world loaded). Ctrl-C stops every process.
+# (created if missing, migrated, demo world loaded), with LAYOUT_REPLICAS hot standbys of the local cluster
+# (pg_createcluster + pg_basebackup, ports 5433…) serving reads, dropped again on exit. Ctrl-C stops every process.
 LAYOUT_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/ecolabel
 LAYOUT_SERVE ?= 2
 LAYOUT_WITNESSES ?= 2
+LAYOUT_REPLICAS ?= 0
 layout: $(STAMP)
 	mkdir -p var
 	ECOLABEL_DATABASE_URL=$(LAYOUT_DATABASE_URL) $(BIN)/ecolabel-registry layout --serve $(LAYOUT_SERVE) \
-		--worker --witnesses $(LAYOUT_WITNESSES) --host $(HOST) --port $(PORT) --create-database --demo
+		--worker --witnesses $(LAYOUT_WITNESSES) --replica $(LAYOUT_REPLICAS) --host $(HOST) --port $(PORT) \
+		--create-database --demo
 
 test: $(STAMP) lint typecheck pytest
 

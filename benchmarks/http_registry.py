@@ -3,7 +3,7 @@ its tables from the harness (to check what wrk's requests really stored)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,14 +29,19 @@ class Registry:
 
 
 @contextmanager
-def running_registry(ctx: Context, backend: Backend, name: str) -> Iterator[Registry]:
-    """A freshly migrated scratch database served by `ecolabel-registry serve`, with one programme."""
+def running_registry(
+    ctx: Context, backend: Backend, name: str, replicas: Callable[[str], list[str]] | None = None
+) -> Iterator[Registry]:
+    """A freshly migrated scratch database served by `ecolabel-registry serve`, with one programme.
+
+    `replicas`, given the database's URL, returns the URLs of read replicas for the server to use."""
     with scratch_url(ctx, backend) as url:
         upgrade(url)
         engine = build_engine(url, pool_size=2)
         try:
+            extra = {"ECOLABEL_DATABASE_REPLICA_URLS": ",".join(replicas(url))} if replicas else None
             ctx.progress(f"starting `ecolabel-registry serve` on {backend}")
-            with registry_server(ctx, f"{name}-{backend}", url) as server:
+            with registry_server(ctx, f"{name}-{backend}", url, extra) as server:
                 issuer = Issuer()
                 register(server, issuer)
                 tables = MetaData()

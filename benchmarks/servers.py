@@ -96,11 +96,14 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
 
 
 @contextmanager
-def registry_server(ctx: Context, name: str, database_url: str) -> Iterator[Server]:
-    """`ecolabel-registry serve --workers 1` on `database_url` (already migrated)."""
+def registry_server(
+    ctx: Context, name: str, database_url: str, extra: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """`ecolabel-registry serve --workers 1` on `database_url` (already migrated); `extra`: more settings."""
     token = secrets.token_urlsafe(32)
     command = [sys.executable, "-m", "ecolabel_registry.cli", "serve", "--host", "127.0.0.1", "--workers", "1"]
-    with _process(ctx, name, command, _environment(ctx, name, database_url, token)) as (url, log):
+    env = _environment(ctx, name, database_url, token) | (extra or {})
+    with _process(ctx, name, command, env) as (url, log):
         yield Server(url, token, log)
 
 

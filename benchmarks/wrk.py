@@ -36,6 +36,7 @@ class Load:
     script_args: tuple[str, ...] = ()
     timeout_s: int = 10  # wrk's default of 2 s is shorter than a 1,000-credential batch on a busy machine
     threads: int = 1  # one wrk thread leaves the second core to the server and the database
+    headers: tuple[str, ...] = ()  # "Name: value" request headers
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ def run(url: str, load: Load) -> WrkRun:
         f"--timeout={load.timeout_s}s",
         "--latency",
     ]
+    for header in load.headers:
+        command += ["--header", header]
     if load.script is not None:
         command += ["--script", str(LUA / load.script)]
     command.append(url)

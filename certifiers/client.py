@@ -37,8 +37,10 @@ from certifiers.responses import (
     submitted,
     written,
 )
-from verification.client import RegistryIdentity, RegistryProblem
-from verification.note import NoteVerifier
+from verification.checkpoint import parse_checkpoint_text
+from verification.client import RegistryIdentity, RegistryProblem, saw_tree_size
+from verification.errors import VerificationError
+from verification.note import NoteVerifier, split_note
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
@@ -219,7 +221,27 @@ class CertifierClient:
         content = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         response = self._send("POST", path, content=content, headers=all_headers, idempotent=idempotent)
-        return content, _json_or_problem(response)
+        body = _json_or_problem(response)
+        self._saw_receipts(body)
+        return content, body
+
+    def _saw_receipts(self, body: dict[str, Any]) -> None:
+        """After a write, every later request carries X-Min-Tree-Size: the size of the newest receipt's
+        checkpoint. A registry with read replicas then answers from one that holds the write, or from
+        its primary, so this client always reads what it wrote."""
+        items = body.get("items")
+        receipts = (
+            [body.get("receipt"), *(i.get("receipt") for i in items if isinstance(i, dict))]
+            if isinstance(items, list)
+            else [body.get("receipt")]
+        )
+        for receipt in receipts:
+            note = receipt.get("checkpoint") if isinstance(receipt, dict) else None
+            if isinstance(note, str):
+                try:
+                    saw_tree_size(self._http, parse_checkpoint_text(split_note(note)[0]).tree_size)
+                except VerificationError:
+                    continue  # a malformed receipt is reported where the receipt itself is parsed
 
     def _send(self, method: str, path: str, *, idempotent: bool, **request: Any) -> httpx.Response:
         policy = self._retry

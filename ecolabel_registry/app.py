@@ -31,6 +31,7 @@ from ecolabel_registry.api import (
     wellknown,
 )
 from ecolabel_registry.api import metrics as metrics_endpoint
+from ecolabel_registry.api.consistency import ReadConsistency
 from ecolabel_registry.api.examples import attach_examples, load_examples
 from ecolabel_registry.api.limits import BodySizeLimit
 from ecolabel_registry.api.problems import install_problem_handlers
@@ -43,6 +44,7 @@ from ecolabel_registry.identity import caller_key, is_admin_token
 from ecolabel_registry.integrity import periodic
 from ecolabel_registry.observability.metrics import RegistryMetrics
 from ecolabel_registry.observability.middleware import RequestObservability
+from ecolabel_registry.replicas import ReadRouting, replica_name
 from ecolabel_registry.settings import Settings
 from ecolabel_registry.signing_key import load_or_create_signing_key
 from ecolabel_registry.supply.timeline import now_us
@@ -52,7 +54,10 @@ API_VERSION = "1.0.0"
 DESCRIPTION = (
     "Signed eco-label certificates, mutual-recognition agreements and green supply chains, "
     "with every accepted document in an RFC 9162 transparency log. Errors are RFC 9457 problem "
-    "documents whose `type` is `urn:ecolabel-registry:problem:<slug>`."
+    "documents whose `type` is `urn:ecolabel-registry:problem:<slug>`. Read-only answers may come from a "
+    "read replica, and name the checkpoint (tree size) they were computed at; a client that has seen tree "
+    "size N (e.g. in the receipt of its own write) sends `X-Min-Tree-Size: N` to be answered from a "
+    "database holding at least N entries."
 )
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -96,12 +101,23 @@ def app_from_environment() -> FastAPI:
 
 def build_context(settings: Settings) -> RegistryContext:
     signing_key = load_or_create_signing_key(settings.signing_key_path)
+    engine = build_engine(settings.database_url, pool_size=settings.database_pool_size)
+    reads = None
+    if settings.database_replica_urls:
+        replicas = [
+            (replica_name(url), build_engine(url, pool_size=settings.database_pool_size))
+            for url in settings.database_replica_urls
+        ]
+        reads = ReadRouting(
+            engine, replicas, max_lag_s=settings.replica_max_lag, interval_s=settings.replica_check_interval
+        )
     return RegistryContext(
         settings=settings,
-        engine=build_engine(settings.database_url, pool_size=settings.database_pool_size),
+        engine=engine,
         signing_key=signing_key,
         note_signer=NoteSigner.from_private_key(settings.log_origin, signing_key),
         admin_token=settings.resolved_admin_token(),
+        reads=reads,
     )
 
 
@@ -123,8 +139,8 @@ def _known_callers(app: FastAPI) -> KnownCallers:
     return KnownCallers(is_operator, identify)
 
 
-def _settle_collector() -> None:
-    """For a process that serves one application until it exits (`serve`)."""
+def _tune_collector_for_serving() -> None:
+    """The collector settings of a long-running `serve` process (not of a test's app)."""
     # Everything built so far (modules, routes, statements, the schema) lives as long as the
     # process: moved out of the collector's generations, a full collection no longer walks it.
     # The collector took ~40% of a bulk eligibility check's CPU before this (BENCHMARKS.md).
@@ -134,6 +150,30 @@ def _settle_collector() -> None:
     # young generation was collected hundreds of times per request, each time walking what the
     # request had built so far (12% of a 10,000-line check, BENCHMARKS.md).
     gc.set_threshold(50_000, 20, 10)
+
+
+def _include_routers(app: FastAPI) -> None:
+    # Routes are matched in order, each router's candidates in turn: the buyers' hot path comes first
+    # (matching every earlier route cost a verification ~80 µs; BENCHMARKS.md). No other router has
+    # a path under /v1/verify, so the order changes no answer.
+    app.include_router(verify.router)
+    app.include_router(health.router)
+    app.include_router(wellknown.router)
+    app.include_router(log.router)
+    app.include_router(tiles.router)
+    app.include_router(documents.router)
+    app.include_router(programmes.router)
+    app.include_router(certificates.router)
+    app.include_router(agreements.router)
+    app.include_router(equivalence.router)
+    app.include_router(trqp.router)
+    app.include_router(schemas.router)
+    app.include_router(subscriptions.router)
+    app.include_router(subscribers.router)
+    app.include_router(supply.router)
+    app.include_router(metrics_endpoint.router)
+    # The web console (issue 7): HTML pages over the same services, left out of the OpenAPI document.
+    install_console(app)
 
 
 def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
@@ -149,12 +189,13 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
         # for the GIL; one thread per pooled connection is enough.
         to_thread.current_default_thread_limiter().total_tokens = settings.database_pool_size
         if serving:
-            _settle_collector()
+            _tune_collector_for_serving()
+        context.start()
         try:
             async with periodic.running(context, enabled=serving and settings.fsck_interval_s > 0):
                 yield
         finally:
-            context.engine.dispose()
+            context.close()
 
     app = FastAPI(
         title="Eco-label Registry",
@@ -169,7 +210,10 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
         max_string_chars=settings.max_string_chars,
     )
     # Per-process state (issue 10): metrics and rate-limit buckets belong to this app, not to the module.
-    app.state.metrics = RegistryMetrics(lambda: getattr(getattr(app.state, "registry", None), "engine", None))
+    app.state.metrics = RegistryMetrics(
+        lambda: getattr(getattr(app.state, "registry", None), "engine", None),
+        lambda: getattr(getattr(app.state, "registry", None), "reads", None),
+    )
     app.state.programme_limit = ProgrammeRateLimit(
         TokenBuckets(settings.rate_limit_programme_per_second, settings.rate_limit_programme_burst)
         if settings.rate_limit_programme_per_second > 0
@@ -193,28 +237,9 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
             buckets=TokenBuckets(settings.rate_limit_client_per_second, settings.rate_limit_client_burst),
             callers=_known_callers(app),
         )
+    app.add_middleware(ReadConsistency)
     app.add_middleware(RequestObservability, metrics=app.state.metrics)
-    # Routes are matched in order, each router's candidates in turn: the buyers' hot path comes first
-    # (matching every earlier route cost a verification ~80 µs; BENCHMARKS.md). No other router has
-    # a path under /v1/verify, so the order changes no answer.
-    app.include_router(verify.router)
-    app.include_router(health.router)
-    app.include_router(wellknown.router)
-    app.include_router(log.router)
-    app.include_router(tiles.router)
-    app.include_router(documents.router)
-    app.include_router(programmes.router)
-    app.include_router(certificates.router)
-    app.include_router(agreements.router)
-    app.include_router(equivalence.router)
-    app.include_router(trqp.router)
-    app.include_router(schemas.router)
-    app.include_router(subscriptions.router)
-    app.include_router(subscribers.router)
-    app.include_router(supply.router)
-    app.include_router(metrics_endpoint.router)
-    # The web console (issue 7): HTML pages over the same services, left out of the OpenAPI document.
-    install_console(app)
+    _include_routers(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import orjson
 import typer
 import uvicorn
@@ -17,8 +18,9 @@ from ecolabel_registry.app import create_app
 from ecolabel_registry.db import migrate as migrations
 from ecolabel_registry.db.engine import build_engine, write_connection
 from ecolabel_registry.demo import commands as demo_commands
+from ecolabel_registry.errors import ConfigurationError
 from ecolabel_registry.integrity import commands as integrity_commands
-from ecolabel_registry.log import export
+from ecolabel_registry.log import export, shrinkage
 from ecolabel_registry.observability.logging import uvicorn_log_config
 from ecolabel_registry.settings import Settings
 from ecolabel_registry.signing_key import load_or_create_signing_key
@@ -46,6 +48,7 @@ def serve(
 ) -> None:
     """Serve the HTTP API with uvicorn."""
     settings = Settings()  # fail fast, in this process, on a bad configuration
+    _refuse_a_shrunk_log(settings)
     uvicorn.run(
         "ecolabel_registry.app:app_from_environment",
         factory=True,
@@ -73,6 +76,7 @@ def worker(
     Needs the registry's signing key (it signs the notifications); witnesses come from
     ECOLABEL_WITNESSES. SIGTERM finishes the delivery or submission in hand."""
     settings = Settings()
+    _refuse_a_shrunk_log(settings)
     engine = build_engine(settings.database_url, pool_size=2)
     try:
         background.run(engine, settings, poll_s=poll, once=once)
@@ -148,6 +152,26 @@ app.command("layout")(demo_commands.layout)
 # The log is the source of truth: check the tables against it, or make them again from it.
 app.command("fsck")(integrity_commands.fsck)
 app.command("rebuild")(integrity_commands.rebuild)
+
+
+def _refuse_a_shrunk_log(settings: Settings) -> None:
+    """Exit (status 1, LOG_SHRANK) if the log is shorter than a checkpoint already signed or witnessed."""
+    engine = build_engine(settings.database_url, pool_size=1)
+    signer = NoteSigner.from_private_key(settings.log_origin, load_or_create_signing_key(settings.signing_key_path))
+    try:
+        with httpx.Client(timeout=settings.witness_timeout_s) as client:
+            shrinkage.check(
+                engine,
+                record=settings.checkpoint_record,
+                verifier=signer.verifier(),
+                witnesses=settings.witnesses,
+                client=client,
+            )
+    except ConfigurationError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
 
 
 def _ensure_sqlite_directory(database_url: str) -> None:

@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
+from ecolabel_registry.replicas import ReadRouting, min_tree_size
 from ecolabel_registry.settings import Settings
 from verification.cosignature import CosignerKey
 from verification.did import DidWeb
@@ -29,6 +30,25 @@ class RegistryContext:
     signing_key: Ed25519PrivateKey
     note_signer: NoteSigner
     admin_token: SecretStr
+    # The replicas read-only endpoints may read from; None without ECOLABEL_DATABASE_REPLICA_URLS.
+    reads: ReadRouting | None = None
+
+    def start(self) -> None:
+        """Start measuring the replicas (once now, before the first request, then on a thread)."""
+        if self.reads is not None:
+            self.reads.start()
+
+    def close(self) -> None:
+        if self.reads is not None:
+            self.reads.dispose()
+        self.engine.dispose()
+
+    def read_engine(self) -> Engine:
+        """The database for a read-only request: a replica in rotation that holds at least the tree size the
+        client has seen (`X-Min-Tree-Size`), else the primary. Writes use `engine`, always the primary."""
+        if self.reads is None:
+            return self.engine
+        return self.reads.engine_for_read(min_tree_size.get())[1]
 
     @property
     def note_verifier(self) -> NoteVerifier:

@@ -66,9 +66,19 @@ class Settings(BaseSettings):
     mode: Mode = Mode.DEVELOPMENT
     database_url: str = "sqlite:///var/registry.sqlite3"
     database_pool_size: int = Field(default=10, ge=1, le=200)
+    # Streaming replicas (hot standbys) of the PostgreSQL primary, comma-separated: read-only endpoints read
+    # from them (ecolabel_registry.replicas). One further behind than `replica_max_lag` seconds is out of
+    # rotation until it catches up; each is measured every `replica_check_interval` seconds.
+    database_replica_urls: Annotated[tuple[str, ...], NoDecode] = ()
+    replica_max_lag: float = Field(default=10.0, gt=0, le=3600)
+    replica_check_interval: float = Field(default=1.0, gt=0, le=60)
     admin_token: SecretStr | None = None
     admin_token_path: Path = Path("var/admin-token")
     signing_key_path: Path = Path("var/registry-signing-key.pem")
+    # The newest signed checkpoint, kept outside the database by the worker: `serve` and `worker` refuse to
+    # start on a log shorter than it (LOG_SHRANK, ecolabel_registry.log.shrinkage), e.g. after a failover.
+    # Default: `latest-checkpoint` beside the signing key (see `checkpoint_record`).
+    checkpoint_record_path: Path | None = None
     log_origin: str = "ecolabel-registry.localhost/log"
     # The registry's public https URL: the host (and path) of its did:web DIDs and the base of the links
     # it signs into documents (status lists). Unset, https://<the log origin's host>.
@@ -132,6 +142,16 @@ class Settings(BaseSettings):
     def _parse_witnesses(cls, value: Any) -> Any:
         return WitnessEndpoint.parse_list(value) if isinstance(value, str) else value
 
+    @field_validator("database_replica_urls", mode="before")
+    @classmethod
+    def _parse_replica_urls(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = tuple(url for url in re.split(r"[,\s]+", value) if url)
+        for url in value:
+            if not str(url).startswith("postgresql"):
+                raise ValueError("each replica URL is a PostgreSQL URL, e.g. postgresql+psycopg://user@host:5433/db")
+        return value
+
     @field_validator("log_origin")
     @classmethod
     def _origin_is_a_note_key_name(cls, value: str) -> str:
@@ -157,6 +177,11 @@ class Settings(BaseSettings):
                     f"ECOLABEL_ADMIN_TOKEN must be a random value of at least {_MIN_PRODUCTION_TOKEN_LENGTH} characters"
                 )
         return self
+
+    @property
+    def checkpoint_record(self) -> Path:
+        """Where the worker keeps the newest signed checkpoint: beside the key that signs it, by default."""
+        return self.checkpoint_record_path or self.signing_key_path.with_name("latest-checkpoint")
 
     def resolved_admin_token(self) -> SecretStr:
         """The admin token; in development, one is generated once, saved (mode 0600) and printed."""

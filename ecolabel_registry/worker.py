@@ -17,15 +17,19 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from pathlib import Path
 
 import httpx
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from ecolabel_registry.db.engine import autocommit_connection
+from ecolabel_registry.log import repository, shrinkage
 from ecolabel_registry.log.witnessing import Witnessing
 from ecolabel_registry.settings import Settings
 from ecolabel_registry.webhooks.matching import Notifier
 from ecolabel_registry.webhooks.worker import Policy, delivery_client, run_once
+from verification.note import NoteSigner, NoteVerifier
 
 _log = logging.getLogger("ecolabel_registry.worker")
 
@@ -37,6 +41,7 @@ def run(engine: Engine, settings: Settings, *, poll_s: float = 0.5, once: bool =
     refuses to start without it, before any work.
     """
     notifier = Notifier.from_settings(settings)
+    log_verifier = NoteSigner.from_private_key(settings.log_origin, notifier.key).verifier()
     stop = threading.Event()
     if not once:
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -48,6 +53,7 @@ def run(engine: Engine, settings: Settings, *, poll_s: float = 0.5, once: bool =
             try:
                 delivered = run_once(engine, policy, notifier, deliveries)
                 witnessing.round()
+                _record_checkpoint(engine, settings.checkpoint_record, log_verifier)
             except SQLAlchemyError:
                 _log.exception("worker turn failed; retrying in %s s", poll_s)
                 delivered = 0
@@ -55,3 +61,11 @@ def run(engine: Engine, settings: Settings, *, poll_s: float = 0.5, once: bool =
                 return
             if delivered == 0:
                 stop.wait(poll_s)
+
+
+def _record_checkpoint(engine: Engine, path: Path, verifier: NoteVerifier) -> None:
+    """Keep the newest signed checkpoint outside the database, for the LOG_SHRANK check at startup."""
+    with autocommit_connection(engine) as connection:
+        head = repository.read_head(connection)
+    if head.checkpoint is not None:
+        shrinkage.remember(path, head.checkpoint, verifier)

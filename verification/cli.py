@@ -120,6 +120,7 @@ def _covered(note: str, trust: _Trust, registry: str | None) -> str:
     if registry is not None:
         size = parse_checkpoint_text(split_note(note)[0]).tree_size
         with RegistryClient(registry) as client:
+            client.saw_tree_size(size)  # the receipt's own checkpoint: no answer may come from a smaller log
             witnessed_note = client.witnessed_checkpoint()
             witnessed_size = parse_checkpoint_text(split_note(witnessed_note)[0]).tree_size
             if 0 < size < witnessed_size:

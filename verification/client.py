@@ -4,6 +4,11 @@
         checkpoint = registry.checkpoint()
 
 Problem documents come back as `RegistryProblem`, carrying the stable problem `type` and `code`.
+
+Reads stay monotonic across a registry's read replicas: the client remembers the largest tree size it
+has been shown (a checkpoint, a proof's tree size, a receipt handed to `saw_tree_size`) and sends it as
+`X-Min-Tree-Size` with every later request, so the registry answers from a database at least that far
+along (a replica that has caught up, else its primary), never from a smaller log.
 """
 
 from __future__ import annotations
@@ -20,6 +25,13 @@ from verification.errors import MalformedInput
 from verification.leaf import DocumentKind, parse_log_time
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+MIN_TREE_SIZE_HEADER = "X-Min-Tree-Size"
+
+
+def saw_tree_size(http: httpx.Client, size: int) -> None:
+    """Raise the `X-Min-Tree-Size` this client sends to `size` (it never goes down)."""
+    if size > int(http.headers.get(MIN_TREE_SIZE_HEADER, "0")):
+        http.headers[MIN_TREE_SIZE_HEADER] = str(size)
 
 
 class RegistryProblem(Exception):
@@ -71,6 +83,10 @@ class RegistryClient:
     def close(self) -> None:
         self._http.close()
 
+    def saw_tree_size(self, size: int) -> None:
+        """This client has seen the log at `size` (e.g. in a receipt): later answers come from a log that large."""
+        saw_tree_size(self._http, size)
+
     def get_json(self, path: str, **params: Any) -> dict[str, Any]:
         response = self._http.get(path, params={k: v for k, v in params.items() if v is not None})
         return _json_or_problem(response)
@@ -81,7 +97,9 @@ class RegistryClient:
 
     def checkpoint(self) -> str:
         """The newest checkpoint (the head), with the cosignatures collected for it so far."""
-        note: str = self.get_json("/v1/log/checkpoint")["checkpoint"]
+        body = self.get_json("/v1/log/checkpoint")
+        self.saw_tree_size(int(body["tree_size"]))
+        note: str = body["checkpoint"]
         return note
 
     def witnessed_checkpoint(self) -> str:
@@ -93,16 +111,19 @@ class RegistryClient:
 
     def tlog_proof(self, leaf_index: int) -> str:
         """A C2SP tlog-proof of one leaf against the published (witnessed) checkpoint."""
+        self.saw_tree_size(leaf_index + 1)  # the caller holds a receipt for this leaf
         response = self._http.get("/v1/log/proofs/tlog-proof", params={"leaf_index": leaf_index})
         if not response.is_success:
             _json_or_problem(response)
         return response.text
 
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
+        self.saw_tree_size(max(first, second))
         body = self.get_json("/v1/log/proofs/consistency", first=first, second=second)
         return [base64.b64decode(node, validate=True) for node in body["proof"]]
 
     def inclusion_proof(self, leaf_index: int, tree_size: int) -> tuple[bytes, list[bytes]]:
+        self.saw_tree_size(tree_size)
         body = self.get_json("/v1/log/proofs/inclusion", leaf_index=leaf_index, tree_size=tree_size)
         return base64.b64decode(body["leaf_hash"], validate=True), [
             base64.b64decode(node, validate=True) for node in body["proof"]

@@ -166,7 +166,7 @@ def find_agreements(
 ) -> AgreementPage:
     """Agreements ordered by id, paged by cursor, each with its parties, signatures and standing."""
     moment = parse_moment(in_force_on, "in_force_on")
-    with context.engine.connect() as connection:
+    with context.read_engine().connect() as connection:
         items, next_cursor = lookup.search(connection, party=party, in_force_on=moment, cursor=cursor, limit=limit)
     return AgreementPage(items=items, next_cursor=next_cursor)
 
@@ -179,5 +179,5 @@ def get_agreement(
 ) -> AgreementDetail:
     """One agreement: parties and who signed when, scope, events, standing, and every original document."""
     moment = parse_moment(as_of, "as_of")
-    with context.engine.connect() as connection:
+    with context.read_engine().connect() as connection:
         return lookup.get(connection, agreement_id, at=moment)

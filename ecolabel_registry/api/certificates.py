@@ -176,7 +176,7 @@ def find_certificates(
         except ValueError as exc:
             raise ValidationFailed(str(exc), code="BAD_GTIN") from exc
     _require_aware(as_of)
-    with context.engine.connect() as connection:
+    with context.read_engine().connect() as connection:
         items, next_cursor = lookup.search(
             connection, filters, status=status_filter, at=as_of, cursor=cursor, limit=limit
         )
@@ -204,7 +204,7 @@ def get_certificate(
     """
     _require_aware(as_of)
     _require_aware(known_at)
-    with context.engine.connect() as connection:
+    with context.read_engine().connect() as connection:
         detail = lookup.get(connection, certificate_id, at=as_of, known_at=known_at)
     return vc_jwt_response(detail.credential) if prefers_vc_jwt(accept) else detail
 
@@ -224,7 +224,7 @@ def get_status_proof(certificate_id: CertificateId, context: ContextDep) -> Stat
     offline with `ecolabel-verify status-proof`. `404` (`STATUS_MAP_OFF`) when the registry does not
     keep the map.
     """
-    with read_snapshot(context.engine) as connection:
+    with read_snapshot(context.read_engine()) as connection:
         proof = status_proofs.status_proof(connection, certificate_id, context.note_verifier)
     return StatusProofOut.of(proof)
 

@@ -50,7 +50,7 @@ def get_document(
 
     A supply-chain document is served only to those who may read it (its chain's readers and its named
     party, with their token); to anyone else it is `not-found`, like a hash the log never saw."""
-    with context.engine.connect() as connection:
+    with context.read_engine().connect() as connection:
         principal: auth.Principal | None = None
         if credentials is not None:
             principal = auth.authenticate(connection, credentials.credentials, context.admin_token, now_us())

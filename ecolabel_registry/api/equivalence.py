@@ -64,7 +64,7 @@ def equivalence(
     known = parse_moment(known_at, "known_at")
     known_us = to_microseconds(known) if known else None
     # One snapshot: the answer names the checkpoint its data belongs to.
-    with read_snapshot(context.engine) as connection:
+    with read_snapshot(context.read_engine()) as connection:
         target = service.requirement(connection, accepted=accepted or [], cpv=cpv, cn_procurement=cn_procurement)
         evidence = None
         if certificate_id is not None:

@@ -79,7 +79,7 @@ def get_checkpoint(
     """The latest signed checkpoint, with the witness cosignatures collected for it so far. Verify it with
     the key published at `/.well-known/ecolabel-registry`. With `Accept: text/plain`, the signed note
     itself (C2SP tlog-checkpoint); `/log/checkpoint` serves the newest *witnessed* one."""
-    with context.engine.connect() as connection:
+    with context.read_engine().connect() as connection:
         head, note = service.latest_checkpoint(connection, context.note_signer)
         published = cosignatures.with_cosignatures(connection, head.tree_size, note)
     if _prefers_text(accept):
@@ -107,7 +107,7 @@ def get_entries(
 
     Private documents (supply-chain declarations) appear only as their SHA-256 commitment.
     """
-    with context.engine.connect() as connection:
+    with context.read_engine().connect() as connection:
         size = repository.read_head(connection).tree_size
         rows = repository.fetch_entries(connection, start, min(start + limit, size))
     entries = [
@@ -137,7 +137,7 @@ def get_inclusion_proof(
     """An RFC 9162 §2.1.3 inclusion proof for one leaf, by index or by leaf hash."""
     if (leaf_index is None) == (leaf_hash is None):
         raise BadRequest("give exactly one of leaf_index and leaf_hash")
-    with context.engine.connect() as connection:
+    with context.read_engine().connect() as connection:
         if leaf_hash is not None:
             try:
                 wanted = base64.b64decode(leaf_hash, validate=True)
@@ -163,7 +163,7 @@ def get_consistency_proof(
     ] = None,
 ) -> ConsistencyProofOut:
     """An RFC 9162 §2.1.4 consistency proof that the tree of size `second` extends the one of size `first`."""
-    with context.engine.connect() as connection:
+    with context.read_engine().connect() as connection:
         size, proof = service.prove_consistency(connection, first, second)
     return ConsistencyProofOut(first=first, second=size, proof=[_b64(p) for p in proof])
 
@@ -185,7 +185,7 @@ def get_tlog_proof(
     cosignatures): offline evidence, checked with `ecolabel-verify receipt PROOF DOCUMENT --policy P`.
     Its `extra` line is the leaf input (docs/FORMATS.md). A leaf newer than the published checkpoint is
     `not-found` until the witnesses have cosigned a checkpoint that contains it."""
-    with read_snapshot(context.engine) as connection:
+    with read_snapshot(context.read_engine()) as connection:
         published = cosignatures.published(connection, context.note_signer, context.witness_keys)
         if leaf_index >= published.tree_size:
             raise NotFound(

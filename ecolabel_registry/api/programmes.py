@@ -76,7 +76,7 @@ def list_programmes(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ProgrammePage:
     """Every registered programme, ordered by id."""
-    with context.engine.connect() as connection:
+    with context.read_engine().connect() as connection:
         items, next_cursor = service.page(connection, cursor, limit)
     return ProgrammePage(items=items, next_cursor=next_cursor)
 
@@ -84,14 +84,14 @@ def list_programmes(
 @router.get("/{programme_id}", operation_id="getProgramme", responses=openapi_responses(NotFound))
 def get_programme(programme_id: ProgrammeId, context: ContextDep) -> ProgrammeOut:
     """One programme."""
-    with context.engine.connect() as connection:
+    with context.read_engine().connect() as connection:
         return service.get(connection, programme_id)
 
 
 @router.get("/{programme_id}/keys", operation_id="getProgrammeKeys", responses=openapi_responses(NotFound))
 def get_programme_keys(programme_id: ProgrammeId, context: ContextDep) -> KeySet:
     """The programme's key history as a JWKS, each key with its status and validity period."""
-    with context.engine.connect() as connection:
+    with context.read_engine().connect() as connection:
         return service.key_set(connection, programme_id)
 
 
@@ -159,7 +159,7 @@ def approve_key_event(
 )
 def list_pending_key_events(programme_id: ProgrammeId, context: ContextDep) -> PendingKeyEvents:
     """Key events proposed and still waiting for root approvals, with the JWS each root reviews."""
-    with context.engine.connect() as connection:
+    with context.read_engine().connect() as connection:
         found = key_events.pending(connection, programme_id)
     return PendingKeyEvents(
         programme_id=programme_id,
@@ -234,7 +234,7 @@ def define_category(
 @router.get("/{programme_id}/categories", operation_id="listCategories", responses=openapi_responses(NotFound))
 def list_categories(programme_id: ProgrammeId, context: ContextDep) -> CategoryList:
     """Every category version the programme has defined, with crosswalk codes and the signed document."""
-    with context.engine.connect() as connection:
+    with context.read_engine().connect() as connection:
         return CategoryList(items=categories.list_for(connection, programme_id))
 
 

@@ -47,7 +47,7 @@ TilePath = Annotated[str, Path(description="`<N>[.p/<W>]`: the index in 3-digit 
 def get_checkpoint(context: ContextDep) -> Response:
     """The newest checkpoint a configured witness has cosigned (the newest checkpoint when the registry
     has no witnesses), as a C2SP signed note: the log's signature, then the witnesses' cosignatures."""
-    with autocommit_connection(context.engine) as connection:
+    with autocommit_connection(context.read_engine()) as connection:
         published = cosignatures.published(connection, context.note_signer, context.witness_keys)
     return Response(published.note, media_type=CHECKPOINT_MEDIA_TYPE, headers={"Cache-Control": CHECKPOINT_CACHE})
 
@@ -93,9 +93,10 @@ async def _serve(context: RegistryContext, path: str, accept_encoding: str | Non
     except MalformedInput as exc:
         return _missing(NotFound(f"{path[:100]} is not a tile path: {exc.detail}", code="BAD_TILE_PATH"), path)
     form = "gzip" if tile.data is not TileData.HASHES and "gzip" in (accept_encoding or "").lower() else ""
-    data = tiles.final_tiles.get(context.engine, tile, form)
+    engine = context.read_engine()  # a final tile is the same on every database that holds it
+    data = tiles.final_tiles.get(engine, tile, form)
     if data is None:
-        data = await run_in_threadpool(_read, context.engine, tile, form)
+        data = await run_in_threadpool(_read, engine, tile, form)
         if data is None:
             return _missing(NotFound(f"{tile.path} is not in the log (yet)", code="TILE_NOT_FOUND"), path)
     headers = {"Cache-Control": IMMUTABLE_CACHE}

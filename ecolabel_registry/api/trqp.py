@@ -67,7 +67,7 @@ def authorization(query: AuthorizationQuery, context: ContextDep) -> Authorizati
 
 
 def _evaluate(query: TRQPRequest, context: ContextDep) -> tuple[trqp.Evaluation, dict[str, Any]]:
-    with read_snapshot(context.engine) as connection:  # one snapshot: the answer names its checkpoint
+    with read_snapshot(context.read_engine()) as connection:  # one snapshot: the answer names its checkpoint
         evaluation = trqp.evaluate(connection, query, max_depth=context.settings.recognition_max_depth)
     resolution = evaluation.resolution
     return evaluation, {

@@ -49,15 +49,16 @@ async def verify_certificate(
     # Read here rather than through `ContextDep`: on the buyers' hottest path FastAPI's solving of one
     # sub-dependency cost ~17 µs, 5% of a whole check (BENCHMARKS.md).
     context: RegistryContext = request.app.state.registry
+    engine = context.read_engine()
 
     def check() -> dict[str, Any]:
         # A certificate without status events needs no snapshot (single.verify_certificate says why):
         # outside a transaction its check saves BEGIN and COMMIT (two round trips on PostgreSQL).
         try:
-            with autocommit_connection(context.engine) as connection:
+            with autocommit_connection(engine) as connection:
                 return single.verify_certificate(connection, context, certificate_id, at, autocommit=True)
         except single.NeedsSnapshot:
-            with read_snapshot(context.engine) as connection:
+            with read_snapshot(engine) as connection:
                 return single.verify_certificate(connection, context, certificate_id, at)
 
     # On SQLite the whole check is a few hundred microseconds of CPU in this process, less than a hand-off
@@ -83,7 +84,7 @@ def check_eligibility(request: EligibilityRequest, context: ContextDep) -> Respo
     registry-signed decision commits to all of them. Archive the whole answer: `ecolabel-verify
     decision` checks it offline.
     """
-    with read_snapshot(context.engine) as connection:
+    with read_snapshot(context.read_engine()) as connection:
         answer = evaluate_with_equivalents(connection, context, request)
     # The fields as they are (plain dicts and lists): model_dump would copy 10,000 results value by value;
     # and the results as the bytes the decision hashed, when the check kept them.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from sqlalchemy.engine import make_url
 from ecolabel_registry.app import build_context
 from ecolabel_registry.db import migrate as migrations
 from ecolabel_registry.demo import layout as local_layout
+from ecolabel_registry.demo import standby
 from ecolabel_registry.demo.keys import DEFAULT_DIRECTORY
 from ecolabel_registry.demo.loader import load
 from ecolabel_registry.demo.outcome import DemoLoadError, LoadReport, StepReport
@@ -76,6 +78,10 @@ def layout(
     witness_dir: Annotated[
         Path, typer.Option(help="where each witness keeps its own key and state (w1/, w2/, …)")
     ] = Path("var/witnesses"),
+    replica: Annotated[
+        int,
+        typer.Option(min=0, max=8, help="hot standbys of the local cluster (pg_createcluster, ports 5433…), for reads"),
+    ] = 0,
 ) -> None:
     """Run the production layout locally: several `serve` processes, a worker and witnesses, on PostgreSQL.
 
@@ -91,18 +97,44 @@ def layout(
             migrations.upgrade(settings.database_url)
         if demo_world:
             _load_demo(settings, keys, None, None)
-        local_layout.prepare_secrets(settings)
-        setups = local_layout.prepare_witnesses(witness_dir, witnesses, port + serve, host)
-        children = local_layout.start(
-            serve=serve, worker=worker, host=host, port=port, settings=settings, witnesses=setups
-        )
     except (local_layout.LayoutError, DemoLoadError, ConfigurationError) as exc:
         typer.echo(f"layout: {exc}", err=True)
         raise typer.Exit(1) from exc
-    database = make_url(settings.database_url).render_as_string(hide_password=True)
-    extras = (" and a worker" if worker else "") + (f", {witnesses} witness(es)" if witnesses else "")
-    typer.echo(f"layout: {serve} API process(es){extras} on {database}")
-    for child in children:
-        typer.echo(f"  {child.name:<9} {child.url or 'webhooks, witnessing':<26} pid {child.process.pid}")
-    typer.echo("Put a reverse proxy in front of the API processes (docs/DEPLOYMENT.md). Ctrl-C stops them all.")
-    raise typer.Exit(local_layout.supervise(children, typer.echo))
+    with ExitStack() as cleanup:  # the standbys are dropped when the layout stops, however it stops
+        try:
+            local_layout.prepare_secrets(settings)
+            replica_urls = _start_standbys(cleanup, settings.database_url, replica)
+            setups = local_layout.prepare_witnesses(witness_dir, witnesses, port + serve, host)
+            children = local_layout.start(
+                serve=serve,
+                worker=worker,
+                host=host,
+                port=port,
+                settings=settings,
+                witnesses=setups,
+                replica_urls=replica_urls,
+            )
+        except (local_layout.LayoutError, standby.StandbyError, DemoLoadError, ConfigurationError) as exc:
+            typer.echo(f"layout: {exc}", err=True)
+            raise typer.Exit(1) from exc
+        database = make_url(settings.database_url).render_as_string(hide_password=True)
+        extras = (" and a worker" if worker else "") + (f", {witnesses} witness(es)" if witnesses else "")
+        typer.echo(f"layout: {serve} API process(es){extras} on {database}")
+        for url in replica_urls:
+            typer.echo(f"  replica   {make_url(url).render_as_string(hide_password=True)} (hot standby, reads)")
+        for child in children:
+            typer.echo(f"  {child.name:<9} {child.url or 'webhooks, witnessing':<26} pid {child.process.pid}")
+        typer.echo("Put a reverse proxy in front of the API processes (docs/DEPLOYMENT.md). Ctrl-C stops them all.")
+        raise typer.Exit(local_layout.supervise(children, typer.echo))
+
+
+def _start_standbys(cleanup: ExitStack, database_url: str, count: int) -> list[str]:
+    """Hot standbys of the layout's cluster, streaming from it; the URLs of the layout's database on each."""
+    database = make_url(database_url).database or "postgres"
+    urls = []
+    for number in range(count):
+        typer.echo(f"starting hot standby {number + 1} of {count} (pg_basebackup)")
+        cluster = standby.create_standby(database_url)
+        cleanup.callback(cluster.remove)
+        urls.append(cluster.url(database))
+    return urls

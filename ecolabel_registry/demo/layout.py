@@ -116,12 +116,21 @@ def prepare_secrets(settings: Settings) -> None:
 
 
 def start(
-    *, serve: int, worker: bool, host: str, port: int, settings: Settings, witnesses: list[WitnessSetup]
+    *,
+    serve: int,
+    worker: bool,
+    host: str,
+    port: int,
+    settings: Settings,
+    witnesses: list[WitnessSetup],
+    replica_urls: list[str] | None = None,
 ) -> list[Child]:
     command = [sys.executable, "-m", "ecolabel_registry.cli"]
     children: list[Child] = []
     started = False
     env = dict(os.environ)
+    if replica_urls:
+        env["ECOLABEL_DATABASE_REPLICA_URLS"] = ",".join(replica_urls)
     if witnesses:
         env["ECOLABEL_WITNESSES"] = witness_setting(witnesses, host)
     try:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 from fastapi import Request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,6 +21,7 @@ from ecolabel_registry.db.models import OutboxDelivery, WebhookCursor
 from ecolabel_registry.errors import RegistryError
 from ecolabel_registry.integrity import state as integrity_state
 from ecolabel_registry.log import repository as log_repository
+from ecolabel_registry.replicas import ReadRouting
 
 # The exposition format the library writes (text format 0.0.4, which every Prometheus server reads).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -74,8 +75,62 @@ class _DatabaseGauges(Collector):
         )
 
 
+class _ReplicaGauges(Collector):
+    """Each replica's lag and tree size as last measured (by the checker thread), and reads per database."""
+
+    def __init__(self, reads: Callable[[], ReadRouting | None]) -> None:
+        self._reads = reads
+
+    def collect(self) -> Iterator[Metric]:
+        reads = self._reads()
+        if reads is None:
+            return
+        families = {
+            "up": GaugeMetricFamily(
+                "ecolabel_replica_up", "1 if the replica answered its last check", labels=["replica"]
+            ),
+            "rotation": GaugeMetricFamily(
+                "ecolabel_replica_in_rotation",
+                "1 if the replica serves reads (a standby within the lag)",
+                labels=["replica"],
+            ),
+            "lag": GaugeMetricFamily(
+                "ecolabel_replica_lag_seconds",
+                "How far behind the primary the replica is, in seconds",
+                labels=["replica"],
+            ),
+            "size": GaugeMetricFamily("ecolabel_replica_tree_size", "Leaves in the replica's log", labels=["replica"]),
+            "behind": GaugeMetricFamily(
+                "ecolabel_replica_tree_size_lag",
+                "Leaves the primary's log has that the replica's lacks",
+                labels=["replica"],
+            ),
+        }
+        for status in reads.statuses():
+            families["up"].add_metric([status.name], 1 if status.reachable else 0)
+            families["rotation"].add_metric([status.name], 1 if status.in_rotation else 0)
+            for key, value in (
+                ("lag", status.lag_seconds),
+                ("size", status.tree_size),
+                ("behind", status.tree_size_lag),
+            ):
+                if value is not None:
+                    families[key].add_metric([status.name], value)
+        yield from families.values()
+        served = CounterMetricFamily(
+            "ecolabel_database_reads",
+            "Read-only requests served, by database (primary or replica)",
+            labels=["database"],
+        )
+        for database, count in sorted(reads.served.items()):
+            served.add_metric([database], count)
+        yield served
+
+
 class RegistryMetrics:
-    def __init__(self, engine: Callable[[], Engine | None]) -> None:
+    def __init__(
+        self, engine: Callable[[], Engine | None], reads: Callable[[], ReadRouting | None] = lambda: None
+    ) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "ecolabel_http_requests",
@@ -97,6 +152,7 @@ class RegistryMetrics:
             registry=self.registry,
         )
         self.registry.register(_DatabaseGauges(engine))
+        self.registry.register(_ReplicaGauges(reads))
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()

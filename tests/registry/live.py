@@ -47,6 +47,10 @@ def server_environment(settings: Settings) -> dict[str, str]:
     )
     if settings.admin_token is not None:
         env["ECOLABEL_ADMIN_TOKEN"] = settings.admin_token.get_secret_value()
+    if settings.database_replica_urls:
+        env["ECOLABEL_DATABASE_REPLICA_URLS"] = ",".join(settings.database_replica_urls)
+        env["ECOLABEL_REPLICA_MAX_LAG"] = str(settings.replica_max_lag)
+        env["ECOLABEL_REPLICA_CHECK_INTERVAL"] = str(settings.replica_check_interval)
     return env
 
 

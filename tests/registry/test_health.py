@@ -10,7 +10,7 @@ from ecolabel_registry.settings import Settings
 def test_healthz_reports_the_database_it_reached(client: TestClient, database_url: str) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": make_url(database_url).get_backend_name()}
+    assert response.json() == {"status": "ok", "database": make_url(database_url).get_backend_name(), "replicas": []}
 
 
 def test_healthz_is_a_problem_when_the_database_is_unreachable(settings: Settings, database_url: str) -> None:
