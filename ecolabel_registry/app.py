@@ -22,6 +22,7 @@ from ecolabel_registry.api import (
     log,
     programmes,
     schemas,
+    statistics,
     subscribers,
     subscriptions,
     supply,
@@ -190,22 +191,26 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
     # Routes are matched in order, each router's candidates in turn: the buyers' hot path comes first
     # (matching every earlier route cost a verification ~80 µs; BENCHMARKS.md). No other router has
     # a path under /v1/verify, so the order changes no answer.
-    app.include_router(verify.router)
-    app.include_router(health.router)
-    app.include_router(wellknown.router)
-    app.include_router(log.router)
-    app.include_router(tiles.router)
-    app.include_router(documents.router)
-    app.include_router(programmes.router)
-    app.include_router(certificates.router)
-    app.include_router(agreements.router)
-    app.include_router(equivalence.router)
-    app.include_router(trqp.router)
-    app.include_router(schemas.router)
-    app.include_router(subscriptions.router)
-    app.include_router(subscribers.router)
-    app.include_router(supply.router)
-    app.include_router(metrics_endpoint.router)
+    for module in (
+        verify,
+        health,
+        wellknown,
+        log,
+        tiles,
+        documents,
+        programmes,
+        certificates,
+        agreements,
+        equivalence,
+        trqp,
+        schemas,
+        subscriptions,
+        subscribers,
+        supply,
+        statistics,
+        metrics_endpoint,
+    ):
+        app.include_router(module.router)
     # The web console (issue 7): HTML pages over the same services, left out of the OpenAPI document.
     install_console(app)
 

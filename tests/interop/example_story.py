@@ -308,6 +308,41 @@ def checks(story: Story, active: str, suspended: str) -> None:
     )
 
 
+def open_data(story: Story) -> None:
+    day = {"as_of": "2026-06-01"}
+    story.call(
+        "getCertificateStatistics",
+        "Certificates by category and status on a date, with each category's crosswalk",
+        "GET",
+        "/v1/statistics/certificates",
+        params={"group": "category", **day},
+    )
+    story.call(
+        "getCertificateSeries",
+        "A programme's certificates month by month",
+        "GET",
+        "/v1/statistics/certificates/series",
+        params={"group": "programme", "programme": "example-ecolabel", "from": "2026-01", "to": "2026-03"},
+    )
+    story.call(
+        "getAgreementStatistics", "Agreements by type and standing", "GET", "/v1/statistics/agreements", params=day
+    )
+    story.call(
+        "getRecognitionMatrix",
+        "Which categories are accepted for which, through which agreements",
+        "GET",
+        "/v1/statistics/recognition-matrix",
+        params=day,
+    )
+    story.call(
+        "getCrossBorderReach",
+        "How many active certificates count in the partner's tenders",
+        "GET",
+        "/v1/statistics/cross-border-reach",
+        params=day,
+    )
+
+
 def supply_chain(story: Story) -> None:
     def organisation(name: str, country: str, identifier: dict[str, str]) -> tuple[str, dict[str, str]]:
         registered = story.call(
@@ -481,6 +516,7 @@ def tell(client: TestClient) -> dict[str, dict[str, Any]]:
     active, suspended = certificates(story, example)
     agreement(story, example, partner)
     checks(story, active, suspended)
+    open_data(story)
     supply_chain(story)
     key_ceremonies(story, example, partner)
     return story.examples

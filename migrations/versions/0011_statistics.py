@@ -1,0 +1,65 @@
+"""Open-data statistics: certificate counts precomputed per checkpoint, refreshed as the log grows.
+
+Revision ID: 0011_statistics
+Revises: 0010
+Create Date: 2026-12-05
+
+Deploy notes: new tables only; safe while the previous release serves traffic. `statistics_state`
+starts at tree size 0, so the first refresh (on the first statistics request, or `ecolabel-registry
+statistics refresh`) reads every certificate once; later refreshes read only what the log added.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0011_statistics"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# RFC 9162 §2.1.1: the hash of an empty tree is the SHA-256 of the empty string.
+_EMPTY_ROOT = bytes.fromhex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+
+
+def upgrade() -> None:
+    state = op.create_table(
+        "statistics_state",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("tree_size", sa.BigInteger(), nullable=False),
+        sa.Column("root_hash", sa.LargeBinary(length=32), nullable=False),
+        sa.Column("integrated_us", sa.BigInteger(), nullable=False),
+        sa.Column("horizon_month", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.bulk_insert(state, [{"id": 1, "tree_size": 0, "root_hash": _EMPTY_ROOT, "integrated_us": 0, "horizon_month": 0}])
+    op.create_table(
+        "statistics_daily",
+        sa.Column("dimension", sa.String(length=32), nullable=False),
+        sa.Column("value", sa.String(length=400), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("day", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("delta", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("dimension", "value", "status", "day"),
+    )
+    # "As of D" reads one dimension's changes within D's month: a range of days per dimension.
+    op.create_index("ix_statistics_daily_dimension_day", "statistics_daily", ["dimension", "day"])
+    op.create_table(
+        "statistics_monthly",
+        sa.Column("dimension", sa.String(length=32), nullable=False),
+        sa.Column("value", sa.String(length=400), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("month", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("total", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("dimension", "value", "status", "month"),
+    )
+    op.create_index("ix_statistics_monthly_dimension_month", "statistics_monthly", ["dimension", "month"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_statistics_monthly_dimension_month", table_name="statistics_monthly")
+    op.drop_table("statistics_monthly")
+    op.drop_index("ix_statistics_daily_dimension_day", table_name="statistics_daily")
+    op.drop_table("statistics_daily")
+    op.drop_table("statistics_state")
