@@ -26,6 +26,7 @@ from benchmarks import (
     log_append,
     log_proofs,
     log_tiles,
+    statistics,
     supply_chain,
 )
 from benchmarks.databases import DEFAULT_POSTGRES_URL, normalise_postgres_url
@@ -46,6 +47,7 @@ def all_figures(backends: Sequence[Backend]) -> list[Figure]:
         *http_verify.figures(backends),
         *http_eligibility.figures(backends),
         *supply_chain.figures(backends),
+        *statistics.figures(backends),
     ]
 
 

@@ -14,7 +14,7 @@ from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.db.engine import read_snapshot
 from ecolabel_registry.errors import ValidationFailed
 from ecolabel_registry.schemas import Slug
-from ecolabel_registry.statistics import repository, service
+from ecolabel_registry.statistics import repository, service, supply
 from ecolabel_registry.statistics.refresh import refresh
 from ecolabel_registry.statistics.schemas import (
     AgreementStatistics,
@@ -23,6 +23,7 @@ from ecolabel_registry.statistics.schemas import (
     CertificateStatistics,
     CrossBorderReach,
     RecognitionMatrix,
+    SupplyLinkStatistics,
 )
 from ecolabel_registry.statistics.timeline import day_of, month_of_label
 
@@ -120,3 +121,24 @@ def cross_border_reach(context: ContextDep, as_of: AsOf = None) -> CrossBorderRe
         state = repository.read_state(connection)
         items = service.reach(connection, state, day_of(day), at)
     return CrossBorderReach(checkpoint=service.checkpoint_of(state), as_of=day.isoformat(), items=items)
+
+
+@router.get("/supply-links", operation_id="getSupplyLinkStatistics", responses=openapi_responses(ValidationFailed))
+def supply_link_statistics(
+    context: ContextDep,
+    month: Annotated[str, Month, Query(description="YYYY-MM: links in force on its first day")],
+) -> SupplyLinkStatistics:
+    """Confirmed supply links by supplier country and buyer country, on the first day of a month.
+
+    Supply-chain data is confidential to the organisations and their auditors: it is published only as
+    these counts, and a cell is listed only when at least five distinct buyers, five distinct suppliers
+    and five links make it up (docs/SECURITY.md). There are no totals and no other grouping.
+    """
+    first = date.fromisoformat(f"{month}-01")
+    refresh(context.engine)
+    with read_snapshot(context.engine) as connection:
+        state = repository.read_state(connection)
+        items = supply.country_pairs(supply.confirmed_links(connection, state, first))
+    return SupplyLinkStatistics(
+        checkpoint=service.checkpoint_of(state), month=month, minimum_group=supply.MINIMUM_GROUP, items=items
+    )

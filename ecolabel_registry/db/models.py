@@ -634,8 +634,8 @@ class StatisticsState(SQLModel, table=True):
     tree_size: int = Field(sa_column=Column(BigInteger, nullable=False))
     root_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
     integrated_us: int = Field(sa_column=Column(BigInteger, nullable=False))
-    # The last month any change falls in: every figure's monthly rows run densely up to it.
-    horizon_month: int = Field(sa_column=Column(Integer, nullable=False))
+    # The last year any change falls in: every key's yearly totals run densely up to it.
+    horizon_year: int = Field(sa_column=Column(Integer, nullable=False))
 
 
 class StatisticsDaily(SQLModel, table=True):
@@ -652,7 +652,7 @@ class StatisticsDaily(SQLModel, table=True):
 
 
 class StatisticsMonthly(SQLModel, table=True):
-    """The count under one key as of the last day of `month` (months since January 1970), dense per key."""
+    """The net change in `month` (months since January 1970) of the certificates counted under one key."""
 
     __tablename__ = "statistics_monthly"
     __table_args__ = (Index("ix_statistics_monthly_dimension_month", "dimension", "month"),)
@@ -661,4 +661,17 @@ class StatisticsMonthly(SQLModel, table=True):
     value: str = Field(sa_column=Column(String(400), primary_key=True))
     status: str = Field(sa_column=Column(String(16), primary_key=True))
     month: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    delta: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class StatisticsYearly(SQLModel, table=True):
+    """The count under one key at the end of `year` (years since 1970), dense per key up to the horizon."""
+
+    __tablename__ = "statistics_yearly"
+    __table_args__ = (Index("ix_statistics_yearly_dimension_year", "dimension", "year"),)
+
+    dimension: str = Field(sa_column=Column(String(32), primary_key=True))
+    value: str = Field(sa_column=Column(String(400), primary_key=True))
+    status: str = Field(sa_column=Column(String(16), primary_key=True))
+    year: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     total: int = Field(sa_column=Column(BigInteger, nullable=False))

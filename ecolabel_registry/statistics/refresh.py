@@ -19,7 +19,7 @@ from ecolabel_registry.db.engine import write_connection
 from ecolabel_registry.log.repository import read_head
 from ecolabel_registry.statistics import repository
 from ecolabel_registry.statistics.repository import Key, State
-from ecolabel_registry.statistics.timeline import as_changes, keys_of, month_of_day, transitions
+from ecolabel_registry.statistics.timeline import add_changes, keys_of, month_of_day, transitions
 
 PAGE = 20_000  # leaves read per query during a refresh
 
@@ -38,7 +38,7 @@ def refresh(engine: Engine) -> State:
             connection, seen, head.tree_size, head.root_hash, head.last_integrated_us
         ):
             return repository.read_state(connection)
-        apply(connection, changes_between(connection, seen.tree_size, head.tree_size), seen.horizon_month)
+        apply(connection, changes_between(connection, seen.tree_size, head.tree_size), seen.horizon_year)
         return repository.read_state(connection)
 
 
@@ -68,41 +68,45 @@ def _add(
         after = transitions(lifecycle_of(row, chain))
         before = [] if new else transitions(lifecycle_of(row, [e for e in chain if e["leaf_index"] < start]))
         keys = keys_of(row["programme_id"], row["category_code"], row["criteria_version"], row["holder_country"])
-        changes.update(as_changes(keys, before, after))
+        add_changes(changes, keys, before, after)
 
 
 def apply(connection: Connection, changes: Counter[tuple[str, str, str, int]], horizon: int) -> None:
-    """Write `changes` into the daily table and the dense monthly totals, extending the horizon."""
+    """Write `changes` as daily and monthly net changes and dense yearly totals, extending the horizon."""
     changes = Counter({key: n for key, n in changes.items() if n})
     if not changes:
         return
-    repository.add_daily(connection, changes)
+    repository.add_changes(connection, repository.daily, "day", changes)
+    monthly: Counter[tuple[str, str, str, int]] = Counter()
     by_key: dict[Key, Counter[int]] = defaultdict(Counter)
     for (dimension, value, status, day), n in changes.items():
-        by_key[(dimension, value, status)][month_of_day(day)] += n
-    new_horizon = max(horizon, *(month for months in by_key.values() for month in months))
+        month = month_of_day(day)
+        monthly[(dimension, value, status, month)] += n
+        by_key[(dimension, value, status)][month // 12] += n
+    repository.add_changes(connection, repository.monthly, "month", monthly)
+    new_horizon = max(horizon, *(year for years in by_key.values() for year in years))
     repository.extend_horizon(connection, horizon, new_horizon)
     repository.set_horizon(connection, new_horizon)
     pairs = {(dimension, value) for dimension, value, _ in by_key}
-    current = repository.monthly_of(connection, pairs)
-    repository.replace_monthly(connection, pairs, _merged(current, by_key, new_horizon))
+    current = repository.yearly_of(connection, pairs)
+    repository.replace_yearly(connection, pairs, _merged(current, by_key, new_horizon))
 
 
 def _merged(
     current: dict[Key, dict[int, int]], by_key: dict[Key, Counter[int]], horizon: int
 ) -> dict[Key, dict[int, int]]:
-    """Dense totals from each key's first month to the horizon: the old totals plus the running changes."""
+    """Dense totals from each key's first year to the horizon: the old totals plus the running changes."""
     merged: dict[Key, dict[int, int]] = {}
     for key in set(current) | set(by_key):
         old, added = current.get(key, {}), by_key.get(key, Counter())
         first = min(_keys(old, added))
         running, totals = 0, {}
-        for month in range(first, horizon + 1):
-            running += added.get(month, 0)
-            totals[month] = old.get(month, 0) + running
+        for year in range(first, horizon + 1):
+            running += added.get(year, 0)
+            totals[year] = old.get(year, 0) + running
         merged[key] = totals
     return merged
 
 
 def _keys(*mappings: Iterable[int]) -> list[int]:
-    return [month for mapping in mappings for month in mapping]
+    return [year for mapping in mappings for year in mapping]

@@ -18,11 +18,13 @@ from ecolabel_registry.db.models import (
     StatisticsDaily,
     StatisticsMonthly,
     StatisticsState,
+    StatisticsYearly,
 )
 
 state = StatisticsState.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
 daily = StatisticsDaily.__table__  # type: ignore[attr-defined]
 monthly = StatisticsMonthly.__table__  # type: ignore[attr-defined]
+yearly = StatisticsYearly.__table__  # type: ignore[attr-defined]
 certificates = Certificate.__table__  # type: ignore[attr-defined]
 events = CertificateEvent.__table__  # type: ignore[attr-defined]
 
@@ -45,12 +47,12 @@ class State:
     tree_size: int
     root_hash: bytes
     integrated_us: int
-    horizon_month: int
+    horizon_year: int
 
 
 def read_state(connection: Connection) -> State:
     row = connection.execute(_READ_STATE).mappings().one()
-    return State(row["tree_size"], bytes(row["root_hash"]), row["integrated_us"], row["horizon_month"])
+    return State(row["tree_size"], bytes(row["root_hash"]), row["integrated_us"], row["horizon_year"])
 
 
 def claim(connection: Connection, seen: State, tree_size: int, root_hash: bytes, integrated_us: int) -> bool:
@@ -67,8 +69,8 @@ def claim(connection: Connection, seen: State, tree_size: int, root_hash: bytes,
     return moved.rowcount == 1
 
 
-def set_horizon(connection: Connection, month: int) -> None:
-    connection.execute(update(state).where(state.c.id == 1).values(horizon_month=month))
+def set_horizon(connection: Connection, year: int) -> None:
+    connection.execute(update(state).where(state.c.id == 1).values(horizon_year=year))
 
 
 def certificates_logged(connection: Connection, start: int, end: int, page: int) -> Iterator[list[RowMapping]]:
@@ -105,88 +107,94 @@ def events_before(connection: Connection, ids: Iterable[str], end: int) -> dict[
     return found
 
 
-def add_daily(connection: Connection, changes: Mapping[tuple[str, str, str, int], int]) -> None:
-    """Add each change to its day's net change (an upsert on both backends)."""
-    rows = [{"dimension": d, "value": v, "status": s, "day": day, "delta": n} for (d, v, s, day), n in changes.items()]
+def add_changes(
+    connection: Connection, table: Any, column: str, changes: Mapping[tuple[str, str, str, int], int]
+) -> None:
+    """Add each change to its period's net change in `table` (daily or monthly; an upsert on both backends)."""
+    rows = [{"dimension": d, "value": v, "status": s, column: t, "delta": n} for (d, v, s, t), n in changes.items()]
     if not rows:
         return
     dialect: Any = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(daily)
+    statement = dialect.insert(table)
     statement = statement.on_conflict_do_update(
-        index_elements=["dimension", "value", "status", "day"],
-        set_={"delta": daily.c.delta + statement.excluded.delta},
+        index_elements=["dimension", "value", "status", column],
+        set_={"delta": table.c.delta + statement.excluded.delta},
     )
     for low in range(0, len(rows), 5000):
         connection.execute(statement, rows[low : low + 5000])
 
 
 def extend_horizon(connection: Connection, old: int, new: int) -> None:
-    """Carry every key's last total forward into the months (old, new]: the monthly rows stay dense."""
-    if new <= old:
+    """Carry every key's last total forward into the years (old, new]: the yearly rows stay dense."""
+    if new <= old or connection.execute(select(yearly.c.year).limit(1)).first() is None:
         return
-    for month in range(old + 1, new + 1):
-        carried = select(monthly.c.dimension, monthly.c.value, monthly.c.status, literal(month), monthly.c.total).where(
-            monthly.c.month == old
+    for year in range(old + 1, new + 1):
+        carried = select(yearly.c.dimension, yearly.c.value, yearly.c.status, literal(year), yearly.c.total).where(
+            yearly.c.year == old
         )
-        connection.execute(insert(monthly).from_select(["dimension", "value", "status", "month", "total"], carried))
+        connection.execute(insert(yearly).from_select(["dimension", "value", "status", "year", "total"], carried))
 
 
-def monthly_of(connection: Connection, pairs: Iterable[tuple[str, str]]) -> dict[Key, dict[int, int]]:
-    """The monthly totals under each (dimension, value) of `pairs`, every status, by key and month."""
-    by_dimension: dict[str, set[str]] = defaultdict(set)
-    for dimension, value in pairs:
-        by_dimension[dimension].add(value)
+def yearly_of(connection: Connection, pairs: Iterable[tuple[str, str]]) -> dict[Key, dict[int, int]]:
+    """The yearly totals under each (dimension, value) of `pairs`, every status, by key and year."""
     found: dict[Key, dict[int, int]] = defaultdict(dict)
-    for dimension, values in by_dimension.items():
+    for dimension, values in _by_dimension(pairs).items():
         for batch in batches(connection, values):
-            query = select(monthly).where(monthly.c.dimension == dimension, among(connection, monthly.c.value, batch))
+            query = select(yearly).where(yearly.c.dimension == dimension, among(connection, yearly.c.value, batch))
             for row in connection.execute(query).mappings():
-                found[(row["dimension"], row["value"], row["status"])][row["month"]] = row["total"]
+                found[(row["dimension"], row["value"], row["status"])][row["year"]] = row["total"]
     return found
 
 
-def replace_monthly(
+def replace_yearly(
     connection: Connection, pairs: Iterable[tuple[str, str]], rows_by_key: Mapping[Key, Mapping[int, int]]
 ) -> None:
-    """Every monthly row under `pairs` (every status) becomes `rows_by_key`."""
-    by_dimension: dict[str, set[str]] = defaultdict(set)
-    for dimension, value in pairs:
-        by_dimension[dimension].add(value)
-    for dimension, values in by_dimension.items():
+    """Every yearly row under `pairs` (every status) becomes `rows_by_key`."""
+    for dimension, values in _by_dimension(pairs).items():
         for batch in batches(connection, values):
             connection.execute(
-                delete(monthly).where(
-                    monthly.c.dimension == dimension,
-                    among(connection, monthly.c.value, batch),
-                )
+                delete(yearly).where(yearly.c.dimension == dimension, among(connection, yearly.c.value, batch))
             )
     rows = [
-        {"dimension": d, "value": v, "status": s, "month": month, "total": total}
-        for (d, v, s), months in rows_by_key.items()
-        for month, total in months.items()
+        {"dimension": d, "value": v, "status": s, "year": year, "total": total}
+        for (d, v, s), years in rows_by_key.items()
+        for year, total in years.items()
     ]
     for low in range(0, len(rows), 20000):
-        insert_rows(connection, monthly, rows[low : low + 20000])
+        insert_rows(connection, yearly, rows[low : low + 20000])
 
 
-def totals_at(connection: Connection, dimension: str, month: int) -> list[RowMapping]:
-    query = select(monthly.c.value, monthly.c.status, monthly.c.total).where(
-        monthly.c.dimension == dimension, monthly.c.month == month, monthly.c.total != 0
+def _by_dimension(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = defaultdict(set)
+    for dimension, value in pairs:
+        found[dimension].add(value)
+    return found
+
+
+def totals_at(connection: Connection, dimension: str, year: int) -> list[RowMapping]:
+    """The counts under each key of `dimension` at the end of `year` (at most the horizon)."""
+    query = select(yearly.c.value, yearly.c.status, yearly.c.total).where(
+        yearly.c.dimension == dimension, yearly.c.year == year, yearly.c.total != 0
     )
     return list(connection.execute(query).mappings())
 
 
-def changes_between(connection: Connection, dimension: str, first_day: int, last_day: int) -> list[RowMapping]:
+def changes_between(
+    connection: Connection, table: Any, column: str, dimension: str, *, first: int, last: int
+) -> list[RowMapping]:
+    """The net change under each key of `dimension` over periods [first, last] of `table` (days or months)."""
+    period = table.c[column]
     query = (
-        select(daily.c.value, daily.c.status, func.sum(daily.c.delta).label("delta"))
-        .where(and_(daily.c.dimension == dimension, daily.c.day >= first_day, daily.c.day <= last_day))
-        .group_by(daily.c.value, daily.c.status)
+        select(table.c.value, table.c.status, func.sum(table.c.delta).label("delta"))
+        .where(and_(table.c.dimension == dimension, period >= first, period <= last))
+        .group_by(table.c.value, table.c.status)
     )
     return list(connection.execute(query).mappings())
 
 
-def totals_between(connection: Connection, dimension: str, first: int, last: int) -> list[RowMapping]:
-    query = select(monthly.c.value, monthly.c.status, monthly.c.month, monthly.c.total).where(
-        monthly.c.dimension == dimension, monthly.c.month >= first, monthly.c.month <= last, monthly.c.total != 0
+def monthly_changes(connection: Connection, dimension: str, first: int, last: int) -> list[RowMapping]:
+    """Each key's net change per month, months [first, last]."""
+    query = select(monthly.c.value, monthly.c.status, monthly.c.month, monthly.c.delta).where(
+        monthly.c.dimension == dimension, monthly.c.month >= first, monthly.c.month <= last, monthly.c.delta != 0
     )
     return list(connection.execute(query).mappings())

@@ -124,3 +124,18 @@ class CrossBorderReach(BaseModel):
     checkpoint: CheckpointRef
     as_of: str
     items: list[ReachFigure]
+
+
+class SupplyPairFigure(BaseModel):
+    supplier_country: str = Field(description="ISO 3166-1 alpha-2 of the suppliers")
+    buyer_country: str = Field(description="ISO 3166-1 alpha-2 of the buyers")
+    links: int = Field(description="confirmed supply links in force on the month's first day")
+
+
+class SupplyLinkStatistics(BaseModel):
+    """Only cells of at least `minimum_group` buyers, suppliers and links; smaller ones are left out."""
+
+    checkpoint: CheckpointRef
+    month: str
+    minimum_group: int
+    items: list[SupplyPairFigure]

@@ -66,15 +66,27 @@ def checkpoint_of(state: State) -> CheckpointRef:
 
 
 def counts_on(connection: Connection, state: State, dimension: str, day: int) -> Counter[tuple[str, str]]:
-    """(value, status) -> count as of `day`: the month before's total plus the changes since."""
+    """(value, status) -> count as of `day`: the total at the end of the year before, plus the changes of
+    the months before `day`'s in its year, plus those of its month up to `day`."""
     month = month_of_day(day)
-    counts: Counter[tuple[str, str]] = Counter()
-    for row in repository.totals_at(connection, dimension, min(month - 1, state.horizon_month)):
-        counts[(row["value"], row["status"])] += row["total"]
-    if month <= state.horizon_month:
-        for row in repository.changes_between(connection, dimension, first_day_of_month(month), day):
-            counts[(row["value"], row["status"])] += int(row["delta"])
+    year = month // 12
+    counts = _totals(connection, state, dimension, year - 1)
+    if year <= state.horizon_year:
+        periods = [(repository.daily, "day", first_day_of_month(month), day)]
+        if month > year * 12:
+            periods.append((repository.monthly, "month", year * 12, month - 1))
+        for table, column, first, last in periods:
+            for row in repository.changes_between(connection, table, column, dimension, first=first, last=last):
+                counts[(row["value"], row["status"])] += int(row["delta"])
     return Counter({key: n for key, n in counts.items() if n})
+
+
+def _totals(connection: Connection, state: State, dimension: str, year: int) -> Counter[tuple[str, str]]:
+    """Counts at the end of `year`: after the horizon nothing changes any more."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for row in repository.totals_at(connection, dimension, min(year, state.horizon_year)):
+        counts[(row["value"], row["status"])] += row["total"]
+    return counts
 
 
 def certificate_figures(
@@ -119,15 +131,18 @@ def series(
         raise ValueError("crosswalk groups have no series")
     dimension, (first, last) = group.value, months
     wanted = list(range(first, last + 1))
+    running = _totals(connection, state, dimension, first // 12 - 1)
+    changes: dict[int, list[tuple[tuple[str, str], int]]] = defaultdict(list)
+    for row in repository.monthly_changes(connection, dimension, first // 12 * 12, last):
+        changes[row["month"]].append(((row["value"], row["status"]), int(row["delta"])))
     by_key: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
-    for row in repository.totals_between(connection, dimension, first, min(last, state.horizon_month)):
-        by_key[(row["value"], row["status"])][row["month"]] = row["total"]
-    if last > state.horizon_month:
-        # After the horizon nothing changes any more: carry the horizon's totals forward.
-        for row in repository.totals_at(connection, dimension, state.horizon_month):
-            for month in wanted:
-                if month > state.horizon_month:
-                    by_key[(row["value"], row["status"])][month] = row["total"]
+    for month in range(first // 12 * 12, last + 1):
+        for key, delta in changes.get(month, []):
+            running[key] += delta
+        if month >= first:
+            for key, n in running.items():
+                if n:
+                    by_key[key][month] = n
     lines = []
     for (value, status), points in sorted(by_key.items()):
         fields = dict(zip(_FIELDS[dimension], parts_of(value), strict=True))

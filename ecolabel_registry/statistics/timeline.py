@@ -17,6 +17,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 from verification.leaf import to_microseconds
 from verification.status import CertificateStatus, Lifecycle, status_as_of
@@ -46,16 +47,17 @@ def parts_of(value: str) -> list[str]:
     return parts
 
 
-def keys_of(programme: str, category: str, version: str, country: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=65_536)  # a pure function of few distinct arguments, called per certificate
+def keys_of(programme: str, category: str, version: str, country: str) -> tuple[tuple[str, str], ...]:
     """(dimension, value) under which one certificate is counted."""
-    return [
+    return (
         ("total", value_of([])),
         ("programme", value_of([programme])),
         ("category", value_of([programme, category])),
         ("criteria_version", value_of([programme, category, version])),
         ("country", value_of([country])),
         ("programme_country", value_of([programme, country])),
-    ]
+    )
 
 
 def day_of(d: date) -> int:
@@ -113,16 +115,27 @@ def as_changes(
 ) -> Counter[tuple[str, str, str, int]]:
     """+1/-1 per (dimension, value, status, day) that turn the counts of `before` into those of `after`."""
     changes: Counter[tuple[str, str, str, int]] = Counter()
+    add_changes(changes, tuple(keys), before, after)
+    return changes
+
+
+def add_changes(
+    changes: Counter[tuple[str, str, str, int]],
+    keys: Sequence[tuple[str, str]],
+    before: Sequence[Transition],
+    after: Sequence[Transition],
+) -> None:
+    """`as_changes`, added into `changes` (a refresh adds up millions of them)."""
     for sign, timeline in ((-1, before), (1, after)):
-        previous: CertificateStatus | None = None
+        previous: str | None = None
         for day, status in timeline:
+            current = status.value if status is not None else None
             for dimension, value in keys:
                 if previous is not None:
-                    changes[(dimension, value, previous.value, day)] -= sign
-                if status is not None:
-                    changes[(dimension, value, status.value, day)] += sign
-            previous = status
-    return changes
+                    changes[(dimension, value, previous, day)] -= sign
+                if current is not None:
+                    changes[(dimension, value, current, day)] += sign
+            previous = current
 
 
 def _start_of(day: int) -> datetime:

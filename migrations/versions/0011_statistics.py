@@ -30,10 +30,10 @@ def upgrade() -> None:
         sa.Column("tree_size", sa.BigInteger(), nullable=False),
         sa.Column("root_hash", sa.LargeBinary(length=32), nullable=False),
         sa.Column("integrated_us", sa.BigInteger(), nullable=False),
-        sa.Column("horizon_month", sa.Integer(), nullable=False),
+        sa.Column("horizon_year", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.bulk_insert(state, [{"id": 1, "tree_size": 0, "root_hash": _EMPTY_ROOT, "integrated_us": 0, "horizon_month": 0}])
+    op.bulk_insert(state, [{"id": 1, "tree_size": 0, "root_hash": _EMPTY_ROOT, "integrated_us": 0, "horizon_year": 0}])
     op.create_table(
         "statistics_daily",
         sa.Column("dimension", sa.String(length=32), nullable=False),
@@ -43,7 +43,9 @@ def upgrade() -> None:
         sa.Column("delta", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("dimension", "value", "status", "day"),
     )
-    # "As of D" reads one dimension's changes within D's month: a range of days per dimension.
+    # Three resolutions, so that "as of D" reads at most one row per key and year, twelve per key and
+    # month, and one month of days: the total at the end of the year before (dense per key up to the
+    # horizon), the changes of the months before D's in its year, and the changes of D's month up to D.
     op.create_index("ix_statistics_daily_dimension_day", "statistics_daily", ["dimension", "day"])
     op.create_table(
         "statistics_monthly",
@@ -51,13 +53,25 @@ def upgrade() -> None:
         sa.Column("value", sa.String(length=400), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("month", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("total", sa.BigInteger(), nullable=False),
+        sa.Column("delta", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("dimension", "value", "status", "month"),
     )
     op.create_index("ix_statistics_monthly_dimension_month", "statistics_monthly", ["dimension", "month"])
+    op.create_table(
+        "statistics_yearly",
+        sa.Column("dimension", sa.String(length=32), nullable=False),
+        sa.Column("value", sa.String(length=400), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("year", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("total", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("dimension", "value", "status", "year"),
+    )
+    op.create_index("ix_statistics_yearly_dimension_year", "statistics_yearly", ["dimension", "year"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_statistics_yearly_dimension_year", table_name="statistics_yearly")
+    op.drop_table("statistics_yearly")
     op.drop_index("ix_statistics_monthly_dimension_month", table_name="statistics_monthly")
     op.drop_table("statistics_monthly")
     op.drop_index("ix_statistics_daily_dimension_day", table_name="statistics_daily")

@@ -335,6 +335,13 @@ def open_data(story: Story) -> None:
         params=day,
     )
     story.call(
+        "getSupplyLinkStatistics",
+        "Confirmed supply links by country pair (cells of fewer than five buyers or suppliers left out)",
+        "GET",
+        "/v1/statistics/supply-links",
+        params={"month": "2026-06"},
+    )
+    story.call(
         "getCrossBorderReach",
         "How many active certificates count in the partner's tenders",
         "GET",
