@@ -17,6 +17,7 @@ from ecolabel_registry.api import (
     bulkhead,
     certificates,
     documents,
+    dumps,
     equivalence,
     health,
     log,
@@ -208,6 +209,7 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
         subscribers,
         supply,
         statistics,
+        dumps,
         metrics_endpoint,
     ):
         app.include_router(module.router)

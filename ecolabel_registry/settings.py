@@ -117,6 +117,10 @@ class Settings(BaseSettings):
     # separated by `;` or newlines. Published at /.well-known/ecolabel-registry.
     witnesses: Annotated[tuple[WitnessEndpoint, ...], NoDecode] = ()
     witness_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    # Bulk downloads of public data (docs/FORMATS.md, "Bulk downloads"): when set, the worker writes a
+    # full dump here every `dump_interval_s` and the API serves the directory at /v1/dumps.
+    dump_directory: Path | None = None
+    dump_interval_s: float = Field(default=86_400.0, ge=60)
 
     @field_validator("witnesses", mode="before")
     @classmethod

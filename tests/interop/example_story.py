@@ -309,6 +309,16 @@ def checks(story: Story, active: str, suspended: str) -> None:
 
 
 def open_data(story: Story) -> None:
+    story.call(
+        "createDump",
+        "The operator writes a dump of public data now, pinned to the log's head",
+        "POST",
+        "/v1/dumps",
+        body={},
+        headers=ADMIN,
+        expect=201,
+    )
+    story.call("listDumps", "The dumps on offer, each with its files' hashes and signed manifest", "GET", "/v1/dumps")
     day = {"as_of": "2026-06-01"}
     story.call(
         "getCertificateStatistics",
@@ -590,6 +600,7 @@ def story_settings(database_url: str, directory: Path) -> Settings:
         admin_token_path=directory / "admin-token",
         log_origin="registry.example.org/log",
         webhook_allow_private=True,
+        dump_directory=directory / "dumps",
     )
 
 
