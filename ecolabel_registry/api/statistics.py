@@ -35,7 +35,7 @@ Month = Annotated[str, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description=
 
 def _date(as_of: date | None) -> tuple[date, datetime]:
     day = as_of or datetime.now(UTC).date()
-    return day, datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+    return day, service.midnight(day)
 
 
 @router.get("/certificates", operation_id="getCertificateStatistics", responses=openapi_responses(ValidationFailed))

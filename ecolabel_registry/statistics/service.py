@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TypeVar
 
 from sqlalchemy import Connection, select
@@ -59,6 +59,11 @@ _FIELDS = {
 _CACHE_SIZE = 64
 _T = TypeVar("_T")
 _cache: dict[tuple[str, int, bytes, int], object] = {}
+
+
+def midnight(day: date) -> datetime:
+    """00:00 UTC on `day`: the instant a date stands for (api.moments)."""
+    return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
 
 
 def checkpoint_of(state: State) -> CheckpointRef:
