@@ -22,6 +22,7 @@ from ecolabel_registry.observability.logging import uvicorn_log_config
 from ecolabel_registry.opendata import dumps, load
 from ecolabel_registry.settings import Settings
 from ecolabel_registry.signing_key import load_or_create_signing_key
+from ecolabel_registry.statistics import refresh
 from ecolabel_registry.supply.timeline import now_us
 from ecolabel_registry.witness import cli as witness_cli
 from verification.note import NoteSigner
@@ -117,6 +118,19 @@ def tiles_export(
         f"exported the log at tree size {report.tree_size:,} to {directory}: {report.written:,} files written "
         f"({report.bytes_written:,} bytes), {report.kept:,} kept"
     )
+
+
+@app.command("statistics-refresh")
+def statistics_refresh() -> None:
+    """Bring the open-data statistics up to the log's head now (the worker and the API do it too; run it
+    after a migration on a large registry, so that no request waits for the first full count)."""
+    settings = Settings()
+    engine = build_engine(settings.database_url, pool_size=1)
+    try:
+        state = refresh.refresh(engine)
+    finally:
+        engine.dispose()
+    typer.echo(f"statistics reflect the log at tree size {state.tree_size:,}")
 
 
 dump_app = typer.Typer(help="Signed bulk downloads of public data (docs/FORMATS.md).", no_args_is_help=True)

@@ -5,6 +5,8 @@
   with backoff;
 - witness submissions (`log.witnessing`): every new checkpoint goes to the witnesses in
   ECOLABEL_WITNESSES, and their cosignatures are stored for the API to serve;
+- open-data statistics (`statistics.refresh`): the precomputed figures follow the log, so that a
+  statistics request rarely has leaves of its own to count;
 - the daily bulk download (`opendata.dumps`): a full, signed dump of public data every
   ECOLABEL_DUMP_INTERVAL_S into ECOLABEL_DUMP_DIRECTORY.
 
@@ -29,6 +31,7 @@ from ecolabel_registry.log.witnessing import Witnessing
 from ecolabel_registry.opendata import dumps
 from ecolabel_registry.settings import Settings
 from ecolabel_registry.signing_key import load_signing_key
+from ecolabel_registry.statistics import refresh as statistics_refresh
 from ecolabel_registry.supply.timeline import now_us
 from ecolabel_registry.webhooks.matching import Notifier
 from ecolabel_registry.webhooks.worker import Policy, delivery_client, run_once
@@ -69,6 +72,7 @@ def run(engine: Engine, settings: Settings, *, poll_s: float = 0.5, once: bool =
             try:
                 delivered = run_once(engine, policy, notifier, deliveries)
                 witnessing.round()
+                statistics_refresh.refresh(engine)
                 daily_dump(engine, settings)
             except SQLAlchemyError:
                 _log.exception("worker turn failed; retrying in %s s", poll_s)
