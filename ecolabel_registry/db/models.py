@@ -642,7 +642,7 @@ class StatisticsDaily(SQLModel, table=True):
     """The net change, on `day` (days since 1970-01-01), of the certificates counted under one key."""
 
     __tablename__ = "statistics_daily"
-    __table_args__ = (Index("ix_statistics_daily_dimension_day", "dimension", "day"),)
+    __table_args__ = (Index("ix_statistics_daily_dimension_day", "dimension", "day", "value", "status", "delta"),)
 
     dimension: str = Field(sa_column=Column(String(32), primary_key=True))
     value: str = Field(sa_column=Column(String(400), primary_key=True))
@@ -655,7 +655,7 @@ class StatisticsMonthly(SQLModel, table=True):
     """The net change in `month` (months since January 1970) of the certificates counted under one key."""
 
     __tablename__ = "statistics_monthly"
-    __table_args__ = (Index("ix_statistics_monthly_dimension_month", "dimension", "month"),)
+    __table_args__ = (Index("ix_statistics_monthly_dimension_month", "dimension", "month", "value", "status", "delta"),)
 
     dimension: str = Field(sa_column=Column(String(32), primary_key=True))
     value: str = Field(sa_column=Column(String(400), primary_key=True))
@@ -668,7 +668,7 @@ class StatisticsYearly(SQLModel, table=True):
     """The count under one key at the end of `year` (years since 1970), dense per key up to the horizon."""
 
     __tablename__ = "statistics_yearly"
-    __table_args__ = (Index("ix_statistics_yearly_dimension_year", "dimension", "year"),)
+    __table_args__ = (Index("ix_statistics_yearly_dimension_year", "dimension", "year", "value", "status", "total"),)
 
     dimension: str = Field(sa_column=Column(String(32), primary_key=True))
     value: str = Field(sa_column=Column(String(400), primary_key=True))
