@@ -28,6 +28,7 @@ from benchmarks import (
     log_append,
     log_proofs,
     log_tiles,
+    statistics,
     status_map,
     status_map_store,
     supply_chain,
@@ -54,6 +55,7 @@ def all_figures(backends: Sequence[Backend]) -> list[Figure]:
         *integrity.figures(backends),
         *status_map.figures(backends),
         *status_map_store.figures(backends),
+        *statistics.figures(backends),
     ]
 
 

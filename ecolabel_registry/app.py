@@ -17,11 +17,13 @@ from ecolabel_registry.api import (
     bulkhead,
     certificates,
     documents,
+    dumps,
     equivalence,
     health,
     log,
     programmes,
     schemas,
+    statistics,
     subscribers,
     subscriptions,
     supply,
@@ -171,6 +173,8 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(subscriptions.router)
     app.include_router(subscribers.router)
     app.include_router(supply.router)
+    app.include_router(statistics.router)
+    app.include_router(dumps.router)
     app.include_router(metrics_endpoint.router)
     # The web console (issue 7): HTML pages over the same services, left out of the OpenAPI document.
     install_console(app)

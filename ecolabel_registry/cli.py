@@ -22,9 +22,12 @@ from ecolabel_registry.errors import ConfigurationError
 from ecolabel_registry.integrity import commands as integrity_commands
 from ecolabel_registry.log import export, shrinkage
 from ecolabel_registry.observability.logging import uvicorn_log_config
+from ecolabel_registry.opendata import dumps, load
 from ecolabel_registry.settings import Settings
 from ecolabel_registry.signing_key import load_or_create_signing_key
+from ecolabel_registry.statistics import refresh
 from ecolabel_registry.status_map import service as status_map
+from ecolabel_registry.supply.timeline import now_us
 from ecolabel_registry.witness import cli as witness_cli
 from verification.note import NoteSigner
 
@@ -144,6 +147,56 @@ def status_map_enable() -> None:
         typer.echo("the status map was already on")
     else:
         typer.echo(f"the status map is on: its first root is leaf {receipt.leaf_index:,}")
+
+
+@app.command("statistics-refresh")
+def statistics_refresh() -> None:
+    """Bring the open-data statistics up to the log's head now (the worker and the API do it too; run it
+    after a migration on a large registry, so that no request waits for the first full count)."""
+    settings = Settings()
+    engine = build_engine(settings.database_url, pool_size=1)
+    try:
+        state = refresh.refresh(engine)
+    finally:
+        engine.dispose()
+    typer.echo(f"statistics reflect the log at tree size {state.tree_size:,}")
+
+
+dump_app = typer.Typer(help="Signed bulk downloads of public data (docs/FORMATS.md).", no_args_is_help=True)
+app.add_typer(dump_app, name="dump")
+
+
+@dump_app.command("write")
+def dump_write(
+    out: Annotated[Path | None, typer.Option(help="where to write it (default: ECOLABEL_DUMP_DIRECTORY)")] = None,
+    since: Annotated[int | None, typer.Option(help="only what leaves from this index on added or changed")] = None,
+) -> None:
+    """Write a dump of public data now, pinned to the log's head, with a manifest signed by the registry."""
+    settings = Settings()
+    directory = out or settings.dump_directory
+    if directory is None:
+        raise typer.BadParameter("give --out or set ECOLABEL_DUMP_DIRECTORY")
+    engine = build_engine(settings.database_url, pool_size=1)
+    try:
+        key = load_or_create_signing_key(settings.signing_key_path)
+        manifest = dumps.write_dump(engine, key, directory, since=since, now_us=now_us())
+    finally:
+        engine.dispose()
+    name = dumps.dump_name(manifest.tree_size, manifest.since)
+    rows = sum(f.rows for f in manifest.files if f.path.endswith(".jsonl"))
+    typer.echo(f"wrote {directory / name}: {rows:,} rows at tree size {manifest.tree_size:,}")
+
+
+@dump_app.command("load")
+def dump_load(directory: Annotated[Path, typer.Argument(help="a verified dump directory")]) -> None:
+    """Load a dump's JSON Lines into the (empty, migrated) database at ECOLABEL_DATABASE_URL, for analysis."""
+    settings = Settings()
+    engine = build_engine(settings.database_url, pool_size=1)
+    try:
+        counts = load.load_dump(engine, directory)
+    finally:
+        engine.dispose()
+    typer.echo(", ".join(f"{table}: {count:,}" for table, count in counts.items()))
 
 
 # The demo world and the local production layout (issue 9); their code lives in ecolabel_registry.demo.

@@ -136,6 +136,10 @@ class Settings(BaseSettings):
     # of one machine, one at a time), then compares every table (docs/DEPLOYMENT.md).
     fsck_interval_s: float = Field(default=300.0, ge=0)
     fsck_replica_path: Path = Path("var/fsck-replica.sqlite3")
+    # Bulk downloads of public data (docs/FORMATS.md, "Bulk downloads"): when set, the worker writes a
+    # full dump here every `dump_interval_s` and the API serves the directory at /v1/dumps.
+    dump_directory: Path | None = None
+    dump_interval_s: float = Field(default=86_400.0, ge=60)
 
     @field_validator("witnesses", mode="before")
     @classmethod

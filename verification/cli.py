@@ -16,6 +16,7 @@ from verification.checkpoint import parse_checkpoint_text
 from verification.cli_common import console, fail, load_policy, ok
 from verification.client import RegistryClient, RegistryProblem
 from verification.decision import verify_saved_eligibility
+from verification.dump import check_dump
 from verification.errors import VerificationError
 from verification.jwk import PublicKey, parse_public_jwk
 from verification.leaf import DocumentKind
@@ -179,6 +180,44 @@ def decision(
     ok(
         f"{len(checked)} decision(s) signed by {checked[0].origin} cover {items} items "
         f"({eligible} eligible), computed against the log at size {size}{covered}"
+    )
+
+
+@app.command()
+def dump(
+    directory: Annotated[Path, typer.Argument(help="a downloaded dump: its data files and manifest.jws")],
+    jwk: Annotated[
+        str | None, typer.Option(help="the registry's public JWK (JSON text or file): fully offline")
+    ] = None,
+    registry: Annotated[str | None, typer.Option(help="or fetch the key from this registry's well-known URL")] = None,
+) -> None:
+    """Check a bulk download offline: the registry's signature on its manifest, the checkpoint it names,
+    and every file's SHA-256 and size. Exit status 0 when all is well, 1 when anything fails (one FAILED
+    line per file), 2 when the check cannot start (no key, no such directory)."""
+    if not directory.is_dir():
+        raise _fail(f"{directory} is not a directory", code=2)
+    try:
+        key = _registry_key(jwk, registry)
+    except (VerificationError, OSError) as exc:
+        raise _fail(f"cannot use the registry's key: {exc}", code=2) from exc
+    except RegistryProblem as exc:
+        raise _fail(f"the registry answered {exc}", code=2) from exc
+    try:
+        report = check_dump(directory, key)
+    except VerificationError as exc:
+        raise _fail(exc.diagnostics()) from exc
+    except OSError as exc:
+        raise _fail(f"cannot read the download: {exc}", code=2) from exc
+    if report.problems:
+        for problem in report.problems:
+            console.print(f"[bold red]FAILED[/] {problem}", soft_wrap=True)
+        raise typer.Exit(1)
+    manifest = report.manifest
+    scope = f"changes since leaf {manifest.since}" if manifest.since is not None else "everything"
+    rows = sum(item.rows for item in manifest.files)
+    ok(
+        f"{len(manifest.files)} files ({rows} rows, {scope}) signed by {manifest.issuer}, "
+        f"read at the log of size {report.checkpoint.tree_size}"
     )
 
 

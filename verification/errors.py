@@ -11,6 +11,7 @@ from typing import ClassVar
 __all__ = [
     "AlgorithmRefused",
     "CheckpointInvalid",
+    "DumpInvalid",
     "HistoryInvalid",
     "KeyNotValid",
     "MalformedInput",
@@ -115,3 +116,10 @@ class NotPermitted(VerificationError):
 
     summary = "The signer may not take this action"
     remedy = "Have the action signed by the key or party that holds that authority (docs/SECURITY.md, Authority)."
+
+
+class DumpInvalid(VerificationError):
+    """A bulk download whose files do not match the manifest the registry signed."""
+
+    summary = "The download does not match its signed manifest"
+    remedy = "Download the named files again from the registry or a mirror; do not use the altered copy."

@@ -59,4 +59,10 @@ OPENAPI_TAGS: list[dict[str, Any]] = [
         "description": "Organisations, facilities, products and supply links; chain, audit and impact queries "
         "for organisations, the auditors they grant access to, and the operator.",
     },
+    {
+        "name": "open data",
+        "description": "Statistics for open-data portals and researchers: certificate counts by programme, "
+        "category, country and status, agreements, the recognition matrix and cross-border reach, each "
+        "naming the checkpoint it was computed at.",
+    },
 ]

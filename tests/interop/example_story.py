@@ -311,6 +311,58 @@ def checks(story: Story, active: str, suspended: str) -> None:
     )
 
 
+def open_data(story: Story) -> None:
+    story.call(
+        "createDump",
+        "The operator writes a dump of public data now, pinned to the log's head",
+        "POST",
+        "/v1/dumps",
+        body={},
+        headers=ADMIN,
+        expect=201,
+    )
+    story.call("listDumps", "The dumps on offer, each with its files' hashes and signed manifest", "GET", "/v1/dumps")
+    day = {"as_of": "2026-06-01"}
+    story.call(
+        "getCertificateStatistics",
+        "Certificates by category and status on a date, with each category's crosswalk",
+        "GET",
+        "/v1/statistics/certificates",
+        params={"group": "category", **day},
+    )
+    story.call(
+        "getCertificateSeries",
+        "A programme's certificates month by month",
+        "GET",
+        "/v1/statistics/certificates/series",
+        params={"group": "programme", "programme": "example-ecolabel", "from": "2026-01", "to": "2026-03"},
+    )
+    story.call(
+        "getAgreementStatistics", "Agreements by type and standing", "GET", "/v1/statistics/agreements", params=day
+    )
+    story.call(
+        "getRecognitionMatrix",
+        "Which categories are accepted for which, through which agreements",
+        "GET",
+        "/v1/statistics/recognition-matrix",
+        params=day,
+    )
+    story.call(
+        "getSupplyLinkStatistics",
+        "Confirmed supply links by country pair (cells of fewer than five buyers or suppliers left out)",
+        "GET",
+        "/v1/statistics/supply-links",
+        params={"month": "2026-06"},
+    )
+    story.call(
+        "getCrossBorderReach",
+        "How many active certificates count in the partner's tenders",
+        "GET",
+        "/v1/statistics/cross-border-reach",
+        params=day,
+    )
+
+
 def supply_chain(story: Story) -> None:
     def organisation(name: str, country: str, identifier: dict[str, str]) -> tuple[str, dict[str, str]]:
         registered = story.call(
@@ -484,6 +536,7 @@ def tell(client: TestClient) -> dict[str, dict[str, Any]]:
     active, suspended = certificates(story, example)
     agreement(story, example, partner)
     checks(story, active, suspended)
+    open_data(story)
     supply_chain(story)
     key_ceremonies(story, example, partner)
     status_proof(story, suspended)
@@ -564,6 +617,7 @@ def story_settings(database_url: str, directory: Path) -> Settings:
         admin_token_path=directory / "admin-token",
         log_origin="registry.example.org/log",
         webhook_allow_private=True,
+        dump_directory=directory / "dumps",
     )
 
 

@@ -6,11 +6,11 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ecolabel_registry.console.pages import agreements, certificates, eligibility, log, supply
+from ecolabel_registry.console.pages import agreements, atlas, certificates, eligibility, log, supply
 from ecolabel_registry.console.rendering import PREFIX, ConsoleRoute, error_page
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False, route_class=ConsoleRoute)
-for module in (certificates, eligibility, agreements, supply, log):
+for module in (certificates, eligibility, agreements, atlas, supply, log):
     router.include_router(module.router)
 
 

@@ -1,0 +1,1 @@
+"""Open-data statistics, precomputed per checkpoint (refresh), read back by the API (service)."""
