@@ -22,6 +22,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db import migrate as migrations
@@ -71,6 +72,32 @@ def _replica_file(path: Path | None, *, wait: bool) -> Iterator[Path]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def _replica_of(live: Engine, path: Path) -> bool:
+    """Whether the replica file replays this very log (its first and last leaves are the live log's).
+
+    A replica left by another registry (a copied `var/`, a test, a restored machine) would otherwise be
+    compared with this one and report a divergence that is not there; it is started afresh instead. A
+    live log rewritten at those leaves starts a fresh replica too, whose replay then names the rewrite.
+    """
+    if not path.exists():
+        return True
+    engine = build_engine(f"sqlite:///{path}", pool_size=1)
+    try:
+        with engine.connect() as connection:
+            size = log_repository.read_head(connection).tree_size
+            ends = sorted({0, size - 1}) if size else []
+            replayed = log_repository.fetch_nodes(connection, [(0, i) for i in ends])
+    except SQLAlchemyError:
+        return False  # not a replica at all
+    finally:
+        engine.dispose()
+    with live.connect() as connection:
+        if log_repository.read_head(connection).tree_size < size:
+            return False
+        logged = log_repository.fetch_nodes(connection, [(0, i) for i in ends])
+    return replayed == logged
+
+
 def _discard(path: Path) -> None:
     for suffix in ("", "-wal", "-shm", "-journal"):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
@@ -100,7 +127,7 @@ def check(
 ) -> CheckReport:
     """Replay what is new into the replica and compare; does not record the result (see `run`)."""
     with _replica_file(replica, wait=wait) as path:
-        if full:
+        if full or not _replica_of(live, path):
             _discard(path)
         context = replica_context(settings, signing_key, f"sqlite:///{path}")
         try:

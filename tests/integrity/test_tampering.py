@@ -6,7 +6,9 @@ untouched, so only a comparison with a replay of the log can see it. Each scenar
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,3 +216,12 @@ def test_only_the_operators_clean_fsck_lifts_a_divergence(client: TestClient, wo
     verified = client.get(f"/v1/verify/certificates/{world.compromised}")
     assert verified.status_code == 200, verified.text
     assert verified.json()["decision"] == "not_valid"
+
+
+def test_a_replica_of_another_log_is_started_afresh_not_reported(client: TestClient, checker: Checker) -> None:
+    """A replica file left by another registry (a copied `var/`, a restored machine) is no evidence."""
+    assert checker.run() is None
+    with closing(sqlite3.connect(checker.replica)) as raw, raw:
+        raw.execute("UPDATE log_nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = 0")
+    assert checker.run(operator=False) is None
+    assert client.get("/healthz").status_code == 200
