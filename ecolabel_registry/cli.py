@@ -22,14 +22,25 @@ from ecolabel_registry.observability.logging import uvicorn_log_config
 from ecolabel_registry.settings import Settings
 from ecolabel_registry.signing_key import load_or_create_signing_key
 from ecolabel_registry.witness import cli as witness_cli
+from verification.cli_common import CONTEXT, add_version_option, run
 from verification.note import NoteSigner
 
-app = typer.Typer(help="The eco-label registry service.", no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="The eco-label registry service.",
+    epilog="Exit codes: 0 done; 1 failed (the message says why); 2 usage mistake.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings=CONTEXT,
+)
+add_version_option(app, "ecolabel-registry")
 
 
 @app.command()
 def migrate() -> None:
-    """Create or upgrade the database schema (alembic) named by ECOLABEL_DATABASE_URL."""
+    """Create or upgrade the database schema (alembic) named by ECOLABEL_DATABASE_URL.
+
+    Example: ECOLABEL_DATABASE_URL=sqlite:///var/registry.sqlite3 ecolabel-registry migrate
+    """
     settings = Settings()
     _ensure_sqlite_directory(settings.database_url)
     migrations.upgrade(settings.database_url)
@@ -42,8 +53,12 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (use PostgreSQL for more than one).")] = 1,
 ) -> None:
-    """Serve the HTTP API with uvicorn."""
+    """Serve the HTTP API and the console with uvicorn.
+
+    Example: ecolabel-registry serve --host 127.0.0.1 --port 8000 --workers 4
+    """
     settings = Settings()  # fail fast, in this process, on a bad configuration
+    typer.echo(where_to_look(host, port), err=True)
     uvicorn.run(
         "ecolabel_registry.app:app_from_environment",
         factory=True,
@@ -54,7 +69,7 @@ def serve(
         server_header=False,
         timeout_keep_alive=5,
         timeout_graceful_shutdown=10,
-        # Structured logs (issue 10): JSON lines with request ids, secrets masked; the registry writes its
+        # Structured logs: JSON lines with request ids, secrets masked; the registry writes its
         # own access line (route template, status, duration, request id), so uvicorn's is off.
         log_config=uvicorn_log_config(settings.log_format, settings.log_level),
         access_log=False,
@@ -69,7 +84,10 @@ def worker(
     """Match and deliver signed webhooks, and submit new checkpoints to the witnesses, until stopped.
 
     Needs the registry's signing key (it signs the notifications); witnesses come from
-    ECOLABEL_WITNESSES. SIGTERM finishes the delivery or submission in hand."""
+    ECOLABEL_WITNESSES. SIGTERM finishes the delivery or submission in hand.
+
+    Example: ecolabel-registry worker --once
+    """
     settings = Settings()
     engine = build_engine(settings.database_url, pool_size=2)
     try:
@@ -80,14 +98,20 @@ def worker(
 
 @app.command()
 def openapi() -> None:
-    """Print the OpenAPI document the server publishes at /openapi.json (`make openapi` saves it)."""
+    """Print the OpenAPI document the server publishes at /openapi.json (`make openapi` saves it).
+
+    Example: ecolabel-registry openapi > openapi.json
+    """
     document = create_app(Settings()).openapi()
     sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n")
 
 
 @app.command()
 def schemas(out: Annotated[Path, typer.Option(help="directory to write the payload JSON Schemas to")]) -> None:
-    """Write the JSON Schema of each signed payload profile (`make openapi` keeps them committed)."""
+    """Write the JSON Schema of each signed payload profile (`make openapi` keeps them committed).
+
+    Example: ecolabel-registry schemas --out openapi/schemas
+    """
     out.mkdir(parents=True, exist_ok=True)
     for name in sorted(payload_schemas.PAYLOADS):
         text = orjson.dumps(payload_schemas.payload_schema(name), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
@@ -103,7 +127,10 @@ app.add_typer(witness_cli.app, name="witness")
 def tiles_export(
     directory: Annotated[Path, typer.Argument(help="where to write the tiles (the log's URL prefix)")],
 ) -> None:
-    """Write (or bring up to date) the log's checkpoint, tiles and bundles as static files in DIRECTORY."""
+    """Write (or bring up to date) the log's checkpoint, tiles and bundles as static files in DIRECTORY.
+
+    Example: ecolabel-registry tiles export var/tiles
+    """
     settings = Settings()
     engine = build_engine(settings.database_url, pool_size=1)
     try:
@@ -117,9 +144,17 @@ def tiles_export(
     )
 
 
-# The demo world and the local production layout (issue 9); their code lives in ecolabel_registry.demo.
+# The demo world and the local production layout; their code lives in ecolabel_registry.demo.
 app.command("demo")(demo_commands.demo)
 app.command("layout")(demo_commands.layout)
+
+
+def where_to_look(host: str, port: int) -> str:
+    """The addresses a newcomer wants first, printed before the server's own log lines."""
+    # A wildcard address is reachable on the loopback one, which a browser can open.
+    shown = f"[{host}]" if ":" in host else ("127.0.0.1" if host in ("0.0.0.0", "") else host)  # noqa: S104
+    base = f"http://{shown}:{port}"
+    return f"console: {base}/console/\nAPI documentation: {base}/docs\nOpenAPI contract: {base}/openapi.json"
 
 
 def _ensure_sqlite_directory(database_url: str) -> None:
@@ -129,7 +164,7 @@ def _ensure_sqlite_directory(database_url: str) -> None:
 
 
 def main() -> None:
-    app()
+    run(app)
 
 
 if __name__ == "__main__":
