@@ -99,7 +99,7 @@ def build(client: TestClient, admin_headers: dict[str, str]) -> World:
     suspended = client.post(f"/v1/certificates/{suspended_id}/events", json={"event": event})
     assert suspended.status_code == 201, suspended.text
     renewal = cec.status_event(
-        other_id, 1, other_id, status="renewed", validUntil=RENEWED_UNTIL, reason="renewed after the audit"
+        other_id, 1, other_id, status="renewed", validUntil=RENEWED_UNTIL, reason="surveillance audit passed"
     )
     renewed = client.post(f"/v1/certificates/{other_id}/events", json={"event": renewal})
     assert renewed.status_code == 201, renewed.text
