@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from typer.main import get_command
 
 from certifiers.cli import app as certifier_cli
 from ecolabel_registry.cli import app as registry_cli
+from ecolabel_registry.cli import where_to_look
+from ecolabel_registry.demo.outcome import StepReport
 from verification import cli_common
 from verification.cli import app as verify_cli
 
@@ -96,3 +99,25 @@ def test_a_failure_line_is_not_wrapped_when_piped(tmp_path: Path) -> None:
     (line,) = ran.stderr.splitlines()
     assert line.startswith("FAILED say what the tender accepts")
     assert line.endswith("--cn-procurement CODE")
+
+
+def test_serve_says_where_the_console_and_the_documentation_are() -> None:
+    assert where_to_look("127.0.0.1", 8000).splitlines() == [
+        "console: http://127.0.0.1:8000/console/",
+        "API documentation: http://127.0.0.1:8000/docs",
+        "OpenAPI contract: http://127.0.0.1:8000/openapi.json",
+    ]
+    assert "http://127.0.0.1:9000/console/" in where_to_look("0.0.0.0", 9000)
+    assert "http://[::1]:8000/docs" in where_to_look("::1", 8000)
+
+
+def test_counts_in_the_demo_report_agree_with_their_number() -> None:
+    step = StepReport("agreements", added=Counter({"agreement events": 1, "facilities": 1, "certificates": 2}))
+    assert "added 1 agreement event, 1 facility, 2 certificates;" in step.line()
+
+
+def test_the_tour_and_fuzzing_leave_nothing_to_commit() -> None:
+    root = Path(__file__).resolve().parents[2]
+    for path in ("tour/cec-root.pem", "tour/policy.txt", ".schemathesis/reports/run.json"):
+        ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=root, check=False)
+        assert ignored.returncode == 0, f"{path} is not ignored"
