@@ -58,7 +58,8 @@ def serve(
     Example: ecolabel-registry serve --host 127.0.0.1 --port 8000 --workers 4
     """
     settings = Settings()  # fail fast, in this process, on a bad configuration
-    typer.echo(where_to_look(host, port), err=True)
+    if sys.stderr.isatty():  # for a person at a terminal; logs collected by a supervisor stay JSON lines
+        typer.echo(where_to_look(host, port), err=True)
     uvicorn.run(
         "ecolabel_registry.app:app_from_environment",
         factory=True,
