@@ -22,6 +22,7 @@ run: $(STAMP)
 	mkdir -p var
 	$(BIN)/ecolabel-registry migrate
 	$(BIN)/ecolabel-registry demo
+	@echo "console: http://$(HOST):$(PORT)/console/   API documentation: http://$(HOST):$(PORT)/docs"
 	$(BIN)/ecolabel-registry serve --host $(HOST) --port $(PORT)
 
 # The production layout on this machine (docs/DEPLOYMENT.md): LAYOUT_SERVE API processes on consecutive

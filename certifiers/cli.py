@@ -2,8 +2,8 @@
 
 Thin by design: every command parses options, calls `certifiers.operations` / `certifiers.bulk`, and
 prints the outcome. Exit codes: 0 done; 1 refused or invalid (input, registry problem, rejected rows);
-3 the registry could not be reached; 4 a receipt did not verify or an answer was malformed (do not trust
-the registry).
+2 a usage mistake (an unknown or missing option); 3 the registry could not be reached; 4 a receipt did
+not verify or an answer was malformed (do not trust the registry).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -31,12 +31,22 @@ from certifiers.keys import KeyFileError, keygen, load_signing_key
 from certifiers.records import read_json_record, sign_record, with_status
 from certifiers.responses import RegistryAnswerInvalid
 from certifiers.state import StateMismatch
+from verification.cli_common import CONTEXT, REGISTRY_ENV, add_version_option, run
 from verification.errors import VerificationError
 from verification.payloads import Crosswalk, StatusChange, Timestamp
 
-app = typer.Typer(
-    help="Sign and publish eco-label certificates at a registry.", no_args_is_help=True, pretty_exceptions_enable=False
+EXIT_CODES = (
+    "Exit codes: 0 done; 1 refused or invalid; 2 usage mistake; 3 registry unreachable; "
+    "4 the registry's answer did not verify."
 )
+app = typer.Typer(
+    help="Sign and publish eco-label certificates at a registry.",
+    epilog=EXIT_CODES,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings=CONTEXT,
+)
+add_version_option(app, "ecolabel-certifier")
 
 
 def _console() -> Console:
@@ -47,7 +57,7 @@ def _console() -> Console:
 _TIMESTAMP: TypeAdapter[datetime] = TypeAdapter(Timestamp)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
-Url = Annotated[str, typer.Option(envvar="ECOLABEL_REGISTRY_URL", help="the registry's base URL")]
+Url = Annotated[str, typer.Option("--registry", envvar=REGISTRY_ENV, metavar="URL", help="the registry's base URL")]
 KeyFile = Annotated[Path, typer.Option("--key", help="the programme's private key file (PKCS #8 PEM, mode 0600)")]
 Kid = Annotated[str, typer.Option("--kid", help="the key's id, as registered at the registry")]
 Programme = Annotated[str, typer.Option(help="the programme's slug, e.g. cn-cel")]
@@ -94,6 +104,11 @@ def _instant(text: str, option: str) -> datetime:
         raise typer.BadParameter(f"{text!r} is not an RFC 3339 timestamp with a zone", param_hint=option) from exc
 
 
+def _now() -> datetime:
+    """This second, in UTC: the time a status change takes effect unless --effective-at says otherwise."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
 def _names(english: str, others: list[str] | None) -> dict[str, str]:
     names = {"en": english}
     for item in others or []:
@@ -115,6 +130,8 @@ def keygen_command(
 
     A programme has root keys, which alone add, retire and revoke keys (keep them offline), and signing
     keys for its daily documents. The key file is the same either way; the role is given at registration.
+
+    Example: ecolabel-certifier keygen --out cec.pem --kid cec-2026 > cec.jwk
     """
     with _reported():
         jwk = keygen(out, kid)
@@ -147,7 +164,14 @@ def register_programme(
     admin_token: Annotated[str, typer.Option(envvar="ECOLABEL_ADMIN_TOKEN", help="the registry's admin token")] = "",
     url: Url = DEFAULT_URL,
 ) -> None:
-    """Operator helper: register a programme with its root keys and its first signing keys."""
+    """Operator helper: register a programme with its root keys and its first signing keys.
+
+    Example:
+
+    \b
+    ecolabel-certifier register-programme --id cn-cel --name-en "China Environmental Labelling" \\
+        --country CN --root-jwk cec-root.jwk --jwk cec.jwk
+    """
     with _reported():
         keys = _jwks(jwk)
         if key is not None:
@@ -195,7 +219,14 @@ def define_category(
     description: Annotated[str | None, typer.Option()] = None,
     url: Url = DEFAULT_URL,
 ) -> None:
-    """Sign and publish a category with one criteria version; certificates may then cite it."""
+    """Sign and publish a category with one criteria version; certificates may then cite it.
+
+    Example:
+
+    \b
+    ecolabel-certifier define-category --programme cn-cel --key cec.pem --kid cec-2026 --code "HJ 2536" \\
+        --name-en Furniture --criteria-id "HJ 2536-2016" --criteria-version 2016 --criteria-valid-from 2016-01-01
+    """
     with _reported():
         criteria = criteria_document(
             criteria_id,
@@ -232,7 +263,10 @@ def sign(
     ] = False,
     url: Url = DEFAULT_URL,
 ) -> None:
-    """Validate a record and print its signed credential (a compact JWS)."""
+    """Validate a record and print its signed credential (a compact JWS).
+
+    Example: ecolabel-certifier sign licence.json --key cec.pem --kid cec-2026 --programme cn-cel > licence.jws
+    """
     with _reported():
         licence = read_json_record(record, programme)
         if status and licence.certificate.credential_status is None:
@@ -253,10 +287,14 @@ def submit(
     receipt_out: Annotated[Path | None, typer.Option(help="save the registry's receipt here")] = None,
     url: Url = DEFAULT_URL,
 ) -> None:
-    """Submit one credential and check its receipt offline."""
-    token = credential_file.read_text(encoding="ascii").strip()
-    with _reported(), CertifierClient(url) as client:
-        submitted = operations.submit_credential(client, token, client.checkpoint_verifier())
+    """Submit one credential and check its receipt offline.
+
+    Example: ecolabel-certifier submit licence.jws --receipt-out receipt.json
+    """
+    with _reported():
+        token = credential_file.read_text(encoding="ascii").strip()
+        with CertifierClient(url) as client:
+            submitted = operations.submit_credential(client, token, client.checkpoint_verifier())
     if receipt_out is not None:
         receipt_out.write_text(json.dumps(submitted.receipt.to_dict(), indent=1) + "\n", encoding="utf-8")
     verb = "accepted" if submitted.created else "already registered"
@@ -280,7 +318,14 @@ def bulk_submit(
     ] = False,
     url: Url = DEFAULT_URL,
 ) -> None:
-    """Sign and submit every licence of a file in batches, resumably; exit 1 if any was rejected."""
+    """Sign and submit every licence of a file in batches, resumably; exit 1 if any was rejected.
+
+    Example:
+
+    \b
+    ecolabel-certifier bulk-submit licences.csv --key cec.pem --kid cec-2026 --programme cn-cel \\
+        --state bulk.json
+    """
     with _reported():
         summary = run_bulk(
             _console(),
@@ -303,20 +348,29 @@ def event(
     *,
     status: Annotated[StatusChange, typer.Option(help="the change")],
     reason: Annotated[str, typer.Option(help="why, as the public record will say")],
-    effective_at: Annotated[str, typer.Option(help="when it takes effect: RFC 3339 timestamp or date")],
+    effective_at: Annotated[
+        str | None, typer.Option(help="when it takes effect: RFC 3339 timestamp or date", show_default="now")
+    ] = None,
     key: KeyFile,
     kid: Kid,
     valid_until: Annotated[str | None, typer.Option(help="the new end of validity (renewed only)")] = None,
     url: Url = DEFAULT_URL,
 ) -> None:
-    """Suspend, reinstate, withdraw, renew or expire a certificate (the next event of its chain)."""
+    """Suspend, reinstate, withdraw, renew or expire a certificate (the next event of its chain).
+
+    Example:
+
+    \b
+    ecolabel-certifier event "$CERT" --status suspended --reason "audit found a non-conformity" \\
+        --key cec.pem --kid cec-2026
+    """
     with _reported(), CertifierClient(url) as client:
         written = operations.change_status(
             client,
             load_signing_key(key, kid),
             certificate_id,
             status=status,
-            effective_at=_instant(effective_at, "--effective-at"),
+            effective_at=_instant(effective_at, "--effective-at") if effective_at else _now(),
             reason=reason,
             valid_until=_instant(valid_until, "--valid-until") if valid_until else None,
             verifier=client.checkpoint_verifier(),
@@ -346,6 +400,12 @@ def rotate_key(
 
     With a root threshold above one, the addition waits for the other roots (`approve-key-event`); run
     this again once it has applied to retire the old key.
+
+    Example:
+
+    \b
+    ecolabel-certifier rotate-key --programme cn-cel --root-key cec-root.pem --root-kid cec-root \\
+        --old-kid cec-2026 --new-key cec-2027.pem --new-kid cec-2027
     """
     with _reported(), CertifierClient(url) as client:
         root, new = load_signing_key(root_key, root_kid), load_signing_key(new_key, new_kid)
@@ -369,7 +429,10 @@ def approve_key_event(
     root_kid: RootKid,
     url: Url = DEFAULT_URL,
 ) -> None:
-    """Approve a key event another root key proposed (programmes whose root threshold is above one)."""
+    """Approve a key event another root key proposed (programmes whose root threshold is above one).
+
+    Example: ecolabel-certifier approve-key-event "$EVENT" --programme cn-cel --root-key root-2.pem --root-kid root-2
+    """
     with _reported(), CertifierClient(url) as client:
         root = load_signing_key(root_key, root_kid)
         written = operations.approve_key_event(client, programme, event_sha256, root, client.checkpoint_verifier())
@@ -379,4 +442,4 @@ def approve_key_event(
 
 
 def main() -> None:
-    app()
+    run(app)

@@ -29,14 +29,25 @@ from ecolabel_registry.statistics import refresh
 from ecolabel_registry.status_map import service as status_map
 from ecolabel_registry.supply.timeline import now_us
 from ecolabel_registry.witness import cli as witness_cli
+from verification.cli_common import CONTEXT, add_version_option, run
 from verification.note import NoteSigner
 
-app = typer.Typer(help="The eco-label registry service.", no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="The eco-label registry service.",
+    epilog="Exit codes: 0 done; 1 failed (the message says why); 2 usage mistake.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings=CONTEXT,
+)
+add_version_option(app, "ecolabel-registry")
 
 
 @app.command()
 def migrate() -> None:
-    """Create or upgrade the database schema (alembic) named by ECOLABEL_DATABASE_URL."""
+    """Create or upgrade the database schema (alembic) named by ECOLABEL_DATABASE_URL.
+
+    Example: ECOLABEL_DATABASE_URL=sqlite:///var/registry.sqlite3 ecolabel-registry migrate
+    """
     settings = Settings()
     _ensure_sqlite_directory(settings.database_url)
     migrations.upgrade(settings.database_url)
@@ -49,9 +60,14 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (use PostgreSQL for more than one).")] = 1,
 ) -> None:
-    """Serve the HTTP API with uvicorn."""
+    """Serve the HTTP API and the console with uvicorn.
+
+    Example: ecolabel-registry serve --host 127.0.0.1 --port 8000 --workers 4
+    """
     settings = Settings()  # fail fast, in this process, on a bad configuration
     _refuse_a_shrunk_log(settings)
+    if sys.stderr.isatty():  # for a person at a terminal; logs collected by a supervisor stay JSON lines
+        typer.echo(where_to_look(host, port), err=True)
     uvicorn.run(
         "ecolabel_registry.app:app_from_environment",
         factory=True,
@@ -62,7 +78,7 @@ def serve(
         server_header=False,
         timeout_keep_alive=5,
         timeout_graceful_shutdown=10,
-        # Structured logs (issue 10): JSON lines with request ids, secrets masked; the registry writes its
+        # Structured logs: JSON lines with request ids, secrets masked; the registry writes its
         # own access line (route template, status, duration, request id), so uvicorn's is off.
         log_config=uvicorn_log_config(settings.log_format, settings.log_level),
         access_log=False,
@@ -77,7 +93,10 @@ def worker(
     """Match and deliver signed webhooks, and submit new checkpoints to the witnesses, until stopped.
 
     Needs the registry's signing key (it signs the notifications); witnesses come from
-    ECOLABEL_WITNESSES. SIGTERM finishes the delivery or submission in hand."""
+    ECOLABEL_WITNESSES. SIGTERM finishes the delivery or submission in hand.
+
+    Example: ecolabel-registry worker --once
+    """
     settings = Settings()
     _refuse_a_shrunk_log(settings)
     engine = build_engine(settings.database_url, pool_size=2)
@@ -89,14 +108,20 @@ def worker(
 
 @app.command()
 def openapi() -> None:
-    """Print the OpenAPI document the server publishes at /openapi.json (`make openapi` saves it)."""
+    """Print the OpenAPI document the server publishes at /openapi.json (`make openapi` saves it).
+
+    Example: ecolabel-registry openapi > openapi.json
+    """
     document = create_app(Settings()).openapi()
     sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n")
 
 
 @app.command()
 def schemas(out: Annotated[Path, typer.Option(help="directory to write the payload JSON Schemas to")]) -> None:
-    """Write the JSON Schema of each signed payload profile (`make openapi` keeps them committed)."""
+    """Write the JSON Schema of each signed payload profile (`make openapi` keeps them committed).
+
+    Example: ecolabel-registry schemas --out openapi/schemas
+    """
     out.mkdir(parents=True, exist_ok=True)
     for name in sorted(payload_schemas.PAYLOADS):
         text = orjson.dumps(payload_schemas.payload_schema(name), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
@@ -112,7 +137,10 @@ app.add_typer(witness_cli.app, name="witness")
 def tiles_export(
     directory: Annotated[Path, typer.Argument(help="where to write the tiles (the log's URL prefix)")],
 ) -> None:
-    """Write (or bring up to date) the log's checkpoint, tiles and bundles as static files in DIRECTORY."""
+    """Write (or bring up to date) the log's checkpoint, tiles and bundles as static files in DIRECTORY.
+
+    Example: ecolabel-registry tiles export var/tiles
+    """
     settings = Settings()
     engine = build_engine(settings.database_url, pool_size=1)
     try:
@@ -134,7 +162,10 @@ app.add_typer(status_map_app, name="status-map")
 def status_map_enable() -> None:
     """Build the status map from the certificate tables and log its root; from then on every
     transaction that logs a certificate or a status event also logs the map's new root, as its last
-    leaf (docs/VERIFIABLE-MAP.md). Once on, it stays on."""
+    leaf (docs/VERIFIABLE-MAP.md). Once on, it stays on.
+
+    Example: ecolabel-registry status-map enable
+    """
     settings = Settings()
     engine = build_engine(settings.database_url, pool_size=1)
     try:
@@ -152,7 +183,10 @@ def status_map_enable() -> None:
 @app.command("statistics-refresh")
 def statistics_refresh() -> None:
     """Bring the open-data statistics up to the log's head now (the worker and the API do it too; run it
-    after a migration on a large registry, so that no request waits for the first full count)."""
+    after a migration on a large registry, so that no request waits for the first full count).
+
+    Example: ecolabel-registry statistics-refresh
+    """
     settings = Settings()
     engine = build_engine(settings.database_url, pool_size=1)
     try:
@@ -171,7 +205,10 @@ def dump_write(
     out: Annotated[Path | None, typer.Option(help="where to write it (default: ECOLABEL_DUMP_DIRECTORY)")] = None,
     since: Annotated[int | None, typer.Option(help="only what leaves from this index on added or changed")] = None,
 ) -> None:
-    """Write a dump of public data now, pinned to the log's head, with a manifest signed by the registry."""
+    """Write a dump of public data now, pinned to the log's head, with a manifest signed by the registry.
+
+    Example: ecolabel-registry dump write --out var/dumps
+    """
     settings = Settings()
     directory = out or settings.dump_directory
     if directory is None:
@@ -189,7 +226,10 @@ def dump_write(
 
 @dump_app.command("load")
 def dump_load(directory: Annotated[Path, typer.Argument(help="a verified dump directory")]) -> None:
-    """Load a dump's JSON Lines into the (empty, migrated) database at ECOLABEL_DATABASE_URL, for analysis."""
+    """Load a dump's JSON Lines into the (empty, migrated) database at ECOLABEL_DATABASE_URL, for analysis.
+
+    Example: ecolabel-registry dump load var/dumps/dump-000123
+    """
     settings = Settings()
     engine = build_engine(settings.database_url, pool_size=1)
     try:
@@ -199,7 +239,7 @@ def dump_load(directory: Annotated[Path, typer.Argument(help="a verified dump di
     typer.echo(", ".join(f"{table}: {count:,}" for table, count in counts.items()))
 
 
-# The demo world and the local production layout (issue 9); their code lives in ecolabel_registry.demo.
+# The demo world and the local production layout; their code lives in ecolabel_registry.demo.
 app.command("demo")(demo_commands.demo)
 app.command("layout")(demo_commands.layout)
 # The log is the source of truth: check the tables against it, or make them again from it.
@@ -227,6 +267,14 @@ def _refuse_a_shrunk_log(settings: Settings) -> None:
         engine.dispose()
 
 
+def where_to_look(host: str, port: int) -> str:
+    """The addresses a newcomer wants first, printed before the server's own log lines."""
+    # A wildcard address is reachable on the loopback one, which a browser can open.
+    shown = f"[{host}]" if ":" in host else ("127.0.0.1" if host in ("0.0.0.0", "") else host)  # noqa: S104
+    base = f"http://{shown}:{port}"
+    return f"console: {base}/console/\nAPI documentation: {base}/docs\nOpenAPI contract: {base}/openapi.json"
+
+
 def _ensure_sqlite_directory(database_url: str) -> None:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
@@ -234,7 +282,7 @@ def _ensure_sqlite_directory(database_url: str) -> None:
 
 
 def main() -> None:
-    app()
+    run(app)
 
 
 if __name__ == "__main__":

@@ -25,14 +25,23 @@ RESULT_COLUMNS = ("ref", "eligible", "reasons", "certificates", "accepted_via", 
 def read_catalogue(path: Path) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
-        unknown = set(reader.fieldnames or ()) - set(COLUMNS)
+        header = reader.fieldnames or ()
+        if len(header) == 1 and ";" in header[0]:
+            raise MalformedInput(
+                "BAD_CATALOGUE", "the columns are separated by semicolons; save the file as comma-separated CSV"
+            )
+        unknown = set(header) - set(COLUMNS)
         if unknown:
             raise MalformedInput("BAD_CATALOGUE", f"unknown columns {sorted(unknown)}; expected some of {COLUMNS}")
         items = []
         for row_number, row in enumerate(reader, start=2):
             item = {key: value.strip() for key, value in row.items() if key and value and value.strip()}
             if not item.keys() & {"certificate_id", "licence_number", "gtin"}:
-                raise MalformedInput("BAD_CATALOGUE", f"row {row_number} names no certificate, licence or GTIN")
+                raise MalformedInput(
+                    "BAD_CATALOGUE",
+                    f"row {row_number} names no certificate, licence or GTIN; fill in certificate_id, "
+                    "programme and licence_number, or gtin",
+                )
             item.setdefault("ref", str(row_number))
             items.append(item)
     return items

@@ -1,4 +1,8 @@
-"""`ecolabel-verify`: offline checks of receipts and a monitor that follows a registry's log."""
+"""`ecolabel-verify`: offline checks of receipts, decisions and evidence bundles, and a log monitor.
+
+Exit codes: 0 verified; 1 the evidence does not verify (or the log misbehaved); 2 a file or an option
+cannot be used as given; 3 the registry could not be reached; 4 the registry's answer did not verify.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,27 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from verification import cli_audit, cli_log
+from verification.bundle import verify_evidence_bundle
 from verification.catalogue import chunks, read_catalogue, write_results
 from verification.checkpoint import parse_checkpoint_text
-from verification.cli_common import console, fail, load_policy, ok
+from verification.cli_common import (
+    CONTEXT,
+    DEFAULT_REGISTRY,
+    EXIT_INPUT,
+    EXIT_UNTRUSTED,
+    OptionalRegistry,
+    RegistryOption,
+    add_version_option,
+    console,
+    fail,
+    guarded,
+    load_policy,
+    ok,
+    plural,
+    refuse_zip,
+    run,
+    verification_failed,
+)
 from verification.client import RegistryClient, RegistryProblem
 from verification.decision import verify_saved_eligibility
 from verification.dump import check_dump
@@ -30,13 +52,23 @@ from verification.tlog_proof import TlogProof, verify_tlog_proof
 from verification.witnessed import covering_checkpoint, verify_witnessed
 
 ELIGIBILITY_BATCH = 10_000  # the registry's per-request maximum
-app = typer.Typer(
-    help="Verify eco-label registry evidence offline.", no_args_is_help=True, pretty_exceptions_enable=False
+EXIT_CODES = (
+    "Exit codes: 0 verified; 1 does not verify; 2 unusable file or option; 3 registry unreachable; "
+    "4 the registry's answer did not verify."
 )
+app = typer.Typer(
+    help="Verify eco-label registry evidence offline.",
+    epilog=EXIT_CODES,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings=CONTEXT,
+)
+add_version_option(app, "ecolabel-verify")
 _fail = fail
 
 
 @app.command()
+@guarded
 def receipt(
     receipt_file: Annotated[
         Path, typer.Argument(help="a receipt (JSON, or a write response holding one) or a C2SP .tlog-proof")
@@ -46,15 +78,17 @@ def receipt(
     policy: Annotated[
         Path | None, typer.Option(help="a C2SP tlog-policy file: the log and the witnesses' quorum to require")
     ] = None,
-    registry: Annotated[
-        str | None, typer.Option(help="fetch the registry's witnessed checkpoint to cover a receipt's own")
-    ] = None,
+    registry: OptionalRegistry = None,
 ) -> None:
     """Check, offline, that a document is in the registry's log as its receipt or tlog-proof claims.
 
     With --policy the checkpoint must also be cosigned by the witnesses the policy requires. A receipt is
     signed before any witness saw it: --registry fetches the newest witnessed checkpoint and a proof that
-    it extends the receipt's (a .tlog-proof from `ecolabel-verify proof` carries the cosignatures itself)."""
+    it extends the receipt's (a .tlog-proof from `ecolabel-verify proof` carries the cosignatures itself).
+
+    Example: ecolabel-verify receipt receipt.json new.jws --key "$KEY"
+    """
+    refuse_zip(receipt_file, "a receipt is JSON or a .tlog-proof; for an evidence bundle use `ecolabel-verify bundle`")
     try:
         trust = _trust(key, policy)
         text = receipt_file.read_text(encoding="utf-8")
@@ -66,18 +100,27 @@ def receipt(
                 f"at tree size {checkpoint.tree_size}{_witnesses(trust.policy, proof.checkpoint, trust.key)}"
             )
             return
-        data = json.loads(text)
+        data = _json(text, receipt_file)
+        if not isinstance(data, dict):
+            raise _fail(f"{receipt_file} is not a receipt: save the write response or its receipt", code=EXIT_INPUT)
         parsed = Receipt.from_dict(data.get("receipt", data))
         checkpoint = verify_receipt(parsed, _document_bytes(document_file, parsed.kind), trust.key)
         covered = _covered(parsed.checkpoint, trust, registry)
     except VerificationError as exc:
-        raise _fail(exc.diagnostics()) from exc
+        raise verification_failed(exc) from exc
     except RegistryProblem as exc:
-        raise _fail(f"the registry answered {exc}", code=2) from exc
+        raise _fail(f"the registry answered {exc}", code=EXIT_INPUT) from exc
     ok(
         f"leaf {parsed.leaf_index} ({parsed.kind.value}) is in {checkpoint.origin} "
         f"at tree size {checkpoint.tree_size}{covered}"
     )
+
+
+def _json(text: str, path: Path) -> object:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise _fail(f"{path} is not JSON ({exc}); give the file the registry answered", code=EXIT_INPUT) from exc
 
 
 def _document_bytes(path: Path, kind: DocumentKind) -> bytes:
@@ -101,7 +144,9 @@ def _trust(key: str | None, policy: Path | None) -> _Trust:
     elif loaded is not None and loaded.logs:
         verifier = loaded.logs[0]
     else:
-        raise _fail("give the registry's checkpoint key with --key, or a --policy whose log line names it", code=2)
+        raise _fail(
+            "give the registry's checkpoint key with --key, or a --policy whose log line names it", code=EXIT_INPUT
+        )
     return _Trust(verifier, loaded if loaded is not None else Policy.no_witnesses(verifier))
 
 
@@ -138,31 +183,38 @@ def _registry_key(jwk: str | None, registry: str | None) -> PublicKey:
     if registry:
         with RegistryClient(registry) as client:
             return parse_public_jwk(client.identity().jwks["keys"][0])
-    raise _fail("give the registry's key with --jwk (offline) or --registry URL", code=2)
+    raise _fail("give the registry's key with --jwk (offline) or --registry URL", code=EXIT_INPUT)
 
 
 @app.command()
+@guarded
 def decision(
     file: Annotated[Path, typer.Argument(help="a saved eligibility answer, or a bundle written by `eligibility`")],
     jwk: Annotated[
         str | None, typer.Option(help="the registry's public JWK (JSON text or file): fully offline")
     ] = None,
-    registry: Annotated[str | None, typer.Option(help="or fetch the key from this registry's well-known URL")] = None,
+    registry: OptionalRegistry = None,
     policy: Annotated[
         Path | None, typer.Option(help="a C2SP tlog-policy: the checkpoint must be covered by witnessed history")
     ] = None,
 ) -> None:
     """Check an archived decision offline: the registry's signature, its checkpoint, and every result.
 
-    With --policy, the checkpoint the decision names must be in the history the policy's witnesses
-    cosigned: --registry fetches the newest witnessed checkpoint and a consistency proof to it."""
-    key = _registry_key(jwk, registry)
-    saved = loads_strict(file.read_bytes(), max_bytes=256 * 1_048_576)
-    bundle = saved.get("decisions", [saved]) if isinstance(saved, dict) else []
+    The key comes from --jwk (offline) or from the registry (--registry). With --policy, the checkpoint
+    the decision names must be in the history the policy's witnesses cosigned: --registry fetches the
+    newest witnessed checkpoint and a consistency proof to it.
+
+    Example: ecolabel-verify decision decision.json --registry http://127.0.0.1:8000
+    """
+    refuse_zip(file, "for a supply-chain evidence bundle use `ecolabel-verify bundle FILE`")
     try:
+        data = file.read_bytes()
+        key = _registry_key(jwk, registry)
+        saved = loads_strict(data, max_bytes=256 * 1_048_576)
+        bundle = saved.get("decisions", [saved]) if isinstance(saved, dict) else []
         checked = [verify_saved_eligibility(item, key) for item in bundle]
         if not checked:
-            raise _fail("the file holds no decision")
+            raise _fail(f"{file} holds no decision: give the file `eligibility --decisions` wrote", code=EXIT_INPUT)
         covered = ""
         if policy is not None:
             log_key = NoteVerifier.from_public_key(checked[0].origin, key.raw)
@@ -170,30 +222,34 @@ def decision(
             for item in checked:
                 covered = _covered(item.checkpoint, trust, registry)
     except VerificationError as exc:
-        raise _fail(exc.diagnostics()) from exc
+        raise verification_failed(exc) from exc
     except RegistryProblem as exc:
-        raise _fail(f"the registry answered {exc}", code=2) from exc
+        raise _fail(f"the registry answered {exc}", code=EXIT_INPUT) from exc
     items = sum(d.item_count for d in checked)
     eligible = sum(d.eligible_count for d in checked)
     # The checkpoint was verified with the decision; its second line is the tree size (tlog-checkpoint).
     size = checked[0].checkpoint.split("\n")[1]
     ok(
-        f"{len(checked)} decision(s) signed by {checked[0].origin} cover {items} items "
-        f"({eligible} eligible), computed against the log at size {size}{covered}"
+        f"{plural(len(checked), 'decision')} signed by {checked[0].origin} cover {plural(items, 'item')} "
+        f"({eligible:,} eligible), computed against the log at size {size}{covered}"
     )
 
 
 @app.command()
+@guarded
 def dump(
     directory: Annotated[Path, typer.Argument(help="a downloaded dump: its data files and manifest.jws")],
     jwk: Annotated[
         str | None, typer.Option(help="the registry's public JWK (JSON text or file): fully offline")
     ] = None,
-    registry: Annotated[str | None, typer.Option(help="or fetch the key from this registry's well-known URL")] = None,
+    registry: OptionalRegistry = None,
 ) -> None:
     """Check a bulk download offline: the registry's signature on its manifest, the checkpoint it names,
     and every file's SHA-256 and size. Exit status 0 when all is well, 1 when anything fails (one FAILED
-    line per file), 2 when the check cannot start (no key, no such directory)."""
+    line per file), 2 when the check cannot start (no key, no such directory).
+
+    Example: ecolabel-verify dump downloads/dump-000123 --jwk registry.jwk
+    """
     if not directory.is_dir():
         raise _fail(f"{directory} is not a directory", code=2)
     try:
@@ -216,18 +272,51 @@ def dump(
     scope = f"changes since leaf {manifest.since}" if manifest.since is not None else "everything"
     rows = sum(item.rows for item in manifest.files)
     ok(
-        f"{len(manifest.files)} files ({rows} rows, {scope}) signed by {manifest.issuer}, "
+        f"{plural(len(manifest.files), 'file')} ({plural(rows, 'row')}, {scope}) signed by {manifest.issuer}, "
         f"read at the log of size {report.checkpoint.tree_size}"
     )
 
 
 @app.command()
+@guarded
+def bundle(
+    file: Annotated[Path, typer.Argument(help="a supply-chain evidence bundle (.zip) the registry exported")],
+    jwk: Annotated[
+        str | None, typer.Option(help="the registry's public JWK (JSON text or file): fully offline")
+    ] = None,
+    registry: OptionalRegistry = None,
+) -> None:
+    """Check a supply-chain evidence bundle offline: the manifest's signature and hashes, the registry's
+    checkpoint, and every document's receipt.
+
+    The key comes from --jwk (offline; save it once from /.well-known/ecolabel-registry) or from the
+    registry (--registry).
+
+    Example: ecolabel-verify bundle evidence.zip --jwk registry.jwk
+    """
+    try:
+        data = file.read_bytes()
+        key = _registry_key(jwk, registry)
+        report = verify_evidence_bundle(data, key)
+    except VerificationError as exc:
+        raise verification_failed(exc) from exc
+    except RegistryProblem as exc:
+        raise _fail(f"the registry answered {exc}", code=EXIT_INPUT) from exc
+    ok(
+        f"evidence bundle for {report.organisation_id} as of {report.as_of[:10]}: {plural(report.files, 'file')} "
+        f"match the signed manifest; {plural(report.documents, 'document')} in {report.origin} "
+        f"at tree size {report.tree_size}"
+    )
+
+
+@app.command()
+@guarded
 def eligibility(
     catalogue: Annotated[
         Path, typer.Argument(help="CSV: ref, certificate_id | programme+licence_number | gtin[, model]")
     ],
     *,
-    url: Annotated[str, typer.Option(envvar="ECOLABEL_REGISTRY_URL", help="the registry")] = "http://127.0.0.1:8000",
+    registry: RegistryOption = DEFAULT_REGISTRY,
     accept: Annotated[
         list[str] | None, typer.Option(help="an accepted label: programme[:category] (repeatable)")
     ] = None,
@@ -241,8 +330,27 @@ def eligibility(
         "eligibility-decision.json"
     ),
 ) -> None:
-    """Run a catalogue through the registry with a progress bar; write results and the signed decisions."""
-    items = read_catalogue(catalogue)
+    """Run a catalogue through the registry with a progress bar; write results and the signed decisions.
+
+    Name what the tender accepts with --accept (labels) or --cpv / --cn-procurement (product codes).
+
+    Example: ecolabel-verify eligibility catalogue.csv --accept eu-ecolabel --out results.csv
+    """
+    if not (accept or cpv or cn_procurement):
+        raise _fail(
+            "say what the tender accepts: --accept PROGRAMME[:CATEGORY] (repeatable), --cpv CODE "
+            "or --cn-procurement CODE",
+            code=EXIT_INPUT,
+        )
+    try:
+        items = read_catalogue(catalogue)
+    except VerificationError as exc:
+        raise _fail(f"{catalogue}: {exc.detail}", code=EXIT_INPUT) from exc
+    except UnicodeDecodeError as exc:
+        raise _fail(
+            f"{catalogue} is not UTF-8 text (byte {exc.start}); save it as UTF-8 (in a spreadsheet: CSV UTF-8)",
+            code=EXIT_INPUT,
+        ) from exc
     requirement: dict[str, object] = {"equivalents": equivalents, "markets": market or []}
     requirement["accepted"] = [
         dict(zip(("programme", "category"), label.split(":", 1), strict=False)) for label in accept or []
@@ -257,23 +365,24 @@ def eligibility(
         TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
     )
     try:
-        with RegistryClient(url) as client, progress:
-            task = progress.add_task("items", total=len(items))
-            key = parse_public_jwk(client.identity().jwks["keys"][0])
-            for part in chunks(items, ELIGIBILITY_BATCH):
-                answer = client.eligibility(requirement, part, date)
-                verify_saved_eligibility(answer, key)  # never archive evidence that does not verify
-                saved.append(answer)
-                results.extend(answer["results"])
-                progress.update(task, advance=len(part))
+        with RegistryClient(registry) as client:
+            key = parse_public_jwk(client.identity().jwks["keys"][0])  # fails fast when unreachable
+            with progress:
+                task = progress.add_task("items", total=len(items))
+                for part in chunks(items, ELIGIBILITY_BATCH):
+                    answer = client.eligibility(requirement, part, date)
+                    verify_saved_eligibility(answer, key)  # never archive evidence that does not verify
+                    saved.append(answer)
+                    results.extend(answer["results"])
+                    progress.update(task, advance=len(part))
     except RegistryProblem as exc:
-        raise _fail(f"the registry answered {exc}", code=2) from exc
+        raise _fail(f"the registry answered {exc}", code=EXIT_INPUT) from exc
     except VerificationError as exc:
-        raise _fail(exc.diagnostics(), code=4) from exc
+        raise _fail(exc.diagnostics(), code=EXIT_UNTRUSTED) from exc
     write_results(out, results)
     decisions.write_bytes(json.dumps({"decisions": saved}, ensure_ascii=False).encode())
     eligible = sum(1 for r in results if r["eligible"])
-    ok(f"{eligible} of {len(results)} items eligible; results in {out}, evidence in {decisions}")
+    ok(f"{eligible:,} of {plural(len(results), 'item')} eligible; results in {out}, evidence in {decisions}")
 
 
 @app.command("status-proof")
@@ -289,7 +398,10 @@ def status_proof(
 
     The proof's map root must be the checkpoint's last leaf, so nothing the checkpoint holds came after
     it; the map proof then shows the certificate's chain head, or that the log holds no such
-    certificate (docs/VERIFIABLE-MAP.md §5.2)."""
+    certificate (docs/VERIFIABLE-MAP.md §5.2).
+
+    Example: ecolabel-verify status-proof proof.json --certificate 3f6c…e1 --policy registry.policy
+    """
     loaded = load_policy(policy) if policy is not None else None
     if key is None and (loaded is None or not loaded.logs):
         raise _fail("give the registry's checkpoint key with --key, or a --policy whose log line names it", code=2)
@@ -318,13 +430,13 @@ def status_proof(
 
 
 # Following the log: the monitor, mirrors, and tlog-proofs (verification.cli_log).
-app.command()(cli_log.monitor)
-app.command()(cli_log.mirror)
-app.command()(cli_log.serve)
-app.command()(cli_log.proof)
-app.command("audit-status-map")(cli_log.audit_status_map)
-app.command(name="audit-decision")(cli_audit.audit_decision)
+app.command()(guarded(cli_log.monitor))
+app.command()(guarded(cli_log.mirror))
+app.command()(guarded(cli_log.serve))
+app.command()(guarded(cli_log.proof))
+app.command("audit-status-map")(guarded(cli_log.audit_status_map))
+app.command(name="audit-decision")(guarded(cli_audit.audit_decision))
 
 
 def main() -> None:
-    app()
+    run(app)

@@ -17,7 +17,7 @@ import httpx
 import typer
 
 from verification import audit
-from verification.cli_common import console, fail, ok
+from verification.cli_common import DEFAULT_REGISTRY, RegistryOption, console, fail, ok, plural
 from verification.client import RegistryClient, RegistryProblem
 from verification.errors import MalformedInput, VerificationError
 from verification.jwk import PublicKey, parse_public_jwk
@@ -31,15 +31,16 @@ def audit_decision(
     file: Annotated[
         Path, typer.Argument(help="a saved verification or eligibility answer, a bundle, or a decision JWS")
     ],
-    registry: Annotated[
-        str, typer.Option(envvar="ECOLABEL_REGISTRY_URL", help="the registry whose log the decision names")
-    ],
+    registry: RegistryOption = DEFAULT_REGISTRY,
     jwk: Annotated[
         str | None, typer.Option(help="pin the registry's public JWK (JSON text or file) instead of fetching it")
     ] = None,
 ) -> None:
     """Fetch the log up to the decision's checkpoint, prove it consistent with the registry's current
-    one, replay the certificates, status chains and keys in it, and confirm or refute every answer."""
+    one, replay the certificates, status chains and keys in it, and confirm or refute every answer.
+
+    Example: ecolabel-verify audit-decision decision.json --registry http://127.0.0.1:8000
+    """
     decisions = read_decisions(file)
     with RegistryClient(registry) as client:
         audit_files(client, [(file, decisions)], _key(client, jwk))
@@ -89,7 +90,10 @@ def audit_files(client: LogSource, files: Sequence[tuple[Path, list[Mapping[str,
     if refuted:
         raise fail(f"{refuted} of {answers} answers in {len(reports)} decision(s) are refuted by the registry's log")
     sizes = sorted({report.tree_size for report in reports})
-    ok(f"{answers} answers in {len(reports)} decision(s) confirmed by the log (checkpoints of size {sizes})")
+    ok(
+        f"{plural(answers, 'answer')} in {plural(len(reports), 'decision')} confirmed by the log "
+        f"(checkpoints of size {sizes})"
+    )
 
 
 def _key(client: RegistryClient, jwk: str | None) -> PublicKey:

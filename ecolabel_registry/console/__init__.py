@@ -1,4 +1,4 @@
-"""The web console (issue 7): server-rendered pages for people who will never write an API call.
+"""The web console: server-rendered pages for people who will never write an API call.
 
 Buyers search certificates and check catalogues; auditors look at supply chains; anyone reads agreements
 and checks a receipt against the log. Pages are Jinja2 templates rendered from the same service functions

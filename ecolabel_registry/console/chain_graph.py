@@ -3,7 +3,8 @@
 The same reading as the registry's SVG export (`supply.svg`), drawn by a template instead so that its
 labels are in the reader's language and each box is a link to that organisation's row in the table
 beside it (keyboard-reachable, and never the only place a fact is shown). Colour repeats the status,
-which every box also states in words.
+which every box also states in words. Names are measured (`text_fit`), wrapped on two lines and only
+then shortened with "…", so that neither a long Latin name nor a Chinese one crosses its box.
 """
 
 from __future__ import annotations
@@ -11,17 +12,21 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from ecolabel_registry.console import text_fit
 from ecolabel_registry.supply.answers import ChainLink, ChainNode, SupplyChain
 
-NODE_W, NODE_H = 190, 58
+NODE_W, NODE_H = 190, 74
 COLUMN_GAP, ROW_GAP, MARGIN, HEADER = 60, 20, 20, 34
-_MAX_LABEL = 23
+PADDING = 12  # inside a box, left and right of its text
+FONT_PX = 13  # `svg text` in console.css
+NAME_LINES = 2
+TEXT_WIDTH = NODE_W - 2 * PADDING
 
 
 @dataclass(frozen=True)
 class Box:
     node: ChainNode
-    name: str
+    name_lines: list[str]
     x: int
     y: int
 
@@ -48,8 +53,14 @@ class ChainGraph:
     columns: list[Column]
 
 
-def short(text: str) -> str:
-    return text if len(text) <= _MAX_LABEL else text[: _MAX_LABEL - 1] + "…"
+def name_lines(name: str) -> list[str]:
+    """A box's name (bold) in at most two lines that fit inside it."""
+    return text_fit.wrap(name, TEXT_WIDTH, FONT_PX, max_lines=NAME_LINES, bold=True)
+
+
+def fit_line(text: str) -> str:
+    """One line of plain text that fits inside a box (the status line)."""
+    return text_fit.ellipsize(text, TEXT_WIDTH - 1.4 * FONT_PX, FONT_PX)  # after the ✓/✗/? mark and a space
 
 
 def layout(chain: SupplyChain, name_of: dict[str, str]) -> ChainGraph:
@@ -64,7 +75,7 @@ def layout(chain: SupplyChain, name_of: dict[str, str]) -> ChainGraph:
         columns.append(Column(tier, x))
         for row, node in enumerate(members):
             y = MARGIN + HEADER + row * (NODE_H + ROW_GAP)
-            boxes[node.organisation_id] = Box(node, short(name_of[node.organisation_id]), x, y)
+            boxes[node.organisation_id] = Box(node, name_lines(name_of[node.organisation_id]), x, y)
     edges = [_edge(boxes[link.supplier_id], boxes[link.buyer_id], link) for link in chain.links]
     width = MARGIN * 2 + (deepest + 1) * NODE_W + deepest * COLUMN_GAP
     tallest = max((len(m) for m in tiers.values()), default=1)

@@ -1,4 +1,8 @@
-"""Interface languages: one flat JSON dictionary per language in `translations/`, no gettext toolchain.
+"""Interface languages: one flat JSON message catalogue per language in `translations/`.
+
+A message that counts something is an object of CLDR plural forms (`{"one": "{count} certificate found",
+"other": "{count} certificates found"}`; Chinese has only `other`); Babel's CLDR plural rules pick the
+form for the count, and the count is written with the language's number format.
 
 The language comes from `?lang=` (remembered in a cookie), else that cookie, else the browser's
 `Accept-Language` (RFC 9110 §12.5.4, q-values honoured), else English. A missing entry falls back to
@@ -13,6 +17,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from babel import Locale
+from babel.numbers import format_decimal
 from starlette.requests import Request
 
 DEFAULT = "en"
@@ -24,10 +30,24 @@ COOKIE = "console_lang"
 _FOLDER = Path(__file__).parent / "translations"
 
 
+Message = str | dict[str, str]  # a text, or a text per CLDR plural category ("one", "other", …)
+
+
 @cache
-def dictionary(lang: str) -> dict[str, str]:
-    loaded: dict[str, str] = json.loads((_FOLDER / f"{lang}.json").read_text(encoding="utf-8"))
+def dictionary(lang: str) -> dict[str, Message]:
+    loaded: dict[str, Message] = json.loads((_FOLDER / f"{lang}.json").read_text(encoding="utf-8"))
     return loaded
+
+
+@cache
+def locale(lang: str) -> Locale:
+    return Locale.parse(lang)
+
+
+def plural_category(lang: str, count: float) -> str:
+    """The CLDR plural category of `count` in this language: "one" or "other" in English, "other" in Chinese."""
+    category: str = locale(lang).plural_form(count)
+    return category
 
 
 @dataclass(frozen=True)
@@ -39,7 +59,15 @@ class Translator:
         return HTML_LANG[self.lang]
 
     def __call__(self, key: str, **values: object) -> str:
-        text = dictionary(self.lang).get(key) or dictionary(DEFAULT).get(key) or key
+        message = dictionary(self.lang).get(key) or dictionary(DEFAULT).get(key) or key
+        if isinstance(message, dict):
+            count = values.get("count")
+            if not isinstance(count, int):
+                raise TypeError(f"{key} counts something: give count=")
+            text = message.get(plural_category(self.lang, count)) or message["other"]
+            values = {**values, "count": format_decimal(count, locale=self.lang)}
+        else:
+            text = message
         return text.format(**values) if values else text
 
     def optional(self, prefix: str, code: str) -> str:

@@ -12,9 +12,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ecolabel_registry.agreements.schemas import AgreementOut
+from ecolabel_registry.console import text_fit
 from verification.agreements import Standing
 
-NODE_RADIUS = 40
+NODE_RADIUS = 46
+LABEL_PX = 11  # `.map-node text` in console.css
+LABEL_LINE = 13
+# The label's lines sit around the centre; the widest chord they may use, with a little air each side.
+LABEL_WIDTH = 2 * NODE_RADIUS - 14
 _MARGIN = 70
 
 
@@ -23,6 +28,13 @@ class Node:
     programme: str
     x: float
     y: float
+
+    @property
+    def label_lines(self) -> list[tuple[str, float]]:
+        """The programme's slug, whole (wrapped after a hyphen when too wide), each line with its baseline."""
+        lines = text_fit.wrap(self.programme, LABEL_WIDTH, LABEL_PX, max_lines=2, bold=True)
+        first = self.y + 4 - (len(lines) - 1) * LABEL_LINE / 2
+        return [(line, round(first + index * LABEL_LINE, 1)) for index, line in enumerate(lines)]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine, Mapping
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ def environment() -> Environment:
     )
     env.globals["url"] = url
     env.filters["day"] = day
+    env.filters["last_day"] = last_day
     env.filters["when"] = when
     return env
 
@@ -47,6 +49,18 @@ def environment() -> Environment:
 def day(moment: str | None) -> str:
     """The date of an RFC 3339 UTC time as the registry writes them (2026-01-31T00:00:00.000000Z)."""
     return (moment or "")[:10]
+
+
+def last_day(moment: str | None) -> str:
+    """The last day an exclusive end still covers: a licence valid until 2029-01-01T00:00Z is valid
+    through 2028-12-31. The API keeps the exact, exclusive instant; a person reads the last valid day."""
+    if not moment:
+        return ""
+    try:
+        end = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    except ValueError:
+        return day(moment)
+    return (end.astimezone(UTC) - timedelta(microseconds=1)).date().isoformat()
 
 
 def when(moment: str | None) -> str:
@@ -119,8 +133,21 @@ def redirect(request: Request, target: str) -> Response:
     return finish(request, RedirectResponse(target, status_code=303))
 
 
+# The console's sections by path, for an error page's way back to where the reader was.
+SECTIONS = {"supply": "/supply", "agreements": "/agreements", "eligibility": "/eligibility", "log": "/log"}
+
+
+def section_of(path: str) -> str:
+    """The navigation section a console path belongs to ("search" for certificates and anything else)."""
+    first = path.removeprefix(PREFIX).strip("/").split("/", 1)[0]
+    return first if first in SECTIONS else "search"
+
+
 def error_page(request: Request, status_code: int, detail: str | None = None) -> HTMLResponse:
-    return render(request, "error.html", {"status": status_code, "detail": detail}, status_code=status_code)
+    section = section_of(request.url.path)
+    back = {"href": SECTIONS.get(section, "/"), "section": section}
+    context = {"status": status_code, "detail": detail, "back": back, "nav": section}
+    return render(request, "error.html", context, status_code=status_code)
 
 
 class ConsoleRoute(APIRoute):

@@ -52,6 +52,8 @@ def demo(
 
     Everything goes through the registry's signed write paths with demo keys generated locally, so every
     document is signed, logged and verifiable. Idempotent: a second run adds nothing. Demo data only.
+
+    Example: ecolabel-registry demo
     """
     try:
         report = _load_demo(Settings(), keys, world, workers)
@@ -87,6 +89,8 @@ def layout(
 
     The database is ECOLABEL_DATABASE_URL. Put a reverse proxy in front of the printed URLs (see
     docs/DEPLOYMENT.md). Ctrl-C or SIGTERM stops every process cleanly.
+
+    Example: ecolabel-registry layout --serve 2 --worker --witnesses 2 --create-database --demo
     """
     settings = Settings()
     try:

@@ -30,11 +30,18 @@ class StepReport:
 
     def line(self) -> str:
         def counts(counter: Counter[str]) -> str:
-            return ", ".join(f"{n:,} {what}" for what, n in counter.items() if n) or "nothing"
+            return ", ".join(f"{n:,} {_noun(what, n)}" for what, n in counter.items() if n) or "nothing"
 
         return (
             f"{self.name:<13} added {counts(self.added)}; already there {counts(self.present)} ({self.seconds:.2f} s)"
         )
+
+
+def _noun(plural: str, count: int) -> str:
+    """The counters are named in the plural ("agreement events", "facilities"); one is singular."""
+    if count != 1:
+        return plural
+    return plural.removesuffix("ies") + "y" if plural.endswith("ies") else plural.removesuffix("s")
 
 
 @dataclass

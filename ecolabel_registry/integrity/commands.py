@@ -55,7 +55,10 @@ def fsck(
     """Check every table against a replay of the log; name the first divergence and exit 1 if there is one.
 
     A clean run by the operator also lifts a divergence recorded earlier: the API processes answer
-    /healthz with 200 and sign decisions again."""
+    /healthz with 200 and sign decisions again.
+
+    Example: ecolabel-registry fsck --full
+    """
     settings = Settings()
     engine = build_engine(settings.database_url, pool_size=1)
     try:
@@ -92,7 +95,10 @@ def rebuild(
     """Make every table again, in the database INTO, by replaying this registry's log (ECOLABEL_DATABASE_URL).
 
     INTO is migrated with alembic first; its log must be empty. Supply-chain rows are not rebuilt (their
-    identifiers are not in the log; docs/DEPLOYMENT.md)."""
+    identifiers are not in the log; docs/DEPLOYMENT.md).
+
+    Example: ecolabel-registry rebuild --into sqlite:///var/rebuilt.sqlite3
+    """
     settings = Settings()
     engine = build_engine(settings.database_url, pool_size=1)
     try:

@@ -13,8 +13,9 @@ Contents:
 - `manifest.jws` — a compact JWS (EdDSA) over the exact bytes of `manifest.json`, signed with the
   registry key published at `/.well-known/ecolabel-registry` (`kid` is its RFC 7638 thumbprint).
 
-To check: verify `manifest.jws` with the published key, compare its payload with `manifest.json`, then
-hash each listed file.
+To check: `ecolabel-verify bundle evidence.zip` (`verification.bundle`) verifies `manifest.jws` with the
+published key, compares its payload with `manifest.json`, hashes each listed file, and checks the
+checkpoint and every document's receipt.
 """
 
 from __future__ import annotations
@@ -31,14 +32,12 @@ from sqlalchemy import Connection
 from ecolabel_registry.log import service as log
 from ecolabel_registry.supply import exports, repository
 from ecolabel_registry.supply.answers import AuditReport, SupplyChain
+from verification.bundle import BUNDLE_TYPE, MANIFEST_TYP
 from verification.canonical import dumps_canonical
 from verification.jwk import PublicKey
 from verification.jws import sign_compact
 from verification.leaf import format_log_time, from_microseconds
 from verification.note import NoteSigner
-
-MANIFEST_TYP = "ecolabel-evidence-bundle+jwt"
-BUNDLE_TYPE = "SupplyChainEvidenceBundle"
 
 
 def evidence_bundle(

@@ -32,7 +32,10 @@ def keygen(
     name: Annotated[str, typer.Option(help="the witness's name, a schema-less URL, e.g. witness.example.org/w1")],
     out: Annotated[Path, typer.Option(help="where to write the private key (created with mode 0600)")],
 ) -> None:
-    """Create a witness key; print its cosigner verifier key (vkey) on stdout."""
+    """Create a witness key; print its cosigner verifier key (vkey) on stdout.
+
+    Example: ecolabel-registry witness keygen --name witness.example.org/w1 --out witness.key > witness.vkey
+    """
     try:
         cosigner = Cosigner.generate(name)
     except MalformedInput as exc:
@@ -76,7 +79,10 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8100,
 ) -> None:
-    """Serve add-checkpoint and the monitoring endpoint until stopped."""
+    """Serve add-checkpoint and the monitoring endpoint until stopped.
+
+    Example: ecolabel-registry witness serve --key witness.key --log "$KEY" --state witness-state --port 8100
+    """
     cosigner = load_cosigner(key)
     application = create_witness_app(cosigner, parse_logs(log), state)
     typer.echo(f"witness {cosigner.key.to_string()} on http://{host}:{port}", err=True)

@@ -36,7 +36,7 @@ class Interrupted(Exception):
 
 def _cli_bulk(live: LiveProgramme, csv_path: Path, state: Path, *extra: str) -> Result:
     arguments = ["bulk-submit", str(csv_path), "--key", str(live.key_path), "--kid", live.signer.kid]
-    arguments += ["--programme", PROGRAMME, "--url", live.url, "--state", str(state), *extra]
+    arguments += ["--programme", PROGRAMME, "--registry", live.url, "--state", str(state), *extra]
     return CliRunner().invoke(app, arguments, env={"COLUMNS": "250"})  # wide enough that no cell wraps
 
 
@@ -197,7 +197,7 @@ def test_a_killed_bulk_submission_resumes_without_losing_or_doubling_a_licence(
     state = tmp_path / "state.json"
     command = [sys.executable, "-c", "from certifiers.cli import main; main()", "bulk-submit", str(csv_path)]
     command += ["--key", str(live_programme.key_path), "--kid", live_programme.signer.kid, "--programme", PROGRAMME]
-    command += ["--url", live_programme.url, "--state", str(state), "--batch-size", "5"]
+    command += ["--registry", live_programme.url, "--state", str(state), "--batch-size", "5"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import pytest
 from typer.testing import CliRunner, Result
 
+from certifiers import cli
 from certifiers.cli import app
 from certifiers.keys import load_signing_key
 from tests.certifiers.factories import json_record, licence_rows, write_csv
@@ -87,7 +92,7 @@ def test_bulk_submit_validates_the_whole_file_before_contacting_the_registry(tmp
     state = tmp_path / "state.json"
     result = _run(
         "bulk-submit", str(csv_path), "--key", str(key), "--kid", "cel-1", "--programme", "cn-cel",
-        "--state", str(state), "--url", NOWHERE,
+        "--state", str(state), "--registry", NOWHERE,
     )  # fmt: skip
     assert result.exit_code == 1
     assert "row 3, licence CEL-00002, holder_country" in result.output
@@ -100,3 +105,39 @@ def test_every_command_has_help() -> None:
         result = _run(command, "--help")
         assert result.exit_code == 0, (command, result.output)
     assert "ECOLABEL_REGISTRY_URL" in _run("rotate-key", "--help").output
+
+
+def test_event_takes_effect_now_unless_told_otherwise(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--effective-at` may be left out: the change takes effect at the second the command runs."""
+    seen: dict[str, Any] = {}
+
+    class Registry:
+        def __init__(self, url: str) -> None:
+            seen["url"] = url
+
+        def __enter__(self) -> Registry:
+            return self
+
+        def __exit__(self, *_: object) -> None:
+            return None
+
+        def checkpoint_verifier(self) -> None:
+            return None
+
+    def change_status(*_: object, effective_at: datetime, **__: object) -> Any:
+        seen["effective_at"] = effective_at
+        return SimpleNamespace(receipt=SimpleNamespace(leaf_index=7), body={"status": "suspended"})
+
+    monkeypatch.setattr(cli, "CertifierClient", Registry)
+    monkeypatch.setattr(cli.operations, "change_status", change_status)
+    before = datetime.now(UTC).replace(microsecond=0)
+    ran = CliRunner().invoke(
+        app,
+        ["event", "ab" * 32, "--status", "suspended", "--reason", "audit", "--key", str(_key(tmp_path)),
+         "--kid", "cel-1"],
+        env={"COLUMNS": "250", "ECOLABEL_REGISTRY_URL": "http://registry.example"},
+    )  # fmt: skip
+    assert ran.exit_code == 0, ran.output
+    assert before <= seen["effective_at"] <= datetime.now(UTC)
+    assert seen["url"] == "http://registry.example"
+    assert "status now suspended" in ran.output

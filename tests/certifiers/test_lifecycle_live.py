@@ -51,7 +51,7 @@ def test_an_operator_registers_a_programme_and_it_defines_a_category(registry_ur
         str(tmp_path / "ba-root.jwk"),
         "--jwk",
         str(tmp_path / "ba.jwk"),
-        "--url",
+        "--registry",
         registry_url,
         env={"ECOLABEL_ADMIN_TOKEN": "wrong"},
     )
@@ -62,7 +62,7 @@ def test_an_operator_registers_a_programme_and_it_defines_a_category(registry_ur
         "register-programme", "--id", "blue-angel", "--name-en", "Blue Angel", "--name", "de=Blauer Engel",
         "--country", "DE", "--root-jwk", str(tmp_path / "ba-root.jwk"), "--jwk", str(tmp_path / "ba.jwk"),
         "--gen-member", "--website", "https://www.blauer-engel.de/",
-        "--url", registry_url, env={"ECOLABEL_ADMIN_TOKEN": ADMIN_TOKEN},
+        "--registry", registry_url, env={"ECOLABEL_ADMIN_TOKEN": ADMIN_TOKEN},
     )  # fmt: skip
     assert registered.exit_code == 0, registered.output
     with CertifierClient(registry_url) as client:
@@ -76,7 +76,7 @@ def test_an_operator_registers_a_programme_and_it_defines_a_category(registry_ur
         "define-category", "--programme", "blue-angel", "--key", str(key), "--kid", "ba-2026",
         "--code", "DE-UZ 14a", "--name-en", "Recycled paper", "--criteria-id", "DE-UZ 14a",
         "--criteria-version", "2020", "--criteria-valid-from", "2020-01-01", "--cpv", "30197630-1",
-        "--url", registry_url,
+        "--registry", registry_url,
     )  # fmt: skip
     assert defined.exit_code == 0, defined.output
     assert "defined DE-UZ 14a 2020" in defined.output
@@ -95,25 +95,25 @@ def test_sign_submit_and_suspend_a_certificate_from_the_command_line(
     credential.write_text(token + "\n", encoding="ascii")
 
     receipt_file = tmp_path / "receipt.json"
-    submitted = _run("submit", str(credential), "--receipt-out", str(receipt_file), "--url", live_programme.url)
+    submitted = _run("submit", str(credential), "--receipt-out", str(receipt_file), "--registry", live_programme.url)
     assert submitted.exit_code == 0, submitted.output
     certificate_id = submitted.stdout.strip()
     assert certificate_id == document_sha256(token)
     receipt = Receipt.from_dict(json.loads(receipt_file.read_text()))
     verify_receipt(receipt, token.encode("ascii"), live_programme.verifier)
-    again = _run("submit", str(credential), "--url", live_programme.url)
+    again = _run("submit", str(credential), "--registry", live_programme.url)
     assert again.exit_code == 0
     assert "already registered" in again.output
 
     suspended = _run(
         "event", certificate_id, "--status", "suspended", "--reason", "failed the annual audit",
-        "--effective-at", "2026-06-01T00:00:00Z", *key, "--url", live_programme.url,
+        "--effective-at", "2026-06-01T00:00:00Z", *key, "--registry", live_programme.url,
     )  # fmt: skip
     assert suspended.exit_code == 0, suspended.output
     assert "status now suspended" in suspended.output
     reinstated = _run(
         "event", certificate_id, "--status", "reinstated", "--reason", "corrective actions verified",
-        "--effective-at", "2026-07-01", *key, "--url", live_programme.url,
+        "--effective-at", "2026-07-01", *key, "--registry", live_programme.url,
     )  # fmt: skip
     assert reinstated.exit_code == 0, reinstated.output
 
@@ -124,7 +124,7 @@ def test_sign_submit_and_suspend_a_certificate_from_the_command_line(
 
     replayed = _run(
         "event", certificate_id, "--status", "reinstated", "--reason", "x", "--effective-at", "2026-05-01",
-        *key, "--url", live_programme.url,
+        *key, "--registry", live_programme.url,
     )  # fmt: skip
     assert replayed.exit_code == 1
     assert "history-conflict" in replayed.output
@@ -135,7 +135,7 @@ def test_after_a_key_rotation_the_old_key_can_no_longer_issue(live_programme: Li
     assert _run("keygen", "--out", str(new_key), "--kid", "cel-key-2").exit_code == 0
     rotated = _run(
         "rotate-key", "--programme", PROGRAMME, "--root-key", str(live_programme.root_path), "--root-kid", "cel-root-1",
-        "--old-kid", "cel-key-1", "--new-key", str(new_key), "--new-kid", "cel-key-2", "--url", live_programme.url,
+        "--old-kid", "cel-key-1", "--new-key", str(new_key), "--new-kid", "cel-key-2", "--registry", live_programme.url,
     )  # fmt: skip
     assert rotated.exit_code == 0, rotated.output
     with live_programme.client() as client:
@@ -160,7 +160,7 @@ def test_after_a_key_rotation_the_old_key_can_no_longer_issue(live_programme: Li
     assert _run("keygen", "--out", str(newest), "--kid", "cel-key-3").exit_code == 0
     again = _run(
         "rotate-key", "--programme", PROGRAMME, "--root-key", str(live_programme.root_path), "--root-kid", "cel-root-1",
-        "--old-kid", "cel-key-2", "--new-key", str(newest), "--new-kid", "cel-key-3", "--url", live_programme.url,
+        "--old-kid", "cel-key-2", "--new-key", str(newest), "--new-kid", "cel-key-3", "--registry", live_programme.url,
     )  # fmt: skip
     assert again.exit_code == 0, again.output
 
@@ -170,7 +170,7 @@ def test_a_signing_key_cannot_rotate_keys(live_programme: LiveProgramme, tmp_pat
     assert _run("keygen", "--out", str(new_key), "--kid", "cel-key-2").exit_code == 0
     refused = _run(
         "rotate-key", "--programme", PROGRAMME, "--root-key", str(live_programme.key_path), "--root-kid", "cel-key-1",
-        "--old-kid", "cel-key-1", "--new-key", str(new_key), "--new-kid", "cel-key-2", "--url", live_programme.url,
+        "--old-kid", "cel-key-1", "--new-key", str(new_key), "--new-kid", "cel-key-2", "--registry", live_programme.url,
     )  # fmt: skip
     assert refused.exit_code == 1
     assert "signer-not-permitted" in refused.output
@@ -193,7 +193,8 @@ def test_two_of_two_roots_rotate_a_key_with_an_approval(registry_url: str, tmp_p
         operations.register_programme(client, body, client.checkpoint_verifier())
     rotate = (
         "rotate-key", "--programme", "blue-angel", "--root-key", str(paths["ba-root-1"]), "--root-kid", "ba-root-1",
-        "--old-kid", "ba-key-1", "--new-key", str(paths["ba-key-2"]), "--new-kid", "ba-key-2", "--url", registry_url,
+        "--old-kid", "ba-key-1", "--new-key", str(paths["ba-key-2"]), "--new-kid", "ba-key-2",
+        "--registry", registry_url,
     )  # fmt: skip
     proposed = _run(*rotate)
     assert proposed.exit_code == 0, proposed.output
@@ -202,7 +203,7 @@ def test_two_of_two_roots_rotate_a_key_with_an_approval(registry_url: str, tmp_p
         (pending,) = client.pending_key_events("blue-angel")["items"]
     approved = _run(
         "approve-key-event", pending["event_sha256"], "--programme", "blue-angel",
-        "--root-key", str(paths["ba-root-2"]), "--root-kid", "ba-root-2", "--url", registry_url,
+        "--root-key", str(paths["ba-root-2"]), "--root-kid", "ba-root-2", "--registry", registry_url,
     )  # fmt: skip
     assert approved.exit_code == 0, approved.output
     assert "is applied" in approved.output

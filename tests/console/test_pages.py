@@ -7,8 +7,11 @@ import re
 
 from fastapi.testclient import TestClient
 
+from ecolabel_registry.console import chain_graph, recognition_map, text_fit
 from tests.console.world import World
 from tests.supply.world import Supply
+from verification.ed25519 import generate_private_key
+from verification.jwk import PublicKey
 
 
 def _csrf(client: TestClient) -> str:
@@ -83,7 +86,25 @@ def test_catalogue_problems_are_shown_beside_the_form_in_the_readers_language(cl
     assert "colour" in response.text
     response = client.post("/console/eligibility?lang=en", data={"csrf": csrf, "pasted": "ref,gtin\nA,4006381333931\n"})
     assert response.status_code == 422
-    assert "The requirement is not complete" in response.text
+    assert "Say what the tender accepts: tick at least one label" in response.text
+    assert "Value error" not in response.text
+    response = client.post("/console/eligibility?lang=zh", data={"csrf": csrf, "pasted": "ref,gtin\nA,4006381333931\n"})
+    assert "请说明招标接受的标志" in response.text
+
+
+def test_favicon_and_the_way_back_from_a_refusal(client: TestClient) -> None:
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.content.startswith(b"<svg")
+    # A supply-chain page refused to someone not signed in leads back to the supply chains, not to search.
+    for path, href, text in (
+        ("/console/supply/" + "0" * 32, "/console/supply", "Back to Supply chains"),
+        ("/console/no-such-page", "/console/", "Back to Certificates"),
+    ):
+        page = client.get(path)
+        assert page.status_code in (403, 404), path
+        assert f'<a href="{href}">{text}</a>' in page.text, page.text
 
 
 def test_text_from_signed_documents_is_escaped(client: TestClient, seeded: World) -> None:
@@ -122,6 +143,7 @@ def test_a_signed_in_organisation_sees_its_chain_and_not_others(client: TestClie
     assert 'class="chain-graph"' in chain.text
     other = client.get(f"/console/supply/{seeded.uncertified.id}")
     assert other.status_code == 403
+    assert '<a href="/console/supply">Back to Supply chains</a>' in other.text  # not to certificate search
     svg = client.get(f"/console/supply/{seeded.buyer.id}/export", params={"format": "svg"})
     assert (svg.status_code, svg.headers["content-type"]) == (200, "image/svg+xml")
 
@@ -171,3 +193,47 @@ def test_an_agreement_page_shows_whose_recognition_is_suspended_and_what_waits_f
     chinese = client.get(f"/console/agreements/{agreement_id}?lang=zh").text
     assert "jp-ecomark 已暂停其承认" in chinese
     assert "待 jp-ecomark 批准" in chinese
+
+
+def test_a_key_retired_after_logging_reads_as_valid_then_not_as_a_contradiction(
+    client: TestClient, seeded: World
+) -> None:
+    old = seeded.cec.kid
+    seeded.cec.keys["cec-next"] = generate_private_key()
+    added = seeded.cec.key_event(
+        "add", key=PublicKey.from_private_key(seeded.cec.keys["cec-next"], kid="cec-next").to_jwk()
+    )
+    path = f"/v1/programmes/{seeded.cec.programme_id}/key-events"
+    assert client.post(path, json={"event": added}).status_code == 201
+    assert client.post(path, json={"event": seeded.cec.key_event("retire", kid=old)}).status_code == 201
+    english = client.get(f"/console/certificates/{seeded.certified_id}?lang=en").text
+    assert "Signed with a valid key" in english
+    assert f"Key {old} was valid when the certificate was logged; it has been retired since" in english
+    assert f"Key {old} is retired" not in english
+    chinese = client.get(f"/console/certificates/{seeded.certified_id}?lang=zh").text
+    assert f"记录该证书时，密钥 {old} 有效；此后状态变为“已停用”" in chinese  # noqa: RUF001  (Chinese punctuation)
+
+
+def test_graph_labels_are_measured_so_wide_characters_wrap_sooner() -> None:
+    latin, chinese = (
+        "Eastern Plastics and Precision Moulding Co., Ltd.",
+        "东方塑料制品集团股份有限公司华南精密注塑生产基地",
+    )
+    for name in (latin, chinese):
+        lines = chain_graph.name_lines(name)
+        assert len(lines) == chain_graph.NAME_LINES
+        assert lines[-1].endswith("…")
+        assert all(
+            text_fit.text_width(line, chain_graph.FONT_PX, bold=True) <= chain_graph.TEXT_WIDTH for line in lines
+        )
+    # Twelve Chinese characters take more room than twelve Latin letters: a character count cannot fit both.
+    assert text_fit.text_width("中" * 12, 13) > text_fit.text_width("abcdefghijkl", 13) * 1.5
+    assert chain_graph.name_lines("Lüfeng Electronics Co., Ltd.") == ["Lüfeng Electronics Co.,", "Ltd."]
+    assert [line for line, _ in recognition_map.Node("nordic-swan", 100, 100).label_lines] == ["nordic-swan"]
+    long_slug = recognition_map.Node("svanen-nordic-ecolabelling", 100, 100).label_lines
+    assert len(long_slug) == 2
+    assert long_slug[0][0] == "svanen-"  # broken after a hyphen, not inside a word
+    assert all(
+        text_fit.text_width(line, recognition_map.LABEL_PX, bold=True) <= recognition_map.LABEL_WIDTH
+        for line, _ in long_slug
+    )

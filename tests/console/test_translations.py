@@ -13,8 +13,9 @@ CONSOLE = Path(i18n.__file__).parent
 LITERAL_KEY = re.compile(r"""\bt\(\s*["']([a-zA-Z0-9_.]+)["']""")
 
 
-def _placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+def _placeholders(message: i18n.Message) -> set[str]:
+    texts = message.values() if isinstance(message, dict) else [message]
+    return {name for text in texts for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
 def test_both_dictionaries_hold_the_same_keys() -> None:
@@ -41,6 +42,27 @@ def test_every_key_the_pages_use_is_written() -> None:
         and (key not in written if not key.endswith(".") else not any(k.startswith(key) for k in written))
     )
     assert not missing
+
+
+def test_every_counted_message_has_each_plural_form_its_language_uses() -> None:
+    for lang in i18n.SUPPORTED:
+        forms = set(i18n.locale(lang).plural_form.tags) | {"other"}
+        for key, message in i18n.dictionary(lang).items():
+            if isinstance(message, dict):
+                assert set(message) == forms, (lang, key)
+                assert all("{count}" in text for text in message.values()), (lang, key)
+
+
+def test_counts_pick_their_plural_form_in_both_languages() -> None:
+    english, chinese = i18n.Translator("en"), i18n.Translator("zh")
+    assert english("search.results", count=1) == "1 certificate found"
+    assert english("search.results", count=2) == "2 certificates found"
+    assert english("search.results", count=12000) == "12,000 certificates found"
+    assert english("supply.gaps.no_identifier", count=1) == "1 organisation without an identifier"
+    assert english("supply.gaps.unconfirmed", count=1) == "1 link not confirmed by the supplier"
+    assert english("eligibility.result.summary", eligible=1, count=1) == "1 of 1 item is eligible"
+    assert chinese("search.results", count=1) == "找到 1 份证书"
+    assert chinese("supply.gaps.unconfirmed", count=3) == "3 条供应关系未经供应商确认"
 
 
 def test_accept_language_prefers_the_highest_quality_supported_language() -> None:

@@ -1,7 +1,8 @@
 """A small registry for the console's tests, built through the JSON API as its real users would.
 
 Two programmes with a mutual agreement in force (so a certificate of one is recognised as the other's
-label), three certificates (one suspended), and a buyer's supply chain of three tiers in which one
+label), a third programme that shares the second's name, three certificates (one suspended, one
+renewed), and a buyer's supply chain of three tiers in which one
 supplier is certified, one is not and one cannot be matched (no identifier), all confirmed by their
 suppliers; plus a direct supplier that has not confirmed the buyer's declaration yet, whose own
 suppliers the chain therefore does not show.
@@ -18,7 +19,9 @@ from tests.recognition.world import Signatory, both_ways, conclude
 from tests.registry.factories import JSON_HEADERS, programme_registration
 from tests.supply.world import Org, Supply, unique_lei
 
-CEC, JEA = "cn-cel", "jp-ecomark"
+CEC, JEA, JEA_NAMESAKE = "cn-cel", "jp-ecomark", "jp-ecomark-2"
+LONG_NAME_ZH = "东方塑料制品集团股份有限公司华南精密注塑生产基地"  # wider than a graph box in any font
+RENEWED_UNTIL = "2029-01-01T00:00:00Z"  # exclusive: the last valid day is 2028-12-31
 CEC_CATEGORY, JEA_CATEGORY = "HJ 2536", "No.118"
 GTIN = "4006381333931"
 
@@ -65,12 +68,15 @@ def _programme(client: TestClient, admin_headers: dict[str, str], programme_id: 
     fixture = programme_registration(programme_id, names=names)
     response = client.post("/v1/programmes", content=fixture.body, headers={**admin_headers, **JSON_HEADERS})
     assert response.status_code == 201, response.text
-    return Signatory(programme_id=fixture.id, keys=dict(fixture.keys), kid=next(iter(fixture.keys)))
+    return Signatory(
+        programme_id=fixture.id, keys=dict(fixture.keys), kid=next(iter(fixture.keys)), roots=dict(fixture.roots)
+    )
 
 
 def build(client: TestClient, admin_headers: dict[str, str]) -> World:
     cec = _programme(client, admin_headers, CEC, en="China Environmental Labelling", zh="中国环境标志")
     jea = _programme(client, admin_headers, JEA, en="Japan Eco Mark", zh="日本生态标志")
+    _programme(client, admin_headers, JEA_NAMESAKE, en="Japan Eco Mark", zh="日本生态标志")  # same name, another body
     cec.define(client, CEC_CATEGORY, "2024", cpv=["30213000"], cn_procurement=["A02010104"])
     jea.define(client, JEA_CATEGORY, "2024", cpv=["30213000"])
     agreement = cec.agreement(
@@ -92,9 +98,14 @@ def build(client: TestClient, admin_headers: dict[str, str]) -> World:
     event = cec.status_event(suspended_id, 1, suspended_id)  # effective 2025-03-01
     suspended = client.post(f"/v1/certificates/{suspended_id}/events", json={"event": event})
     assert suspended.status_code == 201, suspended.text
+    renewal = cec.status_event(
+        other_id, 1, other_id, status="renewed", validUntil=RENEWED_UNTIL, reason="surveillance audit passed"
+    )
+    renewed = client.post(f"/v1/certificates/{other_id}/events", json={"event": renewal})
+    assert renewed.status_code == 201, renewed.text
 
     buyer = supply.organisation("Green Office Procurement Ltd.", zh="绿色办公采购有限公司")
-    uncertified = supply.organisation("Eastern Plastics Co.", zh="东方塑料公司")
+    uncertified = supply.organisation("Eastern Plastics and Precision Moulding Co., Ltd.", zh=LONG_NAME_ZH)
     unknown = supply.organisation("Workshop No. 7", identifiers=[], zh="第七车间")
     for link in (
         supply.declare(buyer, certified, gtin=GTIN, volume={"amount": 1200, "unit": "pcs"}),

@@ -59,11 +59,11 @@ def test_the_monitor_follows_the_tiles(server: LiveServer, tmp_path: Path, admin
     state, key = str(tmp_path / "tiles.json"), _key(server)
     code, output = _verify("monitor", f"{server.url}/log", "--tiles", "--key", key, "--state", state)
     assert code == 0, output
-    assert "to 7 leaves" in output  # programme, category, 4 certificates, 1 supply-chain document
+    assert "first run: the log has 7 leaves" in output  # programme, category, 4 certificates, 1 supply-chain document
     _grow(server, admin_headers)
     code, output = _verify("monitor", f"{server.url}/log", "--tiles", "--state", state)
     assert code == 0, output
-    assert "from 7 to 8 leaves; checked 1 entries" in output
+    assert "the log grew from 7 to 8 leaves; checked 1 entry from leaf 7" in output
     # Without a key and without state, a tiles prefix names no key to trust.
     code, output = _verify("monitor", f"{server.url}/log", "--tiles", "--state", str(tmp_path / "new.json"))
     assert code == 1
@@ -136,7 +136,7 @@ def test_a_mirror_copies_verifies_and_serves_the_log(
                 "monitor", f"http://127.0.0.1:{port}", "--tiles", "--key", key, "--state", str(tmp_path / "s.json")
             )
             assert code == 0, output
-            assert "to 8 leaves" in output
+            assert "first run: the log has 8 leaves" in output
             # A mirror of the mirror.
             assert _verify("mirror", f"http://127.0.0.1:{port}", str(tmp_path / "second"), "--key", key)[0] == 0
         finally:

@@ -51,7 +51,7 @@ def receipts(server: LiveServer, admin_headers: dict[str, str]) -> list[tuple[by
 
 
 def _monitor(server: LiveServer, state: Path, *extra: str) -> tuple[int, str]:
-    result = CliRunner().invoke(verify_cli, ["monitor", server.url, "--state", str(state), *extra])
+    result = CliRunner().invoke(verify_cli, ["monitor", "--registry", server.url, "--state", str(state), *extra])
     return result.exit_code, result.output
 
 
@@ -74,7 +74,11 @@ def test_monitor_accepts_an_untouched_log_and_then_only_growth(
     state = tmp_path / "monitor.json"
     code, output = _monitor(server, state)
     assert code == 0, output
-    assert f"to {WRITES} leaves" in output
+    assert f"first run: the log has {WRITES} leaves; checked {WRITES} entries from leaf 0" in output
+    code, output = _monitor(server, state)
+    assert code == 0, output
+    assert f"the log has not grown since the last run ({WRITES} leaves); no new entries to check" in output
+    assert "grew" not in output
     httpx.post(
         f"{server.url}/v1/programmes",
         content=programme_registration().body,
@@ -82,8 +86,8 @@ def test_monitor_accepts_an_untouched_log_and_then_only_growth(
     ).raise_for_status()
     code, output = _monitor(server, state)
     assert code == 0, output
-    assert f"from {WRITES} to {WRITES + 1} leaves" in output
-    assert "checked 1 entries" in output
+    assert f"the log grew from {WRITES} to {WRITES + 1} leaves" in output
+    assert f"checked 1 entry from leaf {WRITES}" in output
 
 
 def test_an_edited_document_is_named_by_the_monitor_and_fails_its_receipt(

@@ -45,7 +45,7 @@ def test_a_catalogue_check_writes_results_and_evidence_that_verifies_offline(
     runner = CliRunner()
     ran = runner.invoke(
         verify_cli,
-        ["eligibility", str(catalogue), "--url", server.url, "--accept", "eu-ecolabel:044", "--date",
+        ["eligibility", str(catalogue), "--registry", server.url, "--accept", "eu-ecolabel:044", "--date",
          "2025-06-01T00:00:00Z", "--out", str(results), "--decisions", str(decisions)],
     )  # fmt: skip
     assert ran.exit_code == 0, ran.output

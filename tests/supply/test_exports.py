@@ -10,15 +10,18 @@ import json
 import shutil
 import subprocess
 import zipfile
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
 import pytest
+from typer.testing import CliRunner
 
 from tests.supply import paper_chain
 from tests.supply.paper_chain import AS_OF, PaperChain
 from tests.supply.world import Supply, body
 from verification.checkpoint import verify_checkpoint
+from verification.cli import app as verify_cli
 from verification.jwk import parse_public_jwk
 from verification.jws import verify_compact
 from verification.note import NoteVerifier
@@ -172,3 +175,49 @@ def test_logged_documents_are_hash_commitments_that_readers_can_open(supply: Sup
     assert receipt == declared["receipt"]
     _, verifier = _registry_keys(supply)
     verify_receipt(Receipt.from_dict(receipt), sent, verifier)
+
+
+def _rezip(files: dict[str, bytes], path: Path) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return path
+
+
+def test_ecolabel_verify_bundle_checks_the_evidence_offline_and_names_any_change(
+    supply: Supply, world: PaperChain, tmp_path: Path
+) -> None:
+    data = _export(supply, world, "bundle")
+    (jwk,) = supply.client.get("/.well-known/ecolabel-registry").json()["jwks"]["keys"]
+    key_file = tmp_path / "registry.jwk"
+    key_file.write_text(json.dumps(jwk), encoding="utf-8")
+    bundle = tmp_path / "evidence.zip"
+    bundle.write_bytes(data)
+
+    def check(path: Path) -> tuple[int, str]:
+        ran = CliRunner().invoke(verify_cli, ["bundle", str(path), "--jwk", str(key_file)], env={"COLUMNS": "80"})
+        assert "Traceback" not in ran.output
+        return ran.exit_code, ran.output
+
+    code, output = check(bundle)
+    assert code == 0, output
+    assert f"OK evidence bundle for {world.buyer.id} as of 2025-06-01" in output
+    assert "12 documents in" in output  # six declarations, five confirmations, one dispute: each with its receipt
+
+    files = {
+        name: zipfile.ZipFile(io.BytesIO(data)).read(name) for name in zipfile.ZipFile(io.BytesIO(data)).namelist()
+    }
+    cases = {
+        "FILE_ALTERED": {**files, "supply-chain.csv": files["supply-chain.csv"] + b"x,y\n"},
+        "FILE_NOT_LISTED": {**files, "extra.txt": b"added later"},
+        "FILE_MISSING": {name: content for name, content in files.items() if name != "audit.json"},
+        "MANIFEST_ALTERED": {**files, "manifest.json": files["manifest.json"].replace(b'"version":1', b'"version":2')},
+        "BAD_SIGNATURE": {**files, "manifest.jws": files["manifest.jws"][:-8] + b"AAAAAAAA"},
+    }
+    for code_name, changed in cases.items():
+        code, output = check(_rezip(changed, tmp_path / f"{code_name}.zip"))
+        assert code != 0, code_name
+        assert code_name in output, (code_name, output)
+    code, output = check(_rezip({"a.txt": b"not a bundle"}, tmp_path / "other.zip"))
+    assert code == 2
+    assert "BAD_BUNDLE" in output

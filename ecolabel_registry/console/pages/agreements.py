@@ -36,7 +36,13 @@ def agreements(request: Request, context: ContextDep) -> Response:
     return render(
         request,
         "agreements.html",
-        {"nav": "agreements", "agreements": found, "map": recognition_map.build(found), "names": names},
+        {
+            "nav": "agreements",
+            "agreements": found,
+            "map": recognition_map.build(found),
+            "names": names,
+            "node_radius": recognition_map.NODE_RADIUS,
+        },
     )
 
 

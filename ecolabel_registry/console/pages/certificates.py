@@ -96,6 +96,30 @@ def _find(connection: Connection, search: Search) -> Found:
     return Found(results, more=more)
 
 
+@dataclass(frozen=True)
+class Names:
+    """People's names for the programmes and categories a page of results cites, by slug and by code."""
+
+    programmes: dict[str, dict[str, str]]
+    categories: dict[str, dict[str, str]]  # "programme code version" -> names
+
+
+def category_key(certificate: CertificateOut) -> str:
+    category = certificate.category
+    return f"{certificate.programme_id} {category.code} {category.criteria_version}"
+
+
+def _names(connection: Connection, results: list[CertificateOut]) -> Names:
+    programme_names = {slug: programmes.get(connection, slug).names for slug in {c.programme_id for c in results}}
+    category_names: dict[str, dict[str, str]] = {}
+    for c in results:
+        key = category_key(c)
+        if key not in category_names:
+            row = categories.find(connection, (c.programme_id, c.category.code, c.category.criteria_version))
+            category_names[key] = dict(row["names"]) if row is not None else {}
+    return Names(programme_names, category_names)
+
+
 @router.get("/")
 def home(
     request: Request,
@@ -112,10 +136,11 @@ def home(
         status=CertificateStatus(status) if status in set(CertificateStatus) else None,
         cursor=cursor if _CERTIFICATE_ID.match(cursor) else None,
     )
-    found = Found([])
+    found, names = Found([]), Names({}, {})
     if search.text:
         with context.engine.connect() as connection:
             found = _find(connection, search)
+            names = _names(connection, found.results)
     return render(
         request,
         "search.html",
@@ -128,6 +153,8 @@ def home(
             "next_cursor": found.next_cursor,
             "more": found.more,
             "problem": found.problem,
+            "programme_names": names.programmes,
+            "category_names": names.categories,
         },
     )
 

@@ -10,6 +10,7 @@ commits to exactly the results on the page.
 from __future__ import annotations
 
 import base64
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -41,7 +42,8 @@ _PROGRAMMES_SHOWN = 500
 @dataclass(frozen=True)
 class LabelChoice:
     value: str  # "programme" or "programme:category", as the form posts it
-    programme_name: str
+    programme_id: str
+    programme_name: str  # with the slug beside it when another programme has the same name
     category_name: str | None
     code: str | None
 
@@ -62,14 +64,16 @@ class FormState:
 def _choices(connection: Connection, t: Translator) -> list[LabelChoice]:
     found: list[LabelChoice] = []
     listed, _ = programmes.page(connection, None, _PROGRAMMES_SHOWN)
+    names = Counter(t.name(programme.names) for programme in listed)
     for programme in listed:
         name = t.name(programme.names)
-        found.append(LabelChoice(programme.id, name, None, None))
+        name = name if names[name] == 1 else f"{name} ({programme.id})"
+        found.append(LabelChoice(programme.id, programme.id, name, None, None))
         codes: dict[str, CategoryOut] = {}
         for category in categories.list_for(connection, programme.id):
             codes.setdefault(category.code, category)
         found += [
-            LabelChoice(f"{programme.id}:{code}", name, t.name(category.names), code)
+            LabelChoice(f"{programme.id}:{code}", programme.id, name, t.name(category.names), code)
             for code, category in codes.items()
         ]
     return found
@@ -138,6 +142,8 @@ async def check_catalogue(
         pasted=pasted,
     )
     t = translator(request)
+    if not (state.labels or state.cpv or state.cn_procurement):
+        return _page(request, context, state, problem=t("eligibility.error.no_requirement"), status_code=422)
     try:
         text = catalogue.decode(await upload.read()) if upload is not None and upload.filename else pasted
         items = catalogue.parse(text)
@@ -152,7 +158,8 @@ async def check_catalogue(
             }
         )
     except (ValidationError, ValueError) as exc:
-        detail = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        detail = str(exc.errors()[0]["msg"]) if isinstance(exc, ValidationError) else str(exc)
+        detail = detail.removeprefix("Value error, ")
         return _page(
             request, context, state, problem=t("eligibility.error.requirement", detail=detail), status_code=422
         )

@@ -154,6 +154,7 @@ def supply_chain(
             "graph": chain_graph.layout(answer, names),
             "node_w": chain_graph.NODE_W,
             "node_h": chain_graph.NODE_H,
+            "fit_line": chain_graph.fit_line,
             "names": names,
             "as_of": as_of,
             "depth": levels,
