@@ -19,7 +19,8 @@ from ecolabel_registry.programmes import did_documents
 from ecolabel_registry.schemas import Slug
 from verification.jwk import PublicKey
 
-router = APIRouter(route_class=StrictJSONRoute, tags=["registry"])
+# No tag of its own: it is included in the well-known router, whose "registry" tag it takes.
+router = APIRouter(route_class=StrictJSONRoute)
 ProgrammeId = Annotated[Slug, Path(description="the programme's slug, e.g. eu-ecolabel")]
 # Keys change only by logged key events; a minute bounds how long a revoked key stays in a cached copy.
 _CACHE = "public, max-age=60"

@@ -16,7 +16,8 @@ from ecolabel_registry.schemas import Slug
 from ecolabel_registry.status_lists import service
 from verification.status_list import LIST_SIZE, MAX_LIST_NUMBER, StatusPurpose, credential_status
 
-router = APIRouter(route_class=StrictJSONRoute, tags=["programmes"])
+# No tag of its own: it is included in the programmes router, whose tag it takes.
+router = APIRouter(route_class=StrictJSONRoute)
 ProgrammeId = Annotated[Slug, Path(description="the programme's slug, e.g. eu-ecolabel")]
 # A list changes when a status event is logged or takes effect; a minute is how stale a cached copy may be.
 _CURRENT_CACHE = "public, max-age=60"

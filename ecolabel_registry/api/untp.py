@@ -18,7 +18,8 @@ from verification.jwk import PublicKey
 from verification.jws import sign_compact
 from verification.payloads import TYP
 
-router = APIRouter(route_class=StrictJSONRoute, tags=["certificates"])
+# No tag of its own: it is included in the certificates router, whose tag it takes.
+router = APIRouter(route_class=StrictJSONRoute)
 CertificateId = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the credential")]
 
 
