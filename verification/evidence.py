@@ -6,18 +6,17 @@ key events lets anyone holding a signed decision replay exactly those chains fro
 checkpoint and confirm or refute the answer (`verification.audit`): a decision signed from tampered
 tables names heads the log does not have, or a standing the log's chains do not give.
 
-Two spellings of the one object: snake_case in API answers and eligibility results (`to_api`), camelCase
+They are tuples: one is made for every certificate of a 10,000-line catalogue. Two spellings of the
+one object: snake_case in API answers and eligibility results (`to_api`), camelCase
 inside a signed single-certificate decision (`to_decision`), as every other field there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class StatusHead:
+class StatusHead(NamedTuple):
     """The latest status event counted: its sequence (0: none yet), hash and leaf; None fields when none."""
 
     sequence: int
@@ -25,8 +24,7 @@ class StatusHead:
     leaf_index: int | None = None
 
 
-@dataclass(frozen=True)
-class KeyHead:
+class KeyHead(NamedTuple):
     """The programme's key-event chain as judged: its length (0: only the registration) and last leaf."""
 
     programme: str
@@ -34,8 +32,7 @@ class KeyHead:
     leaf_index: int
 
 
-@dataclass(frozen=True)
-class CertificateEvidence:
+class CertificateEvidence(NamedTuple):
     leaf_index: int  # the credential's leaf
     status_head: StatusHead
     key_head: KeyHead

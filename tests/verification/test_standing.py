@@ -67,7 +67,7 @@ def test_each_fault_is_named(certifier: Certifier) -> None:
     assert judge(replace(sound, key=None), at=ON).reasons == (SIGNING_KEY_UNKNOWN,)
     stranger = replace(_key(certifier), public_key=PublicKey.from_private_key(generate_private_key()).raw)
     assert judge(replace(sound, key=stranger), at=ON).reasons == (SIGNATURE_INVALID,)
-    extended = replace(sound.record, valid_until_us=sound.record.valid_until_us + 1)
+    extended = sound.record._replace(valid_until_us=sound.record.valid_until_us + 1)
     assert judge(replace(sound, record=extended), at=ON).reasons == (RECORD_MISMATCH,)
     revoked = _key(certifier, ended_us=LOGGED - 1, compromised_since_us=LOGGED - 1)
     assert judge(replace(sound, key=revoked), at=ON).reasons == ("SIGNING_KEY_REVOKED",)
