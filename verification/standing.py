@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from verification.did import split_did_url
 from verification.errors import KeyNotValid, MalformedInput, VerificationError
 from verification.jwk import PublicKey
 from verification.jws import verify_compact
@@ -188,9 +189,13 @@ _VERIFIED_MAX = 200_000  # ~60 MB at most
 
 def _read(payload: Any, kid: object) -> Credential:
     subject, category = payload["credentialSubject"], payload["credentialSubject"]["category"]
-    programme = programme_of_issuer(payload["issuer"])
+    issuer = payload["issuer"]  # a string, or VC 2.0's object form {"id", "name"} (VC 2.0 §4.7)
+    programme = programme_of_issuer(issuer["id"] if isinstance(issuer, dict) else issuer)
     if programme is None:
         raise ValueError("the issuer names no programme")
+    did_url = split_did_url(str(kid))  # a DID URL names the programme's key by its fragment
+    if did_url is not None:
+        kid = did_url[1]
     return Credential(
         programme_id=programme,
         licence_number=str(subject["licenceNumber"]),

@@ -27,7 +27,7 @@ def recorded(connection: Connection, *, fresh: bool = False) -> Divergence | Non
     cached = _seen.get(engine)
     if not fresh and cached is not None and now - cached[0] < _TTL_NS:
         return cached[1]
-    found = state.read(connection).divergence
+    found = state.diverged(connection)
     with _lock:
         _seen[engine] = (now, found)
     return found

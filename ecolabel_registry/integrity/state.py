@@ -12,12 +12,16 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, insert, select, update
 
 from ecolabel_registry.db.models import IntegrityCheck
+from ecolabel_registry.db.raw import Prebuilt
 from ecolabel_registry.integrity.divergence import Divergence
 
 table = IntegrityCheck.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
 _READ = select(table.c.verified_tree_size, table.c.checked_us, table.c.divergence, table.c.diverged_us).where(
     table.c.id == 1
 )
+# Whether a divergence stands, on the driver's cursor: the decision paths ask it, and on SQLite a read
+# through `Connection.execute` would begin a transaction their one-statement check does without.
+_DIVERGED = Prebuilt(select(table.c.diverged_us).where(table.c.id == 1))
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,14 @@ def read(connection: Connection) -> IntegrityState:
     return IntegrityState(
         row["verified_tree_size"], row["checked_us"], Divergence.from_dict(found) if found else None, row["diverged_us"]
     )
+
+
+def diverged(connection: Connection) -> Divergence | None:
+    """The recorded divergence, reading the divergence itself only when one stands (`diverged_us` set)."""
+    row = _DIVERGED.first(connection)
+    if row is None or row["diverged_us"] is None:
+        return None
+    return read(connection).divergence
 
 
 def _write(connection: Connection, values: dict[str, object]) -> None:
