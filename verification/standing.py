@@ -31,9 +31,9 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from verification.did import split_did_url
-from verification.errors import KeyNotValid, MalformedInput, VerificationError
+from verification.errors import KeyNotValid, MalformedInput, UnknownKey, VerificationError
 from verification.jwk import PublicKey
-from verification.jws import verify_compact
+from verification.jws import read_protected_header, verify_compact
 from verification.keys import KeyRecord, require_key_valid_at, require_role_for
 from verification.leaf import from_microseconds, to_microseconds
 from verification.payloads import TYP
@@ -166,9 +166,14 @@ def _credential(presented: Presented) -> tuple[Credential, None] | tuple[None, s
         # The signature and the key's role, as at ingest; the payload was validated against the profile
         # then, so only the fields the rules use are read back (a full model parse doubled a cold check).
         require_role_for(key, TYP["certificate"])
-        verified = verify_compact(
-            document.decode("ascii"), PublicKey(kid=key.kid, raw=key.public_key), expected_typ=TYP["certificate"]
-        )
+        token = document.decode("ascii")
+        try:
+            verified = verify_compact(
+                token, PublicKey(kid=key.kid, raw=key.public_key), expected_typ=TYP["certificate"]
+            )
+        except UnknownKey:  # the header may name the key by DID URL: `did:web:…#<kid>`
+            named = PublicKey(kid=_kid_in(token, key.kid), raw=key.public_key)
+            verified = verify_compact(token, named, expected_typ=TYP["certificate"])
     except (VerificationError, UnicodeDecodeError):
         return None, SIGNATURE_INVALID  # a failure is not remembered: it is rare, and cheap to find again
     try:
@@ -180,6 +185,14 @@ def _credential(presented: Presented) -> tuple[Credential, None] | tuple[None, s
             _VERIFIED.clear()  # a simple bound: refilling costs one check per certificate
         _VERIFIED[seen] = credential
     return credential, None
+
+
+def _kid_in(token: str, kid: str) -> str:
+    """The kid the credential's header names for the key `kid`: itself, or a DID URL whose fragment it is
+    (the DID was held to the issuer's programme at ingest, `verification.documents`)."""
+    named = read_protected_header(token).get("kid")
+    did_url = split_did_url(named) if isinstance(named, str) else None
+    return named if did_url is not None and did_url[1] == kid and isinstance(named, str) else kid
 
 
 _VERIFIED: dict[tuple[str, bytes, str, bytes, bool], Credential] = {}
