@@ -30,7 +30,9 @@ from ecolabel_registry.statistics.timeline import day_of, month_of_label
 router = APIRouter(prefix="/v1/statistics", route_class=StrictJSONRoute, tags=["open data"])
 MAX_MONTHS = 240
 AsOf = Annotated[date | None, Query(description="the date counted, at 00:00 UTC (YYYY-MM-DD); today when absent")]
-Month = Annotated[str, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+# One Query per parameter: FastAPI keeps only the last `Query` of an `Annotated`, so a pattern given in one
+# and an alias in another would be silently dropped (and an unchecked month reach the parser).
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 
 
 def _date(as_of: date | None) -> tuple[date, datetime]:
@@ -65,8 +67,8 @@ def certificate_statistics(
 @router.get("/certificates/series", operation_id="getCertificateSeries", responses=openapi_responses(ValidationFailed))
 def certificate_series(
     context: ContextDep,
-    start: Annotated[str, Month, Query(alias="from")],
-    end: Annotated[str, Month, Query(alias="to")],
+    start: Annotated[str, Query(alias="from", pattern=MONTH_PATTERN, description="the first month, YYYY-MM")],
+    end: Annotated[str, Query(alias="to", pattern=MONTH_PATTERN, description="the last month, YYYY-MM")],
     group: Annotated[CertificateGroup, Query(description="how to group the lines (not a crosswalk group)")] = (
         CertificateGroup.PROGRAMME
     ),
@@ -126,7 +128,7 @@ def cross_border_reach(context: ContextDep, as_of: AsOf = None) -> CrossBorderRe
 @router.get("/supply-links", operation_id="getSupplyLinkStatistics", responses=openapi_responses(ValidationFailed))
 def supply_link_statistics(
     context: ContextDep,
-    month: Annotated[str, Month, Query(description="YYYY-MM: links in force on its first day")],
+    month: Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM: links in force on its first day")],
 ) -> SupplyLinkStatistics:
     """Confirmed supply links by supplier country and buyer country, on the first day of a month.
 

@@ -216,3 +216,17 @@ def test_a_bad_series_range_is_a_problem_document(client: TestClient) -> None:
     assert answer.headers["content-type"].startswith("application/problem+json")
     answer = client.get("/v1/statistics/certificates", params={"group": "cpv", "as_of": "2024-13-01"})
     assert answer.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/v1/statistics/certificates/series", {"from": "console", "to": "2026-01"}),
+        ("/v1/statistics/certificates/series", {"from": "2026-01", "to": "2026-13"}),
+        ("/v1/statistics/supply-links", {"month": "console"}),
+    ],
+)
+def test_a_month_that_is_not_yyyy_mm_is_a_422_not_a_500(client: TestClient, path: str, params: dict[str, str]) -> None:
+    answer = client.get(path, params=params)
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
