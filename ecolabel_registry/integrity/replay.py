@@ -158,7 +158,9 @@ class LogReplay:
         elif kind is DocumentKind.CERTIFICATE:
             credentials = [entry for entry in step if entry.kind == DocumentKind.CERTIFICATE.value]
             tokens = [entry.document.decode("ascii") for entry in credentials]
-            items = submission.commit(connection, signer, submission.prepare(connection, tokens))
+            names = self.context.did_names  # as the API takes them: DID issuers, status-list entries
+            prepared = submission.prepare(connection, tokens, names=names)
+            items = submission.commit(connection, signer, prepared, base_url=names.base_url)
             for item, entry in zip(items, credentials, strict=True):
                 if item.outcome is not Outcome.ACCEPTED:
                     detail = item.error.detail if item.error is not None else str(item.outcome)

@@ -39,6 +39,8 @@ NODE_BIN = Path(__file__).resolve().parent / "node_modules" / ".bin"
 VENV_BIN = Path(sys.executable).parent
 # openapi-python-client lives in its own virtual environment (`make interop`; pinned in python-generator.txt).
 GENERATOR_BIN = ROOT / ".venv" / "generator" / "bin"
+# Its only configuration: the JOSE media types it does not know travel as bytes (application/vc+jwt).
+GENERATOR_CONFIG = Path(__file__).with_name("python-generator.yml")
 PACKAGE = "eco_label_registry_client"  # openapi-python-client's name for a document titled "Eco-label Registry"
 # Every report of a model or operation left out, whichever generator prints it.
 _TROUBLE = re.compile(r"warning|unable|duplicate|could not|skipping|error", re.IGNORECASE)
@@ -96,6 +98,7 @@ def python_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleTy
     """The package openapi-python-client generates, importable for the duration of this module."""
     directory = tmp_path_factory.mktemp("python-client")
     generate = [GENERATOR_BIN / "openapi-python-client", "generate", "--path", CONTRACT, "--meta", "none"]
+    generate += ["--config", GENERATOR_CONFIG]
     output = _run(
         [*generate, "--fail-on-warning"],
         directory,
