@@ -42,6 +42,7 @@ from verification.decision import (
     verify_decision,
     verify_saved_eligibility,
 )
+from verification.did import split_did_url
 from verification.documents import logged_payload
 from verification.errors import MalformedInput, ProofInvalid, VerificationError
 from verification.evidence import CertificateEvidence
@@ -343,5 +344,6 @@ def _evidence_problems(evidence: Any, certificate_id: str, state: LogState) -> l
 
 
 def _kid_and_programme(document: bytes) -> tuple[str, str]:
-    kid = read_protected_header(document.decode("ascii")).get("kid")
-    return str(kid), logged_payload(document, EcoLabelCertificate).programme_id
+    kid = str(read_protected_header(document.decode("ascii")).get("kid"))
+    did_url = split_did_url(kid)  # a DID URL names the programme's key by its fragment (FORMATS §2.1)
+    return (kid if did_url is None else did_url[1]), logged_payload(document, EcoLabelCertificate).programme_id
