@@ -32,7 +32,8 @@ MAX_MONTHS = 240
 AsOf = Annotated[date | None, Query(description="the date counted, at 00:00 UTC (YYYY-MM-DD); today when absent")]
 # One Query per parameter: FastAPI keeps only the last `Query` of an `Annotated`, so a pattern given in one
 # and an alias in another would be silently dropped (and an unchecked month reach the parser).
-MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+# Months from 1970 (the statistics count from the epoch; year 0000 is no date at all).
+MONTH_PATTERN = r"^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$"
 
 
 def _date(as_of: date | None) -> tuple[date, datetime]:

@@ -60,7 +60,7 @@ def test_a_resumed_bulk_submission_signs_each_licence_with_the_slot_it_was_given
         "--kid",
         live_programme.signer.kid,
     ]
-    arguments += ["--programme", PROGRAMME, "--url", live_programme.url, "--state", str(state), "--status"]
+    arguments += ["--programme", PROGRAMME, "--registry", live_programme.url, "--state", str(state), "--status"]
     result = CliRunner().invoke(app, arguments, env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     acknowledged = json.loads(state.read_text())["acknowledged"]
@@ -79,7 +79,7 @@ def test_sign_asks_the_registry_for_a_free_slot(live_programme: LiveProgramme, t
     record = tmp_path / "licence.json"
     record.write_text(json.dumps(json_record("CEL-ONE-1")), encoding="utf-8")
     arguments = ["sign", str(record), "--key", str(live_programme.key_path), "--kid", live_programme.signer.kid]
-    arguments += ["--programme", PROGRAMME, "--status", "--url", live_programme.url]
+    arguments += ["--programme", PROGRAMME, "--status", "--registry", live_programme.url]
     result = CliRunner().invoke(app, arguments)
     assert result.exit_code == 0, result.output
     credential = _payload(result.stdout)

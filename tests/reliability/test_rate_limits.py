@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+import threading
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
 
 import anyio
@@ -162,6 +163,24 @@ def test_forged_or_replayed_credentials_do_not_spend_a_programme_budget(
         )
 
 
+def _run_in_own_thread(function: Callable[[str], Awaitable[None]], argument: str) -> None:
+    """`anyio.run` on a thread of its own: this worker's thread may carry an event loop another test's
+    client left marked as running, and anyio refuses to start a second one there."""
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            anyio.run(function, argument)
+        except BaseException as exc:  # noqa: BLE001  (re-raised on the test's thread below)
+            failures.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if failures:
+        raise failures[0]
+
+
 def test_a_proven_token_is_remembered_for_a_while_and_a_failed_one_never() -> None:
     clock = _Clock()
     checks: list[str] = []
@@ -175,7 +194,7 @@ def test_a_proven_token_is_remembered_for_a_while_and_a_failed_one_never() -> No
     assert callers.known("admin") == "operator"
     for presented in ("elr_0123456789abcdef_good", "elr_0123456789abcdef_wrong", "not-a-stored-token"):
         assert callers.known(presented) is None
-        anyio.run(callers.learn, presented)
+        _run_in_own_thread(callers.learn, presented)
     assert checks == ["elr_0123456789abcdef_good", "elr_0123456789abcdef_wrong"]  # only token-shaped ones
     assert callers.known("elr_0123456789abcdef_good") == "organisation:o-1"
     assert callers.known("elr_0123456789abcdef_wrong") is None

@@ -224,6 +224,8 @@ def test_a_bad_series_range_is_a_problem_document(client: TestClient) -> None:
         ("/v1/statistics/certificates/series", {"from": "console", "to": "2026-01"}),
         ("/v1/statistics/certificates/series", {"from": "2026-01", "to": "2026-13"}),
         ("/v1/statistics/supply-links", {"month": "console"}),
+        ("/v1/statistics/supply-links", {"month": "0000-01"}),
+        ("/v1/statistics/certificates/series", {"from": "1969-12", "to": "2026-01"}),
     ],
 )
 def test_a_month_that_is_not_yyyy_mm_is_a_422_not_a_500(client: TestClient, path: str, params: dict[str, str]) -> None:
