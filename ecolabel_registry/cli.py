@@ -16,7 +16,7 @@ from ecolabel_registry import worker as background
 from ecolabel_registry.api import schemas as payload_schemas
 from ecolabel_registry.app import create_app
 from ecolabel_registry.db import migrate as migrations
-from ecolabel_registry.db.engine import build_engine, write_connection
+from ecolabel_registry.db.engine import build_engine
 from ecolabel_registry.demo import commands as demo_commands
 from ecolabel_registry.errors import ConfigurationError
 from ecolabel_registry.integrity import commands as integrity_commands
@@ -166,14 +166,7 @@ def status_map_enable() -> None:
 
     Example: ecolabel-registry status-map enable
     """
-    settings = Settings()
-    engine = build_engine(settings.database_url, pool_size=1)
-    try:
-        signer = NoteSigner.from_private_key(settings.log_origin, load_or_create_signing_key(settings.signing_key_path))
-        with write_connection(engine) as connection:
-            receipt = status_map.enable(connection, signer)
-    finally:
-        engine.dispose()
+    receipt = status_map.enable_with(Settings())
     if receipt is None:
         typer.echo("the status map was already on")
     else:

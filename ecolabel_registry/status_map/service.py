@@ -12,8 +12,11 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection
 
+from ecolabel_registry.db.engine import build_engine, write_connection
 from ecolabel_registry.errors import LogIntegrityError
 from ecolabel_registry.log import service as log
+from ecolabel_registry.settings import Settings
+from ecolabel_registry.signing_key import load_or_create_signing_key
 from ecolabel_registry.status_map import repository
 from verification.leaf import DocumentKind
 from verification.note import NoteSigner
@@ -102,6 +105,17 @@ def log_documents(
     ]
     document = apply(connection, updates, log_size)
     return [log.Document(DocumentKind.STATUS_MAP, document.encode())]
+
+
+def enable_with(settings: Settings) -> Receipt | None:
+    """`enable` on the database and with the signing key the settings name (the operator's command)."""
+    engine = build_engine(settings.database_url, pool_size=1)
+    try:
+        signer = NoteSigner.from_private_key(settings.log_origin, load_or_create_signing_key(settings.signing_key_path))
+        with write_connection(engine) as connection:
+            return enable(connection, signer)
+    finally:
+        engine.dispose()
 
 
 def enable(connection: Connection, signer: NoteSigner) -> Receipt | None:

@@ -9,24 +9,16 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from ecolabel_registry.db.engine import build_engine, write_connection
 from ecolabel_registry.integrity import check as checks
 from ecolabel_registry.settings import Settings
 from ecolabel_registry.signing_key import load_or_create_signing_key
 from ecolabel_registry.status_map import service as status_map
 from tests.integrity.sql import intruder_sql
 from tests.registry.factories import Certifier, certificate_id, certifier
-from verification.note import NoteSigner
 
 
 def _enable(settings: Settings) -> None:
-    engine = build_engine(settings.database_url, pool_size=1)
-    try:
-        signer = NoteSigner.from_private_key(settings.log_origin, load_or_create_signing_key(settings.signing_key_path))
-        with write_connection(engine) as connection:
-            assert status_map.enable(connection, signer) is not None
-    finally:
-        engine.dispose()
+    assert status_map.enable_with(settings) is not None
 
 
 def _check(engine: Engine, settings: Settings, replica: Path) -> checks.CheckReport:

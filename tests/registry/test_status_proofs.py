@@ -20,7 +20,6 @@ from typer.testing import CliRunner
 
 from ecolabel_registry.db.engine import build_engine, write_connection
 from ecolabel_registry.settings import Settings
-from ecolabel_registry.signing_key import load_or_create_signing_key
 from ecolabel_registry.status_map import repository as map_repository
 from ecolabel_registry.status_map import service as status_map
 from tests.registry.factories import Certifier, certificate_id, certifier
@@ -28,7 +27,7 @@ from tests.registry.live import live_servers
 from verification.cli import app as verify_cli
 from verification.errors import ProofInvalid
 from verification.monitor import DocumentKind
-from verification.note import NoteSigner, NoteVerifier
+from verification.note import NoteVerifier
 from verification.policy import Policy
 from verification.status_map import ChainHeadValue
 from verification.status_proof import StatusProof, verify_status_proof
@@ -40,13 +39,7 @@ def body(client: TestClient, admin_headers: dict[str, str]) -> Certifier:
 
 
 def _enable(settings: Settings) -> int:
-    engine = build_engine(settings.database_url, pool_size=1)
-    try:
-        signer = NoteSigner.from_private_key(settings.log_origin, load_or_create_signing_key(settings.signing_key_path))
-        with write_connection(engine) as connection:
-            receipt = status_map.enable(connection, signer)
-    finally:
-        engine.dispose()
+    receipt = status_map.enable_with(settings)
     assert receipt is not None
     return receipt.leaf_index
 
