@@ -78,8 +78,8 @@ browser:
 	command -v chromium >/dev/null && command -v dot >/dev/null && fc-list | grep -q "Noto Sans CJK" || \
 	  (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk graphviz)
 
-# A long schemathesis campaign over every operation, on SQLite and PostgreSQL, with a fresh seed each run
-# (issue 10); `make test` runs a short one with a fixed seed. FUZZ_EXAMPLES sets examples per operation.
+# A long schemathesis campaign over every operation, on SQLite and PostgreSQL, with a fresh seed each run;
+# `make test` runs a short one with a fixed seed. FUZZ_EXAMPLES sets examples per operation.
 FUZZ_EXAMPLES ?= 500
 .PHONY: fuzz reliability-large
 fuzz: $(STAMP)

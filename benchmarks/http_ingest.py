@@ -31,8 +31,8 @@ from benchmarks.model import Backend, Context, Figure, Limit, Quantity, Result, 
 from benchmarks.registry_client import BATCH, submit_batches, submit_one
 from benchmarks.timing import per_second
 
-BATCH_TARGET = Target(bound=0.8, at_most=False, on_ratio=True)  # issue 9
-SINGLE_TARGET = Target(bound=0.5, at_most=False, on_ratio=True)  # issue 9
+BATCH_TARGET = Target(bound=0.8, at_most=False, on_ratio=True)
+SINGLE_TARGET = Target(bound=0.5, at_most=False, on_ratio=True)
 SINGLE_CONNECTIONS = 8
 BATCH_CONNECTIONS = 2  # one batch is verified while the other waits for its commit
 

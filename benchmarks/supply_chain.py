@@ -1,4 +1,4 @@
-"""Supply-chain queries on 100,000 organisations and 300,000 links (issue 8), each beside the bare
+"""Supply-chain queries on 100,000 organisations and 300,000 links, each beside the bare
 recursive query measured in the same run on the same data.
 
 The world is generated straight into the tables with bulk inserts (COPY on PostgreSQL), shaped like

@@ -176,7 +176,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(statistics.router)
     app.include_router(dumps.router)
     app.include_router(metrics_endpoint.router)
-    # The web console (issue 7): HTML pages over the same services, left out of the OpenAPI document.
+    # The web console: HTML pages over the same services, left out of the OpenAPI document.
     install_console(app)
 
 
@@ -213,7 +213,7 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
         max_depth=settings.max_json_depth,
         max_string_chars=settings.max_string_chars,
     )
-    # Per-process state (issue 10): metrics and rate-limit buckets belong to this app, not to the module.
+    # Per-process state: metrics and rate-limit buckets belong to this app, not to the module.
     app.state.metrics = RegistryMetrics(
         lambda: getattr(getattr(app.state, "registry", None), "engine", None),
         lambda: getattr(getattr(app.state, "registry", None), "reads", None),

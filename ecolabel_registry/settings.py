@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     # Longest single JSON string in a request body, in characters. A credential JWS is a few KiB; the cap
     # stops one field from holding a body-sized value that every later step would copy and hash.
     max_string_chars: int = Field(default=262_144, ge=256)
-    # Token buckets (issue 10), enforced per process: N processes together allow up to N times these.
+    # Token buckets, enforced per process: N processes together allow up to N times these.
     # A rate of 0 switches that limit off. Clients are keyed by their Authorization header, else their IP.
     rate_limit_client_per_second: float = Field(default=1000.0, ge=0)
     rate_limit_client_burst: int = Field(default=2000, ge=1)
@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     # `json` for one JSON object per line (production), `text` for people reading a terminal.
     log_format: Literal["json", "text"] = "json"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    # Supply chain (issue 8): the deepest upstream query, and what an audit counts as a low-risk supplier
+    # Supply chain: the deepest upstream query, and what an audit counts as a low-risk supplier
     # (see ecolabel_registry.supply.risk; China's green supply-chain index leaves the definition to the evaluator).
     supply_max_depth: int = Field(default=32, ge=1, le=256)
     supply_low_risk_schemes: tuple[IdentifierScheme, ...] = (

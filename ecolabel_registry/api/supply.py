@@ -469,7 +469,7 @@ def get_supply_chain(
         answer = chain.supply_chain(
             connection, principal, organisation_id, at_us=_at(as_of, now), depth=_depth(context, depth), now_us=now
         )
-    # A hot path (issue 8: ≤ 100 ms at full depth): plain data straight to orjson, in SupplyChain's shape.
+    # A hot path (target: ≤ 100 ms at full depth, BENCHMARKS.md): plain data straight to orjson, in SupplyChain's shape.
     return Response(orjson.dumps(answer), media_type="application/json")
 
 

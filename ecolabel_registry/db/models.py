@@ -384,7 +384,7 @@ class LogCosignature(SQLModel, table=True):
     timestamp: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
-# --- Supply chain (issue 8) -------------------------------------------------------------------------
+# --- Supply chain ----------------------------------------------------------------------------------
 # Every row below was created by a logged write: `leaf_index` names the log entry that holds the exact
 # request body (a `supply_chain` leaf, public only as its SHA-256 commitment). Times are integer
 # microseconds since the Unix epoch, UTC, like every other table.

@@ -1,4 +1,4 @@
-"""The demo world and the local production layout (issue 9): trying the registry as it would really run.
+"""The demo world and the local production layout: trying the registry as it would really run.
 
 - `world.json`: the data file. Real programmes, categories, crosswalk codes and mutual-recognition
   agreements (each with its source; assumptions listed as `unconfirmed`), organisations and supply

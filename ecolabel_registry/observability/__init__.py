@@ -1,1 +1,1 @@
-"""Operating the registry: Prometheus metrics, structured JSON logs and request ids (issue 10)."""
+"""Operating the registry: Prometheus metrics, structured JSON logs and request ids."""

@@ -1,4 +1,4 @@
-"""Green supply chains (issue 8): organisations, facilities, products and supply links, with audits.
+"""Green supply chains: organisations, facilities, products and supply links, with audits.
 
 Modules, in the direction of dependency:
 - `schemas` (request bodies), `outputs` (records), `answers` (chain, audit, impact responses);

@@ -1,4 +1,4 @@
-"""Input limits found or added for issue 10: string lengths, U+0000, 64-bit indexes and the 405 Allow header.
+"""Input limits: string lengths, U+0000, 64-bit indexes and the 405 Allow header.
 
 Body size, batch size and JSON depth are covered in tests/registry (test_problem_documents.py,
 test_certificate_submission.py); these are the limits the schema fuzzer showed were missing.

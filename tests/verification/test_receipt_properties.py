@@ -1,6 +1,6 @@
 """Property tests on signed checkpoints and receipts: a receipt from a random log verifies offline, and a
 single-bit change to the document, the leaf hash, any proof node, the checkpoint note, the log time or
-the leaf index makes it fail (issue 10).
+the leaf index makes it fail.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Property tests: a signed document verifies, any single-bit change to it does not, and canonical JSON is a
-fixed point (issue 10). Merkle proofs have their own properties in test_merkle_properties.py.
+fixed point. Merkle proofs have their own properties in test_merkle_properties.py.
 """
 
 from __future__ import annotations
