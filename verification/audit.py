@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from verification.audit_acceptance import LabelLog, judge_acceptance
 from verification.checkpoint import Checkpoint, verify_checkpoint
 from verification.client import LogEntry
 from verification.compact import CompactRange
@@ -53,7 +54,7 @@ from verification.merkle import verify_consistency
 from verification.monitor import LogSource, recompute_leaf
 from verification.note import NoteVerifier
 from verification.payloads.certificate import EcoLabelCertificate
-from verification.payloads.events import CertificateStatusEvent
+from verification.payloads.events import CertificateStatusEvent, KeyEventApproval
 from verification.replay import DocumentReplay
 from verification.standing import DOCUMENT_REASONS, STATUS_REASONS, Presented, Standing, judge, read_credential
 from verification.status import Change
@@ -61,6 +62,9 @@ from verification.status import Change
 # The reasons a standing can give; a decision's other reasons are about matching and labels.
 _KEY_REASONS = frozenset({"SIGNING_KEY_REVOKED", "SIGNING_KEY_RETIRED", "KEY_NOT_YET_VALID"})
 _STANDING_REASONS = frozenset(STATUS_REASONS.values()) | _KEY_REASONS | DOCUMENT_REASONS
+_KEY_KINDS = frozenset(
+    {DocumentKind.PROGRAMME, DocumentKind.KEY_EVENT, DocumentKind.KEY_EVENT_APPROVAL, DocumentKind.PROGRAMME_RECOVERY}
+)
 
 
 @dataclass(frozen=True)
@@ -108,12 +112,20 @@ class LogState:
         self.replay = DocumentReplay(registry_key=registry_key)
         self.certificates: dict[str, _Certificate] = {}
         self.chains: dict[str, list[_Event]] = defaultdict(list)
+        self.labels = LabelLog()  # categories and agreements, for acceptance
+        self.key_heads: dict[str, tuple[int, int]] = {}  # programme -> (key events so far, the last one's leaf)
+        self._key_proposals: dict[str, int] = {}  # a key event's hash -> its leaf, until approvals apply it
 
     def add(self, entry: LogEntry) -> None:
+        keyed = entry.kind in _KEY_KINDS
+        before = {programme: ring.sequence for programme, ring in self.replay.rings.items()} if keyed else {}
         self.replay.check(entry)  # raises on a document that does not verify with the keys of its time
         if entry.document is None:
             return
-        if entry.kind is DocumentKind.CERTIFICATE:
+        self.labels.add(entry)
+        if keyed:
+            self._key_head(entry, entry.document, before)
+        elif entry.kind is DocumentKind.CERTIFICATE:
             credential_id = hashlib.sha256(entry.document).hexdigest()
             header_kid, programme = _kid_and_programme(entry.document)
             self.certificates[credential_id] = _Certificate(
@@ -135,6 +147,23 @@ class LogState:
                     Change.of(event, entry.integrated_us),
                 )
             )
+
+    def _key_head(self, entry: LogEntry, document: bytes, before: Mapping[str, int]) -> None:
+        """A key event's head is its own leaf, even when approvals logged later applied it (as the registry
+        names it); a registration's or a recovery's, theirs."""
+        if entry.kind is DocumentKind.KEY_EVENT:
+            self._key_proposals[hashlib.sha256(document).hexdigest()] = entry.leaf_index
+        for programme, ring in self.replay.rings.items():
+            if before.get(programme) == ring.sequence:
+                continue
+            leaf = entry.leaf_index
+            if entry.kind is DocumentKind.KEY_EVENT_APPROVAL:
+                leaf = self._key_proposals[logged_payload(document, KeyEventApproval).event]
+            self.key_heads[programme] = (ring.sequence, leaf)
+
+    def credential(self, certificate_id: str) -> EcoLabelCertificate:
+        """The payload of a logged credential (its signature was checked when it was replayed)."""
+        return logged_payload(self.certificates[certificate_id].document, EcoLabelCertificate)
 
     def standing(self, certificate_id: str, at: datetime) -> Standing | None:
         found = self.certificates.get(certificate_id)
@@ -176,7 +205,7 @@ def audit_all(
         if isinstance(payload, CertificateVerification):
             reports[position] = AuditReport(payload.type, checkpoint.tree_size, [_single(payload, state)])
         else:
-            verdicts = [_item(index, result, payload.date, state) for index, result in enumerate(results)]
+            verdicts = [_item(index, result, payload, state) for index, result in enumerate(results)]
             reports[position] = AuditReport(payload.type, checkpoint.tree_size, verdicts)
     return [reports[n] for n in range(len(opened))]
 
@@ -264,7 +293,7 @@ def _single(payload: CertificateVerification, state: LogState) -> Verdict:
     return _judge(None, payload.certificate, claimed, payload.as_of, state)
 
 
-def _item(index: int, result: Any, date: datetime, state: LogState) -> Verdict:
+def _item(index: int, result: Any, payload: EligibilityDecision, state: LogState) -> Verdict:
     if not isinstance(result, dict) or not isinstance(result.get("certificates"), list):
         return Verdict(index, None, False, f"item {index}: the result names no certificates")
     verdicts = [
@@ -277,9 +306,11 @@ def _item(index: int, result: Any, date: datetime, state: LogState) -> Verdict:
                 "must_stand": bool(certificate.get("eligible")),
                 "reasons": certificate.get("reasons", []),
                 "evidence": certificate.get("evidence"),
+                "acceptance": certificate,
             },
-            date,
+            payload.date,
             state,
+            requirement=payload.requirement,
         )
         for certificate in result["certificates"]
         if isinstance(certificate, dict)
@@ -289,11 +320,19 @@ def _item(index: int, result: Any, date: datetime, state: LogState) -> Verdict:
         return refuted[0]
     if result.get("eligible") and not any(isinstance(c, dict) and c.get("eligible") for c in result["certificates"]):
         return Verdict(index, None, False, f"item {index}: eligible, but no certificate of it is")
-    ids = ", ".join(verdict.certificate_id or "" for verdict in verdicts) or "no certificate"
-    return Verdict(index, None, True, f"item {index}: confirmed ({ids})")
+    found = "; ".join(verdict.detail for verdict in verdicts) or "no certificate"
+    return Verdict(index, None, True, f"item {index}: confirmed ({found})")
 
 
-def _judge(item: int | None, certificate_id: str, claimed: Mapping[str, Any], at: datetime, state: LogState) -> Verdict:
+def _judge(
+    item: int | None,
+    certificate_id: str,
+    claimed: Mapping[str, Any],
+    at: datetime,
+    state: LogState,
+    *,
+    requirement: Mapping[str, Any] | None = None,
+) -> Verdict:
     where = f"item {item}: certificate {certificate_id}" if item is not None else f"certificate {certificate_id}"
     standing = state.standing(certificate_id, at)
     if standing is None:
@@ -309,9 +348,24 @@ def _judge(item: int | None, certificate_id: str, claimed: Mapping[str, Any], at
     if claimed.get("must_stand") and not standing.valid:
         problems.append("eligible, but by the log the certificate does not stand")
     problems += _evidence_problems(claimed.get("evidence"), certificate_id, state)
+    found = f"{standing.status.value}, as the log gives"
+    if requirement is not None:
+        credential = state.credential(certificate_id)
+        acceptance = judge_acceptance(
+            claimed["acceptance"],
+            credential,
+            standing.criteria_version,
+            requirement=requirement,
+            at=at,
+            log=state.labels,
+        )
+        problems += acceptance.problems
+        found = f"{found}; {acceptance.summary}"
     if problems:
         return Verdict(item, certificate_id, False, f"{where}: " + "; ".join(problems))
-    return Verdict(item, certificate_id, True, f"{where}: {standing.status.value}, as the log gives")
+    return Verdict(
+        item, certificate_id, True, f"{certificate_id}: {found}" if item is not None else f"{where}: {found}"
+    )
 
 
 def _evidence_problems(evidence: Any, certificate_id: str, state: LogState) -> list[str]:
@@ -334,11 +388,14 @@ def _evidence_problems(evidence: Any, certificate_id: str, state: LogState) -> l
             f"its status chain's head is sequence {actual[0]} at leaf {actual[2]}, "
             f"the decision relied on sequence {stated[0]} at leaf {stated[2]}"
         )
-    key_sequence = state.replay.key_sequence(claimed.key_head.programme)
-    if claimed.key_head.programme != found.programme or key_sequence != claimed.key_head.sequence:
+    # The whole head: how many key events, and which leaf the last one is (the registration's when none).
+    key_head = state.key_heads.get(found.programme)
+    stated_key = (claimed.key_head.programme, claimed.key_head.sequence, claimed.key_head.leaf_index)
+    if key_head is None or stated_key != (found.programme, *key_head):
+        sequence, leaf = key_head if key_head is not None else (None, None)
         problems.append(
-            f"programme {found.programme} has {key_sequence} key events, "
-            f"the decision relied on {claimed.key_head.sequence}"
+            f"programme {found.programme}'s key events' head is sequence {sequence} at leaf {leaf}, the decision "
+            f"relied on programme {stated_key[0]}'s sequence {stated_key[1]} at leaf {stated_key[2]}"
         )
     return problems
 

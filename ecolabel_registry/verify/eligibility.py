@@ -28,35 +28,11 @@ from ecolabel_registry.verify import reasons as codes
 from ecolabel_registry.verify.decisions import sign_decision
 from ecolabel_registry.verify.digest import results_sha256
 from ecolabel_registry.verify.schemas import CatalogueLine, EligibilityAnswer, EligibilityRequest
+from verification.acceptance import Label, LabelIndex, labels_of
 from verification.evidence import KeyHead, checkpoint_json
 from verification.keys import KeyRecord
 from verification.leaf import format_log_time, to_microseconds
 from verification.status import CertificateStatus
-
-
-@dataclass(frozen=True)
-class Label:
-    programme: str
-    category: str | None = None
-    criteria_version: str | None = None
-
-
-class LabelIndex:
-    """Whether any accepted label covers a certificate's (programme, category, criteria version): a label
-    covers it when its programme matches and its category and version are each unset or equal. Four
-    set lookups instead of a loop over the labels, for the thousands of certificates a check judges."""
-
-    def __init__(self, labels: tuple[Label, ...]) -> None:
-        self.keys = {(label.programme, label.category, label.criteria_version) for label in labels}
-
-    def covers(self, programme: str, category: str, version: str) -> bool:
-        keys = self.keys
-        return (
-            (programme, category, version) in keys
-            or (programme, category, None) in keys
-            or (programme, None, version) in keys
-            or (programme, None, None) in keys
-        )
 
 
 @dataclass(frozen=True)
@@ -146,13 +122,12 @@ def evaluate(
 
 def _accepted_labels(connection: Connection, request: EligibilityRequest) -> tuple[Label, ...]:
     requirement = request.requirement
-    labels = [Label(a.programme, a.category, a.criteria_version) for a in requirement.accepted]
+    crosswalked: list[tuple[str, str, str]] = []
     if requirement.cpv:
-        labels += [Label(*key) for key in repository.categories_for_code(connection, "cpv", requirement.cpv[:8])]
+        crosswalked += repository.categories_for_code(connection, "cpv", requirement.cpv[:8])
     if requirement.cn_procurement:
-        found = repository.categories_for_code(connection, "cn_procurement", requirement.cn_procurement)
-        labels += [Label(*key) for key in found]
-    return tuple(dict.fromkeys(labels))
+        crosswalked += repository.categories_for_code(connection, "cn_procurement", requirement.cn_procurement)
+    return labels_of((Label(a.programme, a.category, a.criteria_version) for a in requirement.accepted), crosswalked)
 
 
 class _Judge:

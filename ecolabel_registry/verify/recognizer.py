@@ -16,8 +16,9 @@ from ecolabel_registry.agreements import repository as agreement_rows
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.models import Category
 from ecolabel_registry.verify import reasons as codes
-from ecolabel_registry.verify.eligibility import Label, RecognitionAnswer, RecognitionQuery, Recognizer, evaluate
+from ecolabel_registry.verify.eligibility import RecognitionAnswer, RecognitionQuery, Recognizer, evaluate
 from ecolabel_registry.verify.schemas import EligibilityAnswer, EligibilityRequest
+from verification.acceptance import Label, accepted_pairs
 from verification.agreements import AgreementRecord
 from verification.recognition import Presented, resolve
 
@@ -71,12 +72,13 @@ def _hop(hop: Any, head: dict[str, Any]) -> dict[str, Any]:
 
 
 def _accepted_pairs(connection: Connection, labels: tuple[Label, ...]) -> frozenset[tuple[str, str]]:
-    found = {(label.programme, label.category) for label in labels if label.category is not None}
     whole = sorted({label.programme for label in labels if label.category is None})
+    defined: dict[str, list[str]] = {}
     if whole:
         query = select(categories.c.programme_id, categories.c.code).where(categories.c.programme_id.in_(whole))
-        found.update((row.programme_id, row.code) for row in connection.execute(query))
-    return frozenset((programme, category) for programme, category in found if category is not None)
+        for row in connection.execute(query):
+            defined.setdefault(row.programme_id, []).append(row.code)
+    return accepted_pairs(labels, defined)
 
 
 def evaluate_with_equivalents(
