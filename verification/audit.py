@@ -12,13 +12,22 @@ certificate, the credential's leaf and the heads of its status chain and of its 
    are exactly the ones the decision was signed over;
 4. each certificate's standing on the decision's date, judged from those entries alone with the one
    rule every answer uses (`verification.standing.judge`), against what the decision says: the status,
-   the standing's reasons, valid or not, and the chain heads it claims to have relied on.
+   the standing's reasons, valid or not, and the heads it claims to have relied on, whole (the
+   credential's leaf; the status chain's sequence, event hash and leaf; the key events' sequence and
+   the leaf of the last one);
+5. for each certificate of an eligibility answer, whether its label was accepted, with the functions
+   the registry's check calls (`verification.audit_acceptance`): directly, by a label of the decision's
+   requirement (its procurement code crosswalked by the logged category definitions), or through
+   agreements in force on the date, replayed with their signatures and events from the log; a claimed
+   path must be the log's, and so must the leaf and event-chain head of each agreement it relied on.
 
-A decision signed from tampered tables (a withdrawal row deleted, a revoked key's compromise cleared)
-names a standing or a head the log does not give, and is refuted. What the audit does not re-judge is
-which certificates a catalogue line matched and whether a label was accepted (directly or through an
-agreement): those are stated in the results, and an eligible line is refuted when the certificate it
-relied on does not stand.
+A decision signed from tampered tables (a withdrawal row deleted, a revoked key's compromise cleared,
+an agreement's termination deleted, a certificate's category changed) names a standing, an acceptance
+or a head the log does not give, and is refuted. What the audit does not re-judge is which
+certificates a catalogue line matched: a result does not carry the line's identifiers (the decision
+commits to the results, not to the request). Nor can it refute a refusal that only a path of two or
+more hops would have overturned: the registry's maximum depth is not in the decision, so a claimed
+refusal is checked against single-hop paths (docs/SECURITY.md, "Checking a decision you hold").
 
     report = audit(RegistryClient(url), saved_decision, registry_key)
     for verdict in report.refuted: print(verdict.detail)

@@ -200,8 +200,8 @@ def _head_problems(path: Sequence[Any], agreements: AgreementReplay) -> list[str
     """Each agreement the decision relied on must be the log's: its leaf and the head of its event chain."""
     problems = []
     for hop in path:
-        if not isinstance(hop, dict):
-            continue
+        if not isinstance(hop, dict) or ("event_head" not in hop and "agreement_leaf_index" not in hop):
+            continue  # a decision from before hops named their agreement's heads: its path is still judged
         agreement_id = str(hop.get("agreement"))
         head = agreements.head(agreement_id)
         if head is None:

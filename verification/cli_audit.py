@@ -37,7 +37,8 @@ def audit_decision(
     ] = None,
 ) -> None:
     """Fetch the log up to the decision's checkpoint, prove it consistent with the registry's current
-    one, replay the certificates, status chains and keys in it, and confirm or refute every answer.
+    one, replay the certificates, status chains, keys, categories and agreements in it, and confirm or
+    refute every answer: each standing, the heads it relied on, and each label's acceptance.
 
     Example: ecolabel-verify audit-decision decision.json --registry http://127.0.0.1:8000
     """

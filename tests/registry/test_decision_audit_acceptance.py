@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 
 from ecolabel_registry.settings import Settings
 from tests.recognition.practice import World, build_world, jea_sgls
-from tests.recognition.world import post_event
+from tests.recognition.world import post_event, sha256
 from tests.registry.live import LiveServer, live_servers
 from tests.registry.test_decision_audit import _audit
 from verification.ed25519 import generate_private_key
@@ -58,6 +58,14 @@ def test_an_honest_decision_through_an_agreement_is_confirmed(
     server: LiveServer, http: httpx.Client, admin_headers: dict[str, str], tmp_path: Path
 ) -> None:
     world, agreement = _world(http, admin_headers)
+    # SGLS suspends its recognition; JEA proposes lifting it, which joins the chain on SGLS's approval.
+    suspended = world["sgls"].event(agreement, 1, agreement, "suspended", "2025-02-01T00:00:00Z")
+    assert post_event(http, agreement, suspended)["status_code"] == 201  # type: ignore[arg-type]
+    lifted = world["jea"].event(agreement, 2, sha256(suspended), "reinstated", "2025-03-01T00:00:00Z")
+    assert post_event(http, agreement, lifted)["status_code"] == 202  # type: ignore[arg-type]
+    approval = world["sgls"].event_approval(agreement, sha256(lifted))
+    path = f"/v1/agreements/{agreement}/events/{sha256(lifted)}/approvals"
+    http.post(path, json={"approval": approval}).raise_for_status()
     through = world["jea"].certificate(http, "JEA-FL-0001", "flooring")  # type: ignore[arg-type]
     outside = world["jea"].certificate(http, "JEA-CP-0001", "computers")  # type: ignore[arg-type]
     direct = world["sgls"].certificate(http, "SGLS-FL-0001", "flooring")  # type: ignore[arg-type]
@@ -73,7 +81,8 @@ def test_an_honest_decision_through_an_agreement_is_confirmed(
     answer = response.json()
     vias = [result["certificates"][0]["accepted_via"] for result in answer["results"]]
     assert vias == ["equivalent", None, "direct"]
-    assert answer["results"][0]["certificates"][0]["path"][0]["agreement"] == agreement
+    (hop,) = answer["results"][0]["certificates"][0]["path"]
+    assert (hop["agreement"], hop["event_head"]["sequence"]) == (agreement, 2)
     code, output = _audit(server, answer, tmp_path, "honest")
     assert code == 0, output
     assert "item 0: confirmed" in output
@@ -127,6 +136,30 @@ def test_acceptance_for_a_category_outside_the_agreements_scope_is_refuted(
     assert code == 1, output
     assert "CATEGORY_OUT_OF_SCOPE" in output
     assert "category computers" in output
+    assert "Traceback" not in output
+
+
+def test_direct_acceptance_through_a_crosswalk_code_added_behind_the_log_is_refuted(
+    server: LiveServer, http: httpx.Client, admin_headers: dict[str, str], engine: Engine, tmp_path: Path
+) -> None:
+    world, _ = _world(http, admin_headers)
+    cert = world["jea"].certificate(http, "JEA-CP-0001", "computers")  # type: ignore[arg-type]
+    tender = {"cpv": "30213000"}  # no category of the log lists it
+    assert _eligibility(http, tender, cert)["results"][0]["eligible"] is False
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO category_codes (programme_id, code, criteria_version, scheme, value) "
+                "VALUES ('jea', 'computers', '1', 'cpv', '30213000')"
+            )
+        )
+
+    answer = _eligibility(http, tender, cert)
+    assert answer["results"][0]["certificates"][0]["accepted_via"] == "direct"
+    assert answer["results"][0]["eligible"] is True
+    code, output = _audit(server, answer, tmp_path, "crosswalk")
+    assert code == 1, output
+    assert "the decision says accepted directly, but by the log it is not accepted" in output
     assert "Traceback" not in output
 
 
