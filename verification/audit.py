@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from verification.audit_acceptance import LabelLog, judge_acceptance
+from verification.audit_acceptance import LabelLog, Tender, judge_acceptance
 from verification.checkpoint import Checkpoint, verify_checkpoint
 from verification.client import LogEntry
 from verification.compact import CompactRange
@@ -305,6 +305,7 @@ def _single(payload: CertificateVerification, state: LogState) -> Verdict:
 def _item(index: int, result: Any, payload: EligibilityDecision, state: LogState) -> Verdict:
     if not isinstance(result, dict) or not isinstance(result.get("certificates"), list):
         return Verdict(index, None, False, f"item {index}: the result names no certificates")
+    tender = state.labels.tender(payload.requirement)
     verdicts = [
         _judge(
             index,
@@ -319,7 +320,7 @@ def _item(index: int, result: Any, payload: EligibilityDecision, state: LogState
             },
             payload.date,
             state,
-            requirement=payload.requirement,
+            tender=tender,
         )
         for certificate in result["certificates"]
         if isinstance(certificate, dict)
@@ -340,7 +341,7 @@ def _judge(
     at: datetime,
     state: LogState,
     *,
-    requirement: Mapping[str, Any] | None = None,
+    tender: Tender | None = None,
 ) -> Verdict:
     where = f"item {item}: certificate {certificate_id}" if item is not None else f"certificate {certificate_id}"
     standing = state.standing(certificate_id, at)
@@ -358,13 +359,13 @@ def _judge(
         problems.append("eligible, but by the log the certificate does not stand")
     problems += _evidence_problems(claimed.get("evidence"), certificate_id, state)
     found = f"{standing.status.value}, as the log gives"
-    if requirement is not None:
+    if tender is not None:
         credential = state.credential(certificate_id)
         acceptance = judge_acceptance(
             claimed["acceptance"],
             credential,
             standing.criteria_version,
-            requirement=requirement,
+            tender=tender,
             at=at,
             log=state.labels,
         )

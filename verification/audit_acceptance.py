@@ -22,12 +22,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from verification.acceptance import Label, LabelIndex, accepted_pairs, labels_of
 from verification.agreement_replay import AgreementReplay
+from verification.agreements import AgreementRecord
 from verification.client import LogEntry
 from verification.documents import logged_payload
 from verification.leaf import DocumentKind
@@ -94,6 +95,33 @@ class LabelLog:
             crosswalked += sorted(self.crosswalk.get(("cn_procurement", requirement["cn_procurement"]), ()))
         return labels_of(named, crosswalked)
 
+    def tender(self, requirement: Mapping[str, Any]) -> Tender:
+        """What a decision's requirement asks, resolved once against the log as it stands now."""
+        labels = self.labels(requirement)
+        markets = tuple(m for m in requirement.get("markets") or () if isinstance(m, str))
+        return Tender(
+            LabelIndex(labels),
+            accepted_pairs(labels, self.categories),
+            equivalents=requirement.get("equivalents", True) is not False,
+            markets=markets,
+        )
+
+
+@dataclass
+class Tender:
+    """A requirement's labels and recognition targets; the agreements each programme can use, read once."""
+
+    index: LabelIndex
+    pairs: frozenset[tuple[str, str]]
+    equivalents: bool
+    markets: tuple[str, ...]
+    agreements: dict[str, list[AgreementRecord]] = field(default_factory=dict)
+
+    def records(self, programme: str, replay: AgreementReplay) -> list[AgreementRecord]:
+        if programme not in self.agreements:
+            self.agreements[programme] = replay.records_relevant_to(programme)
+        return self.agreements[programme]
+
 
 @dataclass(frozen=True)
 class Acceptance:
@@ -108,7 +136,7 @@ def judge_acceptance(
     credential: EcoLabelCertificate,
     criteria_version: str,
     *,
-    requirement: Mapping[str, Any],
+    tender: Tender,
     at: datetime,
     log: LabelLog,
 ) -> Acceptance:
@@ -124,20 +152,18 @@ def judge_acceptance(
             f"{criteria_version}; the decision says {said[0]}, {said[1]}, {said[2]}"
         )
     reasons = [r for r in claimed.get("reasons") or () if isinstance(r, str)]
-    markets = [m for m in requirement.get("markets") or () if isinstance(m, str)]
-    uncovered = any(market not in subject.markets for market in markets)
+    uncovered = any(market not in subject.markets for market in tender.markets)
     if uncovered != (MARKET_NOT_COVERED in reasons):
         problems.append(f"by the log the credential {'does not cover' if uncovered else 'covers'} every market")
 
-    labels = log.labels(requirement)
     via, path = claimed.get("accepted_via"), claimed.get("path") or []
-    if LabelIndex(labels).covers(programme, category, criteria_version):
+    if tender.index.covers(programme, category, criteria_version):
         expected, summary, resolution = "direct", "accepted directly", None
-    elif requirement.get("equivalents", True):
+    elif tender.equivalents:
         depth = len(path) if via == "equivalent" and isinstance(path, list) and path else 1
-        pairs = accepted_pairs(labels, log.categories)
-        records = log.agreements.records_relevant_to(programme)
-        resolution = resolve(Presented(programme, category, criteria_version), pairs, records, at=at, max_depth=depth)
+        records = tender.records(programme, log.agreements)
+        presented = Presented(programme, category, criteria_version)
+        resolution = resolve(presented, tender.pairs, records, at=at, max_depth=depth)
         if resolution.accepted:
             expected = "equivalent"
             summary = "accepted through agreement " + " then ".join(hop.agreement_id for hop in resolution.path)
