@@ -25,7 +25,7 @@ from sqlalchemy import Connection
 from ecolabel_registry.agreements.lookup import now
 from ecolabel_registry.errors import BadRequest, NotFound
 from ecolabel_registry.programmes import repository as programmes
-from ecolabel_registry.recognition import service
+from ecolabel_registry.recognition import compiled, service
 from ecolabel_registry.recognition.explain import explain
 from ecolabel_registry.recognition.trqp_schemas import TRQPRequest
 from verification.evidence import CertificateEvidence
@@ -65,7 +65,8 @@ def evaluate(connection: Connection, query: TRQPRequest, *, max_depth: int) -> E
     at = _time(requested) if requested is not None else evaluated
     presented, evidence = _entity(connection, query.entity_id, context, at)
     target = service.Requirement(frozenset({(authority, category)}))
-    resolution = service.answer(connection, presented, target, at=at, known_at_us=None, max_depth=max_depth)
+    graph = compiled.compiled(connection)  # the agreements as of this snapshot
+    resolution = service.answer(graph, presented, target, at=at, known_at_us=None, max_depth=max_depth)
     return Evaluation(
         resolution=resolution,
         message=explain(presented, target.labels, resolution, at),
@@ -73,7 +74,7 @@ def evaluate(connection: Connection, query: TRQPRequest, *, max_depth: int) -> E
         time_evaluated=format_log_time(to_microseconds(evaluated)),
         judged_at=service.judged_at(connection),
         evidence=evidence.to_api() if evidence is not None else None,
-        agreement_heads=service.agreement_heads(connection, resolution),
+        agreement_heads=service.agreement_heads(graph, resolution),
     )
 
 
