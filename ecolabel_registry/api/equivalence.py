@@ -71,7 +71,7 @@ def equivalence(
         if certificate_id is not None:
             presented, evidence = service.judged_certificate(connection, certificate_id, at=at, known_at_us=known_us)
         else:
-            presented = service.category_subject(connection, programme or "", category, criteria_version)
+            presented = service.category_subject(graph, programme or "", category, criteria_version)
         resolution = service.answer(
             graph, presented, target, at=at, known_at_us=known_us, max_depth=context.settings.recognition_max_depth
         )

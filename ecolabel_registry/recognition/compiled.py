@@ -31,12 +31,13 @@ from sqlalchemy import Connection, Engine, func, select
 
 from ecolabel_registry.agreements import lookup as agreements
 from ecolabel_registry.agreements import repository as agreement_rows
-from ecolabel_registry.db.models import CategoryCode, LogEntry
+from ecolabel_registry.db.models import CategoryCode, LogEntry, Programme
 from verification.agreements import AgreementRecord
 from verification.leaf import DocumentKind
 
 codes_table = CategoryCode.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
 entries = LogEntry.__table__  # type: ignore[attr-defined]
+programmes_table = Programme.__table__  # type: ignore[attr-defined]
 
 #: The kinds of leaf whose transactions write agreements, parties, agreement events, categories and their
 #: crosswalk codes, or programmes and their keys (which the answers name or may come to depend on).
@@ -89,12 +90,17 @@ class Compiled:
     """Everything a recognition answer reads besides the certificate, as of `head`."""
 
     head: Head
+    programmes: frozenset[str]  # every registered programme (a programme leaf adds each)
     records: Mapping[str, AgreementRecord]  # by agreement id, in id order
     parties: Mapping[str, frozenset[str]]  # agreement id -> its parties, as the party rows list them
     onward: frozenset[str]  # ids of the agreements that allow onward recognition
     agreement_heads: Mapping[str, _AgreementHead]
     exact_codes: Mapping[tuple[str, str], frozenset[tuple[str, str]]]  # (scheme, value) -> (programme, code)
     checked_codes: Mapping[tuple[str, str], frozenset[tuple[str, str]]]  # (scheme, "30213000") for "30213000-5"
+
+    def has_programme(self, programme: str) -> bool:
+        """`programmes.repository.exists`, from memory."""
+        return programme in self.programmes
 
     def relevant_to(self, programme: str) -> list[AgreementRecord]:
         """`agreements.repository.relevant_to` and `agreements.lookup.records`, from memory."""
@@ -159,8 +165,10 @@ def compile_at(connection: Connection, head: Head) -> Compiled:
         exact[(code.scheme, code.value)].add(pair)
         if len(code.value) >= 2 and code.value[-2] == "-":  # LIKE digits || '-_': a check digit after a dash
             checked[(code.scheme, code.value[:-2])].add(pair)
+    programme_ids = frozenset(connection.execute(select(programmes_table.c.id)).scalars())
     return Compiled(
         head=head,
+        programmes=programme_ids,
         records=records,
         parties={i: frozenset(p["programme_id"] for p in party_rows[i]) for i in ids},
         onward=frozenset(row["id"] for row in rows if row["onward_recognition"]),

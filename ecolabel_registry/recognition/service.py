@@ -21,7 +21,6 @@ from ecolabel_registry.certificates.standing import evidence_of, judge_row
 from ecolabel_registry.errors import BadRequest, NotFound
 from ecolabel_registry.log import repository as log_rows
 from ecolabel_registry.programmes import keys
-from ecolabel_registry.programmes import repository as programmes
 from ecolabel_registry.recognition.compiled import Compiled
 from ecolabel_registry.recognition.explain import explain
 from ecolabel_registry.recognition.schemas import (
@@ -82,13 +81,15 @@ def certificate_subject(
 def judged_certificate(
     connection: Connection, certificate_id: str, *, at: datetime, known_at_us: int | None
 ) -> tuple[Presented, CertificateEvidence]:
-    """`certificate_subject`, with what its standing was judged from (`verification.evidence`)."""
+    """`certificate_subject`, with what its standing was judged from (`verification.evidence`).
+
+    Read afresh, as for every standing, not from `recognition.compiled`: a key record edited in the table
+    must count at once (`verification.standing`)."""
     row = certificates.get(connection, certificate_id)
     if row is None:
         raise NotFound(f"no certificate {certificate_id}")
     history = certificates.events_of(connection, [certificate_id])[certificate_id] if row["event_count"] else []
-    named = (row["programme_id"], row["signing_kid"])
-    key = keys.load(connection, [named]).get(named)
+    key = keys.load_one(connection, row["programme_id"], row["signing_kid"])
     standing = judge_row(row, bytes(row["document"]), key, history, at=at, known_at_us=known_at_us)
     presented = Presented(
         row["programme_id"],
@@ -115,8 +116,8 @@ def agreement_heads(graph: Compiled, resolution: Resolution) -> list[dict[str, A
     return [heads[agreement_id] for agreement_id in ids]
 
 
-def category_subject(connection: Connection, programme: str, category: str | None, version: str | None) -> Presented:
-    if not programmes.exists(connection, programme):
+def category_subject(graph: Compiled, programme: str, category: str | None, version: str | None) -> Presented:
+    if not graph.has_programme(programme):
         raise NotFound(f"no programme {programme!r}", code="UNKNOWN_PROGRAMME")
     return Presented(programme, category, version)
 

@@ -70,6 +70,8 @@ def test_the_compiled_graph_says_what_the_tables_say(demo: tuple[TestClient, Wor
             for programme in world.programme_by_id:
                 from_tables = agreements.records(connection, agreement_rows.relevant_to(connection, programme))
                 assert graph.relevant_to(programme) == from_tables
+            programmes = set(world.programme_by_id)
+            assert graph.programmes == programmes
             ids = list(graph.records)
             assert graph.heads_of(ids) == agreements.heads_of(connection, ids)
             codes = {(row.scheme, row.value) for row in connection.execute(select(repository.codes_table))} | {

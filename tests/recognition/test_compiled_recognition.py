@@ -93,3 +93,23 @@ def test_a_new_agreement_and_category_from_another_process_are_seen_at_once(
 
     jea.define(other, "No.120", cpv=["30213000-5"])
     assert equivalence(client, **by_code)["requirement"]["accepted"] == ["cec:HJ 2536", "jea:No.120"]
+
+
+def test_a_key_revoked_through_another_process_is_seen_at_once(
+    client: TestClient, other: TestClient, cec: Signatory, jea: Signatory
+) -> None:
+    conclude(client, cec, [jea], cec.agreement(["cec", "jea"], both_ways("cec", "HJ 2536", "jea", "No.119")))
+    certificate = cec.certificate(client, "CEC-1", "HJ 2536")
+    query = {"entity_id": certificate, "authority_id": "jea", "action": "recognize", "resource": "No.119"}
+    before = client.post("/trqp/v2/authorization", json=query).json()
+    assert before["authorized"] is True
+    assert before["evidence"]["key_head"]["sequence"] == 0
+
+    compromised_since = client.get(f"/v1/certificates/{certificate}").json()["integrated_at"]
+    revoke = cec.key_event("revoke", kid=cec.kid, compromisedSince=compromised_since)
+    assert other.post("/v1/programmes/cec/key-events", json={"event": revoke}).status_code == 201
+
+    after = client.post("/trqp/v2/authorization", json=query).json()
+    assert (after["authorized"], after["reasons"]) == (False, ["SIGNING_KEY_REVOKED"])
+    assert after["evidence"]["key_head"]["sequence"] == 1
+    assert after["judged_at"]["tree_size"] == _tree_size(other)
