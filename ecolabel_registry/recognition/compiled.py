@@ -182,11 +182,5 @@ def _newest(head: Head) -> int:
     return max((index for index in head if index is not None), default=-1)
 
 
-def forget(engine: Engine) -> None:
-    """Drop this engine's compiled value (tests compare answers with and without it)."""
-    with _lock:
-        _compiled.pop(engine, None)
-
-
 _compiled: WeakKeyDictionary[Engine, Compiled] = WeakKeyDictionary()
 _lock = threading.Lock()
