@@ -18,7 +18,9 @@ Checking a signature costs far more than everything else together, so verified c
 memoized per process (`_VERIFIED`). The memo is keyed by the certificate id, the SHA-256 of the exact
 bytes and the key (kid and public key): a verification is a pure function of those, so an entry can
 never become wrong; altered bytes or another key are another key of the memo and are checked afresh.
-Nothing is shared between processes and nothing needs invalidating.
+Nothing is shared between processes and nothing needs invalidating. Ingest verifies every credential
+before it logs it, and enters it here (`remember_verified`), so a fresh certificate's first standing
+does not verify it a second time.
 """
 
 from __future__ import annotations
@@ -30,13 +32,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from verification._b64 import b64url_decode
 from verification.did import split_did_url
+from verification.documents import SignedDocument
 from verification.errors import KeyNotValid, MalformedInput, UnknownKey, VerificationError
 from verification.jwk import PublicKey
 from verification.jws import read_protected_header, verify_compact
 from verification.keys import KeyRecord, require_key_valid_at, require_role_for
 from verification.leaf import from_microseconds, to_microseconds
-from verification.payloads import TYP
+from verification.payloads import TYP, EcoLabelCertificate
 from verification.payloads.common import parse_timestamp, programme_of_issuer
 from verification.status import CertificateStatus, Change, Lifecycle, status_as_of, status_of_unchanged
 from verification.strictjson import loads_strict
@@ -180,11 +184,32 @@ def _credential(presented: Presented) -> tuple[Credential, None] | tuple[None, s
         credential = _read(loads_strict(verified.payload), verified.header.get("kid"))
     except (MalformedInput, KeyError, TypeError, ValueError, AttributeError):
         return None, RECORD_MISMATCH  # signed, but not a credential the registry could have accepted
+    _remember(seen, credential)
+    return credential, None
+
+
+def remember_verified(document: SignedDocument[EcoLabelCertificate]) -> None:
+    """Enter a credential that `verification.documents.open_document` verified, with the key it names and
+    the certificate type (signature and key role checked), in the memo: the entry `_credential` would
+    make from the same bytes and key, read from the same payload by the same `_read`."""
+    key, data = document.key, document.token.encode("ascii")
+    if document.header.get("typ") != TYP["certificate"]:
+        return
+    digest = hashlib.sha256(data).digest()
+    try:
+        credential = _read(
+            loads_strict(b64url_decode(document.token.split(".")[1], what="JWS payload")), document.header.get("kid")
+        )
+    except (MalformedInput, KeyError, TypeError, ValueError, AttributeError):
+        return  # judged, and refused, on its first standing as before
+    _remember((digest.hex(), digest, key.kid, key.public_key, key.signing), credential)
+
+
+def _remember(seen: tuple[str, bytes, str, bytes, bool], credential: Credential) -> None:
     with _VERIFIED_LOCK:
         if len(_VERIFIED) >= _VERIFIED_MAX:
             _VERIFIED.clear()  # a simple bound: refilling costs one check per certificate
         _VERIFIED[seen] = credential
-    return credential, None
 
 
 def _kid_in(token: str, kid: str) -> str:

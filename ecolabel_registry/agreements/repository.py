@@ -30,6 +30,11 @@ def many(connection: Connection, ids: Sequence[str]) -> list[RowMapping]:
     return found
 
 
+def every(connection: Connection) -> list[RowMapping]:
+    """Every agreement with its document, in id order (for `recognition.compiled`)."""
+    return list(connection.execute(_with_document().order_by(agreements.c.id)).mappings())
+
+
 def search(connection: Connection, party: str | None, after: str | None, limit: int) -> list[RowMapping]:
     """A page of agreements ordered by id, optionally only those `party` is a party to."""
     query = _with_document().order_by(agreements.c.id).limit(limit)

@@ -13,7 +13,7 @@ from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.db.engine import read_snapshot
 from ecolabel_registry.errors import BadRequest, NotFound, ValidationFailed
-from ecolabel_registry.recognition import service
+from ecolabel_registry.recognition import compiled, service
 from ecolabel_registry.recognition.schemas import EquivalenceOut
 from ecolabel_registry.schemas import Slug
 from verification.leaf import to_microseconds
@@ -65,16 +65,17 @@ def equivalence(
     known_us = to_microseconds(known) if known else None
     # One snapshot: the answer names the checkpoint its data belongs to.
     with read_snapshot(context.read_engine()) as connection:
-        target = service.requirement(connection, accepted=accepted or [], cpv=cpv, cn_procurement=cn_procurement)
+        graph = compiled.compiled(connection)  # the agreements and crosswalk as of this snapshot
+        target = service.requirement(graph, accepted=accepted or [], cpv=cpv, cn_procurement=cn_procurement)
         evidence = None
         if certificate_id is not None:
             presented, evidence = service.judged_certificate(connection, certificate_id, at=at, known_at_us=known_us)
         else:
-            presented = service.category_subject(connection, programme or "", category, criteria_version)
+            presented = service.category_subject(graph, programme or "", category, criteria_version)
         resolution = service.answer(
-            connection, presented, target, at=at, known_at_us=known_us, max_depth=context.settings.recognition_max_depth
+            graph, presented, target, at=at, known_at_us=known_us, max_depth=context.settings.recognition_max_depth
         )
-        judged, heads = service.judged_at(connection), service.agreement_heads(connection, resolution)
+        judged, heads = service.judged_at(connection), service.agreement_heads(graph, resolution)
     return service.render(
         certificate_id,
         presented,

@@ -32,6 +32,7 @@ from verification.leaf import DocumentKind, to_microseconds
 from verification.note import NoteSigner
 from verification.payloads import TYP, EcoLabelCertificate
 from verification.receipt import Receipt
+from verification.standing import remember_verified
 from verification.status_list import Slot, status_entries
 from verification.status_map import ChainHeadValue
 
@@ -189,6 +190,7 @@ def _store(connection: Connection, signer: NoteSigner, accepted: list[Item], res
     for document in documents:
         if document.payload.supersedes is not None:
             repository.mark_superseded(connection, document.payload.supersedes, document.sha256)
+        remember_verified(document)  # its first standing need not verify it again (verification.standing)
 
 
 def _claimed_slots(pending: list[Item], base_url: str | None) -> dict[int, RegistryError]:

@@ -11,9 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from ecolabel_registry.agreements import lookup as agreements
-from ecolabel_registry.agreements import repository as agreement_rows
-from ecolabel_registry.recognition import service
+from ecolabel_registry.recognition import compiled, service
 from ecolabel_registry.recognition.schemas import EquivalenceOut
 from verification.recognition import Decision, Presented, resolve
 
@@ -28,7 +26,8 @@ def recognised_as(
     agreements make of this label while the certificate is good.
     """
     as_category = Presented(presented.programme, presented.category, presented.criteria_version)
-    records = agreements.records(connection, agreement_rows.relevant_to(connection, presented.programme))
+    graph = compiled.compiled(connection)
+    records = graph.relevant_to(presented.programme)
     own = (presented.programme, presented.category)
     targets = sorted(
         {
@@ -53,7 +52,7 @@ def recognised_as(
                     known_at=None,
                     judged=service.judged_at(connection),
                     evidence=None,
-                    heads=service.agreement_heads(connection, resolution),
+                    heads=service.agreement_heads(graph, resolution),
                 )
             )
     return found

@@ -48,6 +48,7 @@ class LogEntry(SQLModel, table=True):
     __table_args__ = (
         Index("ix_log_entries_leaf_hash", "leaf_hash"),
         Index("ix_log_entries_document_sha256", "document_sha256"),
+        Index("ix_log_entries_kind_leaf", "kind", "leaf_index"),  # recognition.compiled: newest leaf per kind
     )
 
     leaf_index: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))

@@ -30,6 +30,12 @@ def load(connection: Connection, wanted: Iterable[tuple[str, str]]) -> dict[tupl
     return {(row["programme_id"], row["kid"]): _record(row) for row in rows}
 
 
+def load_one(connection: Connection, programme_id: str, kid: str) -> KeyRecord | None:
+    """`load` for one key, by a statement built once (building the tuple IN cost more than running it)."""
+    row = connection.execute(_ONE_KEY, {"programme_id": programme_id, "kid": kid}).mappings().first()
+    return _record(row) if row is not None else None
+
+
 def of_programme(connection: Connection, programme_id: str) -> list[KeyRecord]:
     rows = connection.execute(
         select(keys_table)
@@ -131,6 +137,9 @@ def store_change(
 
 _LATER = key_events_table.alias("later")
 # A programme's key-event head: its last key event, or (none yet) its registration. One statement.
+_ONE_KEY = select(keys_table).where(
+    keys_table.c.programme_id == bindparam("programme_id"), keys_table.c.kid == bindparam("kid")
+)
 _HEADS = (
     select(
         programmes_table.c.id,

@@ -1,7 +1,8 @@
 """Gathering what a resolution needs (certificate status, signing key, crosswalk, agreements) and answering.
 
 The decision itself is `verification.recognition.resolve`, a pure function: this module only reads its
-inputs from the database and renders its answer.
+inputs (the agreements and the crosswalk from `recognition.compiled`, the certificate from the
+database) and renders its answer.
 """
 
 from __future__ import annotations
@@ -15,14 +16,12 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ecolabel_registry.agreements import lookup as agreements
-from ecolabel_registry.agreements import repository as agreement_rows
 from ecolabel_registry.certificates import repository as certificates
 from ecolabel_registry.certificates.standing import evidence_of, judge_row
 from ecolabel_registry.errors import BadRequest, NotFound
 from ecolabel_registry.log import repository as log_rows
 from ecolabel_registry.programmes import keys
-from ecolabel_registry.programmes import repository as programmes
-from ecolabel_registry.recognition import repository
+from ecolabel_registry.recognition.compiled import Compiled
 from ecolabel_registry.recognition.explain import explain
 from ecolabel_registry.recognition.schemas import (
     ConditionOut,
@@ -49,7 +48,7 @@ class Requirement:
 
 
 def requirement(
-    connection: Connection, *, accepted: Sequence[str], cpv: str | None, cn_procurement: str | None
+    graph: Compiled, *, accepted: Sequence[str], cpv: str | None, cn_procurement: str | None
 ) -> Requirement:
     """The accepted (programme, category) pairs: given, or found through the category crosswalk."""
     if sum((bool(accepted), cpv is not None, cn_procurement is not None)) != 1:
@@ -66,7 +65,7 @@ def requirement(
             pairs.add((programme, category))
         return Requirement(frozenset(pairs))
     scheme, code = ("cpv", cpv) if cpv is not None else ("cn_procurement", cn_procurement or "")
-    found = repository.categories_with_code(connection, scheme, code)
+    found = graph.categories_with_code(scheme, code)
     if not found:
         raise NotFound(f"no category lists {scheme} code {code} in its crosswalk", code="UNKNOWN_PROCUREMENT_CODE")
     return Requirement(frozenset(found), cpv=cpv, cn_procurement=cn_procurement)
@@ -82,13 +81,15 @@ def certificate_subject(
 def judged_certificate(
     connection: Connection, certificate_id: str, *, at: datetime, known_at_us: int | None
 ) -> tuple[Presented, CertificateEvidence]:
-    """`certificate_subject`, with what its standing was judged from (`verification.evidence`)."""
+    """`certificate_subject`, with what its standing was judged from (`verification.evidence`).
+
+    Read afresh, as for every standing, not from `recognition.compiled`: a key record edited in the table
+    must count at once (`verification.standing`)."""
     row = certificates.get(connection, certificate_id)
     if row is None:
         raise NotFound(f"no certificate {certificate_id}")
     history = certificates.events_of(connection, [certificate_id])[certificate_id] if row["event_count"] else []
-    named = (row["programme_id"], row["signing_kid"])
-    key = keys.load(connection, [named]).get(named)
+    key = keys.load_one(connection, row["programme_id"], row["signing_kid"])
     standing = judge_row(row, bytes(row["document"]), key, history, at=at, known_at_us=known_at_us)
     presented = Presented(
         row["programme_id"],
@@ -108,21 +109,21 @@ def judged_at(connection: Connection) -> dict[str, Any]:
     return checkpoint_json(head.tree_size, base64.b64encode(head.root_hash).decode())
 
 
-def agreement_heads(connection: Connection, resolution: Resolution) -> list[dict[str, Any]]:
+def agreement_heads(graph: Compiled, resolution: Resolution) -> list[dict[str, Any]]:
     """Each agreement on the path as relied on: its leaf and the head of its event chain."""
     ids = list(dict.fromkeys(hop.agreement_id for hop in resolution.path))
-    heads = agreements.heads_of(connection, ids)
+    heads = graph.heads_of(ids)
     return [heads[agreement_id] for agreement_id in ids]
 
 
-def category_subject(connection: Connection, programme: str, category: str | None, version: str | None) -> Presented:
-    if not programmes.exists(connection, programme):
+def category_subject(graph: Compiled, programme: str, category: str | None, version: str | None) -> Presented:
+    if not graph.has_programme(programme):
         raise NotFound(f"no programme {programme!r}", code="UNKNOWN_PROGRAMME")
     return Presented(programme, category, version)
 
 
 def answer(
-    connection: Connection,
+    graph: Compiled,
     presented: Presented,
     target: Requirement,
     *,
@@ -130,8 +131,14 @@ def answer(
     known_at_us: int | None,
     max_depth: int,
 ) -> Resolution:
-    records = agreements.records(connection, agreement_rows.relevant_to(connection, presented.programme))
-    return resolve(presented, target.accepted, records, at=at, known_at_us=known_at_us, max_depth=max_depth)
+    return resolve(
+        presented,
+        target.accepted,
+        graph.relevant_to(presented.programme),
+        at=at,
+        known_at_us=known_at_us,
+        max_depth=max_depth,
+    )
 
 
 def render(

@@ -24,8 +24,7 @@ from sqlalchemy import Connection
 
 from ecolabel_registry.agreements.lookup import now
 from ecolabel_registry.errors import BadRequest, NotFound
-from ecolabel_registry.programmes import repository as programmes
-from ecolabel_registry.recognition import service
+from ecolabel_registry.recognition import compiled, service
 from ecolabel_registry.recognition.explain import explain
 from ecolabel_registry.recognition.trqp_schemas import TRQPRequest
 from verification.evidence import CertificateEvidence
@@ -53,8 +52,9 @@ class Evaluation:
 
 def evaluate(connection: Connection, query: TRQPRequest, *, max_depth: int) -> Evaluation:
     evaluated = now()
+    graph = compiled.compiled(connection)  # the programmes and agreements as of this snapshot
     authority = _programme(query.authority_id)
-    if authority is None or not programmes.exists(connection, authority):
+    if authority is None or not graph.has_programme(authority):
         raise NotFound(f"authority {query.authority_id!r} is not a registered programme", code="UNKNOWN_AUTHORITY")
     if query.action not in ACTIONS:
         known = ", ".join(sorted(ACTIONS))
@@ -63,9 +63,9 @@ def evaluate(connection: Connection, query: TRQPRequest, *, max_depth: int) -> E
     context = query.context or {}
     requested = context.get("time")
     at = _time(requested) if requested is not None else evaluated
-    presented, evidence = _entity(connection, query.entity_id, context, at)
+    presented, evidence = _entity(connection, graph, query.entity_id, context, at)
     target = service.Requirement(frozenset({(authority, category)}))
-    resolution = service.answer(connection, presented, target, at=at, known_at_us=None, max_depth=max_depth)
+    resolution = service.answer(graph, presented, target, at=at, known_at_us=None, max_depth=max_depth)
     return Evaluation(
         resolution=resolution,
         message=explain(presented, target.labels, resolution, at),
@@ -73,7 +73,7 @@ def evaluate(connection: Connection, query: TRQPRequest, *, max_depth: int) -> E
         time_evaluated=format_log_time(to_microseconds(evaluated)),
         judged_at=service.judged_at(connection),
         evidence=evidence.to_api() if evidence is not None else None,
-        agreement_heads=service.agreement_heads(connection, resolution),
+        agreement_heads=service.agreement_heads(graph, resolution),
     )
 
 
@@ -102,13 +102,13 @@ def _time(text: str) -> datetime:
 
 
 def _entity(
-    connection: Connection, entity_id: str, context: dict[str, str], at: datetime
+    connection: Connection, graph: compiled.Compiled, entity_id: str, context: dict[str, str], at: datetime
 ) -> tuple[Presented, CertificateEvidence | None]:
     certificate = _CERTIFICATE.match(entity_id)
     if certificate is not None:
         return service.judged_certificate(connection, certificate.group(1), at=at, known_at_us=None)
     programme = _programme(entity_id)
-    if programme is None or not programmes.exists(connection, programme):
+    if programme is None or not graph.has_programme(programme):
         raise NotFound(f"entity {entity_id!r} is neither a programme nor a certificate here", code="UNKNOWN_ENTITY")
-    subject = service.category_subject(connection, programme, context.get("category"), context.get("criteria_version"))
+    subject = service.category_subject(graph, programme, context.get("category"), context.get("criteria_version"))
     return subject, None

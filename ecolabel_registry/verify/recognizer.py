@@ -1,7 +1,7 @@
 """The "or equivalent" step of an eligibility check: mutual-recognition agreements in force on the date.
 
 Adapts `verification.recognition.resolve` (the one definition of recognition) to the eligibility
-batch: agreement records are read once per presented programme, and a label that names a programme
+batch: the agreements come from `recognition.compiled` (as of the check's snapshot), and a label that names a programme
 without a category stands for every category that programme has defined.
 """
 
@@ -11,10 +11,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from ecolabel_registry.agreements import lookup as agreements
-from ecolabel_registry.agreements import repository as agreement_rows
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.models import Category
+from ecolabel_registry.recognition import compiled
 from ecolabel_registry.verify import reasons as codes
 from ecolabel_registry.verify.eligibility import RecognitionAnswer, RecognitionQuery, Recognizer, evaluate
 from ecolabel_registry.verify.schemas import EligibilityAnswer, EligibilityRequest
@@ -27,14 +26,16 @@ categories = Category.__table__  # type: ignore[attr-defined]  # set by SQLModel
 
 def agreement_recognizer(connection: Connection, *, max_depth: int) -> Recognizer:
     records: dict[str, list[AgreementRecord]] = {}
-    heads: dict[str, dict[str, Any]] = {}  # what each hop relied on, read in the same snapshot
+    heads: dict[str, dict[str, Any]] = {}  # what each hop relied on, as of the same snapshot
     pairs: dict[tuple[Label, ...], frozenset[tuple[str, str]]] = {}
+    graphs: list[compiled.Compiled] = []  # read at the first question: most checks never ask one
 
     def recognize(query: RecognitionQuery) -> RecognitionAnswer:
         if query.programme not in records:
-            relevant = agreement_rows.relevant_to(connection, query.programme)
-            records[query.programme] = agreements.records(connection, relevant)
-            heads.update(agreements.heads_of(connection, relevant))
+            if not graphs:
+                graphs.append(compiled.compiled(connection))
+            records[query.programme] = graphs[0].relevant_to(query.programme)
+            heads.update(graphs[0].heads_of(record.id for record in records[query.programme]))
         if query.accepted not in pairs:
             pairs[query.accepted] = _accepted_pairs(connection, query.accepted)
         resolution = resolve(

@@ -1,0 +1,187 @@
+"""Recognition answers over HTTP: TRQP v2 recognition and authorization, and GET /v1/equivalence.
+
+Requests/s at 32 connections, each as a ratio to the bare endpoint's requests/s on the same server stack
+(`machine.http.bare`). The registry holds the demo world's programmes, categories and agreements (all
+of them, with their events) and two certificates per category, loaded through the registry's own write
+paths before the server starts (not timed). The questions are every (recognised programme, recognising
+programme's category) pair the agreements' scopes name, asked both about the programme and about one
+of its certificates, so the answers mix "accepted through an agreement" with "not accepted" and with
+suspended or expired agreements, as the demo world has them.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+
+import httpx
+import orjson
+from sqlalchemy import select
+
+from benchmarks import wrk
+from benchmarks.databases import scratch_url, settle
+from benchmarks.http_bare import CONNECTIONS, bare_rps, load
+from benchmarks.http_registry import write_lines
+from benchmarks.model import Backend, Context, Figure, Quantity, Result, Target
+from benchmarks.servers import LOG_ORIGIN, Server, registry_server
+from ecolabel_registry.app import build_context
+from ecolabel_registry.certificates.repository import certificates
+from ecolabel_registry.db.engine import build_engine
+from ecolabel_registry.db.migrate import upgrade
+from ecolabel_registry.demo.loader import load as load_world_into
+from ecolabel_registry.demo.spec import World, load_world
+from ecolabel_registry.settings import Settings
+
+TARGET = Target(bound=0.5, at_most=False, on_ratio=True)
+CERTIFICATES_PER_CATEGORY = 2
+_KINDS = ("recognition", "authorization", "equivalence")
+
+
+def _world() -> World:
+    """The demo world's programmes and agreements, with few certificates and no supply chains."""
+    data = load_world().model_dump(mode="json", by_alias=True)
+    for programme in data["programmes"]:
+        for category in programme["categories"]:
+            category["certificates"] = CERTIFICATES_PER_CATEGORY
+    data["organisations"], data["supply_links"], data["auditor_grants"] = [], [], []
+    return World.model_validate(data)
+
+
+@contextmanager
+def _demo_registry(ctx: Context, backend: Backend) -> Iterator[tuple[Server, World, dict[tuple[str, str], str]]]:
+    """A scratch database with the reduced demo world, served; with one certificate id per category."""
+    name = f"recognition-{backend}"
+    world = _world()
+    with scratch_url(ctx, backend) as url:
+        upgrade(url)
+        settings = Settings(
+            database_url=url,
+            signing_key_path=ctx.workdir / f"{name}-signing-key.pem",  # the server's, see benchmarks.servers
+            admin_token_path=ctx.workdir / f"{name}-admin-token",
+            log_origin=LOG_ORIGIN,
+        )
+        ctx.progress(f"loading the demo world's agreements on {backend} (not timed)")
+        context = build_context(settings)
+        try:
+            load_world_into(context, world, ctx.workdir / "demo-keys", workers=1)
+        finally:
+            context.engine.dispose()
+        engine = build_engine(url, pool_size=1)
+        try:
+            settle(engine)
+            with engine.connect() as connection:
+                rows = connection.execute(
+                    select(certificates.c.programme_id, certificates.c.category_code, certificates.c.id).order_by(
+                        certificates.c.id
+                    )
+                )
+                ids = {(row.programme_id, row.category_code): row.id for row in rows}
+        finally:
+            engine.dispose()
+        with registry_server(ctx, name, url) as server:
+            yield server, world, ids
+
+
+def _questions(world: World) -> list[tuple[str, str, str]]:
+    """(recognised programme, its category, recognising programme's category as `prog:code`), per scope mapping
+    and in the reverse direction (often not recognised), without repeats."""
+    found: dict[tuple[str, str, str], None] = {}
+    for agreement in world.agreements:
+        for mapping in agreement.scope:
+            source, target = mapping.from_, mapping.to
+            found[(source.programme, source.category, f"{target.programme}:{target.category}")] = None
+            found[(target.programme, target.category, f"{source.programme}:{source.category}")] = None
+    return list(found)
+
+
+def _trqp_bodies(questions: Sequence[tuple[str, str, str]], ids: dict[tuple[str, str], str], kind: str) -> list[bytes]:
+    bodies = []
+    for programme, category, target in questions:
+        authority, code = target.split(":", 1)
+        base = {"authority_id": authority, "action": "recognize", "resource": code}
+        if kind == "recognition":
+            body = {**base, "entity_id": programme, "context": {"category": category}}
+        else:
+            body = {**base, "entity_id": ids[(programme, category)]}
+        bodies.append(orjson.dumps(body))
+    return bodies
+
+
+def _equivalence_paths(questions: Sequence[tuple[str, str, str]], ids: dict[tuple[str, str], str]) -> list[bytes]:
+    paths = []
+    for index, (programme, category, target) in enumerate(questions):
+        subject = (
+            {"certificate_id": ids[(programme, category)]}
+            if index % 2
+            else {"programme": programme, "category": category}
+        )
+        paths.append(urllib.parse.urlencode({**subject, "accepted": target}).encode())
+    return paths
+
+
+def _check(server: Server, kind: str, body: bytes) -> None:
+    """One answer of each kind must be a 200 (wrk counts any other as an error, but says less)."""
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        if kind == "equivalence":
+            response = client.get("/v1/equivalence?" + body.decode())
+        else:
+            response = client.post(f"/trqp/v2/{kind}", content=body, headers={"Content-Type": "application/json"})
+    if response.status_code != 200:
+        raise RuntimeError(f"{kind}: {response.status_code} {response.text[:500]}")
+
+
+def _run(backend: Backend, ctx: Context) -> list[Result]:
+    name = f"http.recognition.{backend}"
+    limit = bare_rps(ctx)  # measured first, on a quiet server
+    results = []
+    with _demo_registry(ctx, backend) as (server, world, ids):
+        questions = _questions(world)
+        files: dict[str, Path] = {}
+        for kind in ("recognition", "authorization"):
+            bodies = _trqp_bodies(questions, ids, kind)
+            _check(server, kind, bodies[0])
+            files[kind] = write_lines(ctx.workdir / f"{kind}-{backend}.txt", bodies)
+        paths = _equivalence_paths(questions, ids)
+        _check(server, "equivalence", paths[0])
+        files["equivalence"] = write_lines(ctx.workdir / f"equivalence-{backend}.txt", paths)
+        base = load(ctx)
+        for kind in _KINDS:
+            if kind == "equivalence":
+                script, args = "random_paths.lua", ("/v1/equivalence?", str(files[kind]))
+            else:
+                script, args = "post_cycle.lua", (f"/trqp/v2/{kind}", str(files[kind]))
+            ctx.progress(f"wrk: {kind} questions on {backend}, {CONNECTIONS} connections")
+            if not ctx.quick:  # a second of warm-up, not recorded
+                wrk.run(server.url, wrk.Load(CONNECTIONS, 1.0, script, args))
+            run = wrk.run(server.url, wrk.Load(base.connections, base.seconds, script, args))
+            label = {
+                "recognition": "TRQP recognition",
+                "authorization": "TRQP authorization",
+                "equivalence": "GET /v1/equivalence",
+            }[kind]
+            note = f"{len(questions)} questions over {len(world.agreements)} agreements; {run.summary()}"
+            results.append(
+                Result(
+                    name,
+                    f"{label}, {CONNECTIONS} conns [{backend}]",
+                    Quantity(run.requests_per_s, "requests/s"),
+                    limit,
+                    TARGET,
+                    note + f", p99 {run.p99_ms:.1f} ms",
+                )
+            )
+    return results
+
+
+def figures(backends: Sequence[Backend]) -> list[Figure]:
+    return [
+        Figure(
+            f"http.recognition.{backend}",
+            f"TRQP recognition/authorization and /v1/equivalence requests/s on {backend}",
+            partial(_run, backend),
+        )
+        for backend in backends
+    ]
