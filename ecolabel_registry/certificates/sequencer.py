@@ -105,7 +105,7 @@ class Sequencer:
 
     def _put(self, request: _Request) -> None:
         with self._lock:
-            if self._closed or self._thread is None:
+            if self._closed:  # queued before `start`, a request is in the first group
                 raise DatabaseUnavailable("the registry is shutting down; retry shortly", code="SHUTTING_DOWN")
             self._queue.put(request)
 
