@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import OperationalError
 
 from ecolabel_registry.app import create_app
@@ -23,9 +24,12 @@ from ecolabel_registry.certificates import submission
 from ecolabel_registry.certificates.schemas import Outcome
 from ecolabel_registry.certificates.sequencer import Sequencer
 from ecolabel_registry.context import RegistryContext
-from ecolabel_registry.errors import HistoryConflict, NotFound, RegistryError, SignatureInvalid
-from ecolabel_registry.log.repository import checkpoints_table
+from ecolabel_registry.errors import DocumentInvalid, HistoryConflict, NotFound, RegistryError, SignatureInvalid
+from ecolabel_registry.integrity import check as checks
+from ecolabel_registry.log.repository import checkpoints_table, entries_table
 from ecolabel_registry.settings import Settings
+from ecolabel_registry.signing_key import load_or_create_signing_key
+from ecolabel_registry.status_map import service as status_map
 from tests.registry.factories import Certifier, certificate_id, certifier
 from verification.checkpoint import Checkpoint
 from verification.receipt import Receipt, verify_receipt
@@ -212,3 +216,39 @@ def test_group_commit_can_be_turned_off(settings: Settings, admin_headers: dict[
 def _post_all(http: TestClient, tokens: list[str]) -> list[httpx.Response]:
     with ThreadPoolExecutor(len(tokens)) as pool:
         return list(pool.map(lambda token: http.post("/v1/certificates", json={"credential": token}), tokens))
+
+
+def test_groups_replay_clean_with_the_status_map_on(
+    client: TestClient,
+    context: RegistryContext,
+    body: Certifier,
+    paused: Sequencer,
+    *,
+    settings: Settings,
+    engine: Engine,
+    tmp_path: Path,
+) -> None:
+    """`fsck` replays a group of certificates and a group of events, each closed by one status map root."""
+    assert status_map.enable_with(settings) is not None
+    held = [body.credential(f"IT/044/{n:03d}") for n in range(2)]
+    for token in held:
+        assert client.post("/v1/certificates", json={"credential": token}).status_code == 201
+    first, second = (certificate_id(token) for token in held)
+    suspend = body.status_event(first, 1, first)
+    reinstate = body.status_event(first, 2, certificate_id(suspend), "reinstated", effectiveAt="2025-04-01T00:00:00Z")
+    events = [paused.event(first, suspend), paused.event(first, reinstate), paused.event(second, suspend)]
+    certificates = _queue_certificates(context, paused, [body.credential(f"IT/044/{n:03d}") for n in range(2, 5)])
+    paused.start(context)
+    assert all(future.result(timeout=60).outcome is Outcome.ACCEPTED for future in certificates)
+    assert events[0].result(timeout=60)[0].sequence == 1
+    assert events[1].result(timeout=60)[0].sequence == 2
+    with pytest.raises(DocumentInvalid):  # the event names the first certificate
+        events[2].result(timeout=60)
+    assert paused.groups == 2, "one transaction for the certificates, one for the events"
+    with engine.connect() as connection:
+        kinds = list(connection.execute(select(entries_table.c.kind).order_by(entries_table.c.leaf_index)).scalars())
+    assert kinds[-7:] == ["certificate"] * 3 + ["status_map"] + ["certificate_event"] * 2 + ["status_map"]
+
+    key = load_or_create_signing_key(settings.signing_key_path)
+    report = checks.run(engine, settings, key, replica=tmp_path / "replica.sqlite3", full=True, operator=True)
+    assert report.divergence is None, report.divergence
