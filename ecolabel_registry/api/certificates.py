@@ -69,10 +69,9 @@ async def submit_certificate(
     The body is `{"credential": JWS}`, or the JWS itself as `application/vc+jwt` (VC-JOSE-COSE §6.1).
 
     A new credential for a licence that already has a certificate must name it in `supersedes`.
-
-    Concurrent submissions are logged together (group commit): the answer comes once the group's
-    transaction has committed, and its receipt names that group's checkpoint.
     """
+    # Concurrent submissions are logged together (group commit, docs/DEPLOYMENT.md): the answer comes
+    # once the group's transaction has committed, and its receipt names that group's checkpoint.
     sequencer = context.sequencer
     if sequencer is None:
         (item,) = await run_in_threadpool(_submit, context, throttle, [body.credential])
@@ -261,9 +260,9 @@ async def submit_status_event(certificate_id: CertificateId, body: SubmitEvent, 
     """Append a signed status event (suspended, reinstated, withdrawn, renewed, expired).
 
     The event must carry the next sequence number and the SHA-256 of the previous event (for the first
-    event: of the credential); see `next_event` on the certificate. Concurrent events are logged
-    together (group commit), each answered once the group's transaction has committed.
+    event: of the credential); see `next_event` on the certificate.
     """
+    # Concurrent events are logged together (group commit), each answered after its group's commit.
     sequencer = context.sequencer
     if sequencer is None:
         event, now_status, receipt = await run_in_threadpool(_submit_event, context, certificate_id, body.event)
