@@ -43,6 +43,9 @@ SINGLE_CONNECTIONS = 8
 GROUP_CONNECTIONS = 32
 BATCH_CONNECTIONS = 2  # one batch is verified while the other waits for its commit
 NO_GROUP_COMMIT = {"ECOLABEL_GROUP_COMMIT_MAX_ITEMS": "0"}
+# The warm-up is sequential, so it never forms a group: concurrent requests, logged in groups, ran up to
+# 20 times its rate, and a run that exhausts its credentials is an error (post_bodies.lua).
+GROUPED_HEADROOM = 30.0
 
 
 @dataclass(frozen=True)
@@ -72,13 +75,13 @@ def _modes(ctx: Context) -> list[Mode]:
     batch = ctx.scale(BATCH, 200)  # --quick: smaller batches, so that a short run still completes several
     return [
         Mode("/v1/certificates/batch", batch, BATCH_CONNECTIONS, 2.5, BATCH_TARGET),
-        Mode("/v1/certificates", 1, SINGLE_CONNECTIONS, 4.0, SINGLE_TARGET),
-        Mode("/v1/certificates", 1, GROUP_CONNECTIONS, 4.0, GROUP_TARGET, versus_batch=True),
+        Mode("/v1/certificates", 1, SINGLE_CONNECTIONS, GROUPED_HEADROOM, SINGLE_TARGET),
+        Mode("/v1/certificates", 1, GROUP_CONNECTIONS, GROUPED_HEADROOM, GROUP_TARGET, versus_batch=True),
     ]
 
 
 # The 32-connection load on a server with group commit off: the figure group commit is judged against.
-UNGROUPED = Mode("/v1/certificates", 1, GROUP_CONNECTIONS, 4.0, None, versus_batch=True, grouped=False)
+UNGROUPED = Mode("/v1/certificates", 1, GROUP_CONNECTIONS, 8.0, None, versus_batch=True, grouped=False)
 
 
 @dataclass

@@ -113,13 +113,16 @@ class Sequencer:
         stopping = False
         while not stopping:
             group, stopping = self._next_group()
+            # A request whose caller went away before its group started is not committed; once started,
+            # a future can no longer be cancelled, so every answer below can be delivered.
+            group = [request for request in group if request.future.set_running_or_notify_cancel()]
             try:
                 self._commit(group)
-            except BaseException as exc:  # never leave a request waiting: the thread is about to die
+            except Exception as exc:  # noqa: BLE001  # a fault must not stop the writer: its requests get it
+                _log.exception("the group-commit writer failed on a group of %d", len(group))
                 for request in group:
                     if not request.future.done():
                         request.future.set_exception(exc)
-                raise
 
     def _next_group(self) -> tuple[list[_Request], bool]:
         """What is waiting now, up to `max_items`; (group, whether the sequencer is closing)."""

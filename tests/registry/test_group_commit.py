@@ -252,3 +252,17 @@ def test_groups_replay_clean_with_the_status_map_on(
     key = load_or_create_signing_key(settings.signing_key_path)
     report = checks.run(engine, settings, key, replica=tmp_path / "replica.sqlite3", full=True, operator=True)
     assert report.divergence is None, report.divergence
+
+
+def test_a_request_cancelled_before_its_group_starts_is_not_logged(
+    client: TestClient, context: RegistryContext, body: Certifier, paused: Sequencer
+) -> None:
+    """A caller that went away (its future cancelled) before its group began is left out; the rest go on."""
+    tokens = [body.credential(f"IT/044/{n:03d}") for n in range(3)]
+    futures = _queue_certificates(context, paused, tokens[:2])
+    assert futures[0].cancel()
+    paused.start(context)
+    assert futures[1].result(timeout=60).outcome is Outcome.ACCEPTED
+    assert client.get(f"/v1/certificates/{certificate_id(tokens[0])}").status_code == 404
+    (later,) = _queue_certificates(context, paused, tokens[2:])
+    assert later.result(timeout=60).outcome is Outcome.ACCEPTED, "the writer goes on after a cancelled request"
