@@ -30,16 +30,23 @@ class Registry:
 
 @contextmanager
 def running_registry(
-    ctx: Context, backend: Backend, name: str, replicas: Callable[[str], list[str]] | None = None
+    ctx: Context,
+    backend: Backend,
+    name: str,
+    replicas: Callable[[str], list[str]] | None = None,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[Registry]:
     """A freshly migrated scratch database served by `ecolabel-registry serve`, with one programme.
 
-    `replicas`, given the database's URL, returns the URLs of read replicas for the server to use."""
+    `replicas`, given the database's URL, returns the URLs of read replicas for the server to use;
+    `settings`: more `ECOLABEL_*` variables for the server."""
     with scratch_url(ctx, backend) as url:
         upgrade(url)
         engine = build_engine(url, pool_size=2)
         try:
-            extra = {"ECOLABEL_DATABASE_REPLICA_URLS": ",".join(replicas(url))} if replicas else None
+            extra = dict(settings or {})
+            if replicas:
+                extra["ECOLABEL_DATABASE_REPLICA_URLS"] = ",".join(replicas(url))
             ctx.progress(f"starting `ecolabel-registry serve` on {backend}")
             with registry_server(ctx, f"{name}-{backend}", url, extra) as server:
                 issuer = Issuer()

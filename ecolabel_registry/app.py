@@ -39,6 +39,7 @@ from ecolabel_registry.api.limits import BodySizeLimit
 from ecolabel_registry.api.problems import install_problem_handlers
 from ecolabel_registry.api.ratelimit import ClientRateLimit, KnownCallers, ProgrammeRateLimit, TokenBuckets
 from ecolabel_registry.api.tags import OPENAPI_TAGS
+from ecolabel_registry.certificates.sequencer import Sequencer
 from ecolabel_registry.console import install as install_console
 from ecolabel_registry.context import JSONLimits, RegistryContext
 from ecolabel_registry.db.engine import build_engine
@@ -120,6 +121,11 @@ def build_context(settings: Settings) -> RegistryContext:
         note_signer=NoteSigner.from_private_key(settings.log_origin, signing_key),
         admin_token=settings.resolved_admin_token(),
         reads=reads,
+        sequencer=Sequencer(
+            max_items=settings.group_commit_max_items, max_wait_s=settings.group_commit_max_wait_ms / 1000
+        )
+        if settings.group_commit_max_items > 0
+        else None,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import SecretStr
@@ -13,6 +14,9 @@ from ecolabel_registry.settings import Settings
 from verification.cosignature import CosignerKey
 from verification.did import DidWeb
 from verification.note import NoteSigner, NoteVerifier
+
+if TYPE_CHECKING:  # the sequencer's write paths take this context: imported for the annotation only
+    from ecolabel_registry.certificates.sequencer import Sequencer
 
 
 @dataclass(frozen=True)
@@ -32,13 +36,20 @@ class RegistryContext:
     admin_token: SecretStr
     # The replicas read-only endpoints may read from; None without ECOLABEL_DATABASE_REPLICA_URLS.
     reads: ReadRouting | None = None
+    # Group commit of single submissions (certificates.sequencer); None when it is off.
+    sequencer: Sequencer | None = None
 
     def start(self) -> None:
-        """Start measuring the replicas (once now, before the first request, then on a thread)."""
+        """Start measuring the replicas (once now, before the first request, then on a thread) and the
+        group-commit writer."""
         if self.reads is not None:
             self.reads.start()
+        if self.sequencer is not None:
+            self.sequencer.start(self)
 
     def close(self) -> None:
+        if self.sequencer is not None:  # answers what is queued before the engine goes
+            self.sequencer.close()
         if self.reads is not None:
             self.reads.dispose()
         self.engine.dispose()

@@ -124,6 +124,13 @@ class Settings(BaseSettings):
     # Catalogue checks (POST /v1/verify/eligibility, the console's upload) judged at once per process;
     # more wait before their bodies are read. They are CPU-bound: one at a time is the fastest (bulkhead.py).
     catalogue_check_concurrency: int = Field(default=1, ge=1, le=64)
+    # Group commit (ecolabel_registry.certificates.sequencer): single certificate submissions and status
+    # events waiting in this process are logged together, one transaction and one checkpoint per group,
+    # each answered after the commit. A group holds at most `group_commit_max_items`; when fewer are
+    # waiting, the sequencer waits up to `group_commit_max_wait_ms` for more. 0 items: off (each
+    # request commits on its own, as batches always do).
+    group_commit_max_items: int = Field(default=256, ge=0, le=10_000)
+    group_commit_max_wait_ms: float = Field(default=0.0, ge=0, le=100)
     # Longest chain of agreements (all allowing onward recognition) an equivalence answer may follow.
     recognition_max_depth: int = Field(default=3, ge=1, le=10)
     # Witnesses (C2SP tlog-witness) the worker submits each new checkpoint to: `<vkey> <url>` entries

@@ -165,6 +165,15 @@ class LogReplay:
                 if item.outcome is not Outcome.ACCEPTED:
                     detail = item.error.detail if item.error is not None else str(item.outcome)
                     raise Divergence("log_entries", entry.leaf_index, "accepted again", f"refused: {detail}")
+        elif kind is DocumentKind.CERTIFICATE_EVENT:  # one event, or a group logged in one append
+            events = [entry for entry in step if entry.kind == DocumentKind.CERTIFICATE_EVENT.value]
+            requests = [
+                (str(_payload(entry.document).get("certificate")), entry.document.decode("ascii")) for entry in events
+            ]
+            outcomes = certificate_events.submit_many(connection, self.context, requests)
+            for outcome, entry in zip(outcomes, events, strict=True):
+                if isinstance(outcome, RegistryError):
+                    raise Divergence("log_entries", entry.leaf_index, "accepted again", f"refused: {outcome.detail}")
         elif kind is DocumentKind.STATUS_MAP:  # the root the operator's `status-map enable` logged
             if status_map.enable(connection, signer) is None:
                 raise Divergence("log_entries", step[0].leaf_index, "the map turned on", "already on")
@@ -190,8 +199,6 @@ class LogReplay:
             key_events.recover(connection, signer, self.context.signing_key, str(claims.get("programme")), request)
         elif kind is DocumentKind.CATEGORY:
             categories.define(connection, signer, programme, token)
-        elif kind is DocumentKind.CERTIFICATE_EVENT:
-            certificate_events.submit(connection, self.context, str(claims.get("certificate")), token)
         elif kind is DocumentKind.AGREEMENT:
             agreement_signing.propose(connection, signer, token)
         elif kind is DocumentKind.AGREEMENT_SIGNATURE:
@@ -232,16 +239,19 @@ def _hex(value: bytes | None) -> str:
 
 
 _MAPPED = frozenset({DocumentKind.CERTIFICATE.value, DocumentKind.CERTIFICATE_EVENT.value})
+# Kinds whose write path logs many documents in one append (a batch, or a group commit's events).
+_GROUPED = _MAPPED
 
 
 def _steps(entries: list[log_repository.NewEntry]) -> Iterator[list[log_repository.NewEntry]]:
     """One write per step: consecutive certificates logged in one append (same log time) form one batch,
-    and a `status_map` leaf logged in the same append as certificates or a status event belongs to their
-    step (their write path logs it last when the map is on); one logged on its own is `enable`'s."""
+    as do consecutive status events (a group commit, `ecolabel_registry.certificates.sequencer`); a
+    `status_map` leaf logged in the same append as certificates or status events belongs to their step
+    (their write path logs it last when the map is on); one logged on its own is `enable`'s."""
     batch: list[log_repository.NewEntry] = []
     for entry in entries:
         same_append = bool(batch) and batch[-1].integrated_us == entry.integrated_us
-        if same_append and entry.kind == DocumentKind.CERTIFICATE.value and batch[-1].kind == entry.kind:
+        if same_append and entry.kind in _GROUPED and batch[-1].kind == entry.kind:
             batch.append(entry)
             continue
         if same_append and entry.kind == DocumentKind.STATUS_MAP.value and batch[-1].kind in _MAPPED:

@@ -1,0 +1,204 @@
+"""Group commit: single certificate submissions and status events of one process logged together.
+
+A request verifies its credential first, on its own thread (`submission.prepare`), then hands it to the
+process's sequencer and waits on a future. One writer thread takes everything waiting (at most
+`group_commit_max_items`, waiting up to `group_commit_max_wait_ms` for more when fewer are there) and
+commits it as one write transaction through the same functions a batch and a single event use
+(`submission.commit`, `events.submit_many`): one log lock, one append, one signed checkpoint, one commit.
+Only after that transaction has committed does it resolve the futures, so no request is answered with
+a receipt for a leaf that is not durable. A refused item (a duplicate, a taken licence, a broken event
+chain) gets its own answer from those functions and never affects the others. Should the group's
+transaction fail as a whole, each member is committed again on its own, so each gets its true answer.
+
+Several API processes each run a sequencer; their groups serialise on the log lock exactly as batches
+do (`log.service.reserve`), so the log stays one sequence. With `group_commit_max_items = 0` there is
+no sequencer and each request commits on its own.
+
+    sequencer = Sequencer(max_items=256, max_wait_s=0.0)
+    sequencer.start(context)
+    item = sequencer.certificate(prepared_item).result()   # resolved after the commit
+    sequencer.close()                                        # commits what is queued, then stops
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
+
+from ecolabel_registry.certificates import events, submission
+from ecolabel_registry.db.engine import write_connection
+from ecolabel_registry.errors import DatabaseUnavailable, RegistryError
+
+if TYPE_CHECKING:
+    from ecolabel_registry.context import RegistryContext
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Certificate:
+    item: submission.Item
+    future: Future[submission.Item] = field(default_factory=Future)
+
+
+@dataclass
+class _Event:
+    certificate_id: str
+    token: str
+    future: Future[events.Submitted] = field(default_factory=Future)
+
+
+_STOP = object()
+_Request = _Certificate | _Event
+R = TypeVar("R", _Certificate, _Event)
+
+
+class Sequencer:
+    """The one writer of this process's single submissions; see the module docstring."""
+
+    def __init__(self, *, max_items: int, max_wait_s: float) -> None:
+        if max_items < 1:
+            raise ValueError("a group holds at least one item")
+        self.max_items = max_items
+        self.max_wait_s = max_wait_s
+        self._queue: queue.SimpleQueue[_Request | object] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._context: RegistryContext | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+        self.groups = 0  # transactions committed, for tests and metrics
+        self.items = 0
+
+    def start(self, context: RegistryContext) -> None:
+        self._context = context
+        self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Commit and answer everything queued so far, then stop the writer."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._queue.put(_STOP)
+        if self._thread is not None:
+            self._thread.join()
+
+    def certificate(self, item: submission.Item) -> Future[submission.Item]:
+        """Queue a credential that passed `submission.prepare`; the future holds it decided and, if
+        accepted, logged, once its group has committed."""
+        request = _Certificate(item)
+        self._put(request)
+        return request.future
+
+    def event(self, certificate_id: str, token: str) -> Future[events.Submitted]:
+        """Queue a status event; the future holds its result after the commit, or the error refusing it."""
+        request = _Event(certificate_id, token)
+        self._put(request)
+        return request.future
+
+    def _put(self, request: _Request) -> None:
+        with self._lock:
+            if self._closed:  # queued before `start`, a request is in the first group
+                raise DatabaseUnavailable("the registry is shutting down; retry shortly", code="SHUTTING_DOWN")
+            self._queue.put(request)
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            group, stopping = self._next_group()
+            # A request whose caller went away before its group started is not committed; once started,
+            # a future can no longer be cancelled, so every answer below can be delivered.
+            group = [request for request in group if request.future.set_running_or_notify_cancel()]
+            try:
+                self._commit(group)
+            except Exception as exc:  # noqa: BLE001  # a fault must not stop the writer: its requests get it
+                _log.exception("the group-commit writer failed on a group of %d", len(group))
+                for request in group:
+                    if not request.future.done():
+                        request.future.set_exception(exc)
+
+    def _next_group(self) -> tuple[list[_Request], bool]:
+        """What is waiting now, up to `max_items`; (group, whether the sequencer is closing)."""
+        first = self._queue.get()
+        if first is _STOP:
+            return [], True
+        group: list[_Request] = [first]  # type: ignore[list-item]  # anything but _STOP is a request
+        deadline = time.monotonic() + self.max_wait_s
+        while len(group) < self.max_items:
+            try:
+                remaining = deadline - time.monotonic()
+                taken = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if taken is _STOP:
+                return group, True
+            group.append(taken)  # type: ignore[arg-type]  # anything but _STOP is a request
+        return group, False
+
+    def _commit(self, group: list[_Request]) -> None:
+        certificates = [request for request in group if isinstance(request, _Certificate)]
+        status_events = [request for request in group if isinstance(request, _Event)]
+        # Two transactions when both kinds wait: a status map root closes each append, and a replay
+        # finds a batch of certificates or a run of events as one step (integrity.replay._steps).
+        if certificates:
+            self._certificates(certificates)
+        if status_events:
+            self._events(status_events)
+
+    def _certificates(self, requests: list[_Certificate]) -> None:
+        context = self._require_context()
+        prepared = submission.Prepared(items=[request.item for request in requests])
+        for index, item in enumerate(prepared.items):  # `commit` tells items apart by index
+            item.index = index
+            item.outcome, item.error, item.receipt, item.slots = None, None, None, []
+        try:
+            with write_connection(context.engine) as connection:
+                submission.commit(connection, context.note_signer, prepared, base_url=context.did_names.base_url)
+        except Exception as exc:  # noqa: BLE001  # delivered to the request, or each member retried alone
+            self._fall_back(requests, exc, self._certificates)
+            return
+        self._committed(len(requests))
+        for request in requests:
+            request.future.set_result(request.item)
+
+    def _events(self, requests: list[_Event]) -> None:
+        context = self._require_context()
+        try:
+            with write_connection(context.engine) as connection:
+                outcomes = events.submit_many(
+                    connection, context, [(request.certificate_id, request.token) for request in requests]
+                )
+        except Exception as exc:  # noqa: BLE001  # delivered to the request, or each member retried alone
+            self._fall_back(requests, exc, self._events)
+            return
+        self._committed(len(requests))
+        for request, outcome in zip(requests, outcomes, strict=True):
+            if isinstance(outcome, RegistryError):
+                request.future.set_exception(outcome)
+            else:
+                request.future.set_result(outcome)
+
+    def _fall_back(self, requests: list[R], exc: Exception, commit: Callable[[list[R]], None]) -> None:
+        if len(requests) == 1:
+            requests[0].future.set_exception(exc)
+            return
+        if not isinstance(exc, RegistryError):
+            _log.warning("group of %d failed (%r); committing its members one by one", len(requests), exc)
+        for request in requests:
+            commit([request])
+
+    def _committed(self, items: int) -> None:
+        self.groups += 1
+        self.items += items
+
+    def _require_context(self) -> RegistryContext:
+        if self._context is None:
+            raise RuntimeError("the sequencer was not started")
+        return self._context
