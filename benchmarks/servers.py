@@ -26,7 +26,7 @@ import httpx
 
 from benchmarks.model import Context
 
-STARTUP_TIMEOUT_S = 60
+STARTUP_TIMEOUT_S = 180  # a server imports the registry first: 15 s and more on a busy 2-vCPU host
 LOG_ORIGIN = "bench.example/log"
 
 
