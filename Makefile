@@ -104,13 +104,16 @@ examples: $(STAMP)
 # Performance figures beside this machine's own limits (BENCHMARKS.md); BENCH_ARGS passes options,
 # e.g. `make bench BENCH_ARGS="--only log.proof --backend sqlite --json var/bench.json"`.
 .PHONY: bench-quick
-# The HTTP figures load the server from Debian's wrk, in its own process (installed here when missing).
+# The HTTP figures load the server from Debian's wrk, in its own process (installed here when missing); the
+# paced p99 uses the same wrk with a LuaJIT script (benchmarks/lua/paced_paths.lua), no other load generator.
 bench: $(STAMP)
-	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) || \
+	  (echo "make bench needs Debian's wrk, the HTTP load generator: apt-get install wrk" >&2; exit 1)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 bench-quick: $(STAMP)
-	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) || \
+	  (echo "make bench needs Debian's wrk, the HTTP load generator: apt-get install wrk" >&2; exit 1)
 	$(BIN)/python -m benchmarks --quick $(BENCH_ARGS)
 
 # Re-resolve every dependency to its newest version and pin the result.

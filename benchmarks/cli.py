@@ -20,6 +20,7 @@ from rich.console import Console
 from benchmarks import (
     http_bare,
     http_eligibility,
+    http_floor,
     http_ingest,
     http_recognition,
     http_replica,
@@ -45,6 +46,7 @@ def all_figures(backends: Sequence[Backend]) -> list[Figure]:
     return [
         *limits.figures(backends),
         *http_bare.figures(backends),
+        *http_floor.figures(backends),
         *log_append.figures(backends),
         *log_proofs.figures(backends),
         *log_tiles.figures(backends),

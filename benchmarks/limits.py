@@ -1,4 +1,4 @@
-"""Machine limits: raw Ed25519 verifications/s and raw inserts/s, measured in the same run.
+"""Machine limits: raw Ed25519 verifications/s and signatures/s and raw inserts/s, measured in the same run.
 
 Other figures ask for these through `Context.limit`, so each is measured once per run.
 """
@@ -68,6 +68,19 @@ def cryptography_limit(ctx: Context) -> Limit:
     return ctx.limit("ed25519.cryptography", measure)
 
 
+def sign_seconds(ctx: Context) -> float:
+    """Seconds per Ed25519 signature (`sign_ed25519`, key parsed once as the registry's signing key is) of
+    a 1 KB message: what signing one decision costs."""
+
+    def measure() -> Limit:
+        key = generate_private_key()
+        message = hashlib.sha256(b"decision").digest() * (_MESSAGE_SIZE // 32)
+        rate = sustained_rate(lambda: sign_ed25519(key, message), ctx.scale(2.0, 0.5))
+        return Limit(Quantity(rate, "signatures/s"), f"sign_ed25519 loop, {_MESSAGE_SIZE} B messages")
+
+    return 1 / ctx.limit("ed25519.sign", measure).quantity.value
+
+
 def _raw_table(metadata: MetaData) -> Table:
     return Table(
         "bench_raw",
@@ -117,7 +130,11 @@ def _ed25519(ctx: Context) -> list[Result]:
     ours = ed25519_limit(ctx)
     name = "machine.ed25519"
     label = "Ed25519 verify_ed25519"
-    return [Result(name, label, ours.quantity, cryptography_limit(ctx), note=ours.how, is_limit=True)]
+    sign = Quantity(1 / sign_seconds(ctx), "signatures/s")
+    return [
+        Result(name, label, ours.quantity, cryptography_limit(ctx), note=ours.how, is_limit=True),
+        Result(name, "Ed25519 sign_ed25519", sign, note="1 KB messages, key parsed once", is_limit=True),
+    ]
 
 
 def _inserts(backend: Backend, ctx: Context) -> list[Result]:
@@ -133,7 +150,7 @@ def _inserts(backend: Backend, ctx: Context) -> list[Result]:
 
 
 def figures(backends: Sequence[Backend]) -> list[Figure]:
-    found = [Figure("machine.ed25519", "raw Ed25519 verifications/s", _ed25519)]
+    found = [Figure("machine.ed25519", "raw Ed25519 verifications/s and signatures/s", _ed25519)]
     found += [
         Figure(f"machine.insert.{backend}", f"raw inserts/s on {backend}", partial(_inserts, backend))
         for backend in backends

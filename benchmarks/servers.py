@@ -1,10 +1,11 @@
-"""Server processes on 127.0.0.1 for the HTTP figures: the real registry, and a bare endpoint.
+"""Server processes on 127.0.0.1 for the HTTP figures: the real registry, its app floor, a bare endpoint.
 
 The registry runs as `ecolabel-registry serve` (the same `ecolabel_registry.cli` entry point, in this
-interpreter) with its settings in `ECOLABEL_*` variables, one uvicorn worker, on a scratch database.
-The bare endpoint (`benchmarks.bare_app`) goes through the same `serve` command with only the
-application swapped, so both share every uvicorn option. Output goes to a log file in the run's
-temporary directory; it is shown when a server fails to start.
+interpreter) with its settings in `ECOLABEL_*` variables, one uvicorn worker unless a figure asks for
+more, on a scratch database. The bare endpoint (`benchmarks.bare_app`) and the app floor
+(`benchmarks.floor_app`: the registry's application plus a no-op route) go through the same `serve`
+command with only the application swapped, so all share every uvicorn option. Output goes to a log
+file in the run's temporary directory; it is shown when a server fails to start.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import httpx
 
 from benchmarks.model import Context
 
-STARTUP_TIMEOUT_S = 60
+STARTUP_TIMEOUT_S = 180  # a server imports the registry first: 15 s and more on a busy 2-vCPU host
 LOG_ORIGIN = "bench.example/log"
 
 
@@ -97,13 +98,15 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
 
 @contextmanager
 def registry_server(
-    ctx: Context, name: str, database_url: str, extra: dict[str, str] | None = None
+    ctx: Context, name: str, database_url: str, extra: dict[str, str] | None = None, *, workers: int = 1
 ) -> Iterator[Server]:
-    """`ecolabel-registry serve --workers 1` on `database_url` (already migrated); `extra`: more settings."""
+    """`ecolabel-registry serve --workers N` on `database_url` (already migrated); `extra`: more settings."""
     token = secrets.token_urlsafe(32)
-    command = [sys.executable, "-m", "ecolabel_registry.cli", "serve", "--host", "127.0.0.1", "--workers", "1"]
+    command = [sys.executable, "-m", "ecolabel_registry.cli", "serve", "--host", "127.0.0.1", "--workers", str(workers)]
     env = _environment(ctx, name, database_url, token) | (extra or {})
-    with _process(ctx, name, command, env) as (url, log):
+    # The same name, the same signing key: a second server on a database names the key its log was
+    # written with. Its output goes to a log file of its own.
+    with _process(ctx, name if workers == 1 else f"{name}-workers-{workers}", command, env) as (url, log):
         yield Server(url, token, log)
 
 
@@ -114,3 +117,12 @@ def bare_server(ctx: Context) -> Iterator[Server]:
     command = [sys.executable, "-m", "benchmarks.bare_app", "--host", "127.0.0.1", "--workers", "1"]
     with _process(ctx, "bare", command, _environment(ctx, "bare", database_url, "unused")) as (url, log):
         yield Server(url, "", log)
+
+
+@contextmanager
+def floor_server(ctx: Context, database_url: str) -> Iterator[Server]:
+    """The registry's own application plus one no-op route, by the same `serve` (`benchmarks.floor_app`)."""
+    token = secrets.token_urlsafe(32)
+    command = [sys.executable, "-m", "benchmarks.floor_app", "--host", "127.0.0.1", "--workers", "1"]
+    with _process(ctx, "floor", command, _environment(ctx, "floor", database_url, token)) as (url, log):
+        yield Server(url, token, log)

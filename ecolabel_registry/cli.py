@@ -32,6 +32,8 @@ from ecolabel_registry.witness import cli as witness_cli
 from verification.cli_common import CONTEXT, add_version_option, run
 from verification.note import NoteSigner
 
+WORKER_HEALTHCHECK_S = 60
+
 app = typer.Typer(
     help="The eco-label registry service.",
     epilog="Exit codes: 0 done; 1 failed (the message says why); 2 usage mistake.",
@@ -78,6 +80,10 @@ def serve(
         server_header=False,
         timeout_keep_alive=5,
         timeout_graceful_shutdown=10,
+        # With --workers N uvicorn pings each worker and replaces one that does not answer within this
+        # time, starting up included: a worker answers only once it has imported the registry, which
+        # takes seconds, over 5 s (uvicorn's default) on a busy host, where workers were replaced forever.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
         # Structured logs: JSON lines with request ids, secrets masked; the registry writes its
         # own access line (route template, status, duration, request id), so uvicorn's is off.
         log_config=uvicorn_log_config(settings.log_format, settings.log_level),

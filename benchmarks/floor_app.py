@@ -1,0 +1,58 @@
+"""The app floor: the registry's own application with one no-op route, for the benchmarks only.
+
+`python -m benchmarks.floor_app --port N` runs `ecolabel_registry.cli.serve` itself with only the
+application factory swapped for `create_app` below, which builds the registry exactly as `serve` does
+(`app_from_environment`: settings from `ECOLABEL_*`, lifespan, every middleware: request id, metrics
+and access log, read consistency, client rate limit, body-size limit, bulkhead) and then puts one
+`async def` route that does nothing at the front of its routes. What a request to it costs is the least
+any request to the registry can cost; the gap to `benchmarks.bare_app` is the cost of the stack.
+
+The route exists only in this process: it is added here, not in `ecolabel_registry`, and is left out
+of the OpenAPI document, so the registry's API and `openapi/openapi.json` do not change.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from ecolabel_registry import cli
+from ecolabel_registry.app import app_from_environment
+
+PATH = "/bench/noop"
+
+
+def create_app() -> FastAPI:
+    app = app_from_environment()
+
+    async def noop() -> dict[str, str]:
+        return {"status": "ok", "service": "bare"}  # what the bare endpoint answers: the gap is the stack
+
+    app.add_api_route(PATH, noop, methods=["GET"], include_in_schema=False)
+    # First, as the single verification is: matching every registry route before it would add their
+    # cost to the floor (routes are tried in order).
+    app.router.routes.insert(0, app.router.routes.pop())
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.floor_app")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    registry_run = uvicorn.run
+
+    def run_floor(_app: Any, **options: Any) -> None:
+        registry_run("benchmarks.floor_app:create_app", **options)  # options unchanged, factory=True included
+
+    # `serve` calls uvicorn.run(app, **options): swap only the application factory, keep every option.
+    uvicorn.run = run_floor  # type: ignore[assignment]
+    cli.serve(host=args.host, port=args.port, workers=args.workers)
+
+
+if __name__ == "__main__":
+    main()
