@@ -18,6 +18,7 @@ from types import FrameType
 from rich.console import Console
 
 from benchmarks import (
+    catalogue,
     http_bare,
     http_eligibility,
     http_ingest,
@@ -51,6 +52,7 @@ def all_figures(backends: Sequence[Backend]) -> list[Figure]:
         *http_verify.figures(backends),
         *http_replica.figures(backends),
         *http_eligibility.figures(backends),
+        *catalogue.figures(backends),
         *supply_chain.figures(backends),
         *integrity.figures(backends),
         *status_map.figures(backends),

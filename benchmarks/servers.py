@@ -34,6 +34,7 @@ class Server:
     url: str
     admin_token: str
     log: Path
+    pid: int = 0  # the serving process (one worker): for its peak memory in /proc/<pid>/status
 
 
 def _free_port() -> int:
@@ -63,7 +64,7 @@ def _environment(ctx: Context, name: str, database_url: str, admin_token: str) -
 
 
 @contextmanager
-def _process(ctx: Context, name: str, command: list[str], env: dict[str, str]) -> Iterator[tuple[str, Path]]:
+def _process(ctx: Context, name: str, command: list[str], env: dict[str, str]) -> Iterator[tuple[str, Path, int]]:
     port = _free_port()
     log = ctx.workdir / f"{name}.log"
     with log.open("wb") as out:
@@ -71,7 +72,7 @@ def _process(ctx: Context, name: str, command: list[str], env: dict[str, str]) -
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, process, log)
-        yield url, log
+        yield url, log, process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -103,8 +104,8 @@ def registry_server(
     token = secrets.token_urlsafe(32)
     command = [sys.executable, "-m", "ecolabel_registry.cli", "serve", "--host", "127.0.0.1", "--workers", "1"]
     env = _environment(ctx, name, database_url, token) | (extra or {})
-    with _process(ctx, name, command, env) as (url, log):
-        yield Server(url, token, log)
+    with _process(ctx, name, command, env) as (url, log, pid):
+        yield Server(url, token, log, pid)
 
 
 @contextmanager
@@ -112,5 +113,5 @@ def bare_server(ctx: Context) -> Iterator[Server]:
     """The bare endpoint, served by the same `serve` command (see `benchmarks.bare_app`)."""
     database_url = f"sqlite:///{ctx.workdir / 'bare-unused.sqlite3'}"  # Settings() needs one; never opened
     command = [sys.executable, "-m", "benchmarks.bare_app", "--host", "127.0.0.1", "--workers", "1"]
-    with _process(ctx, "bare", command, _environment(ctx, "bare", database_url, "unused")) as (url, log):
-        yield Server(url, "", log)
+    with _process(ctx, "bare", command, _environment(ctx, "bare", database_url, "unused")) as (url, log, pid):
+        yield Server(url, "", log, pid)

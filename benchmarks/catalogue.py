@@ -1,0 +1,147 @@
+"""A whole catalogue end to end: `ecolabel-verify eligibility` against a real `serve` process.
+
+The size is `BENCH_CATALOGUE_LINES` (default 20,000; 5,000 with --quick); the figure the issue asks for
+is `BENCH_CATALOGUE_LINES=1000000 python -m benchmarks --only catalogue --backend sqlite`. The catalogue
+names a third of its lines by certificate id, a third by programme + licence number and a third by GTIN
+(half of those with a model), drawn at random from up to 100,000 certificates loaded through the batch
+endpoint (not timed). The command runs as a separate process, as a buyer runs it: reading the CSV,
+sending chunks of 10,000 lines, verifying every signed answer and writing results and decisions. Items/s
+is lines over the command's whole wall time; peak memory is the client's (its rusage, `ru_maxrss`) and the
+server's (`VmHWM` of its one worker, reset just before the run through `/proc/<pid>/clear_refs`, so the
+loading of certificates does not count). `ecolabel-verify decision DIR --catalogue FILE` then checks the
+chunk decisions and their coverage; its time is in the note.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+
+from benchmarks import credentials
+from benchmarks.databases import settle
+from benchmarks.http_registry import running_registry
+from benchmarks.model import Backend, Context, Figure, Quantity, Result, Target
+from benchmarks.registry_client import certificate_id, submit_batches
+
+LINES_ENV = "BENCH_CATALOGUE_LINES"
+MAX_CERTIFICATES = 100_000
+RATE_TARGET = Target(bound=50_000, at_most=False)
+MEMORY_TARGET = Target(bound=300, at_most=True)  # MB, server and client each
+_VERIFY = str(Path(sys.executable).parent / "ecolabel-verify")
+
+
+def lines_wanted(ctx: Context) -> int:
+    given = os.environ.get(LINES_ENV, "")
+    return int(given) if given else ctx.scale(20_000, 5_000)
+
+
+def write_catalogue(path: Path, lines: int, ids: Sequence[str], seed: int = 1) -> Path:
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["ref", "certificate_id", "programme", "licence_number", "gtin", "model"])
+        for line in range(lines):
+            number = rng.randrange(len(ids))
+            way = line % 3
+            if way == 0:
+                writer.writerow([f"line-{line}", ids[number], "", "", "", ""])
+            elif way == 1:
+                writer.writerow([f"line-{line}", "", credentials.PROGRAMME, credentials.licence(number), "", ""])
+            else:
+                model = credentials.model(number) if number % 2 else ""
+                writer.writerow([f"line-{line}", "", "", "", credentials.gtin(number), model])
+    return path
+
+
+def _peak_mb(pid: int) -> float:
+    """The peak resident set of a running process (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+def _reset_peak(pid: int) -> bool:
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5", encoding="ascii")  # resets VmHWM (proc(5))
+    except OSError:
+        return False
+    return True
+
+
+def _run_command(arguments: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS in MB (the child's rusage) and the output of one `ecolabel-verify` run."""
+    start = time.perf_counter()
+    process = subprocess.Popen(arguments, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert process.stdout is not None
+    output = process.stdout.read().decode(errors="replace")
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(arguments[:2])} exited with {process.returncode}:\n{output[-3000:]}")
+    return seconds, usage.ru_maxrss / 1024, output
+
+
+def _run(backend: Backend, ctx: Context) -> list[Result]:
+    lines = lines_wanted(ctx)
+    count = min(MAX_CERTIFICATES, max(1_000, lines // 10))
+    with running_registry(ctx, backend, "catalogue") as registry:
+        ctx.progress(f"loading {count:,} certificates on {backend} (not timed)")
+        tokens = registry.issuer.credentials(0, count)
+        submit_batches(registry.server, tokens)
+        settle(registry.engine)
+        ids = [certificate_id(token) for token in tokens]
+        del tokens
+        work = ctx.workdir / f"catalogue-{backend}"
+        work.mkdir()
+        catalogue = write_catalogue(work / "catalogue.csv", lines, ids)
+        server_reset = _reset_peak(registry.server.pid)
+        ctx.progress(f"ecolabel-verify eligibility: {lines:,} lines on {backend}")
+        results, decisions = work / "results.csv", work / "decisions"
+        command = [
+            _VERIFY, "eligibility", str(catalogue), "--registry", registry.server.url,
+            "--accept", f"{credentials.PROGRAMME}:{credentials.CATEGORY}", "--market", "IT",
+            "--date", "2026-06-01T00:00:00Z", "--out", str(results), "--decisions", str(decisions),
+        ]  # fmt: skip
+        seconds, client_mb, output = _run_command(command)
+        server_mb = _peak_mb(registry.server.pid)
+        if f"{lines:,} of {lines:,} items eligible" not in output:
+            raise AssertionError(f"expected every line eligible:\n{output[-2000:]}")
+        ctx.progress("ecolabel-verify decision: the chunk decisions and their coverage")
+        check_s, check_mb, _ = _run_command(
+            [_VERIFY, "decision", str(decisions), "--catalogue", str(catalogue), "--registry", registry.server.url]
+        )
+    rate = lines / seconds
+    size = catalogue.stat().st_size / 1e6
+    note = (
+        f"{lines:,} lines ({size:.0f} MB) over {count:,} certificates in {seconds:.1f} s; "
+        f"`decision DIR --catalogue` {check_s:.1f} s, {check_mb:.0f} MB"
+    )
+    server_note = "peak since the run started" if server_reset else "peak since start (VmHWM not resettable here)"
+    return [
+        Result(f"catalogue.{backend}", f"catalogue end to end, {lines:,} lines [{backend}]",
+               Quantity(rate, "items/s"), target=RATE_TARGET, note=note),
+        Result(f"catalogue.{backend}", f"catalogue: server peak memory [{backend}]",
+               Quantity(server_mb, "MB"), target=MEMORY_TARGET, note=server_note),
+        Result(f"catalogue.{backend}", f"catalogue: client peak memory [{backend}]",
+               Quantity(client_mb, "MB"), target=MEMORY_TARGET, note="ecolabel-verify eligibility, ru_maxrss"),
+    ]  # fmt: skip
+
+
+def figures(backends: Sequence[Backend]) -> list[Figure]:
+    return [
+        Figure(
+            f"catalogue.{backend}",
+            f"ecolabel-verify eligibility of a whole catalogue ({LINES_ENV} lines) on {backend}",
+            partial(_run, backend),
+        )
+        for backend in backends
+    ]
