@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from verification.errors import MalformedInput
-from verification.spreadsheet import spreadsheet_row
+from verification.spreadsheet import spreadsheet_cell, spreadsheet_row
 
 COLUMNS = ("ref", "certificate_id", "programme", "licence_number", "gtin", "model")
 RESULT_COLUMNS = ("ref", "eligible", "reasons", "certificates", "accepted_via", "path", "conditions")
@@ -29,12 +29,13 @@ def read_catalogue(path: Path) -> list[dict[str, Any]]:
     return list(iter_catalogue(path))
 
 
-def iter_catalogue(path: Path) -> Iterator[dict[str, str]]:
+def iter_catalogue(path: Path, *, check: bool = True) -> Iterator[dict[str, str]]:
     """The catalogue's lines one at a time, each the non-blank cells of a row (stripped), with `ref`
     defaulting to the row number; a whole catalogue is never held in memory.
 
     Each line is checked as the registry's API will check it (one way to name the item, identifier
-    shapes and lengths), so a long run is refused before it starts rather than at its millionth line.
+    shapes and lengths), so a long run is refused before it starts rather than at its millionth line;
+    `check=False` skips that for a second pass over a file whose SHA-256 says it is the one checked.
     """
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
@@ -56,7 +57,7 @@ def iter_catalogue(path: Path) -> Iterator[dict[str, str]]:
                 value = cell.strip()
                 if name and value:
                     item[name] = value
-            problem = _line_problem(item)
+            problem = _line_problem(item) if check else None
             if problem is not None:
                 raise MalformedInput("BAD_CATALOGUE", f"row {row_number} {problem}")
             item.setdefault("ref", str(row_number))
@@ -113,8 +114,23 @@ def result_rows(results: Iterable[dict[str, Any]]) -> Iterator[list[object]]:
     every cell goes through `spreadsheet_cell`.
     """
     yield list(RESULT_COLUMNS)
+    cell = spreadsheet_cell
     for result in results:
         certificates = result["certificates"]
+        if len(certificates) == 1 and not certificates[0]["path"] and not certificates[0]["conditions"]:
+            # The usual line, one certificate and no agreement: the same cells as below, made directly.
+            only = certificates[0]
+            via = only["accepted_via"]
+            yield [
+                cell(str(result.get("ref", ""))),
+                "yes" if result["eligible"] else "no",
+                cell(";".join(result["reasons"])),
+                cell(only["id"]),
+                cell(str(via)) if via else "",
+                "",
+                "",
+            ]
+            continue
         winners = [c for c in certificates if c["eligible"]] or certificates
         yield spreadsheet_row(
             [

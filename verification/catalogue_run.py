@@ -173,7 +173,8 @@ def run(
     resumed_from = state.items_done
     eligible = sum(chunk.eligible for chunk in state.chunks)
     settings.decisions.mkdir(parents=True, exist_ok=True)
-    lines = islice(iter_catalogue(catalogue.path), resumed_from, None)
+    # Every line was checked by `Catalogue.scan`; the registry refuses a chunk if the file changed since.
+    lines = islice(iter_catalogue(catalogue.path, check=False), resumed_from, None)
     parts: Iterator[tuple[int, list[dict[str, Any]]]] = enumerate(
         chunks(lines, question.chunk_size), start=len(state.chunks)
     )
