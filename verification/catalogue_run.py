@@ -228,14 +228,30 @@ def _resume_or_start(state_file: Path, question: Question, settings: RunSettings
                 f"{settings.results} is shorter than the interrupted run left it ({size:,} < "
                 f"{state.results_bytes:,} bytes); remove {state_file} to start over"
             )
+        missing = [chunk.file for chunk in state.chunks if not (settings.decisions / chunk.file).is_file()]
+        if missing:
+            raise ResumeRefused(
+                f"{settings.decisions} lacks {missing[0]} of the interrupted run (and {len(missing) - 1} more); "
+                "give the --decisions directory it wrote to, or remove the state file to start over"
+            )
         with settings.results.open("r+b") as out:
             out.truncate(state.results_bytes)  # rows of a chunk that was not recorded are written again
         return state
+    if settings.decisions.is_dir() and any(_is_decision_file(p.name) for p in settings.decisions.iterdir()):
+        # Archived evidence is never overwritten by a new run.
+        raise ResumeRefused(
+            f"{settings.decisions} already holds the decisions of another run; give another --decisions "
+            "directory, or empty that one"
+        )
     header = _csv_bytes([list(RESULT_COLUMNS)])
     write_atomically(settings.results, header)
     state = RunState(question, [], len(header))
     state.save(state_file)
     return state
+
+
+def _is_decision_file(name: str) -> bool:
+    return name == Manifest.FILE_NAME or (name.startswith("chunk-") and name.endswith(".json"))
 
 
 def _answers(

@@ -116,7 +116,9 @@ def test_an_interrupted_run_resumed_gives_what_one_uninterrupted_run_gives(world
     assert "line by line against" in output
 
 
-def test_a_run_is_not_resumed_against_another_catalogue_or_question(world: World, tmp_path: Path) -> None:
+def test_a_run_is_not_resumed_against_another_catalogue_or_question_nor_overwrites_evidence(
+    world: World, tmp_path: Path
+) -> None:
     out, decisions = tmp_path / "results.csv", tmp_path / "decisions"
     code, output = _check(world, out, decisions, "--max-chunks", "1")
     assert code == 0, output
@@ -139,10 +141,17 @@ def test_a_run_is_not_resumed_against_another_catalogue_or_question(world: World
     code, output = _check(world, out, decisions, "--chunk-size", "400")
     assert code == EXIT_INPUT
     assert "the chunk size differs (was 500, now 400)" in output
+    code, output = _check(world, out, tmp_path / "elsewhere")
+    assert code == EXIT_INPUT
+    assert "lacks chunk-000000.json of the interrupted run" in output
     # What was refused left the interrupted run as it was: it still completes.
     code, output = _check(world, out, decisions)
     assert code == 0, output
     assert "continuing after 500 lines" in output
+    # A finished run's evidence is not overwritten by the next one.
+    code, output = _check(world, tmp_path / "again.csv", decisions)
+    assert code == EXIT_INPUT
+    assert "already holds the decisions of another run" in output
 
 
 def test_the_manifest_check_finds_a_missing_an_altered_or_an_unlisted_chunk(world: World, tmp_path: Path) -> None:
