@@ -18,6 +18,7 @@ from types import FrameType
 from rich.console import Console
 
 from benchmarks import (
+    catalogue,
     http_bare,
     http_eligibility,
     http_floor,
@@ -55,6 +56,7 @@ def all_figures(backends: Sequence[Backend]) -> list[Figure]:
         *http_replica.figures(backends),
         *http_eligibility.figures(backends),
         *http_recognition.figures(backends),
+        *catalogue.figures(backends),
         *supply_chain.figures(backends),
         *integrity.figures(backends),
         *status_map.figures(backends),

@@ -35,6 +35,7 @@ class Server:
     url: str
     admin_token: str
     log: Path
+    pid: int = 0  # the serving process (one worker): for its peak memory in /proc/<pid>/status
 
 
 def _free_port() -> int:
@@ -64,7 +65,7 @@ def _environment(ctx: Context, name: str, database_url: str, admin_token: str) -
 
 
 @contextmanager
-def _process(ctx: Context, name: str, command: list[str], env: dict[str, str]) -> Iterator[tuple[str, Path]]:
+def _process(ctx: Context, name: str, command: list[str], env: dict[str, str]) -> Iterator[tuple[str, Path, int]]:
     port = _free_port()
     log = ctx.workdir / f"{name}.log"
     with log.open("wb") as out:
@@ -72,7 +73,7 @@ def _process(ctx: Context, name: str, command: list[str], env: dict[str, str]) -
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, process, log)
-        yield url, log
+        yield url, log, process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -106,8 +107,8 @@ def registry_server(
     env = _environment(ctx, name, database_url, token) | (extra or {})
     # The same name, the same signing key: a second server on a database names the key its log was
     # written with. Its output goes to a log file of its own.
-    with _process(ctx, name if workers == 1 else f"{name}-workers-{workers}", command, env) as (url, log):
-        yield Server(url, token, log)
+    with _process(ctx, name if workers == 1 else f"{name}-workers-{workers}", command, env) as (url, log, pid):
+        yield Server(url, token, log, pid)
 
 
 @contextmanager
@@ -115,8 +116,8 @@ def bare_server(ctx: Context) -> Iterator[Server]:
     """The bare endpoint, served by the same `serve` command (see `benchmarks.bare_app`)."""
     database_url = f"sqlite:///{ctx.workdir / 'bare-unused.sqlite3'}"  # Settings() needs one; never opened
     command = [sys.executable, "-m", "benchmarks.bare_app", "--host", "127.0.0.1", "--workers", "1"]
-    with _process(ctx, "bare", command, _environment(ctx, "bare", database_url, "unused")) as (url, log):
-        yield Server(url, "", log)
+    with _process(ctx, "bare", command, _environment(ctx, "bare", database_url, "unused")) as (url, log, pid):
+        yield Server(url, "", log, pid)
 
 
 @contextmanager
@@ -124,5 +125,5 @@ def floor_server(ctx: Context, database_url: str) -> Iterator[Server]:
     """The registry's own application plus one no-op route, by the same `serve` (`benchmarks.floor_app`)."""
     token = secrets.token_urlsafe(32)
     command = [sys.executable, "-m", "benchmarks.floor_app", "--host", "127.0.0.1", "--workers", "1"]
-    with _process(ctx, "floor", command, _environment(ctx, "floor", database_url, token)) as (url, log):
-        yield Server(url, token, log)
+    with _process(ctx, "floor", command, _environment(ctx, "floor", database_url, token)) as (url, log, pid):
+        yield Server(url, token, log, pid)

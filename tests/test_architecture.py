@@ -14,7 +14,16 @@ FORBIDDEN = {
     "certifiers": {"fastapi", "starlette", "sqlalchemy", "sqlmodel", "alembic", "ecolabel_registry"},
     "ecolabel_registry": {"certifiers"},
 }
-NETWORK_ALLOWED = {"client.py", "cli.py", "cli_audit.py", "cli_common.py", "cli_log.py", "monitor.py", "tile_client.py"}
+NETWORK_ALLOWED = {
+    "client.py",
+    "cli.py",
+    "cli_audit.py",
+    "cli_catalogue.py",
+    "cli_common.py",
+    "cli_log.py",
+    "monitor.py",
+    "tile_client.py",
+}
 
 
 def _imports(path: Path) -> set[str]:

@@ -11,45 +11,94 @@ Input columns (header row, any order): `ref` (your line id), and per line exactl
 from __future__ import annotations
 
 import csv
+import itertools
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from verification.errors import MalformedInput
-from verification.spreadsheet import spreadsheet_row
+from verification.spreadsheet import spreadsheet_cell, spreadsheet_row
 
 COLUMNS = ("ref", "certificate_id", "programme", "licence_number", "gtin", "model")
 RESULT_COLUMNS = ("ref", "eligible", "reasons", "certificates", "accepted_via", "path", "conditions")
 
 
 def read_catalogue(path: Path) -> list[dict[str, Any]]:
+    """Every line of a catalogue, validated (see `iter_catalogue`); for files that fit in memory."""
+    return list(iter_catalogue(path))
+
+
+def iter_catalogue(path: Path, *, check: bool = True) -> Iterator[dict[str, str]]:
+    """The catalogue's lines one at a time, each the non-blank cells of a row (stripped), with `ref`
+    defaulting to the row number; a whole catalogue is never held in memory.
+
+    Each line is checked as the registry's API will check it (one way to name the item, identifier
+    shapes and lengths), so a long run is refused before it starts rather than at its millionth line;
+    `check=False` skips that for a second pass over a file whose SHA-256 says it is the one checked.
+    """
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames or ()
+        reader = csv.reader(handle)
+        header = next(reader, [])
         if len(header) == 1 and ";" in header[0]:
             raise MalformedInput(
                 "BAD_CATALOGUE", "the columns are separated by semicolons; save the file as comma-separated CSV"
             )
-        unknown = set(header) - set(COLUMNS)
+        unknown = {name for name in header if name} - set(COLUMNS)
         if unknown:
             raise MalformedInput("BAD_CATALOGUE", f"unknown columns {sorted(unknown)}; expected some of {COLUMNS}")
-        items = []
-        for row_number, row in enumerate(reader, start=2):
-            item = {key: value.strip() for key, value in row.items() if key and value and value.strip()}
-            if not item.keys() & {"certificate_id", "licence_number", "gtin"}:
-                raise MalformedInput(
-                    "BAD_CATALOGUE",
-                    f"row {row_number} names no certificate, licence or GTIN; fill in certificate_id, "
-                    "programme and licence_number, or gtin",
-                )
+        row_number = 1
+        for row in reader:
+            if not row:  # a blank line is no line (as csv.DictReader reads it)
+                continue
+            row_number += 1
+            item: dict[str, str] = {}
+            for name, cell in zip(header, row, strict=False):
+                value = cell.strip()
+                if name and value:
+                    item[name] = value
+            problem = _line_problem(item) if check else None
+            if problem is not None:
+                raise MalformedInput("BAD_CATALOGUE", f"row {row_number} {problem}")
             item.setdefault("ref", str(row_number))
-            items.append(item)
-    return items
+            yield item
 
 
-def chunks(items: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_GTIN = re.compile(r"\d{8,14}")
+_LIMITS = {"ref": 100, "programme": 64, "licence_number": 64, "model": 100}
+
+
+def _line_problem(item: dict[str, str]) -> str | None:
+    """What the registry would refuse in this line (`CatalogueLine` in its API), or None."""
+    ways = ("certificate_id" in item) + ("licence_number" in item) + ("gtin" in item)
+    if ways == 0:
+        return "names no certificate, licence or GTIN; fill in certificate_id, programme and licence_number, or gtin"
+    if ways > 1:
+        return "names its item more than one way; keep one of certificate_id, programme + licence_number, gtin"
+    if ("licence_number" in item) != ("programme" in item):
+        return "needs both programme and licence_number"
+    return _shape_problem(item)
+
+
+def _shape_problem(item: dict[str, str]) -> str | None:
+    certificate = item.get("certificate_id")
+    if certificate is not None and not _HEX64.fullmatch(certificate):
+        return "has a certificate_id that is not 64 lowercase hex digits (the SHA-256 of the credential)"
+    gtin = item.get("gtin")
+    if gtin is not None and not _GTIN.fullmatch(gtin):
+        return "has a gtin that is not 8 to 14 digits"
+    for name, limit in _LIMITS.items():
+        if len(item.get(name, "")) > limit:
+            return f"has a {name} longer than {limit} characters"
+    return None
+
+
+def chunks(items: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    """`items` in lists of `size` (the last one shorter), taking from the iterable only as needed."""
+    iterator = iter(items)
+    while part := list(itertools.islice(iterator, size)):
+        yield part
 
 
 def write_results(path: Path, results: Iterable[dict[str, Any]]) -> None:
@@ -65,8 +114,23 @@ def result_rows(results: Iterable[dict[str, Any]]) -> Iterator[list[object]]:
     every cell goes through `spreadsheet_cell`.
     """
     yield list(RESULT_COLUMNS)
+    cell = spreadsheet_cell
     for result in results:
         certificates = result["certificates"]
+        if len(certificates) == 1 and not certificates[0]["path"] and not certificates[0]["conditions"]:
+            # The usual line, one certificate and no agreement: the same cells as below, made directly.
+            only = certificates[0]
+            via = only["accepted_via"]
+            yield [
+                cell(str(result.get("ref", ""))),
+                "yes" if result["eligible"] else "no",
+                cell(";".join(result["reasons"])),
+                cell(only["id"]),
+                cell(str(via)) if via else "",
+                "",
+                "",
+            ]
+            continue
         winners = [c for c in certificates if c["eligible"]] or certificates
         yield spreadsheet_row(
             [

@@ -12,19 +12,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from verification import cli_audit, cli_log
+from verification import cli_audit, cli_catalogue, cli_log
 from verification.bundle import verify_evidence_bundle
-from verification.catalogue import chunks, read_catalogue, write_results
+from verification.catalogue_manifest import Manifest
 from verification.checkpoint import parse_checkpoint_text
 from verification.cli_common import (
     CONTEXT,
-    DEFAULT_REGISTRY,
     EXIT_INPUT,
-    EXIT_UNTRUSTED,
     OptionalRegistry,
-    RegistryOption,
     add_version_option,
     console,
     fail,
@@ -51,7 +47,6 @@ from verification.tlog_proof import HEADER as TLOG_PROOF_HEADER
 from verification.tlog_proof import TlogProof, verify_tlog_proof
 from verification.witnessed import covering_checkpoint, verify_witnessed
 
-ELIGIBILITY_BATCH = 10_000  # the registry's per-request maximum
 EXIT_CODES = (
     "Exit codes: 0 verified; 1 does not verify; 2 unusable file or option; 3 registry unreachable; "
     "4 the registry's answer did not verify."
@@ -189,7 +184,9 @@ def _registry_key(jwk: str | None, registry: str | None) -> PublicKey:
 @app.command()
 @guarded
 def decision(
-    file: Annotated[Path, typer.Argument(help="a saved eligibility answer, or a bundle written by `eligibility`")],
+    file: Annotated[
+        Path, typer.Argument(help="a saved eligibility answer, or the decisions directory (or its manifest.json)")
+    ],
     jwk: Annotated[
         str | None, typer.Option(help="the registry's public JWK (JSON text or file): fully offline")
     ] = None,
@@ -197,8 +194,15 @@ def decision(
     policy: Annotated[
         Path | None, typer.Option(help="a C2SP tlog-policy: the checkpoint must be covered by witnessed history")
     ] = None,
+    catalogue: Annotated[
+        Path | None, typer.Option(help="with a decisions directory: the catalogue its chunks must cover line by line")
+    ] = None,
 ) -> None:
     """Check an archived decision offline: the registry's signature, its checkpoint, and every result.
+
+    Given the directory `eligibility --decisions` filled (or its manifest.json), check every chunk's
+    decision and that together they cover the whole catalogue, without gap or overlap; with
+    --catalogue, that they answer that file's lines one by one (one FAILED line per problem, exit 1).
 
     The key comes from --jwk (offline) or from the registry (--registry). With --policy, the checkpoint
     the decision names must be in the history the policy's witnesses cosigned: --registry fetches the
@@ -207,6 +211,15 @@ def decision(
     Example: ecolabel-verify decision decision.json --registry http://127.0.0.1:8000
     """
     refuse_zip(file, "for a supply-chain evidence bundle use `ecolabel-verify bundle FILE`")
+    if file.is_dir() or file.name == Manifest.FILE_NAME:
+        if policy is not None:
+            raise _fail("--policy checks one decision's checkpoint; give one chunk's file with it", code=EXIT_INPUT)
+        try:
+            directory_key = _registry_key(jwk, registry)
+        except VerificationError as exc:
+            raise verification_failed(exc) from exc
+        cli_catalogue.check_directory(file, directory_key, catalogue)
+        return
     try:
         data = file.read_bytes()
         key = _registry_key(jwk, registry)
@@ -309,82 +322,6 @@ def bundle(
     )
 
 
-@app.command()
-@guarded
-def eligibility(
-    catalogue: Annotated[
-        Path, typer.Argument(help="CSV: ref, certificate_id | programme+licence_number | gtin[, model]")
-    ],
-    *,
-    registry: RegistryOption = DEFAULT_REGISTRY,
-    accept: Annotated[
-        list[str] | None, typer.Option(help="an accepted label: programme[:category] (repeatable)")
-    ] = None,
-    cpv: Annotated[str | None, typer.Option(help="the tender's CPV code (labels via the crosswalk)")] = None,
-    cn_procurement: Annotated[str | None, typer.Option(help="China procurement item code")] = None,
-    equivalents: Annotated[bool, typer.Option(help="accept labels recognised as equivalent")] = True,
-    market: Annotated[list[str] | None, typer.Option(help="a market the licence must cover (repeatable)")] = None,
-    date: Annotated[str | None, typer.Option(help="judge on this date (RFC 3339); default now")] = None,
-    out: Annotated[Path, typer.Option(help="results CSV")] = Path("eligibility.csv"),
-    decisions: Annotated[Path, typer.Option(help="the signed decisions, to archive")] = Path(
-        "eligibility-decision.json"
-    ),
-) -> None:
-    """Run a catalogue through the registry with a progress bar; write results and the signed decisions.
-
-    Name what the tender accepts with --accept (labels) or --cpv / --cn-procurement (product codes).
-
-    Example: ecolabel-verify eligibility catalogue.csv --accept eu-ecolabel --out results.csv
-    """
-    if not (accept or cpv or cn_procurement):
-        raise _fail(
-            "say what the tender accepts: --accept PROGRAMME[:CATEGORY] (repeatable), --cpv CODE "
-            "or --cn-procurement CODE",
-            code=EXIT_INPUT,
-        )
-    try:
-        items = read_catalogue(catalogue)
-    except VerificationError as exc:
-        raise _fail(f"{catalogue}: {exc.detail}", code=EXIT_INPUT) from exc
-    except UnicodeDecodeError as exc:
-        raise _fail(
-            f"{catalogue} is not UTF-8 text (byte {exc.start}); save it as UTF-8 (in a spreadsheet: CSV UTF-8)",
-            code=EXIT_INPUT,
-        ) from exc
-    requirement: dict[str, object] = {"equivalents": equivalents, "markets": market or []}
-    requirement["accepted"] = [
-        dict(zip(("programme", "category"), label.split(":", 1), strict=False)) for label in accept or []
-    ]
-    if cpv:
-        requirement["cpv"] = cpv
-    if cn_procurement:
-        requirement["cn_procurement"] = cn_procurement
-    saved: list[dict[str, object]] = []
-    results: list[dict[str, object]] = []
-    progress = Progress(
-        TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
-    )
-    try:
-        with RegistryClient(registry) as client:
-            key = parse_public_jwk(client.identity().jwks["keys"][0])  # fails fast when unreachable
-            with progress:
-                task = progress.add_task("items", total=len(items))
-                for part in chunks(items, ELIGIBILITY_BATCH):
-                    answer = client.eligibility(requirement, part, date)
-                    verify_saved_eligibility(answer, key)  # never archive evidence that does not verify
-                    saved.append(answer)
-                    results.extend(answer["results"])
-                    progress.update(task, advance=len(part))
-    except RegistryProblem as exc:
-        raise _fail(f"the registry answered {exc}", code=EXIT_INPUT) from exc
-    except VerificationError as exc:
-        raise _fail(exc.diagnostics(), code=EXIT_UNTRUSTED) from exc
-    write_results(out, results)
-    decisions.write_bytes(json.dumps({"decisions": saved}, ensure_ascii=False).encode())
-    eligible = sum(1 for r in results if r["eligible"])
-    ok(f"{eligible:,} of {plural(len(results), 'item')} eligible; results in {out}, evidence in {decisions}")
-
-
 @app.command("status-proof")
 def status_proof(
     proof_file: Annotated[Path, typer.Argument(help="a status proof (GET /v1/certificates/{id}/status-proof)")],
@@ -436,6 +373,7 @@ app.command()(guarded(cli_log.serve))
 app.command()(guarded(cli_log.proof))
 app.command("audit-status-map")(guarded(cli_log.audit_status_map))
 app.command(name="audit-decision")(guarded(cli_audit.audit_decision))
+app.command()(guarded(cli_catalogue.eligibility))
 
 
 def main() -> None:

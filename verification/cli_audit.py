@@ -17,6 +17,7 @@ import httpx
 import typer
 
 from verification import audit
+from verification.catalogue_manifest import Manifest
 from verification.cli_common import DEFAULT_REGISTRY, RegistryOption, console, fail, ok, plural
 from verification.client import RegistryClient, RegistryProblem
 from verification.errors import MalformedInput, VerificationError
@@ -29,7 +30,10 @@ _MAX_BYTES = 256 * 1_048_576
 
 def audit_decision(
     file: Annotated[
-        Path, typer.Argument(help="a saved verification or eligibility answer, a bundle, or a decision JWS")
+        Path,
+        typer.Argument(
+            help="a saved verification or eligibility answer, a bundle, a decision JWS, or a directory of them"
+        ),
     ],
     registry: RegistryOption = DEFAULT_REGISTRY,
     jwk: Annotated[
@@ -42,9 +46,9 @@ def audit_decision(
 
     Example: ecolabel-verify audit-decision decision.json --registry http://127.0.0.1:8000
     """
-    decisions = read_decisions(file)
+    files = decision_files(file) if file.is_dir() else [(file, read_decisions(file))]
     with RegistryClient(registry) as client:
-        audit_files(client, [(file, decisions)], _key(client, jwk))
+        audit_files(client, files, _key(client, jwk))
 
 
 def read_decisions(file: Path) -> list[Mapping[str, Any] | str]:
@@ -112,8 +116,13 @@ def _key(client: RegistryClient, jwk: str | None) -> PublicKey:
 
 
 def decision_files(directory: Path) -> list[tuple[Path, list[Mapping[str, Any] | str]]]:
-    """Every archived decision in a directory (*.json answers and bundles, *.jwt / *.jws tokens)."""
+    """Every archived decision in a directory (*.json answers and bundles, *.jwt / *.jws tokens; the
+    manifest of a catalogue's chunk decisions lists them and is not one)."""
     if not directory.is_dir():
         raise fail(f"{directory} is not a directory", code=2)
-    paths = sorted(p for p in directory.iterdir() if p.suffix in {".json", ".jwt", ".jws"} and p.is_file())
+    paths = sorted(
+        p
+        for p in directory.iterdir()
+        if p.suffix in {".json", ".jwt", ".jws"} and p.name != Manifest.FILE_NAME and p.is_file()
+    )
     return [(path, read_decisions(path)) for path in paths]

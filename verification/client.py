@@ -145,6 +145,14 @@ class RegistryClient:
             body["date"] = date
         return self.post_json("/v1/verify/eligibility", body)
 
+    def eligibility_bytes(self, body: bytes) -> bytes:
+        """POST /v1/verify/eligibility with a request already encoded; the answer's bytes as received, to be
+        checked and archived as they are (`verification.decision.verify_saved_eligibility_bytes`)."""
+        response = self._http.post("/v1/verify/eligibility", content=body, headers={"Content-Type": "application/json"})
+        if not response.is_success:
+            _json_or_problem(response)
+        return response.content
+
     def entries(self, start: int, end: int, *, page_size: int = 1000) -> Iterator[LogEntry]:
         """Entries [start, end) in order, fetched page by page; the caller checks for gaps."""
         position = start

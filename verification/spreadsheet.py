@@ -18,11 +18,15 @@ from typing import Final
 
 FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 _AFTER_BLANKS: Final = ("=", "+", "-", "@")
+_FIRST: Final = frozenset(FORMULA_STARTS)
 
 
 def spreadsheet_cell(value: str) -> str:
     """`value`, or `'` + `value` when a spreadsheet would evaluate it."""
-    if value.startswith(FORMULA_STARTS) or value.lstrip().startswith(_AFTER_BLANKS):
+    # The first character decides, unless it is a blank (a results file of a million lines has seven
+    # million cells; most start with a letter or a digit and are looked at once).
+    first = value[:1]
+    if first in _FIRST or (first.isspace() and value.lstrip().startswith(_AFTER_BLANKS)):
         return "'" + value
     return value
 

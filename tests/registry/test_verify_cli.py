@@ -41,7 +41,7 @@ def test_a_catalogue_check_writes_results_and_evidence_that_verifies_offline(
         '"=HYPERLINK(""http://evil.example"",""x"")",,,,96385074,\n',
         encoding="utf-8",
     )
-    results, decisions = tmp_path / "results.csv", tmp_path / "decision.json"
+    results, decisions = tmp_path / "results.csv", tmp_path / "decisions"
     runner = CliRunner()
     ran = runner.invoke(
         verify_cli,
@@ -63,10 +63,11 @@ def test_a_catalogue_check_writes_results_and_evidence_that_verifies_offline(
     assert checked.exit_code == 0, checked.output
     assert "cover 5 items (3 eligible)" in checked.output
 
-    saved = json.loads(decisions.read_text(encoding="utf-8"))
-    saved["decisions"][0]["results"][3]["eligible"] = True
-    decisions.write_text(json.dumps(saved), encoding="utf-8")
-    tampered = runner.invoke(verify_cli, ["decision", str(decisions), "--jwk", json.dumps(jwk)])
+    chunk = decisions / "chunk-000000.json"
+    saved = json.loads(chunk.read_text(encoding="utf-8"))
+    saved["results"][3]["eligible"] = True
+    chunk.write_text(json.dumps(saved), encoding="utf-8")
+    tampered = runner.invoke(verify_cli, ["decision", str(chunk), "--jwk", json.dumps(jwk)])
     assert tampered.exit_code == 1
     assert "RESULTS_ALTERED" in tampered.output
 

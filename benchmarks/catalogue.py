@@ -1,0 +1,207 @@
+"""A whole catalogue end to end: `ecolabel-verify eligibility` against a real `serve` process.
+
+The size is `BENCH_CATALOGUE_LINES` (default 20,000; 5,000 with --quick); the figure of record is
+`BENCH_CATALOGUE_LINES=1000000 python -m benchmarks --only catalogue --backend sqlite`. The catalogue
+names a third of its lines by certificate id, a third by programme + licence number and a third by GTIN
+(half of those with a model), drawn at random from up to 100,000 certificates loaded through the batch
+endpoint (not timed). The command runs as a separate process, as a buyer runs it: reading the CSV,
+sending chunks of 10,000 lines, verifying every signed answer and writing results and decisions. Items/s
+is lines over the command's whole wall time. Peak memory is the client's (its `VmHWM`, read while it runs) and
+the server's (`VmHWM` of its one worker, a process started on the loaded database for the run, its peak
+reset through `/proc/<pid>/clear_refs` just before it). `ecolabel-verify decision DIR --catalogue FILE`
+then checks the chunk decisions and their coverage; its time is in the note.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from benchmarks import credentials
+from benchmarks.credentials import Issuer
+from benchmarks.databases import scratch_url, settle
+from benchmarks.model import Backend, Context, Figure, Quantity, Result, Target
+from benchmarks.registry_client import certificate_id, register, submit_batches
+from benchmarks.servers import registry_server
+from ecolabel_registry.db.engine import build_engine
+from ecolabel_registry.db.migrate import upgrade
+
+LINES_ENV = "BENCH_CATALOGUE_LINES"
+MAX_CERTIFICATES = 100_000
+RATE_TARGET = Target(bound=50_000, at_most=False)
+MEMORY_TARGET = Target(bound=300, at_most=True)  # MB, server and client each
+_VERIFY = str(Path(sys.executable).parent / "ecolabel-verify")
+
+
+def lines_wanted(ctx: Context) -> int:
+    given = os.environ.get(LINES_ENV, "")
+    return int(given) if given else ctx.scale(20_000, 5_000)
+
+
+def write_catalogue(path: Path, lines: int, ids: Sequence[str], seed: int = 1) -> Path:
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["ref", "certificate_id", "programme", "licence_number", "gtin", "model"])
+        for line in range(lines):
+            number = rng.randrange(len(ids))
+            way = line % 3
+            if way == 0:
+                writer.writerow([f"line-{line}", ids[number], "", "", "", ""])
+            elif way == 1:
+                writer.writerow([f"line-{line}", "", credentials.PROGRAMME, credentials.licence(number), "", ""])
+            else:
+                model = credentials.model(number) if number % 2 else ""
+                writer.writerow([f"line-{line}", "", "", "", credentials.gtin(number), model])
+    return path
+
+
+def _peak_mb(pid: int) -> float:
+    """The peak resident set of a running process (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds a running process has used (/proc/<pid>/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _reset_peak(pid: int) -> bool:
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5", encoding="ascii")  # resets VmHWM (proc(5))
+    except OSError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Ran:
+    seconds: float  # wall
+    cpu_s: float  # user + system, from the child's rusage
+    peak_mb: float  # VmHWM, read while it ran
+    output: str
+
+
+def _run_command(arguments: list[str]) -> Ran:
+    """Wall and CPU seconds, peak RSS and the output of one `ecolabel-verify` run, as a separate process.
+
+    The peak is the child's own `VmHWM`, read while it runs (it only grows, so the last reading is the
+    peak to within the polling interval). Its rusage `ru_maxrss` would not do: Linux carries the
+    high-water mark of the memory image it had before `exec` (this harness's, forked), into it."""
+    start = time.perf_counter()
+    process = subprocess.Popen(arguments, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert process.stdout is not None
+    peak = [0.0]
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(0.05):
+            try:
+                peak[0] = max(peak[0], _peak_mb(process.pid))
+            except (OSError, RuntimeError):  # exited between two readings
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    output = process.stdout.read().decode(errors="replace")
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    stop.set()
+    watcher.join()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(arguments[:2])} exited with {process.returncode}:\n{output[-3000:]}")
+    return Ran(seconds, usage.ru_utime + usage.ru_stime, peak[0], output)
+
+
+def _settings(ctx: Context, backend: Backend) -> dict[str, str]:
+    """Both servers share the registry's key; neither runs the periodic check of the tables against the
+    log, which would replay the certificates just loaded inside the serving process (`integrity`)."""
+    return {
+        "ECOLABEL_SIGNING_KEY_PATH": str(ctx.workdir / f"catalogue-{backend}-signing-key.pem"),
+        "ECOLABEL_FSCK_INTERVAL_S": "0",
+        "ECOLABEL_FSCK_REPLICA_PATH": str(ctx.workdir / f"catalogue-{backend}-fsck.sqlite3"),
+    }
+
+
+def _run(backend: Backend, ctx: Context) -> list[Result]:
+    lines = lines_wanted(ctx)
+    count = min(MAX_CERTIFICATES, max(1_000, lines // 10))
+    with scratch_url(ctx, backend) as url:
+        upgrade(url)
+        engine = build_engine(url, pool_size=2)
+        try:
+            with registry_server(ctx, f"catalogue-load-{backend}", url, _settings(ctx, backend)) as loader:
+                ctx.progress(f"loading {count:,} certificates on {backend} (not timed)")
+                issuer = Issuer()
+                register(loader, issuer)
+                tokens = issuer.credentials(0, count)
+                submit_batches(loader, tokens)
+                settle(engine)
+                ids = [certificate_id(token) for token in tokens]
+                del tokens
+        finally:
+            engine.dispose()
+        work = ctx.workdir / f"catalogue-{backend}"
+        work.mkdir()
+        catalogue = write_catalogue(work / "catalogue.csv", lines, ids)
+        # A fresh process on the loaded database: its memory is what checking the catalogue needs.
+        with registry_server(ctx, f"catalogue-{backend}", url, _settings(ctx, backend)) as server:
+            server_reset = _reset_peak(server.pid)
+            ctx.progress(f"ecolabel-verify eligibility: {lines:,} lines on {backend}")
+            results, decisions = work / "results.csv", work / "decisions"
+            command = [
+                _VERIFY, "eligibility", str(catalogue), "--registry", server.url,
+                "--accept", f"{credentials.PROGRAMME}:{credentials.CATEGORY}", "--market", "IT",
+                "--date", "2026-06-01T00:00:00Z", "--out", str(results), "--decisions", str(decisions),
+            ]  # fmt: skip
+            server_cpu = _cpu_s(server.pid)
+            ran = _run_command(command)
+            server_cpu = _cpu_s(server.pid) - server_cpu
+            server_mb = _peak_mb(server.pid)
+            if f"{lines:,} of {lines:,} items eligible" not in ran.output:
+                raise AssertionError(f"expected every line eligible:\n{ran.output[-2000:]}")
+            ctx.progress("ecolabel-verify decision: the chunk decisions and their coverage")
+            check = _run_command(
+                [_VERIFY, "decision", str(decisions), "--catalogue", str(catalogue), "--registry", server.url]
+            )
+    rate = lines / ran.seconds
+    size = catalogue.stat().st_size / 1e6
+    note = (
+        f"{lines:,} lines ({size:.0f} MB) over {count:,} certificates in {ran.seconds:.1f} s; CPU: client "
+        f"{ran.cpu_s:.1f} s, server {server_cpu:.1f} s; `decision DIR --catalogue` {check.seconds:.1f} s, "
+        f"{check.peak_mb:.0f} MB"
+    )
+    server_note = "peak since the run started" if server_reset else "peak since start (VmHWM not resettable here)"
+    return [
+        Result(f"catalogue.{backend}", f"catalogue end to end, {lines:,} lines [{backend}]",
+               Quantity(rate, "items/s"), target=RATE_TARGET, note=note),
+        Result(f"catalogue.{backend}", f"catalogue: server peak memory [{backend}]",
+               Quantity(server_mb, "MB"), target=MEMORY_TARGET, note=server_note),
+        Result(f"catalogue.{backend}", f"catalogue: client peak memory [{backend}]",
+               Quantity(ran.peak_mb, "MB"), target=MEMORY_TARGET, note="ecolabel-verify eligibility, its VmHWM"),
+    ]  # fmt: skip
+
+
+def figures(backends: Sequence[Backend]) -> list[Figure]:
+    return [
+        Figure(
+            f"catalogue.{backend}",
+            f"ecolabel-verify eligibility of a whole catalogue ({LINES_ENV} lines) on {backend}",
+            partial(_run, backend),
+        )
+        for backend in backends
+    ]

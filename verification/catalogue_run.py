@@ -1,0 +1,322 @@
+"""A whole catalogue through the registry, chunk by chunk, resumably, in bounded memory.
+
+The catalogue is read as a stream and sent in chunks (`POST /v1/verify/eligibility`, at most 10,000 lines
+a request); two requests are in flight, so the registry judges one chunk while this process checks and
+writes the one before. Each answer is verified (signature, checkpoint, results digest) before anything
+of it is kept; its results are appended to the results CSV and the answer is saved as it came, one file
+per chunk, in the decisions directory. Memory holds at most the chunks in flight, whatever the size of
+the catalogue.
+
+After every chunk a state file beside the results (`results.csv.state.json`) records the chunks done,
+their decisions' SHA-256 and how long the results file was after them. An interrupted run started again
+with the same command continues after the last recorded chunk: the results file is cut back to that
+length, so a chunk half-written when the run stopped is written once. A run is resumed only against
+the same catalogue (by SHA-256), the same registry (by its key) and the same question (requirement,
+date, chunk size); anything else is refused. When the last chunk is done the manifest
+(`verification.catalogue_manifest`) is written beside the chunk decisions and the state file removed.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from verification.catalogue import RESULT_COLUMNS, chunks, iter_catalogue, result_rows
+from verification.catalogue_manifest import ChunkEntry, Manifest, chunk_file_name, file_sha256
+from verification.client import RegistryClient
+from verification.decision import SavedEligibility, verify_saved_eligibility_bytes
+from verification.errors import ProofInvalid
+from verification.files import write_atomically
+from verification.jwk import PublicKey
+from verification.payloads.common import parse_timestamp
+
+STATE_VERSION = 1
+MAX_CHUNK = 10_000  # the registry's per-request maximum
+IN_FLIGHT = 2  # one chunk judged by the registry while the previous one is checked and written here
+
+
+class ResumeRefused(Exception):
+    """The state file belongs to another run (catalogue, registry or question), or is not a state file."""
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """A catalogue file as one pass saw it: its SHA-256, size and number of lines (every line valid)."""
+
+    path: Path
+    sha256: str
+    size: int
+    lines: int
+
+    @classmethod
+    def scan(cls, path: Path) -> Catalogue:
+        """Hash the file and check every line (`iter_catalogue`), holding one line at a time."""
+        lines = sum(1 for _ in iter_catalogue(path))
+        return cls(path, file_sha256(path), path.stat().st_size, lines)
+
+
+@dataclass(frozen=True)
+class Question:
+    """Everything a resumed run must share with the run it continues."""
+
+    catalogue_sha256: str
+    lines: int
+    registry_key: str  # the registry's public key (JWK `x`): the same registry, whatever its URL
+    requirement: dict[str, Any]
+    date: str
+    chunk_size: int
+
+    def difference(self, other: Question) -> str | None:
+        """What differs from `other` (the recorded run), in words, or None."""
+        if self.catalogue_sha256 != other.catalogue_sha256:
+            return (
+                f"the catalogue changed since the run was interrupted (SHA-256 {other.catalogue_sha256[:16]}…, "
+                f"now {self.catalogue_sha256[:16]}…)"
+            )
+        if self.registry_key != other.registry_key:
+            return "the registry is another one (its signing key differs from the interrupted run's)"
+        for name in ("requirement", "date", "chunk_size"):
+            if getattr(self, name) != getattr(other, name):
+                return (
+                    f"the {name.replace('_', ' ')} differs (was {getattr(other, name)!r}, now {getattr(self, name)!r})"
+                )
+        return None
+
+
+@dataclass
+class RunState:
+    question: Question
+    chunks: list[ChunkEntry] = field(default_factory=list)
+    results_bytes: int = 0  # the results file's length after the last recorded chunk
+
+    @property
+    def items_done(self) -> int:
+        return sum(chunk.items for chunk in self.chunks)
+
+    def save(self, path: Path) -> None:
+        data = {
+            "version": STATE_VERSION,
+            "question": asdict(self.question),
+            "chunks": [chunk.to_json() for chunk in self.chunks],
+            "results_bytes": self.results_bytes,
+        }
+        write_atomically(path, orjson.dumps(data, option=orjson.OPT_INDENT_2))
+
+    @classmethod
+    def load(cls, path: Path) -> RunState:
+        try:
+            data = orjson.loads(path.read_bytes())
+            if data.get("version") != STATE_VERSION:
+                raise ValueError(f"expected a version {STATE_VERSION} state")
+            question = Question(**data["question"])
+            entries = [ChunkEntry.from_json(chunk) for chunk in data["chunks"]]
+            return cls(question, entries, int(data["results_bytes"]))
+        except (ValueError, KeyError, TypeError, AttributeError, orjson.JSONDecodeError) as exc:
+            raise ResumeRefused(f"{path} is not the state of a catalogue run ({exc}); remove it to start over") from exc
+
+
+def state_path(results: Path) -> Path:
+    """Where the run writing `results` keeps its state: beside it."""
+    return results.with_name(results.name + ".state.json")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    results: Path
+    decisions: Path
+    max_chunks: int | None = None  # stop after this many chunks in this run; a rerun continues
+    in_flight: int = IN_FLIGHT
+
+
+@dataclass
+class Progress:
+    """What a progress display is told after every chunk."""
+
+    items_done: int
+    eligible: int
+    resumed_from: int
+
+
+@dataclass
+class RunSummary:
+    items: int
+    eligible: int
+    chunks: int
+    complete: bool
+    resumed_from: int  # items recorded by an earlier, interrupted run
+    manifest: Path | None
+
+
+def run(
+    client: RegistryClient,
+    key: PublicKey,
+    catalogue: Catalogue,
+    question: Question,
+    *,
+    settings: RunSettings,
+    on_chunk: Callable[[Progress], None] | None = None,
+) -> RunSummary:
+    """Check `catalogue` chunk by chunk (resuming a recorded run), writing results, decisions and state."""
+    state_file = state_path(settings.results)
+    state = _resume_or_start(state_file, question, settings)
+    resumed_from = state.items_done
+    eligible = sum(chunk.eligible for chunk in state.chunks)
+    settings.decisions.mkdir(parents=True, exist_ok=True)
+    # Every line was checked by `Catalogue.scan`; the registry refuses a chunk if the file changed since.
+    lines = islice(iter_catalogue(catalogue.path, check=False), resumed_from, None)
+    parts: Iterator[tuple[int, list[dict[str, Any]]]] = enumerate(
+        chunks(lines, question.chunk_size), start=len(state.chunks)
+    )
+    if settings.max_chunks is not None:
+        parts = islice(parts, settings.max_chunks)
+    with settings.results.open("ab") as out:
+        for number, part, saved in _answers(client, key, question, parts, settings.in_flight):
+            first = state.items_done
+            _check_answers_this_chunk(saved, part, question, number)
+            data = saved_bytes(saved)
+            name = chunk_file_name(number)
+            write_atomically(settings.decisions / name, data)
+            _append_results(out, saved.results)
+            entry = ChunkEntry(
+                file=name,
+                sha256=hashlib.sha256(data).hexdigest(),
+                first=first,
+                items=len(part),
+                eligible=saved.decision.eligible_count,
+                tree_size=_tree_size(saved),
+            )
+            state.chunks.append(entry)
+            state.results_bytes = out.tell()
+            state.save(state_file)
+            eligible += entry.eligible
+            if on_chunk is not None:
+                on_chunk(Progress(state.items_done, eligible, resumed_from))
+    complete = state.items_done == question.lines
+    manifest = None
+    if complete:
+        Manifest.for_run(catalogue, question.requirement, question.date, question.chunk_size, state.chunks).save(
+            settings.decisions
+        )
+        manifest = settings.decisions / Manifest.FILE_NAME
+        state_file.unlink()
+    return RunSummary(state.items_done, eligible, len(state.chunks), complete, resumed_from, manifest)
+
+
+def _resume_or_start(state_file: Path, question: Question, settings: RunSettings) -> RunState:
+    if state_file.exists():
+        state = RunState.load(state_file)
+        difference = question.difference(state.question)
+        if difference is not None:
+            raise ResumeRefused(
+                f"{state_file} records an interrupted run that this one cannot continue: {difference}; "
+                "run it as it was, or remove the state file to start over"
+            )
+        size = settings.results.stat().st_size if settings.results.exists() else -1
+        if size < state.results_bytes:
+            raise ResumeRefused(
+                f"{settings.results} is shorter than the interrupted run left it ({size:,} < "
+                f"{state.results_bytes:,} bytes); remove {state_file} to start over"
+            )
+        missing = [chunk.file for chunk in state.chunks if not (settings.decisions / chunk.file).is_file()]
+        if missing:
+            raise ResumeRefused(
+                f"{settings.decisions} lacks {missing[0]} of the interrupted run (and {len(missing) - 1} more); "
+                "give the --decisions directory it wrote to, or remove the state file to start over"
+            )
+        with settings.results.open("r+b") as out:
+            out.truncate(state.results_bytes)  # rows of a chunk that was not recorded are written again
+        return state
+    if settings.decisions.is_dir() and any(_is_decision_file(p.name) for p in settings.decisions.iterdir()):
+        # Archived evidence is never overwritten by a new run.
+        raise ResumeRefused(
+            f"{settings.decisions} already holds the decisions of another run; give another --decisions "
+            "directory, or empty that one"
+        )
+    header = _csv_bytes([list(RESULT_COLUMNS)])
+    write_atomically(settings.results, header)
+    state = RunState(question, [], len(header))
+    state.save(state_file)
+    return state
+
+
+def _is_decision_file(name: str) -> bool:
+    return name == Manifest.FILE_NAME or (name.startswith("chunk-") and name.endswith(".json"))
+
+
+def _answers(
+    client: RegistryClient,
+    key: PublicKey,
+    question: Question,
+    parts: Iterator[tuple[int, list[dict[str, Any]]]],
+    in_flight: int,
+) -> Iterator[tuple[int, list[dict[str, Any]], SavedEligibility]]:
+    """Each chunk with its verified answer, in order, `in_flight` requests ahead of the caller."""
+    pending: deque[tuple[int, list[dict[str, Any]], Future[bytes]]] = deque()
+    with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="eligibility") as pool:
+        try:
+            for number, part in parts:
+                body = orjson.dumps({"requirement": question.requirement, "date": question.date, "items": part})
+                pending.append((number, part, pool.submit(client.eligibility_bytes, body)))
+                if len(pending) >= in_flight:
+                    yield _verified(pending.popleft(), key)
+            while pending:
+                yield _verified(pending.popleft(), key)
+        finally:
+            for _, _, future in pending:
+                future.cancel()
+
+
+def _verified(
+    item: tuple[int, list[dict[str, Any]], Future[bytes]], key: PublicKey
+) -> tuple[int, list[dict[str, Any]], SavedEligibility]:
+    number, part, future = item
+    return number, part, verify_saved_eligibility_bytes(future.result(), key)
+
+
+def _check_answers_this_chunk(saved: SavedEligibility, part: list[dict[str, Any]], question: Question, n: int) -> None:
+    """The signed answer is about this chunk's lines, on the run's date: one result per line, refs in order."""
+    if saved.decision.item_count != len(part):
+        raise ProofInvalid(
+            "WRONG_ANSWER", f"chunk {n}: {len(part)} lines sent, the decision covers {saved.decision.item_count}"
+        )
+    if saved.decision.date != parse_timestamp(question.date):
+        raise ProofInvalid("WRONG_ANSWER", f"chunk {n} was judged on {saved.decision.date}, not {question.date}")
+    for line, result in zip(part, saved.results, strict=True):
+        if result.get("ref") != line["ref"]:
+            raise ProofInvalid(
+                "WRONG_ANSWER", f"chunk {n}: result for {result.get('ref')!r} where {line['ref']!r} was sent"
+            )
+
+
+def _tree_size(saved: SavedEligibility) -> int:
+    size = saved.decision.tree_size
+    return size if size is not None else int(saved.decision.checkpoint.split("\n")[1])
+
+
+def saved_bytes(saved: SavedEligibility) -> bytes:
+    """The answer to archive: as received when it round-trips (the usual case), else re-encoded with its
+    results as the RFC 8785 bytes that verified."""
+    return orjson.dumps({**saved.answer, "results": orjson.Fragment(saved.results_json)})
+
+
+def _append_results(out: IO[bytes], results: list[dict[str, Any]]) -> None:
+    out.write(_csv_bytes(islice(result_rows(results), 1, None)))
+    out.flush()
+    os.fsync(out.fileno())
+
+
+def _csv_bytes(rows: Iterable[list[object]]) -> bytes:
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue().encode("utf-8")
