@@ -15,7 +15,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StrictBool, StringConstraints, model_validator
 
 from verification.identifiers import Tidy
 from verification.payloads.common import Part, Payload, Slug, Text, Timestamp, programme_of_issuer
@@ -79,7 +79,9 @@ class Agreement(Payload):
     issuer: ProgrammeIssuer = Field(description="the party proposing the agreement; its signature counts as signing")
     title: Text | None = None
     parties: Annotated[list[Slug], Field(min_length=2, max_length=20)]
-    mutual: bool = Field(default=False, description="every party recognises every other (instead of recognitions)")
+    mutual: StrictBool = Field(
+        default=False, description="every party recognises every other (instead of recognitions)"
+    )
     recognitions: Annotated[list[Recognition], Field(max_length=380)] = Field(default_factory=list)
     agreement_type: AgreementType = Field(alias="agreementType")
     scope: Annotated[list[ScopeMapping], Field(min_length=1, max_length=500)]
@@ -93,7 +95,7 @@ class Agreement(Payload):
     effective_until: Timestamp | None = Field(
         default=None, alias="effectiveUntil", description="exclusive; open-ended if absent"
     )
-    onward_recognition: bool = Field(
+    onward_recognition: StrictBool = Field(
         default=False,
         alias="onwardRecognition",
         description="recognition may be passed on through other agreements that allow it too (transitive)",

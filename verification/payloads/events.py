@@ -13,10 +13,18 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from verification.identifiers import Tidy
-from verification.payloads.common import CertificateId, Payload, Sha256Hex, Text, Timestamp, programme_of_issuer
+from verification.payloads.common import (
+    CertificateId,
+    JsonNumber,
+    Payload,
+    Sha256Hex,
+    Text,
+    Timestamp,
+    programme_of_issuer,
+)
 
 ProgrammeIssuer = Annotated[str, StringConstraints(pattern=r"^urn:ecolabel:programme:[a-z0-9]+(-[a-z0-9]+)*$")]
-Sequence = Annotated[int, Field(ge=1, le=2**53 - 1)]
+Sequence = Annotated[int, Field(ge=1, le=2**53 - 1), JsonNumber]
 Kid = Annotated[str, StringConstraints(min_length=1, max_length=128), Tidy]
 
 
@@ -81,7 +89,7 @@ class KeyEvent(Payload):
         alias="compromisedSince",
         description="revoke: documents this key signed that the registry logged after this instant stop verifying",
     )
-    threshold: Annotated[int, Field(ge=1, le=100)] | None = Field(
+    threshold: Annotated[int, Field(ge=1, le=100), JsonNumber] | None = Field(
         default=None, description="threshold: the number of root keys that must approve each later key event"
     )
     reason: Text | None = None
