@@ -3,7 +3,7 @@
 `payloads(name)` draws schema-valid payloads with schemathesis's generator (the payload schema wrapped as
 the body of one OpenAPI 3.1 operation). `BEYOND_SCHEMA` holds one predicate per check that docs/INTEROP.md
 §7 lists as beyond JSON Schema; each answers whether a payload fails that check, given what the test's
-registry holds (`World`). `mutations(payload)` breaks a valid payload the ways a signer might.
+registry holds (`World`); `tests.registry.payload_mutations` breaks valid payloads.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from stdnum.iso7064 import mod_97_10
 
 from ecolabel_registry.api.schemas import payload_schema
 from verification.identifiers import IdentifierScheme, validate_identifier
+from verification.versions import VersionRange
 
 INTEROP = Path(__file__).resolve().parents[2] / "docs" / "INTEROP.md"
 TIMESTAMP_MEMBERS = ("validFrom", "validUntil")
-JsonPath = tuple[str | int, ...]
 
 
 def documented_checks() -> list[str]:
@@ -98,20 +98,24 @@ def _subject(payload: dict[str, Any]) -> dict[str, Any]:
     return subject if isinstance(subject, dict) else {}
 
 
-def _registered_issuer(payload: dict[str, Any], world: World) -> bool:
+def _registered_issuer(payload: dict[str, Any], world: World | None) -> bool:
+    assert world is not None, "a check of the registry's state"
     return _issuer_id(payload) not in world.issuers
 
 
-def _defined_category(payload: dict[str, Any], world: World) -> bool:
+def _defined_category(payload: dict[str, Any], world: World | None) -> bool:
+    assert world is not None, "a check of the registry's state"
     return _subject(payload).get("category") != world.category
 
 
-def _one_current_licence(payload: dict[str, Any], world: World) -> bool:
+def _one_current_licence(payload: dict[str, Any], world: World | None) -> bool:
+    assert world is not None, "a check of the registry's state"
     current = world.current.get(_subject(payload).get("licenceNumber", ""))
     return payload.get("supersedes") != current
 
 
-def _status_list_slot(payload: dict[str, Any], world: World) -> bool:
+def _status_list_slot(payload: dict[str, Any], world: World | None) -> bool:
+    assert world is not None, "a check of the registry's state"
     # The test's registry holds no slot yet; any entry must name its list of this programme and purpose.
     entries = payload.get("credentialStatus")
     if entries is None:
@@ -125,16 +129,48 @@ def _status_list_slot(payload: dict[str, Any], world: World) -> bool:
     return False
 
 
-def _ordered_times(payload: dict[str, Any], world: World) -> bool:
-    start, end = (_instant(payload.get(name)) for name in TIMESTAMP_MEMBERS)
-    return start is not None and end is not None and end <= start
+def _later(first: Any, then: Any, *, strictly: bool = True) -> bool:
+    """False when both are instants and `then` is not after `first` (not before it, if not `strictly`)."""
+    start, end = _instant(first), _instant(then)
+    if start is None or end is None:
+        return True
+    return end > start if strictly else end >= start
 
 
-def _timestamps(payload: dict[str, Any]) -> Iterator[Any]:
-    yield from (payload.get(name) for name in TIMESTAMP_MEMBERS)
+def _ordered_times(payload: dict[str, Any], world: World | None) -> bool:
+    criteria = payload.get("criteria") if isinstance(payload.get("criteria"), dict) else {}
+    pairs = [
+        (payload, "validFrom", "validUntil"),  # a credential
+        (payload, "effectiveFrom", "effectiveUntil"),  # an agreement
+        (payload, "effectiveAt", "effectiveUntil"),  # an agreement's renewal
+        (criteria, "validFrom", "validUntil"),  # a category's criteria document
+    ]
+    if any(item.get(end) is not None and not _later(item.get(start), item.get(end)) for item, start, end in pairs):
+        return True
+    if criteria.get("transitionEnd") is not None:
+        bound = criteria.get("validUntil") or criteria.get("validFrom")
+        return not _later(bound, criteria["transitionEnd"], strictly=False)
+    return False
 
 
-def _instant_in_range(payload: dict[str, Any], world: World) -> bool:
+TIMESTAMPS = frozenset(
+    {"validFrom", "validUntil", "transitionEnd", "effectiveAt", "effectiveFrom", "effectiveUntil", "compromisedSince"}
+)
+
+
+def _timestamps(value: Any) -> Iterator[Any]:
+    """Every timestamp member's value, at any depth."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in TIMESTAMPS:
+                yield item
+            yield from _timestamps(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _timestamps(item)
+
+
+def _instant_in_range(payload: dict[str, Any], world: World | None) -> bool:
     for value in _timestamps(payload):
         try:
             datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
@@ -145,7 +181,7 @@ def _instant_in_range(payload: dict[str, Any], world: World) -> bool:
     return False
 
 
-def _check_digits(payload: dict[str, Any], world: World) -> bool:
+def _check_digits(payload: dict[str, Any], world: World | None) -> bool:
     subject = _subject(payload)
     gtins = [str(p.get("gtin")) for p in subject.get("products", []) if p.get("gtin") is not None]
     glns = [site["gln"] for site in subject.get("productionSites", []) if site.get("gln") is not None]
@@ -160,7 +196,7 @@ def _check_digits(payload: dict[str, Any], world: World) -> bool:
     return False
 
 
-def _claims_agree(payload: dict[str, Any], world: World) -> bool:
+def _claims_agree(payload: dict[str, Any], world: World | None) -> bool:
     if "iss" in payload and payload["iss"] != _issuer_id(payload):
         return True
     if "jti" in payload and payload["jti"] != payload.get("id"):
@@ -172,7 +208,7 @@ def _claims_agree(payload: dict[str, Any], world: World) -> bool:
     return False
 
 
-def _integer_spelling(payload: dict[str, Any], world: World) -> bool:
+def _integer_spelling(payload: dict[str, Any], world: World | None) -> bool:
     return any(isinstance(product.get("gtin"), float) for product in _subject(payload).get("products", []))
 
 
@@ -196,16 +232,55 @@ def _depth(value: Any) -> int:
     return 0
 
 
-def _json_text(payload: dict[str, Any], world: World) -> bool:
+def _json_text(payload: dict[str, Any], world: World | None) -> bool:
     size = len(json.dumps(payload, ensure_ascii=False).encode())
     return any("\x00" in text for text in _strings(payload)) or _depth(payload) > 32 or size > 1_048_576
 
 
-def _never(payload: dict[str, Any], world: World) -> bool:
+def _never(payload: dict[str, Any], world: World | None) -> bool:
     return False
 
 
-Check = Callable[[dict[str, Any], World], bool]
+def _ordered_versions(payload: dict[str, Any], world: World | None) -> bool:
+    for mapping in payload.get("scope", []) if payload.get("type") == "MutualRecognitionAgreement" else []:
+        for side in ("from", "to"):
+            versions = mapping[side].get("criteriaVersions", {})
+            try:
+                VersionRange(versions.get("min"), versions.get("max"))
+            except ValueError:
+                return True
+    return False
+
+
+def _agreement_parties(payload: dict[str, Any], world: World | None) -> bool:
+    if payload.get("type") != "MutualRecognitionAgreement":
+        return False
+    parties = set(payload["parties"])
+    if payload["issuer"].removeprefix("urn:ecolabel:programme:") not in parties:
+        return True
+    pairs = {(r["recognizer"], r["recognized"]) for r in payload.get("recognitions", [])}
+    if any(a == b or not {a, b} <= parties for a, b in pairs):
+        return True
+
+    def recognises(recognizer: str, recognized: str) -> bool:
+        if recognizer == recognized or not {recognizer, recognized} <= parties:
+            return False
+        return payload.get("mutual") is True or (recognizer, recognized) in pairs
+
+    if not all(recognises(m["to"]["programme"], m["from"]["programme"]) for m in payload["scope"]):
+        return True
+    targets = {(m["to"]["programme"], m["to"]["category"]) for m in payload["scope"]}
+    return not all(
+        any(p == item["programme"] and item.get("category") in (None, c) for p, c in targets)
+        for item in payload.get("supplementaryCriteria", [])
+    )
+
+
+def _recovery_threshold(payload: dict[str, Any], world: World | None) -> bool:
+    return payload.get("type") == "ProgrammeRecovery" and payload["rootThreshold"] > len(payload["rootKeys"])
+
+
+Check = Callable[[dict[str, Any], World | None], bool]
 BEYOND_SCHEMA: dict[str, Check] = {
     "signature": _never,  # every payload is signed with the programme's current signing key
     "registered-issuer": _registered_issuer,
@@ -219,12 +294,15 @@ BEYOND_SCHEMA: dict[str, Check] = {
     "integer-spelling": _integer_spelling,
     "json-text": _json_text,
     "status-chain": _never,  # no status events are submitted here
+    "ordered-versions": _ordered_versions,
+    "agreement-parties": _agreement_parties,
+    "recovery-threshold": _recovery_threshold,
 }
 
 
-def beyond_schema(payload: dict[str, Any], world: World) -> list[str]:
-    """The checks beyond JSON Schema that `payload` fails, by name."""
-    return [name for name, fails in BEYOND_SCHEMA.items() if fails(payload, world)]
+def beyond_schema(payload: dict[str, Any], world: World | None, only: frozenset[str] | None = None) -> list[str]:
+    """The checks beyond JSON Schema that `payload` fails, by name (among `only`, when given)."""
+    return [name for name, fails in BEYOND_SCHEMA.items() if (only is None or name in only) and fails(payload, world)]
 
 
 # Repairs: a payload drawn from the schema nearly always fails a check beyond it (a random GTIN has a
@@ -275,6 +353,28 @@ def repaired(payload: dict[str, Any], world: World, draw: Callable[[st.SearchStr
     return fixed
 
 
+def repaired_kind(payload: dict[str, Any]) -> dict[str, Any]:
+    """An agreement or a recovery drawn from its schema, made to pass the listed checks that its type makes
+    (most draws would not), so that acceptance is exercised too; other kinds as drawn."""
+    fixed = json.loads(json.dumps(payload))
+    if fixed["type"] == "ProgrammeRecovery":
+        fixed["rootThreshold"] = min(fixed["rootThreshold"], len(fixed["rootKeys"]))
+    if fixed["type"] == "MutualRecognitionAgreement":
+        first, second = fixed["parties"][:2]
+        fixed["issuer"] = f"urn:ecolabel:programme:{first}"
+        fixed["mutual"], fixed["recognitions"] = True, []
+        for number, mapping in enumerate(fixed["scope"]):
+            mapping["from"]["programme"], mapping["to"]["programme"] = (
+                (first, second) if number % 2 else (second, first)
+            )
+            for side in ("from", "to"):
+                mapping[side]["criteriaVersions"] = {}
+        target = fixed["scope"][0]["to"]
+        for item in fixed.get("supplementaryCriteria", []):
+            item["programme"], item["category"] = target["programme"], target["category"]
+    return fixed
+
+
 def _numeric_date(moment: datetime) -> int | float:
     seconds = moment.timestamp()
     return int(seconds) if seconds.is_integer() else seconds
@@ -285,79 +385,3 @@ def with_licence(payload: dict[str, Any], suffix: str) -> dict[str, Any]:
     subject = payload["credentialSubject"]
     licence = subject["licenceNumber"][: 63 - len(suffix)].rstrip(" ")
     return {**payload, "credentialSubject": {**subject, "licenceNumber": f"{licence}-{suffix}"}}
-
-
-def _paths(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]]:
-    yield path, value
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _paths(item, (*path, index))
-
-
-def _replace(payload: Any, path: JsonPath, change: Callable[[Any], Any]) -> Any:
-    if not path:
-        return change(payload)
-    copy = json.loads(json.dumps(payload))
-    parent = copy
-    for step in path[:-1]:
-        parent = parent[step]
-    changed = change(parent[path[-1]])
-    if changed is _DROP:
-        del parent[path[-1]]
-    else:
-        parent[path[-1]] = changed
-    return copy
-
-
-_DROP = object()
-OTHER_TYPES: list[Any] = [None, True, 0, 2.5, "x", [], {}]
-BREAKS: list[Callable[[str], str]] = [
-    lambda s: s + " ",
-    lambda s: " " + s,
-    lambda s: s + "\t",
-    lambda s: s[:-1],
-    lambda s: s + "#",
-    lambda s: s.lower(),
-    lambda s: s + "\u200b",
-    lambda s: s * 2,
-]
-
-
-@st.composite
-def mutations(draw: Callable[[st.SearchStrategy[Any]], Any], payload: dict[str, Any]) -> dict[str, Any]:
-    """`payload` broken one way: a member dropped, a value of another type, a string off its pattern, an
-    unknown member, or the credential's `@context` or `type` changed."""
-    paths = list(_paths(payload))
-    kind = draw(st.sampled_from(["drop", "retype", "break", "unknown", "context", "type"]))
-    if kind == "drop":
-        path = draw(st.sampled_from([p for p, _ in paths if p and isinstance(p[-1], str)]))
-        return _replace(payload, path, lambda _: _DROP)  # type: ignore[no-any-return]
-    if kind == "retype":
-        path, value = draw(st.sampled_from([pair for pair in paths if pair[0]]))
-        other = draw(st.sampled_from([o for o in OTHER_TYPES if type(o) is not type(value)]))
-        return _replace(payload, path, lambda _: other)  # type: ignore[no-any-return]
-    if kind == "break":
-        path, _ = draw(st.sampled_from([pair for pair in paths if isinstance(pair[1], str)]))
-        change = draw(st.sampled_from(BREAKS))
-        return _replace(payload, path, change)  # type: ignore[no-any-return]
-    if kind == "unknown":
-        path, _ = draw(st.sampled_from([pair for pair in paths if isinstance(pair[1], dict)]))
-        return _replace(payload, path, lambda obj: {**obj, "unexpectedMember": draw(st.sampled_from(OTHER_TYPES))})  # type: ignore[no-any-return]
-    if kind == "context":
-        contexts: list[Any] = [
-            ["https://www.w3.org/2018/credentials/v1"],
-            [*payload["@context"][1:], payload["@context"][0]],
-            "https://www.w3.org/ns/credentials/v2",
-            [],
-        ]
-        return {**payload, "@context": draw(st.sampled_from(contexts))}
-    types: list[Any] = [
-        ["VerifiableCredential"],
-        ["EcoLabelCertificate", "Licence"],
-        "EcoLabelCertificate",
-        ["VerifiableCredential", "EcoLabelCertificate", 7],
-    ]
-    return {**payload, "type": draw(st.sampled_from(types))}

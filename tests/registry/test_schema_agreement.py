@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
 from tests.registry.factories import Certifier, certifier
+from tests.registry.payload_mutations import mutations
 from tests.registry.schema_agreement import (
     BEYOND_SCHEMA,
     World,
     beyond_schema,
     documented_checks,
-    mutations,
     oracle,
     payloads,
     repaired,

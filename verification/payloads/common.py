@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints
 
@@ -81,6 +81,16 @@ Names = Annotated[
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", min_length=2, max_length=64)]
 CertificateId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+def present_only_when(member: str, flag: str, values: list[str]) -> dict[str, Any]:
+    """JSON Schema: `member` is present (and not null) exactly when `flag` is one of `values`."""
+    absent = {"anyOf": [{"not": {"required": [member]}}, {"properties": {member: {"type": "null"}}}]}
+    return {
+        "if": {"properties": {flag: {"enum": values}}},
+        "then": {"required": [member], "properties": {member: {"not": {"type": "null"}}}},
+        "else": absent,
+    }
 
 
 def issuer_for(programme_id: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from verification.identifiers import Tidy
 from verification.payloads.common import (
@@ -20,6 +20,7 @@ from verification.payloads.common import (
     Sha256Hex,
     Text,
     Timestamp,
+    present_only_when,
     programme_of_issuer,
 )
 
@@ -37,6 +38,8 @@ class StatusChange(StrEnum):
 
 
 class CertificateStatusEvent(Payload):
+    model_config = ConfigDict(json_schema_extra={"allOf": [present_only_when("validUntil", "status", ["renewed"])]})
+
     type: Literal["CertificateStatusEvent"]
     issuer: ProgrammeIssuer
     certificate: CertificateId
@@ -74,6 +77,21 @@ class KeyRole(StrEnum):
 
 class KeyEvent(Payload):
     """A change to a programme's keys, signed by one of its root keys and approved by a threshold of them."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                present_only_when("key", "action", ["add"]),
+                present_only_when("kid", "action", ["retire", "revoke"]),
+                present_only_when("compromisedSince", "action", ["revoke"]),
+                present_only_when("threshold", "action", ["threshold"]),
+                {
+                    "if": {"not": {"properties": {"action": {"const": "add"}}}},
+                    "then": {"anyOf": [{"not": {"required": ["role"]}}, {"properties": {"role": {"type": "null"}}}]},
+                },
+            ]
+        }
+    )
 
     type: Literal["KeyEvent"]
     issuer: ProgrammeIssuer
