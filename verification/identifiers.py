@@ -16,14 +16,26 @@ or format character (zero-width space, byte-order mark, bidirectional marks).
 
 from __future__ import annotations
 
+import sys
 import unicodedata
+from collections.abc import Iterable
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 import pycountry
-from pydantic import AfterValidator, BeforeValidator, StringConstraints, TypeAdapter, ValidationError
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 from stdnum import ean, lei, vatin
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
@@ -60,8 +72,47 @@ def require_tidy(value: object) -> object:
     return value
 
 
+def _character_ranges(characters: Iterable[str]) -> str:
+    """A regular-expression class body for `characters`: BMP code points as `\\uXXXX` escapes, which
+    ECMA-262, Python and Rust read alike, and astral ones as themselves (ECMA-262 with its `u` flag)."""
+    ranges: list[list[int]] = []
+    for point in sorted(map(ord, characters)):
+        if ranges and ranges[-1][1] == point - 1:
+            ranges[-1][1] = point
+        else:
+            ranges.append([point, point])
+
+    def one(point: int) -> str:
+        return f"\\u{point:04X}" if point <= 0xFFFF else chr(point)
+
+    return "".join(one(low) if low == high else f"{one(low)}-{one(high)}" for low, high in ranges)
+
+
+# What `untidy_reason` refuses, as a JSON Schema pattern: words of allowed characters joined by single
+# spaces. Computed from this Python's Unicode tables, the same ones `untidy_reason` reads.
+UNTIDY_CHARACTERS: Final = _character_ranges(
+    c
+    for c in map(chr, range(sys.maxunicode + 1))
+    if (c.isspace() and c != " ") or unicodedata.category(c) in ("Cc", "Cf")
+)
+TIDY_PATTERN: Final = f"^(?:[^ {UNTIDY_CHARACTERS}]+(?: [^ {UNTIDY_CHARACTERS}]+)*)?$"
+
+
+class _Tidy:
+    """`require_tidy` as a validator, and `TIDY_PATTERN` in the JSON Schema of a type without a pattern of
+    its own (a type with one writes tidiness into it: a generator cannot draw from two patterns at once)."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_before_validator_function(require_tidy, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.setdefault("pattern", TIDY_PATTERN)
+        return json_schema
+
+
 # Last in an `Annotated[...]`, so that it runs before the type's own checks (a clearer refusal).
-Tidy: Final = BeforeValidator(require_tidy)
+Tidy: Final = _Tidy()
 
 
 @lru_cache(maxsize=65_536)  # a pure function; catalogues name the same products check after check
@@ -97,8 +148,23 @@ def _check(module_validate: object, what: str) -> AfterValidator:
     return AfterValidator(validate)
 
 
-CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_country)]
-Gtin = Annotated[str, BeforeValidator(str), AfterValidator(normalise_gtin), Tidy]
+# The schema lists the codes, since a pattern alone would admit "ZZ"; pycountry's list is pinned.
+COUNTRY_CODES: Final = sorted(country.alpha_2 for country in pycountry.countries)
+CountryCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z]{2}$"),
+    AfterValidator(_country),
+    WithJsonSchema({"type": "string", "enum": COUNTRY_CODES}),
+]
+# Digits in a string, or (as ever read) a JSON integer of 8, 12, 13 or 14 digits; the check digit is code's.
+GTIN_JSON_SCHEMA: Final = {
+    "anyOf": [
+        {"type": "string", "pattern": r"^(?:[0-9]{8}|[0-9]{12,14})$"},
+        {"type": "integer", "minimum": 10_000_000, "maximum": 99_999_999},
+        {"type": "integer", "minimum": 100_000_000_000, "maximum": 99_999_999_999_999},
+    ]
+}
+Gtin = Annotated[str, BeforeValidator(str), AfterValidator(normalise_gtin), Tidy, WithJsonSchema(GTIN_JSON_SCHEMA)]
 Gln = Annotated[str, StringConstraints(pattern=r"^\d{13}$"), AfterValidator(_gln)]
 Lei = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{20}$"), _check(lei.validate, "LEI")]
 UnifiedSocialCreditCode = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{18}$"), _check(uscc.validate, "USCC")]

@@ -48,21 +48,23 @@ def insert(connection: Connection, held: Sequence[tuple[Slot, str]]) -> None:
 
 
 def members(
-    connection: Connection, programme_id: str, purpose: StatusPurpose, number: int, known_at_us: int
+    connection: Connection, programme_id: str, purpose: StatusPurpose, number: int, tree_size: int | None = None
 ) -> list[tuple[int, RowMapping]]:
-    """Each (index, certificate row) of one list, for certificates logged by `known_at_us`."""
+    """Each (index, certificate row) of one list: every member, or those logged at a leaf below `tree_size`."""
     table = certificates.certificates
-    rows = connection.execute(
+    query = (
         select(slots_table.c.list_index, table)
         .join(table, table.c.id == slots_table.c.certificate_id)
         .where(
             slots_table.c.programme_id == programme_id,
             slots_table.c.purpose == purpose.value,
             slots_table.c.list_number == number,
-            table.c.integrated_us <= known_at_us,
         )
         .order_by(slots_table.c.list_index)
-    ).mappings()
+    )
+    if tree_size is not None:
+        query = query.where(table.c.leaf_index < tree_size)
+    rows = connection.execute(query).mappings()
     return [(row["list_index"], row) for row in rows]
 
 

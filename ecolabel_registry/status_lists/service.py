@@ -73,12 +73,15 @@ def status_list(
         raise NotFound(f"no status list {purpose.value}/{number} of programme {programme_id!r}")
     moment_us = time.time_ns() // 1000 if tree_size is None else _checkpoint_time(connection, tree_size)
     at = from_microseconds(moment_us)
-    members = repository.members(connection, programme_id, purpose, number, moment_us)
+    # The checkpoint of `tree_size` holds leaves 0 … tree_size - 1, so what it knows is chosen by leaf index,
+    # not by log time: appends share a log time whenever the clock stands still or steps back (log time
+    # never goes backwards), and "logged by the time of leaf tree_size - 1" would take in later leaves too.
+    members = repository.members(connection, programme_id, purpose, number, tree_size)
     events = certificates.events_of(connection, [row["id"] for _, row in members])
     statuses = []
     changed_us = programme.registered_us
     for index, row in members:
-        history = [event for event in events.get(row["id"], []) if event["integrated_us"] <= moment_us]
+        history = [e for e in events.get(row["id"], []) if tree_size is None or e["leaf_index"] < tree_size]
         statuses.append((index, status_as_of(lifecycle_of(row, history), at=at).status))
         moments = [row["integrated_us"], row["valid_until_us"]]
         for event in history:

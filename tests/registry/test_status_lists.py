@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from ecolabel_registry.log import service as log_service
 from ecolabel_registry.settings import Settings
 from ecolabel_registry.signing_key import load_signing_key
 from tests.registry.factories import Certifier, certificate_id, certifier
@@ -158,3 +160,29 @@ def test_a_credential_signed_with_the_registrys_status_list_key_is_refused(
     token = sign_compact(dumps_canonical(payload), registry_key, kid, "vc+jwt")
     response = client.post("/v1/certificates", json={"credential": token})
     assert (response.status_code, response.json()["code"]) == (422, "UNKNOWN_KID")
+
+
+def test_a_list_at_a_tree_size_holds_exactly_the_events_logged_below_it(
+    client: TestClient, body: Certifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    certificate, index = _issue(client, body)
+    # A clock that stands still: every later append carries the same log time (it never goes backwards).
+    frozen = time.time_ns() // 1000 + 1_000_000
+    monkeypatch.setattr(log_service, "_now_us", lambda: frozen)
+    suspended = body.status_event(certificate, 1, certificate, "suspended")
+    first = client.post(f"/v1/certificates/{certificate}/events", json={"event": suspended})
+    reinstated = body.status_event(
+        certificate, 2, certificate_id(suspended), "reinstated", effectiveAt="2025-04-01T00:00:00Z"
+    )
+    second = client.post(f"/v1/certificates/{certificate}/events", json={"event": reinstated})
+    assert first.status_code == second.status_code == 201, (first.text, second.text)
+    leaves = [response.json()["receipt"]["leaf_index"] for response in (first, second)]
+    assert leaves[0] < leaves[1]
+    history = client.get(f"/v1/certificates/{certificate}").json()["history"]
+    assert [event["leaf_index"] for event in history] == leaves
+    assert history[0]["integrated_at"] == history[1]["integrated_at"]  # one log time for both leaves
+    assert not _bit(client, "suspension", index, tree_size=leaves[0])  # before the suspension's leaf
+    assert _bit(client, "suspension", index, tree_size=leaves[0] + 1)
+    assert _bit(client, "suspension", index, tree_size=leaves[1])  # the reinstatement, same log time, not yet
+    assert not _bit(client, "suspension", index, tree_size=leaves[1] + 1)
+    assert not _bit(client, "suspension", index)

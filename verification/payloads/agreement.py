@@ -13,9 +13,9 @@ Criteria versions compare as `verification.versions` documents.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
 from verification.identifiers import Tidy
 from verification.payloads.common import Part, Payload, Slug, Text, Timestamp, programme_of_issuer
@@ -74,13 +74,44 @@ class SupplementaryCriterion(Part):
     criterion: Text
 
 
+def _none_or_empty(member: str) -> dict[str, Any]:
+    return {"anyOf": [{"not": {"required": [member]}}, {"properties": {member: {"maxItems": 0}}}]}
+
+
+# What JSON Schema can say of `Agreement._consistent`; which parties a recognition or mapping may name is code's.
+_AGREEMENT_RULES: dict[str, Any] = {
+    "allOf": [
+        {
+            "if": {"required": ["mutual"], "properties": {"mutual": {"const": True}}},
+            "then": _none_or_empty("recognitions"),
+            "else": {"required": ["recognitions"], "properties": {"recognitions": {"minItems": 1}}},
+        },
+        {
+            "if": {"properties": {"agreementType": {"const": "common_core"}}},
+            "then": {"required": ["supplementaryCriteria"], "properties": {"supplementaryCriteria": {"minItems": 1}}},
+            "else": _none_or_empty("supplementaryCriteria"),
+        },
+        {
+            "if": {"not": {"properties": {"agreementType": {"const": "proxy_assessment"}}}},
+            "then": {"anyOf": [{"not": {"required": ["proxyNote"]}}, {"properties": {"proxyNote": {"type": "null"}}}]},
+        },
+    ]
+}
+
+
 class Agreement(Payload):
+    model_config = ConfigDict(json_schema_extra=_AGREEMENT_RULES)
+
     type: Literal["MutualRecognitionAgreement"]
     issuer: ProgrammeIssuer = Field(description="the party proposing the agreement; its signature counts as signing")
     title: Text | None = None
-    parties: Annotated[list[Slug], Field(min_length=2, max_length=20)]
-    mutual: bool = Field(default=False, description="every party recognises every other (instead of recognitions)")
-    recognitions: Annotated[list[Recognition], Field(max_length=380)] = Field(default_factory=list)
+    parties: Annotated[list[Slug], Field(min_length=2, max_length=20, json_schema_extra={"uniqueItems": True})]
+    mutual: StrictBool = Field(
+        default=False, description="every party recognises every other (instead of recognitions)"
+    )
+    recognitions: Annotated[list[Recognition], Field(max_length=380, json_schema_extra={"uniqueItems": True})] = Field(
+        default_factory=list
+    )
     agreement_type: AgreementType = Field(alias="agreementType")
     scope: Annotated[list[ScopeMapping], Field(min_length=1, max_length=500)]
     supplementary_criteria: Annotated[list[SupplementaryCriterion], Field(max_length=500)] = Field(
@@ -93,7 +124,7 @@ class Agreement(Payload):
     effective_until: Timestamp | None = Field(
         default=None, alias="effectiveUntil", description="exclusive; open-ended if absent"
     )
-    onward_recognition: bool = Field(
+    onward_recognition: StrictBool = Field(
         default=False,
         alias="onwardRecognition",
         description="recognition may be passed on through other agreements that allow it too (transitive)",

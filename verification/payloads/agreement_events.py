@@ -11,9 +11,16 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from verification.payloads.common import Payload, Sha256Hex, Text, Timestamp, programme_of_issuer
+from verification.payloads.common import (
+    Payload,
+    Sha256Hex,
+    Text,
+    Timestamp,
+    present_only_when,
+    programme_of_issuer,
+)
 from verification.payloads.events import ProgrammeIssuer, Sequence
 
 
@@ -51,6 +58,8 @@ class AgreementChange(StrEnum):
 
 class AgreementEvent(Payload):
     """A change to an agreement, signed by one of its parties (and approved by others where it widens)."""
+
+    model_config = ConfigDict(json_schema_extra={"allOf": [present_only_when("effectiveUntil", "change", ["renewed"])]})
 
     type: Literal["AgreementEvent"]
     issuer: ProgrammeIssuer

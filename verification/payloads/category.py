@@ -49,7 +49,7 @@ class CategoryDefinition(Payload):
     code: Annotated[str, StringConstraints(min_length=1, max_length=64), Tidy] = Field(
         description="the programme's own category code: 044, DE-UZ 198, HJ 2536, No.112 …"
     )
-    names: Names
+    names: Annotated[Names, Field(json_schema_extra={"required": ["en"]})]
     criteria: CriteriaDocument
     crosswalk: Crosswalk = Field(default_factory=Crosswalk)
     description: Text | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints
 
@@ -28,7 +28,13 @@ TYP: Final = {
 ROOT_SIGNED: Final = frozenset({TYP["key_event"], TYP["key_event_approval"]})
 
 ISSUER_PREFIX: Final = "urn:ecolabel:programme:"
-_RFC3339 = re.compile(r"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})\Z")
+# RFC 3339 §5.6 with the field ranges Python reads (no year 0, no leap second, offsets below 24 hours);
+# which days a month has is the JSON Schema `date-time` format's to say.
+TIMESTAMP_PATTERN: Final = (
+    r"^(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+_RFC3339 = re.compile(TIMESTAMP_PATTERN.replace("^", "\\A", 1).removesuffix("$") + "\\Z")
 
 
 def parse_timestamp(value: object) -> datetime:
@@ -39,7 +45,21 @@ def parse_timestamp(value: object) -> datetime:
         return value.astimezone(UTC)
     if not isinstance(value, str) or not _RFC3339.match(value):
         raise ValueError("timestamps are RFC 3339 strings with a time zone, e.g. 2026-01-31T00:00:00Z")
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except OverflowError as exc:  # 9999-12-31T23:00:00-02:00 is past the year 9999 in UTC
+        raise ValueError("the instant is outside the years 1 to 9999 in UTC") from exc
+
+
+def _json_number(value: object) -> object:
+    """JSON Schema's `integer` is a JSON number (1, 1.0); lax parsing would also take "1" and true."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+# Last in an `Annotated[...]`, so that it runs before the type's own checks.
+JsonNumber: Final = BeforeValidator(_json_number)
 
 
 def _format_timestamp(value: datetime) -> str:
@@ -50,14 +70,27 @@ Timestamp = Annotated[
     datetime,
     BeforeValidator(parse_timestamp),
     PlainSerializer(_format_timestamp, return_type=str),
-    Field(json_schema_extra={"type": "string", "format": "date-time"}),
+    Field(json_schema_extra={"type": "string", "format": "date-time", "pattern": TIMESTAMP_PATTERN}),
 ]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=False)]
 LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
-Names = Annotated[dict[LanguageTag, Text], Field(min_length=1, max_length=20)]
+# A member whose name is not a language tag is refused (`patternProperties` alone would let it pass).
+Names = Annotated[
+    dict[LanguageTag, Text], Field(min_length=1, max_length=20, json_schema_extra={"additionalProperties": False})
+]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", min_length=2, max_length=64)]
 CertificateId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+def present_only_when(member: str, flag: str, values: list[str]) -> dict[str, Any]:
+    """JSON Schema: `member` is present (and not null) exactly when `flag` is one of `values`."""
+    absent = {"anyOf": [{"not": {"required": [member]}}, {"properties": {member: {"type": "null"}}}]}
+    return {
+        "if": {"properties": {flag: {"enum": values}}},
+        "then": {"required": [member], "properties": {member: {"not": {"type": "null"}}}},
+        "else": absent,
+    }
 
 
 def issuer_for(programme_id: str) -> str:

@@ -10,13 +10,22 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from verification.identifiers import Tidy
-from verification.payloads.common import CertificateId, Payload, Sha256Hex, Text, Timestamp, programme_of_issuer
+from verification.payloads.common import (
+    CertificateId,
+    JsonNumber,
+    Payload,
+    Sha256Hex,
+    Text,
+    Timestamp,
+    present_only_when,
+    programme_of_issuer,
+)
 
 ProgrammeIssuer = Annotated[str, StringConstraints(pattern=r"^urn:ecolabel:programme:[a-z0-9]+(-[a-z0-9]+)*$")]
-Sequence = Annotated[int, Field(ge=1, le=2**53 - 1)]
+Sequence = Annotated[int, Field(ge=1, le=2**53 - 1), JsonNumber]
 Kid = Annotated[str, StringConstraints(min_length=1, max_length=128), Tidy]
 
 
@@ -29,6 +38,8 @@ class StatusChange(StrEnum):
 
 
 class CertificateStatusEvent(Payload):
+    model_config = ConfigDict(json_schema_extra={"allOf": [present_only_when("validUntil", "status", ["renewed"])]})
+
     type: Literal["CertificateStatusEvent"]
     issuer: ProgrammeIssuer
     certificate: CertificateId
@@ -67,6 +78,21 @@ class KeyRole(StrEnum):
 class KeyEvent(Payload):
     """A change to a programme's keys, signed by one of its root keys and approved by a threshold of them."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                present_only_when("key", "action", ["add"]),
+                present_only_when("kid", "action", ["retire", "revoke"]),
+                present_only_when("compromisedSince", "action", ["revoke"]),
+                present_only_when("threshold", "action", ["threshold"]),
+                {
+                    "if": {"not": {"properties": {"action": {"const": "add"}}}},
+                    "then": {"anyOf": [{"not": {"required": ["role"]}}, {"properties": {"role": {"type": "null"}}}]},
+                },
+            ]
+        }
+    )
+
     type: Literal["KeyEvent"]
     issuer: ProgrammeIssuer
     sequence: Sequence = Field(description="1 for the programme's first key event, then 2, 3, …")
@@ -81,7 +107,7 @@ class KeyEvent(Payload):
         alias="compromisedSince",
         description="revoke: documents this key signed that the registry logged after this instant stop verifying",
     )
-    threshold: Annotated[int, Field(ge=1, le=100)] | None = Field(
+    threshold: Annotated[int, Field(ge=1, le=100), JsonNumber] | None = Field(
         default=None, description="threshold: the number of root keys that must approve each later key event"
     )
     reason: Text | None = None

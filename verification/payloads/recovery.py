@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from verification.payloads.common import Payload, Slug, Text
+from verification.payloads.common import JsonNumber, Payload, Slug, Text
 from verification.payloads.events import Sequence
 
 
@@ -24,7 +24,7 @@ class ProgrammeRecovery(Payload):
     root_keys: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=10)] = Field(
         alias="rootKeys", description="the new root keys (public JWKs); every earlier root is retired"
     )
-    root_threshold: Annotated[int, Field(ge=1, le=100)] = Field(alias="rootThreshold")
+    root_threshold: Annotated[int, Field(ge=1, le=100), JsonNumber] = Field(alias="rootThreshold")
     reason: Text
 
     @model_validator(mode="after")
