@@ -22,8 +22,3 @@ def now_us() -> int:
 
 def instant_us(moment: datetime | None, default: int) -> int:
     return default if moment is None else to_microseconds(moment)
-
-
-def holds_at(valid_from_us: int, valid_to_us: int | None, at_us: int) -> bool:
-    """Whether a half-open period [valid_from, valid_to) contains `at_us`."""
-    return valid_from_us <= at_us and (valid_to_us is None or at_us < valid_to_us)
