@@ -28,7 +28,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from verification._b64 import b64_decode, b64_encode
+from verification.b64 import b64_decode, b64_encode
 from verification.checkpoint import Checkpoint, verify_checkpoint
 from verification.compact import CompactRange
 from verification.errors import MalformedInput, ProofInvalid

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 
-from verification._b64 import b64url_decode
+from verification.b64 import b64url_decode
 from verification.client import LogEntry
 from verification.errors import HistoryInvalid, MalformedInput, ProofInvalid
 from verification.leaf import DocumentKind

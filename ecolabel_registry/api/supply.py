@@ -18,8 +18,10 @@ from fastapi import APIRouter, Path, Query, Response, status
 from sqlalchemy import Connection, Engine
 
 from ecolabel_registry.api.deps import ContextDep, OrganisationPrincipal, RawBody
+from ecolabel_registry.api.moments import parse_moment
 from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
+from ecolabel_registry.clock import now_us
 from ecolabel_registry.db.engine import write_connection
 from ecolabel_registry.errors import (
     Conflict,
@@ -65,9 +67,7 @@ from ecolabel_registry.supply.schemas import (
     ProductRegistration,
     TokenRequest,
     TokenRevocation,
-    parse_instant,
 )
-from ecolabel_registry.supply.timeline import now_us
 from ecolabel_registry.supply.whoami import Me
 from verification.leaf import to_microseconds
 
@@ -125,13 +125,9 @@ def _snapshot(engine: Engine) -> Iterator[Connection]:
         yield isolated
 
 
-def _at(as_of: str | None, default: int) -> int:
-    if as_of is None:
-        return default
-    try:
-        return to_microseconds(parse_instant(as_of))
-    except ValueError as exc:
-        raise ValidationFailed(str(exc), code="BAD_DATE") from exc
+def _at(as_of: str | None, default: int, name: str = "as_of") -> int:
+    moment = parse_moment(as_of, name)
+    return default if moment is None else to_microseconds(moment)
 
 
 def _depth(context: ContextDep, depth: int | None) -> int:
@@ -533,7 +529,7 @@ def get_audit(
     if (start is None) != (end is None):
         raise ValidationFailed("give both `from` and `to`, or neither", code="BAD_PERIOD")
     now = now_us()
-    between = (_at(start, now), _at(end, now)) if start is not None and end is not None else None
+    between = (_at(start, now, "from"), _at(end, now, "to")) if start is not None and end is not None else None
     with _snapshot(context.engine) as connection:
         return audits.audit(
             connection,

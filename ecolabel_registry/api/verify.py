@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
-from ecolabel_registry.certificates.lookup import now
+from ecolabel_registry.clock import now
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.engine import autocommit_connection, is_sqlite, read_snapshot
 from ecolabel_registry.errors import IntegrityDiverged, MalformedJSON, NotFound, UnsupportedMediaType, ValidationFailed

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from ecolabel_registry.certificates import repository
-from ecolabel_registry.certificates.lookup import event_out, lifecycle_of, now
+from ecolabel_registry.certificates.lookup import event_out, lifecycle_of
 from ecolabel_registry.certificates.schemas import EventOut
+from ecolabel_registry.clock import now
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.errors import DocumentInvalid, HistoryConflict, NotFound
 from ecolabel_registry.log import service as log

@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection
 
+from ecolabel_registry.clock import now_us
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.engine import write_connection
 from ecolabel_registry.demo import repository as demo_repository
@@ -40,7 +41,6 @@ from ecolabel_registry.supply.schemas import (
     Scope,
     TokenRequest,
 )
-from ecolabel_registry.supply.timeline import now_us
 from verification.identifiers import normalise_gtin
 from verification.leaf import from_microseconds
 

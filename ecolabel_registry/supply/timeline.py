@@ -8,16 +8,11 @@ keep when they happened (`occurred_at`), as EPCIS 2.0 separates `eventTime` from
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 
 from verification.leaf import to_microseconds
 
 DAY_US = 86_400 * 1_000_000
-
-
-def now_us() -> int:
-    return time.time_ns() // 1000
 
 
 def instant_us(moment: datetime | None, default: int) -> int:

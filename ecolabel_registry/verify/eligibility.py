@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping
 
 from ecolabel_registry.certificates import repository as certificate_rows
-from ecolabel_registry.certificates.lookup import now
 from ecolabel_registry.certificates.standing import evidence_of, judge_row
+from ecolabel_registry.clock import now
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.integrity.guard import require_intact
 from ecolabel_registry.log import service as log

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from verification._b64 import b64url_encode
+from verification.b64 import b64url_encode
 from verification.client import LogEntry
 from verification.errors import HistoryInvalid, ProofInvalid
 from verification.leaf import DocumentKind

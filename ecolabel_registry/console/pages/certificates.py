@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ecolabel_registry import clock
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.categories import repository as categories
 from ecolabel_registry.certificates import lookup
@@ -163,7 +164,7 @@ def home(
 def certificate(request: Request, certificate_id: str, context: ContextDep) -> Response:
     if not _CERTIFICATE_ID.match(certificate_id):
         return error_page(request, 404)
-    at = lookup.now()
+    at = clock.now()
     with read_snapshot(context.engine) as connection:
         detail = lookup.get(connection, certificate_id)
         checks = single.verify_certificate(connection, context, certificate_id, at)

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from ecolabel_registry.api import supply as supply_api
 from ecolabel_registry.api.deps import ContextDep
+from ecolabel_registry.clock import now_us
 from ecolabel_registry.console import chain_graph, security
 from ecolabel_registry.console.rendering import ConsoleRoute, error_page, finish, redirect, render, translator, url
 from ecolabel_registry.context import RegistryContext
@@ -25,7 +26,6 @@ from ecolabel_registry.errors import Unauthorized
 from ecolabel_registry.supply import audit, auth, chain, repository
 from ecolabel_registry.supply.risk import LowRiskPolicy
 from ecolabel_registry.supply.schemas import INSTANT_PATTERN, Scope, parse_instant
-from ecolabel_registry.supply.timeline import now_us
 from verification.leaf import to_microseconds
 
 router = APIRouter(route_class=ConsoleRoute)
