@@ -23,9 +23,9 @@ from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.integrity.guard import require_intact
 from ecolabel_registry.log import service as log
 from ecolabel_registry.programmes import keys
+from ecolabel_registry.signer import sign_decision
 from ecolabel_registry.verify import matching, repository
 from ecolabel_registry.verify import reasons as codes
-from ecolabel_registry.verify.decisions import sign_decision
 from ecolabel_registry.verify.digest import results_sha256
 from ecolabel_registry.verify.schemas import CatalogueLine, EligibilityAnswer, EligibilityRequest
 from verification.evidence import KeyHead, checkpoint_json

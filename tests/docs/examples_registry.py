@@ -11,7 +11,7 @@ from typing import Any
 
 from ecolabel_registry import errors
 from ecolabel_registry.rejections import _BY_TYPE
-from ecolabel_registry.verify.decisions import sign_decision
+from ecolabel_registry.signer import sign_decision
 from tests.docs.examples_documents import certificate, header_of, pretty, sha256_hex
 from tests.docs.examples_log import checkpoint, log_note
 from tests.docs.keys import LOG_ORIGIN, REGISTRY_KEY
