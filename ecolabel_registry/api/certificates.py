@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
 from ecolabel_registry.api import untp
 from ecolabel_registry.api.deps import ContextDep
-from ecolabel_registry.api.problems import SIGNED_DOCUMENT_ERRORS, openapi_responses, problem_body
+from ecolabel_registry.api.problems import SIGNED_DOCUMENT_ERRORS, openapi_responses
 from ecolabel_registry.api.ratelimit import ProgrammeLimitDep
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.api.vc_jwt import (
@@ -21,7 +21,7 @@ from ecolabel_registry.api.vc_jwt import (
     prefers_vc_jwt,
     vc_jwt_response,
 )
-from ecolabel_registry.certificates import events, lookup, submission
+from ecolabel_registry.certificates import events, lookup, status_proofs, submission
 from ecolabel_registry.certificates.schemas import (
     BatchResult,
     CertificateDetail,
@@ -48,8 +48,8 @@ from ecolabel_registry.errors import (
     WrongProgramme,
 )
 from ecolabel_registry.observability.metrics import count_rejection
+from ecolabel_registry.problems import problem_body
 from ecolabel_registry.schemas import ReceiptOut
-from ecolabel_registry.status_map import proofs as status_proofs
 from ecolabel_registry.status_map.schemas import StatusProofOut
 from verification.identifiers import normalise_gtin
 from verification.status import CertificateStatus

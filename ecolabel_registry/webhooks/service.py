@@ -20,7 +20,6 @@ from sqlalchemy import Connection, RowMapping
 from ecolabel_registry.clock import now_us
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.errors import NotFound, QuotaExceeded
-from ecolabel_registry.identity import OPERATOR_KEY
 from ecolabel_registry.log import repository as log_repository
 from ecolabel_registry.webhooks import repository
 from ecolabel_registry.webhooks.schemas import (
@@ -31,6 +30,7 @@ from ecolabel_registry.webhooks.schemas import (
     Watch,
 )
 from ecolabel_registry.webhooks.ssrf import check_callback
+from ecolabel_registry.webhooks.subscribers import OPERATOR_KEY
 from verification.leaf import format_log_time
 
 

@@ -27,6 +27,10 @@ SUBSCRIBER_PREFIX = "els"  # a public prefix that makes leaked credentials easy 
 _NO_SUCH_SUBSCRIBER = hashlib.sha256(b"no such subscriber").digest()
 
 
+# The owner key of whatever the operator (admin token) creates; subscribers and organisations have their own.
+OPERATOR_KEY = "operator"
+
+
 def owner_key(subscriber_id: str) -> str:
     return f"subscriber:{subscriber_id}"
 
