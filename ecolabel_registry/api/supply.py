@@ -8,9 +8,8 @@ Every write logs the exact request body as a private `supply_chain` leaf and ans
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from typing import Annotated, Literal
 
 import orjson
@@ -35,9 +34,18 @@ from ecolabel_registry.errors import (
     ValidationFailed,
 )
 from ecolabel_registry.schemas import ReceiptOut
-from ecolabel_registry.supply import access, auth, bundle, chain, exports, impact, links, parties, svg, whoami
+from ecolabel_registry.supply import (
+    access,
+    chain,
+    downloads,
+    impact,
+    links,
+    parties,
+    whoami,
+)
 from ecolabel_registry.supply import audit as audits
 from ecolabel_registry.supply.answers import AuditReport, Impact, SupplyChain
+from ecolabel_registry.supply.downloads import MEDIA_TYPES, ExportFormat
 from ecolabel_registry.supply.outputs import (
     FacilityOut,
     FacilityRegistered,
@@ -91,31 +99,6 @@ _WRITE = (MalformedJSON, UnsupportedMediaType, ValidationFailed, Unauthorized, F
 _READ = (Unauthorized, Forbidden, NotFound, ValidationFailed)
 
 
-class ExportFormat(StrEnum):
-    JSON = "json"
-    CSV = "csv"
-    DOT = "dot"
-    SVG = "svg"
-    BUNDLE = "bundle"
-
-
-_MEDIA_TYPES = {
-    ExportFormat.JSON: ("application/json", "json"),
-    ExportFormat.CSV: ("text/csv; charset=utf-8", "csv"),
-    ExportFormat.DOT: ("text/vnd.graphviz; charset=utf-8", "dot"),
-    ExportFormat.SVG: ("image/svg+xml", "svg"),
-    ExportFormat.BUNDLE: ("application/zip", "zip"),
-}
-
-
-_RENDERERS: dict[ExportFormat, Callable[[SupplyChain], bytes]] = {
-    ExportFormat.JSON: exports.to_json,
-    ExportFormat.CSV: lambda answer: exports.to_csv(answer).encode(),
-    ExportFormat.DOT: lambda answer: exports.to_dot(answer).encode(),
-    ExportFormat.SVG: lambda answer: svg.to_svg(answer).encode(),
-}
-
-
 @contextmanager
 def _snapshot(engine: Engine) -> Iterator[Connection]:
     """One consistent view for answers read with several queries (REPEATABLE READ on PostgreSQL; SQLite's
@@ -154,9 +137,10 @@ def register_organisation(
     Identifiers are checked (LEI and USCC check characters, GLN check digit, VAT by country) and must be
     written in their normal form; an identifier names at most one organisation.
     """
-    auth.require_operator(principal)
     with write_connection(context.engine) as connection:
-        organisation, receipt = parties.register_organisation(connection, context.note_signer, body, document)
+        organisation, receipt = parties.register_organisation(
+            connection, context.note_signer, body, document, principal=principal
+        )
     return OrganisationRegistered(organisation=organisation, receipt=ReceiptOut.of(receipt))
 
 
@@ -191,9 +175,10 @@ def issue_token(
 ) -> TokenIssued:
     """Issue an API token for an organisation (operator only). The token is in this response only: the
     registry keeps just the SHA-256 of its secret part. Scopes: supply:read, supply:write, supply:grant."""
-    auth.require_operator(principal)
     with write_connection(context.engine) as connection:
-        token, details, receipt = access.issue_token(connection, context.note_signer, organisation_id, body, document)
+        token, details, receipt = access.issue_token(
+            connection, context.note_signer, organisation_id, body, document, principal=principal
+        )
     return TokenIssued(token=token, details=details, receipt=ReceiptOut.of(receipt))
 
 
@@ -212,7 +197,6 @@ def revoke_token(
     context: ContextDep,
 ) -> TokenRevoked:
     """Revoke an organisation's token at once (operator only)."""
-    auth.require_operator(principal)
     with write_connection(context.engine) as connection:
         details, receipt = access.revoke_token(
             connection,
@@ -221,6 +205,7 @@ def revoke_token(
             token_id=token_id,
             body=body,
             document=document,
+            principal=principal,
         )
     return TokenRevoked(details=details, receipt=ReceiptOut.of(receipt))
 
@@ -474,7 +459,7 @@ def get_supply_chain(
     operation_id="exportSupplyChain",
     response_class=Response,
     responses=openapi_responses(*_READ)
-    | {200: {"content": {media: {} for media, _ in _MEDIA_TYPES.values()}, "description": "The export"}},
+    | {200: {"content": {media: {} for media, _ in MEDIA_TYPES.values()}, "description": "The export"}},
 )
 def export_supply_chain(
     organisation_id: OrganisationId,
@@ -492,19 +477,13 @@ def export_supply_chain(
     now = now_us()
     at, levels = _at(as_of, now), _depth(context, depth)
     with _snapshot(context.engine) as connection:
-        data = chain.load_for(connection, principal, organisation_id, at_us=at, depth=levels, now_us=now)
-        answer = chain.answer(data)
-        if export_format is ExportFormat.BUNDLE:
-            report = audits.report(data, LowRiskPolicy.from_settings(context.settings), None)
-            content = bundle.evidence_bundle(
-                connection, context.signing_key, context.note_signer, chain=answer, audit=report, generated_us=now
-            )
-        else:
-            content = _RENDERERS[export_format](answer)
-    media_type, extension = _MEDIA_TYPES[export_format]
-    filename = f"supply-chain-{organisation_id}.{extension}"
+        found = downloads.export_chain(
+            connection, context, principal, organisation_id, export_format, at_us=at, depth=levels, now_us=now
+        )
     return Response(
-        content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        found.content,
+        media_type=found.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{found.filename}"'},
     )
 
 

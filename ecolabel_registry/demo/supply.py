@@ -105,7 +105,11 @@ def _organisation(run: Loading, spec: OrganisationSpec) -> None:
         document["identifiers"] = [{"scheme": s, "value": v} for s, v in pairs]
         raw = body(document)
         registered, _ = parties.register_organisation(
-            run.connection, run.context.note_signer, OrganisationRegistration.model_validate_json(raw), raw
+            run.connection,
+            run.context.note_signer,
+            OrganisationRegistration.model_validate_json(raw),
+            raw,
+            principal=auth.OPERATOR,
         )
         run.ids[spec.key] = registered.id
         run.report.added["organisations"] += 1
@@ -126,7 +130,12 @@ def _principal(run: Loading, key: str) -> auth.Principal:
             return principal
     raw = body({"type": "OrganisationToken", "scopes": SCOPES, "label": "demo world (ecolabel-registry demo)"})
     token, _, _ = access.issue_token(
-        run.connection, run.context.note_signer, organisation_id, TokenRequest.model_validate_json(raw), raw
+        run.connection,
+        run.context.note_signer,
+        organisation_id,
+        TokenRequest.model_validate_json(raw),
+        raw,
+        principal=auth.OPERATOR,
     )
     run.tokens.tokens[key] = token
     run.report.added["tokens"] += 1
