@@ -29,7 +29,7 @@ from ecolabel_registry.signing_key import load_or_create_signing_key
 from ecolabel_registry.statistics import refresh
 from ecolabel_registry.status_map import service as status_map
 from ecolabel_registry.witness import cli as witness_cli
-from verification.cli_common import CONTEXT, add_version_option, run
+from verification.cli.common import CONTEXT, add_version_option, run
 from verification.note import NoteSigner
 
 app = typer.Typer(

@@ -16,8 +16,9 @@ from tests.docs.examples_documents import certificate, header_of, pretty, sha256
 from tests.docs.examples_log import checkpoint, log_note
 from tests.docs.keys import LOG_ORIGIN, REGISTRY_KEY
 from verification import errors as verification_errors
-from verification import mirror, monitor, policy  # noqa: F401  (their error classes count too)
+from verification import policy  # noqa: F401  (its error classes count too)
 from verification.canonical import dumps_canonical
+from verification.client import mirror, monitor  # noqa: F401  (their error classes count too)
 from verification.decision import results_digest
 
 ROOT = Path(__file__).resolve().parents[2]

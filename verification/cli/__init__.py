@@ -14,11 +14,11 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from verification import cli_audit, cli_log
 from verification.bundle import verify_evidence_bundle
-from verification.catalogue import chunks, read_catalogue, write_results
 from verification.checkpoint import parse_checkpoint_text
-from verification.cli_common import (
+from verification.cli import audit as cli_audit
+from verification.cli import log as cli_log
+from verification.cli.common import (
     CONTEXT,
     DEFAULT_REGISTRY,
     EXIT_INPUT,
@@ -37,8 +37,9 @@ from verification.cli_common import (
     verification_failed,
 )
 from verification.client import RegistryClient, RegistryProblem
+from verification.client.catalogue import chunks, read_catalogue, write_results
+from verification.client.dumps import check_dump
 from verification.decision import verify_saved_eligibility
-from verification.dump import check_dump
 from verification.errors import VerificationError
 from verification.jwk import PublicKey, parse_public_jwk
 from verification.leaf import DocumentKind
@@ -429,7 +430,7 @@ def status_proof(
         )
 
 
-# Following the log: the monitor, mirrors, and tlog-proofs (verification.cli_log).
+# Following the log: the monitor, mirrors, and tlog-proofs (verification.cli.log).
 app.command()(guarded(cli_log.monitor))
 app.command()(guarded(cli_log.mirror))
 app.command()(guarded(cli_log.serve))
