@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ecolabel_registry.verify.schemas import CatalogueLine
+from ecolabel_registry.procurement.schemas import CatalogueLine
 from verification.client.catalogue import COLUMNS, result_rows
 
 MAX_ITEMS = 10_000  # the API's limit for one eligibility request (`EligibilityRequest.items`)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecolabel_registry.verify.eligibility import Label, LabelIndex
+from ecolabel_registry.procurement.eligibility import Label, LabelIndex
 
 _NAMES = st.sampled_from(["a", "b", "c"])
 _LABELS = st.builds(Label, _NAMES, st.none() | _NAMES, st.none() | _NAMES)

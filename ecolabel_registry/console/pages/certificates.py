@@ -24,9 +24,9 @@ from ecolabel_registry.console import evidence
 from ecolabel_registry.console.equivalents import recognised_as
 from ecolabel_registry.console.rendering import ConsoleRoute, error_page, render
 from ecolabel_registry.db.engine import read_snapshot
+from ecolabel_registry.procurement import single
 from ecolabel_registry.programmes import service as programmes
 from ecolabel_registry.recognition import service as recognition
-from ecolabel_registry.verify import single
 from verification.documents import logged_payload
 from verification.errors import MalformedInput
 from verification.identifiers import normalise_gtin

@@ -15,9 +15,9 @@ from ecolabel_registry.agreements import lookup as agreements
 from ecolabel_registry.agreements import repository as agreement_rows
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.models import Category
-from ecolabel_registry.verify import reasons as codes
-from ecolabel_registry.verify.eligibility import Label, RecognitionAnswer, RecognitionQuery, Recognizer, evaluate
-from ecolabel_registry.verify.schemas import EligibilityAnswer, EligibilityRequest
+from ecolabel_registry.procurement import reasons as codes
+from ecolabel_registry.procurement.eligibility import Label, RecognitionAnswer, RecognitionQuery, Recognizer, evaluate
+from ecolabel_registry.procurement.schemas import EligibilityAnswer, EligibilityRequest
 from verification.agreements import AgreementRecord
 from verification.recognition import Presented, resolve
 

@@ -22,12 +22,12 @@ from ecolabel_registry.clock import now
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.integrity.guard import require_intact
 from ecolabel_registry.log import service as log
+from ecolabel_registry.procurement import matching, repository
+from ecolabel_registry.procurement import reasons as codes
+from ecolabel_registry.procurement.digest import results_sha256
+from ecolabel_registry.procurement.schemas import CatalogueLine, EligibilityAnswer, EligibilityRequest
 from ecolabel_registry.programmes import keys
 from ecolabel_registry.signer import sign_decision
-from ecolabel_registry.verify import matching, repository
-from ecolabel_registry.verify import reasons as codes
-from ecolabel_registry.verify.digest import results_sha256
-from ecolabel_registry.verify.schemas import CatalogueLine, EligibilityAnswer, EligibilityRequest
 from verification.evidence import KeyHead, checkpoint_json
 from verification.keys import KeyRecord
 from verification.leaf import format_log_time, to_microseconds
