@@ -27,10 +27,9 @@ from benchmarks.servers import registry_server
 from benchmarks.timing import NS_PER_S
 from ecolabel_registry.db.engine import build_engine
 from ecolabel_registry.db.migrate import upgrade
-from verification import monitor
-from verification.client import RegistryClient
+from verification.client import RegistryClient, monitor
+from verification.client.tiles import TiledLog
 from verification.leaf import DocumentKind
-from verification.tile_client import TiledLog
 from verification.tiles import TILE_WIDTH, Tile, TileData
 
 MB = 1_000_000

@@ -31,7 +31,7 @@ from certifiers.keys import KeyFileError, keygen, load_signing_key
 from certifiers.records import read_json_record, sign_record, with_status
 from certifiers.responses import RegistryAnswerInvalid
 from certifiers.state import StateMismatch
-from verification.cli_common import CONTEXT, REGISTRY_ENV, add_version_option, run
+from verification.cli.common import CONTEXT, REGISTRY_ENV, add_version_option, run
 from verification.errors import VerificationError
 from verification.payloads import Crosswalk, StatusChange, Timestamp
 

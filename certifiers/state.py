@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from verification.files import write_atomically
+from verification.client.files import write_atomically
 
 STATE_VERSION = 1
 

@@ -40,6 +40,7 @@ from ecolabel_registry.api.problems import install_problem_handlers
 from ecolabel_registry.api.ratelimit import ClientRateLimit, KnownCallers, ProgrammeRateLimit, TokenBuckets
 from ecolabel_registry.api.tags import OPENAPI_TAGS
 from ecolabel_registry.certificates.sequencer import Sequencer
+from ecolabel_registry.clock import now_us
 from ecolabel_registry.console import install as install_console
 from ecolabel_registry.context import JSONLimits, RegistryContext
 from ecolabel_registry.db.engine import build_engine
@@ -50,7 +51,6 @@ from ecolabel_registry.observability.middleware import RequestObservability
 from ecolabel_registry.replicas import ReadRouting, replica_name
 from ecolabel_registry.settings import Settings
 from ecolabel_registry.signing_key import load_or_create_signing_key
-from ecolabel_registry.supply.timeline import now_us
 from verification.note import NoteSigner
 
 API_VERSION = "1.0.0"

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from ecolabel_registry import worker as background
 from ecolabel_registry.api import schemas as payload_schemas
 from ecolabel_registry.app import create_app
+from ecolabel_registry.clock import now_us
 from ecolabel_registry.db import migrate as migrations
 from ecolabel_registry.db.engine import build_engine
 from ecolabel_registry.demo import commands as demo_commands
@@ -27,9 +28,8 @@ from ecolabel_registry.settings import Settings
 from ecolabel_registry.signing_key import load_or_create_signing_key
 from ecolabel_registry.statistics import refresh
 from ecolabel_registry.status_map import service as status_map
-from ecolabel_registry.supply.timeline import now_us
 from ecolabel_registry.witness import cli as witness_cli
-from verification.cli_common import CONTEXT, add_version_option, run
+from verification.cli.common import CONTEXT, add_version_option, run
 from verification.note import NoteSigner
 
 WORKER_HEALTHCHECK_S = 60

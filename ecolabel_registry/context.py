@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import SecretStr
@@ -15,8 +15,14 @@ from verification.cosignature import CosignerKey
 from verification.did import DidWeb
 from verification.note import NoteSigner, NoteVerifier
 
-if TYPE_CHECKING:  # the sequencer's write paths take this context: imported for the annotation only
-    from ecolabel_registry.certificates.sequencer import Sequencer
+
+class BackgroundWriter(Protocol):
+    """What the context starts and stops with the app: the group-commit writer (`certificates.sequencer`),
+    which lives above the context, so the context knows it only by this shape."""
+
+    def start(self, context: RegistryContext) -> None: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,7 @@ class RegistryContext:
     # The replicas read-only endpoints may read from; None without ECOLABEL_DATABASE_REPLICA_URLS.
     reads: ReadRouting | None = None
     # Group commit of single submissions (certificates.sequencer); None when it is off.
-    sequencer: Sequencer | None = None
+    sequencer: BackgroundWriter | None = None
 
     def start(self) -> None:
         """Start measuring the replicas (once now, before the first request, then on a thread) and the

@@ -17,8 +17,8 @@ from sqlalchemy import Connection
 from ecolabel_registry.errors import Unauthorized
 from ecolabel_registry.supply.auth import TOKEN_PREFIX, authenticate
 from ecolabel_registry.webhooks import subscribers
+from ecolabel_registry.webhooks.subscribers import OPERATOR_KEY
 
-OPERATOR_KEY = "operator"
 _STORED_PREFIXES = frozenset({TOKEN_PREFIX, subscribers.SUBSCRIBER_PREFIX})
 
 

@@ -27,6 +27,7 @@ import httpx
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from ecolabel_registry.clock import now_us
 from ecolabel_registry.db.engine import autocommit_connection
 from ecolabel_registry.errors import RegistryError
 from ecolabel_registry.log import repository, shrinkage
@@ -35,7 +36,6 @@ from ecolabel_registry.opendata import dumps
 from ecolabel_registry.settings import Settings
 from ecolabel_registry.signing_key import load_signing_key
 from ecolabel_registry.statistics import refresh as statistics_refresh
-from ecolabel_registry.supply.timeline import now_us
 from ecolabel_registry.webhooks.matching import Notifier
 from ecolabel_registry.webhooks.worker import Policy, delivery_client, run_once
 from verification.note import NoteSigner, NoteVerifier

@@ -2,7 +2,10 @@
 
 No network, database or file access happens here: callers hand in bytes and trusted keys, and get back
 verified values or a :class:`VerificationError` with a stable ``code``. Each ``verify_*`` function
-raises; its ``check_*`` twin returns a :class:`VerificationResult` instead.
+raises; its ``check_*`` twin returns a :class:`VerificationResult` instead. What reads files or talks to a
+registry sits on top of this core, in two subpackages it never imports: :mod:`verification.client` (the
+registry's HTTP client, tiles, monitor, mirror, decision audit, files) and :mod:`verification.cli`
+(``ecolabel-verify``).
 
 * JSON: strict parsing (:func:`loads_strict`) and RFC 8785 canonical bytes (:func:`dumps_canonical`).
 * Signatures: Ed25519 (RFC 8032), JWS compact pinned to Ed25519 (RFC 7515, RFC 8037, RFC 9864).

@@ -20,10 +20,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from verification.agreements import AgreementEventRecord, AgreementRecord, approvers_needed, check_next_event
-from verification.client import LogEntry
 from verification.documents import logged_payload
 from verification.errors import HistoryInvalid
-from verification.leaf import DocumentKind
+from verification.leaf import DocumentKind, LogEntry
 from verification.payloads import Agreement, AgreementEvent, AgreementEventApproval, AgreementSignature
 from verification.status import ChainHead
 

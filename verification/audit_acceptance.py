@@ -29,9 +29,8 @@ from typing import Any
 from verification.acceptance import Label, LabelIndex, accepted_pairs, labels_of
 from verification.agreement_replay import AgreementReplay
 from verification.agreements import AgreementRecord
-from verification.client import LogEntry
 from verification.documents import logged_payload
-from verification.leaf import DocumentKind
+from verification.leaf import DocumentKind, LogEntry
 from verification.payloads import CategoryDefinition, CategoryScope
 from verification.payloads.certificate import EcoLabelCertificate
 from verification.recognition import Presented, ReasonCode, Resolution, resolve

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from verification._b64 import b64_decode, b64_encode
+from verification.b64 import b64_decode, b64_encode
 from verification.errors import CheckpointInvalid, MalformedInput
 from verification.merkle import HASH_SIZE
 from verification.note import NoteSigner, NoteVerifier, open_note, sign_note

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from verification._b64 import b64_decode, b64_encode
+from verification.b64 import b64_decode, b64_encode
 from verification.ed25519 import (
     PUBLIC_KEY_SIZE,
     SIGNATURE_SIZE,

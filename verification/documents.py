@@ -13,8 +13,6 @@ that registry's. A credential's JWT claims must agree with it (`verification.cla
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -22,7 +20,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from verification._b64 import b64url_decode
+from verification.b64 import b64url_decode
 from verification.claims import check_credential_claims
 from verification.did import DidWeb, programme_of_did, split_did_url
 from verification.errors import MalformedInput, UnknownKey
@@ -181,7 +179,7 @@ def _unverified_payload(token: str, max_depth: int) -> tuple[bytes, Any]:
         raise MalformedInput("NOT_COMPACT_JWS", "a JWS compact serialization has three parts")
     segment = parts[1]
     try:
-        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    except (binascii.Error, ValueError) as exc:
+        raw = b64url_decode(segment, what="the JWS payload")
+    except MalformedInput as exc:
         raise MalformedInput("BAD_BASE64", "the JWS payload is not base64url") from exc
     return raw, loads_strict(raw, max_depth=max_depth)

@@ -4,7 +4,7 @@ A download is a directory: data files (CSV and JSON Lines per dataset) and `mani
 by the registry's key (the key of its checkpoints and decisions, in its JWKS) over a JSON manifest that
 names the checkpoint the data was read at and each file's SHA-256 and size:
 
-    report = verify_dump(Path("dump-000000001234"), registry_key)
+    report = verify_dump(Path("dump-000000001234"), registry_key)  # verification.client.dumps
     print(report.checkpoint.tree_size, [f.path for f in report.files])
 
 The checkpoint is verified as a signed note of the same key, so the tree size and root hash a download
@@ -14,10 +14,8 @@ names are the registry's own. Any file that is missing, altered or not in the ma
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -31,8 +29,6 @@ from verification.strictjson import loads_strict
 MANIFEST_NAME = "manifest.jws"
 MANIFEST_TYP = "ecolabel-dump-manifest+jwt"
 FORMAT = "ecolabel-registry-dump/1"
-_MAX_MANIFEST_BYTES = 16 * 1_048_576
-_CHUNK = 1_048_576
 
 
 class DumpFile(BaseModel):
@@ -90,54 +86,3 @@ def read_manifest(token: str, registry_key: PublicKey) -> tuple[DumpManifest, Ch
     if manifest.since is not None and manifest.since > manifest.tree_size:
         raise MalformedInput("BAD_MANIFEST", "an incremental download cannot start after its checkpoint")
     return manifest, checkpoint
-
-
-def verify_dump(directory: Path, registry_key: PublicKey) -> DumpReport:
-    """Check a download directory against its signed manifest; raise `VerificationError` otherwise."""
-    report = check_dump(directory, registry_key)
-    if report.problems:
-        raise DumpInvalid("FILES_ALTERED", "; ".join(report.problems))
-    return report
-
-
-def check_dump(directory: Path, registry_key: PublicKey) -> DumpReport:
-    """The non-raising twin for the files: the manifest must verify (else `VerificationError`); every
-    file that is missing, altered or not listed is one of `problems`."""
-    manifest_path = directory / MANIFEST_NAME
-    if not manifest_path.is_file():
-        raise DumpInvalid("MANIFEST_MISSING", f"{directory} holds no {MANIFEST_NAME}")
-    data = manifest_path.read_bytes()
-    if len(data) > _MAX_MANIFEST_BYTES:
-        raise MalformedInput("BAD_MANIFEST", f"{MANIFEST_NAME} is larger than {_MAX_MANIFEST_BYTES} bytes")
-    manifest, checkpoint = read_manifest(data.decode("ascii", errors="replace"), registry_key)
-    problems = [problem for item in manifest.files if (problem := _check_file(directory, item)) is not None]
-    listed = {item.path for item in manifest.files} | {MANIFEST_NAME}
-    problems.extend(
-        f"{path.name}: not in the signed manifest"
-        for path in sorted(directory.iterdir())
-        if path.name not in listed and not path.name.startswith(".")
-    )
-    return DumpReport(manifest, checkpoint, tuple(problems))
-
-
-def file_digest(path: Path) -> tuple[str, int]:
-    """(hex SHA-256, size in bytes) of a file, read in chunks."""
-    digest, size = hashlib.sha256(), 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
-def _check_file(directory: Path, item: DumpFile) -> str | None:
-    name = PurePosixPath(item.path)
-    if name.name != item.path:  # the pattern already refuses separators; kept as the rule it states
-        return f"{item.path}: not a plain file name"
-    path = directory / item.path
-    if not path.is_file():
-        return f"{item.path}: missing"
-    digest, size = file_digest(path)
-    if size != item.bytes or digest != item.sha256:
-        return f"{item.path}: altered (SHA-256 {digest}, {size} bytes; the manifest says {item.sha256}, {item.bytes})"
-    return None

@@ -3,7 +3,7 @@
 A registry's answer is only as good as the tables it read. Naming the checkpoint (tree size and root
 hash), the credential's leaf, the head of the certificate's status chain and the head of its programme's
 key events lets anyone holding a signed decision replay exactly those chains from the log up to that
-checkpoint and confirm or refute the answer (`verification.audit`): a decision signed from tampered
+checkpoint and confirm or refute the answer (`verification.client.audit`): a decision signed from tampered
 tables names heads the log does not have, or a standing the log's chains do not give.
 
 They are tuples: one is made for every certificate of a 10,000-line catalogue. Two spellings of the

@@ -14,7 +14,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc.jwk import thumbprint
 
-from verification._b64 import b64url_decode, b64url_encode
+from verification.b64 import b64url_decode, b64url_encode
 from verification.ed25519 import PUBLIC_KEY_SIZE, public_key_bytes
 from verification.errors import AlgorithmRefused, MalformedInput
 from verification.identifiers import IDENTIFIER_WHITESPACE, untidy_reason

@@ -21,7 +21,7 @@ from joserfc.errors import BadSignatureError, JoseError, UnsupportedAlgorithmErr
 from joserfc.jwa import JWSAlgModel
 from joserfc.jwk import OKPKey
 
-from verification._b64 import b64url_decode
+from verification.b64 import b64url_decode
 from verification.canonical import dumps_canonical
 from verification.ed25519 import SIGNATURE_SIZE
 from verification.errors import AlgorithmRefused, MalformedInput, SignatureInvalid, UnknownKey

@@ -154,3 +154,15 @@ def parse_leaf_input(data: bytes) -> LeafInput:
     return LeafInput(
         DocumentKind(kind.decode()), parse_log_time(integrated_at.decode()), bytes.fromhex(digest.decode())
     )
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One entry of the log as a client reads it: its leaf, what kind of document, and the document's bytes."""
+
+    leaf_index: int
+    kind: DocumentKind
+    integrated_us: int
+    leaf_hash: bytes
+    document_sha256: bytes
+    document: bytes | None

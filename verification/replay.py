@@ -17,13 +17,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from verification.client import LogEntry
 from verification.documents import open_document
 from verification.errors import HistoryInvalid, MalformedInput, UnknownKey
 from verification.jwk import PublicKey, parse_public_jwk
 from verification.jws import read_protected_header, verify_compact_with_header
 from verification.keys import KeyRecord, KeyRing, require_key_valid_at
-from verification.leaf import DocumentKind
+from verification.leaf import DocumentKind, LogEntry
 from verification.payloads import (
     TYP,
     Agreement,

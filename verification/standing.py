@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from verification._b64 import b64url_decode
+from verification.b64 import b64url_decode
 from verification.did import split_did_url
 from verification.documents import SignedDocument
 from verification.errors import KeyNotValid, MalformedInput, UnknownKey, VerificationError

@@ -13,7 +13,6 @@ suspended, `revocation` once it is withdrawn (final, as the specification requir
 
 from __future__ import annotations
 
-import base64
 import gzip
 import re
 from collections.abc import Iterable, Sequence
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from verification.b64 import b64url_decode, b64url_encode
 from verification.errors import MalformedInput
 from verification.payloads.certificate import EcoLabelCertificate, StatusEntry
 from verification.status import CertificateStatus
@@ -111,17 +111,16 @@ def encode_list(set_bits: Iterable[int], size: int = LIST_SIZE) -> str:
             raise MalformedInput("STATUS_INDEX_OUT_OF_RANGE", f"index {index} is beyond the list of {size}")
         bitstring[index // 8] |= 0x80 >> (index % 8)
     compressed = gzip.compress(bytes(bitstring), mtime=0)  # mtime 0: the same bits give the same bytes
-    return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode("ascii")
+    return "u" + b64url_encode(compressed)
 
 
 def decode_list(encoded: str) -> bytes:
     """§3.2 "Bitstring Expansion Algorithm"; the multibase prefix `u` is required."""
     if not encoded.startswith("u"):
         raise MalformedInput("BAD_ENCODED_LIST", "encodedList is multibase base64url (prefix 'u')")
-    body = encoded[1:]
     try:
-        return gzip.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    except (ValueError, OSError, EOFError) as exc:
+        return gzip.decompress(b64url_decode(encoded[1:], what="encodedList"))
+    except (MalformedInput, OSError, EOFError) as exc:
         raise MalformedInput("BAD_ENCODED_LIST", "encodedList is not GZIP data in base64url") from exc
 
 

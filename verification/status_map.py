@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from verification._b64 import b64_decode, b64_encode
+from verification.b64 import b64_decode, b64_encode
 from verification.canonical import dumps_canonical
 from verification.errors import MalformedInput, ProofInvalid
 from verification.result import VerificationResult, capture

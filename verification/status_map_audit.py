@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import hashlib
 
-from verification._b64 import b64url_decode
-from verification.client import LogEntry
+from verification.b64 import b64url_decode
 from verification.errors import HistoryInvalid, MalformedInput, ProofInvalid
-from verification.leaf import DocumentKind
+from verification.leaf import DocumentKind, LogEntry
 from verification.status_map import ChainHeadValue
 from verification.status_map_tree import StatusMapTree
 from verification.status_proof import StatusMapRoot

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from verification._b64 import b64_decode, b64_encode
+from verification.b64 import b64_decode, b64_encode
 from verification.canonical import dumps_canonical
 from verification.checkpoint import Checkpoint
 from verification.errors import MalformedInput, ProofInvalid

@@ -22,7 +22,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from verification._b64 import b64_decode, b64_encode
+from verification.b64 import b64_decode, b64_encode
 from verification.checkpoint import Checkpoint
 from verification.errors import MalformedInput, ProofInvalid
 from verification.leaf import LeafInput, parse_leaf_input

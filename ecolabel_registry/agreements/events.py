@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, RowMapping
 
+from ecolabel_registry import clock
 from ecolabel_registry.agreements import lookup, repository
 from ecolabel_registry.agreements.schemas import AgreementEventOut
 from ecolabel_registry.approvals import ProposalState
@@ -88,7 +89,7 @@ def submit(connection: Connection, signer: NoteSigner, agreement_id: str, token:
         signed = _Signed(event, document.sha256, document.key.kid, token)
         stored = _join(connection, row, signed, leaf_index=receipt.leaf_index, joined_us=receipt.integrated_us)
         after = replace(record, events=(*record.events, AgreementEventRecord.of(event, receipt.integrated_us)))
-        standing = standing_on(after, at=lookup.now()).standing
+        standing = standing_on(after, at=clock.now()).standing
         return EventOutcome(ProposalState.APPLIED, stored, tuple(approved), (), standing, receipt)
     proposal = {
         "sha256": document.sha256,
@@ -102,7 +103,7 @@ def submit(connection: Connection, signer: NoteSigner, agreement_id: str, token:
     shown = _event_out(
         _Signed(event, document.sha256, document.key.kid, token), receipt.leaf_index, receipt.integrated_us
     )
-    standing = standing_on(record, at=lookup.now()).standing
+    standing = standing_on(record, at=clock.now()).standing
     return EventOutcome(ProposalState.PENDING, shown, tuple(approved), awaiting, standing, receipt)
 
 
@@ -160,12 +161,12 @@ def approve(
     signed = _Signed(event, event_sha256, kid, proposed)
     if awaiting:
         shown = _event_out(signed, proposal["leaf_index"], proposal["integrated_us"])
-        standing = standing_on(record, at=lookup.now()).standing
+        standing = standing_on(record, at=clock.now()).standing
         return EventOutcome(ProposalState.PENDING, shown, tuple(sorted(approved)), awaiting, standing, receipt)
     stored = _join(connection, row, signed, leaf_index=proposal["leaf_index"], joined_us=receipt.integrated_us)
     proposals.mark_applied(connection, event_sha256, receipt.integrated_us)
     after = replace(record, events=(*record.events, AgreementEventRecord.of(event, receipt.integrated_us)))
-    standing = standing_on(after, at=lookup.now()).standing
+    standing = standing_on(after, at=clock.now()).standing
     return EventOutcome(ProposalState.APPLIED, stored, tuple(sorted(approved)), (), standing, receipt)
 
 

@@ -7,7 +7,6 @@ definition in `verification`.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -29,6 +28,7 @@ from ecolabel_registry.agreements.schemas import (
 )
 from ecolabel_registry.approvals import repository as proposals
 from ecolabel_registry.approvals.repository import ProposalKind
+from ecolabel_registry.clock import now
 from ecolabel_registry.errors import NotFound
 from verification.agreements import (
     AgreementEventRecord,
@@ -45,10 +45,6 @@ from verification.status import ChainHead
 
 # A filtered page reads at most this many candidate rows per round before it answers with a cursor.
 _SCAN_ROUNDS = 20
-
-
-def now() -> datetime:
-    return from_microseconds(time.time_ns() // 1000)
 
 
 def stored_payload(document: bytes) -> Agreement:

@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from ecolabel_registry.api import untp
 from ecolabel_registry.api.deps import ContextDep
-from ecolabel_registry.api.problems import SIGNED_DOCUMENT_ERRORS, openapi_responses, problem_body
+from ecolabel_registry.api.problems import SIGNED_DOCUMENT_ERRORS, openapi_responses
 from ecolabel_registry.api.ratelimit import ProgrammeLimitDep
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.api.vc_jwt import (
@@ -23,7 +23,7 @@ from ecolabel_registry.api.vc_jwt import (
     prefers_vc_jwt,
     vc_jwt_response,
 )
-from ecolabel_registry.certificates import events, lookup, submission
+from ecolabel_registry.certificates import events, lookup, sequencer, status_proofs, submission
 from ecolabel_registry.certificates.schemas import (
     BatchResult,
     CertificateDetail,
@@ -50,8 +50,8 @@ from ecolabel_registry.errors import (
     WrongProgramme,
 )
 from ecolabel_registry.observability.metrics import count_rejection
+from ecolabel_registry.problems import problem_body
 from ecolabel_registry.schemas import ReceiptOut
-from ecolabel_registry.status_map import proofs as status_proofs
 from ecolabel_registry.status_map.schemas import StatusProofOut
 from verification.identifiers import normalise_gtin
 from verification.status import CertificateStatus
@@ -72,14 +72,14 @@ async def submit_certificate(
     """
     # Concurrent submissions are logged together (group commit, docs/DEPLOYMENT.md): the answer comes
     # once the group's transaction has committed, and its receipt names that group's checkpoint.
-    sequencer = context.sequencer
-    if sequencer is None:
+    writer = sequencer.of(context)
+    if writer is None:
         (item,) = await run_in_threadpool(_submit, context, throttle, [body.credential])
     else:
         # Verified on a pool thread; the wait for the group's commit holds no thread.
         (item,) = await run_in_threadpool(_prepare, context, throttle, [body.credential])
         if item.document is not None:
-            item = await asyncio.wrap_future(sequencer.certificate(item))
+            item = await asyncio.wrap_future(writer.certificate(item))
     return await run_in_threadpool(_submitted, context, item, response)
 
 
@@ -263,11 +263,11 @@ async def submit_status_event(certificate_id: CertificateId, body: SubmitEvent, 
     event: of the credential); see `next_event` on the certificate.
     """
     # Concurrent events are logged together (group commit), each answered after its group's commit.
-    sequencer = context.sequencer
-    if sequencer is None:
+    writer = sequencer.of(context)
+    if writer is None:
         event, now_status, receipt = await run_in_threadpool(_submit_event, context, certificate_id, body.event)
     else:
-        event, now_status, receipt = await asyncio.wrap_future(sequencer.event(certificate_id, body.event))
+        event, now_status, receipt = await asyncio.wrap_future(writer.event(certificate_id, body.event))
     return EventSubmitted(event=event, status=now_status, receipt=ReceiptOut.of(receipt))
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ecolabel_registry.api.problems import problem_response
 from ecolabel_registry.errors import BadRequest
+from ecolabel_registry.problems import problem_response
 from ecolabel_registry.replicas import min_tree_size
 
 _HEADER = b"x-min-tree-size"

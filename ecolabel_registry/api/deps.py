@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ecolabel_registry.clock import now_us
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.errors import Unauthorized
 from ecolabel_registry.supply.auth import Principal, authenticate
-from ecolabel_registry.supply.timeline import now_us
 
 _bearer = HTTPBearer(auto_error=False, description="The operator's admin token")
 

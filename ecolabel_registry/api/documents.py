@@ -11,10 +11,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.tiles import IMMUTABLE_CACHE
+from ecolabel_registry.clock import now_us
 from ecolabel_registry.errors import NotFound, RegistryError, Unauthorized
 from ecolabel_registry.log import documents
 from ecolabel_registry.supply import access, auth
-from ecolabel_registry.supply.timeline import now_us
 from verification.leaf import DocumentKind
 
 router = APIRouter(tags=["transparency log"])

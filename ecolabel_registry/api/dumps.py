@@ -10,10 +10,10 @@ from fastapi.responses import FileResponse, Response
 
 from ecolabel_registry.api.deps import AdminOnly, ContextDep
 from ecolabel_registry.api.problems import openapi_responses
+from ecolabel_registry.clock import now_us
 from ecolabel_registry.errors import BadRequest, NotFound, Unauthorized, ValidationFailed
 from ecolabel_registry.opendata import dcat, dumps
 from ecolabel_registry.opendata.schemas import CreateDump, DumpList, DumpOut
-from ecolabel_registry.supply.timeline import now_us
 from verification.dump import MANIFEST_NAME
 
 router = APIRouter(tags=["open data"])

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ecolabel_registry.api.problems import problem_response
 from ecolabel_registry.errors import BadRequest, PayloadTooLarge
+from ecolabel_registry.problems import problem_response
 
 
 class BodySizeLimit:

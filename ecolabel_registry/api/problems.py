@@ -7,10 +7,8 @@ same typed errors by their slug.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
@@ -19,11 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ecolabel_registry import errors
 from ecolabel_registry.api.routing import allowed_methods
 from ecolabel_registry.observability.metrics import count_rejection
+from ecolabel_registry.problems import PROBLEM_MEDIA_TYPE, problem_response, unexpected_problem
 from verification.identifiers import IDENTIFIER_WHITESPACE, WHITESPACE_ERROR_TYPE
-
-PROBLEM_MEDIA_TYPE = "application/problem+json"
-TYPE_PREFIX = "urn:ecolabel-registry:problem:"
-_log = logging.getLogger("ecolabel_registry.errors")
 
 # Starlette raises HTTPException for routing failures; these become our own problem types.
 _STATUS_TO_ERROR: dict[int, type[errors.RegistryError]] = {
@@ -37,34 +32,6 @@ _STATUS_TO_ERROR: dict[int, type[errors.RegistryError]] = {
 }
 
 
-def problem_type(error: type[errors.RegistryError]) -> str:
-    return TYPE_PREFIX + error.slug
-
-
-def problem_body(error: errors.RegistryError, *, instance: str | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": problem_type(type(error)),
-        "title": error.title,
-        "status": error.status,
-        "detail": error.detail,
-    }
-    if instance is not None:
-        body["instance"] = instance
-    # Extension members (RFC 9457 §3.2) never overwrite the standard ones.
-    body.update({k: v for k, v in error.extensions.items() if k not in body})
-    return body
-
-
-def problem_response(error: errors.RegistryError, *, instance: str | None = None) -> Response:
-    headers = {"Retry-After": str(error.extensions["retry_after"])} if "retry_after" in error.extensions else None
-    return Response(
-        content=orjson.dumps(problem_body(error, instance=instance)),
-        status_code=error.status,
-        media_type=PROBLEM_MEDIA_TYPE,
-        headers=headers,
-    )
-
-
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     # Only location, message and pydantic's error type: the offending input is not echoed back.
     return [
@@ -75,12 +42,6 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
         }
         for item in exc.errors()
     ]
-
-
-def unexpected_problem(method: str, path: str, exc: Exception) -> Response:
-    """A 500 that names nothing of the fault; the traceback goes to the log only."""
-    _log.exception("unhandled error on %s %s", method, path, exc_info=exc)
-    return problem_response(errors.InternalError("an unexpected error occurred"), instance=path)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -32,9 +32,10 @@ from anyio import to_thread
 from fastapi import Depends, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ecolabel_registry.api.problems import problem_response
 from ecolabel_registry.errors import RateLimited
-from ecolabel_registry.identity import OPERATOR_KEY, bearer_token, may_be_stored_token
+from ecolabel_registry.identity import bearer_token, may_be_stored_token
+from ecolabel_registry.problems import problem_response
+from ecolabel_registry.webhooks.subscribers import OPERATOR_KEY
 
 # Enough distinct clients for any real deployment; past it the least recently seen bucket is dropped.
 # Dropping a bucket only forgets debt, so the worst case is one fresh burst for a client that rotates keys,

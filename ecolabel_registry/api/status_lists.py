@@ -11,9 +11,9 @@ from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.api.vc_jwt import VC_JWT, VC_JWT_CONTENT
+from ecolabel_registry.certificates import status_lists as service
 from ecolabel_registry.errors import NotFound, ValidationFailed
 from ecolabel_registry.schemas import Slug
-from ecolabel_registry.status_lists import service
 from verification.status_list import LIST_SIZE, MAX_LIST_NUMBER, StatusPurpose, credential_status
 
 # No tag of its own: it is included in the programmes router, whose tag it takes.

@@ -15,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
+from ecolabel_registry.clock import now_us
 from ecolabel_registry.db.engine import write_connection
 from ecolabel_registry.errors import (
     MalformedJSON,
@@ -25,7 +26,6 @@ from ecolabel_registry.errors import (
     ValidationFailed,
 )
 from ecolabel_registry.identity import authenticate_caller
-from ecolabel_registry.supply.timeline import now_us
 from ecolabel_registry.webhooks import service
 from ecolabel_registry.webhooks.schemas import DeliveryPage, NewSubscription, SubscriptionOut, SubscriptionPage
 

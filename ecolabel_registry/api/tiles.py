@@ -15,11 +15,12 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from ecolabel_registry.api.deps import ContextDep
-from ecolabel_registry.api.problems import openapi_responses, problem_response
+from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.engine import autocommit_connection
 from ecolabel_registry.errors import NotFound
 from ecolabel_registry.log import cosignatures, tiles
+from ecolabel_registry.problems import problem_response
 from verification.errors import MalformedInput
 from verification.tiles import Tile, TileData, parse_tile_path
 

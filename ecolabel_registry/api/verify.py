@@ -13,13 +13,13 @@ from starlette.concurrency import run_in_threadpool
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
-from ecolabel_registry.certificates.lookup import now
+from ecolabel_registry.clock import now
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.engine import autocommit_connection, is_sqlite, read_snapshot
 from ecolabel_registry.errors import IntegrityDiverged, MalformedJSON, NotFound, UnsupportedMediaType, ValidationFailed
-from ecolabel_registry.verify import single
-from ecolabel_registry.verify.recognizer import evaluate_with_equivalents
-from ecolabel_registry.verify.schemas import EligibilityAnswer, EligibilityRequest, VerificationAnswer
+from ecolabel_registry.procurement import single
+from ecolabel_registry.procurement.equivalents import evaluate_with_equivalents
+from ecolabel_registry.procurement.schemas import EligibilityAnswer, EligibilityRequest, VerificationAnswer
 
 router = APIRouter(prefix="/v1/verify", route_class=StrictJSONRoute, tags=["procurement"])
 CertificateId = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the credential")]

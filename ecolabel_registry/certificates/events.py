@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from ecolabel_registry.certificates import repository
-from ecolabel_registry.certificates.lookup import event_out, lifecycle_of, now
+from ecolabel_registry.certificates.lookup import event_out, lifecycle_of
 from ecolabel_registry.certificates.schemas import EventOut
+from ecolabel_registry.clock import now
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.errors import DocumentInvalid, HistoryConflict, NotFound, RegistryError
 from ecolabel_registry.log import service as log

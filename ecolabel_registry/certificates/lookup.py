@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -21,6 +20,7 @@ from ecolabel_registry.certificates.schemas import (
     SigningKeyCheck,
 )
 from ecolabel_registry.certificates.standing import changes_of, judge_row, judge_rows
+from ecolabel_registry.clock import now
 from ecolabel_registry.errors import LogIntegrityError, NotFound
 from ecolabel_registry.programmes import keys
 from verification.leaf import format_log_time, from_microseconds, to_microseconds
@@ -29,10 +29,6 @@ from verification.status import CertificateStatus, Lifecycle
 
 # A filtered search reads at most this many candidate rows per page before it answers with a cursor.
 _SCAN_ROUNDS = 20
-
-
-def now() -> datetime:
-    return from_microseconds(time.time_ns() // 1000)
 
 
 def lifecycle_of(row: Mapping[Any, Any], events: Sequence[RowMapping]) -> Lifecycle:

@@ -202,3 +202,9 @@ class Sequencer:
         if self._context is None:
             raise RuntimeError("the sequencer was not started")
         return self._context
+
+
+def of(context: RegistryContext) -> Sequencer | None:
+    """The context's group-commit writer, if group commit is on (the context holds it by its shape only)."""
+    writer = context.sequencer
+    return writer if isinstance(writer, Sequencer) else None

@@ -1,6 +1,6 @@
 """Catalogue CSV in, results CSV out, in the same columns as `ecolabel-verify eligibility` reads and writes.
 
-The column names come from `verification.catalogue`, so a file that works with the command-line tool
+The column names come from `verification.client.catalogue`, so a file that works with the command-line tool
 works here, and the results a person downloads line up with the tool's. Uploaded text is checked row
 by row into the API's own `CatalogueLine` model, and every problem names its row.
 """
@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ecolabel_registry.verify.schemas import CatalogueLine
-from verification.catalogue import COLUMNS, result_rows
+from ecolabel_registry.procurement.schemas import CatalogueLine
+from verification.client.catalogue import COLUMNS, result_rows
 
 MAX_ITEMS = 10_000  # the API's limit for one eligibility request (`EligibilityRequest.items`)
 

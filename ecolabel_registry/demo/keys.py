@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ecolabel_registry.errors import ConfigurationError
 from ecolabel_registry.signing_key import load_or_create_signing_key
-from verification.files import write_atomically
+from verification.client.files import write_atomically
 from verification.jwk import PublicKey
 
 DEFAULT_DIRECTORY = Path("var/demo-keys")

@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection
 
+from ecolabel_registry.clock import now_us
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.engine import write_connection
 from ecolabel_registry.demo import repository as demo_repository
@@ -40,7 +41,6 @@ from ecolabel_registry.supply.schemas import (
     Scope,
     TokenRequest,
 )
-from ecolabel_registry.supply.timeline import now_us
 from verification.identifiers import normalise_gtin
 from verification.leaf import from_microseconds
 
@@ -105,7 +105,11 @@ def _organisation(run: Loading, spec: OrganisationSpec) -> None:
         document["identifiers"] = [{"scheme": s, "value": v} for s, v in pairs]
         raw = body(document)
         registered, _ = parties.register_organisation(
-            run.connection, run.context.note_signer, OrganisationRegistration.model_validate_json(raw), raw
+            run.connection,
+            run.context.note_signer,
+            OrganisationRegistration.model_validate_json(raw),
+            raw,
+            principal=auth.OPERATOR,
         )
         run.ids[spec.key] = registered.id
         run.report.added["organisations"] += 1
@@ -126,7 +130,12 @@ def _principal(run: Loading, key: str) -> auth.Principal:
             return principal
     raw = body({"type": "OrganisationToken", "scopes": SCOPES, "label": "demo world (ecolabel-registry demo)"})
     token, _, _ = access.issue_token(
-        run.connection, run.context.note_signer, organisation_id, TokenRequest.model_validate_json(raw), raw
+        run.connection,
+        run.context.note_signer,
+        organisation_id,
+        TokenRequest.model_validate_json(raw),
+        raw,
+        principal=auth.OPERATOR,
     )
     run.tokens.tokens[key] = token
     run.report.added["tokens"] += 1

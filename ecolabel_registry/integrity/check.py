@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import fcntl
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from ecolabel_registry.clock import now_us
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db import migrate as migrations
 from ecolabel_registry.db.engine import build_engine, read_snapshot, write_connection
@@ -47,10 +47,6 @@ class CheckReport:
     tree_size: int
     replayed: int
     divergence: Divergence | None
-
-
-def _now_us() -> int:
-    return time.time_ns() // 1000
 
 
 @contextmanager
@@ -196,7 +192,7 @@ def run(
     report = check(live, settings, signing_key, replica=replica, full=full, wait=wait, progress=progress)
     with write_connection(live) as connection:
         if report.divergence is not None:
-            state.record_divergence(connection, report.divergence, _now_us())
+            state.record_divergence(connection, report.divergence, now_us())
         else:
-            state.record_clean(connection, report.tree_size, _now_us(), clear=operator)
+            state.record_clean(connection, report.tree_size, now_us(), clear=operator)
     return report

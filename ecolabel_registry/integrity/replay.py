@@ -14,7 +14,6 @@ written; the replay copies such leaves into the log and leaves their rows alone 
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +38,7 @@ from ecolabel_registry.programmes import service as programmes
 from ecolabel_registry.programmes.schemas import ProgrammeRecoveryRequest, ProgrammeRegistration
 from ecolabel_registry.status_map import service as status_map
 from ecolabel_registry.supply.parties import append as append_supply_document
+from verification.b64 import b64url_decode
 from verification.errors import VerificationError
 from verification.leaf import DocumentKind, entry_leaf_hash
 from verification.strictjson import loads_strict
@@ -56,7 +56,7 @@ def _payload(token: bytes) -> dict[str, Any]:
     parts = token.split(b".")
     if len(parts) != 3:
         return {}
-    data = loads_strict(base64.urlsafe_b64decode(parts[1] + b"=" * (-len(parts[1]) % 4)))
+    data = loads_strict(b64url_decode(parts[1].decode("ascii"), what="JWS payload"))
     return data if isinstance(data, dict) else {}
 
 

@@ -22,8 +22,8 @@ from sqlalchemy import Engine
 from ecolabel_registry.db.engine import read_snapshot
 from ecolabel_registry.errors import LogIntegrityError
 from ecolabel_registry.log import cosignatures, tiles
+from verification.client.files import write_atomically
 from verification.cosignature import CosignerKey
-from verification.files import write_atomically
 from verification.note import NoteSigner
 from verification.tiles import Tile, TileData, tiles_for_size
 

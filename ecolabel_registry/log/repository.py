@@ -238,16 +238,6 @@ def find_leaf_index(connection: Connection, leaf_hash: bytes, tree_size: int) ->
     ).scalar_one_or_none()
 
 
-def find_entry_by_document(connection: Connection, document_sha256: bytes, kind: str) -> int | None:
-    """The first leaf holding these exact document bytes as this kind (for idempotent resubmission)."""
-    return connection.execute(
-        select(entries_table.c.leaf_index)
-        .where(entries_table.c.document_sha256 == document_sha256, entries_table.c.kind == kind)
-        .order_by(entries_table.c.leaf_index)
-        .limit(1)
-    ).scalar_one_or_none()
-
-
 def first_checkpoint_after(connection: Connection, leaf_index: int) -> tuple[int, str] | None:
     """The smallest signed checkpoint that contains this leaf."""
     row = connection.execute(

@@ -32,8 +32,8 @@ from ecolabel_registry.errors import ConfigurationError
 from ecolabel_registry.log import repository
 from ecolabel_registry.settings import WitnessEndpoint
 from verification.checkpoint import parse_checkpoint_text, verify_checkpoint
+from verification.client.files import write_atomically
 from verification.errors import VerificationError
-from verification.files import write_atomically
 from verification.note import NoteVerifier, split_note
 
 _log = logging.getLogger("ecolabel_registry.shrinkage")

@@ -14,9 +14,9 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ecolabel_registry.api.problems import unexpected_problem
 from ecolabel_registry.observability.logging import request_id
 from ecolabel_registry.observability.metrics import RegistryMetrics, route_template
+from ecolabel_registry.problems import unexpected_problem
 
 REQUEST_ID_HEADER = b"x-request-id"
 # Printable, no spaces, bounded: an id is copied into every log line, so it must not be able to forge

@@ -28,6 +28,7 @@ from ecolabel_registry.db.engine import read_snapshot
 from ecolabel_registry.errors import BadRequest, InternalError
 from ecolabel_registry.log.repository import read_head
 from ecolabel_registry.opendata.datasets import DATASETS, Collected, Row, Window, rows
+from verification.b64 import b64url_decode
 from verification.canonical import dumps_canonical
 from verification.dump import FORMAT, MANIFEST_NAME, MANIFEST_TYP, DumpFile, DumpManifest
 from verification.jwk import PublicKey
@@ -86,7 +87,7 @@ def write_dump(
 
 def _existing(path: Path) -> DumpManifest:
     token = (path / MANIFEST_NAME).read_text(encoding="ascii").strip()
-    payload = base64.urlsafe_b64decode(token.split(".")[1] + "==")
+    payload = b64url_decode(token.split(".")[1], what="dump manifest payload")
     return DumpManifest.model_validate(orjson.loads(payload))
 
 

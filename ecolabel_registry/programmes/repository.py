@@ -39,13 +39,3 @@ def page(connection: Connection, after: str | None, limit: int) -> list[Row[Any]
     if after is not None:
         query = query.where(programmes_table.c.id > after)
     return list(connection.execute(query))
-
-
-def keys_of(connection: Connection, programme_id: str) -> list[Row[Any]]:
-    return list(
-        connection.execute(
-            select(keys_table)
-            .where(keys_table.c.programme_id == programme_id)
-            .order_by(keys_table.c.added_us, keys_table.c.kid)
-        )
-    )

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from ecolabel_registry.agreements.lookup import now
+from ecolabel_registry.clock import now
 from ecolabel_registry.errors import BadRequest, NotFound
 from ecolabel_registry.recognition import compiled, service
 from ecolabel_registry.recognition.explain import explain

@@ -6,9 +6,8 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, RowMapping, func, select, tuple_
 
-from ecolabel_registry.certificates import repository as certificates
 from ecolabel_registry.db.bulk import insert_rows
-from ecolabel_registry.db.models import StatusListEntry
+from ecolabel_registry.db.models import Certificate, StatusListEntry
 from verification.status_list import LIST_SIZE, Slot, StatusPurpose
 
 slots_table = StatusListEntry.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
@@ -51,7 +50,7 @@ def members(
     connection: Connection, programme_id: str, purpose: StatusPurpose, number: int, tree_size: int | None = None
 ) -> list[tuple[int, RowMapping]]:
     """Each (index, certificate row) of one list: every member, or those logged at a leaf below `tree_size`."""
-    table = certificates.certificates
+    table = Certificate.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
     query = (
         select(slots_table.c.list_index, table)
         .join(table, table.c.id == slots_table.c.certificate_id)

@@ -22,9 +22,16 @@ from verification.receipt import Receipt
 
 
 def issue_token(
-    connection: Connection, signer: NoteSigner, organisation_id: str, body: TokenRequest, document: bytes
+    connection: Connection,
+    signer: NoteSigner,
+    organisation_id: str,
+    body: TokenRequest,
+    document: bytes,
+    *,
+    principal: auth.Principal,
 ) -> tuple[str, TokenOut, Receipt]:
-    """A new token for the organisation (operator only: checked by the endpoint). The secret is returned once."""
+    """A new token for the organisation (operator only). The secret is returned once."""
+    auth.require_operator(principal)
     reservation = log.reserve(connection)
     if repository.organisation(connection, organisation_id) is None:
         raise NotFound(f"no organisation {organisation_id}")
@@ -57,7 +64,10 @@ def revoke_token(
     token_id: str,
     body: TokenRevocation,
     document: bytes,
+    principal: auth.Principal,
 ) -> tuple[TokenOut, Receipt]:
+    """Revoke an organisation's token (operator only)."""
+    auth.require_operator(principal)
     if body.token != token_id:
         raise ValidationFailed("the body names another token than the path", code="PATH_MISMATCH")
     reservation = log.reserve(connection)

@@ -94,8 +94,15 @@ def resolve_facility(connection: Connection, ref: FacilityRef) -> RowMapping:
 
 
 def register_organisation(
-    connection: Connection, signer: NoteSigner, body: OrganisationRegistration, document: bytes
+    connection: Connection,
+    signer: NoteSigner,
+    body: OrganisationRegistration,
+    document: bytes,
+    *,
+    principal: auth.Principal,
 ) -> tuple[OrganisationOut, Receipt]:
+    """Register an organisation (operator only)."""
+    auth.require_operator(principal)
     reservation = log.reserve(connection)
     pairs = [(i.scheme.value, i.value) for i in body.identifiers]
     taken = repository.identifiers_taken(connection, pairs)

@@ -8,7 +8,6 @@ keep when they happened (`occurred_at`), as EPCIS 2.0 separates `eventTime` from
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 
 from verification.leaf import to_microseconds
@@ -16,14 +15,5 @@ from verification.leaf import to_microseconds
 DAY_US = 86_400 * 1_000_000
 
 
-def now_us() -> int:
-    return time.time_ns() // 1000
-
-
 def instant_us(moment: datetime | None, default: int) -> int:
     return default if moment is None else to_microseconds(moment)
-
-
-def holds_at(valid_from_us: int, valid_to_us: int | None, at_us: int) -> bool:
-    """Whether a half-open period [valid_from, valid_to) contains `at_us`."""
-    return valid_from_us <= at_us and (valid_to_us is None or at_us < valid_to_us)

@@ -20,13 +20,13 @@ in one snapshot is committed, and the cursor never passes a leaf that is still t
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine, RowMapping
 
+from ecolabel_registry import clock
 from ecolabel_registry.certificates import repository as certificates
 from ecolabel_registry.certificates.lookup import event_out, lifecycle_of
 from ecolabel_registry.db.engine import read_snapshot, write_connection
@@ -80,7 +80,7 @@ def match_new_events(
     Reading and signing happen outside any write lock; only the cursor move and the inserts do not.
     Returns 0 when nothing new was logged, or when the cursor moved under this pass (retry later).
     """
-    now_us = time.time_ns() // 1000
+    now_us = clock.now_us()
     with read_snapshot(engine) as connection:
         start, version = repository.read_cursor(connection)
         end = log_repository.read_head(connection).tree_size

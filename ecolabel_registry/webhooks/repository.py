@@ -160,10 +160,3 @@ def attempts_of(connection: Connection, delivery_ids: Sequence[int]) -> dict[int
         for row in connection.execute(query).mappings():
             found[row["outbox_id"]].append(row)
     return found
-
-
-def pending_count(connection: Connection) -> int:
-    count: int = connection.execute(
-        select(func.count()).select_from(outbox).where(outbox.c.state == "pending")
-    ).scalar_one()
-    return count

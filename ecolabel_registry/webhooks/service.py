@@ -12,15 +12,14 @@ subscriptions after the event's commit (`ecolabel_registry.webhooks.matching`).
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping
 
+from ecolabel_registry.clock import now_us
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.errors import NotFound, QuotaExceeded
-from ecolabel_registry.identity import OPERATOR_KEY
 from ecolabel_registry.log import repository as log_repository
 from ecolabel_registry.webhooks import repository
 from ecolabel_registry.webhooks.schemas import (
@@ -31,6 +30,7 @@ from ecolabel_registry.webhooks.schemas import (
     Watch,
 )
 from ecolabel_registry.webhooks.ssrf import check_callback
+from ecolabel_registry.webhooks.subscribers import OPERATOR_KEY
 from verification.leaf import format_log_time
 
 
@@ -55,7 +55,7 @@ def subscribe(
         "callback_url": url,
         "watch": request.watch.value,
         "target": request.target,
-        "created_us": time.time_ns() // 1000,
+        "created_us": now_us(),
         # Events logged from now on. Read after the bump: a pass that committed before it never
         # went past this size, and one that commits after it sees this subscription.
         "from_leaf_index": log_repository.read_head(connection).tree_size,

@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection
 
+from ecolabel_registry.clock import now_us
 from ecolabel_registry.errors import NotFound, Unauthorized
 from ecolabel_registry.webhooks import repository
 from ecolabel_registry.webhooks.schemas import SubscriberOut
@@ -25,6 +25,10 @@ from verification.leaf import format_log_time
 SUBSCRIBER_PREFIX = "els"  # a public prefix that makes leaked credentials easy to scan for
 # Compared against when the id is unknown, so that an unknown id takes as long as a wrong secret.
 _NO_SUCH_SUBSCRIBER = hashlib.sha256(b"no such subscriber").digest()
+
+
+# The owner key of whatever the operator (admin token) creates; subscribers and organisations have their own.
+OPERATOR_KEY = "operator"
 
 
 def owner_key(subscriber_id: str) -> str:
@@ -39,7 +43,7 @@ def issue(connection: Connection, name: str) -> tuple[str, SubscriberOut]:
         "id": subscriber_id,
         "name": name,
         "secret_sha256": hashlib.sha256(secret.encode()).digest(),
-        "created_us": time.time_ns() // 1000,
+        "created_us": now_us(),
         "revoked_us": None,
     }
     repository.insert_subscriber(connection, row)
@@ -52,7 +56,7 @@ def revoke(connection: Connection, subscriber_id: str) -> None:
     if row is None:
         raise NotFound(f"no subscriber {subscriber_id}")
     if row["revoked_us"] is None:
-        repository.revoke_subscriber(connection, subscriber_id, time.time_ns() // 1000)
+        repository.revoke_subscriber(connection, subscriber_id, now_us())
     repository.deactivate_owned(connection, owner_key(subscriber_id))
 
 

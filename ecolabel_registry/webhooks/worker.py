@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from dataclasses import dataclass
 
 import httpx
 from sqlalchemy import Engine, RowMapping
 
+from ecolabel_registry import clock
 from ecolabel_registry.db.engine import write_connection
 from ecolabel_registry.errors import ValidationFailed
 from ecolabel_registry.settings import Settings
@@ -62,7 +62,7 @@ def run_once(engine: Engine, policy: Policy, notifier: Notifier, client: httpx.C
 
 def deliver_due(engine: Engine, policy: Policy, client: httpx.Client, batch: int = 20) -> int:
     """Deliver what is due now; return how many deliveries were attempted."""
-    now_us = time.time_ns() // 1000
+    now_us = clock.now_us()
     with write_connection(engine) as connection:
         claimed = repository.claim(connection, now_us, int(policy.lease_s * _MICROS), batch)
     for delivery in claimed:
@@ -97,7 +97,7 @@ def _deliver(engine: Engine, policy: Policy, client: httpx.Client, delivery: Row
         error = f"{type(exc).__name__}: {exc}"[:500]
     except ValidationFailed as exc:
         error = exc.detail
-    now_us = time.time_ns() // 1000
+    now_us = clock.now_us()
     if error is None:
         values: dict[str, object] = {
             "state": "delivered",

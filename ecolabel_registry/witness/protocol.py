@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ecolabel_registry.witness.state import WitnessState
-from verification._b64 import b64_decode
+from verification.b64 import b64_decode
 from verification.checkpoint import Checkpoint, parse_checkpoint_text
 from verification.cosignature import Cosigner
 from verification.errors import CheckpointInvalid, MalformedInput, SignatureInvalid, UnknownKey, VerificationError

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from verification.files import write_atomically
+from verification.client.files import write_atomically
 
 
 def origin_hash(origin: str) -> str:

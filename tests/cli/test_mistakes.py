@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from verification.cli import app as verify_cli
-from verification.cli_common import EXIT_INPUT, EXIT_UNREACHABLE
+from verification.cli.common import EXIT_INPUT, EXIT_UNREACHABLE
 from verification.note import NoteSigner
 
 

@@ -18,8 +18,8 @@ from certifiers.cli import app as certifier_cli
 from ecolabel_registry.cli import app as registry_cli
 from ecolabel_registry.cli import where_to_look
 from ecolabel_registry.demo.outcome import StepReport
-from verification import cli_common
 from verification.cli import app as verify_cli
+from verification.cli import common as cli_common
 
 BIN = Path(sys.executable).parent
 PROGRAMS = {"ecolabel-verify": verify_cli, "ecolabel-certifier": certifier_cli, "ecolabel-registry": registry_cli}

@@ -25,8 +25,7 @@ from ecolabel_registry.supply import link_repository
 from ecolabel_registry.supply.repository import identifiers, organisations
 from tests.registry.conftest import ADMIN_TOKEN
 from tests.registry.live import live_servers
-from verification import monitor
-from verification.client import RegistryClient
+from verification.client import RegistryClient, monitor
 
 pytestmark = pytest.mark.slow
 

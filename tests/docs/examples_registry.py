@@ -11,13 +11,14 @@ from typing import Any
 
 from ecolabel_registry import errors
 from ecolabel_registry.rejections import _BY_TYPE
-from ecolabel_registry.verify.decisions import sign_decision
+from ecolabel_registry.signer import sign_decision
 from tests.docs.examples_documents import certificate, header_of, pretty, sha256_hex
 from tests.docs.examples_log import checkpoint, log_note
 from tests.docs.keys import LOG_ORIGIN, REGISTRY_KEY
 from verification import errors as verification_errors
-from verification import mirror, monitor, policy  # noqa: F401  (their error classes count too)
+from verification import policy  # noqa: F401  (its error classes count too)
 from verification.canonical import dumps_canonical
+from verification.client import mirror, monitor  # noqa: F401  (their error classes count too)
 from verification.decision import results_digest
 
 ROOT = Path(__file__).resolve().parents[2]

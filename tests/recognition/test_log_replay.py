@@ -9,10 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.recognition.world import both_ways, conclude, post_event, signatory
-from verification.client import LogEntry
 from verification.ed25519 import generate_private_key
 from verification.errors import KeyNotValid, SignatureInvalid
-from verification.leaf import DocumentKind, format_log_time, parse_log_time
+from verification.leaf import DocumentKind, LogEntry, format_log_time, parse_log_time
 from verification.replay import DocumentReplay
 
 

@@ -16,7 +16,7 @@ from ecolabel_registry.settings import Settings
 from tests.registry.factories import certificate_id, certifier
 from tests.registry.live import LiveServer, live_servers
 from verification.cli import app as verify_cli
-from verification.cli_common import EXIT_FAILED, EXIT_INPUT
+from verification.cli.common import EXIT_FAILED, EXIT_INPUT
 
 LINES = 3_000
 CHUNK = 500  # six chunks

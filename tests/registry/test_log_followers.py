@@ -22,7 +22,7 @@ from ecolabel_registry.settings import Settings
 from tests.registry.factories import certifier, programme_registration
 from tests.registry.live import LiveServer, free_port, live_servers
 from verification.cli import app as verify_cli
-from verification.cli_log import _StaticTiles
+from verification.cli.log import _StaticTiles
 
 JSON = {"content-type": "application/json"}
 

@@ -16,12 +16,11 @@ from typer.testing import CliRunner
 from tests.registry.log_builder import BASE_US
 from tests.registry.witnessed import Registry
 from tests.witness.fleet import fleet
-from verification import monitor
 from verification.checkpoint import Checkpoint, sign_checkpoint, verify_checkpoint
 from verification.cli import app as verify_cli
-from verification.client import LogEntry
+from verification.client import monitor
 from verification.errors import SignatureInvalid
-from verification.leaf import DocumentKind, entry_leaf_hash
+from verification.leaf import DocumentKind, LogEntry, entry_leaf_hash
 from verification.merkle import inclusion_proof, root_from_leaf_hashes
 from verification.policy import WitnessQuorumNotMet
 from verification.receipt import Receipt

@@ -25,8 +25,8 @@ from ecolabel_registry.status_map import service as status_map
 from tests.registry.factories import Certifier, certificate_id, certifier
 from tests.registry.live import live_servers
 from verification.cli import app as verify_cli
+from verification.client.monitor import DocumentKind
 from verification.errors import ProofInvalid
-from verification.monitor import DocumentKind
 from verification.note import NoteVerifier
 from verification.policy import Policy
 from verification.status_map import ChainHeadValue

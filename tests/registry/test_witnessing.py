@@ -13,12 +13,12 @@ from tests.registry import log_builder
 from tests.registry.log_builder import LogBuilder
 from tests.registry.witnessed import Registry
 from tests.witness.fleet import InProcess
-from verification import monitor
 from verification.checkpoint import Checkpoint, sign_checkpoint
 from verification.cli import app as verify_cli
+from verification.client import monitor
+from verification.client.tiles import TiledLog
 from verification.cosignature import verify_cosignatures
 from verification.policy import Policy, WitnessQuorumNotMet
-from verification.tile_client import TiledLog
 from verification.tlog_proof import TlogProof, verify_tlog_proof
 
 

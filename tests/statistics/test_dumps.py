@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from ecolabel_registry.app import create_app
+from ecolabel_registry.clock import now_us
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.engine import build_engine
 from ecolabel_registry.db.migrate import upgrade
@@ -25,7 +26,6 @@ from ecolabel_registry.demo.spec import World
 from ecolabel_registry.opendata.dumps import due, list_dumps
 from ecolabel_registry.opendata.load import load_dump
 from ecolabel_registry.settings import Settings
-from ecolabel_registry.supply.timeline import now_us
 from ecolabel_registry.worker import daily_dump
 from tests.registry.conftest import ADMIN_TOKEN
 from tests.statistics.conftest import PROGRAMMES, world_of

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from ecolabel_registry.clock import now_us
 from ecolabel_registry.supply import graph
-from ecolabel_registry.supply.timeline import now_us
 from tests.supply.world import Org, Supply
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ecolabel_registry.verify.decisions import registered_claims
+from ecolabel_registry.signer import registered_claims
 from tests.docs.examples_registry import claims, decision
 from tests.docs.keys import LOG_ORIGIN, REGISTRY_KEY
 from verification.canonical import dumps_canonical

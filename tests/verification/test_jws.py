@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from verification._b64 import b64url_decode, b64url_encode
+from verification.b64 import b64url_decode, b64url_encode
 from verification.ed25519 import generate_private_key, private_key_from_seed, sign_ed25519, verify_ed25519
 from verification.errors import AlgorithmRefused, MalformedInput, SignatureInvalid, UnknownKey
 from verification.jws import (

@@ -12,7 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ecolabel_registry.console.catalogue import results_csv
-from verification.catalogue import write_results
+from verification.client.catalogue import write_results
 from verification.spreadsheet import FORMULA_STARTS, spreadsheet_cell
 
 # What a spreadsheet evaluates: a cell starting with one of these, also after leading blanks.

@@ -7,10 +7,9 @@ import json
 
 import pytest
 
-from verification._b64 import b64url_encode
-from verification.client import LogEntry
+from verification.b64 import b64url_encode
 from verification.errors import HistoryInvalid, ProofInvalid
-from verification.leaf import DocumentKind
+from verification.leaf import DocumentKind, LogEntry
 from verification.status_map import ChainHeadValue
 from verification.status_map_audit import StatusMapAudit
 from verification.status_map_tree import StatusMapTree

@@ -21,10 +21,9 @@ from typer.testing import CliRunner
 
 from verification.checkpoint import Checkpoint, sign_checkpoint
 from verification.cli import app as verify_cli
-from verification.client import LogEntry
 from verification.cosignature import Cosigner
 from verification.errors import MalformedInput, ProofInvalid, VerificationError
-from verification.leaf import DocumentKind, entry_leaf_hash
+from verification.leaf import DocumentKind, LogEntry, entry_leaf_hash
 from verification.merkle import inclusion_proof, root_from_leaf_hashes
 from verification.note import NoteSigner
 from verification.policy import Policy

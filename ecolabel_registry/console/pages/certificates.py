@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ecolabel_registry import clock
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.categories import repository as categories
 from ecolabel_registry.certificates import lookup
@@ -23,9 +24,9 @@ from ecolabel_registry.console import evidence
 from ecolabel_registry.console.equivalents import recognised_as
 from ecolabel_registry.console.rendering import ConsoleRoute, error_page, render
 from ecolabel_registry.db.engine import read_snapshot
+from ecolabel_registry.procurement import single
 from ecolabel_registry.programmes import service as programmes
 from ecolabel_registry.recognition import service as recognition
-from ecolabel_registry.verify import single
 from verification.documents import logged_payload
 from verification.errors import MalformedInput
 from verification.identifiers import normalise_gtin
@@ -163,7 +164,7 @@ def home(
 def certificate(request: Request, certificate_id: str, context: ContextDep) -> Response:
     if not _CERTIFICATE_ID.match(certificate_id):
         return error_page(request, 404)
-    at = lookup.now()
+    at = clock.now()
     with read_snapshot(context.engine) as connection:
         detail = lookup.get(connection, certificate_id)
         checks = single.verify_certificate(connection, context, certificate_id, at)

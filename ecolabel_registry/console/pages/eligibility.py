@@ -28,10 +28,10 @@ from ecolabel_registry.console import catalogue, security
 from ecolabel_registry.console.i18n import Translator
 from ecolabel_registry.console.rendering import ConsoleRoute, error_page, render, translator
 from ecolabel_registry.db.engine import read_snapshot
+from ecolabel_registry.procurement.equivalents import evaluate_with_equivalents
+from ecolabel_registry.procurement.schemas import EligibilityRequest
 from ecolabel_registry.programmes import service as programmes
 from ecolabel_registry.supply.schemas import parse_instant
-from ecolabel_registry.verify.recognizer import evaluate_with_equivalents
-from ecolabel_registry.verify.schemas import EligibilityRequest
 
 router = APIRouter(route_class=ConsoleRoute)
 

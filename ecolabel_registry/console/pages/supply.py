@@ -15,17 +15,16 @@ from fastapi import APIRouter, Form, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ecolabel_registry.api import supply as supply_api
 from ecolabel_registry.api.deps import ContextDep
+from ecolabel_registry.clock import now_us
 from ecolabel_registry.console import chain_graph, security
 from ecolabel_registry.console.rendering import ConsoleRoute, error_page, finish, redirect, render, translator, url
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.engine import read_snapshot
 from ecolabel_registry.errors import Unauthorized
-from ecolabel_registry.supply import audit, auth, chain, repository
+from ecolabel_registry.supply import audit, auth, chain, downloads, repository
 from ecolabel_registry.supply.risk import LowRiskPolicy
 from ecolabel_registry.supply.schemas import INSTANT_PATTERN, Scope, parse_instant
-from ecolabel_registry.supply.timeline import now_us
 from verification.leaf import to_microseconds
 
 router = APIRouter(route_class=ConsoleRoute)
@@ -173,7 +172,7 @@ def export(
     as_of: Annotated[str, Query(max_length=40)] = "",
     depth: Annotated[int, Query(ge=1, le=256)] = DEFAULT_DEPTH,
 ) -> Response:
-    """The API's own export (`GET /v1/organisations/{id}/supply-chain/export`), with the console's sign-in."""
+    """The export `GET /v1/organisations/{id}/supply-chain/export` gives (`supply.downloads`), signed in here."""
     if not _ORGANISATION_ID.match(organisation_id) or export_format not in EXPORTS:
         return error_page(request, 404)
     principal = _principal(request, context)
@@ -181,12 +180,18 @@ def export(
         return _signed_out(request, translator(request)("supply.signin.needed"), status_code=401)
     if as_of and not _INSTANT.match(as_of):
         return error_page(request, 400, translator(request)("supply.bad_date"))
-    response = supply_api.export_supply_chain(
-        organisation_id,
-        principal=principal,
-        context=context,
-        export_format=supply_api.ExportFormat(export_format),
-        as_of=as_of or None,
-        depth=min(depth, context.settings.supply_max_depth),
-    )
-    return finish(request, response)
+    now = now_us()
+    at = _moment(as_of)
+    with read_snapshot(context.engine) as connection:
+        found = downloads.export_chain(
+            connection,
+            context,
+            principal,
+            organisation_id,
+            downloads.ExportFormat(export_format),
+            at_us=now if at is None else at,
+            depth=min(depth, context.settings.supply_max_depth),
+            now_us=now,
+        )
+    headers = {"Content-Disposition": f'attachment; filename="{found.filename}"'}
+    return finish(request, Response(found.content, media_type=found.media_type, headers=headers))

@@ -13,11 +13,12 @@ from typing import Annotated
 
 import typer
 
-from verification import cli_audit, cli_catalogue, cli_log
 from verification.bundle import verify_evidence_bundle
-from verification.catalogue_manifest import Manifest
 from verification.checkpoint import parse_checkpoint_text
-from verification.cli_common import (
+from verification.cli import audit as cli_audit
+from verification.cli import catalogue as cli_catalogue
+from verification.cli import log as cli_log
+from verification.cli.common import (
     CONTEXT,
     EXIT_INPUT,
     OptionalRegistry,
@@ -33,8 +34,9 @@ from verification.cli_common import (
     verification_failed,
 )
 from verification.client import RegistryClient, RegistryProblem
+from verification.client.catalogue_manifest import Manifest
+from verification.client.dumps import check_dump
 from verification.decision import verify_saved_eligibility
-from verification.dump import check_dump
 from verification.errors import VerificationError
 from verification.jwk import PublicKey, parse_public_jwk
 from verification.leaf import DocumentKind
@@ -366,7 +368,7 @@ def status_proof(
         )
 
 
-# Following the log: the monitor, mirrors, and tlog-proofs (verification.cli_log).
+# Following the log: the monitor, mirrors, and tlog-proofs (verification.cli.log).
 app.command()(guarded(cli_log.monitor))
 app.command()(guarded(cli_log.mirror))
 app.command()(guarded(cli_log.serve))

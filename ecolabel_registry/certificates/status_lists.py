@@ -15,7 +15,6 @@ event, an effective time, an end of validity), in whole seconds.
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,6 +22,7 @@ from sqlalchemy import Connection, select
 
 from ecolabel_registry.certificates import repository as certificates
 from ecolabel_registry.certificates.lookup import lifecycle_of
+from ecolabel_registry.clock import now_us
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.errors import NotFound, ValidationFailed
 from ecolabel_registry.log import repository as log_repository
@@ -71,7 +71,7 @@ def status_list(
     programme = programmes.get(connection, programme_id)
     if programme is None or number > MAX_LIST_NUMBER:
         raise NotFound(f"no status list {purpose.value}/{number} of programme {programme_id!r}")
-    moment_us = time.time_ns() // 1000 if tree_size is None else _checkpoint_time(connection, tree_size)
+    moment_us = now_us() if tree_size is None else _checkpoint_time(connection, tree_size)
     at = from_microseconds(moment_us)
     # The checkpoint of `tree_size` holds leaves 0 … tree_size - 1, so what it knows is chosen by leaf index,
     # not by log time: appends share a log time whenever the clock stands still or steps back (log time

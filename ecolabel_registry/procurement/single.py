@@ -16,8 +16,8 @@ from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.errors import InternalError, NotFound
 from ecolabel_registry.integrity.guard import require_intact
 from ecolabel_registry.log import service as log
-from ecolabel_registry.verify import repository
-from ecolabel_registry.verify.decisions import sign_decision
+from ecolabel_registry.procurement import repository
+from ecolabel_registry.signer import sign_decision
 from verification.evidence import KeyHead, checkpoint_json
 from verification.keys import KeyRecord
 from verification.leaf import format_log_time, to_microseconds

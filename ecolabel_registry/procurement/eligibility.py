@@ -17,17 +17,17 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping
 
 from ecolabel_registry.certificates import repository as certificate_rows
-from ecolabel_registry.certificates.lookup import now
 from ecolabel_registry.certificates.standing import evidence_of, judge_row
+from ecolabel_registry.clock import now
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.integrity.guard import require_intact
 from ecolabel_registry.log import service as log
+from ecolabel_registry.procurement import matching, repository
+from ecolabel_registry.procurement import reasons as codes
+from ecolabel_registry.procurement.digest import results_sha256
+from ecolabel_registry.procurement.schemas import CatalogueLine, EligibilityAnswer, EligibilityRequest
 from ecolabel_registry.programmes import keys
-from ecolabel_registry.verify import matching, repository
-from ecolabel_registry.verify import reasons as codes
-from ecolabel_registry.verify.decisions import sign_decision
-from ecolabel_registry.verify.digest import results_sha256
-from ecolabel_registry.verify.schemas import CatalogueLine, EligibilityAnswer, EligibilityRequest
+from ecolabel_registry.signer import sign_decision
 from verification.acceptance import Label, LabelIndex, labels_of
 from verification.evidence import KeyHead, checkpoint_json
 from verification.keys import KeyRecord

@@ -28,16 +28,16 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from verification._b64 import b64_decode, b64_encode
+from verification.b64 import b64_decode, b64_encode
 from verification.checkpoint import Checkpoint, verify_checkpoint
+from verification.client.files import write_atomically
+from verification.client.tiles import TiledLog
 from verification.compact import CompactRange
 from verification.errors import MalformedInput, ProofInvalid
-from verification.files import write_atomically
 from verification.leaf import parse_leaf_input
 from verification.merkle import EMPTY_ROOT, leaf_hash
 from verification.note import NoteVerifier
 from verification.policy import Policy
-from verification.tile_client import TiledLog
 from verification.tiles import (
     MAX_LEVEL,
     TILE_WIDTH,

@@ -21,10 +21,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from verification import catalogue_run
-from verification.catalogue_manifest import check_decisions
-from verification.catalogue_run import MAX_CHUNK, Catalogue, Question, ResumeRefused, RunSettings
-from verification.cli_common import (
+from verification.cli.common import (
     DEFAULT_REGISTRY,
     EXIT_INPUT,
     EXIT_UNTRUSTED,
@@ -34,7 +31,9 @@ from verification.cli_common import (
     ok,
     plural,
 )
-from verification.client import DEFAULT_TIMEOUT, RegistryClient, RegistryProblem
+from verification.client import DEFAULT_TIMEOUT, RegistryClient, RegistryProblem, catalogue_run
+from verification.client.catalogue_manifest import check_decisions
+from verification.client.catalogue_run import MAX_CHUNK, Catalogue, Question, ResumeRefused, RunSettings
 from verification.errors import MalformedInput, VerificationError
 from verification.jwk import PublicKey, parse_public_jwk
 from verification.payloads.common import parse_timestamp

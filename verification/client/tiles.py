@@ -22,9 +22,9 @@ from typing import Self
 
 import httpx
 
-from verification.client import DEFAULT_TIMEOUT, LogEntry
+from verification.client import DEFAULT_TIMEOUT
 from verification.errors import MalformedInput
-from verification.leaf import parse_leaf_input
+from verification.leaf import LogEntry, parse_leaf_input
 from verification.merkle import consistency_proof, inclusion_proof, leaf_hash
 from verification.tiles import (
     TILE_WIDTH,

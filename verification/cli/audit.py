@@ -16,13 +16,12 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-from verification import audit
-from verification.catalogue_manifest import Manifest
-from verification.cli_common import DEFAULT_REGISTRY, RegistryOption, console, fail, ok, plural
-from verification.client import RegistryClient, RegistryProblem
+from verification.cli.common import DEFAULT_REGISTRY, RegistryOption, console, fail, ok, plural
+from verification.client import RegistryClient, RegistryProblem, audit
+from verification.client.catalogue_manifest import Manifest
+from verification.client.monitor import LogSource
 from verification.errors import MalformedInput, VerificationError
 from verification.jwk import PublicKey, parse_public_jwk
-from verification.monitor import LogSource
 from verification.strictjson import loads_strict
 
 _MAX_BYTES = 256 * 1_048_576

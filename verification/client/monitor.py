@@ -9,7 +9,7 @@ first bad leaf index where one can be named.
 
 The log is read from a `LogSource`: the registry's JSON API (`verification.client.RegistryClient`) or
 any C2SP tlog-tiles prefix, the registry's `/log/`, a mirror, or a directory of exported tiles
-(`verification.tile_client.TiledLog`).
+(`verification.client.tiles.TiledLog`).
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from verification.checkpoint import Checkpoint, verify_checkpoint
-from verification.client import LogEntry, RegistryClient, RegistryProblem
+from verification.client import RegistryClient, RegistryProblem
+from verification.client.files import write_atomically
 from verification.compact import CompactRange
 from verification.errors import MalformedInput, ProofInvalid, VerificationError
-from verification.files import write_atomically
 from verification.jwk import PublicKey
-from verification.leaf import DocumentKind, commitment_leaf_hash, entry_leaf_hash
+from verification.leaf import DocumentKind, LogEntry, commitment_leaf_hash, entry_leaf_hash
 from verification.merkle import verify_consistency
 from verification.note import NoteVerifier
 from verification.policy import Policy

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
@@ -110,7 +109,3 @@ class VerificationAnswer(BaseModel):
         "(sequence, sha256, leaf_index) and the programme's key_head (sequence, leaf_index)"
     )
     signed_decision: str
-
-
-def aware_or_now(moment: datetime | None, now: datetime) -> datetime:
-    return moment if moment is not None else now

@@ -13,7 +13,7 @@ with the same command continues after the last recorded chunk: the results file 
 length, so a chunk half-written when the run stopped is written once. A run is resumed only against
 the same catalogue (by SHA-256), the same registry (by its key) and the same question (requirement,
 date, chunk size); anything else is refused. When the last chunk is done the manifest
-(`verification.catalogue_manifest`) is written beside the chunk decisions and the state file removed.
+(`verification.client.catalogue_manifest`) is written beside the chunk decisions and the state file removed.
 """
 
 from __future__ import annotations
@@ -32,12 +32,12 @@ from typing import IO, Any
 
 import orjson
 
-from verification.catalogue import RESULT_COLUMNS, chunks, iter_catalogue, result_rows
-from verification.catalogue_manifest import ChunkEntry, Manifest, chunk_file_name, file_sha256
 from verification.client import RegistryClient
+from verification.client.catalogue import RESULT_COLUMNS, chunks, iter_catalogue, result_rows
+from verification.client.catalogue_manifest import ChunkEntry, Manifest, chunk_file_name, file_sha256
+from verification.client.files import write_atomically
 from verification.decision import SavedEligibility, verify_saved_eligibility_bytes
 from verification.errors import ProofInvalid
-from verification.files import write_atomically
 from verification.jwk import PublicKey
 from verification.payloads.common import parse_timestamp
 

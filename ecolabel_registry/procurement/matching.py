@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, RowMapping
 
-from ecolabel_registry.verify import reasons as codes
-from ecolabel_registry.verify import repository
-from ecolabel_registry.verify.schemas import CatalogueLine
+from ecolabel_registry.procurement import reasons as codes
+from ecolabel_registry.procurement import repository
+from ecolabel_registry.procurement.schemas import CatalogueLine
 from verification.identifiers import normalise_gtin
 
 

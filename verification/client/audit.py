@@ -44,7 +44,7 @@ from typing import Any
 
 from verification.audit_acceptance import LabelLog, Tender, judge_acceptance
 from verification.checkpoint import Checkpoint, verify_checkpoint
-from verification.client import LogEntry
+from verification.client.monitor import LogSource, recompute_leaf
 from verification.compact import CompactRange
 from verification.decision import (
     CertificateVerification,
@@ -58,9 +58,8 @@ from verification.errors import MalformedInput, ProofInvalid, VerificationError
 from verification.evidence import CertificateEvidence
 from verification.jwk import PublicKey
 from verification.jws import read_protected_header
-from verification.leaf import DocumentKind
+from verification.leaf import DocumentKind, LogEntry
 from verification.merkle import verify_consistency
-from verification.monitor import LogSource, recompute_leaf
 from verification.note import NoteVerifier
 from verification.payloads.certificate import EcoLabelCertificate
 from verification.payloads.events import CertificateStatusEvent, KeyEventApproval

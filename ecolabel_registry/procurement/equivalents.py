@@ -13,10 +13,10 @@ from sqlalchemy import Connection, select
 
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.models import Category
+from ecolabel_registry.procurement import reasons as codes
+from ecolabel_registry.procurement.eligibility import RecognitionAnswer, RecognitionQuery, Recognizer, evaluate
+from ecolabel_registry.procurement.schemas import EligibilityAnswer, EligibilityRequest
 from ecolabel_registry.recognition import compiled
-from ecolabel_registry.verify import reasons as codes
-from ecolabel_registry.verify.eligibility import RecognitionAnswer, RecognitionQuery, Recognizer, evaluate
-from ecolabel_registry.verify.schemas import EligibilityAnswer, EligibilityRequest
 from verification.acceptance import Label, accepted_pairs
 from verification.agreements import AgreementRecord
 from verification.recognition import Presented, resolve

@@ -22,7 +22,7 @@ from typing import Any, Self
 import httpx
 
 from verification.errors import MalformedInput
-from verification.leaf import DocumentKind, parse_log_time
+from verification.leaf import DocumentKind, LogEntry, parse_log_time
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 MIN_TREE_SIZE_HEADER = "X-Min-Tree-Size"
@@ -47,16 +47,6 @@ class RegistryProblem(Exception):
     @property
     def slug(self) -> str:
         return self.problem_type.rsplit(":", 1)[-1]
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    leaf_index: int
-    kind: DocumentKind
-    integrated_us: int
-    leaf_hash: bytes
-    document_sha256: bytes
-    document: bytes | None
 
 
 @dataclass(frozen=True)

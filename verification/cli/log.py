@@ -21,11 +21,9 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from verification import cli_audit
-from verification import mirror as log_mirror
-from verification import monitor as log_monitor
 from verification.checkpoint import parse_checkpoint_text, verify_checkpoint
-from verification.cli_common import (
+from verification.cli import audit as cli_audit
+from verification.cli.common import (
     DEFAULT_REGISTRY,
     EXIT_INPUT,
     EXIT_UNREACHABLE,
@@ -37,12 +35,14 @@ from verification.cli_common import (
     plural,
 )
 from verification.client import RegistryClient, RegistryProblem
+from verification.client import mirror as log_mirror
+from verification.client import monitor as log_monitor
+from verification.client.tiles import TiledLog, TileFetchError
 from verification.errors import MalformedInput, VerificationError
 from verification.jwk import PublicKey
 from verification.note import NoteVerifier, split_note
 from verification.policy import Policy
 from verification.status_map_audit import StatusMapAudit
-from verification.tile_client import TiledLog, TileFetchError
 from verification.tlog_proof import TlogProof
 
 KeyOption = Annotated[

@@ -1,6 +1,6 @@
 """The manifest of a catalogue's chunk decisions, and the offline check that they cover the catalogue.
 
-A catalogue checked in chunks (`verification.catalogue_run`) leaves one registry-signed answer per chunk
+A catalogue checked in chunks (`verification.client.catalogue_run`) leaves one registry-signed answer per chunk
 and, once the last chunk is done, `manifest.json` beside them:
 
     {"type": "EligibilityCatalogueManifest", "version": 1,
@@ -30,15 +30,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
-from verification.catalogue import iter_catalogue
+from verification.client.catalogue import iter_catalogue
+from verification.client.files import write_atomically
 from verification.decision import EligibilityDecision, verify_saved_eligibility_bytes
 from verification.errors import MalformedInput, VerificationError
-from verification.files import write_atomically
 from verification.jwk import PublicKey
 from verification.payloads.common import parse_timestamp
 
 if TYPE_CHECKING:
-    from verification.catalogue_run import Catalogue
+    from verification.client.catalogue_run import Catalogue
 
 MANIFEST_TYPE = "EligibilityCatalogueManifest"
 _CHUNK_NAME = re.compile(r"chunk-\d{6,}\.json")
