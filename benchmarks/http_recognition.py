@@ -1,12 +1,12 @@
 """Recognition answers over HTTP: TRQP v2 recognition and authorization, and GET /v1/equivalence.
 
-Requests/s at 32 connections, each as a ratio to the bare endpoint's requests/s on the same server stack
-(`machine.http.bare`). The registry holds the demo world's programmes, categories and agreements (all
-of them, with their events) and two certificates per category, loaded through the registry's own write
-paths before the server starts (not timed). The questions are every (recognised programme, recognising
-programme's category) pair the agreements' scopes name, asked both about the programme and about one
-of its certificates, so the answers mix "accepted through an agreement" with "not accepted" and with
-suspended or expired agreements, as the demo world has them.
+Requests/s at 32 connections, each as a ratio to the app floor (`machine.http.app`: a no-op route in the
+registry's own app, with its full middleware, on the same server stack). The registry holds the demo world's
+programmes, categories and agreements (all of them, with their events) and two certificates per category,
+loaded through the registry's own write paths before the server starts (not timed). The questions are every
+(recognised programme, recognising programme's category) pair the agreements' scopes name, asked both about
+the programme and about one of its certificates, so the answers mix "accepted through an agreement" with
+"not accepted" and with suspended or expired agreements, as the demo world has them.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from sqlalchemy import select
 
 from benchmarks import wrk
 from benchmarks.databases import scratch_url, settle
-from benchmarks.http_bare import CONNECTIONS, bare_rps, load
+from benchmarks.http_bare import CONNECTIONS, load
+from benchmarks.http_floor import app_rps
 from benchmarks.http_registry import write_lines
 from benchmarks.model import Backend, Context, Figure, Quantity, Result, Target
 from benchmarks.servers import LOG_ORIGIN, Server, registry_server
@@ -135,7 +136,7 @@ def _check(server: Server, kind: str, body: bytes) -> None:
 
 def _run(backend: Backend, ctx: Context) -> list[Result]:
     name = f"http.recognition.{backend}"
-    limit = bare_rps(ctx)  # measured first, on a quiet server
+    limit = app_rps(ctx)  # measured first, on a quiet server
     results = []
     with _demo_registry(ctx, backend) as (server, world, ids):
         questions = _questions(world)
