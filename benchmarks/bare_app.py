@@ -40,20 +40,25 @@ def create_app() -> FastAPI:
     return app
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bare_app")
+def serve_factory(prog: str, factory: str) -> None:
+    """`ecolabel-registry serve` with its every option, serving the application `factory` makes instead."""
+    parser = argparse.ArgumentParser(prog=f"python -m {prog}")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     registry_run = uvicorn.run
 
-    def run_bare(_app: Any, **options: Any) -> None:
-        registry_run("benchmarks.bare_app:create_app", **options)  # options unchanged, factory=True included
+    def run_factory(_app: Any, **options: Any) -> None:
+        registry_run(factory, **options)  # options unchanged, factory=True included
 
     # `serve` calls uvicorn.run(app, **options): swap only the application, keep every option.
-    uvicorn.run = run_bare  # type: ignore[assignment]
+    uvicorn.run = run_factory  # type: ignore[assignment]
     cli.serve(host=args.host, port=args.port, workers=args.workers)
+
+
+def main() -> None:
+    serve_factory("benchmarks.bare_app", "benchmarks.bare_app:create_app")
 
 
 if __name__ == "__main__":

@@ -13,13 +13,9 @@ of the OpenAPI document, so the registry's API and `openapi/openapi.json` do not
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
-
-import uvicorn
 from fastapi import FastAPI
 
-from ecolabel_registry import cli
+from benchmarks.bare_app import serve_factory
 from ecolabel_registry.app import app_from_environment
 
 PATH = "/bench/noop"
@@ -39,19 +35,7 @@ def create_app() -> FastAPI:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.floor_app")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--workers", type=int, default=1)
-    args = parser.parse_args()
-    registry_run = uvicorn.run
-
-    def run_floor(_app: Any, **options: Any) -> None:
-        registry_run("benchmarks.floor_app:create_app", **options)  # options unchanged, factory=True included
-
-    # `serve` calls uvicorn.run(app, **options): swap only the application factory, keep every option.
-    uvicorn.run = run_floor  # type: ignore[assignment]
-    cli.serve(host=args.host, port=args.port, workers=args.workers)
+    serve_factory("benchmarks.floor_app", "benchmarks.floor_app:create_app")
 
 
 if __name__ == "__main__":
