@@ -276,7 +276,8 @@ class _BatchKeys:
     A batch is nearly always signed with one key. Reading every token's claimed signer up front, to load
     all keys in one query, parsed each credential's header and payload once more (2 of 8 strict JSON
     parses per credential, with the rate limiter's). At worst (every credential naming another key)
-    this is one primary-key read per credential, still far cheaper than verifying its signature.
+    this is one primary-key read per credential, still far cheaper than verifying its signature. The
+    programme is read only when its key is not found, to tell an unknown programme from an unknown key.
     """
 
     def __init__(self, connection: Connection) -> None:
@@ -285,11 +286,13 @@ class _BatchKeys:
         self.keys: dict[tuple[str, str], KeyRecord | None] = {}
 
     def __call__(self, programme: str, kid: str) -> KeyRecord | None:
-        if programme not in self.registered:
+        wanted = (programme, kid)
+        if wanted not in self.keys:
+            self.keys[wanted] = keys.load_one(self.connection, programme, kid)
+        if self.keys[wanted] is not None:  # a key's row names a registered programme (a foreign key)
+            return self.keys[wanted]
+        if programme not in self.registered:  # only to say which of the two is unknown
             self.registered[programme] = bool(programmes.existing(self.connection, [programme]))
         if not self.registered[programme]:
             raise UnknownKey("UNKNOWN_PROGRAMME", f"no programme {programme!r} is registered")
-        wanted = (programme, kid)
-        if wanted not in self.keys:
-            self.keys[wanted] = keys.load(self.connection, [wanted]).get(wanted)
-        return self.keys[wanted]
+        return None
