@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -44,11 +45,18 @@ KeyLookup = Callable[[str, str], KeyRecord | None]  # (programme_id, kid) -> the
 
 @dataclass(frozen=True)
 class SignedDocument(Generic[P]):
+    """A verified document: its header and payload each decoded and strictly parsed once, here.
+
+    Whoever needs the payload later (the rate limiter's programme, storage's rows, the memo of verified
+    credentials) reads `payload`, or `claims` for members the model does not keep, never the token.
+    """
+
     token: str
     header: Mapping[str, Any]
     payload: P
     key: KeyRecord
     sha256: str  # hex SHA-256 of the exact token bytes: certificate ids and event chains use it
+    claims: Mapping[str, Any]  # the strict parse of the signed payload that `payload` was validated from
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -110,7 +118,12 @@ def open_document(
             valid_until=payload.valid_until,
         )
     return SignedDocument(
-        token=token, header=verified.header, payload=payload, key=record, sha256=document_sha256(token)
+        token=token,
+        header=verified.header,
+        payload=payload,
+        key=record,
+        sha256=document_sha256(token),
+        claims=MappingProxyType(claimed),
     )
 
 

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from verification.b64 import b64url_decode
 from verification.did import split_did_url
 from verification.documents import SignedDocument
 from verification.errors import KeyNotValid, MalformedInput, UnknownKey, VerificationError
@@ -191,15 +190,14 @@ def _credential(presented: Presented) -> tuple[Credential, None] | tuple[None, s
 def remember_verified(document: SignedDocument[EcoLabelCertificate]) -> None:
     """Enter a credential that `verification.documents.open_document` verified, with the key it names and
     the certificate type (signature and key role checked), in the memo: the entry `_credential` would
-    make from the same bytes and key, read from the same payload by the same `_read`."""
+    make from the same bytes and key, read by the same `_read` from the payload's one strict parse
+    that `open_document` verified (`SignedDocument.claims`), not from a second decode of the token."""
     key, data = document.key, document.token.encode("ascii")
     if document.header.get("typ") != TYP["certificate"]:
         return
     digest = hashlib.sha256(data).digest()
     try:
-        credential = _read(
-            loads_strict(b64url_decode(document.token.split(".")[1], what="JWS payload")), document.header.get("kid")
-        )
+        credential = _read(document.claims, document.header.get("kid"))  # the parse it was verified with
     except (MalformedInput, KeyError, TypeError, ValueError, AttributeError):
         return  # judged, and refused, on its first standing as before
     _remember((digest.hex(), digest, key.kid, key.public_key, key.signing), credential)

@@ -23,6 +23,7 @@ from ecolabel_registry.certificates.standing import changes_of, judge_row, judge
 from ecolabel_registry.clock import now
 from ecolabel_registry.errors import LogIntegrityError, NotFound
 from ecolabel_registry.programmes import keys
+from verification.keys import KeyRecord
 from verification.leaf import format_log_time, from_microseconds, to_microseconds
 from verification.standing import DOCUMENT_REASONS, Standing
 from verification.status import CertificateStatus, Lifecycle
@@ -74,6 +75,25 @@ def get(
     )
 
 
+def accepted(
+    stored: repository.NewCertificate, document: bytes, key: KeyRecord, *, at: datetime | None = None
+) -> CertificateOut:
+    """The view `get` gives of a certificate just accepted, from the rows its commit stored.
+
+    Nothing has happened to it since (no event, no successor: those need it committed first), so its
+    rows are exactly `stored`, its holder identifiers in the order `get` reads them. Its standing is
+    judged by the same rule as every read; its signature check is the memo's entry from ingest
+    (`verification.standing.remember_verified`).
+    """
+    at = at or now()
+    row = stored.row
+    standing = judge_row(row, document, key, (), at=at)
+    if not standing.document_sound:
+        raise LogIntegrityError(f"the credential of certificate {row['id']} fails its check just after its commit")
+    holder_ids = sorted(stored.holder_ids, key=lambda i: (i["scheme"], i["value"]))
+    return _out(row, standing, at, {row["id"]: stored.products}, {row["id"]: holder_ids})
+
+
 def search(
     connection: Connection,
     filters: dict[str, Any],
@@ -113,11 +133,11 @@ def _ids(connection: Connection, rows: Sequence[RowMapping]) -> dict[str, list[R
 
 
 def _out(
-    row: RowMapping,
+    row: Mapping[Any, Any],
     standing: Standing,
     at: datetime,
-    products: dict[str, list[RowMapping]],
-    holder_ids: dict[str, list[RowMapping]],
+    products: Mapping[str, Sequence[Mapping[Any, Any]]],
+    holder_ids: Mapping[str, Sequence[Mapping[Any, Any]]],
 ) -> CertificateOut:
     return CertificateOut(
         id=row["id"],

@@ -158,6 +158,7 @@ class Sequencer:
         for index, item in enumerate(prepared.items):  # `commit` tells items apart by index
             item.index = index
             item.outcome, item.error, item.receipt, item.slots = None, None, None, []
+            item.stored, item.signing_key = None, None  # a failed group's rows were rolled back
         try:
             with write_connection(context.engine) as connection:
                 submission.commit(connection, context.note_signer, prepared, base_url=context.did_names.base_url)

@@ -48,6 +48,10 @@ class Item:
     error: RegistryError | None = None
     receipt: Receipt | None = None
     slots: list[Slot] = field(default_factory=list)
+    # Of an accepted item, after the commit: the rows stored and the signing key's record they were
+    # judged with under the log lock, from which its answer is built (`lookup.accepted`).
+    stored: repository.NewCertificate | None = None
+    signing_key: KeyRecord | None = None
 
     @property
     def certificate_id(self) -> str | None:
@@ -120,6 +124,7 @@ def commit(
             item.outcome, item.error = Outcome.REJECTED, error
             continue
         item.outcome = Outcome.ACCEPTED
+        item.signing_key = fresh.get((document.key.programme_id, document.key.kid))
         first_in_batch[document.sha256] = item
         held.update(dict.fromkeys(item.slots, document.sha256))
         current[(document.payload.programme_id, document.payload.credential_subject.licence_number)] = document.sha256
@@ -179,11 +184,9 @@ def _store(connection: Connection, signer: NoteSigner, accepted: list[Item], res
     heads = [(d.sha256, ChainHeadValue(first + i, 0, d.sha256, first + i)) for i, d in enumerate(documents)]
     logged += status_map.log_documents(connection, heads, first + len(logged))
     receipts = log.append(connection, signer, logged, reservation)[: len(accepted)]
-    for item, receipt in zip(accepted, receipts, strict=True):
-        item.receipt = receipt
-    repository.insert_certificates(
-        connection, [_new_certificate(d, r) for d, r in zip(documents, receipts, strict=True)]
-    )
+    for item, document, receipt in zip(accepted, documents, receipts, strict=True):
+        item.receipt, item.stored = receipt, _new_certificate(document, receipt)
+    repository.insert_certificates(connection, [item.stored for item in accepted if item.stored is not None])
     status_slots.insert(
         connection, [(slot, item.document.sha256) for item in accepted if item.document for slot in item.slots]
     )
@@ -273,7 +276,8 @@ class _BatchKeys:
     A batch is nearly always signed with one key. Reading every token's claimed signer up front, to load
     all keys in one query, parsed each credential's header and payload once more (2 of 8 strict JSON
     parses per credential, with the rate limiter's). At worst (every credential naming another key)
-    this is one primary-key read per credential, still far cheaper than verifying its signature.
+    this is one primary-key read per credential, still far cheaper than verifying its signature. The
+    programme is read only when its key is not found, to tell an unknown programme from an unknown key.
     """
 
     def __init__(self, connection: Connection) -> None:
@@ -282,11 +286,13 @@ class _BatchKeys:
         self.keys: dict[tuple[str, str], KeyRecord | None] = {}
 
     def __call__(self, programme: str, kid: str) -> KeyRecord | None:
-        if programme not in self.registered:
+        wanted = (programme, kid)
+        if wanted not in self.keys:
+            self.keys[wanted] = keys.load_one(self.connection, programme, kid)
+        if self.keys[wanted] is not None:  # a key's row names a registered programme (a foreign key)
+            return self.keys[wanted]
+        if programme not in self.registered:  # only to say which of the two is unknown
             self.registered[programme] = bool(programmes.existing(self.connection, [programme]))
         if not self.registered[programme]:
             raise UnknownKey("UNKNOWN_PROGRAMME", f"no programme {programme!r} is registered")
-        wanted = (programme, kid)
-        if wanted not in self.keys:
-            self.keys[wanted] = keys.load(self.connection, [wanted]).get(wanted)
-        return self.keys[wanted]
+        return None

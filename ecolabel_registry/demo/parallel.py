@@ -27,7 +27,7 @@ from verification.payloads import TYP, EcoLabelCertificate
 Batch = Sequence[tuple[str, dict[str, Any]]]  # (programme, credential payload)
 # A prepared item as it crosses the process boundary: the JWS header is a read-only mapping that does
 # not pickle, so it travels as a dict and is wrapped again on arrival.
-Shipped = tuple[int, str, dict[str, Any], EcoLabelCertificate, KeyRecord, str]
+Shipped = tuple[int, str, dict[str, Any], EcoLabelCertificate, KeyRecord, str, dict[str, Any]]
 # Per worker process, filled by `_start` (never at import time): its own engine and the demo keys.
 _WORKER: dict[str, Any] = {}
 
@@ -49,7 +49,7 @@ def sign_and_prepare(batch: Batch) -> list[Shipped]:
             number = payload["credentialSubject"]["licenceNumber"]
             raise DemoLoadError(f"the registry refused demo licence {programme} {number}: {item.error.detail}")
     return [
-        (item.index, item.token, dict(d.header), d.payload, d.key, d.sha256)
+        (item.index, item.token, dict(d.header), d.payload, d.key, d.sha256, dict(d.claims))
         for item in prepared.items
         if (d := item.document) is not None
     ]
@@ -58,8 +58,12 @@ def sign_and_prepare(batch: Batch) -> list[Shipped]:
 def unpack(shipped: list[Shipped]) -> submission.Prepared:
     return submission.Prepared(
         [
-            submission.Item(index, token, SignedDocument(token, MappingProxyType(header), payload, key, sha256))
-            for index, token, header, payload, key, sha256 in shipped
+            submission.Item(
+                index,
+                token,
+                SignedDocument(token, MappingProxyType(header), payload, key, sha256, MappingProxyType(claims)),
+            )
+            for index, token, header, payload, key, sha256, claims in shipped
         ]
     )
 

@@ -182,6 +182,38 @@ def test_a_failed_group_transaction_falls_back_to_one_commit_per_member(
         _verified(item.receipt, token, context)
 
 
+def test_a_member_retried_alone_is_answered_from_its_own_commit_only(
+    client: TestClient,
+    context: RegistryContext,
+    body: Certifier,
+    paused: Sequencer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A group's commit that went through but reported failure (the connection dropped at COMMIT): its
+    members, retried alone, are duplicates, answered from the store and not from the group's rows."""
+    real_commit = submission.commit
+
+    def commit_then_fail(connection: Any, signer: Any, prepared: submission.Prepared, **kwargs: Any) -> Any:
+        items = real_commit(connection, signer, prepared, **kwargs)
+        if len(prepared.items) > 1:
+            connection.commit()
+            raise OperationalError("COMMIT", {}, Exception("the server closed the connection"))
+        return items
+
+    monkeypatch.setattr(sequencer_module.submission, "commit", commit_then_fail)
+    tokens = [body.credential(f"IT/044/{n:03d}") for n in range(2)]
+    futures = _queue_certificates(context, paused, tokens)
+    paused.start(context)
+    items = [future.result(timeout=60) for future in futures]
+
+    assert [item.outcome for item in items] == [Outcome.DUPLICATE] * 2
+    assert [item.stored for item in items] == [None, None]
+    for item in items:
+        answer = client.post("/v1/certificates", json={"credential": item.token})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["certificate"]["leaf_index"] == item.receipt.leaf_index  # type: ignore[union-attr]
+
+
 def test_concurrent_requests_are_answered_after_their_group_commits(
     settings: Settings, admin_headers: dict[str, str]
 ) -> None:

@@ -14,7 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from tests.registry.factories import certifier
-from verification import standing
+from verification import documents, jws, standing
+from verification.b64 import b64url_decode
+from verification.strictjson import loads_strict
 
 
 def _refuse_to_verify(*_args: Any, **_kwargs: Any) -> Any:
@@ -55,3 +57,23 @@ def test_bytes_altered_after_ingest_are_caught_despite_the_memo(
     answer = client.get(f"/v1/verify/certificates/{certificate_id}").json()
     assert answer["decision"] != "valid"
     assert standing.DOCUMENT_ALTERED in str(answer)
+
+
+def test_a_submitted_credential_is_decoded_once(
+    client: TestClient, admin_headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its header and payload are each parsed strictly one time, and that parse is what the rate limiter,
+    storage, the memo and the answer use."""
+    body = certifier(client, admin_headers)
+    token = body.credential()
+    parsed: list[bytes] = []
+
+    def counted(data: bytes, **limits: Any) -> Any:
+        parsed.append(data)
+        return loads_strict(data, **limits)
+
+    for module in (documents, jws, standing):
+        monkeypatch.setattr(module, "loads_strict", counted)
+    assert client.post("/v1/certificates", json={"credential": token}).status_code == 201
+    header, payload, _ = token.split(".")
+    assert sorted(parsed) == sorted([b64url_decode(header), b64url_decode(payload)])
