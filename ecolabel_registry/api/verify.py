@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from ecolabel_registry import collector
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
@@ -84,11 +85,11 @@ def check_eligibility(request: EligibilityRequest, context: ContextDep) -> Respo
     registry-signed decision commits to all of them. Archive the whole answer: `ecolabel-verify
     decision` checks it offline.
     """
-    with read_snapshot(context.read_engine()) as connection:
+    with collector.paused(), read_snapshot(context.read_engine()) as connection:
         answer = evaluate_with_equivalents(connection, context, request)
-    # The fields as they are (plain dicts and lists): model_dump would copy 10,000 results value by value;
-    # and the results as the bytes the decision hashed, when the check kept them.
-    body: dict[str, Any] = dict(answer)
-    if answer.results_json is not None:
-        body["results"] = orjson.Fragment(answer.results_json)
-    return _json(body)
+        # The fields as they are (plain dicts and lists): model_dump would copy 10,000 results value by
+        # value; and the results as the bytes the decision hashed, when the check kept them.
+        body: dict[str, Any] = dict(answer)
+        if answer.results_json is not None:
+            body["results"] = orjson.Fragment(answer.results_json)
+        return _json(body)
