@@ -10,10 +10,9 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from ecolabel_registry import collector
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import openapi_responses
-from ecolabel_registry.api.routing import StrictJSONRoute
+from ecolabel_registry.api.routing import CatalogueJSONRoute, StrictJSONRoute
 from ecolabel_registry.clock import now
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.engine import autocommit_connection, is_sqlite, read_snapshot
@@ -71,12 +70,6 @@ async def verify_certificate(
     return _json(await run_in_threadpool(check))
 
 
-@router.post(
-    "/eligibility",
-    operation_id="checkEligibility",
-    response_model=EligibilityAnswer,
-    responses=openapi_responses(MalformedJSON, UnsupportedMediaType, ValidationFailed, IntegrityDiverged),
-)
 def check_eligibility(request: EligibilityRequest, context: ContextDep) -> Response:
     """Check a catalogue against a tender's label requirement ("label L or equivalent").
 
@@ -85,11 +78,23 @@ def check_eligibility(request: EligibilityRequest, context: ContextDep) -> Respo
     registry-signed decision commits to all of them. Archive the whole answer: `ecolabel-verify
     decision` checks it offline.
     """
-    with collector.paused(), read_snapshot(context.read_engine()) as connection:
+    with read_snapshot(context.read_engine()) as connection:
         answer = evaluate_with_equivalents(connection, context, request)
-        # The fields as they are (plain dicts and lists): model_dump would copy 10,000 results value by
-        # value; and the results as the bytes the decision hashed, when the check kept them.
-        body: dict[str, Any] = dict(answer)
-        if answer.results_json is not None:
-            body["results"] = orjson.Fragment(answer.results_json)
-        return _json(body)
+    # The fields as they are (plain dicts and lists): model_dump would copy 10,000 results value by value;
+    # and the results as the bytes the decision hashed, when the check kept them.
+    body: dict[str, Any] = dict(answer)
+    if answer.results_json is not None:
+        body["results"] = orjson.Fragment(answer.results_json)
+    return _json(body)
+
+
+# Parsed, judged and encoded with the cyclic collector paused (`CatalogueJSONRoute`).
+router.add_api_route(
+    "/eligibility",
+    check_eligibility,
+    methods=["POST"],
+    operation_id="checkEligibility",
+    response_model=EligibilityAnswer,
+    responses=openapi_responses(MalformedJSON, UnsupportedMediaType, ValidationFailed, IntegrityDiverged),
+    route_class_override=CatalogueJSONRoute,
+)

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from ecolabel_registry import collector
+from ecolabel_registry.api import verify
+from ecolabel_registry.api.routing import CatalogueJSONRoute, StrictJSONRoute
 
 
 @pytest.fixture(autouse=True)
@@ -45,3 +47,14 @@ def test_an_exception_inside_still_ends_the_pause() -> None:
     with pytest.raises(RuntimeError), collector.paused():
         raise RuntimeError("the check failed")
     assert gc.isenabled()
+
+
+def test_catalogue_checks_are_the_routes_that_pause_it() -> None:
+    paused = {
+        (method, route.path)
+        for route in verify.router.routes
+        if isinstance(route, StrictJSONRoute) and route.pauses_collector
+        for method in route.methods
+    }
+    assert paused == {("POST", "/v1/verify/eligibility")}  # not the single check: it allocates little
+    assert issubclass(CatalogueJSONRoute, StrictJSONRoute)
