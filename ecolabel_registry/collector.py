@@ -2,8 +2,10 @@
 
 A 10,000-line catalogue check allocates some hundred thousand dicts, lists and tuples that all live
 until the answer is encoded. Each of them counts towards the collector's thresholds, so the check
-triggers collections again and again, and each older-generation collection walks every object the
-process holds: measured, about half the CPU of a check went to the collector (BENCHMARKS.md). What the
+triggers collections again and again, and each older-generation collection walks what is not frozen:
+measured, with the thresholds `serve` sets, parsing and validating the body still cost three times as
+much with the collector on, and with the default thresholds half of the judging was collection
+(BENCHMARKS.md). What the
 check allocates holds no reference cycles, so nothing is left for the collector to find; reference
 counting frees it all when the answer is sent.
 
