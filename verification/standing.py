@@ -18,7 +18,9 @@ Checking a signature costs far more than everything else together, so verified c
 memoized per process (`_VERIFIED`). The memo is keyed by the certificate id, the SHA-256 of the exact
 bytes and the key (kid and public key): a verification is a pure function of those, so an entry can
 never become wrong; altered bytes or another key are another key of the memo and are checked afresh.
-Nothing is shared between processes and nothing needs invalidating. Ingest verifies every credential
+Nothing is shared between processes and nothing needs invalidating. Whole standings are memoized the
+same way (`_JUDGED`), keyed by every input of the rule, for catalogues that ask about the same
+certificates on the same date request after request. Ingest verifies every credential
 before it logs it, and enters it here (`remember_verified`), so a fresh certificate's first standing
 does not verify it a second time.
 """
@@ -108,6 +110,20 @@ class Standing:
 
 def judge(presented: Presented, *, at: datetime, known_at_us: int | None = None) -> Standing:
     """The certificate's standing on `at`, counting only status changes logged by `known_at_us` when given."""
+    if not isinstance(presented.changes, tuple):  # a list cannot key the memo: judged as it is
+        return _judge(presented, at, known_at_us)
+    asked = (presented, at, known_at_us)
+    known = _JUDGED.get(asked)
+    if known is None:
+        known = _judge(presented, at, known_at_us)
+        with _VERIFIED_LOCK:
+            if len(_JUDGED) >= _JUDGED_MAX:
+                _JUDGED.clear()  # as `_VERIFIED`: refilling costs one judgement per certificate
+            _JUDGED[asked] = known
+    return known
+
+
+def _judge(presented: Presented, at: datetime, known_at_us: int | None) -> Standing:
     reasons: list[str] = []
     verified, document_reason = _credential(presented)
     credential = verified or presented.record  # without a verified credential: judged on the record, never valid
@@ -221,6 +237,12 @@ def _kid_in(token: str, kid: str) -> str:
 _VERIFIED: dict[tuple[str, bytes, str, bytes, bool], Credential] = {}
 _VERIFIED_LOCK = threading.Lock()
 _VERIFIED_MAX = 200_000  # ~60 MB at most
+# Standings already given, keyed by everything `judge` reads: the presented certificate (its exact bytes,
+# record, key record and status changes) and the question (`at`, `known_at_us`). A catalogue asks about
+# the same certificates on the same date again and again; an answer is a pure function of its key, so
+# an entry never becomes wrong, and changed bytes, a new event or another date are another key.
+_JUDGED: dict[tuple[Presented, datetime, int | None], Standing] = {}
+_JUDGED_MAX = 20_000  # each entry holds its credential's bytes: ~30 MB at most
 
 
 def _read(payload: Any, kid: object) -> Credential:

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import openapi_responses
-from ecolabel_registry.api.routing import StrictJSONRoute
+from ecolabel_registry.api.routing import CatalogueJSONRoute, StrictJSONRoute
 from ecolabel_registry.clock import now
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.engine import autocommit_connection, is_sqlite, read_snapshot
@@ -70,12 +70,6 @@ async def verify_certificate(
     return _json(await run_in_threadpool(check))
 
 
-@router.post(
-    "/eligibility",
-    operation_id="checkEligibility",
-    response_model=EligibilityAnswer,
-    responses=openapi_responses(MalformedJSON, UnsupportedMediaType, ValidationFailed, IntegrityDiverged),
-)
 def check_eligibility(request: EligibilityRequest, context: ContextDep) -> Response:
     """Check a catalogue against a tender's label requirement ("label L or equivalent").
 
@@ -92,3 +86,15 @@ def check_eligibility(request: EligibilityRequest, context: ContextDep) -> Respo
     if answer.results_json is not None:
         body["results"] = orjson.Fragment(answer.results_json)
     return _json(body)
+
+
+# Parsed, judged and encoded with the cyclic collector paused (`CatalogueJSONRoute`).
+router.add_api_route(
+    "/eligibility",
+    check_eligibility,
+    methods=["POST"],
+    operation_id="checkEligibility",
+    response_model=EligibilityAnswer,
+    responses=openapi_responses(MalformedJSON, UnsupportedMediaType, ValidationFailed, IntegrityDiverged),
+    route_class_override=CatalogueJSONRoute,
+)

@@ -1,17 +1,23 @@
 """`column IN (many values)` on both backends: batches of bound values on SQLite, one array on PostgreSQL.
 
-SQLite has no arrays and a bound-parameter limit, so long lists go in batches of `IN_BATCH`. PostgreSQL
-takes the whole list as one array parameter, `column = ANY(:array)`: one round trip, and a small
-statement to plan, whatever the list's length (measured: breadth-first search over 700-organisation
-chains 59 -> 35 ms; a 10,000-line catalogue's lookups 213 -> 102 ms; BENCHMARKS.md).
+SQLite has no arrays and a bound-parameter limit, so lists built per call (`among`) go in batches of
+`IN_BATCH`. PostgreSQL takes the whole list as one array parameter, `column = ANY(:array)`: one round
+trip, and a small statement to plan, whatever the list's length (measured: breadth-first search over
+700-organisation chains 59 -> 35 ms; a 10,000-line catalogue's lookups 213 -> 102 ms; BENCHMARKS.md).
+Prebuilt statements (`one_of`) do the same on SQLite with one JSON array parameter unpacked by
+`json_each`: an expanding `IN` list is rendered again for every execution (SQLAlchemy's "post-compile"
+step, a bind name per value), which cost more than the lookups themselves (BENCHMARKS.md).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, RowMapping, Select, String, any_, bindparam, literal
+import orjson
+from sqlalchemy import ColumnElement, Connection, RowMapping, Select, String, any_, bindparam, func, literal, select
+from sqlalchemy import column as named_column
 from sqlalchemy.dialects.postgresql import ARRAY
 
 IN_BATCH = 400  # keeps every IN list under SQLite's bound-parameter limit
@@ -38,7 +44,10 @@ def one_of(column: ColumnElement[Any], dialect: str, name: str = "values") -> Co
     once per dialect (see `DIALECTS`): SQLAlchemy then reuses its compiled form."""
     if dialect == "postgresql":
         return column == any_(bindparam(name, type_=ARRAY(_unbounded(column.type))))
-    return column.in_(bindparam(name, expanding=True))
+    # SQLite: `column IN (SELECT value FROM json_each(:name))`, the values bound as one JSON array text
+    # (`rows_among` encodes it); SQLite probes the column's index once per value, as for a literal list.
+    values: Select[Any] = select(named_column("value")).select_from(func.json_each(bindparam(name, type_=String())))
+    return column.in_(values.scalar_subquery())
 
 
 def rows_among(
@@ -48,8 +57,20 @@ def rows_among(
     `fixed` binds the statement's other parameters. Each batch's rows are fetched at once (row by row,
     psycopg was asked once per row: 11% of a catalogue check, BENCHMARKS.md)."""
     statement = statements[connection.dialect.name]
-    for batch in batches(connection, values):
-        yield from connection.execute(statement, {**fixed, "values": batch}).mappings().all()
+    if connection.dialect.name == "postgresql":
+        for batch in batches(connection, values):
+            yield from connection.execute(statement, {**fixed, "values": batch}).mappings().all()
+        return
+    distinct = sorted(set(values))
+    if distinct:
+        yield from connection.execute(statement, {**fixed, "values": _json_array(distinct)}).mappings().all()
+
+
+def _json_array(values: list[Any]) -> str:
+    try:
+        return orjson.dumps(values).decode()
+    except orjson.JSONEncodeError:  # a lone surrogate: the standard encoder escapes it, and it matches nothing
+        return json.dumps(values)
 
 
 def _unbounded(kind: Any) -> Any:

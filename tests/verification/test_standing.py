@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.registry.factories import Certifier
+from verification import standing as standing_module
 from verification.ed25519 import generate_private_key
 from verification.jwk import PublicKey
 from verification.keys import KeyRecord
@@ -21,6 +22,7 @@ from verification.standing import (
     SIGNING_KEY_UNKNOWN,
     Credential,
     Presented,
+    Standing,
     judge,
 )
 from verification.status import CertificateStatus, Change
@@ -95,3 +97,27 @@ def test_a_remembered_verification_never_vouches_for_other_bytes_or_another_key(
     assert judge(forged, at=ON).reasons == (SIGNATURE_INVALID,)
     stranger = replace(_key(certifier), public_key=PublicKey.from_private_key(generate_private_key()).raw)
     assert judge(replace(sound, key=stranger), at=ON).reasons == (SIGNATURE_INVALID,)
+
+
+def test_a_question_asked_again_is_answered_from_the_memo_and_any_new_input_is_judged_afresh(
+    certifier: Certifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    judged: list[Presented] = []
+    rule = standing_module._judge
+
+    def counting(presented: Presented, at: datetime, known_at_us: int | None) -> Standing:
+        judged.append(presented)
+        return rule(presented, at, known_at_us)
+
+    monkeypatch.setattr(standing_module, "_judge", counting)
+    sound = _presented(certifier)
+    first = judge(sound, at=ON)
+    assert judge(replace(sound), at=ON) is first  # an equal question, built again
+    assert len(judged) == 1
+    suspended = Change(StatusChange.SUSPENDED, datetime(2025, 1, 1, tzinfo=UTC), "", integrated_us=LOGGED + 1)
+    assert judge(replace(sound, changes=(suspended,)), at=ON).status is CertificateStatus.SUSPENDED
+    assert judge(sound, at=datetime(2031, 1, 1, tzinfo=UTC)).status is CertificateStatus.EXPIRED
+    assert judge(sound, at=ON, known_at_us=LOGGED).valid
+    other = certifier.credential("IT/044/999").encode()
+    assert judge(replace(sound, document=other), at=ON).reasons == (DOCUMENT_ALTERED,)
+    assert len(judged) == 5
