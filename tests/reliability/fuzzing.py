@@ -28,8 +28,15 @@ CONTRACT = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 _DISABLED_CHECKS = ("positive_data_acceptance", "negative_data_rejection")
 # GET /v1/certificates/batch is GET /v1/certificates/{certificate_id} with an id that breaks its pattern:
 # a 422 names the real mistake better than the 405 that the unsupported-method check expects.
+# A certificate's status proof is `404 STATUS_MAP_OFF` for every certificate while the operator has not
+# turned the status map on (as in this campaign): the stateful phase would read that documented answer to
+# a certificate it just created as "created resource not found".
 _OPERATION_OVERRIDES: list[dict[str, Any]] = [
     {"include-path": "/v1/certificates/batch", "checks": {"unsupported_method": {"enabled": False}}},
+    {
+        "include-path": "/v1/certificates/{certificate_id}/status-proof",
+        "checks": {"ensure_resource_availability": {"enabled": False}},
+    },
 ]
 
 
