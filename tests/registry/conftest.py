@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from ecolabel_registry.app import create_app
 from ecolabel_registry.settings import Settings
+from tests.registry.live import LiveServer, live_servers
 from tests.registry.witnessed import registry  # noqa: F401  (a fixture: a registry with two witnesses)
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdefghijklmnop"
@@ -40,3 +42,16 @@ def client(settings: Settings) -> Iterator[TestClient]:
 @pytest.fixture
 def admin_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def server(settings: Settings, tmp_path: Path) -> Iterator[LiveServer]:
+    """One `serve` process on the test's database (tests that need more, or a seeded one, define their own)."""
+    with live_servers(settings, 1, tmp_path) as (single,):
+        yield single
+
+
+@pytest.fixture
+def http(server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url) as client:
+        yield client

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,26 +18,13 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from ecolabel_registry.settings import Settings
 from tests.registry.factories import Certifier, certificate_id, certifier
-from tests.registry.live import LiveServer, live_servers
+from tests.registry.live import LiveServer
 from verification.cli import app as verify_cli
 from verification.ed25519 import generate_private_key
 from verification.jwk import PublicKey
 
 DATE = "2025-06-01T00:00:00Z"
-
-
-@pytest.fixture
-def server(settings: Settings, tmp_path: Path) -> Iterator[LiveServer]:
-    with live_servers(settings, 1, tmp_path) as (single,):
-        yield single
-
-
-@pytest.fixture
-def http(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url) as client:
-        yield client
 
 
 @pytest.fixture

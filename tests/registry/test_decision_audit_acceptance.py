@@ -7,36 +7,21 @@ events from the log and judges acceptance with the same pure rules (`verificatio
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import Engine, text
 
-from ecolabel_registry.settings import Settings
 from tests.recognition.practice import World, build_world, jea_sgls
 from tests.recognition.world import post_event, sha256
-from tests.registry.live import LiveServer, live_servers
+from tests.registry.live import LiveServer
 from tests.registry.test_decision_audit import _audit
 from verification.ed25519 import generate_private_key
 from verification.jwk import PublicKey
 
 DATE = "2025-06-01T00:00:00Z"
 SGLS_FLOORING = {"accepted": [{"programme": "sgls", "category": "flooring"}]}
-
-
-@pytest.fixture
-def server(settings: Settings, tmp_path: Path) -> Iterator[LiveServer]:
-    with live_servers(settings, 1, tmp_path) as (single,):
-        yield single
-
-
-@pytest.fixture
-def http(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url) as client:
-        yield client
 
 
 def _world(http: httpx.Client, admin_headers: dict[str, str]) -> tuple[World, str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import sqlite3
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -18,9 +17,8 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from ecolabel_registry.settings import Settings
 from tests.registry.factories import certificate_id, certifier, programme_registration
-from tests.registry.live import LiveServer, live_servers
+from tests.registry.live import LiveServer
 from verification.cli import app as verify_cli
 from verification.ed25519 import generate_private_key
 from verification.errors import ProofInvalid
@@ -30,12 +28,6 @@ from verification.note import NoteVerifier
 from verification.receipt import Receipt, verify_receipt
 
 WRITES = 7
-
-
-@pytest.fixture
-def server(settings: Settings, tmp_path: Path) -> Iterator[LiveServer]:
-    with live_servers(settings, 1, tmp_path) as (single,):
-        yield single
 
 
 @pytest.fixture

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from typer.testing import CliRunner
 
-from ecolabel_registry.settings import Settings
 from tests.registry.factories import certificate_id, certifier
-from tests.registry.live import LiveServer, live_servers
+from tests.registry.live import LiveServer
 from verification.cli import app as verify_cli
-
-
-@pytest.fixture
-def server(settings: Settings, tmp_path: Path) -> Iterator[LiveServer]:
-    with live_servers(settings, 1, tmp_path) as (single,):
-        yield single
 
 
 def test_a_catalogue_check_writes_results_and_evidence_that_verifies_offline(
