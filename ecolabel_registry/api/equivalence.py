@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
-from ecolabel_registry.api.deps import ContextDep
+from ecolabel_registry.api.answers import answer, model_json
 from ecolabel_registry.api.moments import MOMENT_DESCRIPTION, parse_moment
 from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.clock import now
+from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.engine import read_snapshot
 from ecolabel_registry.errors import BadRequest, NotFound, ValidationFailed
 from ecolabel_registry.recognition import compiled, service
@@ -24,10 +25,11 @@ router = APIRouter(route_class=StrictJSONRoute, tags=["equivalence"])
 @router.get(
     "/v1/equivalence",
     operation_id="resolveEquivalence",
+    response_model=EquivalenceOut,
     responses=openapi_responses(BadRequest, NotFound, ValidationFailed),
 )
-def equivalence(
-    context: ContextDep,
+async def equivalence(
+    request: Request,
     *,
     certificate_id: Annotated[
         str | None, Query(pattern=r"^[0-9a-f]{64}$", description="a registered certificate")
@@ -50,7 +52,7 @@ def equivalence(
     known_at: Annotated[
         str | None, Query(max_length=40, description=f"count only what was logged by then; {MOMENT_DESCRIPTION}")
     ] = None,
-) -> EquivalenceOut:
+) -> Response:
     """Resolve one certificate, or a programme's category, against what a buyer accepts, on a date.
 
     The answer is `accepted` (directly), `accepted_through_agreement` (with the path of agreements and
@@ -63,27 +65,37 @@ def equivalence(
     at = parse_moment(date, "date") or now()
     known = parse_moment(known_at, "known_at")
     known_us = to_microseconds(known) if known else None
-    # One snapshot: the answer names the checkpoint its data belongs to.
-    with read_snapshot(context.read_engine()) as connection:
-        graph = compiled.compiled(connection)  # the agreements and crosswalk as of this snapshot
-        target = service.requirement(graph, accepted=accepted or [], cpv=cpv, cn_procurement=cn_procurement)
-        evidence = None
-        if certificate_id is not None:
-            presented, evidence = service.judged_certificate(connection, certificate_id, at=at, known_at_us=known_us)
-        else:
+    context: RegistryContext = request.app.state.registry  # see `verify_certificate`: no sub-dependency
+
+    def work() -> bytes:
+        max_depth = context.settings.recognition_max_depth
+        engine, evidence = context.read_engine(), None
+        if certificate_id is None:  # nothing to read but the graph and the checkpoint it holds
+            graph, judged = compiled.current(engine)
+            target = service.requirement(graph, accepted=accepted or [], cpv=cpv, cn_procurement=cn_procurement)
             presented = service.category_subject(graph, programme or "", category, criteria_version)
-        resolution = service.answer(
-            graph, presented, target, at=at, known_at_us=known_us, max_depth=context.settings.recognition_max_depth
+            resolution = service.answer(graph, presented, target, at=at, known_at_us=known_us, max_depth=max_depth)
+        else:
+            # One snapshot: the answer names the checkpoint its data belongs to.
+            with read_snapshot(engine) as connection:
+                graph, judged = compiled.at_checkpoint(connection)  # the agreements and crosswalk as of it
+                target = service.requirement(graph, accepted=accepted or [], cpv=cpv, cn_procurement=cn_procurement)
+                presented, evidence = service.judged_certificate(
+                    connection, certificate_id, at=at, known_at_us=known_us
+                )
+            resolution = service.answer(graph, presented, target, at=at, known_at_us=known_us, max_depth=max_depth)
+        heads = service.agreement_heads(graph, resolution)
+        rendered = service.render(
+            certificate_id,
+            presented,
+            target,
+            resolution,
+            at=at,
+            known_at=known,
+            judged=judged,
+            evidence=evidence,
+            heads=heads,
         )
-        judged, heads = service.judged_at(connection), service.agreement_heads(graph, resolution)
-    return service.render(
-        certificate_id,
-        presented,
-        target,
-        resolution,
-        at=at,
-        known_at=known,
-        judged=judged,
-        evidence=evidence,
-        heads=heads,
-    )
+        return model_json(rendered)
+
+    return await answer(context, work)

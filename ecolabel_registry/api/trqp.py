@@ -12,10 +12,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 
-from ecolabel_registry.api.deps import ContextDep
+from ecolabel_registry.api.answers import answer, model_json
 from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routing import StrictJSONRoute
-from ecolabel_registry.db.engine import read_snapshot
+from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.errors import BadRequest, MalformedJSON, NotFound, UnsupportedMediaType
 from ecolabel_registry.recognition import trqp
 from ecolabel_registry.recognition.trqp_schemas import (
@@ -50,25 +50,46 @@ router = APIRouter(prefix="/trqp/v2", route_class=TRQPRoute, tags=["trqp"])
 _ERRORS = openapi_responses(BadRequest, MalformedJSON, NotFound, UnsupportedMediaType)
 
 
-@router.post("/recognition", operation_id="queryRecognition", responses=_ERRORS, response_model_exclude_none=True)
-def recognition(query: RecognitionQuery, context: ContextDep) -> RecognitionAnswer:
+@router.post(
+    "/recognition",
+    operation_id="queryRecognition",
+    responses=_ERRORS,
+    response_model=RecognitionAnswer,
+    response_model_exclude_none=True,
+)
+async def recognition(query: RecognitionQuery, request: Request) -> Response:
     """Does the authority (a programme) recognise the entity (a programme or a certificate) as
     equivalent for the resource (one of the authority's categories) at `context.time`?"""
-    evaluation, echo = _evaluate(query, context)
-    return RecognitionAnswer(**echo, recognized=evaluation.resolution.accepted)
+    context: RegistryContext = request.app.state.registry  # see `verify_certificate`: no sub-dependency
+
+    def work() -> bytes:
+        evaluation, echo = _evaluate(query, context)
+        return model_json(RecognitionAnswer(**echo, recognized=evaluation.resolution.accepted), exclude_none=True)
+
+    return await answer(context, work)
 
 
-@router.post("/authorization", operation_id="queryAuthorization", responses=_ERRORS, response_model_exclude_none=True)
-def authorization(query: AuthorizationQuery, context: ContextDep) -> AuthorizationAnswer:
+@router.post(
+    "/authorization",
+    operation_id="queryAuthorization",
+    responses=_ERRORS,
+    response_model=AuthorizationAnswer,
+    response_model_exclude_none=True,
+)
+async def authorization(query: AuthorizationQuery, request: Request) -> Response:
     """Is the entity (typically a certificate) authorized under the authority's rules to be accepted as
     the resource (one of the authority's categories) at `context.time`, directly or through agreements?"""
-    evaluation, echo = _evaluate(query, context)
-    return AuthorizationAnswer(**echo, authorized=evaluation.resolution.accepted)
+    context: RegistryContext = request.app.state.registry
+
+    def work() -> bytes:
+        evaluation, echo = _evaluate(query, context)
+        return model_json(AuthorizationAnswer(**echo, authorized=evaluation.resolution.accepted), exclude_none=True)
+
+    return await answer(context, work)
 
 
-def _evaluate(query: TRQPRequest, context: ContextDep) -> tuple[trqp.Evaluation, dict[str, Any]]:
-    with read_snapshot(context.read_engine()) as connection:  # one snapshot: the answer names its checkpoint
-        evaluation = trqp.evaluate(connection, query, max_depth=context.settings.recognition_max_depth)
+def _evaluate(query: TRQPRequest, context: RegistryContext) -> tuple[trqp.Evaluation, dict[str, Any]]:
+    evaluation = trqp.evaluate(context.read_engine(), query, max_depth=context.settings.recognition_max_depth)
     resolution = evaluation.resolution
     return evaluation, {
         "entity_id": query.entity_id,

@@ -8,18 +8,26 @@ come from are written in the same transaction as such a leaf, and by nothing els
 the same leaves into the same rows).
 
 So each process keeps, per database engine, one `Compiled` value built from one read snapshot, with the
-**head** it was built at: the highest leaf index of each kind in `KINDS`, read in that snapshot. Each
-question reads the head again in its own snapshot (one statement of short index scans, migration 0015)
-and uses the compiled value only when the two are equal, so an answer never mixes states: what it
-relied on is exactly what its snapshot holds, and the checkpoint it names (read in the same snapshot)
-agrees. An append by any process moves the head, so every process notices it on its next question.
-Leaf indexes name one leaf forever (the log is append-only), so equal heads mean equal inputs; a
-database replaced under a running process by another registry's is not supported (restart it), as for
-the proof-node cache in `ecolabel_registry.log.repository`. docs/SECURITY.md, "Caches", lists them all.
+**head** it was built at: the highest leaf index of each kind in `KINDS`, read in that snapshot (one
+statement of short index scans, migration 0015). The value is used only for a snapshot whose head is
+equal, so an answer never mixes states: what it relied on is exactly what its snapshot holds, and the
+checkpoint it names (read in the same snapshot) agrees. An append by any process moves the head, so
+every process notices it on its next question. Leaf indexes name one leaf forever (the log is
+append-only), so equal heads mean equal inputs; a database replaced under a running process by another
+registry's is not supported (restart it), as for the proof-node cache in `ecolabel_registry.log.repository`.
+
+Most appends are certificates, which move the log but not that head, and most questions find the log
+as the last one did. So the value is also remembered with the **checkpoint** (tree size and root hash)
+at which it was last confirmed (`at_checkpoint`): a question reads the checkpoint, one row by primary
+key, and the head only when the checkpoint moved (the root hash commits to every leaf, so an equal
+checkpoint means an equal head). A question that needs nothing else from the database (about a
+programme, not a certificate) reads the checkpoint with one statement outside any transaction
+(`current`), which sees one snapshot by itself. docs/SECURITY.md, "Caches", lists every cache.
 """
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -31,8 +39,12 @@ from sqlalchemy import Connection, Engine, func, select
 
 from ecolabel_registry.agreements import lookup as agreements
 from ecolabel_registry.agreements import repository as agreement_rows
+from ecolabel_registry.db.engine import autocommit_connection, read_snapshot
 from ecolabel_registry.db.models import CategoryCode, LogEntry, Programme
+from ecolabel_registry.db.raw import Prebuilt
+from ecolabel_registry.log.repository import state_table
 from verification.agreements import AgreementRecord
+from verification.evidence import checkpoint_json
 from verification.leaf import DocumentKind
 
 codes_table = CategoryCode.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
@@ -63,6 +75,10 @@ _HEAD = select(
         for kind in KINDS
     )
 )
+
+
+# The checkpoint the snapshot holds: one row by primary key, on the driver's cursor (`db.raw`).
+_CHECKPOINT = Prebuilt(select(state_table.c.tree_size, state_table.c.root_hash).where(state_table.c.id == 1))
 
 
 @dataclass(frozen=True)
@@ -126,6 +142,61 @@ def read_head(connection: Connection) -> Head:
     return tuple(connection.execute(_HEAD).one())
 
 
+@dataclass(frozen=True)
+class _Confirmed:
+    """A compiled graph known to hold for the log at one checkpoint (tree size and root hash)."""
+
+    tree_size: int
+    root_hash: bytes
+    graph: Compiled
+    judged_at: dict[str, Any]
+
+
+def at_checkpoint(connection: Connection) -> tuple[Compiled, dict[str, Any]]:
+    """The compiled inputs as of this snapshot, and the checkpoint it holds (`service.judged_at`'s form).
+
+    One read of the log's state row (by primary key) when the log has not grown since this process last
+    confirmed its graph. Equal tree size and root hash mean the same leaves (the root hash commits to
+    every one of them), hence the same head of `KINDS` and the same graph: the head is read again only
+    when the checkpoint moved, and the graph is compiled again only when that head moved too.
+    """
+    tree_size, root_hash = _checkpoint(connection)
+    engine = connection.engine
+    found = _confirmed.get(engine)
+    if found is None or found.tree_size != tree_size or found.root_hash != root_hash:
+        judged = checkpoint_json(tree_size, base64.b64encode(root_hash).decode())
+        found = _Confirmed(tree_size, root_hash, compiled(connection), judged)
+        with _lock:
+            current = _confirmed.get(engine)
+            # Snapshots of different ages may race here too: keep the larger log.
+            if current is None or current.tree_size <= tree_size:
+                _confirmed[engine] = found
+    return found.graph, dict(found.judged_at)  # a new dict each time, as callers may keep it
+
+
+def current(engine: Engine) -> tuple[Compiled, dict[str, Any]]:
+    """`at_checkpoint` for an answer that reads nothing else from the database (a programme, not a certificate).
+
+    When the log has not grown since the graph was confirmed, one statement outside any transaction is
+    enough: it sees one snapshot by itself, and the graph is a function of the checkpoint it returns.
+    Otherwise the checkpoint, the head and (if it moved) the graph are read in one snapshot, as always.
+    """
+    with autocommit_connection(engine) as connection:
+        tree_size, root_hash = _checkpoint(connection)
+    found = _confirmed.get(engine)
+    if found is not None and found.tree_size == tree_size and found.root_hash == root_hash:
+        return found.graph, dict(found.judged_at)
+    with read_snapshot(engine) as connection:
+        return at_checkpoint(connection)
+
+
+def _checkpoint(connection: Connection) -> tuple[int, bytes]:
+    row = _CHECKPOINT.first(connection)
+    if row is None:
+        raise LookupError("the log has no state row: the database is not migrated")
+    return row["tree_size"], bytes(row["root_hash"])
+
+
 def compiled(connection: Connection) -> Compiled:
     """The compiled inputs as of this connection's snapshot: from memory when its head has not moved."""
     head = read_head(connection)
@@ -183,4 +254,5 @@ def _newest(head: Head) -> int:
 
 
 _compiled: WeakKeyDictionary[Engine, Compiled] = WeakKeyDictionary()
+_confirmed: WeakKeyDictionary[Engine, _Confirmed] = WeakKeyDictionary()
 _lock = threading.Lock()

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from ecolabel_registry.clock import now
+from ecolabel_registry.db.engine import read_snapshot
 from ecolabel_registry.errors import BadRequest, NotFound
 from ecolabel_registry.recognition import compiled, service
 from ecolabel_registry.recognition.explain import explain
@@ -50,9 +51,31 @@ class Evaluation:
     agreement_heads: list[dict[str, Any]]
 
 
-def evaluate(connection: Connection, query: TRQPRequest, *, max_depth: int) -> Evaluation:
+def evaluate(engine: Engine, query: TRQPRequest, *, max_depth: int) -> Evaluation:
+    """The answer to `query` as of the log now, naming the checkpoint it was computed at.
+
+    A certificate entity is read with the checkpoint and the graph in one snapshot; a programme entity
+    needs nothing but the graph, so only the checkpoint is read (`compiled.current`)."""
     evaluated = now()
-    graph = compiled.compiled(connection)  # the programmes and agreements as of this snapshot
+    certificate = _CERTIFICATE.match(query.entity_id)
+    if certificate is None:
+        graph, judged_at = compiled.current(engine)
+        return _evaluate(None, graph, judged_at, query, evaluated=evaluated, max_depth=max_depth)
+    with read_snapshot(engine) as connection:
+        # The programmes and agreements as of this snapshot, and the checkpoint it holds.
+        graph, judged_at = compiled.at_checkpoint(connection)
+        return _evaluate(connection, graph, judged_at, query, evaluated=evaluated, max_depth=max_depth)
+
+
+def _evaluate(
+    connection: Connection | None,
+    graph: compiled.Compiled,
+    judged_at: dict[str, Any],
+    query: TRQPRequest,
+    *,
+    evaluated: datetime,
+    max_depth: int,
+) -> Evaluation:
     authority = _programme(query.authority_id)
     if authority is None or not graph.has_programme(authority):
         raise NotFound(f"authority {query.authority_id!r} is not a registered programme", code="UNKNOWN_AUTHORITY")
@@ -71,7 +94,7 @@ def evaluate(connection: Connection, query: TRQPRequest, *, max_depth: int) -> E
         message=explain(presented, target.labels, resolution, at),
         time_requested=requested,
         time_evaluated=format_log_time(to_microseconds(evaluated)),
-        judged_at=service.judged_at(connection),
+        judged_at=judged_at,
         evidence=evidence.to_api() if evidence is not None else None,
         agreement_heads=service.agreement_heads(graph, resolution),
     )
@@ -102,10 +125,10 @@ def _time(text: str) -> datetime:
 
 
 def _entity(
-    connection: Connection, graph: compiled.Compiled, entity_id: str, context: dict[str, str], at: datetime
+    connection: Connection | None, graph: compiled.Compiled, entity_id: str, context: dict[str, str], at: datetime
 ) -> tuple[Presented, CertificateEvidence | None]:
     certificate = _CERTIFICATE.match(entity_id)
-    if certificate is not None:
+    if certificate is not None and connection is not None:
         return service.judged_certificate(connection, certificate.group(1), at=at, known_at_us=None)
     programme = _programme(entity_id)
     if programme is None or not graph.has_programme(programme):

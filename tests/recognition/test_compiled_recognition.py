@@ -10,11 +10,14 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Connection
 
 from ecolabel_registry.app import create_app
+from ecolabel_registry.recognition import compiled
 from ecolabel_registry.settings import Settings
 from tests.recognition.world import Signatory, both_ways, conclude, equivalence, post_event, signatory
 
+compile_at = compiled.compile_at
 CEC_AS_JEA = {"programme": "cec", "category": "HJ 2536", "accepted": "jea:No.119", "date": "2025-06-01"}
 
 
@@ -113,3 +116,26 @@ def test_a_key_revoked_through_another_process_is_seen_at_once(
     assert (after["authorized"], after["reasons"]) == (False, ["SIGNING_KEY_REVOKED"])
     assert after["evidence"]["key_head"]["sequence"] == 1
     assert after["judged_at"]["tree_size"] == _tree_size(other)
+
+
+def test_a_certificate_from_another_process_moves_the_checkpoint_named_and_keeps_the_graph(
+    client: TestClient, other: TestClient, cec: Signatory, jea: Signatory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conclude(client, cec, [jea], cec.agreement(["cec", "jea"], both_ways("cec", "HJ 2536", "jea", "No.119")))
+    first, trqp = equivalence(client, **CEC_AS_JEA), _trqp(client)
+    assert first["judged_at"] == trqp["judged_at"]
+    compiles: list[compiled.Head] = []
+
+    def counted(connection: Connection, head: compiled.Head) -> compiled.Compiled:
+        compiles.append(head)
+        return compile_at(connection, head)
+
+    monkeypatch.setattr(compiled, "compile_at", counted)
+
+    cec.certificate(other, "CEC-2", "HJ 2536")  # a leaf of a kind the graph does not read
+
+    after, trqp_after = equivalence(client, **CEC_AS_JEA), _trqp(client)
+    assert after["judged_at"]["tree_size"] == _tree_size(other) == first["judged_at"]["tree_size"] + 1
+    assert after["judged_at"] == trqp_after["judged_at"] != first["judged_at"]
+    assert {k: v for k, v in after.items() if k != "judged_at"} == {k: v for k, v in first.items() if k != "judged_at"}
+    assert compiles == []  # the checkpoint moved, the head of the kinds the graph reads did not

@@ -1,0 +1,38 @@
+"""Short read-only answers: where they run, and how their JSON leaves.
+
+An answer computed from a compiled graph and a few indexed reads costs a few hundred microseconds of
+CPU. A plain `def` endpoint pays two hand-offs to the thread pool and back for it (the endpoint, then
+FastAPI's validation of the returned model against `response_model`), and the model is validated and
+serialized again after it was built: together several times the answer's own cost (BENCHMARKS.md,
+changelog "recognition answers"). So these endpoints are `async def` and call `answer`:
+
+* on SQLite the work runs on the event loop, as the single verification does: its reads are local and
+  short, and a hand-off to a thread costs more than they do;
+* on PostgreSQL it is mostly waiting for round trips, so it takes one thread, and other requests go on
+  meanwhile (on the event loop every request would queue behind them);
+* the work returns the answer's JSON bytes, sent as they are. The route still names its
+  `response_model`, so the OpenAPI document is unchanged; the bytes are that model's JSON, written by
+  the model itself (`model_json`), as FastAPI would have written them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Response
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from ecolabel_registry.context import RegistryContext
+from ecolabel_registry.db.engine import is_sqlite
+
+
+async def answer(context: RegistryContext, work: Callable[[], bytes]) -> Response:
+    """Run `work` (a read-only answer's JSON) where it costs least for this database, and send it."""
+    body = work() if is_sqlite(context.engine) else await run_in_threadpool(work)
+    return Response(body, media_type="application/json")
+
+
+def model_json(model: BaseModel, *, exclude_none: bool = False) -> bytes:
+    """The JSON FastAPI writes for a `response_model` (by alias; `response_model_exclude_none` as given)."""
+    return model.__pydantic_serializer__.to_json(model, by_alias=True, exclude_none=exclude_none)
