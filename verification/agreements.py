@@ -142,6 +142,20 @@ def standing_on(
     )
 
 
+def change_instants(record: AgreementRecord) -> frozenset[datetime]:
+    """Every instant at which `standing_on(record, at=...)` (without `known_at_us`) may change.
+
+    `standing_on` compares `at` only with these, and always as `at >= instant` (or its negation): the
+    start and end of the agreement, and each event's `effectiveAt` and a renewal's new end. So two
+    instants with the same of these at or before them have the same standing, for every recognizer.
+    Keep this list beside `standing_on` and `_apply`: a new comparison with `at` adds its instant here.
+    """
+    agreement = record.agreement
+    found = {agreement.effective_from, *(event.effective_at for event in record.events)}
+    found |= {end for end in (agreement.effective_until, *(e.effective_until for e in record.events)) if end}
+    return frozenset(found)
+
+
 def recognizers_in_force(record: AgreementRecord, *, at: datetime, known_at_us: int | None = None) -> frozenset[str]:
     """The recognising parties whose recognition under this agreement is in force at `at`."""
     answer = standing_on(record, at=at, known_at_us=known_at_us)

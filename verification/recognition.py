@@ -37,13 +37,14 @@ Rules (DESIGN "Mutual recognition"):
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from verification.agreements import AgreementRecord, Standing, recognizers_in_force, standing_on
+from verification.agreements import AgreementRecord, Standing, change_instants, recognizers_in_force, standing_on
 from verification.payloads.agreement import Agreement, AgreementType, ScopeMapping
 from verification.status import CertificateStatus
 from verification.versions import VersionRange
@@ -165,6 +166,34 @@ class _Edges:
         return self.by_source.get((position.programme, position.category), ())
 
 
+class AgreementSet:
+    """Agreements prepared once for many questions "as known now" (without `known_at_us`).
+
+    Which mappings are in force changes only at the agreements' `change_instants`: between two of them
+    every agreement's standing is the same (`verification.agreements.change_instants`). So the in-force
+    edges are computed once per such stretch of time, by the same rule as for a plain list, and kept;
+    the stretches are at most one more than the instants. Give `resolve` an `AgreementSet` instead of
+    the list when the same agreements answer many questions (`ecolabel_registry.recognition.compiled`).
+    """
+
+    def __init__(self, agreements: Iterable[AgreementRecord]) -> None:
+        known = {r.id: r for r in agreements}
+        self.records = tuple(known[key] for key in sorted(known))
+        self._instants = sorted({instant for r in self.records for instant in change_instants(r)})
+        self._edges: dict[int, _Edges] = {}
+
+    def __iter__(self) -> Iterator[AgreementRecord]:
+        return iter(self.records)
+
+    def edges_at(self, at: datetime) -> _Edges:
+        stretch = bisect_right(self._instants, at)  # how many change instants are at or before `at`
+        found = self._edges.get(stretch)
+        if found is None:
+            in_force = [(r, recognizers_in_force(r, at=at)) for r in self.records]
+            found = self._edges[stretch] = _edges(in_force)  # racing threads compute the same value
+        return found
+
+
 def resolve(
     presented: Presented,
     accepted: Iterable[tuple[str, str]],
@@ -178,15 +207,22 @@ def resolve(
     if max_depth < 1:
         raise ValueError("max_depth must be at least 1")
     wanted = frozenset(accepted)
-    known = {r.id: r for r in agreements if known_at_us is None or r.logged_us <= known_at_us}
-    records = [known[key] for key in sorted(known)]
+    prepared = agreements if isinstance(agreements, AgreementSet) and known_at_us is None else None
+    if prepared is not None:
+        records: Sequence[AgreementRecord] = prepared.records
+    else:
+        known = {r.id: r for r in agreements if known_at_us is None or r.logged_us <= known_at_us}
+        records = [known[key] for key in sorted(known)]
     blocking = _certificate_reasons(presented)
     if blocking:
         return Resolution(Decision.NOT_ACCEPTED, reasons=blocking)
     if _is_target(presented.programme, presented.category, wanted):
         return Resolution(Decision.ACCEPTED)
-    in_force = [(r, recognizers_in_force(r, at=at, known_at_us=known_at_us)) for r in records]
-    path = _shortest_path(presented, wanted, _edges(in_force), max_depth)
+    if prepared is not None:
+        edges = prepared.edges_at(at)
+    else:
+        edges = _edges([(r, recognizers_in_force(r, at=at, known_at_us=known_at_us)) for r in records])
+    path = _shortest_path(presented, wanted, edges, max_depth)
     if path is not None:
         return Resolution(Decision.ACCEPTED_THROUGH_AGREEMENT, path=path, conditions=_conditions(path))
     return Resolution(Decision.NOT_ACCEPTED, reasons=_diagnose(presented, wanted, records, at, known_at_us))

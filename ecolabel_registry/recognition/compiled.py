@@ -31,7 +31,7 @@ import base64
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -46,6 +46,7 @@ from ecolabel_registry.log.repository import state_table
 from verification.agreements import AgreementRecord
 from verification.evidence import checkpoint_json
 from verification.leaf import DocumentKind
+from verification.recognition import AgreementSet
 
 codes_table = CategoryCode.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
 entries = LogEntry.__table__  # type: ignore[attr-defined]
@@ -113,6 +114,8 @@ class Compiled:
     agreement_heads: Mapping[str, _AgreementHead]
     exact_codes: Mapping[tuple[str, str], frozenset[tuple[str, str]]]  # (scheme, value) -> (programme, code)
     checked_codes: Mapping[tuple[str, str], frozenset[tuple[str, str]]]  # (scheme, "30213000") for "30213000-5"
+    # `relevant_to` prepared for many questions, per registered programme, filled as questions come.
+    _prepared: dict[str, AgreementSet] = field(default_factory=dict, compare=False, repr=False)
 
     def has_programme(self, programme: str) -> bool:
         """`programmes.repository.exists`, from memory."""
@@ -125,6 +128,15 @@ class Compiled:
             for agreement_id, record in self.records.items()
             if programme in self.parties[agreement_id] or agreement_id in self.onward
         ]
+
+    def prepared_for(self, programme: str) -> AgreementSet:
+        """`relevant_to` as an `AgreementSet`: its in-force edges are kept per stretch of time."""
+        found = self._prepared.get(programme)
+        if found is None:
+            found = AgreementSet(self.relevant_to(programme))
+            if programme in self.programmes:  # bounded by the registered programmes
+                self._prepared[programme] = found  # racing threads build equal values
+        return found
 
     def heads_of(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """`agreements.lookup.heads_of`, from memory: agreement id -> its leaf and event chain head."""

@@ -134,7 +134,7 @@ def answer(
     return resolve(
         presented,
         target.accepted,
-        graph.relevant_to(presented.programme),
+        graph.prepared_for(presented.programme),
         at=at,
         known_at_us=known_at_us,
         max_depth=max_depth,
