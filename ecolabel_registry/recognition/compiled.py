@@ -195,11 +195,19 @@ def current(engine: Engine) -> tuple[Compiled, dict[str, Any]]:
     """
     with autocommit_connection(engine) as connection:
         tree_size, root_hash = _checkpoint(connection)
+    found = confirmed_at(engine, tree_size, root_hash)
+    if found is not None:
+        return found
+    with read_snapshot(engine) as connection:
+        return at_checkpoint(connection)
+
+
+def confirmed_at(engine: Engine, tree_size: int, root_hash: bytes) -> tuple[Compiled, dict[str, Any]] | None:
+    """The graph and checkpoint, if the graph was confirmed at this checkpoint; else None."""
     found = _confirmed.get(engine)
     if found is not None and found.tree_size == tree_size and found.root_hash == root_hash:
         return found.graph, dict(found.judged_at)
-    with read_snapshot(engine) as connection:
-        return at_checkpoint(connection)
+    return None
 
 
 def _checkpoint(connection: Connection) -> tuple[int, bytes]:

@@ -8,19 +8,22 @@ database) and renders its answer.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from ecolabel_registry.agreements import lookup as agreements
+from ecolabel_registry.certificates import at_head
 from ecolabel_registry.certificates import repository as certificates
 from ecolabel_registry.certificates.standing import evidence_of, judge_row
+from ecolabel_registry.db.engine import autocommit_connection
 from ecolabel_registry.errors import BadRequest, NotFound
 from ecolabel_registry.log import repository as log_rows
 from ecolabel_registry.programmes import keys
+from ecolabel_registry.recognition import compiled
 from ecolabel_registry.recognition.compiled import Compiled
 from ecolabel_registry.recognition.explain import explain
 from ecolabel_registry.recognition.schemas import (
@@ -34,6 +37,7 @@ from ecolabel_registry.recognition.schemas import (
 from verification.evidence import CertificateEvidence, checkpoint_json
 from verification.leaf import format_log_time, to_microseconds
 from verification.recognition import Presented, Resolution, resolve
+from verification.standing import Standing
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,33 @@ def judged_certificate(
     history = certificates.events_of(connection, [certificate_id])[certificate_id] if row["event_count"] else []
     key = keys.load_one(connection, row["programme_id"], row["signing_kid"])
     standing = judge_row(row, bytes(row["document"]), key, history, at=at, known_at_us=known_at_us)
-    presented = Presented(
+    key_head = keys.heads(connection, [row["programme_id"]])[row["programme_id"]]
+    return _presented(row, standing), evidence_of(row, history, key_head)
+
+
+def read_at_head(engine: Engine, certificate_id: str) -> tuple[at_head.AtHead, Compiled, dict[str, Any]] | None:
+    """A certificate without status events, read with the checkpoint in one statement outside a transaction
+    (`certificates.at_head`), with the graph confirmed at that checkpoint: a snapshot's worth of reading in
+    one statement. None when the certificate is missing, has status events or the graph is not confirmed
+    there: then read it in a snapshot (`judged_certificate`), which also says what is missing."""
+    with autocommit_connection(engine) as connection:
+        found = at_head.read(connection, certificate_id)
+    if found is None or found.has_events:
+        return None
+    confirmed = compiled.confirmed_at(engine, found.tree_size, found.root_hash)
+    return None if confirmed is None else (found, *confirmed)
+
+
+def judged_at_head(
+    found: at_head.AtHead, *, at: datetime, known_at_us: int | None
+) -> tuple[Presented, CertificateEvidence]:
+    """`judged_certificate` for what `read_at_head` read: the same rule over the same inputs (no events)."""
+    standing = judge_row(found.row, bytes(found.row["document"]), found.key, [], at=at, known_at_us=known_at_us)
+    return _presented(found.row, standing), evidence_of(found.row, [], found.key_head)
+
+
+def _presented(row: Mapping[Any, Any], standing: Standing) -> Presented:
+    return Presented(
         row["programme_id"],
         row["category_code"],
         standing.criteria_version,
@@ -99,8 +129,6 @@ def judged_certificate(
         signing_key_valid=standing.key_code is None,
         credential_valid=standing.document_sound,
     )
-    key_head = keys.heads(connection, [row["programme_id"]])[row["programme_id"]]
-    return presented, evidence_of(row, history, key_head)
 
 
 def judged_at(connection: Connection) -> dict[str, Any]:

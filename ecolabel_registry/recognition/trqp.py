@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from ecolabel_registry.certificates.at_head import AtHead
 from ecolabel_registry.clock import now
 from ecolabel_registry.db.engine import read_snapshot
 from ecolabel_registry.errors import BadRequest, NotFound
@@ -61,6 +62,10 @@ def evaluate(engine: Engine, query: TRQPRequest, *, max_depth: int) -> Evaluatio
     if certificate is None:
         graph, judged_at = compiled.current(engine)
         return _evaluate(None, graph, judged_at, query, evaluated=evaluated, max_depth=max_depth)
+    quick = service.read_at_head(engine, certificate.group(1))
+    if quick is not None:  # one statement stood for the snapshot
+        found, graph, judged_at = quick
+        return _evaluate(found, graph, judged_at, query, evaluated=evaluated, max_depth=max_depth)
     with read_snapshot(engine) as connection:
         # The programmes and agreements as of this snapshot, and the checkpoint it holds.
         graph, judged_at = compiled.at_checkpoint(connection)
@@ -68,7 +73,7 @@ def evaluate(engine: Engine, query: TRQPRequest, *, max_depth: int) -> Evaluatio
 
 
 def _evaluate(
-    connection: Connection | None,
+    source: Connection | AtHead | None,
     graph: compiled.Compiled,
     judged_at: dict[str, Any],
     query: TRQPRequest,
@@ -86,7 +91,7 @@ def _evaluate(
     context = query.context or {}
     requested = context.get("time")
     at = _time(requested) if requested is not None else evaluated
-    presented, evidence = _entity(connection, graph, query.entity_id, context, at)
+    presented, evidence = _entity(source, graph, query.entity_id, context, at)
     target = service.Requirement(frozenset({(authority, category)}))
     resolution = service.answer(graph, presented, target, at=at, known_at_us=None, max_depth=max_depth)
     return Evaluation(
@@ -125,11 +130,13 @@ def _time(text: str) -> datetime:
 
 
 def _entity(
-    connection: Connection | None, graph: compiled.Compiled, entity_id: str, context: dict[str, str], at: datetime
+    source: Connection | AtHead | None, graph: compiled.Compiled, entity_id: str, context: dict[str, str], at: datetime
 ) -> tuple[Presented, CertificateEvidence | None]:
     certificate = _CERTIFICATE.match(entity_id)
-    if certificate is not None and connection is not None:
-        return service.judged_certificate(connection, certificate.group(1), at=at, known_at_us=None)
+    if isinstance(source, AtHead):
+        return service.judged_at_head(source, at=at, known_at_us=None)
+    if certificate is not None and source is not None:
+        return service.judged_certificate(source, certificate.group(1), at=at, known_at_us=None)
     programme = _programme(entity_id)
     if programme is None or not graph.has_programme(programme):
         raise NotFound(f"entity {entity_id!r} is neither a programme nor a certificate here", code="UNKNOWN_ENTITY")

@@ -139,3 +139,24 @@ def test_a_certificate_from_another_process_moves_the_checkpoint_named_and_keeps
     assert after["judged_at"] == trqp_after["judged_at"] != first["judged_at"]
     assert {k: v for k, v in after.items() if k != "judged_at"} == {k: v for k, v in first.items() if k != "judged_at"}
     assert compiles == []  # the checkpoint moved, the head of the kinds the graph reads did not
+
+
+def test_a_status_event_from_another_process_is_seen_by_the_next_certificate_question(
+    client: TestClient, other: TestClient, cec: Signatory, jea: Signatory
+) -> None:
+    conclude(client, cec, [jea], cec.agreement(["cec", "jea"], both_ways("cec", "HJ 2536", "jea", "No.119")))
+    certificate = cec.certificate(client, "CEC-3", "HJ 2536")
+    query = {"entity_id": certificate, "authority_id": "jea", "action": "recognize", "resource": "No.119"}
+    asked = {"certificate_id": certificate, "accepted": "jea:No.119"}
+    for _ in range(2):  # the second answers come from one statement outside a transaction
+        assert client.post("/trqp/v2/authorization", json=query).json()["authorized"] is True
+        assert equivalence(client, **asked)["decision"] == "accepted_through_agreement"
+
+    suspension = cec.status_event(certificate, 1, certificate, "suspended", effectiveAt="2025-01-01T00:00:00Z")
+    assert other.post(f"/v1/certificates/{certificate}/events", json={"event": suspension}).status_code == 201
+
+    after = client.post("/trqp/v2/authorization", json=query).json()
+    assert (after["authorized"], after["reasons"]) == (False, ["CERTIFICATE_SUSPENDED"])
+    assert after["evidence"]["status_head"]["sequence"] == 1
+    assert after["judged_at"]["tree_size"] == _tree_size(other)
+    assert equivalence(client, **asked)["reasons"][0]["code"] == "CERTIFICATE_SUSPENDED"

@@ -1,0 +1,119 @@
+"""A certificate with everything its standing reads, and the log's checkpoint, in one statement.
+
+A recognition answer about a certificate judges its standing (`certificates.standing`) and names the
+checkpoint it was computed at. For a certificate without status events, what the standing reads is
+the stored record, the credential's bytes, the signing key's record and the head of the programme's
+key events: one statement returns them all with the checkpoint, and outside a transaction it sees one
+snapshot by itself, so it stands for a read snapshot without its BEGIN and COMMIT (the single
+verification reads the same way, `procurement.repository.checked_certificate`). A certificate with
+status events needs them from the same snapshot: `event_count` says so (it moves with every event, in
+the same transaction), and the caller reads it again in a snapshot.
+
+The statement runs on the driver's cursor (`db.raw.Prebuilt`), so every column is one the driver
+returns as is: the key's two role flags are read as integers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Integer, and_, bindparam, cast, select
+
+from ecolabel_registry.certificates.repository import certificates, entries
+from ecolabel_registry.db.raw import Prebuilt
+from ecolabel_registry.log.repository import state_table
+from ecolabel_registry.programmes.keys import key_events_table, keys_table, programmes_table
+from verification.evidence import KeyHead
+from verification.keys import KeyRecord
+
+
+def _latest_key_event(column: Any) -> Any:
+    return (
+        select(column)
+        .where(key_events_table.c.programme_id == certificates.c.programme_id)
+        .order_by(key_events_table.c.sequence.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+_READ = Prebuilt(
+    select(
+        certificates.c.id,
+        certificates.c.programme_id,
+        certificates.c.licence_number,
+        certificates.c.category_code,
+        certificates.c.criteria_version,
+        certificates.c.signing_kid,
+        certificates.c.valid_from_us,
+        certificates.c.valid_until_us,
+        certificates.c.integrated_us,
+        certificates.c.leaf_index,
+        certificates.c.event_count,
+        entries.c.document,
+        keys_table.c.kid.label("key_kid"),
+        keys_table.c.public_key.label("key_public_key"),
+        keys_table.c.added_us.label("key_added_us"),
+        keys_table.c.ended_us.label("key_ended_us"),
+        keys_table.c.compromised_since_us.label("key_compromised_since_us"),
+        cast(keys_table.c.root, Integer).label("key_root"),
+        cast(keys_table.c.signing, Integer).label("key_signing"),
+        programmes_table.c.registered_leaf_index.label("programme_leaf_index"),
+        _latest_key_event(key_events_table.c.sequence).label("key_head_sequence"),
+        _latest_key_event(key_events_table.c.leaf_index).label("key_head_leaf_index"),
+        state_table.c.tree_size.label("head_tree_size"),
+        state_table.c.root_hash.label("head_root_hash"),
+    )
+    .join(entries, entries.c.leaf_index == certificates.c.leaf_index)
+    .join(state_table, state_table.c.id == 1)
+    .join(programmes_table, programmes_table.c.id == certificates.c.programme_id)
+    .outerjoin(
+        keys_table,
+        and_(keys_table.c.programme_id == certificates.c.programme_id, keys_table.c.kid == certificates.c.signing_kid),
+    )
+    .where(certificates.c.id == bindparam("id"))
+)
+
+
+@dataclass(frozen=True)
+class AtHead:
+    """What one read returned: the row (the certificate's columns and `document`), its key, the head
+    of its programme's key events, and the checkpoint (tree size, root hash)."""
+
+    row: Mapping[str, Any]
+    key: KeyRecord | None  # None: the key it names is not registered (`keys.load_one` would say so)
+    key_head: KeyHead
+    tree_size: int
+    root_hash: bytes
+
+    @property
+    def has_events(self) -> bool:
+        return bool(self.row["event_count"])
+
+
+def read(connection: Connection, certificate_id: str) -> AtHead | None:
+    row = _READ.first(connection, id=certificate_id)
+    if row is None:
+        return None
+    key = None
+    if row["key_kid"] is not None:
+        key = KeyRecord(
+            programme_id=row["programme_id"],
+            kid=row["key_kid"],
+            public_key=bytes(row["key_public_key"]),
+            added_us=row["key_added_us"],
+            ended_us=row["key_ended_us"],
+            compromised_since_us=row["key_compromised_since_us"],
+            root=bool(row["key_root"]),
+            signing=bool(row["key_signing"]),
+        )
+    sequence = row["key_head_sequence"]
+    # As `programmes.keys.heads` says it: the registration leaf until the first key event.
+    key_head = KeyHead(
+        row["programme_id"],
+        sequence or 0,
+        row["programme_leaf_index"] if sequence is None else row["key_head_leaf_index"],
+    )
+    return AtHead(row, key, key_head, row["head_tree_size"], bytes(row["head_root_hash"]))
