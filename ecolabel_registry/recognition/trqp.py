@@ -55,8 +55,9 @@ class Evaluation:
 def evaluate(engine: Engine, query: TRQPRequest, *, max_depth: int) -> Evaluation:
     """The answer to `query` as of the log now, naming the checkpoint it was computed at.
 
-    A certificate entity is read with the checkpoint and the graph in one snapshot; a programme entity
-    needs nothing but the graph, so only the checkpoint is read (`compiled.current`)."""
+    A programme entity needs nothing but the graph, so only the checkpoint is read (`compiled.current`).
+    A certificate entity is read with the checkpoint in one snapshot: one statement outside a transaction
+    when it has no status events (`service.read_at_head`), else a read snapshot."""
     evaluated = now()
     certificate = _CERTIFICATE.match(query.entity_id)
     if certificate is None:
