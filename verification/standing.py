@@ -110,16 +110,39 @@ class Standing:
 
 def judge(presented: Presented, *, at: datetime, known_at_us: int | None = None) -> Standing:
     """The certificate's standing on `at`, counting only status changes logged by `known_at_us` when given."""
-    if not isinstance(presented.changes, tuple):  # a list cannot key the memo: judged as it is
+    p, changes = presented, presented.changes
+    if not isinstance(changes, tuple):  # a list cannot key the memo: judged as it is
         return _judge(presented, at, known_at_us)
-    asked = (presented, at, known_at_us)
+    asked = (p.certificate_id, p.document, p.record, p.key, p.integrated_us, changes, at, known_at_us)
+    return _JUDGED.get(asked) or _judged(asked, presented)
+
+
+def judge_stored(
+    certificate_id: str,
+    document: bytes,
+    record: Credential,
+    key: KeyRecord | None,
+    *,
+    integrated_us: int,
+    changes: tuple[Change, ...],
+    at: datetime,
+) -> Standing:
+    """`judge(Presented(certificate_id, document, record, key, integrated_us, changes), at=at)`, for a
+    store asking about thousands of certificates: a standing already given is found without building
+    the `Presented` first."""
+    asked = (certificate_id, document, record, key, integrated_us, changes, at, None)
     known = _JUDGED.get(asked)
-    if known is None:
-        known = _judge(presented, at, known_at_us)
-        with _VERIFIED_LOCK:
-            if len(_JUDGED) >= _JUDGED_MAX:
-                _JUDGED.clear()  # as `_VERIFIED`: refilling costs one judgement per certificate
-            _JUDGED[asked] = known
+    if known is not None:
+        return known
+    return _judged(asked, Presented(certificate_id, document, record, key, integrated_us, changes))
+
+
+def _judged(asked: _Asked, presented: Presented) -> Standing:
+    known = _judge(presented, asked[6], asked[7])
+    with _VERIFIED_LOCK:
+        if len(_JUDGED) >= _JUDGED_MAX:
+            _JUDGED.clear()  # as `_VERIFIED`: refilling costs one judgement per certificate
+        _JUDGED[asked] = known
     return known
 
 
@@ -240,8 +263,11 @@ _VERIFIED_MAX = 200_000  # ~60 MB at most
 # Standings already given, keyed by everything `judge` reads: the presented certificate (its exact bytes,
 # record, key record and status changes) and the question (`at`, `known_at_us`). A catalogue asks about
 # the same certificates on the same date again and again; an answer is a pure function of its key, so
-# an entry never becomes wrong, and changed bytes, a new event or another date are another key.
-_JUDGED: dict[tuple[Presented, datetime, int | None], Standing] = {}
+# an entry never becomes wrong, and changed bytes, a new event or another date are another key. The
+# key is a plain tuple of `Presented`'s fields and the question: hashed and compared in C, where the
+# dataclass's own hash and equality were Python calls for every certificate of a catalogue.
+_Asked = tuple[str, bytes, Credential, KeyRecord | None, int, tuple[Change, ...], datetime, int | None]
+_JUDGED: dict[_Asked, Standing] = {}
 _JUDGED_MAX = 20_000  # each entry holds its credential's bytes: ~30 MB at most
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, RowMapping, Select, Table, bindparam, exists, insert, select, update
 
 from ecolabel_registry.db.bulk import insert_rows
-from ecolabel_registry.db.lists import DIALECTS, one_of, rows_among
+from ecolabel_registry.db.lists import DIALECTS, dicts_among, one_of, rows_among
 from ecolabel_registry.db.models import (
     Certificate,
     CertificateEvent,
@@ -23,6 +23,7 @@ from ecolabel_registry.db.models import (
     CertificateProduct,
     LogEntry,
 )
+from ecolabel_registry.db.raw import Prebuilt
 
 certificates = Certificate.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
 products = CertificateProduct.__table__  # type: ignore[attr-defined]
@@ -99,11 +100,17 @@ def rows_by_licence(
 ) -> Iterator[RowMapping]:
     """The rows of `statements` (one per dialect, filtered by `current_licence`) for these
     (programme, licence number) pairs: one programme per statement."""
+    for programme, numbers in licences_by_programme(licences).items():
+        yield from rows_among(connection, statements, numbers, programme=programme)
+
+
+def licences_by_programme(licences: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """programme -> its licence numbers, sorted, from (programme, licence number) pairs (`current_licence`
+    takes one programme per statement)."""
     by_programme: dict[str, list[str]] = defaultdict(list)
     for programme, licence in sorted(set(licences)):
         by_programme[programme].append(licence)
-    for programme, numbers in by_programme.items():
-        yield from rows_among(connection, statements, numbers, programme=programme)
+    return by_programme
 
 
 def insert_certificates(connection: Connection, new: Sequence[NewCertificate]) -> None:
@@ -187,11 +194,13 @@ def append_event(connection: Connection, row: dict[str, Any], *, expected_count:
     return True
 
 
+# Thousands per catalogue check: read on the driver's cursor (`db.lists.dicts_among`).
 _DOCUMENTS = {
-    d: select(entries.c.leaf_index, entries.c.document).where(one_of(entries.c.leaf_index, d)) for d in DIALECTS
+    d: Prebuilt(select(entries.c.leaf_index, entries.c.document).where(one_of(entries.c.leaf_index, d)))
+    for d in DIALECTS
 }
 
 
 def documents_at(connection: Connection, leaf_indexes: Iterable[int]) -> dict[int, bytes]:
     """leaf index -> the exact bytes logged there."""
-    return {row["leaf_index"]: bytes(row["document"]) for row in rows_among(connection, _DOCUMENTS, leaf_indexes)}
+    return {row["leaf_index"]: bytes(row["document"]) for row in dicts_among(connection, _DOCUMENTS, leaf_indexes)}

@@ -19,20 +19,20 @@ from verification.evidence import CertificateEvidence, KeyHead, StatusHead
 from verification.keys import KeyRecord
 from verification.leaf import from_microseconds
 from verification.payloads import StatusChange
-from verification.standing import Credential, Presented, Standing, judge
+from verification.standing import Credential, Presented, Standing, judge, judge_stored
 from verification.status import Change
 
 
 def record_of(row: Mapping[Any, Any]) -> Credential:
     """What the stored record says the credential says."""
-    return Credential(
-        programme_id=row["programme_id"],
-        licence_number=row["licence_number"],
-        category_code=row["category_code"],
-        criteria_version=row["criteria_version"],
-        valid_from_us=row["valid_from_us"],
-        valid_until_us=row["valid_until_us"],
-        kid=row["signing_kid"],
+    return Credential(  # by position, in the field order: made for every certificate of a catalogue
+        row["programme_id"],
+        row["licence_number"],
+        row["category_code"],
+        row["criteria_version"],
+        row["valid_from_us"],
+        row["valid_until_us"],
+        row["signing_kid"],
     )
 
 
@@ -58,14 +58,13 @@ def judge_row(
     at: datetime,
     known_at_us: int | None = None,
 ) -> Standing:
-    presented = Presented(
-        certificate_id=row["id"],
-        document=document,
-        record=record_of(row),
-        key=key,
-        integrated_us=row["integrated_us"],
-        changes=changes_of(events) if events else (),
-    )
+    changes = changes_of(events) if events else ()
+    if known_at_us is None:
+        record = record_of(row)
+        return judge_stored(
+            row["id"], document, record, key, integrated_us=row["integrated_us"], changes=changes, at=at
+        )
+    presented = Presented(row["id"], document, record_of(row), key, row["integrated_us"], changes)
     return judge(presented, at=at, known_at_us=known_at_us)
 
 

@@ -7,6 +7,8 @@ trip, and a small statement to plan, whatever the list's length (measured: bread
 Prebuilt statements (`one_of`) do the same on SQLite with one JSON array parameter unpacked by
 `json_each`: an expanding `IN` list is rendered again for every execution (SQLAlchemy's "post-compile"
 step, a bind name per value), which cost more than the lookups themselves (BENCHMARKS.md).
+`dicts_among` runs such statements on the driver's cursor (`db.raw.Prebuilt`), for the reads of a
+whole catalogue, where SQLAlchemy's row objects cost more than the rows' own reading.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import orjson
 from sqlalchemy import ColumnElement, Connection, RowMapping, Select, String, any_, bindparam, func, literal, select
 from sqlalchemy import column as named_column
 from sqlalchemy.dialects.postgresql import ARRAY
+
+from ecolabel_registry.db.raw import Prebuilt
 
 IN_BATCH = 400  # keeps every IN list under SQLite's bound-parameter limit
 DIALECTS = ("sqlite", "postgresql")
@@ -64,6 +68,20 @@ def rows_among(
     distinct = sorted(set(values))
     if distinct:
         yield from connection.execute(statement, {**fixed, "values": _json_array(distinct)}).mappings().all()
+
+
+def dicts_among(
+    connection: Connection, statements: Mapping[str, Prebuilt], values: Iterable[Any], **fixed: Any
+) -> Iterator[dict[str, Any]]:
+    """`rows_among` on the driver's cursor: the same rows, as plain dicts (`Prebuilt.dicts`)."""
+    statement = statements[connection.dialect.name]
+    if connection.dialect.name == "postgresql":
+        for batch in batches(connection, values):
+            yield from statement.dicts(connection, **fixed, values=batch)
+        return
+    distinct = sorted(set(values))
+    if distinct:
+        yield from statement.dicts(connection, **fixed, values=_json_array(distinct))
 
 
 def _json_array(values: list[Any]) -> str:

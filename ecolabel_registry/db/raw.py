@@ -8,8 +8,9 @@ cursor of a SQLAlchemy `Connection`: the same connection and transaction state, 
 calls but the compiled text.
 
 Two things differ from `Connection.execute`, and are why this is only for a few chosen reads:
-- no type processing: every selected column must be one the driver returns as is (strings, integers,
-  bytes); a column that needs a result processor (JSON on SQLite, say) is refused when first compiled;
+- no type processing in `first` and `all`: every selected column must be one the driver returns as is
+  (strings, integers, bytes); a column that needs a result processor (JSON on SQLite, say) is refused
+  there. `dicts`, for bulk reads, applies each such column's processor itself, and only to that column;
 - no implicit BEGIN: outside a transaction the statement runs on its own (SQLite's autocommit, or a
   connection with `isolation_level="AUTOCOMMIT"` on PostgreSQL), seeing one snapshot by itself;
 - a driver error is the driver's own exception (`sqlite3.Error`, `psycopg.Error`), not wrapped in
@@ -19,7 +20,7 @@ Two things differ from `Connection.execute`, and are why this is only for a few 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,8 @@ class _Compiled:
     names: tuple[str, ...]  # the selected columns' keys, in order
     positions: tuple[str, ...] | None  # parameter order for positional drivers (SQLite's qmark)
     fixed: Mapping[str, Any]  # values the statement itself binds (literals in the select)
+    processors: tuple[tuple[str, Callable[[Any], Any]], ...]  # columns the driver returns unprocessed
+    refusal: str | None  # why `first` and `all` cannot read it (a column needs processing)
 
 
 class Prebuilt:
@@ -42,7 +45,7 @@ class Prebuilt:
 
     def first(self, connection: Connection, **params: Any) -> dict[str, Any] | None:
         """The first row as a dict of column key -> value, or None."""
-        compiled = self._by_dialect.get(connection.dialect.name) or self._compile(connection)
+        compiled = self._unprocessed(connection)
         values = {**compiled.fixed, **params}
         bound: Any = values if compiled.positions is None else tuple(values[name] for name in compiled.positions)
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -55,7 +58,21 @@ class Prebuilt:
 
     def all(self, connection: Connection, **params: Any) -> list[tuple[Any, ...]]:
         """Every row, as tuples in the select's column order (for short ranges read whole: a tile)."""
+        return self._fetch(self._unprocessed(connection), connection, params)
+
+    def dicts(self, connection: Connection, **params: Any) -> list[dict[str, Any]]:
+        """Every row as a dict of column key -> value, as `Connection.execute(...).mappings()` gives them:
+        the columns that need a result processor (JSON text on SQLite) go through it, the others are
+        the driver's values as they are (for thousands of rows: a catalogue's certificates)."""
         compiled = self._by_dialect.get(connection.dialect.name) or self._compile(connection)
+        names = compiled.names
+        rows = [dict(zip(names, row, strict=True)) for row in self._fetch(compiled, connection, params)]
+        for name, process in compiled.processors:
+            for row in rows:
+                row[name] = process(row[name])
+        return rows
+
+    def _fetch(self, compiled: _Compiled, connection: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         values = {**compiled.fixed, **params}
         bound: Any = values if compiled.positions is None else tuple(values[name] for name in compiled.positions)
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -65,14 +82,27 @@ class Prebuilt:
         finally:
             cursor.close()
 
+    def _unprocessed(self, connection: Connection) -> _Compiled:
+        compiled = self._by_dialect.get(connection.dialect.name) or self._compile(connection)
+        if compiled.refusal is not None:
+            raise TypeError(compiled.refusal)
+        return compiled
+
     def _compile(self, connection: Connection) -> _Compiled:
         dialect = connection.dialect
-        for column in self._statement.selected_columns:
-            if column.type.dialect_impl(dialect).result_processor(dialect, None) is not None:
-                raise TypeError(f"column {column.key!r} ({column.type}) needs type processing: use Connection.execute")
+        processors: list[tuple[str, Callable[[Any], Any]]] = []
+        refusal = None
+        for key, column in self._statement.selected_columns.items():
+            process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+            if process is not None:
+                processors.append((key, process))
+                refusal = (
+                    refusal or f"column {column.key!r} ({column.type}) needs type processing: use Connection.execute"
+                )
         compiled = self._statement.compile(dialect=dialect)
         positions = tuple(compiled.positiontup) if compiled.positiontup is not None else None
         fixed = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
-        built = _Compiled(str(compiled), tuple(self._statement.selected_columns.keys()), positions, fixed)
+        names = tuple(self._statement.selected_columns.keys())
+        built = _Compiled(str(compiled), names, positions, fixed, tuple(processors), refusal)
         with self._lock:
             return self._by_dialect.setdefault(dialect.name, built)

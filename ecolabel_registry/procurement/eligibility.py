@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,6 +25,7 @@ from ecolabel_registry.log import service as log
 from ecolabel_registry.procurement import matching, repository
 from ecolabel_registry.procurement import reasons as codes
 from ecolabel_registry.procurement.digest import results_sha256
+from ecolabel_registry.procurement.repository import Row
 from ecolabel_registry.procurement.schemas import CatalogueLine, EligibilityAnswer, EligibilityRequest
 from ecolabel_registry.programmes import keys
 from ecolabel_registry.signer import sign_decision
@@ -86,7 +87,7 @@ def evaluate(
         key_heads=key_heads,
         recognizer=recognizer,
     )
-    results = [_item_result(n, item, found, judge) for n, item in enumerate(request.items)]
+    results = _results(request.items, found, judge)
     eligible = sum(1 for result in results if result["eligible"])
     requirement = request.requirement.model_dump(mode="json", exclude_none=True)
     date_text = format_log_time(to_microseconds(date))
@@ -149,22 +150,25 @@ class _Judge:
         self.events, self.documents, self.key_records, self.recognizer = events, documents, key_records, recognizer
         self.key_heads = key_heads
         self.markets = tuple(dict.fromkeys(request.requirement.markets))
+        self.equivalents = request.requirement.equivalents
         self.index = LabelIndex(labels)
         self.cache: dict[str, dict[str, Any]] = {}
+        self.unchanged: dict[str, dict[str, Any]] = {}  # programme -> evidence of a certificate without events
         self.foreign: list[Any] = []  # what the recognizer returned, for `results_sha256`
 
-    def __call__(self, row: RowMapping) -> dict[str, Any]:
+    def __call__(self, row: Row) -> dict[str, Any]:
         cached = self.cache.get(row["id"])
         if cached is None:
             cached = self.cache[row["id"]] = self._judge(row)
         return cached
 
-    def _judge(self, row: RowMapping) -> dict[str, Any]:
+    def _judge(self, row: Row) -> dict[str, Any]:
         events = self.events.get(row["id"], ())
+        programme = row["programme_id"]
         standing = judge_row(
             row,
             self.documents.get(row["leaf_index"], b""),  # a missing log row: empty bytes never hash to an id
-            self.key_records.get((row["programme_id"], row["signing_kid"])),
+            self.key_records.get((programme, row["signing_kid"])),
             events,
             at=self.date,
         )
@@ -174,11 +178,11 @@ class _Judge:
             covered = row["markets"] or ()
             if any(market not in covered for market in self.markets):
                 reasons.append(codes.MARKET_NOT_COVERED)
-        programme, category, version = row["programme_id"], row["category_code"], standing.criteria_version
+        category, version = row["category_code"], standing.criteria_version
         via, path, conditions = None, [], []
         if self.index.covers(programme, category, version):
             via = "direct"
-        elif self.request.requirement.equivalents:
+        elif self.equivalents:
             answer = self.recognizer(RecognitionQuery(programme, category, version, self.date, self.labels))
             if answer.accepted:
                 via, path, conditions = "equivalent", answer.path, answer.conditions
@@ -193,22 +197,46 @@ class _Judge:
             "licence_number": row["licence_number"],
             "category": category,
             "criteria_version": version,
-            "status": status.value,
+            "status": _STATUS_TEXT[status],
             "accepted_via": via,
             "path": path,
             "conditions": conditions,
             "reasons": reasons,
             "eligible": via is not None and not reasons and status is CertificateStatus.ACTIVE,
-            "evidence": evidence_of(row, events, self.key_heads[programme]).to_api(),
+            "evidence": self._evidence(row, events, programme),
         }
 
+    def _evidence(self, row: Row, events: Sequence[RowMapping], programme: str) -> dict[str, Any]:
+        """`evidence_of(...).to_api()`. A certificate without status events differs from another of its
+        programme only by its leaf: the rest is made once per programme, and its parts are shared."""
+        if events:
+            return evidence_of(row, events, self.key_heads[programme]).to_api()
+        unchanged = self.unchanged.get(programme)
+        if unchanged is None:
+            unchanged = self.unchanged[programme] = evidence_of(row, (), self.key_heads[programme]).to_api()
+        return {**unchanged, "leaf_index": row["leaf_index"]}
 
-def _item_result(index: int, item: CatalogueLine, found: matching.Found, judge: _Judge) -> dict[str, Any]:
-    matched, missing = matching.matches(item, found)
-    judged = [judge(row) for row in matched]
-    eligible = any(c["eligible"] for c in judged)
-    reasons = missing if not judged else ([] if eligible else sorted({r for c in judged for r in c["reasons"]}))
-    result: dict[str, Any] = {"index": index, "eligible": eligible, "reasons": reasons, "certificates": judged}
-    if item.ref is not None:
-        result["ref"] = item.ref
-    return result
+
+_STATUS_TEXT = {status: status.value for status in CertificateStatus}  # an enum's `.value` is a descriptor call
+
+
+def _results(items: Sequence[CatalogueLine], found: matching.Found, judge: _Judge) -> list[dict[str, Any]]:
+    """One result per line, in order. Most lines name one certificate, already judged for an earlier line."""
+    judged_by_id = judge.cache
+    results: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        matched, missing = matching.matches(item, found)
+        judged = [judged_by_id.get(row["id"]) or judge(row) for row in matched]
+        if not judged:
+            eligible, reasons = False, missing
+        elif len(judged) == 1:
+            eligible = judged[0]["eligible"]
+            reasons = [] if eligible else sorted(set(judged[0]["reasons"]))
+        else:
+            eligible = any(c["eligible"] for c in judged)
+            reasons = [] if eligible else sorted({r for c in judged for r in c["reasons"]})
+        result: dict[str, Any] = {"index": index, "eligible": eligible, "reasons": reasons, "certificates": judged}
+        if item.ref is not None:
+            result["ref"] = item.ref
+        results.append(result)
+    return results

@@ -9,19 +9,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, RowMapping
+from sqlalchemy import Connection
 
 from ecolabel_registry.procurement import reasons as codes
 from ecolabel_registry.procurement import repository
+from ecolabel_registry.procurement.repository import Row
 from ecolabel_registry.procurement.schemas import CatalogueLine
 from verification.identifiers import normalise_gtin
 
 
 @dataclass(frozen=True)
 class Found:
-    rows: dict[str, RowMapping]  # certificate id -> row, every certificate any line matched
-    by_licence: dict[tuple[str, str], RowMapping]
-    by_gtin: dict[str, list[tuple[RowMapping, str | None]]]  # normalised GTIN -> (row, model pattern)
+    rows: dict[str, Row]  # certificate id -> row, every certificate any line matched
+    by_licence: dict[tuple[str, str], Row]
+    by_gtin: dict[str, list[tuple[Row, str | None]]]  # normalised GTIN -> (row, model pattern)
     gtins: dict[str, str]  # GTIN as sent -> normalised ("" when invalid: it matches nothing)
 
 
@@ -38,7 +39,7 @@ def find(connection: Connection, items: Sequence[CatalogueLine]) -> Found:
     return Found(rows, by_licence, by_gtin, gtins)
 
 
-def matches(item: CatalogueLine, found: Found) -> tuple[Sequence[RowMapping], list[str]]:
+def matches(item: CatalogueLine, found: Found) -> tuple[Sequence[Row], list[str]]:
     """The certificate rows this line names, or the reason it names none."""
     if item.certificate_id is not None:
         row = found.rows.get(item.certificate_id)

@@ -11,10 +11,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, bindparam, select
+from sqlalchemy import Connection, and_, bindparam, select
 
-from ecolabel_registry.certificates.repository import current_licence, rows_by_licence
-from ecolabel_registry.db.lists import DIALECTS, one_of, rows_among
+from ecolabel_registry.certificates.repository import current_licence, licences_by_programme
+from ecolabel_registry.db.lists import DIALECTS, dicts_among, one_of
 from ecolabel_registry.db.models import (
     Category,
     CategoryCode,
@@ -52,13 +52,17 @@ _COLUMNS = (
     certificates.c.event_count,
     certificates.c.leaf_index,
 )
-_BY_IDS = {d: select(*_COLUMNS).where(one_of(certificates.c.id, d)) for d in DIALECTS}
-_BY_LICENCES = {d: select(*_COLUMNS).where(*current_licence(d)) for d in DIALECTS}
+# A catalogue's certificate rows, thousands per check, are read on the driver's cursor as plain dicts
+# (`db.lists.dicts_among`): SQLAlchemy's result rows cost more than reading the rows.
+_BY_IDS = {d: Prebuilt(select(*_COLUMNS).where(one_of(certificates.c.id, d))) for d in DIALECTS}
+_BY_LICENCES = {d: Prebuilt(select(*_COLUMNS).where(*current_licence(d))) for d in DIALECTS}
 _BY_GTINS = {
-    d: select(products.c.gtin, products.c.model, *_COLUMNS)
-    .join(certificates, certificates.c.id == products.c.certificate_id)
-    .where(one_of(products.c.gtin, d), certificates.c.superseded_by.is_(None))
-    .order_by(products.c.gtin, products.c.certificate_id)
+    d: Prebuilt(
+        select(products.c.gtin, products.c.model, *_COLUMNS)
+        .join(certificates, certificates.c.id == products.c.certificate_id)
+        .where(one_of(products.c.gtin, d), certificates.c.superseded_by.is_(None))
+        .order_by(products.c.gtin, products.c.certificate_id)
+    )
     for d in DIALECTS
 }
 _CODES = (
@@ -121,23 +125,26 @@ def checked_certificate(connection: Connection, certificate_id: str) -> dict[str
     return _CHECKED.first(connection, id=certificate_id)
 
 
-def by_ids(connection: Connection, ids: Iterable[str]) -> dict[str, RowMapping]:
-    return {row["id"]: row for row in rows_among(connection, _BY_IDS, ids)}
+Row = dict[str, Any]  # a certificate's columns (`_COLUMNS`) by key
 
 
-def current_by_licence(
-    connection: Connection, licences: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], RowMapping]:
+def by_ids(connection: Connection, ids: Iterable[str]) -> dict[str, Row]:
+    return {row["id"]: row for row in dicts_among(connection, _BY_IDS, ids)}
+
+
+def current_by_licence(connection: Connection, licences: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Row]:
     """(programme, licence number) -> the row of its current (not superseded) certificate."""
-    return {
-        (row["programme_id"], row["licence_number"]): row for row in rows_by_licence(connection, _BY_LICENCES, licences)
-    }
+    found: dict[tuple[str, str], Row] = {}
+    for programme, numbers in licences_by_programme(licences).items():
+        for row in dicts_among(connection, _BY_LICENCES, numbers, programme=programme):
+            found[(row["programme_id"], row["licence_number"])] = row
+    return found
 
 
-def by_gtins(connection: Connection, gtins: Iterable[str]) -> dict[str, list[tuple[RowMapping, str | None]]]:
+def by_gtins(connection: Connection, gtins: Iterable[str]) -> dict[str, list[tuple[Row, str | None]]]:
     """GTIN -> [(certificate row, model pattern)] over current (not superseded) certificates, by id."""
-    found: dict[str, list[tuple[RowMapping, str | None]]] = defaultdict(list)
-    for row in rows_among(connection, _BY_GTINS, gtins):
+    found: dict[str, list[tuple[Row, str | None]]] = defaultdict(list)
+    for row in dicts_among(connection, _BY_GTINS, gtins):
         found[row["gtin"]].append((row, row["model"]))
     return found
 

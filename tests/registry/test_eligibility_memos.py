@@ -4,12 +4,19 @@ credentials give the same bytes as a cold check, and a new status event is seen 
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from ecolabel_registry.certificates import repository as certificate_rows
+from ecolabel_registry.certificates.repository import certificates
+from ecolabel_registry.certificates.standing import evidence_of, judge_rows
+from ecolabel_registry.db.engine import read_snapshot
+from ecolabel_registry.programmes import keys
 from tests.registry.factories import Certifier, certificate_id, certifier
 from verification import standing
 
@@ -69,3 +76,41 @@ def test_a_status_event_after_a_check_is_seen_by_the_next_one(client: TestClient
     after = _check(client, _items([cid]))
     assert b"CERTIFICATE_SUSPENDED" not in before[0]
     assert b"CERTIFICATE_SUSPENDED" in after[0]
+
+
+def test_each_certificate_answered_is_the_rule_applied_to_its_rows_as_sqlalchemy_reads_them(
+    client: TestClient, body: Certifier
+) -> None:
+    """The catalogue reads rows on the driver's cursor and shares evidence parts between certificates;
+    each certificate in its answer must still be what the standing rule and `evidence_of` say about the
+    rows `Connection.execute` reads: status events, markets not covered, every way of naming a line."""
+    ids = [_submit(client, body.credential(f"IT/044/{n:03d}")) for n in range(4)]
+    event = body.status_event(ids[1], 1, ids[1], "suspended", effectiveAt="2025-03-01T00:00:00Z")
+    client.post(f"/v1/certificates/{ids[1]}/events", json={"event": event}).raise_for_status()
+    payload = body.credential_payload("IT/044/009")
+    payload["credentialSubject"] = {**payload["credentialSubject"], "licenceNumber": "IT/044/009", "markets": ["DE"]}
+    ids.append(_submit(client, body.sign(payload, "vc+jwt")))
+    items = _items(ids) + [{"gtin": "4006381333931", "model": model} for model in ("VW-100X", "vw-100", "XX", None)]
+    standing._JUDGED.clear()
+    response = client.post(
+        "/v1/verify/eligibility", json={"requirement": REQUIREMENT, "date": "2025-06-01T00:00:00Z", "items": items}
+    )
+    assert response.status_code == 200, response.text
+    answered = {c["id"]: c for result in response.json()["results"] for c in result["certificates"]}
+    assert set(answered) == set(ids)
+    engine = client.app.state.registry.engine
+    at = datetime(2025, 6, 1, tzinfo=UTC)
+    with read_snapshot(engine) as connection:
+        rows = {i: connection.execute(select(certificates).where(certificates.c.id == i)).mappings().one() for i in ids}
+        events = certificate_rows.events_of(connection, sorted(ids))
+        standings = judge_rows(connection, rows, at=at, events=events)
+        heads = keys.heads(connection, ["eu-ecolabel"])
+    for cid, row in rows.items():
+        judged, rule = answered[cid], standings[cid]
+        markets = [] if "IT" in row["markets"] else ["MARKET_NOT_COVERED"]
+        assert judged["status"] == rule.status.value
+        assert judged["criteria_version"] == rule.criteria_version
+        assert judged["reasons"] == [*rule.reasons, *markets]
+        assert judged["eligible"] == (rule.valid and not markets)
+        assert judged["evidence"] == evidence_of(row, events.get(cid, []), heads["eu-ecolabel"]).to_api()
+    assert [answered[i]["eligible"] for i in ids] == [True, False, True, True, False]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import JSON, Engine, bindparam, literal_column, select, type_coerce
 
 from ecolabel_registry.db.engine import autocommit_connection, read_snapshot
 from ecolabel_registry.db.models import LogState, Programme
@@ -46,3 +46,18 @@ def test_a_column_the_driver_would_return_unprocessed_is_refused(engine: Engine)
                 prebuilt.first(connection)
         else:
             assert prebuilt.first(connection) is None  # compiled and run: no programme registered yet
+
+
+def test_dicts_are_the_rows_execute_gives_with_json_decoded_as_execute_decodes_it(engine: Engine) -> None:
+    # A JSON column is text on SQLite, decoded by SQLAlchemy's result processor; `dicts` applies it too.
+    markets = type_coerce(literal_column("""'["IT", "FR"]'"""), JSON).label("markets")
+    statement = select(state.c.id, state.c.tree_size, markets).where(state.c.id == bindparam("id"))
+    prebuilt = Prebuilt(statement)
+    with read_snapshot(engine) as connection:
+        expected = [dict(row) for row in connection.execute(statement, {"id": 1}).mappings()]
+        assert prebuilt.dicts(connection, id=1) == expected
+        assert prebuilt.dicts(connection, id=2) == []
+        if engine.dialect.name == "sqlite":
+            assert expected[0]["markets"] == ["IT", "FR"]
+            with pytest.raises(TypeError, match="markets"):
+                prebuilt.first(connection, id=1)
