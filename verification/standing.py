@@ -112,10 +112,20 @@ def judge(presented: Presented, *, at: datetime, known_at_us: int | None = None)
     """The certificate's standing on `at`, counting only status changes logged by `known_at_us` when given."""
     if not isinstance(presented.changes, tuple):  # a list cannot key the memo: judged as it is
         return _judge(presented, at, known_at_us)
-    asked = (presented, at, known_at_us)
+    asked: tuple[object, ...]
+    if presented.changes or known_at_us is not None:
+        asked = (presented, at, known_at_us)
+    else:
+        # Without status changes the date counts only through where it falls against the validity
+        # dates (`status_of_unchanged`), so every date of one phase has one standing: a check "as of
+        # now" is asked at a new microsecond each time, and would otherwise never be answered here.
+        record = presented.record
+        asked = (presented, status_of_unchanged(record.valid_from_us, record.valid_until_us, to_microseconds(at)))
     known = _JUDGED.get(asked)
     if known is None:
         known = _judge(presented, at, known_at_us)
+        if len(asked) == 2 and RECORD_MISMATCH in known.reasons:
+            return known  # judged on the credential's own dates, which the record's phase does not name
         with _VERIFIED_LOCK:
             if len(_JUDGED) >= _JUDGED_MAX:
                 _JUDGED.clear()  # as `_VERIFIED`: refilling costs one judgement per certificate
@@ -238,10 +248,11 @@ _VERIFIED: dict[tuple[str, bytes, str, bytes, bool], Credential] = {}
 _VERIFIED_LOCK = threading.Lock()
 _VERIFIED_MAX = 200_000  # ~60 MB at most
 # Standings already given, keyed by everything `judge` reads: the presented certificate (its exact bytes,
-# record, key record and status changes) and the question (`at`, `known_at_us`). A catalogue asks about
-# the same certificates on the same date again and again; an answer is a pure function of its key, so
-# an entry never becomes wrong, and changed bytes, a new event or another date are another key.
-_JUDGED: dict[tuple[Presented, datetime, int | None], Standing] = {}
+# record, key record and status changes) and the question (`at`, `known_at_us`; for a certificate without
+# changes asked without `known_at_us`, the phase of `at` against the record's validity dates). A catalogue
+# asks about the same certificates on the same date again and again; an answer is a pure function of its
+# key, so an entry never becomes wrong, and changed bytes, a new event or another date are another key.
+_JUDGED: dict[tuple[object, ...], Standing] = {}
 _JUDGED_MAX = 20_000  # each entry holds its credential's bytes: ~30 MB at most
 
 
