@@ -65,23 +65,51 @@ def dumps_canonical(obj: Any) -> bytes:
 def _fast_path_safe(obj: Any) -> bool:
     # orjson with sorted keys writes exactly the RFC 8785 bytes for strings, safe integers, booleans and
     # null, when every key is ASCII (UTF-16 and code point order agree there). Floats take the slow path.
+    # Exact types are told apart by `type(...) is` (a signed decision is walked on every answer); any
+    # subclass (a StrEnum member, say) goes through `_subclass_safe`.
     stack = [obj]
+    pop, extend = stack.pop, stack.extend
     while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            if not all(isinstance(k, str) and k.isascii() for k in value):
-                return False
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-        elif isinstance(value, bool) or value is None or isinstance(value, str):
+        value = pop()
+        kind = type(value)
+        if kind is str or kind is bool or value is None:
             continue
-        elif isinstance(value, int):
+        if kind is dict:
+            if not _ascii_keys(value):
+                return False
+            extend(value.values())
+        elif kind is list:
+            extend(value)
+        elif kind is int:
             if not -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
                 return False
-        else:
+        elif not _subclass_safe(value, stack):
             return False
     return True
+
+
+def _ascii_keys(mapping: dict[Any, Any]) -> bool:
+    try:
+        return "".join(mapping).isascii()  # `join` refuses any key that is not a str
+    except TypeError:
+        return False
+
+
+def _subclass_safe(value: Any, stack: list[Any]) -> bool:
+    """`_fast_path_safe` for a value of a subclass of the JSON types (or of none): its children go on `stack`."""
+    if isinstance(value, dict):
+        if not _ascii_keys(value):
+            return False
+        stack.extend(value.values())
+        return True
+    if isinstance(value, list):
+        stack.extend(value)
+        return True
+    if isinstance(value, bool | str):
+        return True
+    if isinstance(value, int):
+        return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
+    return False
 
 
 def dumps_canonical_fast(obj: Any) -> bytes:

@@ -1,4 +1,4 @@
-"""JWS Compact Serialization (RFC 7515 §7.1) pinned to Ed25519, through joserfc.
+"""JWS Compact Serialization (RFC 7515 §7.1) pinned to Ed25519: verified through joserfc, signed here.
 
 The verifier, not the token, chooses the algorithm: the key is Ed25519, so only ``alg`` ``EdDSA``
 (RFC 8037 §3.1) or ``Ed25519`` (RFC 9864 §2.2) is accepted. Everything that lets a token influence
@@ -10,6 +10,8 @@ joserfc errors are translated into :mod:`verification.errors` here and nowhere e
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -181,7 +183,40 @@ def sign_compact(
     *,
     extra_header: Mapping[str, Any] | None = None,
 ) -> str:
-    """Sign ``payload`` exactly as given (no re-serialization) into a compact JWS."""
+    """Sign ``payload`` exactly as given (no re-serialization) into a compact JWS.
+
+    The bytes are those joserfc's ``serialize_compact`` writes for the same header and payload (a test
+    holds the two equal): the header's JSON as joserfc encodes it, and one Ed25519 signature (RFC 8037
+    §3.1) of the signing input by ``cryptography``, which joserfc calls too. Written here, the header
+    segment of a (alg, kid, typ) is encoded and checked once per process, and a signature costs no
+    conversion of the key into a JWK object (joserfc derives the public key on every call).
+    """
+    if not isinstance(private_key, Ed25519PrivateKey):
+        raise MalformedInput("INVALID_JWS", "a JWS is signed here with an Ed25519 private key only")
+    if extra_header:
+        header_segment = _header_segment(alg, kid, typ, extra_header)
+    else:
+        header_segment = _HEADER_SEGMENTS.get((alg, kid, typ)) or _plain_header_segment(alg, kid, typ)
+    signing_input = header_segment + b"." + _b64url(payload)
+    return (signing_input + b"." + _b64url(private_key.sign(signing_input))).decode("ascii")
+
+
+# Header segments without extra members, by (alg, kid, typ): a pure function of its key, so an entry is
+# never wrong; a process signs with a handful of keys and types (emptied when full all the same).
+_HEADER_SEGMENTS: dict[tuple[str, str, str], bytes] = {}
+_HEADER_SEGMENTS_MAX = 1024
+
+
+def _plain_header_segment(alg: str, kid: str, typ: str) -> bytes:
+    segment = _header_segment(alg, kid, typ, None)
+    if len(_HEADER_SEGMENTS) >= _HEADER_SEGMENTS_MAX:
+        _HEADER_SEGMENTS.clear()
+    _HEADER_SEGMENTS[(alg, kid, typ)] = segment
+    return segment
+
+
+def _header_segment(alg: str, kid: str, typ: str, extra_header: Mapping[str, Any] | None) -> bytes:
+    """BASE64URL(UTF8(JWS Protected Header)) (RFC 7515 §7.1), after the policy and joserfc's checks."""
     if alg not in JWS_ALGORITHMS:
         raise AlgorithmRefused("ALG_NOT_ALLOWED", f"algorithm {alg!r} refused; only EdDSA or Ed25519")
     header: dict[str, Any] = {"alg": alg, "kid": kid, "typ": typ}
@@ -191,7 +226,12 @@ def sign_compact(
         header[name] = value
     dumps_canonical(header)  # refuses values that are not strict JSON before they are signed
     try:
-        jose_key = OKPKey.import_key(private_key)
-        return jose_jws.serialize_compact(header, payload, jose_key, registry=_REGISTRY)
+        _REGISTRY.check_header(header)  # the registered members' types, as joserfc checks them
     except JoseError as err:
         raise MalformedInput("INVALID_JWS", err.description or err.error) from err
+    # joserfc's encoding of a header (`joserfc.util.json_b64encode`), so that the bytes are the same.
+    return _b64url(json.dumps(header, ensure_ascii=True, separators=(",", ":")).encode("ascii"))
+
+
+def _b64url(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")

@@ -10,6 +10,7 @@ that the parties allowed to read them can still check.
 from __future__ import annotations
 
 import calendar
+import functools
 import hashlib
 import re
 import time
@@ -60,7 +61,14 @@ def format_log_time(microseconds: int) -> str:
     1970 to 9999) in half the time, which counts when an entry bundle formats 256 of them.
     """
     seconds, fraction = divmod(microseconds, 1_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{fraction:06d}Z"
+    return f"{_whole_seconds(seconds)}.{fraction:06d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _whole_seconds(seconds: int) -> str:
+    # A pure function of its argument: the few instants an answer repeats (a certificate's validity,
+    # "now" within one second) are formatted once (a single check formats four times).
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 def parse_log_time(text: str) -> int:

@@ -113,8 +113,10 @@ def judge(presented: Presented, *, at: datetime, known_at_us: int | None = None)
     p, changes = presented, presented.changes
     if not isinstance(changes, tuple):  # a list cannot key the memo: judged as it is
         return _judge(presented, at, known_at_us)
-    asked = (p.certificate_id, p.document, p.record, p.key, p.integrated_us, changes, at, known_at_us)
-    return _JUDGED.get(asked) or _judged(asked, presented)
+    asked = _asked(
+        p.certificate_id, p.document, p.record, p.key, p.integrated_us, changes=changes, at=at, known_at_us=known_at_us
+    )
+    return _JUDGED.get(asked) or _judged(asked, presented, at, known_at_us)
 
 
 def judge_stored(
@@ -130,15 +132,41 @@ def judge_stored(
     """`judge(Presented(certificate_id, document, record, key, integrated_us, changes), at=at)`, for a
     store asking about thousands of certificates: a standing already given is found without building
     the `Presented` first."""
-    asked = (certificate_id, document, record, key, integrated_us, changes, at, None)
+    asked = _asked(certificate_id, document, record, key, integrated_us, changes=changes, at=at, known_at_us=None)
     known = _JUDGED.get(asked)
     if known is not None:
         return known
-    return _judged(asked, Presented(certificate_id, document, record, key, integrated_us, changes))
+    presented = Presented(certificate_id, document, record, key, integrated_us, changes)
+    return _judged(asked, presented, at, None)
 
 
-def _judged(asked: _Asked, presented: Presented) -> Standing:
-    known = _judge(presented, asked[6], asked[7])
+def _asked(
+    certificate_id: str,
+    document: bytes,
+    record: Credential,
+    key: KeyRecord | None,
+    integrated_us: int,
+    *,
+    changes: tuple[Change, ...],
+    at: datetime,
+    known_at_us: int | None,
+) -> _Asked:
+    """The memo's key: what `judge` reads, with the date as it counts.
+
+    Without status changes (and asked without `known_at_us`) the date counts only through where it falls
+    against the validity dates (`status_of_unchanged`), so every date of one phase has one standing: a
+    check "as of now" is asked at a new microsecond each time, and would otherwise never be answered here.
+    """
+    when: datetime | CertificateStatus = at
+    if not changes and known_at_us is None:
+        when = status_of_unchanged(record.valid_from_us, record.valid_until_us, to_microseconds(at))
+    return (certificate_id, document, record, key, integrated_us, changes, when, known_at_us)
+
+
+def _judged(asked: _Asked, presented: Presented, at: datetime, known_at_us: int | None) -> Standing:
+    known = _judge(presented, at, known_at_us)
+    if not isinstance(asked[6], datetime) and RECORD_MISMATCH in known.reasons:
+        return known  # judged on the credential's own dates, which the record's phase does not name
     with _VERIFIED_LOCK:
         if len(_JUDGED) >= _JUDGED_MAX:
             _JUDGED.clear()  # as `_VERIFIED`: refilling costs one judgement per certificate
@@ -261,12 +289,15 @@ _VERIFIED: dict[tuple[str, bytes, str, bytes, bool], Credential] = {}
 _VERIFIED_LOCK = threading.Lock()
 _VERIFIED_MAX = 200_000  # ~60 MB at most
 # Standings already given, keyed by everything `judge` reads: the presented certificate (its exact bytes,
-# record, key record and status changes) and the question (`at`, `known_at_us`). A catalogue asks about
-# the same certificates on the same date again and again; an answer is a pure function of its key, so
-# an entry never becomes wrong, and changed bytes, a new event or another date are another key. The
-# key is a plain tuple of `Presented`'s fields and the question: hashed and compared in C, where the
+# record, key record and status changes) and the question (`at`, `known_at_us`; for a certificate without
+# changes asked without `known_at_us`, the phase of `at` against the record's validity dates). A catalogue
+# asks about the same certificates on the same date again and again; an answer is a pure function of its
+# key, so an entry never becomes wrong, and changed bytes, a new event or another date are another key.
+# The key is a plain tuple of `Presented`'s fields and the question: hashed and compared in C, where the
 # dataclass's own hash and equality were Python calls for every certificate of a catalogue.
-_Asked = tuple[str, bytes, Credential, KeyRecord | None, int, tuple[Change, ...], datetime, int | None]
+_Asked = tuple[
+    str, bytes, Credential, KeyRecord | None, int, tuple[Change, ...], datetime | CertificateStatus, int | None
+]
 _JUDGED: dict[_Asked, Standing] = {}
 _JUDGED_MAX = 20_000  # each entry holds its credential's bytes: ~30 MB at most
 

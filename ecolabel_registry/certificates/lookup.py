@@ -90,7 +90,7 @@ def accepted(
     standing = judge_row(row, document, key, (), at=at)
     if not standing.document_sound:
         raise LogIntegrityError(f"the credential of certificate {row['id']} fails its check just after its commit")
-    holder_ids = sorted(stored.holder_ids, key=lambda i: (i["scheme"], i["value"]))
+    holder_ids = repository.in_holder_id_order(stored.holder_ids)
     return _out(row, standing, at, {row["id"]: stored.products}, {row["id"]: holder_ids})
 
 

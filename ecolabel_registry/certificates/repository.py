@@ -62,16 +62,34 @@ _GET = (
 )
 
 
-def _of_certificates(table: Table, *order: Any) -> dict[str, Select[Any]]:
-    """Rows of a per-certificate table for a list of certificate ids, grouped by certificate, in `order`."""
+def _of_certificates(table: Table, *order: Any, texts: bool = False) -> dict[str, Select[Any]]:
+    """Rows of a per-certificate table for a list of certificate ids, grouped by certificate, in `order`;
+    `texts`: the order columns are text, compared by code point (`code_point_order`)."""
     return {
-        d: select(table).where(one_of(table.c.certificate_id, d)).order_by(table.c.certificate_id, *order)
+        d: select(table)
+        .where(one_of(table.c.certificate_id, d))
+        .order_by(table.c.certificate_id, *(code_point_order(c, d) for c in order) if texts else order)
         for d in DIALECTS
     }
 
 
+def code_point_order(column: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """`column` compared by code point, as Python compares `str`, whatever the database's collation.
+
+    PostgreSQL orders text by the column's collation, which follows the database's locale (`en_US.UTF-8`
+    puts `_z` before `B`, and `b` before `B`); its "C" collation compares the UTF-8 bytes, which is
+    code-point order. SQLite's default collation (BINARY) is already byte order.
+    """
+    return column.collate("C") if dialect == "postgresql" else column
+
+
+def in_holder_id_order(identifiers: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Holder identifiers in the order `holder_ids_of` reads them: scheme, then value, by code point."""
+    return sorted(identifiers, key=lambda i: (i["scheme"], i["value"]))
+
+
 _PRODUCTS = _of_certificates(products, products.c.position)
-_HOLDER_IDS = _of_certificates(holder_ids, holder_ids.c.scheme, holder_ids.c.value)
+_HOLDER_IDS = _of_certificates(holder_ids, holder_ids.c.scheme, holder_ids.c.value, texts=True)
 _EVENTS = _of_certificates(events, events.c.sequence)
 
 

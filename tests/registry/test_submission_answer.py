@@ -4,6 +4,11 @@ The answer to `POST /v1/certificates` is built from what the commit stored rathe
 so these tests hold it to `GET /v1/certificates/{id}`'s view: every field of `CertificateOut`, in
 the same order, for credentials whose holder identifiers, products, dates and re-issues vary.
 Only `status_at` ("now") is taken at a different instant.
+
+Holder identifiers are listed by scheme, then value, in code-point order on both paths: a lookup
+orders them in SQL, and PostgreSQL orders text by the column's collation, which for a non-C locale
+puts `_z` before `B` and `b` before `B`. The collation test makes the column's collation a
+linguistic one, as a database created with `en_US.UTF-8` would have, so that the test can fail.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
 from ecolabel_registry.app import create_app
 from ecolabel_registry.certificates.schemas import CertificateOut
@@ -65,6 +71,46 @@ def _assert_view_of_lookup(client: TestClient, answer: dict[str, Any]) -> None:
     view = {name: looked_up[name] for name in _VIEW}
     certificate.pop("status_at"), view.pop("status_at")
     assert certificate == view
+
+
+@pytest.fixture
+def linguistic_holder_ids(database_url: str) -> Iterator[None]:
+    """On PostgreSQL, the holder identifier columns collated as English text (ICU) for the test."""
+    if not database_url.startswith("postgresql"):
+        yield  # SQLite's only text order for these columns is BINARY: byte order, code-point order
+        return
+    engine = create_engine(database_url)
+    columns = "ALTER COLUMN scheme TYPE varchar(16) COLLATE {c}, ALTER COLUMN value TYPE varchar(64) COLLATE {c}"
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE certificate_holder_ids " + columns.format(c='"en-x-icu"')))
+        yield
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE certificate_holder_ids " + columns.format(c='"default"')))
+        engine.dispose()
+
+
+@pytest.fixture
+def linguistic_http(linguistic_holder_ids: None, settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_holder_identifiers_are_in_code_point_order_whatever_the_collation(
+    linguistic_http: TestClient, admin_headers: dict[str, str]
+) -> None:
+    body = certifier(linguistic_http, admin_headers, "eu-ecolabel")
+    values = ["b", "B", "a-2", "a1", "_z", "Z", "\u00e9", "f"]  # linguistic order differs from code-point order
+    identifiers = [{"scheme": "NATIONAL", "value": v} for v in values]
+    identifiers.append({"scheme": "GLN", "value": "4006381333931"})
+    holder = {"name": "Vernici Verdi S.p.A.", "country": "IT", "identifiers": identifiers}
+    token = body.credential("IT/044/301", credentialSubject=_subject(body, "IT/044/301", holder=holder))
+    response = linguistic_http.post("/v1/certificates", json={"credential": token})
+    assert response.status_code == 201, response.text
+    listed = [(i["scheme"], i["value"]) for i in response.json()["certificate"]["holder"]["identifiers"]]
+    assert listed == sorted((i["scheme"], i["value"]) for i in identifiers)
+    _assert_view_of_lookup(linguistic_http, response.json())
 
 
 def test_the_answer_to_a_submission_is_the_lookup_view_of_the_certificate(

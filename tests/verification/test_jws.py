@@ -9,7 +9,10 @@ import warnings
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed448 import Ed448PrivateKey
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from joserfc import jws as jose_jws
+from joserfc.jwk import OKPKey
 
 from verification.b64 import b64url_decode, b64url_encode
 from verification.ed25519 import generate_private_key, private_key_from_seed, sign_ed25519, verify_ed25519
@@ -49,6 +52,30 @@ def test_round_trip_is_exact_and_silent(alg: str) -> None:
     assert dict(verified.header) == {"alg": alg, "kid": PUBLIC.kid, "typ": TYP, "iat": 1}
     assert verified.signing_input == token.rsplit(".", 1)[0].encode()
     assert read_protected_header(token)["alg"] == alg
+
+
+@pytest.mark.parametrize("alg", ["EdDSA", "Ed25519"])
+@pytest.mark.parametrize(
+    ("payload", "extra"),
+    [
+        (b"{}", None),
+        (b'{"b":1,"a":"\xc3\xa9"}\x00\xff', None),
+        (b"x" * 1000, {"iat": 1, "note": "caf\u00e9 \u2014 \U0001f600", "list": [1, None, True]}),
+        (b"", {"x5t#S256": "abc"}),
+    ],
+)
+def test_sign_compact_writes_the_bytes_joserfc_writes(alg: str, payload: bytes, extra: dict[str, Any] | None) -> None:
+    # Ed25519 is deterministic (RFC 8032 §5.1.6), so the same header and payload give the same token.
+    header = {"alg": alg, "kid": PUBLIC.kid, "typ": TYP, **(extra or {})}
+    registry = jose_jws.JWSRegistry(algorithms=[alg], strict_check_header=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # joserfc's notice about the name "EdDSA" (RFC 9864)
+        expected = jose_jws.serialize_compact(header, payload, OKPKey.import_key(KEY), registry=registry)
+        for _ in range(2):  # the second from the memo of header segments
+            token = sign_compact(payload, KEY, PUBLIC.kid, TYP, alg, extra_header=extra)
+            assert token == expected
+            public = OKPKey.import_key(KEY.public_key())
+            assert jose_jws.deserialize_compact(token, public, registry=registry).payload == payload
 
 
 def test_hand_built_token_with_our_policy_verifies() -> None:
@@ -179,6 +206,10 @@ def test_sign_compact_refusals() -> None:
             sign_compact(b"{}", KEY, PUBLIC.kid, TYP, extra_header={name: "x"})
     with pytest.raises(MalformedInput, match="NON_FINITE_NUMBER"):
         sign_compact(b"{}", KEY, PUBLIC.kid, TYP, extra_header={"n": float("nan")})
+    with pytest.raises(MalformedInput, match="INVALID_JWS"):
+        sign_compact(b"{}", KEY, PUBLIC.kid, TYP, extra_header={"x5t": 1})  # a registered member's type
+    with pytest.raises(MalformedInput, match="INVALID_JWS"):
+        sign_compact(b"{}", Ed448PrivateKey.generate(), PUBLIC.kid, TYP)  # type: ignore[arg-type]  # the refusal
 
 
 def test_public_jwk_round_trip_and_refusals() -> None:

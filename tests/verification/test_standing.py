@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -120,4 +120,38 @@ def test_a_question_asked_again_is_answered_from_the_memo_and_any_new_input_is_j
     assert judge(sound, at=ON, known_at_us=LOGGED).valid
     other = certifier.credential("IT/044/999").encode()
     assert judge(replace(sound, document=other), at=ON).reasons == (DOCUMENT_ALTERED,)
+    assert len(judged) == 5
+
+
+def test_without_status_changes_every_date_of_one_phase_has_one_standing(
+    certifier: Certifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A check "as of now" asks at a new microsecond each time: the date counts only through where it
+    # falls against the validity dates, each side of a boundary judged on its own.
+    judged: list[datetime] = []
+    rule = standing_module._judge
+
+    def counting(presented: Presented, at: datetime, known_at_us: int | None) -> Standing:
+        judged.append(at)
+        return rule(presented, at, known_at_us)
+
+    monkeypatch.setattr(standing_module, "_judge", counting)
+    sound = _presented(certifier)
+    last = datetime(2027, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
+    standings = [judge(sound, at=at) for at in (ON, ON + timedelta(microseconds=1), last)]
+    assert all(found is standings[0] for found in standings)
+    assert standings[0].status is CertificateStatus.ACTIVE
+    assert standings[0].valid
+    assert judge(sound, at=last + timedelta(microseconds=1)).status is CertificateStatus.EXPIRED
+    assert judge(sound, at=datetime(2023, 12, 31, tzinfo=UTC)).status is CertificateStatus.NOT_YET_VALID
+    assert len(judged) == 3
+    # A record whose dates are not its credential's is judged on the credential's, at every date: its
+    # own phase does not say where the date falls against the dates that count.
+    misdated = replace(
+        sound, record=sound.record._replace(valid_until_us=to_microseconds(datetime(2026, 1, 1, tzinfo=UTC)))
+    )
+    early = judge(misdated, at=datetime(2026, 6, 1, tzinfo=UTC))
+    assert (early.status, early.reasons) == (CertificateStatus.ACTIVE, (RECORD_MISMATCH,))
+    late = judge(misdated, at=datetime(2028, 1, 1, tzinfo=UTC))
+    assert (late.status, late.reasons) == (CertificateStatus.EXPIRED, ("CERTIFICATE_EXPIRED", RECORD_MISMATCH))
     assert len(judged) == 5
