@@ -3,8 +3,9 @@
     document = open_document(token, EcoLabelCertificate, TYP["certificate"], keys.lookup)
 
 The issuer is read from the payload before verification only to choose which programme's key to try.
-The payload the signature covers must be those same bytes (checked); their strict parse is then the
-verified payload's, and its issuer must name that same programme.
+The header and payload segments are each decoded (`verification.b64`) and strictly parsed once, here:
+the signature is checked over those same segments, so their parse is the verified payload's, and its
+issuer must name that same programme.
 
 The issuer may be the programme's URN or its DID, and the kid a programme-local name or a DID URL
 whose fragment is that name (`verification.did`); given a registry's `DidWeb`, a DID must be one of
@@ -99,10 +100,11 @@ def open_document(
     record = lookup(programme, local_kid)
     if record is None:
         raise UnknownKey("UNKNOWN_KID", f"programme {programme!r} has no key {local_kid!r}")
-    verified = verify_compact_with_header(token, header, PublicKey(kid=kid, raw=record.public_key), expected_typ=typ)
+    # The signature covers the payload segment whose bytes `raw` are: they are not decoded again.
+    verified = verify_compact_with_header(
+        token, header, PublicKey(kid=kid, raw=record.public_key), expected_typ=typ, payload=raw
+    )
     require_role_for(record, typ)  # after the signature: a forgery is reported as such, not as a role problem
-    if verified.payload != raw:  # both decode the one payload segment; a difference is a decoder fault
-        raise MalformedInput("PAYLOAD_CHANGED", "the verified payload differs from the bytes read before it")
     try:
         payload = model.model_validate(claimed)  # type: ignore[attr-defined]
     except ValidationError as exc:

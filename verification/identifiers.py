@@ -49,7 +49,9 @@ def untidy_reason(value: str) -> str | None:
     """Why `value` has more than one spelling as an identifier, or None when it has one."""
     if value != value.strip():
         return "leading or trailing whitespace"
-    for character in value:
+    # Printable ASCII (the common case) holds no control or format character and no whitespace but
+    # U+0020: only the run of spaces below can apply, without a look at each character.
+    for character in "" if value.isascii() and value.isprintable() else value:
         if character.isspace() and character != " ":
             return f"whitespace other than a plain space (U+{ord(character):04X})"
         if unicodedata.category(character) in ("Cc", "Cf"):
@@ -121,13 +123,15 @@ def normalise_gtin(value: str) -> str:
     digits = value.strip()
     if not digits.isascii() or not digits.isdigit() or len(digits) not in GTIN_LENGTHS:
         raise ValueError("a GTIN has 8, 12, 13 or 14 digits")
-    if not ean.is_valid(digits):
+    # The GS1 check digit of the digits before it (what `ean.is_valid` computes after cleaning the
+    # input, which is known to be ASCII digits here).
+    if ean.calc_check_digit(digits[:-1]) != digits[-1]:
         raise ValueError(f"GTIN {digits} has a wrong check digit")
     return digits.zfill(14)
 
 
 def _country(code: str) -> str:
-    if pycountry.countries.get(alpha_2=code) is None:
+    if code not in _ALPHA_2:
         raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
     return code
 
@@ -150,6 +154,7 @@ def _check(module_validate: object, what: str) -> AfterValidator:
 
 # The schema lists the codes, since a pattern alone would admit "ZZ"; pycountry's list is pinned.
 COUNTRY_CODES: Final = sorted(country.alpha_2 for country in pycountry.countries)
+_ALPHA_2: Final = frozenset(COUNTRY_CODES)  # `pycountry.countries.get` searched its index on every call
 CountryCode = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Z]{2}$"),

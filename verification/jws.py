@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc import jws as jose_jws
-from joserfc.errors import BadSignatureError, JoseError, UnsupportedAlgorithmError
+from joserfc.errors import JoseError, UnsupportedAlgorithmError
 from joserfc.jwa import JWSAlgModel
 from joserfc.jwk import OKPKey
 
 from verification.b64 import b64url_decode
 from verification.canonical import dumps_canonical
-from verification.ed25519 import SIGNATURE_SIZE
+from verification.ed25519 import SIGNATURE_SIZE, verify_ed25519
 from verification.errors import AlgorithmRefused, MalformedInput, SignatureInvalid, UnknownKey
 from verification.jwk import JWS_ALGORITHMS, PublicKey, jwk_thumbprint, parse_public_jwk
 from verification.result import VerificationResult, capture
@@ -141,32 +141,49 @@ def verify_compact(
 
 
 def verify_compact_with_header(
-    token: str, header: Mapping[str, Any], key: PublicKey, *, expected_typ: str | None = None
+    token: str,
+    header: Mapping[str, Any],
+    key: PublicKey,
+    *,
+    expected_typ: str | None = None,
+    payload: bytes | None = None,
 ) -> VerifiedJWS:
     """`verify_compact` for a caller that already read this token's header with `read_protected_header`
-    (to choose the key by its kid): the header is not decoded and parsed a second time."""
+    (to choose the key by its kid) and, if it read it, its payload segment's bytes (`payload`): neither
+    is decoded or parsed a second time.
+
+    joserfc checks the header's registered members (RFC 7515 §4.1) and its size; the signature is then
+    checked here over the signing input (RFC 7515 §5.2 steps 8-9) by `verify_ed25519`, since
+    `jws.deserialize_compact` would decode and parse header and payload again, with another codec.
+    """
     _enforce_policy(header, key, expected_typ)
     header_b64, payload_b64, signature_b64 = token.split(".")
-    # joserfc reports an undecodable or wrong-length signature as a bad signature; say what it is.
-    if len(b64url_decode(signature_b64, what="JWS signature")) != SIGNATURE_SIZE:
+    # An undecodable or wrong-length signature is a malformed token, not a bad signature.
+    signature = b64url_decode(signature_b64, what="JWS signature")
+    if len(signature) != SIGNATURE_SIZE:
         raise MalformedInput("BAD_SIGNATURE_LENGTH", f"an Ed25519 JWS signature is {SIGNATURE_SIZE} bytes")
     try:
-        jose_key = OKPKey.import_key(Ed25519PublicKey.from_public_bytes(key.raw))
-        obj = jose_jws.deserialize_compact(token, jose_key, registry=_REGISTRY)
-    except BadSignatureError as err:
-        raise SignatureInvalid("BAD_SIGNATURE", f"JWS signature does not verify under {key.kid!r}") from err
+        _REGISTRY.validate_header_size(header_b64.encode("ascii"))
+        _REGISTRY.validate_payload_size(payload_b64.encode("ascii"))
+        _REGISTRY.check_header(dict(header))
+        _REGISTRY.get_alg(header["alg"])
     except UnsupportedAlgorithmError as err:
         raise AlgorithmRefused("ALG_NOT_ALLOWED", err.description) from err
     except JoseError as err:
         raise MalformedInput("INVALID_JWS", err.description or err.error) from err
-    except ValueError as err:  # cryptography refusing the key bytes
+    if payload is None:
+        try:
+            payload = b64url_decode(payload_b64, what="JWS payload")
+        except MalformedInput as err:
+            raise MalformedInput("INVALID_JWS", "Invalid payload") from err
+    signing_input = f"{header_b64}.{payload_b64}".encode("ascii")
+    try:
+        verify_ed25519(key.raw, signature, signing_input)
+    except SignatureInvalid as err:
+        raise SignatureInvalid("BAD_SIGNATURE", f"JWS signature does not verify under {key.kid!r}") from err
+    except MalformedInput as err:  # the key's bytes, not the token: no Ed25519 public key
         raise MalformedInput("INVALID_PUBLIC_KEY", "key bytes are not an Ed25519 public key") from err
-    return VerifiedJWS(
-        header=MappingProxyType(header),
-        payload=obj.payload,
-        kid=key.kid,
-        signing_input=f"{header_b64}.{payload_b64}".encode("ascii"),
-    )
+    return VerifiedJWS(header=MappingProxyType(header), payload=payload, kid=key.kid, signing_input=signing_input)
 
 
 def check_compact(token: str, key: PublicKey, *, expected_typ: str | None = None) -> VerificationResult:

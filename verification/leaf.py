@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from verification.errors import MalformedInput
 from verification.merkle import leaf_hash
@@ -54,6 +55,7 @@ class DocumentKind(StrEnum):
         return self is not DocumentKind.SUPPLY_CHAIN
 
 
+@lru_cache(maxsize=4096)  # one append's leaves and receipts all carry the same log time
 def format_log_time(microseconds: int) -> str:
     """Integration time as committed in a leaf: UTC, always six fractional digits.
 

@@ -259,10 +259,10 @@ def remember_verified(document: SignedDocument[EcoLabelCertificate]) -> None:
     the certificate type (signature and key role checked), in the memo: the entry `_credential` would
     make from the same bytes and key, read by the same `_read` from the payload's one strict parse
     that `open_document` verified (`SignedDocument.claims`), not from a second decode of the token."""
-    key, data = document.key, document.token.encode("ascii")
+    key = document.key
     if document.header.get("typ") != TYP["certificate"]:
         return
-    digest = hashlib.sha256(data).digest()
+    digest = bytes.fromhex(document.sha256)  # the SHA-256 of the token's bytes, taken where it was opened
     try:
         credential = _read(document.claims, document.header.get("kid"))  # the parse it was verified with
     except (MalformedInput, KeyError, TypeError, ValueError, AttributeError):

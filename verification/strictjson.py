@@ -94,6 +94,8 @@ def _depth_at_most(value: Any, max_depth: int) -> bool:
 def _check_text(text: str, value: Any, max_depth: int) -> None:
     if _MAYBE_SURROGATE.search(text):
         _check_tree(value, max_depth)  # a \uD8xx-\uDFxx escape (maybe half of a valid pair): look at every string
+    elif text.count("{") + text.count("[") <= max_depth:
+        return  # every container opens with one of these (strings only add to the count): not too deep
     elif not _depth_at_most(value, max_depth):
         raise MalformedInput("TOO_DEEP", f"nesting deeper than {max_depth} levels")
 

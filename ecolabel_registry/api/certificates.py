@@ -11,6 +11,7 @@ import orjson
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
+from ecolabel_registry import collector
 from ecolabel_registry.api import untp
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import SIGNED_DOCUMENT_ERRORS, openapi_responses
@@ -138,7 +139,10 @@ def submit_batch(body: SubmitBatch, context: ContextDep, throttle: ProgrammeLimi
     limit = context.settings.max_batch_items
     if len(body.credentials) > limit:
         raise BadRequest(f"a batch holds at most {limit} credentials", code="BATCH_TOO_LARGE", max_items=limit)
-    items = _submit(context, throttle, body.credentials)
+    # A batch's 1,000 credentials build some hundred thousand acyclic objects (parses, payload models,
+    # rows, receipts) that live until the answer: the collector would walk them again and again.
+    with collector.paused():
+        items = _submit(context, throttle, body.credentials)
     for item in items:
         if item.error is not None:
             count_rejection(request, item.error)

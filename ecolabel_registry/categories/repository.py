@@ -5,15 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, insert, select, tuple_
+from sqlalchemy import Connection, RowMapping, bindparam, insert, select, tuple_
 
 from ecolabel_registry.db.models import Category, CategoryCode, LogEntry
+from ecolabel_registry.db.raw import Prebuilt
 
 categories_table = Category.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
 codes_table = CategoryCode.__table__  # type: ignore[attr-defined]
 entries_table = LogEntry.__table__  # type: ignore[attr-defined]
 
 CategoryKey = tuple[str, str, str]  # programme_id, code, criteria_version
+# Built once and run on the driver's cursor (`db.raw`): the tuple IN built per call cost more than the
+# primary-key read it asks for.
+_ONE = Prebuilt(
+    select(categories_table.c.programme_id).where(
+        categories_table.c.programme_id == bindparam("programme_id"),
+        categories_table.c.code == bindparam("code"),
+        categories_table.c.criteria_version == bindparam("criteria_version"),
+    )
+)
 
 
 def find(connection: Connection, key: CategoryKey) -> RowMapping | None:
@@ -24,6 +34,10 @@ def existing(connection: Connection, keys: Iterable[CategoryKey]) -> set[Categor
     wanted = sorted(set(keys))
     if not wanted:
         return set()
+    if len(wanted) == 1:  # a batch or a group commit nearly always names one category: a prebuilt read
+        programme_id, code, criteria_version = wanted[0]
+        found = _ONE.first(connection, programme_id=programme_id, code=code, criteria_version=criteria_version)
+        return set(wanted) if found is not None else set()
     rows = connection.execute(
         select(categories_table.c.programme_id, categories_table.c.code, categories_table.c.criteria_version).where(
             _key_matches(wanted)

@@ -55,6 +55,9 @@ _CURRENT = {
     d: select(certificates.c.id, certificates.c.programme_id, certificates.c.licence_number).where(*current_licence(d))
     for d in DIALECTS
 }
+_ONE_EXISTING = Prebuilt(
+    select(certificates.c.id, certificates.c.leaf_index).where(certificates.c.id == bindparam("id"))
+)
 _GET = (
     select(certificates, entries.c.document)
     .join(entries, entries.c.leaf_index == certificates.c.leaf_index)
@@ -102,7 +105,11 @@ class NewCertificate:
 
 def existing_ids(connection: Connection, ids: Iterable[str]) -> dict[str, int]:
     """certificate id -> leaf index, for the ids already registered."""
-    return {row["id"]: row["leaf_index"] for row in rows_among(connection, _EXISTING, ids)}
+    wanted = set(ids)
+    if len(wanted) == 1:  # a single submission: a primary-key read on the driver's cursor (`db.raw`)
+        row = _ONE_EXISTING.first(connection, id=next(iter(wanted)))
+        return {} if row is None else {row["id"]: row["leaf_index"]}
+    return {row["id"]: row["leaf_index"] for row in rows_among(connection, _EXISTING, wanted)}
 
 
 def current_for_licences(connection: Connection, licences: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:

@@ -106,18 +106,32 @@ def store_append(
         connection, nodes_table, [{"level": level, "idx": idx, "hash": value} for (level, idx), value in nodes.items()]
     )
     if head.checkpoint is not None:
-        connection.execute(insert(checkpoints_table), [{"tree_size": head.tree_size, "note": head.checkpoint}])
+        connection.execute(_INSERT_CHECKPOINT, [{"tree_size": head.tree_size, "note": head.checkpoint}])
     connection.execute(
-        update(state_table)
-        .where(state_table.c.id == 1)
-        .values(
-            tree_size=head.tree_size,
-            root_hash=head.root_hash,
-            frontier=b"".join(head.frontier),
-            last_integrated_us=head.last_integrated_us,
-            checkpoint=head.checkpoint,
-        )
+        _UPDATE_HEAD,
+        {
+            "new_tree_size": head.tree_size,
+            "new_root_hash": head.root_hash,
+            "new_frontier": b"".join(head.frontier),
+            "new_last_integrated_us": head.last_integrated_us,
+            "new_checkpoint": head.checkpoint,
+        },
     )
+
+
+# Built once, like the head's read: every append (a group commit's too) runs them.
+_INSERT_CHECKPOINT = insert(checkpoints_table)
+_UPDATE_HEAD = (
+    update(state_table)
+    .where(state_table.c.id == 1)
+    .values(
+        tree_size=bindparam("new_tree_size"),
+        root_hash=bindparam("new_root_hash"),
+        frontier=bindparam("new_frontier"),
+        last_integrated_us=bindparam("new_last_integrated_us"),
+        checkpoint=bindparam("new_checkpoint"),
+    )
+)
 
 
 _NODES_PER_QUERY = 64

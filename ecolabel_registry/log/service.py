@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 from ecolabel_registry.errors import BadRequest, LogIntegrityError, NotFound
 from ecolabel_registry.log import repository, tree
 from verification.checkpoint import Checkpoint, sign_checkpoint
-from verification.leaf import DocumentKind, entry_leaf_hash
+from verification.leaf import DocumentKind, commitment_leaf_hash
 from verification.merkle import consistency_proof, inclusion_proof
 from verification.note import NoteSigner
 from verification.receipt import Receipt
@@ -99,16 +99,18 @@ def append(
         return []
     reservation = reservation or reserve(connection)
     head, integrated_us = reservation.head, reservation.integrated_us
+    digests = [hashlib.sha256(document.content).digest() for document in documents]
     entries = [
         repository.NewEntry(
             leaf_index=head.tree_size + offset,
             kind=document.kind.value,
             integrated_us=integrated_us,
             document=document.content,
-            document_sha256=hashlib.sha256(document.content).digest(),
-            leaf_hash=entry_leaf_hash(document.kind, integrated_us, document.content),
+            document_sha256=digest,
+            # `entry_leaf_hash` of the content, from the digest already taken (one SHA-256 per document)
+            leaf_hash=commitment_leaf_hash(document.kind, integrated_us, digest),
         )
-        for offset, document in enumerate(documents)
+        for offset, (document, digest) in enumerate(zip(documents, digests, strict=True))
     ]
     appended = tree.append(head.tree_size, head.frontier, [entry.leaf_hash for entry in entries])
     replay = _replaying.get()

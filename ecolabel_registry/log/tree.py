@@ -9,7 +9,7 @@ to a power of two, so it splits into O(log n) stored nodes, folded right to left
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from verification.compact import CompactRange, fold_right
 from verification.merkle import EMPTY_ROOT
@@ -53,9 +53,18 @@ class Appended:
     root: bytes
     new_nodes: dict[NodeKey, bytes]  # leaves (level 0) included: the nodes table alone is the tree
     known: dict[NodeKey, bytes]  # every node the batch touched, leaves and old frontier included
+    # Roots of ranges that are not one perfect subtree (those end at the tree's size): the receipts of
+    # one append share them, so each is folded once for the whole batch rather than once per receipt.
+    folded: dict[tuple[int, int], bytes] = field(default_factory=dict, repr=False, compare=False)
 
     def subtree_root(self, start: int, end: int) -> bytes:
-        return fold([self.known[key] for key in chunks(start, end)])
+        width = end - start
+        if width > 0 and width & (width - 1) == 0 and start % width == 0:  # one aligned perfect subtree: a stored node
+            return self.known[(width.bit_length() - 1, start // width)]
+        found = self.folded.get((start, end))
+        if found is None:
+            found = self.folded[(start, end)] = fold([self.known[key] for key in chunks(start, end)])
+        return found
 
 
 def append(tree_size: int, frontier: Sequence[bytes], leaf_hashes: Sequence[bytes]) -> Appended:

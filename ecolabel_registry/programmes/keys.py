@@ -6,11 +6,13 @@ stores the ring a change produced (`store_change`), nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Connection, Integer, and_, bindparam, func, insert, select, tuple_, type_coerce, update
 
 from ecolabel_registry.db.models import KeyEventRow, Programme, ProgrammeKey
+from ecolabel_registry.db.raw import Prebuilt
 from verification.evidence import KeyHead
 from verification.keys import KeyRecord, KeyRing
 
@@ -24,6 +26,9 @@ def load(connection: Connection, wanted: Iterable[tuple[str, str]]) -> dict[tupl
     pairs = sorted(set(wanted))
     if not pairs:
         return {}
+    if len(pairs) == 1:  # a group commit's credentials nearly always name one key: a prebuilt read
+        found = load_one(connection, *pairs[0])
+        return {} if found is None else {pairs[0]: found}
     rows = connection.execute(
         select(keys_table).where(tuple_(keys_table.c.programme_id, keys_table.c.kid).in_(pairs))
     ).mappings()
@@ -31,8 +36,10 @@ def load(connection: Connection, wanted: Iterable[tuple[str, str]]) -> dict[tupl
 
 
 def load_one(connection: Connection, programme_id: str, kid: str) -> KeyRecord | None:
-    """`load` for one key, by a statement built once (building the tuple IN cost more than running it)."""
-    row = connection.execute(_ONE_KEY, {"programme_id": programme_id, "kid": kid}).mappings().first()
+    """`load` for one key, by a statement built once and run on the driver's cursor (`db.raw`): it is
+    read for every single submission, where SQLAlchemy's execution and row processing cost more than
+    the primary-key read. Outside a transaction it starts none (SQLite: no BEGIN for it)."""
+    row = _ONE_KEY.first(connection, programme_id=programme_id, kid=kid)
     return _record(row) if row is not None else None
 
 
@@ -58,7 +65,10 @@ def ring(connection: Connection, programme_id: str) -> KeyRing:
     )
 
 
-def _record(row: RowMapping) -> KeyRecord:
+_RECORD_COLUMNS = ("programme_id", "kid", "public_key", "added_us", "ended_us", "compromised_since_us")
+
+
+def _record(row: Mapping[Any, Any]) -> KeyRecord:
     return KeyRecord(
         programme_id=row["programme_id"],
         kid=row["kid"],
@@ -66,8 +76,8 @@ def _record(row: RowMapping) -> KeyRecord:
         added_us=row["added_us"],
         ended_us=row["ended_us"],
         compromised_since_us=row["compromised_since_us"],
-        root=row["root"],
-        signing=row["signing"],
+        root=bool(row["root"]),
+        signing=bool(row["signing"]),
     )
 
 
@@ -137,8 +147,14 @@ def store_change(
 
 _LATER = key_events_table.alias("later")
 # A programme's key-event head: its last key event, or (none yet) its registration. One statement.
-_ONE_KEY = select(keys_table).where(
-    keys_table.c.programme_id == bindparam("programme_id"), keys_table.c.kid == bindparam("kid")
+# The roles as the driver returns them (SQLite: 0 or 1), so that no result processor is needed; `_record`
+# makes them booleans.
+_ONE_KEY = Prebuilt(
+    select(
+        *(keys_table.c[name] for name in _RECORD_COLUMNS),
+        type_coerce(keys_table.c.root, Integer).label("root"),
+        type_coerce(keys_table.c.signing, Integer).label("signing"),
+    ).where(keys_table.c.programme_id == bindparam("programme_id"), keys_table.c.kid == bindparam("kid"))
 )
 _HEADS = (
     select(
