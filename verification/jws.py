@@ -1,4 +1,9 @@
-"""JWS Compact Serialization (RFC 7515 §7.1) pinned to Ed25519: verified through joserfc, signed here.
+"""JWS Compact Serialization (RFC 7515 §7.1) pinned to Ed25519, with joserfc's header rules.
+
+Header members are checked by joserfc's registry; the signature is checked, and written, here over
+segments decoded once by the one base64url codec, by `cryptography`'s Ed25519. Tests hold both
+directions to joserfc: the tokens signed here are byte for byte joserfc's, and a token is accepted
+here exactly when joserfc's own `deserialize_compact`, under the same policy, accepts it.
 
 The verifier, not the token, chooses the algorithm: the key is Ed25519, so only ``alg`` ``EdDSA``
 (RFC 8037 §3.1) or ``Ed25519`` (RFC 9864 §2.2) is accepted. Everything that lets a token influence
@@ -10,7 +15,6 @@ joserfc errors are translated into :mod:`verification.errors` here and nowhere e
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,9 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc import jws as jose_jws
 from joserfc.errors import JoseError, UnsupportedAlgorithmError
 from joserfc.jwa import JWSAlgModel
-from joserfc.jwk import OKPKey
 
-from verification.b64 import b64url_decode
+from verification.b64 import b64url_decode, b64url_encode
 from verification.canonical import dumps_canonical
 from verification.ed25519 import SIGNATURE_SIZE, verify_ed25519
 from verification.errors import AlgorithmRefused, MalformedInput, SignatureInvalid, UnknownKey
@@ -214,8 +217,8 @@ def sign_compact(
         header_segment = _header_segment(alg, kid, typ, extra_header)
     else:
         header_segment = _HEADER_SEGMENTS.get((alg, kid, typ)) or _plain_header_segment(alg, kid, typ)
-    signing_input = header_segment + b"." + _b64url(payload)
-    return (signing_input + b"." + _b64url(private_key.sign(signing_input))).decode("ascii")
+    signing_input = header_segment + b"." + b64url_encode(payload).encode("ascii")
+    return f"{signing_input.decode('ascii')}.{b64url_encode(private_key.sign(signing_input))}"
 
 
 # Header segments without extra members, by (alg, kid, typ): a pure function of its key, so an entry is
@@ -247,8 +250,4 @@ def _header_segment(alg: str, kid: str, typ: str, extra_header: Mapping[str, Any
     except JoseError as err:
         raise MalformedInput("INVALID_JWS", err.description or err.error) from err
     # joserfc's encoding of a header (`joserfc.util.json_b64encode`), so that the bytes are the same.
-    return _b64url(json.dumps(header, ensure_ascii=True, separators=(",", ":")).encode("ascii"))
-
-
-def _b64url(data: bytes) -> bytes:
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
+    return b64url_encode(json.dumps(header, ensure_ascii=True, separators=(",", ":")).encode("ascii")).encode("ascii")
