@@ -255,3 +255,25 @@ def _registration_leaf(client: TestClient, programme: str) -> int:
             text("SELECT registered_leaf_index FROM programmes WHERE id = :id"), {"id": programme}
         ).scalar_one()
         return leaf
+
+
+def test_a_key_stripped_of_its_signing_role_vouches_for_nothing_on_every_path(
+    client: TestClient, world: World
+) -> None:
+    """The key's roles are part of its record on every path: the single check's one-statement read too."""
+    cert = _carpet(client, world)
+    assert _answers(client, cert)["single"] is True
+    with _engine(client).begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE programme_keys SET signing = :no WHERE programme_id = 'jea' AND kid = "
+                "(SELECT signing_kid FROM certificates WHERE id = :id)"
+            ),
+            {"no": False, "id": cert},
+        )
+    answers = _answers(client, cert)
+    assert (answers["single"], answers["single reasons"]) == (False, [SIGNATURE_INVALID])
+    assert (answers["eligibility"], answers["eligibility reasons"]) == (False, [SIGNATURE_INVALID])
+    assert answers["lookup"] is False
+    assert answers["trqp"] is False
+    assert answers["supply"] is False
