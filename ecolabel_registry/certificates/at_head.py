@@ -19,12 +19,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Integer, and_, bindparam, cast, select
+from sqlalchemy import Connection, and_, bindparam, select
 
 from ecolabel_registry.certificates.repository import certificates, entries
 from ecolabel_registry.db.raw import Prebuilt
 from ecolabel_registry.log.repository import state_table
-from ecolabel_registry.programmes.keys import key_events_table, keys_table, programmes_table
+from ecolabel_registry.programmes.keys import key_columns, key_events_table, key_record, keys_table, programmes_table
 from verification.evidence import KeyHead
 from verification.keys import KeyRecord
 
@@ -53,13 +53,7 @@ _READ = Prebuilt(
         certificates.c.leaf_index,
         certificates.c.event_count,
         entries.c.document,
-        keys_table.c.kid.label("key_kid"),
-        keys_table.c.public_key.label("key_public_key"),
-        keys_table.c.added_us.label("key_added_us"),
-        keys_table.c.ended_us.label("key_ended_us"),
-        keys_table.c.compromised_since_us.label("key_compromised_since_us"),
-        cast(keys_table.c.root, Integer).label("key_root"),
-        cast(keys_table.c.signing, Integer).label("key_signing"),
+        *key_columns("key_"),
         programmes_table.c.registered_leaf_index.label("programme_leaf_index"),
         _latest_key_event(key_events_table.c.sequence).label("key_head_sequence"),
         _latest_key_event(key_events_table.c.leaf_index).label("key_head_leaf_index"),
@@ -97,18 +91,7 @@ def read(connection: Connection, certificate_id: str) -> AtHead | None:
     row = _READ.first(connection, id=certificate_id)
     if row is None:
         return None
-    key = None
-    if row["key_kid"] is not None:
-        key = KeyRecord(
-            programme_id=row["programme_id"],
-            kid=row["key_kid"],
-            public_key=bytes(row["key_public_key"]),
-            added_us=row["key_added_us"],
-            ended_us=row["key_ended_us"],
-            compromised_since_us=row["key_compromised_since_us"],
-            root=bool(row["key_root"]),
-            signing=bool(row["key_signing"]),
-        )
+    key = key_record(row, "key_")
     sequence = row["key_head_sequence"]
     # As `programmes.keys.heads` says it: the registration leaf until the first key event.
     key_head = KeyHead(

@@ -27,6 +27,7 @@ from ecolabel_registry.db.models import (
     ProgrammeKey,
 )
 from ecolabel_registry.db.raw import Prebuilt
+from ecolabel_registry.programmes.keys import key_columns
 
 certificates = Certificate.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
 products = CertificateProduct.__table__  # type: ignore[attr-defined]
@@ -88,10 +89,7 @@ _CHECKED = Prebuilt(
         certificates.c.leaf_index,
         certificates.c.event_count,
         entries.c.document,
-        keys.c.public_key.label("key_public_key"),
-        keys.c.added_us.label("key_added_us"),
-        keys.c.ended_us.label("key_ended_us"),
-        keys.c.compromised_since_us.label("key_compromised_since_us"),
+        *key_columns("key_"),
         state.c.tree_size.label("head_tree_size"),
         state.c.root_hash.label("head_root_hash"),
         state.c.checkpoint.label("head_checkpoint"),
@@ -119,8 +117,8 @@ _CHECKED = Prebuilt(
 
 
 def checked_certificate(connection: Connection, certificate_id: str) -> dict[str, Any] | None:
-    """The certificate's columns a check reads, with `document`, its key as `key_public_key`,
-    `key_added_us`, ... and the log head as `head_tree_size` and `head_checkpoint`. Outside a
+    """The certificate's columns a check reads, with `document`, its key as `key_columns("key_")` (read
+    by `programmes.keys.key_record(row, "key_")`) and the log head as `head_tree_size` and `head_checkpoint`. Outside a
     transaction it is one statement on its own, and sees one snapshot."""
     return _CHECKED.first(connection, id=certificate_id)
 

@@ -17,6 +17,7 @@ from ecolabel_registry.errors import InternalError, NotFound
 from ecolabel_registry.integrity.guard import require_intact
 from ecolabel_registry.log import service as log
 from ecolabel_registry.procurement import repository
+from ecolabel_registry.programmes.keys import key_record
 from ecolabel_registry.signer import sign_decision
 from verification.evidence import KeyHead, checkpoint_json
 from verification.keys import KeyRecord
@@ -108,13 +109,7 @@ def verify_certificate(
 
 
 def _signing_key(row: Mapping[str, Any]) -> KeyRecord:
-    if row["key_public_key"] is None:
+    key = key_record(row, "key_")
+    if key is None:
         raise InternalError(f"certificate {row['id']} names key {row['signing_kid']!r}, which is not registered")
-    return KeyRecord(
-        programme_id=row["programme_id"],
-        kid=row["signing_kid"],
-        public_key=bytes(row["key_public_key"]),
-        added_us=row["key_added_us"],
-        ended_us=row["key_ended_us"],
-        compromised_since_us=row["key_compromised_since_us"],
-    )
+    return key

@@ -68,16 +68,35 @@ def ring(connection: Connection, programme_id: str) -> KeyRing:
 _RECORD_COLUMNS = ("programme_id", "kid", "public_key", "added_us", "ended_us", "compromised_since_us")
 
 
-def _record(row: Mapping[Any, Any]) -> KeyRecord:
+def key_columns(prefix: str) -> list[Any]:
+    """A key record's columns, each labelled `prefix` + its name, for a statement that reads a key beside
+    other rows (an outer join: `kid` is NULL when no key matched). `key_record(row, prefix)` reads them,
+    so every statement that judges by a key reads all of it, roles included."""
+    return [
+        *(keys_table.c[name].label(prefix + name) for name in _RECORD_COLUMNS),
+        # The roles as the driver returns them (SQLite: 0 or 1), so that no result processor is needed.
+        type_coerce(keys_table.c.root, Integer).label(prefix + "root"),
+        type_coerce(keys_table.c.signing, Integer).label(prefix + "signing"),
+    ]
+
+
+def key_record(row: Mapping[Any, Any], prefix: str = "") -> KeyRecord | None:
+    """The key record in `row`'s columns named by `key_columns(prefix)`, or None where no key matched."""
+    if row[prefix + "kid"] is None:
+        return None
+    return _record(row, prefix)
+
+
+def _record(row: Mapping[Any, Any], prefix: str = "") -> KeyRecord:
     return KeyRecord(
-        programme_id=row["programme_id"],
-        kid=row["kid"],
-        public_key=bytes(row["public_key"]),
-        added_us=row["added_us"],
-        ended_us=row["ended_us"],
-        compromised_since_us=row["compromised_since_us"],
-        root=bool(row["root"]),
-        signing=bool(row["signing"]),
+        programme_id=row[prefix + "programme_id"],
+        kid=row[prefix + "kid"],
+        public_key=bytes(row[prefix + "public_key"]),
+        added_us=row[prefix + "added_us"],
+        ended_us=row[prefix + "ended_us"],
+        compromised_since_us=row[prefix + "compromised_since_us"],
+        root=bool(row[prefix + "root"]),
+        signing=bool(row[prefix + "signing"]),
     )
 
 
@@ -147,14 +166,10 @@ def store_change(
 
 _LATER = key_events_table.alias("later")
 # A programme's key-event head: its last key event, or (none yet) its registration. One statement.
-# The roles as the driver returns them (SQLite: 0 or 1), so that no result processor is needed; `_record`
-# makes them booleans.
 _ONE_KEY = Prebuilt(
-    select(
-        *(keys_table.c[name] for name in _RECORD_COLUMNS),
-        type_coerce(keys_table.c.root, Integer).label("root"),
-        type_coerce(keys_table.c.signing, Integer).label("signing"),
-    ).where(keys_table.c.programme_id == bindparam("programme_id"), keys_table.c.kid == bindparam("kid"))
+    select(*key_columns("")).where(
+        keys_table.c.programme_id == bindparam("programme_id"), keys_table.c.kid == bindparam("kid")
+    )
 )
 _HEADS = (
     select(

@@ -257,9 +257,7 @@ def _registration_leaf(client: TestClient, programme: str) -> int:
         return leaf
 
 
-def test_a_key_stripped_of_its_signing_role_vouches_for_nothing_on_every_path(
-    client: TestClient, world: World
-) -> None:
+def test_a_key_stripped_of_its_signing_role_vouches_for_nothing_on_every_path(client: TestClient, world: World) -> None:
     """The key's roles are part of its record on every path: the single check's one-statement read too."""
     cert = _carpet(client, world)
     assert _answers(client, cert)["single"] is True
