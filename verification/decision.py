@@ -90,11 +90,14 @@ MAX_SAVED_BYTES = 256 * 1_048_576  # a saved answer of 10,000 lines is about 5 M
 
 @dataclass(frozen=True)
 class SavedEligibility:
-    """A saved eligibility answer that verified: the decision, the answer, and its results' RFC 8785 bytes."""
+    """A saved eligibility answer that verified: the decision, the answer, its results' RFC 8785 bytes, and
+    the bytes to archive (as received when orjson writes them back identically, the usual case; else the
+    answer re-encoded with its results as the RFC 8785 bytes that verified)."""
 
     decision: EligibilityDecision
     answer: dict[str, Any]
     results_json: bytes
+    archived: bytes
 
     @property
     def results(self) -> list[dict[str, Any]]:
@@ -165,12 +168,15 @@ def verify_saved_eligibility_bytes(data: bytes, registry_key: PublicKey) -> Save
             and len(results) == payload.item_count
             and hashlib.sha256(encoded).hexdigest() == payload.results_sha256
         ):
-            return SavedEligibility(payload, saved, encoded)
+            return SavedEligibility(payload, saved, encoded, data)
     saved = loads_strict(data, max_bytes=MAX_SAVED_BYTES)
     if not isinstance(saved, dict):
         raise MalformedInput("BAD_DECISION_FILE", "a saved decision is a JSON object")
     payload = verify_saved_eligibility(saved, registry_key)
-    return SavedEligibility(payload, saved, dumps_canonical(saved["results"]))
+    results_json = dumps_canonical(saved["results"])
+    return SavedEligibility(
+        payload, saved, results_json, orjson.dumps({**saved, "results": orjson.Fragment(results_json)})
+    )
 
 
 def _round_trips(saved: Any, data: bytes) -> TypeGuard[dict[str, Any]]:
