@@ -1,11 +1,11 @@
 """A whole catalogue through the registry, chunk by chunk, resumably, in bounded memory.
 
 The catalogue is read as a stream and sent in chunks (`POST /v1/verify/eligibility`, at most 10,000 lines
-a request); two requests are in flight, so the registry judges one chunk while this process checks and
-writes the one before. Each answer is verified (signature, checkpoint, results digest) before anything
-of it is kept; its results are appended to the results CSV and the answer is saved as it came, one file
-per chunk, in the decisions directory. Memory holds at most the chunks in flight, whatever the size of
-the catalogue.
+a request); two requests are in flight (`--in-flight`; N + 1 for a registry serving with N workers), so
+the registry judges one chunk while this process checks and writes the one before. Each answer is
+verified (signature, checkpoint, results digest) before anything of it is kept; its results are appended
+to the results CSV and the answer is saved as it came, one file per chunk, in the decisions directory.
+Memory holds at most the chunks in flight, whatever the size of the catalogue.
 
 After every chunk a state file beside the results (`results.csv.state.json`) records the chunks done,
 their decisions' SHA-256 and how long the results file was after them. An interrupted run started again
@@ -45,6 +45,7 @@ from verification.payloads.common import parse_timestamp
 STATE_VERSION = 1
 MAX_CHUNK = 10_000  # the registry's per-request maximum
 IN_FLIGHT = 2  # one chunk judged by the registry while the previous one is checked and written here
+MAX_IN_FLIGHT = 8  # each request in flight holds its chunk, its body and its answer (some 60 MB at most)
 
 
 class ResumeRefused(Exception):
