@@ -285,13 +285,15 @@ def _skip(refs: Iterator[str], count: int) -> None:
 def _compare_refs(
     entry: ChunkEntry, results: list[dict[str, Any]], refs: Iterator[str], report: DirectoryReport
 ) -> None:
-    for offset, result in enumerate(results):
-        ref = next(refs, None)
+    lines = list(islice(refs, len(results)))
+    if lines == [result.get("ref") for result in results]:  # the usual chunk, compared as two lists
+        return
+    padded: list[str | None] = [*lines, *[None] * (len(results) - len(lines))]  # the catalogue ended first
+    for offset, (result, ref) in enumerate(zip(results, padded, strict=True)):
         if result.get("ref") != ref:
             line = entry.first + offset
             signed = result.get("ref")
             report.problems.append(
                 f"{entry.file}: line {line:,} of the catalogue is {ref!r}, the result is for {signed!r}"
             )
-            _skip(refs, len(results) - offset - 1)
             return
