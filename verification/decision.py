@@ -90,11 +90,14 @@ MAX_SAVED_BYTES = 256 * 1_048_576  # a saved answer of 10,000 lines is about 5 M
 
 @dataclass(frozen=True)
 class SavedEligibility:
-    """A saved eligibility answer that verified: the decision, the answer, and its results' RFC 8785 bytes."""
+    """A saved eligibility answer that verified: the decision, the answer, its results' RFC 8785 bytes, and
+    the bytes to archive (as received when orjson writes them back identically, the usual case; else the
+    answer re-encoded with its results as the RFC 8785 bytes that verified)."""
 
     decision: EligibilityDecision
     answer: dict[str, Any]
     results_json: bytes
+    archived: bytes
 
     @property
     def results(self) -> list[dict[str, Any]]:
@@ -146,9 +149,10 @@ def verify_saved_eligibility_bytes(data: bytes, registry_key: PublicKey) -> Save
     """`verify_saved_eligibility` of a saved answer's bytes, as strict, and fast for the files this project
     writes (a catalogue's chunks are checked at tens of thousands of lines a second).
 
-    The fast path takes bytes that orjson writes back identically (so no member is duplicated: a parse
-    that dropped one would write fewer bytes) and whose results, written by orjson with sorted keys,
-    hash to the digest the registry signed: those bytes are the RFC 8785 form the registry hashed, so
+    The quickest path (`_as_sent`) hashes the results' bytes as they sit in `data`, for answers written
+    as the registry writes them. The next takes bytes that orjson writes back identically (so no member
+    is duplicated: a parse that dropped one would write fewer bytes) and whose results, written by orjson
+    with sorted keys, hash to the digest the registry signed: those bytes are the RFC 8785 form the registry hashed, so
     these results are the ones it signed. Anything else takes the reference path (`loads_strict`,
     `dumps_canonical`), which either accepts it or says precisely what is wrong.
     """
@@ -156,6 +160,9 @@ def verify_saved_eligibility_bytes(data: bytes, registry_key: PublicKey) -> Save
         saved = orjson.loads(data)
     except orjson.JSONDecodeError:
         saved = None
+    quick = _as_sent(saved, data, registry_key)
+    if quick is not None:
+        return quick
     if _round_trips(saved, data):
         results = saved["results"]
         encoded = orjson.dumps(results, option=orjson.OPT_SORT_KEYS)
@@ -165,12 +172,47 @@ def verify_saved_eligibility_bytes(data: bytes, registry_key: PublicKey) -> Save
             and len(results) == payload.item_count
             and hashlib.sha256(encoded).hexdigest() == payload.results_sha256
         ):
-            return SavedEligibility(payload, saved, encoded)
+            return SavedEligibility(payload, saved, encoded, data)
     saved = loads_strict(data, max_bytes=MAX_SAVED_BYTES)
     if not isinstance(saved, dict):
         raise MalformedInput("BAD_DECISION_FILE", "a saved decision is a JSON object")
     payload = verify_saved_eligibility(saved, registry_key)
-    return SavedEligibility(payload, saved, dumps_canonical(saved["results"]))
+    results_json = dumps_canonical(saved["results"])
+    return SavedEligibility(
+        payload, saved, results_json, orjson.dumps({**saved, "results": orjson.Fragment(results_json)})
+    )
+
+
+_RESULTS_MARK = b'"results":[]'
+
+
+def _as_sent(saved: Any, data: bytes, registry_key: PublicKey) -> SavedEligibility | None:
+    """The usual answer, checked without encoding its results again: the bytes between what orjson writes
+    before and after an empty `results` are hashed as they are. When they hash to the digest the registry
+    signed they are its RFC 8785 bytes (SHA-256 is collision-resistant), a complete JSON value sitting where
+    the parse found `results`, and the rest of `data` is byte for byte orjson's writing of the parsed
+    answer (no member duplicated, no other spelling). None when any of this does not hold: the caller
+    then takes the slower paths, which accept or refuse the bytes precisely."""
+    if not (
+        isinstance(saved, dict) and isinstance(saved.get("decision"), str) and isinstance(saved.get("results"), list)
+    ):
+        return None
+    skeleton = orjson.dumps({**saved, "results": []})
+    if skeleton.count(_RESULTS_MARK) != 1:  # the top-level member is one; another would make it ambiguous
+        return None
+    cut = skeleton.index(_RESULTS_MARK) + len(_RESULTS_MARK) - 2
+    before, after = skeleton[:cut], skeleton[cut + 2 :]
+    if len(data) < len(skeleton) or not (data.startswith(before) and data.endswith(after)):
+        return None
+    results_json = data[len(before) : len(data) - len(after)]
+    payload = verify_decision(saved["decision"], registry_key)
+    if (
+        isinstance(payload, EligibilityDecision)
+        and len(saved["results"]) == payload.item_count
+        and hashlib.sha256(results_json).hexdigest() == payload.results_sha256
+    ):
+        return SavedEligibility(payload, saved, results_json, data)
+    return None
 
 
 def _round_trips(saved: Any, data: bytes) -> TypeGuard[dict[str, Any]]:

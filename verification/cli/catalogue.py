@@ -33,7 +33,15 @@ from verification.cli.common import (
 )
 from verification.client import DEFAULT_TIMEOUT, RegistryClient, RegistryProblem, catalogue_run
 from verification.client.catalogue_manifest import check_decisions
-from verification.client.catalogue_run import MAX_CHUNK, Catalogue, Question, ResumeRefused, RunSettings
+from verification.client.catalogue_run import (
+    IN_FLIGHT,
+    MAX_CHUNK,
+    MAX_IN_FLIGHT,
+    Catalogue,
+    Question,
+    ResumeRefused,
+    RunSettings,
+)
 from verification.errors import MalformedInput, VerificationError
 from verification.jwk import PublicKey, parse_public_jwk
 from verification.payloads.common import parse_timestamp
@@ -68,6 +76,12 @@ def eligibility(
     max_chunks: Annotated[
         int | None, typer.Option(min=1, help="stop after this many chunks; the same command continues later")
     ] = None,
+    in_flight: Annotated[
+        int,
+        typer.Option(
+            min=1, max=MAX_IN_FLIGHT, help="requests sent ahead (a registry serving with N workers keeps N + 1 busy)"
+        ),
+    ] = IN_FLIGHT,
 ) -> None:
     """Run a catalogue of any length through the registry, with a progress bar and resume.
 
@@ -93,7 +107,7 @@ def eligibility(
     scanned = _scan(catalogue)
     if scanned.lines == 0:
         raise fail(f"{catalogue} has a header but no line to check", code=EXIT_INPUT)
-    settings = RunSettings(out, decisions, max_chunks=max_chunks)
+    settings = RunSettings(out, decisions, max_chunks=max_chunks, in_flight=in_flight)
     on_date = _date(date, catalogue_run.state_path(out))
     progress = Progress(
         TextColumn("checking"),

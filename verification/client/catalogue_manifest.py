@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
-from verification.client.catalogue import iter_catalogue
+from verification.client.catalogue import collector_paused, iter_refs
 from verification.client.files import write_atomically
 from verification.decision import EligibilityDecision, verify_saved_eligibility_bytes
 from verification.errors import MalformedInput, VerificationError
@@ -185,6 +185,11 @@ def check_decisions(path: Path, key: PublicKey, catalogue: Path | None = None) -
     manifest_path = manifest_of(path)
     directory = manifest_path.parent
     manifest = Manifest.load(manifest_path)
+    with collector_paused():
+        return _check(directory, manifest, key, catalogue)
+
+
+def _check(directory: Path, manifest: Manifest, key: PublicKey, catalogue: Path | None) -> DirectoryReport:
     report = DirectoryReport(manifest)
     refs = _catalogue_refs(catalogue, manifest, report) if catalogue is not None else None
     listed = {entry.file for entry in manifest.chunks}
@@ -258,7 +263,9 @@ def _catalogue_refs(catalogue: Path, manifest: Manifest, report: DirectoryReport
     if file_sha256(catalogue) != manifest.catalogue_sha256:
         report.problems.append(f"{catalogue} is not the catalogue the manifest names (its SHA-256 differs)")
     report.catalogue_checked = True
-    return (item["ref"] for item in iter_catalogue(catalogue))
+    # The lines' checks are skipped: a catalogue with another SHA-256 is reported above, and the run
+    # checked every line of the one it names.
+    return iter_refs(catalogue)
 
 
 def file_sha256(path: Path) -> str:
@@ -278,13 +285,15 @@ def _skip(refs: Iterator[str], count: int) -> None:
 def _compare_refs(
     entry: ChunkEntry, results: list[dict[str, Any]], refs: Iterator[str], report: DirectoryReport
 ) -> None:
-    for offset, result in enumerate(results):
-        ref = next(refs, None)
+    lines = list(islice(refs, len(results)))
+    if lines == [result.get("ref") for result in results]:  # the usual chunk, compared as two lists
+        return
+    padded: list[str | None] = [*lines, *[None] * (len(results) - len(lines))]  # the catalogue ended first
+    for offset, (result, ref) in enumerate(zip(results, padded, strict=True)):
         if result.get("ref") != ref:
             line = entry.first + offset
             signed = result.get("ref")
             report.problems.append(
                 f"{entry.file}: line {line:,} of the catalogue is {ref!r}, the result is for {signed!r}"
             )
-            _skip(refs, len(results) - offset - 1)
             return

@@ -1,11 +1,11 @@
 """A whole catalogue through the registry, chunk by chunk, resumably, in bounded memory.
 
 The catalogue is read as a stream and sent in chunks (`POST /v1/verify/eligibility`, at most 10,000 lines
-a request); two requests are in flight, so the registry judges one chunk while this process checks and
-writes the one before. Each answer is verified (signature, checkpoint, results digest) before anything
-of it is kept; its results are appended to the results CSV and the answer is saved as it came, one file
-per chunk, in the decisions directory. Memory holds at most the chunks in flight, whatever the size of
-the catalogue.
+a request); two requests are in flight (`--in-flight`; N + 1 for a registry serving with N workers), so
+the registry judges one chunk while this process checks and writes the one before. Each answer is
+verified (signature, checkpoint, results digest) before anything of it is kept; its results are appended
+to the results CSV and the answer is saved as it came, one file per chunk, in the decisions directory.
+Memory holds at most the chunks in flight, whatever the size of the catalogue.
 
 After every chunk a state file beside the results (`results.csv.state.json`) records the chunks done,
 their decisions' SHA-256 and how long the results file was after them. An interrupted run started again
@@ -19,6 +19,7 @@ date, chunk size); anything else is refused. When the last chunk is done the man
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import io
 import os
@@ -33,7 +34,7 @@ from typing import IO, Any
 import orjson
 
 from verification.client import RegistryClient
-from verification.client.catalogue import RESULT_COLUMNS, chunks, iter_catalogue, result_rows
+from verification.client.catalogue import RESULT_COLUMNS, chunks, collector_paused, iter_catalogue, result_rows
 from verification.client.catalogue_manifest import ChunkEntry, Manifest, chunk_file_name, file_sha256
 from verification.client.files import write_atomically
 from verification.decision import SavedEligibility, verify_saved_eligibility_bytes
@@ -44,6 +45,7 @@ from verification.payloads.common import parse_timestamp
 STATE_VERSION = 1
 MAX_CHUNK = 10_000  # the registry's per-request maximum
 IN_FLIGHT = 2  # one chunk judged by the registry while the previous one is checked and written here
+MAX_IN_FLIGHT = 8  # each request in flight holds its chunk, its body and its answer (some 60 MB at most)
 
 
 class ResumeRefused(Exception):
@@ -62,7 +64,8 @@ class Catalogue:
     @classmethod
     def scan(cls, path: Path) -> Catalogue:
         """Hash the file and check every line (`iter_catalogue`), holding one line at a time."""
-        lines = sum(1 for _ in iter_catalogue(path))
+        with collector_paused():
+            lines = sum(1 for _ in iter_catalogue(path))
         return cls(path, file_sha256(path), path.stat().st_size, lines)
 
 
@@ -180,28 +183,19 @@ def run(
     )
     if settings.max_chunks is not None:
         parts = islice(parts, settings.max_chunks)
-    with settings.results.open("ab") as out:
+    with settings.results.open("ab") as out, collector_paused():
         for number, part, saved in _answers(client, key, question, parts, settings.in_flight):
-            first = state.items_done
-            _check_answers_this_chunk(saved, part, question, number)
-            data = saved_bytes(saved)
-            name = chunk_file_name(number)
-            write_atomically(settings.decisions / name, data)
-            _append_results(out, saved.results)
-            entry = ChunkEntry(
-                file=name,
-                sha256=hashlib.sha256(data).hexdigest(),
-                first=first,
-                items=len(part),
-                eligible=saved.decision.eligible_count,
-                tree_size=_tree_size(saved),
-            )
+            entry = _keep(number, part, saved, question, decisions=settings.decisions, out=out, first=state.items_done)
+            del part, saved  # freed here, so that the collection below has only the chunks in flight to walk
             state.chunks.append(entry)
             state.results_bytes = out.tell()
             state.save(state_file)
             eligible += entry.eligible
             if on_chunk is not None:
                 on_chunk(Progress(state.items_done, eligible, resumed_from))
+            # httpx leaves each request and its response in a reference cycle, with the bytes sent and
+            # read (6 MB a chunk): the youngest generation, where they are, is collected after each chunk.
+            gc.collect(0)
     complete = state.items_done == question.lines
     manifest = None
     if complete:
@@ -211,6 +205,32 @@ def run(
         manifest = settings.decisions / Manifest.FILE_NAME
         state_file.unlink()
     return RunSummary(state.items_done, eligible, len(state.chunks), complete, resumed_from, manifest)
+
+
+def _keep(
+    number: int,
+    part: list[dict[str, Any]],
+    saved: SavedEligibility,
+    question: Question,
+    *,
+    decisions: Path,
+    out: IO[bytes],
+    first: int,
+) -> ChunkEntry:
+    """Check that a verified answer is this chunk's, archive it and append its results."""
+    _check_answers_this_chunk(saved, part, question, number)
+    data = saved_bytes(saved)
+    name = chunk_file_name(number)
+    write_atomically(decisions / name, data)
+    _append_results(out, saved.results)
+    return ChunkEntry(
+        file=name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        first=first,
+        items=len(part),
+        eligible=saved.decision.eligible_count,
+        tree_size=_tree_size(saved),
+    )
 
 
 def _resume_or_start(state_file: Path, question: Question, settings: RunSettings) -> RunState:
@@ -307,7 +327,7 @@ def _tree_size(saved: SavedEligibility) -> int:
 def saved_bytes(saved: SavedEligibility) -> bytes:
     """The answer to archive: as received when it round-trips (the usual case), else re-encoded with its
     results as the RFC 8785 bytes that verified."""
-    return orjson.dumps({**saved.answer, "results": orjson.Fragment(saved.results_json)})
+    return saved.archived
 
 
 def _append_results(out: IO[bytes], results: list[dict[str, Any]]) -> None:

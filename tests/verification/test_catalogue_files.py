@@ -1,0 +1,134 @@
+"""Catalogue files read and results written by `ecolabel-verify eligibility`: the quick paths a run of a
+million lines takes give what the plain rules give."""
+
+from __future__ import annotations
+
+import csv
+import gc
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from verification.client.catalogue import collector_paused, iter_catalogue, iter_refs, result_rows
+from verification.errors import MalformedInput
+from verification.spreadsheet import spreadsheet_row
+
+HEX = "ab" * 32
+
+TRICKY = (
+    "\ufeffref,certificate_id,programme,licence_number,gtin,model,ref\n"
+    f"A-1,{HEX},,,,,\n"
+    "\n"  # a blank line is no line
+    '" A,2 ",,eu-ecolabel,"IT/044/005",,,\n'
+    f",{HEX},,,,,\n"  # no ref: the row number
+    ",,,,4006381333931,VW-100,B-4\n"  # the second ref column
+    "A-5,,,,4006381333931,,  \n"  # the second ref column blank: the first
+    '"multi\nline",,,,12345678\n'  # a short row, a ref with a line break
+)
+
+
+def _reference_items(path: Path) -> list[dict[str, str]]:
+    """The lines as the plain rule reads them: non-blank cells of named columns, stripped, `ref` by default."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        items, number = [], 1
+        for row in reader:
+            if not row:
+                continue
+            number += 1
+            item: dict[str, str] = {}
+            for name, cell in zip(header, row, strict=False):
+                if name and cell.strip():
+                    item[name] = cell.strip()
+            item.setdefault("ref", str(number))
+            items.append(item)
+    return items
+
+
+def test_lines_and_refs_are_read_as_the_plain_rule_reads_them(tmp_path: Path) -> None:
+    path = tmp_path / "catalogue.csv"
+    path.write_text(TRICKY, encoding="utf-8")
+    expected = _reference_items(path)
+    assert list(iter_catalogue(path)) == expected
+    assert list(iter_catalogue(path, check=False)) == expected
+    assert (
+        list(iter_refs(path)) == [item["ref"] for item in expected] == ["A-1", "A,2", "4", "B-4", "A-5", "multi\nline"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("cells", "problem"),
+    [
+        ("R,,p,l,,", None),
+        (f"{'r' * 100},,{'p' * 64},{'l' * 64},,", None),
+        (f"{'r' * 101},,p,l,,", "has a ref longer than 100 characters"),
+        (f"R,,{'p' * 65},l,,", "has a programme longer than 64 characters"),
+        (f"R,,p,{'l' * 65},,", "has a licence_number longer than 64 characters"),
+        (f"R,,,,12345678,{'m' * 100}", None),
+        (f"R,,,,12345678,{'m' * 101}", "has a model longer than 100 characters"),
+        (f"R,{HEX},,,,", None),
+        (f"R,{HEX}0,,,,", "not 64 lowercase hex digits"),
+        ("R,,,,1234567,", "has a gtin that is not 8 to 14 digits"),
+    ],
+)
+def test_each_limit_is_still_checked(cells: str, problem: str | None, tmp_path: Path) -> None:
+    path = tmp_path / "catalogue.csv"
+    path.write_text(f"ref,certificate_id,programme,licence_number,gtin,model\n{cells}\n", encoding="utf-8")
+    if problem is None:
+        assert len(list(iter_catalogue(path))) == 1
+    else:
+        with pytest.raises(MalformedInput, match=problem):
+            list(iter_catalogue(path))
+
+
+def _reference_row(result: dict[str, Any]) -> list[object]:
+    only = result["certificates"][0]
+    return spreadsheet_row(
+        [
+            str(result.get("ref", "")),
+            "yes" if result["eligible"] else "no",
+            ";".join(result["reasons"]),
+            only["id"],
+            str(only["accepted_via"]) if only["accepted_via"] else "",
+            "",
+            "",
+        ]
+    )
+
+
+TEXT = st.text(alphabet=st.sampled_from(["=", "+", "-", "@", "\t", "\r", " ", "\u3000", "'", "a", "1", "²", "é", ";"]))
+
+
+@example(ref="=1+1", reasons=[" =2"], identifier="@x", via="-1")
+@example(ref="", reasons=[], identifier="", via="")
+@settings(deadline=None)
+@given(ref=TEXT, reasons=st.lists(TEXT, max_size=2), identifier=TEXT, via=st.one_of(TEXT, st.none()))
+def test_the_usual_line_is_written_as_every_other_line(
+    ref: str, reasons: list[str], identifier: str, via: str | None
+) -> None:
+    result = {
+        "ref": ref,
+        "eligible": True,
+        "reasons": reasons,
+        "certificates": [{"id": identifier, "eligible": True, "accepted_via": via, "path": [], "conditions": []}],
+    }
+    rows = list(result_rows([result]))
+    assert rows[1] == _reference_row(result)
+
+
+def test_the_collector_is_paused_and_given_back_as_it_was() -> None:
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
