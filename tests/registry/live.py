@@ -17,7 +17,7 @@ import httpx
 
 from ecolabel_registry.settings import Settings
 
-STARTUP_TIMEOUT_S = 30
+STARTUP_TIMEOUT_S = 90  # a liveness wait, not a speed check: a busy two-core host can take a minute
 
 
 def free_port() -> int:
