@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import Path, Query, Response, status
 
 from ecolabel_registry.agreements import events, lookup, signing
 from ecolabel_registry.agreements.schemas import (
@@ -20,6 +20,7 @@ from ecolabel_registry.agreements.schemas import (
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.moments import MOMENT_DESCRIPTION, parse_moment
 from ecolabel_registry.api.problems import SIGNED_DOCUMENT_ERRORS, openapi_responses
+from ecolabel_registry.api.routers import PrefixRouter
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.approvals import ProposalState
 from ecolabel_registry.db.engine import write_connection
@@ -33,7 +34,7 @@ from ecolabel_registry.errors import (
 )
 from ecolabel_registry.schemas import ReceiptOut, Slug
 
-router = APIRouter(prefix="/v1/agreements", route_class=StrictJSONRoute, tags=["agreements"])
+router = PrefixRouter(prefix="/v1/agreements", route_class=StrictJSONRoute, tags=["agreements"])
 AgreementId = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the agreement's JWS")]
 EventSha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the proposed event's JWS")]
 _DOCUMENT_ERRORS = SIGNED_DOCUMENT_ERRORS

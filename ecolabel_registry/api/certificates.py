@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+from fastapi import Header, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from ecolabel_registry import collector
@@ -16,6 +16,7 @@ from ecolabel_registry.api import untp
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import SIGNED_DOCUMENT_ERRORS, openapi_responses
 from ecolabel_registry.api.ratelimit import ProgrammeLimitDep
+from ecolabel_registry.api.routers import PrefixRouter
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.api.vc_jwt import (
     REQUEST_BODY_EXTRA,
@@ -58,7 +59,7 @@ from ecolabel_registry.status_map.schemas import StatusProofOut
 from verification.identifiers import normalise_gtin
 from verification.status import CertificateStatus
 
-router = APIRouter(prefix="/v1/certificates", route_class=StrictJSONRoute, tags=["certificates"])
+router = PrefixRouter(prefix="/v1/certificates", route_class=StrictJSONRoute, tags=["certificates"])
 CertificateId = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the credential")]
 _DOCUMENT_ERRORS = SIGNED_DOCUMENT_ERRORS
 

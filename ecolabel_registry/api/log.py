@@ -6,12 +6,13 @@ import base64
 import binascii
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import Header, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import openapi_responses
+from ecolabel_registry.api.routers import PrefixRouter
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.api.tiles import CHECKPOINT_MEDIA_TYPE
 from ecolabel_registry.db.engine import read_snapshot
@@ -20,7 +21,7 @@ from ecolabel_registry.log import cosignatures, repository, service
 from verification.leaf import DocumentKind, LeafInput, format_log_time
 from verification.tlog_proof import TlogProof
 
-router = APIRouter(prefix="/v1/log", route_class=StrictJSONRoute, tags=["transparency log"])
+router = PrefixRouter(prefix="/v1/log", route_class=StrictJSONRoute, tags=["transparency log"])
 
 MAX_ENTRIES_PAGE = 1000
 # Leaf indexes and tree sizes are BIGINT columns: a larger number is refused here (422), not by PostgreSQL (500).

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import Path, Query, Response, status
 from sqlalchemy import Connection
 
 from ecolabel_registry.api import status_lists
 from ecolabel_registry.api.deps import AdminOnly, ContextDep, RawBody
 from ecolabel_registry.api.problems import SIGNED_DOCUMENT_ERRORS, openapi_responses
+from ecolabel_registry.api.routers import PrefixRouter
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.approvals import ProposalState
 from ecolabel_registry.categories import service as categories
@@ -44,7 +45,7 @@ from ecolabel_registry.programmes.schemas import (
 from ecolabel_registry.schemas import ReceiptOut, Slug
 from verification.leaf import format_log_time
 
-router = APIRouter(prefix="/v1/programmes", route_class=StrictJSONRoute, tags=["programmes"])
+router = PrefixRouter(prefix="/v1/programmes", route_class=StrictJSONRoute, tags=["programmes"])
 ProgrammeId = Annotated[Slug, Path(description="the programme's slug, e.g. eu-ecolabel")]
 Sha256Path = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the proposed event's JWS")]
 

@@ -84,12 +84,15 @@ class TokenBuckets:
         cost = min(cost, float(self.burst))
         with self._lock:
             now = self._clock()
-            bucket = self._buckets.pop(key, None) or _Bucket(tokens=float(self.burst), updated=now)
-            bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.updated) * self.rate)
-            bucket.updated = now
-            self._buckets[key] = bucket  # most recently used last
-            while len(self._buckets) > self._max_keys:
-                self._buckets.popitem(last=False)
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                bucket = self._buckets[key] = _Bucket(tokens=float(self.burst), updated=now)
+                while len(self._buckets) > self._max_keys:
+                    self._buckets.popitem(last=False)
+            else:
+                self._buckets.move_to_end(key)  # most recently used last
+                bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.updated) * self.rate)
+                bucket.updated = now
             if bucket.tokens >= cost:
                 bucket.tokens -= cost
                 return None

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from ecolabel_registry.api.problems import openapi_responses
+from ecolabel_registry.api.routers import PrefixRouter
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.errors import NotFound
 from verification.payloads import (
@@ -24,7 +25,7 @@ from verification.payloads import (
     ProgrammeRecovery,
 )
 
-router = APIRouter(prefix="/v1/schemas", route_class=StrictJSONRoute, tags=["schemas"])
+router = PrefixRouter(prefix="/v1/schemas", route_class=StrictJSONRoute, tags=["schemas"])
 SCHEMA_BASE = "urn:ecolabel-registry:schema:"
 PAYLOADS: dict[str, type[BaseModel]] = {
     "ecolabel-certificate": EcoLabelCertificate,

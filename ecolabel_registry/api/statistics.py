@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import openapi_responses
+from ecolabel_registry.api.routers import PrefixRouter
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.db.engine import read_snapshot
 from ecolabel_registry.errors import ValidationFailed
@@ -27,7 +28,7 @@ from ecolabel_registry.statistics.schemas import (
 )
 from ecolabel_registry.statistics.timeline import day_of, month_of_label
 
-router = APIRouter(prefix="/v1/statistics", route_class=StrictJSONRoute, tags=["open data"])
+router = PrefixRouter(prefix="/v1/statistics", route_class=StrictJSONRoute, tags=["open data"])
 MAX_MONTHS = 240
 AsOf = Annotated[date | None, Query(description="the date counted, at 00:00 UTC (YYYY-MM-DD); today when absent")]
 # One Query per parameter: FastAPI keeps only the last `Query` of an `Annotated`, so a pattern given in one

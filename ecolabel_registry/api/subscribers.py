@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import Path, Response, status
 
 from ecolabel_registry.api.deps import AdminOnly, ContextDep
 from ecolabel_registry.api.problems import openapi_responses
+from ecolabel_registry.api.routers import PrefixRouter
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.db.engine import write_connection
 from ecolabel_registry.errors import MalformedJSON, NotFound, Unauthorized, UnsupportedMediaType, ValidationFailed
 from ecolabel_registry.webhooks import subscribers
 from ecolabel_registry.webhooks.schemas import NewSubscriber, SubscriberIssued
 
-router = APIRouter(prefix="/v1/subscribers", route_class=StrictJSONRoute, tags=["watchlists"])
+router = PrefixRouter(prefix="/v1/subscribers", route_class=StrictJSONRoute, tags=["watchlists"])
 SubscriberId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")]
 
 

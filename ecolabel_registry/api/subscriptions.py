@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import Depends, Path, Query, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import openapi_responses
+from ecolabel_registry.api.routers import PrefixRouter
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.clock import now_us
 from ecolabel_registry.db.engine import write_connection
@@ -29,7 +30,7 @@ from ecolabel_registry.identity import authenticate_caller
 from ecolabel_registry.webhooks import service
 from ecolabel_registry.webhooks.schemas import DeliveryPage, NewSubscription, SubscriptionOut, SubscriptionPage
 
-router = APIRouter(prefix="/v1/subscriptions", route_class=StrictJSONRoute, tags=["watchlists"])
+router = PrefixRouter(prefix="/v1/subscriptions", route_class=StrictJSONRoute, tags=["watchlists"])
 SubscriptionId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 _watch_bearer = HTTPBearer(
     auto_error=False,

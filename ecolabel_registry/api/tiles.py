@@ -9,13 +9,14 @@ from __future__ import annotations
 import gzip
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Request
+from fastapi import Header, Path, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import openapi_responses
+from ecolabel_registry.api.routers import PrefixRouter
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.engine import autocommit_connection
 from ecolabel_registry.errors import NotFound
@@ -24,7 +25,7 @@ from ecolabel_registry.problems import problem_response
 from verification.errors import MalformedInput
 from verification.tiles import Tile, TileData, parse_tile_path
 
-router = APIRouter(prefix="/log", tags=["log tiles"])
+router = PrefixRouter(prefix="/log", tags=["log tiles"])
 
 CHECKPOINT_MEDIA_TYPE = "text/plain; charset=utf-8"
 TILE_MEDIA_TYPE = "application/octet-stream"

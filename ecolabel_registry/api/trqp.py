@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from ecolabel_registry.api.answers import answer, model_json
 from ecolabel_registry.api.problems import openapi_responses
+from ecolabel_registry.api.routers import PrefixRouter
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.errors import BadRequest, MalformedJSON, NotFound, UnsupportedMediaType
@@ -46,7 +47,7 @@ class TRQPRoute(StrictJSONRoute):
         return handler
 
 
-router = APIRouter(prefix="/trqp/v2", route_class=TRQPRoute, tags=["trqp"])
+router = PrefixRouter(prefix="/trqp/v2", route_class=TRQPRoute, tags=["trqp"])
 _ERRORS = openapi_responses(BadRequest, MalformedJSON, NotFound, UnsupportedMediaType)
 
 

@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import openapi_responses
+from ecolabel_registry.api.routers import PrefixRouter
 from ecolabel_registry.api.routing import CatalogueJSONRoute, StrictJSONRoute
 from ecolabel_registry.clock import now
 from ecolabel_registry.context import RegistryContext
@@ -23,7 +24,7 @@ from ecolabel_registry.procurement import single
 from ecolabel_registry.procurement.equivalents import evaluate_with_equivalents
 from ecolabel_registry.procurement.schemas import EligibilityAnswer, EligibilityRequest, VerificationAnswer
 
-router = APIRouter(prefix="/v1/verify", route_class=StrictJSONRoute, tags=["procurement"])
+router = PrefixRouter(prefix="/v1/verify", route_class=StrictJSONRoute, tags=["procurement"])
 _HEX_SHA256 = "[0-9a-f]{64}"
 CertificateId = Annotated[str, Path(pattern=f"^{_HEX_SHA256}$", description="hex SHA-256 of the credential")]
 

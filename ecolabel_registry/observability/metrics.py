@@ -153,10 +153,22 @@ class RegistryMetrics:
         )
         self.registry.register(_DatabaseGauges(engine))
         self.registry.register(_ReplicaGauges(reads))
+        # The counter's and the histogram's children for each (method, route, status) seen: `labels()`
+        # validates, locks and builds the label tuple on every call, the same work for every request.
+        # The children are the library's own, kept by it as long as these; no more label sets than
+        # the library already holds (route templates are bounded, see `route_template`).
+        self._observers: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        key = (method, route, status)
+        observers = self._observers.get(key)
+        if observers is None:
+            observers = self._observers[key] = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+        observers[0].inc()
+        observers[1].observe(seconds)
 
     def reject(self, route: str, error: RegistryError) -> None:
         # The finer code where there is one (SIGNING_KEY_RETIRED), else the problem type's slug.

@@ -23,6 +23,33 @@ REQUEST_ID_HEADER = b"x-request-id"
 # or split one.
 _WELL_FORMED = re.compile(rb"^[A-Za-z0-9._:-]{8,128}$")
 _access = logging.getLogger("ecolabel_registry.access")
+_ACCESS_MESSAGE = "%s %s %d"
+
+
+def _log_access(method: str, route: str, path: str, status: int, elapsed: float) -> None:
+    """The access line, as `_access.info` writes it, without looking up the caller's frame.
+
+    `Logger.info` walks the stack for the file, line and function that called it (`findCaller`); no
+    formatter of the registry prints them, and for this one line they are always here. The record is
+    otherwise the one `info` makes: same logger, level, message, arguments and `extra`, and handled
+    the same way (the logger's filters, then each handler up to the root).
+    """
+    extra = {"method": method, "route": route, "path": path, "status": status, "duration_ms": round(elapsed * 1000, 3)}
+    record = _access.makeRecord(
+        _access.name,
+        logging.INFO,
+        __file__,
+        _LOG_ACCESS_LINE,
+        _ACCESS_MESSAGE,
+        (method, route, status),
+        None,
+        "_log_access",
+        extra,
+    )
+    _access.handle(record)
+
+
+_LOG_ACCESS_LINE = _log_access.__code__.co_firstlineno
 
 
 def _incoming_id(scope: Scope) -> str | None:
@@ -66,17 +93,6 @@ class RequestObservability:
             elapsed = time.perf_counter() - arrived
             route = route_template(scope)
             self.metrics.observe_request(scope["method"], route, status, elapsed)
-            _access.info(
-                "%s %s %d",
-                scope["method"],
-                route,
-                status,
-                extra={
-                    "method": scope["method"],
-                    "route": route,
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 3),
-                },
-            )
+            if _access.isEnabledFor(logging.INFO):  # nothing is built for a line nobody writes
+                _log_access(scope["method"], route, scope["path"], status, elapsed)
             request_id.reset(token)

@@ -141,6 +141,32 @@ def captured_logs() -> Iterator[io.StringIO]:
     root.setLevel(previous)
 
 
+def test_the_access_line_has_its_fields_in_order_and_is_not_written_when_its_level_is_off(
+    client: TestClient, captured_logs: io.StringIO
+) -> None:
+    client.get("/healthz", headers={"X-Request-ID": "req-0002-abcdef"})
+    (line,) = [json.loads(text) for text in captured_logs.getvalue().splitlines() if "ecolabel_registry.access" in text]
+    assert list(line) == [
+        *("ts", "level", "logger", "message", "request_id"),
+        *("method", "route", "path", "status", "duration_ms"),
+    ]
+    assert (line["level"], line["message"], line["request_id"]) == ("INFO", "GET /healthz 200", "req-0002-abcdef")
+
+    access = logging.getLogger("ecolabel_registry.access")
+    access.setLevel(logging.WARNING)
+    try:
+        client.get("/healthz")
+    finally:
+        access.setLevel(logging.NOTSET)
+    assert captured_logs.getvalue().count("ecolabel_registry.access") == 1
+    assert (
+        _samples(client)[
+            ("ecolabel_http_requests_total", frozenset({("method", "GET"), ("route", "/healthz"), ("status", "200")}))
+        ]
+        == 2
+    )  # still counted
+
+
 def test_logs_are_json_lines_with_the_request_id_and_no_credentials(
     client: TestClient, admin_headers: dict[str, str], captured_logs: io.StringIO
 ) -> None:

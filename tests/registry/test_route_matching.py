@@ -1,0 +1,67 @@
+"""A router that refuses requests outside its prefix (`PrefixRouter`) routes every request as before."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from fastapi import APIRouter, FastAPI
+from starlette.routing import Match
+
+from ecolabel_registry.api.routers import PrefixRouter
+from ecolabel_registry.app import create_app
+from ecolabel_registry.settings import Settings
+
+COMMITTED = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
+# Paths near the prefixes' edges, that no documented operation names.
+EDGES = (
+    "/",
+    "/v1",
+    "/v1/",
+    "/v1/certificates/",
+    "/v1/certificatesx",
+    "/v1/certificates/x/",
+    "/v1/programmes/",
+    "/log",
+    "/logx",
+    "/trqp/v2/",
+    "/console/",
+    "/healthz/",
+    "/nowhere",
+)
+
+
+def _requests() -> list[tuple[str, str]]:
+    document = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    requests = []
+    for template, operations in document["paths"].items():
+        path = re.sub(r"\{[^}]+\}", "x", template)
+        for method in (*operations, "delete", "put"):  # the methods a route refuses (405) too
+            requests.append((method.upper(), path))
+            requests.append((method.upper(), path + "/"))
+    return requests + [(method, path) for path in EDGES for method in ("GET", "POST")]
+
+
+def _matches(app: FastAPI, method: str, path: str) -> list[Match]:
+    """What each of the application's routes says to the request, in matching order."""
+    scope = {"type": "http", "method": method, "path": path, "root_path": "", "headers": [], "query_string": b""}
+    return [route.matches(dict(scope))[0] for route in app.router.routes]
+
+
+def test_every_request_meets_the_same_routes_with_and_without_the_prefix_shortcut(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = create_app(settings)
+    requests = _requests()
+    assert len(requests) > 100
+    shortcut = [_matches(app, method, path) for method, path in requests]
+    monkeypatch.setattr(PrefixRouter, "matches", APIRouter.matches)
+    assert shortcut == [_matches(app, method, path) for method, path in requests]
+
+
+def test_a_submission_and_a_lookup_each_find_their_route(settings: Settings) -> None:
+    app = create_app(settings)
+    assert _matches(app, "POST", "/v1/certificates").count(Match.FULL) == 1
+    assert _matches(app, "GET", "/v1/certificates/" + "0" * 64).count(Match.FULL) == 1
