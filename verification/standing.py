@@ -163,7 +163,24 @@ def _asked(
     when: datetime | CertificateStatus = at
     if not changes and known_at_us is None:
         when = status_of_unchanged(record.valid_from_us, record.valid_until_us, to_microseconds(at))
-    return (certificate_id, digest, record, key, integrated_us, changes, when, known_at_us)
+    return (certificate_id, digest, record, key_fields(key), integrated_us, changes, when, known_at_us)
+
+
+def key_fields(key: KeyRecord | None) -> _KeyFields | None:
+    """Every field of the key record, in a plain tuple: the memo's key hashes and compares it in C, where
+    the frozen dataclass's own hash and equality are Python calls for every certificate of a catalogue."""
+    if key is None:
+        return None
+    return (
+        key.programme_id,
+        key.kid,
+        key.public_key,
+        key.added_us,
+        key.ended_us,
+        key.compromised_since_us,
+        key.root,
+        key.signing,
+    )
 
 
 def _judged(asked: _Asked, presented: Presented, digest: bytes, at: datetime, known_at_us: int | None) -> Standing:
@@ -177,9 +194,14 @@ def _judged(asked: _Asked, presented: Presented, digest: bytes, at: datetime, kn
     if verified is not None and verified == asked[2]:
         # The record says what the verified credential says: the entry keeps the one object `_VERIFIED`
         # keeps (equal, so the same key), not a second copy of its fields made for this request.
-        cid, _, _, _, integrated_us, changes, when, known_at = asked
-        asked = (cid, digest, verified, key, integrated_us, changes, when, known_at)
+        cid, _, _, fields, integrated_us, changes, when, known_at = asked
+        asked = (cid, digest, verified, fields, integrated_us, changes, when, known_at)
     with _VERIFIED_LOCK:
+        if asked[3] is not None:  # one tuple per key record for every entry it signed, not one per entry
+            if len(_KEY_FIELDS) >= _KEY_FIELDS_MAX:
+                _KEY_FIELDS.clear()
+            fields = _KEY_FIELDS.setdefault(asked[3], asked[3])
+            asked = (asked[0], asked[1], asked[2], fields, asked[4], asked[5], asked[6], asked[7])
         if len(_JUDGED) >= _JUDGED_MAX:
             _JUDGED.clear()  # as `_VERIFIED`: refilling costs one judgement per certificate
         _JUDGED[asked] = known
@@ -310,9 +332,12 @@ _VERIFIED_MAX = 200_000  # ~450 bytes an entry (its id, SHA-256, credential): ~9
 # signature check, itself memoized by the same SHA-256 (`_VERIFIED`); an entry then holds ~32 bytes of
 # them instead of ~1 KB. The key is a plain tuple: hashed and compared in C, where the dataclass's own
 # hash and equality were Python calls for every certificate of a catalogue.
+_KeyFields = tuple[str, str, bytes, int, int | None, int | None, bool, bool]
 _Asked = tuple[
-    str, bytes, Credential, KeyRecord | None, int, tuple[Change, ...], datetime | CertificateStatus, int | None
+    str, bytes, Credential, _KeyFields | None, int, tuple[Change, ...], datetime | CertificateStatus, int | None
 ]
+_KEY_FIELDS: dict[_KeyFields, _KeyFields] = {}  # the one tuple kept for each key record's fields
+_KEY_FIELDS_MAX = 4_096
 _JUDGED: dict[_Asked, Standing] = {}
 # ≥ every certificate of a 100,000-certificate catalogue. An entry holds its key tuple, the standing, the
 # 32-byte SHA-256 and the certificate's log time, ~350 bytes (its record is `_VERIFIED`'s credential when
