@@ -32,6 +32,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from sys import intern
 from typing import Any, NamedTuple
 
 from verification.did import split_did_url
@@ -113,10 +114,11 @@ def judge(presented: Presented, *, at: datetime, known_at_us: int | None = None)
     p, changes = presented, presented.changes
     if not isinstance(changes, tuple):  # a list cannot key the memo: judged as it is
         return _judge(presented, at, known_at_us)
+    digest = hashlib.sha256(p.document).digest()
     asked = _asked(
-        p.certificate_id, p.document, p.record, p.key, p.integrated_us, changes=changes, at=at, known_at_us=known_at_us
+        p.certificate_id, digest, p.record, p.key, p.integrated_us, changes=changes, at=at, known_at_us=known_at_us
     )
-    return _JUDGED.get(asked) or _judged(asked, presented, at, known_at_us)
+    return _JUDGED.get(asked) or _judged(asked, presented, digest, at, known_at_us)
 
 
 def judge_stored(
@@ -132,17 +134,18 @@ def judge_stored(
     """`judge(Presented(certificate_id, document, record, key, integrated_us, changes), at=at)`, for a
     store asking about thousands of certificates: a standing already given is found without building
     the `Presented` first."""
-    asked = _asked(certificate_id, document, record, key, integrated_us, changes=changes, at=at, known_at_us=None)
+    digest = hashlib.sha256(document).digest()
+    asked = _asked(certificate_id, digest, record, key, integrated_us, changes=changes, at=at, known_at_us=None)
     known = _JUDGED.get(asked)
     if known is not None:
         return known
     presented = Presented(certificate_id, document, record, key, integrated_us, changes)
-    return _judged(asked, presented, at, None)
+    return _judged(asked, presented, digest, at, None)
 
 
 def _asked(
     certificate_id: str,
-    document: bytes,
+    digest: bytes,
     record: Credential,
     key: KeyRecord | None,
     integrated_us: int,
@@ -151,7 +154,7 @@ def _asked(
     at: datetime,
     known_at_us: int | None,
 ) -> _Asked:
-    """The memo's key: what `judge` reads, with the date as it counts.
+    """The memo's key: what `judge` reads, the bytes by their SHA-256, with the date as it counts.
 
     Without status changes (and asked without `known_at_us`) the date counts only through where it falls
     against the validity dates (`status_of_unchanged`), so every date of one phase has one standing: a
@@ -160,14 +163,45 @@ def _asked(
     when: datetime | CertificateStatus = at
     if not changes and known_at_us is None:
         when = status_of_unchanged(record.valid_from_us, record.valid_until_us, to_microseconds(at))
-    return (certificate_id, document, record, key, integrated_us, changes, when, known_at_us)
+    return (certificate_id, digest, record, key_fields(key), integrated_us, changes, when, known_at_us)
 
 
-def _judged(asked: _Asked, presented: Presented, at: datetime, known_at_us: int | None) -> Standing:
+def key_fields(key: KeyRecord | None) -> _KeyFields | None:
+    """Every field of the key record, in a plain tuple: the memo's key hashes and compares it in C, where
+    the frozen dataclass's own hash and equality are Python calls for every certificate of a catalogue."""
+    if key is None:
+        return None
+    return (
+        key.programme_id,
+        key.kid,
+        key.public_key,
+        key.added_us,
+        key.ended_us,
+        key.compromised_since_us,
+        key.root,
+        key.signing,
+    )
+
+
+def _judged(asked: _Asked, presented: Presented, digest: bytes, at: datetime, known_at_us: int | None) -> Standing:
     known = _judge(presented, at, known_at_us)
     if not isinstance(asked[6], datetime) and RECORD_MISMATCH in known.reasons:
         return known  # judged on the credential's own dates, which the record's phase does not name
+    key = presented.key
+    verified = (
+        None if key is None else _VERIFIED.get((presented.certificate_id, digest, key.kid, key.public_key, key.signing))
+    )
+    if verified is not None and verified == asked[2]:
+        # The record says what the verified credential says: the entry keeps the one object `_VERIFIED`
+        # keeps (equal, so the same key), not a second copy of its fields made for this request.
+        cid, _, _, fields, integrated_us, changes, when, known_at = asked
+        asked = (cid, digest, verified, fields, integrated_us, changes, when, known_at)
     with _VERIFIED_LOCK:
+        if asked[3] is not None:  # one tuple per key record for every entry it signed, not one per entry
+            if len(_KEY_FIELDS) >= _KEY_FIELDS_MAX:
+                _KEY_FIELDS.clear()
+            fields = _KEY_FIELDS.setdefault(asked[3], asked[3])
+            asked = (asked[0], asked[1], asked[2], fields, asked[4], asked[5], asked[6], asked[7])
         if len(_JUDGED) >= _JUDGED_MAX:
             _JUDGED.clear()  # as `_VERIFIED`: refilling costs one judgement per certificate
         _JUDGED[asked] = known
@@ -176,7 +210,7 @@ def _judged(asked: _Asked, presented: Presented, at: datetime, known_at_us: int 
 
 def _judge(presented: Presented, at: datetime, known_at_us: int | None) -> Standing:
     reasons: list[str] = []
-    verified, document_reason = _credential(presented)
+    verified, document_reason = _credential(presented, hashlib.sha256(presented.document).digest())
     credential = verified or presented.record  # without a verified credential: judged on the record, never valid
     if document_reason is not None:
         reasons.append(document_reason)
@@ -218,12 +252,12 @@ def read_credential(
 ) -> tuple[Credential | None, str | None]:
     """The verified credential (memoized), or None and the reason code it is not the certificate's."""
     placeholder = Credential("", "", "", "", 0, 0, "")
-    return _credential(Presented(certificate_id, document, placeholder, key, 0))
+    return _credential(Presented(certificate_id, document, placeholder, key, 0), hashlib.sha256(document).digest())
 
 
-def _credential(presented: Presented) -> tuple[Credential, None] | tuple[None, str]:
+def _credential(presented: Presented, digest: bytes) -> tuple[Credential, None] | tuple[None, str]:
+    """`digest` is the SHA-256 of `presented.document`, taken once by the caller."""
     document, key = presented.document, presented.key
-    digest = hashlib.sha256(document).digest()
     if digest.hex() != presented.certificate_id:
         return None, DOCUMENT_ALTERED
     if key is None:
@@ -287,19 +321,28 @@ def _kid_in(token: str, kid: str) -> str:
 
 _VERIFIED: dict[tuple[str, bytes, str, bytes, bool], Credential] = {}
 _VERIFIED_LOCK = threading.Lock()
-_VERIFIED_MAX = 200_000  # ~60 MB at most
-# Standings already given, keyed by everything `judge` reads: the presented certificate (its exact bytes,
-# record, key record and status changes) and the question (`at`, `known_at_us`; for a certificate without
-# changes asked without `known_at_us`, the phase of `at` against the record's validity dates). A catalogue
-# asks about the same certificates on the same date again and again; an answer is a pure function of its
-# key, so an entry never becomes wrong, and changed bytes, a new event or another date are another key.
-# The key is a plain tuple of `Presented`'s fields and the question: hashed and compared in C, where the
-# dataclass's own hash and equality were Python calls for every certificate of a catalogue.
+_VERIFIED_MAX = 200_000  # ~450 bytes an entry (its id, SHA-256, credential): ~90 MB at most
+# Standings already given, keyed by everything `judge` reads: the presented certificate (the SHA-256 of its
+# exact bytes, record, key record and status changes) and the question (`at`, `known_at_us`; for a
+# certificate without changes asked without `known_at_us`, the phase of `at` against the record's validity
+# dates). A catalogue asks about the same certificates on the same date again and again; an answer is a
+# pure function of its key, so an entry never becomes wrong, and changed bytes (another SHA-256), a new
+# event or another date are another key. The bytes are keyed by their SHA-256 rather than themselves: the
+# rule reads them only through it (it is the certificate id when they are intact) and through the
+# signature check, itself memoized by the same SHA-256 (`_VERIFIED`); an entry then holds ~32 bytes of
+# them instead of ~1 KB. The key is a plain tuple: hashed and compared in C, where the dataclass's own
+# hash and equality were Python calls for every certificate of a catalogue.
+_KeyFields = tuple[str, str, bytes, int, int | None, int | None, bool, bool]
 _Asked = tuple[
-    str, bytes, Credential, KeyRecord | None, int, tuple[Change, ...], datetime | CertificateStatus, int | None
+    str, bytes, Credential, _KeyFields | None, int, tuple[Change, ...], datetime | CertificateStatus, int | None
 ]
+_KEY_FIELDS: dict[_KeyFields, _KeyFields] = {}  # the one tuple kept for each key record's fields
+_KEY_FIELDS_MAX = 4_096
 _JUDGED: dict[_Asked, Standing] = {}
-_JUDGED_MAX = 20_000  # each entry holds its credential's bytes: ~30 MB at most
+# ≥ every certificate of a 100,000-certificate catalogue. An entry holds its key tuple, the standing, the
+# 32-byte SHA-256 and the certificate's log time, ~350 bytes (its record is `_VERIFIED`'s credential when
+# they agree): ~45 MB at most.
+_JUDGED_MAX = 125_000
 
 
 def _read(payload: Any, kid: object) -> Credential:
@@ -311,12 +354,15 @@ def _read(payload: Any, kid: object) -> Credential:
     did_url = split_did_url(str(kid))  # a DID URL names the programme's key by its fragment
     if did_url is not None:
         kid = did_url[1]
+    # A remembered credential shares the strings every credential of its programme repeats (programme,
+    # category, criteria version, kid): ~200 bytes less per entry of `_VERIFIED` (equal strings, so the
+    # same credential).
     return Credential(
-        programme_id=programme,
+        programme_id=intern(programme),
         licence_number=str(subject["licenceNumber"]),
-        category_code=str(category["code"]),
-        criteria_version=str(category["criteriaVersion"]),
+        category_code=intern(str(category["code"])),
+        criteria_version=intern(str(category["criteriaVersion"])),
         valid_from_us=to_microseconds(parse_timestamp(payload["validFrom"])),
         valid_until_us=to_microseconds(parse_timestamp(payload["validUntil"])),
-        kid=str(kid),
+        kid=intern(str(kid)),
     )

@@ -75,8 +75,15 @@ def _strings_surely_fine(body: bytes, max_chars: int) -> bool:
     one segment between quotes, and a string has at most as many characters as its raw bytes. U+0000
     can only be written `\\u0000` (JSON refuses raw control characters). Any doubt: walk the tree.
     """
-    if b"\\u0000" in body or b'\\"' in body:
+    if b"\\" in body and (b"\\u0000" in body or b'\\"' in body):  # most bodies escape nothing: one memchr
         return False
+    # Without splitting the body (~5 ms for a 10,000-line catalogue): when every whole block of
+    # `max_chars // 2` bytes holds a quote, no run of bytes between quotes is as long as two blocks (such a
+    # run would hold a whole block), so none is longer than `max_chars`. Otherwise, the exact measure.
+    block = max(max_chars // 2, 1)
+    find = body.find
+    if all(find(b'"', start, start + block) >= 0 for start in range(0, len(body) - block + 1, block)):
+        return True
     return max(map(len, body.split(b'"'))) <= max_chars
 
 

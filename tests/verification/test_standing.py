@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -155,3 +156,10 @@ def test_without_status_changes_every_date_of_one_phase_has_one_standing(
     late = judge(misdated, at=datetime(2028, 1, 1, tzinfo=UTC))
     assert (late.status, late.reasons) == (CertificateStatus.EXPIRED, ("CERTIFICATE_EXPIRED", RECORD_MISMATCH))
     assert len(judged) == 5
+
+
+def test_the_memo_keys_a_key_record_by_every_one_of_its_fields() -> None:
+    # A field added to KeyRecord and left out of `key_fields` would let two different records share a
+    # remembered standing.
+    record = KeyRecord("p", "k", b"\x01" * 32, 1, 2, 3, True, False)
+    assert standing_module.key_fields(record) == tuple(getattr(record, f.name) for f in dataclasses.fields(KeyRecord))
