@@ -8,12 +8,16 @@ how signature-wrapping attacks start. `StrictJSONRoute` checks the media type (4
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
-from fastapi.routing import APIRoute
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import _should_embed_body_fields, request_params_to_args
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute, _effective_route_context_var
 
 from ecolabel_registry import collector
 from ecolabel_registry.errors import BadRequest, MalformedJSON, UnsupportedMediaType
@@ -124,13 +128,9 @@ class StrictJSONRoute(APIRoute):
 
         async def handler(request: Request) -> Response:
             strict = StrictJSONRequest(request.scope, request.receive)
-            if "\x00" in request.scope["path"] or "%00" in request.scope["query_string"].decode("latin-1"):
-                # Same reason as in bodies: no parameter needs NUL, and PostgreSQL would fail on it.
-                raise BadRequest("the path or query contains U+0000", code="NUL_CHARACTER")
+            _refuse_nul(request)
             if expects_body and request.method in _BODY_METHODS:
-                content_type = request.headers.get("content-type", "")
-                if not _is_json_media_type(content_type):
-                    raise UnsupportedMediaType(f"expected Content-Type application/json, got {content_type or 'none'}")
+                _require_json(request)
                 if pause:
                     await strict.body()  # the whole body first: a slow upload does not hold the pause
                     with collector.paused():
@@ -142,9 +142,81 @@ class StrictJSONRoute(APIRoute):
         return handler
 
 
+def _refuse_nul(request: Request) -> None:
+    if "\x00" in request.scope["path"] or "%00" in request.scope["query_string"].decode("latin-1"):
+        # Same reason as in bodies: no parameter needs NUL, and PostgreSQL would fail on it.
+        raise BadRequest("the path or query contains U+0000", code="NUL_CHARACTER")
+
+
+def _require_json(request: Request) -> None:
+    content_type = request.headers.get("content-type", "")
+    if not _is_json_media_type(content_type):
+        raise UnsupportedMediaType(f"expected Content-Type application/json, got {content_type or 'none'}")
+
+
 class CatalogueJSONRoute(StrictJSONRoute):
     """A route whose body is a whole catalogue: parsed, validated, judged and encoded with the cyclic
     collector paused (`ecolabel_registry.collector` says why). With it on, parsing and validating
     10,000 lines cost three times as much (22 -> 70 ms; BENCHMARKS.md)."""
 
     pauses_collector = True
+
+
+class DirectJSONRoute(StrictJSONRoute):
+    """A strict route whose endpoint is awaited directly with its validated parameters.
+
+    For an `async def` endpoint that takes query parameters, at most one JSON body and the `Request`,
+    and depends on nothing, FastAPI's request handler (content-type sniffing with the `email` package,
+    the dependency solver, its exit stacks) cost about a sixth of a recognition answer's CPU
+    (BENCHMARKS.md, changelog "recognition answers: the request"). Here the fields FastAPI built for
+    the route validate the parameters as its solver does: the query with `request_params_to_args`, the
+    body with its one field at `loc=("body",)`, so the values, the errors and their order are the same,
+    and the OpenAPI document, built from the same route, is unchanged. A route this does not describe
+    (a dependency, a path parameter, a plain `def`) is served by `StrictJSONRoute`, as before.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        # The route as served: an included router may add dependencies to the route it copies.
+        context = _effective_route_context_var.get()
+        served = context.dependant if context is not None and context.original_route is self else None
+        dependant = served or self.dependant
+        call, request_name = dependant.call, dependant.request_param_name
+        if not _direct(dependant) or call is None or request_name is None or not inspect.iscoroutinefunction(call):
+            return super().get_route_handler()
+        query_fields = dependant.query_params
+        body = dependant.body_params[0] if dependant.body_params else None
+
+        async def handler(request: Request) -> Response:
+            strict = StrictJSONRequest(request.scope, request.receive)
+            _refuse_nul(request)
+            values, errors = request_params_to_args(query_fields, strict.query_params)
+            if body is not None and request.method in _BODY_METHODS:
+                _require_json(request)
+                value, body_errors = body.validate(await strict.json(), {}, loc=("body",))
+                values[body.name] = value
+                errors += body_errors
+            if errors:
+                raise RequestValidationError(errors)
+            values[request_name] = strict
+            response: Response = await call(**values)
+            return response
+
+        return handler
+
+
+def _direct(dependant: Dependant) -> bool:
+    """True for an endpoint `DirectJSONRoute` can call itself: query parameters, at most one body (not
+    embedded), and nothing else for FastAPI to provide but the `Request`."""
+    return (
+        not dependant.dependencies
+        and not dependant.path_params
+        and not dependant.header_params
+        and not dependant.cookie_params
+        and len(dependant.body_params) <= 1
+        and not (dependant.body_params and _should_embed_body_fields(dependant.body_params))
+        and dependant.websocket_param_name is None
+        and dependant.http_connection_param_name is None
+        and dependant.response_param_name is None
+        and dependant.background_tasks_param_name is None
+        and dependant.security_scopes_param_name is None
+    )

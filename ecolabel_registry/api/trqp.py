@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 
 from ecolabel_registry.api.answers import answer, model_json
 from ecolabel_registry.api.problems import openapi_responses
-from ecolabel_registry.api.routing import StrictJSONRoute
+from ecolabel_registry.api.routing import DirectJSONRoute
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.errors import BadRequest, MalformedJSON, NotFound, UnsupportedMediaType
 from ecolabel_registry.recognition import trqp
@@ -27,7 +27,7 @@ from ecolabel_registry.recognition.trqp_schemas import (
 )
 
 
-class TRQPRoute(StrictJSONRoute):
+class TRQPRoute(DirectJSONRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         inner = super().get_route_handler()
 
