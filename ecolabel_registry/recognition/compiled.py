@@ -46,7 +46,7 @@ from ecolabel_registry.log.repository import state_table
 from verification.agreements import AgreementRecord
 from verification.evidence import checkpoint_json
 from verification.leaf import DocumentKind
-from verification.recognition import AgreementSet
+from verification.recognition_paths import AgreementSet
 
 codes_table = CategoryCode.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
 entries = LogEntry.__table__  # type: ignore[attr-defined]
