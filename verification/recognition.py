@@ -37,20 +37,17 @@ Rules (DESIGN "Mutual recognition"):
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from verification.agreements import AgreementRecord, Standing, change_instants, recognizers_in_force, standing_on
-from verification.payloads.agreement import Agreement, AgreementType, ScopeMapping
+from verification.agreements import AgreementRecord, Standing, recognizers_in_force, standing_on
+from verification.payloads.agreement import AgreementType
+from verification.recognition_paths import AgreementSet, Hop, edges_of, is_target, shortest_path
 from verification.status import CertificateStatus
-from verification.versions import VersionRange
 
 DEFAULT_MAX_DEPTH = 3
-_STRENGTH = {AgreementType.FULL: 0, AgreementType.COMMON_CORE: 1, AgreementType.PROXY_ASSESSMENT: 2}
 
 
 class Decision(StrEnum):
@@ -103,21 +100,6 @@ class Presented:
 
 
 @dataclass(frozen=True)
-class Hop:
-    agreement_id: str
-    agreement: Agreement
-    mapping_index: int  # position in the agreement's scope
-
-    @property
-    def mapping(self) -> ScopeMapping:
-        return self.agreement.scope[self.mapping_index]
-
-    @property
-    def _order(self) -> tuple[int, str, int]:
-        return (_STRENGTH[self.agreement.agreement_type], self.agreement_id, self.mapping_index)
-
-
-@dataclass(frozen=True)
 class Condition:
     kind: ConditionKind
     agreement_id: str
@@ -146,54 +128,6 @@ class Resolution:
         return self.decision is not Decision.NOT_ACCEPTED
 
 
-@dataclass(frozen=True)
-class _Position:
-    programme: str
-    category: str | None
-    versions: VersionRange
-
-
-@dataclass(frozen=True)
-class _Edges:
-    """The recognised mappings of agreements in force, by the (programme, category) they start from."""
-
-    by_source: Mapping[tuple[str, str], Sequence[Hop]] = field(default_factory=dict)
-    by_programme: Mapping[str, Sequence[Hop]] = field(default_factory=dict)
-
-    def leaving(self, position: _Position) -> Sequence[Hop]:
-        if position.category is None:
-            return self.by_programme.get(position.programme, ())
-        return self.by_source.get((position.programme, position.category), ())
-
-
-class AgreementSet:
-    """Agreements prepared once for many questions "as known now" (without `known_at_us`).
-
-    Which mappings are in force changes only at the agreements' `change_instants`: between two of them
-    every agreement's standing is the same (`verification.agreements.change_instants`). So the in-force
-    edges are computed once per such stretch of time, by the same rule as for a plain list, and kept;
-    the stretches are at most one more than the instants. Give `resolve` an `AgreementSet` instead of
-    the list when the same agreements answer many questions (`ecolabel_registry.recognition.compiled`).
-    """
-
-    def __init__(self, agreements: Iterable[AgreementRecord]) -> None:
-        known = {r.id: r for r in agreements}
-        self.records = tuple(known[key] for key in sorted(known))
-        self._instants = sorted({instant for r in self.records for instant in change_instants(r)})
-        self._edges: dict[int, _Edges] = {}
-
-    def __iter__(self) -> Iterator[AgreementRecord]:
-        return iter(self.records)
-
-    def edges_at(self, at: datetime) -> _Edges:
-        stretch = bisect_right(self._instants, at)  # how many change instants are at or before `at`
-        found = self._edges.get(stretch)
-        if found is None:
-            in_force = [(r, recognizers_in_force(r, at=at)) for r in self.records]
-            found = self._edges[stretch] = _edges(in_force)  # racing threads compute the same value
-        return found
-
-
 def resolve(
     presented: Presented,
     accepted: Iterable[tuple[str, str]],
@@ -216,22 +150,17 @@ def resolve(
     blocking = _certificate_reasons(presented)
     if blocking:
         return Resolution(Decision.NOT_ACCEPTED, reasons=blocking)
-    if _is_target(presented.programme, presented.category, wanted):
+    if is_target(presented.programme, presented.category, wanted):
         return Resolution(Decision.ACCEPTED)
+    programme, category, version = presented.programme, presented.category, presented.criteria_version
     if prepared is not None:
-        edges = prepared.edges_at(at)
+        path = prepared.edges_at(at).remembered_path(programme, category, version, wanted, max_depth)
     else:
-        edges = _edges([(r, recognizers_in_force(r, at=at, known_at_us=known_at_us)) for r in records])
-    path = _shortest_path(presented, wanted, edges, max_depth)
+        edges = edges_of([(r, recognizers_in_force(r, at=at, known_at_us=known_at_us)) for r in records])
+        path = shortest_path(programme, category, version, wanted, edges=edges, max_depth=max_depth)
     if path is not None:
         return Resolution(Decision.ACCEPTED_THROUGH_AGREEMENT, path=path, conditions=_conditions(path))
     return Resolution(Decision.NOT_ACCEPTED, reasons=_diagnose(presented, wanted, records, at, known_at_us))
-
-
-def _is_target(programme: str, category: str | None, wanted: frozenset[tuple[str, str]]) -> bool:
-    if category is None:
-        return any(p == programme for p, _ in wanted)
-    return (programme, category) in wanted
 
 
 def _certificate_reasons(presented: Presented) -> tuple[Reason, ...]:
@@ -247,63 +176,6 @@ def _certificate_reasons(presented: Presented) -> tuple[Reason, ...]:
             Reason(ReasonCode.CREDENTIAL_INVALID, "the stored credential is not the certificate's or does not verify")
         )
     return tuple(reasons)
-
-
-def _edges(in_force: Sequence[tuple[AgreementRecord, frozenset[str]]]) -> _Edges:
-    """Hops of the mappings whose recognising party's recognition is in force (suspension is per party)."""
-    by_source: dict[tuple[str, str], list[Hop]] = defaultdict(list)
-    by_programme: dict[str, list[Hop]] = defaultdict(list)
-    for record, recognizing in in_force:
-        for index, mapping in enumerate(record.agreement.scope):
-            recognizer = mapping.to.programme
-            if recognizer in recognizing and record.agreement.recognizes(recognizer, mapping.from_.programme):
-                hop = Hop(record.id, record.agreement, index)
-                by_source[(mapping.from_.programme, mapping.from_.category)].append(hop)
-                by_programme[mapping.from_.programme].append(hop)
-    for hops in (*by_source.values(), *by_programme.values()):
-        hops.sort(key=lambda hop: hop._order)
-    return _Edges(by_source, by_programme)
-
-
-def _shortest_path(
-    presented: Presented, wanted: frozenset[tuple[str, str]], edges: _Edges, max_depth: int
-) -> tuple[Hop, ...] | None:
-    """Breadth-first over positions; only paths of onward-recognition agreements continue past one hop."""
-    version = presented.criteria_version
-    versions = VersionRange.exactly(version) if version is not None else VersionRange()
-    start = _Position(presented.programme, presented.category, versions)
-    frontier: dict[_Position, tuple[Hop, ...]] = {start: ()}
-    expanded = {start}
-    for depth in range(1, max_depth + 1):
-        reached: dict[tuple[_Position, bool], tuple[Hop, ...]] = {}
-        for position, path in frontier.items():
-            for hop in edges.leaving(position):
-                onward = hop.agreement.onward_recognition
-                if depth > 1 and not onward:
-                    continue
-                if not hop.mapping.from_.criteria_versions.range.overlaps(position.versions):
-                    continue
-                to = hop.mapping.to
-                target = _Position(to.programme, to.category, to.criteria_versions.range)
-                if target in expanded:
-                    continue
-                candidate = (*path, hop)
-                # Kept per (position, onward): a weaker-ranked onward path must survive to continue.
-                key = (target, onward)
-                if key not in reached or _rank(candidate) < _rank(reached[key]):
-                    reached[key] = candidate
-        hits = [path for (place, _), path in reached.items() if _is_target(place.programme, place.category, wanted)]
-        if hits:
-            return min(hits, key=_rank)
-        frontier = {position: path for (position, onward), path in reached.items() if onward}
-        expanded |= frontier.keys()
-        if not frontier:
-            return None
-    return None
-
-
-def _rank(path: tuple[Hop, ...]) -> tuple[tuple[int, str, int], ...]:
-    return tuple(hop._order for hop in path)
 
 
 def _conditions(path: tuple[Hop, ...]) -> tuple[Condition, ...]:

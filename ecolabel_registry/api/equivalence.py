@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from ecolabel_registry.api.answers import answer, model_json
 from ecolabel_registry.api.moments import MOMENT_DESCRIPTION, parse_moment
 from ecolabel_registry.api.problems import openapi_responses
-from ecolabel_registry.api.routing import StrictJSONRoute
+from ecolabel_registry.api.routing import DirectJSONRoute
 from ecolabel_registry.clock import now
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.engine import read_snapshot
@@ -19,7 +19,7 @@ from ecolabel_registry.recognition.schemas import EquivalenceOut
 from ecolabel_registry.schemas import Slug
 from verification.leaf import to_microseconds
 
-router = APIRouter(route_class=StrictJSONRoute, tags=["equivalence"])
+router = APIRouter(route_class=DirectJSONRoute, tags=["equivalence"])
 
 
 @router.get(

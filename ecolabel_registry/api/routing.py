@@ -8,12 +8,26 @@ how signature-wrapping attacks start. `StrictJSONRoute` checks the media type (4
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Coroutine
+from functools import partial
 from typing import Any
 
 from fastapi import Request, Response
-from fastapi.routing import APIRoute
+from fastapi._compat import ModelField, Undefined, field_annotation_is_sequence
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import (
+    _get_param_aliases,
+    _get_param_model,
+    _is_json_field,
+    _should_embed_body_fields,
+    _validate_value_with_model_field,
+    request_params_to_args,
+)
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute, _effective_route_context_var
+from starlette.datastructures import QueryParams
 
 from ecolabel_registry import collector
 from ecolabel_registry.errors import BadRequest, MalformedJSON, UnsupportedMediaType
@@ -131,13 +145,9 @@ class StrictJSONRoute(APIRoute):
 
         async def handler(request: Request) -> Response:
             strict = StrictJSONRequest(request.scope, request.receive)
-            if "\x00" in request.scope["path"] or "%00" in request.scope["query_string"].decode("latin-1"):
-                # Same reason as in bodies: no parameter needs NUL, and PostgreSQL would fail on it.
-                raise BadRequest("the path or query contains U+0000", code="NUL_CHARACTER")
+            _refuse_nul(request)
             if expects_body and request.method in _BODY_METHODS:
-                content_type = request.headers.get("content-type", "")
-                if not _is_json_media_type(content_type):
-                    raise UnsupportedMediaType(f"expected Content-Type application/json, got {content_type or 'none'}")
+                _require_json(request)
                 if pause:
                     await strict.body()  # the whole body first: a slow upload does not hold the pause
                     with collector.paused():
@@ -149,9 +159,117 @@ class StrictJSONRoute(APIRoute):
         return handler
 
 
+def _refuse_nul(request: Request) -> None:
+    if "\x00" in request.scope["path"] or "%00" in request.scope["query_string"].decode("latin-1"):
+        # Same reason as in bodies: no parameter needs NUL, and PostgreSQL would fail on it.
+        raise BadRequest("the path or query contains U+0000", code="NUL_CHARACTER")
+
+
+def _require_json(request: Request) -> None:
+    content_type = request.headers.get("content-type", "")
+    if not _is_json_media_type(content_type):
+        raise UnsupportedMediaType(f"expected Content-Type application/json, got {content_type or 'none'}")
+
+
 class CatalogueJSONRoute(StrictJSONRoute):
     """A route whose body is a whole catalogue: parsed, validated, judged and encoded with the cyclic
     collector paused (`ecolabel_registry.collector` says why). With it on, parsing and validating
     10,000 lines cost three times as much (22 -> 70 ms; BENCHMARKS.md)."""
 
     pauses_collector = True
+
+
+class DirectJSONRoute(StrictJSONRoute):
+    """A strict route whose endpoint is awaited directly with its validated parameters.
+
+    For an `async def` endpoint that takes query parameters, at most one JSON body and the `Request`,
+    and depends on nothing, FastAPI's request handler (content-type sniffing with the `email` package,
+    the dependency solver, its exit stacks) cost about a sixth of a recognition answer's CPU
+    (BENCHMARKS.md, changelog "recognition answers: the request"). Here the fields FastAPI built for
+    the route validate the parameters as its solver does: the query with `request_params_to_args`, the
+    body with its one field at `loc=("body",)`, so the values, the errors and their order are the same,
+    and the OpenAPI document, built from the same route, is unchanged. A route this does not describe
+    (a dependency, a path parameter, a plain `def`) is served by `StrictJSONRoute`, as before.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        # The route as served: an included router may add dependencies to the route it copies.
+        context = _effective_route_context_var.get()
+        served = context.dependant if context is not None and context.original_route is self else None
+        dependant = served or self.dependant
+        call, request_name = dependant.call, dependant.request_param_name
+        if not _direct(dependant) or call is None or request_name is None or not inspect.iscoroutinefunction(call):
+            return super().get_route_handler()
+        query = _query_reader(dependant.query_params)
+        body = dependant.body_params[0] if dependant.body_params else None
+
+        async def handler(request: Request) -> Response:
+            strict = StrictJSONRequest(request.scope, request.receive)
+            _refuse_nul(request)
+            values, errors = query(strict.query_params)
+            if body is not None and request.method in _BODY_METHODS:
+                _require_json(request)
+                value, body_errors = body.validate(await strict.json(), {}, loc=("body",))
+                values[body.name] = value
+                errors += body_errors
+            if errors:
+                raise RequestValidationError(errors)
+            values[request_name] = strict
+            response: Response = await call(**values)
+            return response
+
+        return handler
+
+
+def _direct(dependant: Dependant) -> bool:
+    """True for an endpoint `DirectJSONRoute` can call itself: query parameters, at most one body (not
+    embedded), and nothing else for FastAPI to provide but the `Request`."""
+    return (
+        not dependant.dependencies
+        and not dependant.path_params
+        and not dependant.header_params
+        and not dependant.cookie_params
+        and len(dependant.body_params) <= 1
+        and not (dependant.body_params and _should_embed_body_fields(dependant.body_params))
+        and dependant.websocket_param_name is None
+        and dependant.http_connection_param_name is None
+        and dependant.response_param_name is None
+        and dependant.background_tasks_param_name is None
+        and dependant.security_scopes_param_name is None
+    )
+
+
+def _query_reader(fields: list[ModelField]) -> Callable[[QueryParams], tuple[dict[str, Any], list[Any]]]:
+    """`request_params_to_args` for these query fields, with what it works out per field per request
+    (the request keys, whether the field is a sequence) worked out once: for the nine parameters of
+    `/v1/equivalence` that was most of the route's own CPU. A field of a kind it does not spell out (a
+    parameter model, a JSON field) leaves the whole query to `request_params_to_args`."""
+    if any(_get_param_model(field) is not None or _is_json_field(field) for field in fields):
+        return partial(request_params_to_args, fields)
+    plan = [
+        (
+            field,
+            [key for _, key in _get_param_aliases(field)],
+            field_annotation_is_sequence(field.field_info.annotation),
+        )
+        for field in fields
+    ]
+
+    def read(received: QueryParams) -> tuple[dict[str, Any], list[Any]]:
+        values: dict[str, Any] = {}
+        errors: list[Any] = []
+        for field, keys, sequence in plan:
+            key = next((key for key in keys if key in received), keys[0])
+            value: Any = received.getlist(key) if sequence else received.get(key)
+            if value is None or (sequence and len(value) == 0):
+                value = Undefined  # defaults are applied by the validation, as FastAPI does
+            found, found_errors = _validate_value_with_model_field(
+                field=field, value=value, values=values, loc=("query", key)
+            )
+            if found_errors:
+                errors.extend(found_errors)
+            else:
+                values[field.name] = found
+        return values, errors
+
+    return read

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from ecolabel_registry.api.answers import answer, model_json
 from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routers import PrefixRouter
-from ecolabel_registry.api.routing import StrictJSONRoute
+from ecolabel_registry.api.routing import DirectJSONRoute
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.errors import BadRequest, MalformedJSON, NotFound, UnsupportedMediaType
 from ecolabel_registry.recognition import trqp
@@ -28,7 +28,7 @@ from ecolabel_registry.recognition.trqp_schemas import (
 )
 
 
-class TRQPRoute(StrictJSONRoute):
+class TRQPRoute(DirectJSONRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         inner = super().get_route_handler()
 

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, select
 
 from ecolabel_registry.certificates.repository import certificates, entries
-from ecolabel_registry.db.raw import Prebuilt
+from ecolabel_registry.db.raw import DriverConnection, Prebuilt
 from ecolabel_registry.log.repository import state_table
 from ecolabel_registry.programmes.keys import key_columns, key_events_table, key_record, keys_table, programmes_table
 from verification.evidence import KeyHead
@@ -87,7 +87,7 @@ class AtHead:
         return bool(self.row["event_count"])
 
 
-def read(connection: Connection, certificate_id: str) -> AtHead | None:
+def read(connection: Connection | DriverConnection, certificate_id: str) -> AtHead | None:
     row = _READ.first(connection, id=certificate_id)
     if row is None:
         return None

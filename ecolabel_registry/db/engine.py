@@ -7,13 +7,17 @@ instead (see `ecolabel_registry.log.repository`).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+from ecolabel_registry.db.raw import DriverConnection
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -94,3 +98,43 @@ def autocommit_connection(engine: Engine) -> Iterator[Connection]:
     """
     with engine.connect() as raw:
         yield raw if is_sqlite(engine) else raw.execution_options(isolation_level="AUTOCOMMIT")
+
+
+@contextmanager
+def single_statements(engine: Engine) -> Iterator[DriverConnection]:
+    """A driver connection outside any transaction, for a few `Prebuilt.first` reads each consistent alone.
+
+    On PostgreSQL it is `autocommit_connection`'s. On SQLite each thread keeps one connection of its
+    own for these reads, taken from the pool once and detached from it: checking a connection out of the
+    pool and back in, with SQLAlchemy's `Connection` around it, cost more than the one-row read of the
+    checkpoint it served (a tenth of a recognition answer's CPU, BENCHMARKS.md). Each statement still
+    reads the database: in autocommit it sees the latest commit of any process by itself (WAL), and the
+    cursor is closed after it, so no read transaction stays open. `Engine.dispose` drops them, as it
+    drops the pool, so a database file replaced behind a disposed engine is read afresh.
+    """
+    if not is_sqlite(engine):
+        with autocommit_connection(engine) as connection:
+            yield DriverConnection(connection.dialect, connection.connection.driver_connection)
+        return
+    own = _own.get(engine)
+    if own is None:
+        with _own_lock:
+            own = _own.get(engine)
+            if own is None:
+                own = _own[engine] = threading.local()
+                event.listen(engine, "engine_disposed", _forget_own)
+    found: DriverConnection | None = getattr(own, "reader", None)
+    if found is None:
+        pooled = engine.raw_connection()
+        found = own.reader = DriverConnection(engine.dialect, pooled.driver_connection)
+        pooled.detach()  # this thread's from now on; closed when the thread or the engine goes
+    yield found
+
+
+def _forget_own(engine: Engine) -> None:
+    with _own_lock:
+        _own.pop(engine, None)  # each thread's connection is closed when collected
+
+
+_own: WeakKeyDictionary[Engine, threading.local] = WeakKeyDictionary()
+_own_lock = threading.Lock()

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select
+from sqlalchemy import Connection, Dialect, Select
 
 
 @dataclass(frozen=True)
@@ -37,18 +37,31 @@ class _Compiled:
     refusal: str | None  # why `first` and `all` cannot read it (a column needs processing)
 
 
+@dataclass(frozen=True)
+class DriverConnection:
+    """A driver (DBAPI) connection outside any transaction, with its dialect: what `Prebuilt.first` runs
+    a statement on when no SQLAlchemy `Connection` is needed around it (`db.engine.single_statements`)."""
+
+    dialect: Dialect
+    driver_connection: Any
+
+
 class Prebuilt:
     def __init__(self, statement: Select[Any]) -> None:
         self._statement = statement
         self._by_dialect: dict[str, _Compiled] = {}
         self._lock = threading.Lock()
 
-    def first(self, connection: Connection, **params: Any) -> dict[str, Any] | None:
+    def first(self, connection: Connection | DriverConnection, **params: Any) -> dict[str, Any] | None:
         """The first row as a dict of column key -> value, or None."""
-        compiled = self._unprocessed(connection)
+        if isinstance(connection, DriverConnection):
+            dialect, driver = connection.dialect, connection.driver_connection
+        else:
+            dialect, driver = connection.dialect, connection.connection.driver_connection
+        compiled = self._unprocessed(dialect)
         values = {**compiled.fixed, **params}
         bound: Any = values if compiled.positions is None else tuple(values[name] for name in compiled.positions)
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = driver.cursor()
         try:
             cursor.execute(compiled.sql, bound)
             row = cursor.fetchone()
@@ -58,13 +71,13 @@ class Prebuilt:
 
     def all(self, connection: Connection, **params: Any) -> list[tuple[Any, ...]]:
         """Every row, as tuples in the select's column order (for short ranges read whole: a tile)."""
-        return self._fetch(self._unprocessed(connection), connection, params)
+        return self._fetch(self._unprocessed(connection.dialect), connection, params)
 
     def dicts(self, connection: Connection, **params: Any) -> list[dict[str, Any]]:
         """Every row as a dict of column key -> value, as `Connection.execute(...).mappings()` gives them:
         the columns that need a result processor (JSON text on SQLite) go through it, the others are
         the driver's values as they are (for thousands of rows: a catalogue's certificates)."""
-        compiled = self._by_dialect.get(connection.dialect.name) or self._compile(connection)
+        compiled = self._by_dialect.get(connection.dialect.name) or self._compile(connection.dialect)
         names = compiled.names
         rows = [dict(zip(names, row, strict=True)) for row in self._fetch(compiled, connection, params)]
         for name, process in compiled.processors:
@@ -82,14 +95,13 @@ class Prebuilt:
         finally:
             cursor.close()
 
-    def _unprocessed(self, connection: Connection) -> _Compiled:
-        compiled = self._by_dialect.get(connection.dialect.name) or self._compile(connection)
+    def _unprocessed(self, dialect: Dialect) -> _Compiled:
+        compiled = self._by_dialect.get(dialect.name) or self._compile(dialect)
         if compiled.refusal is not None:
             raise TypeError(compiled.refusal)
         return compiled
 
-    def _compile(self, connection: Connection) -> _Compiled:
-        dialect = connection.dialect
+    def _compile(self, dialect: Dialect) -> _Compiled:
         processors: list[tuple[str, Callable[[Any], Any]]] = []
         refusal = None
         for key, column in self._statement.selected_columns.items():

@@ -39,14 +39,14 @@ from sqlalchemy import Connection, Engine, func, select
 
 from ecolabel_registry.agreements import lookup as agreements
 from ecolabel_registry.agreements import repository as agreement_rows
-from ecolabel_registry.db.engine import autocommit_connection, read_snapshot
+from ecolabel_registry.db.engine import read_snapshot, single_statements
 from ecolabel_registry.db.models import CategoryCode, LogEntry, Programme
-from ecolabel_registry.db.raw import Prebuilt
+from ecolabel_registry.db.raw import DriverConnection, Prebuilt
 from ecolabel_registry.log.repository import state_table
 from verification.agreements import AgreementRecord
 from verification.evidence import checkpoint_json
 from verification.leaf import DocumentKind
-from verification.recognition import AgreementSet
+from verification.recognition_paths import AgreementSet
 
 codes_table = CategoryCode.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
 entries = LogEntry.__table__  # type: ignore[attr-defined]
@@ -193,7 +193,7 @@ def current(engine: Engine) -> tuple[Compiled, dict[str, Any]]:
     enough: it sees one snapshot by itself, and the graph is a function of the checkpoint it returns.
     Otherwise the checkpoint, the head and (if it moved) the graph are read in one snapshot, as always.
     """
-    with autocommit_connection(engine) as connection:
+    with single_statements(engine) as connection:
         tree_size, root_hash = _checkpoint(connection)
     found = confirmed_at(engine, tree_size, root_hash)
     if found is not None:
@@ -210,7 +210,7 @@ def confirmed_at(engine: Engine, tree_size: int, root_hash: bytes) -> tuple[Comp
     return None
 
 
-def _checkpoint(connection: Connection) -> tuple[int, bytes]:
+def _checkpoint(connection: Connection | DriverConnection) -> tuple[int, bytes]:
     row = _CHECKPOINT.first(connection)
     if row is None:
         raise LookupError("the log has no state row: the database is not migrated")

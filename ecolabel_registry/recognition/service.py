@@ -19,7 +19,7 @@ from ecolabel_registry.agreements import lookup as agreements
 from ecolabel_registry.certificates import at_head
 from ecolabel_registry.certificates import repository as certificates
 from ecolabel_registry.certificates.standing import evidence_of, judge_row
-from ecolabel_registry.db.engine import autocommit_connection
+from ecolabel_registry.db.engine import single_statements
 from ecolabel_registry.errors import BadRequest, NotFound
 from ecolabel_registry.log import repository as log_rows
 from ecolabel_registry.programmes import keys
@@ -104,7 +104,7 @@ def read_at_head(engine: Engine, certificate_id: str) -> tuple[at_head.AtHead, C
     (`certificates.at_head`), with the graph confirmed at that checkpoint: a snapshot's worth of reading in
     one statement. None when the certificate is missing, has status events or the graph is not confirmed
     there: then read it in a snapshot (`judged_certificate`), which also says what is missing."""
-    with autocommit_connection(engine) as connection:
+    with single_statements(engine) as connection:
         found = at_head.read(connection, certificate_id)
     if found is None or found.has_events:
         return None

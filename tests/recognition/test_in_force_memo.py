@@ -1,6 +1,6 @@
 """An `AgreementSet` keeps the in-force edges per stretch of time: its answers are the plain list's.
 
-`verification.recognition.AgreementSet` computes which mappings are in force once per stretch between
+`verification.recognition_paths.AgreementSet` computes which mappings are in force once per stretch between
 two of the agreements' change instants (`verification.agreements.change_instants`) and keeps it. Over
 random worlds with every kind of event (suspension, reinstatement, renewal, termination), asked in a
 random order at random moments and exactly at, just before and just after every change instant, the
@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from tests.recognition.records import event
 from tests.recognition.test_resolution_properties import MICROSECOND, Question, moments, questions
 from verification.agreements import AgreementRecord, change_instants
-from verification.recognition import AgreementSet, resolve
+from verification.recognition import resolve
+from verification.recognition_paths import AgreementSet
 
 CHANGES = ("suspended", "reinstated", "renewed", "terminated")
 

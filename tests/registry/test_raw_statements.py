@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import JSON, Engine, bindparam, literal_column, select, type_coerce
+import threading
 
-from ecolabel_registry.db.engine import autocommit_connection, read_snapshot
+import pytest
+from sqlalchemy import JSON, Engine, bindparam, literal_column, select, type_coerce, update
+
+from ecolabel_registry.db.engine import (
+    autocommit_connection,
+    build_engine,
+    read_snapshot,
+    single_statements,
+    write_connection,
+)
 from ecolabel_registry.db.models import LogState, Programme
 from ecolabel_registry.db.raw import Prebuilt
 from tests.registry.wire import statements_sent
@@ -61,3 +69,42 @@ def test_dicts_are_the_rows_execute_gives_with_json_decoded_as_execute_decodes_i
             assert expected[0]["markets"] == ["IT", "FR"]
             with pytest.raises(TypeError, match="markets"):
                 prebuilt.first(connection, id=1)
+
+
+def test_single_statements_read_what_another_connection_committed_each_time(engine: Engine) -> None:
+    # On SQLite the connection is this thread's own, kept across reads: it must still see every commit.
+    prebuilt, other = Prebuilt(_HEAD), build_engine(engine.url.render_as_string(hide_password=False), pool_size=1)
+    try:
+        for size in (7, 8):
+            with write_connection(other) as writer:
+                writer.execute(update(state).where(state.c.id == 1).values(tree_size=size))
+            with single_statements(engine) as connection:
+                row = prebuilt.first(connection, id=1)
+            assert row is not None
+            assert row["tree_size"] == size
+    finally:
+        other.dispose()
+
+
+def test_single_statements_on_sqlite_keep_one_connection_per_thread_until_the_engine_is_disposed(
+    engine: Engine,
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL takes an autocommit connection from the pool each time")
+    with single_statements(engine) as first, single_statements(engine) as again:
+        assert first.driver_connection is again.driver_connection
+    seen: list[object] = []
+
+    def elsewhere() -> None:
+        with single_statements(engine) as connection:
+            seen.append(connection.driver_connection)
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join()
+    assert len(seen) == 1
+    assert seen[0] is not first.driver_connection
+    engine.dispose()
+    with single_statements(engine) as after:
+        assert after.driver_connection is not first.driver_connection
+        assert Prebuilt(_HEAD).first(after, id=1) is not None

@@ -1,0 +1,99 @@
+"""The recognition routes validate their own parameters (`api.routing.DirectJSONRoute`): every answer,
+problem documents for malformed input included, is the one FastAPI's request handler gives.
+
+The same questions go to one app with the direct handling and to one where every route is served by
+FastAPI's handler (`StrictJSONRoute`); status, media type, `Allow` and body must be equal byte for byte.
+The database is empty, so these are the refusals; `tests/recognition/test_answer_bytes.py` holds the
+answers over the demo world to the plain assembly's bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+
+from ecolabel_registry.api import equivalence, routing, trqp
+from ecolabel_registry.app import create_app
+from ecolabel_registry.settings import Settings
+
+_TIME = {"time": "2025-06-01T00:00:00Z"}
+_QUESTION = {"entity_id": "jea", "authority_id": "jea", "action": "recognize", "resource": "No.118"}
+BODIES: tuple[bytes, ...] = (
+    b"",
+    b"{",
+    b"[]",
+    b"null",
+    b"1",
+    b'"x"',
+    b"{}",
+    b'{"entity_id": 1}',
+    b'{"a": 1, "a": 2}',
+    b"NaN",
+    b"[" * 300 + b"]" * 300,
+    b'{"entity_id": "jea\\u0000"}',
+    b'{"entity_id": "' + b"a" * 100_000 + b'"}',
+    b'{"entity_id": "jea", "authority_id": "jea", "action": "recognize", "resource": "x", "context": {"a": 1}}',
+    b'{"entity_id": "jea", "authority_id": "jea", "action": "recognize", "resource": "x", "context": []}',
+    orjson.dumps(_QUESTION | {"authority_id": "nope", "context": _TIME}),
+    b'{"entity_id": "jea", "authority_id": "jea", "action": "fly", "resource": "x"}',
+    b'{"entity_id": "jea", "authority_id": "jea", "action": "recognize", "resource": "x", "context": {"time": "bad"}}',
+)
+HEADERS = ({"content-type": "application/json"}, {"content-type": "text/plain"}, {})
+QUERIES = (
+    "",
+    "programme=jea",
+    "certificate_id=zz&accepted=a:b",
+    "programme=jea&accepted=a:b&date=bad",
+    "programme=jea&certificate_id=" + "a" * 64 + "&accepted=a:b",
+    "programme=JEA&accepted=a:b",
+    "programme=jea&cpv=1&accepted=a:b",
+    "programme=jea&category=&accepted=a:b",
+    "programme=jea&accepted=a:b&x=%00",
+    "programme=jea&accepted=" + "&accepted=".join(["a:b"] * 101),
+    "programme=nope&accepted=a:b&date=2025-06-01T00:00:00Z",
+)
+
+
+@contextmanager
+def _client(settings: Settings, *, direct: bool, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    with monkeypatch.context() as patch:
+        if not direct:
+            patch.setattr(routing, "_direct", lambda _dependant: False)
+        app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def _answers(client: TestClient) -> list[tuple[object, ...]]:
+    found = []
+    for kind in ("recognition", "authorization"):
+        for body in (*BODIES, orjson.dumps(_QUESTION | {"context": _TIME})):
+            for headers in HEADERS:
+                response = client.post(f"/trqp/v2/{kind}", content=body, headers=headers)
+                found.append((kind, body[:60], headers, *_seen(response)))
+        found.append((kind, "GET", *_seen(client.get(f"/trqp/v2/{kind}"))))
+    for query in QUERIES:
+        found.append((query[:60], *_seen(client.get("/v1/equivalence?" + query))))
+    return found
+
+
+def _seen(response: httpx.Response) -> tuple[object, ...]:
+    headers = response.headers
+    return response.status_code, headers.get("content-type"), headers.get("allow"), response.content
+
+
+def test_direct_routes_answer_as_fastapis_handler(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    with _client(settings, direct=False, monkeypatch=monkeypatch) as plain:
+        expected = _answers(plain)
+    with _client(settings, direct=True, monkeypatch=monkeypatch) as direct:
+        assert all(
+            isinstance(route, routing.DirectJSONRoute) for route in (*trqp.router.routes, *equivalence.router.routes)
+        )
+        assert _answers(direct) == expected
+    statuses = {part for answer in expected for part in answer if isinstance(part, int)}
+    assert statuses >= {400, 404, 405, 415, 422}
