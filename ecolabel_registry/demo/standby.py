@@ -203,7 +203,29 @@ def _drop_slots(primary_url: str, names: list[str]) -> None:
 
 
 def pause_replay(cluster: Cluster) -> None:
+    """Pause WAL replay once the standby has replayed all the primary had written when asked.
+
+    Paused in the middle of a transaction's records, replay keeps the locks that transaction took (a
+    TRUNCATE's or DDL's ACCESS EXCLUSIVE) until its commit is replayed, which never happens while
+    paused: every read of those tables on the standby would wait for ever. Replaying up to the primary's
+    current position first ends every transaction committed before the pause.
+    """
+    if cluster.primary_url is not None:
+        target = _scalar(_server_url(cluster.primary_url), "SELECT pg_current_wal_lsn()::text")
+        _wait_until(
+            lambda: _scalar(cluster.url("postgres"), f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn") is True,
+            f"{cluster.application_name} did not replay up to {target} before the pause",
+        )
     _execute(cluster, "SELECT pg_wal_replay_pause()")
+
+
+def _scalar(url: str, statement: str) -> object:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text(statement)).scalar()
+    finally:
+        engine.dispose()
 
 
 def resume_replay(cluster: Cluster) -> None:
