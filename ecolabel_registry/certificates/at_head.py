@@ -5,7 +5,7 @@ checkpoint it was computed at. For a certificate without status events, what the
 the stored record, the credential's bytes, the signing key's record and the head of the programme's
 key events: one statement returns them all with the checkpoint, and outside a transaction it sees one
 snapshot by itself, so it stands for a read snapshot without its BEGIN and COMMIT (the single
-verification reads the same way, `procurement.repository.checked_certificate`). A certificate with
+verification reads the same row, through `row`). A certificate with
 status events needs them from the same snapshot: `event_count` says so (it moves with every event, in
 the same transaction), and the caller reads it again in a snapshot.
 
@@ -59,6 +59,7 @@ _READ = Prebuilt(
         _latest_key_event(key_events_table.c.leaf_index).label("key_head_leaf_index"),
         state_table.c.tree_size.label("head_tree_size"),
         state_table.c.root_hash.label("head_root_hash"),
+        state_table.c.checkpoint.label("head_checkpoint"),
     )
     .join(entries, entries.c.leaf_index == certificates.c.leaf_index)
     .join(state_table, state_table.c.id == 1)
@@ -85,6 +86,13 @@ class AtHead:
     @property
     def has_events(self) -> bool:
         return bool(self.row["event_count"])
+
+
+def row(connection: Connection | DriverConnection, certificate_id: str) -> dict[str, Any] | None:
+    """The statement's row: the certificate's columns, `document`, the key as `key_columns("key_")` (read
+    by `programmes.keys.key_record(row, "key_")`), the key head's columns and the checkpoint as
+    `head_tree_size`, `head_root_hash` and `head_checkpoint`; None for an unknown id."""
+    return _READ.first(connection, id=certificate_id)
 
 
 def read(connection: Connection | DriverConnection, certificate_id: str) -> AtHead | None:

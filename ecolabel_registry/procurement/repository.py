@@ -11,8 +11,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select
+from sqlalchemy import Connection, bindparam, select
 
+from ecolabel_registry.certificates import at_head
 from ecolabel_registry.certificates.repository import current_licence, licences_by_programme
 from ecolabel_registry.db.lists import DIALECTS, dicts_among, one_of
 from ecolabel_registry.db.models import (
@@ -20,24 +21,13 @@ from ecolabel_registry.db.models import (
     CategoryCode,
     Certificate,
     CertificateProduct,
-    KeyEventRow,
-    LogEntry,
-    LogState,
-    Programme,
-    ProgrammeKey,
 )
 from ecolabel_registry.db.raw import Prebuilt
-from ecolabel_registry.programmes.keys import key_columns
 
 certificates = Certificate.__table__  # type: ignore[attr-defined]  # set by SQLModel for table classes
 products = CertificateProduct.__table__  # type: ignore[attr-defined]
 codes = CategoryCode.__table__  # type: ignore[attr-defined]
 categories = Category.__table__  # type: ignore[attr-defined]
-entries = LogEntry.__table__  # type: ignore[attr-defined]
-keys = ProgrammeKey.__table__  # type: ignore[attr-defined]
-state = LogState.__table__  # type: ignore[attr-defined]
-programmes = Programme.__table__  # type: ignore[attr-defined]
-key_events = KeyEventRow.__table__  # type: ignore[attr-defined]
 _COLUMNS = (
     certificates.c.id,
     certificates.c.programme_id,
@@ -71,56 +61,14 @@ _CODES = (
     .where(codes.c.scheme == bindparam("scheme"), codes.c.value == bindparam("value"))
     .order_by(codes.c.programme_id, codes.c.code, codes.c.criteria_version)
 )
-# A single check: the certificate, its stored credential, its signing key and the log head, in one
-# statement (each statement is a round trip on PostgreSQL), run on the driver's cursor (`db.raw`), so its
-# columns are the plain ones the check reads. The key is an outer join so that a missing key (which the
-# schema cannot produce) is reported, not a 404.
-_CHECKED = Prebuilt(
-    select(
-        certificates.c.id,
-        certificates.c.programme_id,
-        certificates.c.licence_number,
-        certificates.c.category_code,
-        certificates.c.criteria_version,
-        certificates.c.signing_kid,
-        certificates.c.valid_from_us,
-        certificates.c.valid_until_us,
-        certificates.c.integrated_us,
-        certificates.c.leaf_index,
-        certificates.c.event_count,
-        entries.c.document,
-        *key_columns("key_"),
-        state.c.tree_size.label("head_tree_size"),
-        state.c.root_hash.label("head_root_hash"),
-        state.c.checkpoint.label("head_checkpoint"),
-        # the head of the programme's key events, which the key's state comes from (`verification.evidence`)
-        programmes.c.registered_leaf_index.label("programme_leaf_index"),
-        select(key_events.c.sequence)
-        .where(key_events.c.programme_id == certificates.c.programme_id)
-        .order_by(key_events.c.sequence.desc())
-        .limit(1)
-        .scalar_subquery()
-        .label("key_head_sequence"),
-        select(key_events.c.leaf_index)
-        .where(key_events.c.programme_id == certificates.c.programme_id)
-        .order_by(key_events.c.sequence.desc())
-        .limit(1)
-        .scalar_subquery()
-        .label("key_head_leaf_index"),
-    )
-    .join(entries, entries.c.leaf_index == certificates.c.leaf_index)
-    .join(state, state.c.id == 1)
-    .join(programmes, programmes.c.id == certificates.c.programme_id)
-    .outerjoin(keys, and_(keys.c.programme_id == certificates.c.programme_id, keys.c.kid == certificates.c.signing_kid))
-    .where(certificates.c.id == bindparam("id"))
-)
 
 
 def checked_certificate(connection: Connection, certificate_id: str) -> dict[str, Any] | None:
-    """The certificate's columns a check reads, with `document`, its key as `key_columns("key_")` (read
-    by `programmes.keys.key_record(row, "key_")`) and the log head as `head_tree_size` and `head_checkpoint`. Outside a
-    transaction it is one statement on its own, and sees one snapshot."""
-    return _CHECKED.first(connection, id=certificate_id)
+    """The certificate with everything its standing reads and the log head, in one statement
+    (`certificates.at_head.row`: each statement is a round trip on PostgreSQL). Outside a transaction
+    it is one statement on its own, and sees one snapshot. The key is an outer join, so that a missing
+    key (which the schema cannot produce) is reported, not a 404."""
+    return at_head.row(connection, certificate_id)
 
 
 Row = dict[str, Any]  # a certificate's columns (`_COLUMNS`) by key

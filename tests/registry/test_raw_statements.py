@@ -86,11 +86,18 @@ def test_single_statements_read_what_another_connection_committed_each_time(engi
         other.dispose()
 
 
-def test_single_statements_on_sqlite_keep_one_connection_per_thread_until_the_engine_is_disposed(
+def test_single_statements_keep_one_connection_per_thread_on_sqlite_and_borrow_one_on_postgresql(
     engine: Engine,
 ) -> None:
     if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL takes an autocommit connection from the pool each time")
+        # An autocommit connection borrowed from the pool for the block, and given back after it.
+        before = engine.pool.checkedout()  # type: ignore[attr-defined]
+        with single_statements(engine) as borrowed:
+            assert engine.pool.checkedout() == before + 1  # type: ignore[attr-defined]
+            assert borrowed.driver_connection.autocommit is True
+            assert Prebuilt(_HEAD).first(borrowed, id=1) is not None
+        assert engine.pool.checkedout() == before  # type: ignore[attr-defined]
+        return
     with single_statements(engine) as first, single_statements(engine) as again:
         assert first.driver_connection is again.driver_connection
     seen: list[object] = []
