@@ -74,12 +74,10 @@ async def equivalence(
             graph, judged = compiled.current(engine)
             target = service.requirement(graph, accepted=accepted or [], cpv=cpv, cn_procurement=cn_procurement)
             presented = service.category_subject(graph, programme or "", category, criteria_version)
-            resolution = service.answer(graph, presented, target, at=at, known_at_us=known_us, max_depth=max_depth)
         elif (quick := service.read_at_head(engine, certificate_id)) is not None:  # one statement for a snapshot
             found, graph, judged = quick
             target = service.requirement(graph, accepted=accepted or [], cpv=cpv, cn_procurement=cn_procurement)
             presented, evidence = service.judged_at_head(found, at=at, known_at_us=known_us)
-            resolution = service.answer(graph, presented, target, at=at, known_at_us=known_us, max_depth=max_depth)
         else:
             # One snapshot: the answer names the checkpoint its data belongs to.
             with read_snapshot(engine) as connection:
@@ -88,7 +86,7 @@ async def equivalence(
                 presented, evidence = service.judged_certificate(
                     connection, certificate_id, at=at, known_at_us=known_us
                 )
-            resolution = service.answer(graph, presented, target, at=at, known_at_us=known_us, max_depth=max_depth)
+        resolution = service.answer(graph, presented, target, at=at, known_at_us=known_us, max_depth=max_depth)
         heads = service.agreement_heads(graph, resolution)
         rendered = service.render(
             certificate_id,

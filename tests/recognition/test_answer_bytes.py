@@ -26,7 +26,7 @@ from ecolabel_registry.app import build_context, create_app
 from ecolabel_registry.certificates.repository import certificates
 from ecolabel_registry.db.engine import build_engine, read_snapshot
 from ecolabel_registry.demo.loader import load
-from ecolabel_registry.demo.spec import World, load_world
+from ecolabel_registry.demo.spec import World
 from ecolabel_registry.recognition import compiled, service, trqp
 from ecolabel_registry.recognition.schemas import EquivalenceOut
 from ecolabel_registry.recognition.trqp_schemas import (
@@ -36,25 +36,17 @@ from ecolabel_registry.recognition.trqp_schemas import (
     RecognitionQuery,
 )
 from ecolabel_registry.settings import Settings
+from tests.recognition.demo_worlds import demo_world
 
 NOW = datetime(2025, 9, 1, 12, 30, 15, 123456, tzinfo=UTC)  # "now" for every answer, asked and replayed
 DATES = (None, "2025-06-01T00:00:00Z", "2019-01-01T00:00:00Z")
-
-
-def _one_certificate_each(world: World) -> World:
-    data = world.model_dump(mode="json", by_alias=True)
-    for programme in data["programmes"]:
-        for category in programme["categories"]:
-            category["certificates"] = 1
-    data["organisations"], data["supply_links"], data["auditor_grants"] = [], [], []
-    return World.model_validate(data)
 
 
 @pytest.fixture
 def demo(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[TestClient, World, dict[tuple[str, str], str]]]:
-    world = _one_certificate_each(load_world())
+    world = demo_world(1)
     context = build_context(settings)
     try:
         load(context, world, tmp_path / "demo-keys", workers=1)

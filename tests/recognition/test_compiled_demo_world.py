@@ -20,26 +20,17 @@ from ecolabel_registry.agreements import repository as agreement_rows
 from ecolabel_registry.app import build_context, create_app
 from ecolabel_registry.db.engine import read_snapshot
 from ecolabel_registry.demo.loader import load
-from ecolabel_registry.demo.spec import World, load_world
+from ecolabel_registry.demo.spec import World
 from ecolabel_registry.recognition import compiled, repository
 from ecolabel_registry.settings import Settings
+from tests.recognition.demo_worlds import demo_world
 
 DATE = "2025-06-01T00:00:00Z"
 
 
-def _agreements_only(world: World) -> World:
-    """Every programme, category and agreement of the demo world; no certificates and no supply chains."""
-    data = world.model_dump(mode="json", by_alias=True)
-    for programme in data["programmes"]:
-        for category in programme["categories"]:
-            category["certificates"] = 0
-    data["organisations"], data["supply_links"], data["auditor_grants"] = [], [], []
-    return World.model_validate(data)
-
-
 @pytest.fixture
 def demo(settings: Settings, tmp_path: Path) -> Iterator[tuple[TestClient, World]]:
-    world = _agreements_only(load_world())
+    world = demo_world(0)
     context = build_context(settings)
     try:
         load(context, world, tmp_path / "demo-keys", workers=1)
