@@ -104,7 +104,7 @@ def register_organisation(
     """Register an organisation (operator only)."""
     auth.require_operator(principal)
     reservation = log.reserve(connection)
-    pairs = [(i.scheme.value, i.value) for i in body.identifiers]
+    pairs = sorted((i.scheme.value, i.value) for i in body.identifiers)  # listed as every read lists them
     taken = repository.identifiers_taken(connection, pairs)
     if taken:
         listed = [f"{scheme} {value}" for scheme, value in sorted(taken)]

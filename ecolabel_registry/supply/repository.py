@@ -81,7 +81,7 @@ def organisations_with_identifiers(
             found.setdefault(row["id"], row)
             if row["scheme"] is not None:
                 held[row["id"]].append((row["scheme"], row["value"]))
-    return found, held
+    return found, in_code_point_order(held)
 
 
 def identifiers_of(connection: Connection, ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
@@ -94,7 +94,15 @@ def identifiers_of(connection: Connection, ids: Iterable[str]) -> dict[str, list
         )
         for row in rows:
             found[row.organisation_id].append((row.scheme, row.value))
-    return found
+    return in_code_point_order(found)
+
+
+def in_code_point_order(held: dict[str, list[tuple[str, str]]]) -> dict[str, list[tuple[str, str]]]:
+    """Identifiers by scheme then value in code-point order, as every answer lists them: the database's
+    ORDER BY follows its collation (on PostgreSQL possibly a linguistic one), so the order is settled here."""
+    for pairs in held.values():
+        pairs.sort()
+    return held
 
 
 # --- facilities and products ---------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.supply.world import Supply, gs1, italian_vat, lei, unified_social_credit_code
+from tests.supply.world import Org, Supply, gs1, italian_vat, lei, unified_social_credit_code
 
 
 def test_an_organisation_with_every_kind_of_identifier(supply: Supply) -> None:
@@ -69,3 +69,33 @@ def test_depth_is_bounded_by_the_settings(supply: Supply) -> None:
     org = supply.organisation("Deep")
     too_deep = supply.client.get(f"/v1/organisations/{org.id}/supply-chain", params={"depth": 100}, headers=org.headers)
     assert (too_deep.status_code, too_deep.json()["code"]) == (422, "DEPTH_TOO_LARGE")
+
+
+def test_identifiers_are_listed_in_one_order_on_every_answer(supply: Supply) -> None:
+    """The registration answer, the organisation read and the chain list identifiers alike: code-point order."""
+    identifiers = [
+        {"scheme": "VAT", "value": italian_vat("0765432037")},
+        {"scheme": "LEI", "value": lei("3003", "ORDEREDNAMES")},
+        {"scheme": "GLN", "value": gs1("693000000025")},
+        {"scheme": "DUNS", "value": "544321988"},
+    ]
+    created = supply.post(
+        "/v1/organisations",
+        {
+            "type": "Organisation",
+            "names": {"en": "Ordered Identifiers (demo)"},
+            "country": "IT",
+            "identifiers": identifiers,
+        },
+        supply.admin_headers,
+    )
+    assert created.status_code == 201, created.text
+    listed = created.json()["organisation"]["identifiers"]
+    expected = sorted(identifiers, key=lambda i: (i["scheme"], i["value"]))
+    assert listed == expected
+    organisation_id = created.json()["organisation"]["id"]
+    read = supply.client.get(f"/v1/organisations/{organisation_id}", headers=supply.admin_headers)
+    assert read.status_code == 200, read.text
+    assert read.json()["identifiers"] == expected
+    chain = supply.chain(Org(organisation_id, ""), headers=supply.admin_headers)
+    assert [n["identifiers"] for n in chain["nodes"] if n["organisation_id"] == organisation_id] == [expected]
