@@ -8,8 +8,11 @@ changelog "recognition answers"). So these endpoints are `async def` and call `a
 
 * on SQLite the work runs on the event loop, as the single verification does: its reads are local and
   short, and a hand-off to a thread costs more than they do;
-* on PostgreSQL it is mostly waiting for round trips, so it takes one thread, and other requests go on
-  meanwhile (on the event loop every request would queue behind them);
+* on PostgreSQL the answer's one statement is read ahead (`recognition.reads`): the requests that
+  arrive together share one thread hop and one statement, and the event loop serves others meanwhile;
+  the answer is then computed on the event loop, as on SQLite. An answer that needs a read snapshot
+  (status events, a log grown past the compiled graph) takes one thread for its round trips, and other
+  requests go on meanwhile (on the event loop every request would queue behind them);
 * the work returns the answer's JSON bytes, sent as they are. The route still names its
   `response_model`, so the OpenAPI document is unchanged; the bytes are that model's JSON, written by
   the model itself (`model_json`), as FastAPI would have written them.
@@ -25,11 +28,20 @@ from starlette.concurrency import run_in_threadpool
 
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.engine import is_sqlite
+from ecolabel_registry.recognition import reads
 
 
-async def answer(context: RegistryContext, work: Callable[[], bytes]) -> Response:
-    """Run `work` (a read-only answer's JSON) where it costs least for this database, and send it."""
-    body = work() if is_sqlite(context.engine) else await run_in_threadpool(work)
+async def answer(
+    context: RegistryContext, work: Callable[[reads.Read | None], bytes], certificate_id: str | None
+) -> Response:
+    """Run `work` (a read-only answer's JSON, about this certificate, or None: a programme) where it costs
+    least for this database, and send it. `work` is given the read made ahead, or None: read yourself."""
+    if is_sqlite(context.engine):
+        body = work(None)
+    elif (read := await reads.read_ahead(context.read_engine(), certificate_id)) is not None:
+        body = work(read)
+    else:
+        body = await run_in_threadpool(work, None)
     return Response(body, media_type="application/json")
 
 

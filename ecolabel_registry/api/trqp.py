@@ -19,6 +19,7 @@ from ecolabel_registry.api.routing import DirectJSONRoute
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.errors import BadRequest, MalformedJSON, NotFound, UnsupportedMediaType
 from ecolabel_registry.recognition import trqp
+from ecolabel_registry.recognition.reads import Read
 from ecolabel_registry.recognition.trqp_schemas import (
     AuthorizationAnswer,
     AuthorizationQuery,
@@ -63,11 +64,11 @@ async def recognition(query: RecognitionQuery, request: Request) -> Response:
     equivalent for the resource (one of the authority's categories) at `context.time`?"""
     context: RegistryContext = request.app.state.registry  # see `verify_certificate`: no sub-dependency
 
-    def work() -> bytes:
-        evaluation, echo = _evaluate(query, context)
+    def work(read: Read | None) -> bytes:
+        evaluation, echo = _evaluate(query, context, read)
         return model_json(RecognitionAnswer(**echo, recognized=evaluation.resolution.accepted), exclude_none=True)
 
-    return await answer(context, work)
+    return await answer(context, work, trqp.certificate_of(query.entity_id))
 
 
 @router.post(
@@ -82,15 +83,18 @@ async def authorization(query: AuthorizationQuery, request: Request) -> Response
     the resource (one of the authority's categories) at `context.time`, directly or through agreements?"""
     context: RegistryContext = request.app.state.registry
 
-    def work() -> bytes:
-        evaluation, echo = _evaluate(query, context)
+    def work(read: Read | None) -> bytes:
+        evaluation, echo = _evaluate(query, context, read)
         return model_json(AuthorizationAnswer(**echo, authorized=evaluation.resolution.accepted), exclude_none=True)
 
-    return await answer(context, work)
+    return await answer(context, work, trqp.certificate_of(query.entity_id))
 
 
-def _evaluate(query: TRQPRequest, context: RegistryContext) -> tuple[trqp.Evaluation, dict[str, Any]]:
-    evaluation = trqp.evaluate(context.read_engine(), query, max_depth=context.settings.recognition_max_depth)
+def _evaluate(
+    query: TRQPRequest, context: RegistryContext, read: Read | None
+) -> tuple[trqp.Evaluation, dict[str, Any]]:
+    max_depth = context.settings.recognition_max_depth
+    evaluation = trqp.evaluate(context.read_engine(), query, max_depth=max_depth, read=read)
     resolution = evaluation.resolution
     return evaluation, {
         "entity_id": query.entity_id,

@@ -19,7 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select
+from sqlalchemy import Connection, String, and_, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from ecolabel_registry.certificates.repository import certificates, entries
 from ecolabel_registry.db.raw import DriverConnection, Prebuilt
@@ -39,37 +40,46 @@ def _latest_key_event(column: Any) -> Any:
     )
 
 
-_READ = Prebuilt(
-    select(
-        certificates.c.id,
-        certificates.c.programme_id,
-        certificates.c.licence_number,
-        certificates.c.category_code,
-        certificates.c.criteria_version,
-        certificates.c.signing_kid,
-        certificates.c.valid_from_us,
-        certificates.c.valid_until_us,
-        certificates.c.integrated_us,
-        certificates.c.leaf_index,
-        certificates.c.event_count,
-        entries.c.document,
-        *key_columns("key_"),
-        programmes_table.c.registered_leaf_index.label("programme_leaf_index"),
-        _latest_key_event(key_events_table.c.sequence).label("key_head_sequence"),
-        _latest_key_event(key_events_table.c.leaf_index).label("key_head_leaf_index"),
-        state_table.c.tree_size.label("head_tree_size"),
-        state_table.c.root_hash.label("head_root_hash"),
-        state_table.c.checkpoint.label("head_checkpoint"),
+def _select(where: Any) -> Any:
+    return (
+        select(
+            certificates.c.id,
+            certificates.c.programme_id,
+            certificates.c.licence_number,
+            certificates.c.category_code,
+            certificates.c.criteria_version,
+            certificates.c.signing_kid,
+            certificates.c.valid_from_us,
+            certificates.c.valid_until_us,
+            certificates.c.integrated_us,
+            certificates.c.leaf_index,
+            certificates.c.event_count,
+            entries.c.document,
+            *key_columns("key_"),
+            programmes_table.c.registered_leaf_index.label("programme_leaf_index"),
+            _latest_key_event(key_events_table.c.sequence).label("key_head_sequence"),
+            _latest_key_event(key_events_table.c.leaf_index).label("key_head_leaf_index"),
+            state_table.c.tree_size.label("head_tree_size"),
+            state_table.c.root_hash.label("head_root_hash"),
+            state_table.c.checkpoint.label("head_checkpoint"),
+        )
+        .join(entries, entries.c.leaf_index == certificates.c.leaf_index)
+        .join(state_table, state_table.c.id == 1)
+        .join(programmes_table, programmes_table.c.id == certificates.c.programme_id)
+        .outerjoin(
+            keys_table,
+            and_(
+                keys_table.c.programme_id == certificates.c.programme_id, keys_table.c.kid == certificates.c.signing_kid
+            ),
+        )
+        .where(where)
     )
-    .join(entries, entries.c.leaf_index == certificates.c.leaf_index)
-    .join(state_table, state_table.c.id == 1)
-    .join(programmes_table, programmes_table.c.id == certificates.c.programme_id)
-    .outerjoin(
-        keys_table,
-        and_(keys_table.c.programme_id == certificates.c.programme_id, keys_table.c.kid == certificates.c.signing_kid),
-    )
-    .where(certificates.c.id == bindparam("id"))
-)
+
+
+_READ = Prebuilt(_select(certificates.c.id == bindparam("id")))
+# The same columns for several certificates at once (PostgreSQL only: an array parameter), for reads that
+# concurrent requests share (`recognition.reads`): each row is the one `_READ` gives for its id.
+_READ_MANY = Prebuilt(_select(certificates.c.id == any_(bindparam("ids", type_=ARRAY(String)))))
 
 
 @dataclass(frozen=True)
@@ -97,8 +107,15 @@ def row(connection: Connection | DriverConnection, certificate_id: str) -> dict[
 
 def read(connection: Connection | DriverConnection, certificate_id: str) -> AtHead | None:
     row = _READ.first(connection, id=certificate_id)
-    if row is None:
-        return None
+    return None if row is None else _at_head(row)
+
+
+def read_many(connection: DriverConnection, certificate_ids: list[str]) -> dict[str, AtHead]:
+    """`read` for several certificates in one statement (PostgreSQL), by id; the missing ones are absent."""
+    return {row["id"]: _at_head(row) for row in _READ_MANY.dicts(connection, ids=certificate_ids)}
+
+
+def _at_head(row: dict[str, Any]) -> AtHead:
     key = key_record(row, "key_")
     sequence = row["key_head_sequence"]
     # As `programmes.keys.heads` says it: the registration leaf until the first key event.

@@ -7,6 +7,7 @@ instead (see `ecolabel_registry.log.repository`).
 
 from __future__ import annotations
 
+import select
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,8 +17,10 @@ from weakref import WeakKeyDictionary
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
 from ecolabel_registry.db.raw import DriverConnection
+from ecolabel_registry.db.readers import readers_of
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -37,9 +40,43 @@ def build_engine(url: str, *, pool_size: int = 10) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, json_deserializer=orjson.loads
-    )
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, json_deserializer=orjson.loads)
+    event.listen(engine, "checkout", _check_alive)
+    return engine
+
+
+def _check_alive(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """The pool's pre-ping without its round trip, for a connection that has heard nothing since its last use.
+
+    `pool_pre_ping` sent `SELECT 1` before every checkout: a round trip that was half the statements of a
+    one-read answer (BENCHMARKS.md). A pooled connection is idle, with no statement outstanding, so the
+    server has nothing to say to it; when the server goes (a restart, `pg_terminate_backend`, an idle
+    timeout) it says so and closes the socket, and the socket becomes readable. So the socket is polled
+    without waiting: nothing to read means the connection is as it was left, and only one with something
+    to read (or a closed or broken one) is pinged as before, then replaced if the ping fails.
+    """
+    if is_alive(dbapi_connection):
+        return
+    raise DisconnectionError("the server closed or spoke on an idle connection, and did not answer a ping")
+
+
+def is_alive(driver_connection: Any) -> bool:
+    """Whether a psycopg connection, idle outside a statement, is fit to use (see `_check_alive`)."""
+    if driver_connection.closed or driver_connection.broken:
+        return False
+    poller = select.poll()
+    poller.register(driver_connection.fileno(), select.POLLIN | select.POLLPRI)
+    if not poller.poll(0):
+        return True  # the server sent nothing: the common case, without a round trip
+    try:  # a notice, or the server's farewell: ask, as pool_pre_ping would have
+        before = driver_connection.autocommit
+        driver_connection.autocommit = True
+        with driver_connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        driver_connection.autocommit = before
+    except Exception:  # noqa: BLE001 - any failure means this connection is not usable
+        return False
+    return True
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -104,16 +141,21 @@ def autocommit_connection(engine: Engine) -> Iterator[Connection]:
 def single_statements(engine: Engine) -> Iterator[DriverConnection]:
     """A driver connection outside any transaction, for a few `Prebuilt.first` reads each consistent alone.
 
-    On PostgreSQL it is `autocommit_connection`'s. On SQLite each thread keeps one connection of its
-    own for these reads, taken from the pool once and detached from it: checking a connection out of the
-    pool and back in, with SQLAlchemy's `Connection` around it, cost more than the one-row read of the
-    checkpoint it served (a tenth of a recognition answer's CPU, BENCHMARKS.md). Each statement still
+    On PostgreSQL it is one of the engine's readers (`db.readers`: a connection kept in autocommit
+    outside the pool), or `autocommit_connection`'s when all are in use. On SQLite each thread keeps one
+    connection of its own for these reads, taken from the pool once and detached from it. On both,
+    checking a connection out of the pool and back in, with SQLAlchemy's `Connection` around it, cost
+    more than the one-row read it served (a tenth of a recognition answer's CPU, BENCHMARKS.md). Each statement still
     reads the database: in autocommit it sees the latest commit of any process by itself (WAL), and the
     cursor is closed after it, so no read transaction stays open. `Engine.dispose` drops them, as it
     drops the pool, so a database file replaced behind a disposed engine is read afresh.
     """
     if not is_sqlite(engine):
-        with autocommit_connection(engine) as connection:
+        with readers_of(engine, is_alive).borrowed() as reader:
+            if reader is not None:
+                yield reader
+                return
+        with autocommit_connection(engine) as connection:  # every reader in use
             yield DriverConnection(connection.dialect, connection.connection.driver_connection)
         return
     own = _own.get(engine)

@@ -69,11 +69,11 @@ class Prebuilt:
             cursor.close()
         return None if row is None else dict(zip(compiled.names, row, strict=True))
 
-    def all(self, connection: Connection, **params: Any) -> list[tuple[Any, ...]]:
+    def all(self, connection: Connection | DriverConnection, **params: Any) -> list[tuple[Any, ...]]:
         """Every row, as tuples in the select's column order (for short ranges read whole: a tile)."""
         return self._fetch(self._unprocessed(connection.dialect), connection, params)
 
-    def dicts(self, connection: Connection, **params: Any) -> list[dict[str, Any]]:
+    def dicts(self, connection: Connection | DriverConnection, **params: Any) -> list[dict[str, Any]]:
         """Every row as a dict of column key -> value, as `Connection.execute(...).mappings()` gives them:
         the columns that need a result processor (JSON text on SQLite) go through it, the others are
         the driver's values as they are (for thousands of rows: a catalogue's certificates)."""
@@ -85,10 +85,15 @@ class Prebuilt:
                 row[name] = process(row[name])
         return rows
 
-    def _fetch(self, compiled: _Compiled, connection: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    def _fetch(
+        self, compiled: _Compiled, connection: Connection | DriverConnection, params: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]:
         values = {**compiled.fixed, **params}
         bound: Any = values if compiled.positions is None else tuple(values[name] for name in compiled.positions)
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        if isinstance(connection, DriverConnection):
+            cursor = connection.driver_connection.cursor()
+        else:
+            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(compiled.sql, bound)
             return list(cursor.fetchall())

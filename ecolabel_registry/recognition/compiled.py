@@ -172,7 +172,7 @@ def at_checkpoint(connection: Connection) -> tuple[Compiled, dict[str, Any]]:
     every one of them), hence the same head of `KINDS` and the same graph: the head is read again only
     when the checkpoint moved, and the graph is compiled again only when that head moved too.
     """
-    tree_size, root_hash = _checkpoint(connection)
+    tree_size, root_hash = read_checkpoint(connection)
     engine = connection.engine
     found = _confirmed.get(engine)
     if found is None or found.tree_size != tree_size or found.root_hash != root_hash:
@@ -194,7 +194,7 @@ def current(engine: Engine) -> tuple[Compiled, dict[str, Any]]:
     Otherwise the checkpoint, the head and (if it moved) the graph are read in one snapshot, as always.
     """
     with single_statements(engine) as connection:
-        tree_size, root_hash = _checkpoint(connection)
+        tree_size, root_hash = read_checkpoint(connection)
     found = confirmed_at(engine, tree_size, root_hash)
     if found is not None:
         return found
@@ -210,7 +210,7 @@ def confirmed_at(engine: Engine, tree_size: int, root_hash: bytes) -> tuple[Comp
     return None
 
 
-def _checkpoint(connection: Connection | DriverConnection) -> tuple[int, bytes]:
+def read_checkpoint(connection: Connection | DriverConnection) -> tuple[int, bytes]:
     row = _CHECKPOINT.first(connection)
     if row is None:
         raise LookupError("the log has no state row: the database is not migrated")

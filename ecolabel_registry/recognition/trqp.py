@@ -28,6 +28,7 @@ from ecolabel_registry.db.engine import read_snapshot
 from ecolabel_registry.errors import BadRequest, NotFound
 from ecolabel_registry.recognition import compiled, service
 from ecolabel_registry.recognition.explain import explain
+from ecolabel_registry.recognition.reads import Read
 from ecolabel_registry.recognition.trqp_schemas import TRQPRequest
 from verification.evidence import CertificateEvidence
 from verification.leaf import format_log_time, to_microseconds
@@ -52,13 +53,17 @@ class Evaluation:
     agreement_heads: list[dict[str, Any]]
 
 
-def evaluate(engine: Engine, query: TRQPRequest, *, max_depth: int) -> Evaluation:
+def evaluate(engine: Engine, query: TRQPRequest, *, max_depth: int, read: Read | None = None) -> Evaluation:
     """The answer to `query` as of the log now, naming the checkpoint it was computed at.
 
     A programme entity needs nothing but the graph, so only the checkpoint is read (`compiled.current`).
     A certificate entity is read with the checkpoint in one snapshot: one statement outside a transaction
-    when it has no status events (`service.read_at_head`), else a read snapshot."""
+    when it has no status events (`service.read_at_head`), else a read snapshot. `read`: that one
+    statement's read, made ahead for the entity `certificate_of` names (`recognition.reads`)."""
     evaluated = now()
+    if read is not None:
+        found, graph, judged_at = read
+        return _evaluate(found, graph, judged_at, query, evaluated=evaluated, max_depth=max_depth)
     certificate = _CERTIFICATE.match(query.entity_id)
     if certificate is None:
         graph, judged_at = compiled.current(engine)
@@ -71,6 +76,12 @@ def evaluate(engine: Engine, query: TRQPRequest, *, max_depth: int) -> Evaluatio
         # The programmes and agreements as of this snapshot, and the checkpoint it holds.
         graph, judged_at = compiled.at_checkpoint(connection)
         return _evaluate(connection, graph, judged_at, query, evaluated=evaluated, max_depth=max_depth)
+
+
+def certificate_of(entity_id: str) -> str | None:
+    """The certificate an entity names (its hex id), or None: a programme, or nothing known."""
+    certificate = _CERTIFICATE.match(entity_id)
+    return None if certificate is None else certificate.group(1)
 
 
 def _evaluate(

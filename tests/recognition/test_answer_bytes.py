@@ -23,8 +23,9 @@ from sqlalchemy import Connection, Engine, select
 
 from ecolabel_registry.api import equivalence as equivalence_api
 from ecolabel_registry.app import build_context, create_app
+from ecolabel_registry.certificates import at_head
 from ecolabel_registry.certificates.repository import certificates
-from ecolabel_registry.db.engine import build_engine, read_snapshot
+from ecolabel_registry.db.engine import build_engine, read_snapshot, single_statements
 from ecolabel_registry.demo.loader import load
 from ecolabel_registry.demo.spec import World
 from ecolabel_registry.recognition import compiled, service, trqp
@@ -184,3 +185,23 @@ def _ask_everything(
                 assert response.headers["content-type"] == "application/json"
                 assert response.content == _plain_equivalence(engine, subject, accepted, date), query
     assert decisions >= {"accepted_through_agreement", "not_accepted"}
+
+
+def test_certificates_read_together_are_each_the_row_read_alone(
+    demo: tuple[TestClient, World, dict[tuple[str, str], str]], settings: Settings
+) -> None:
+    # On PostgreSQL the requests waiting together share one statement (`recognition.reads`): each
+    # certificate's row in it must be the row its own statement gives, so its answer is the same bytes.
+    _, _, ids = demo
+    engine = build_engine(settings.database_url, pool_size=1)
+    try:
+        if engine.dialect.name == "sqlite":
+            pytest.skip("SQLite reads one certificate per statement, on the event loop")
+        wanted = sorted(ids.values())
+        with single_statements(engine) as connection:
+            together = at_head.read_many(connection, [*wanted, "0" * 64])
+            alone = {certificate_id: at_head.read(connection, certificate_id) for certificate_id in wanted}
+        assert together == alone
+        assert len(together) == len(wanted) > 1
+    finally:
+        engine.dispose()

@@ -86,17 +86,25 @@ def test_single_statements_read_what_another_connection_committed_each_time(engi
         other.dispose()
 
 
-def test_single_statements_keep_one_connection_per_thread_on_sqlite_and_borrow_one_on_postgresql(
+def test_single_statements_keep_one_connection_per_thread_on_sqlite_and_a_reader_outside_the_pool_on_postgresql(
     engine: Engine,
 ) -> None:
     if engine.dialect.name != "sqlite":
-        # An autocommit connection borrowed from the pool for the block, and given back after it.
+        # A reader: kept in autocommit beside the pool, given back after the block and borrowed again.
         before = engine.pool.checkedout()  # type: ignore[attr-defined]
         with single_statements(engine) as borrowed:
-            assert engine.pool.checkedout() == before + 1  # type: ignore[attr-defined]
+            assert engine.pool.checkedout() == before  # type: ignore[attr-defined]
             assert borrowed.driver_connection.autocommit is True
             assert Prebuilt(_HEAD).first(borrowed, id=1) is not None
-        assert engine.pool.checkedout() == before  # type: ignore[attr-defined]
+        with single_statements(engine) as again:
+            assert again.driver_connection is borrowed.driver_connection
+            # Nested: the second reader is another connection (at most the pool's size of them, then the pool).
+            with single_statements(engine) as inner, single_statements(engine) as beyond:
+                assert inner.driver_connection is not again.driver_connection
+                assert engine.pool.checkedout() == before + 1  # type: ignore[attr-defined]
+                assert Prebuilt(_HEAD).first(beyond, id=1) is not None
+        engine.dispose()
+        assert borrowed.driver_connection.closed
         return
     with single_statements(engine) as first, single_statements(engine) as again:
         assert first.driver_connection is again.driver_connection

@@ -1,0 +1,77 @@
+"""A recognition answer's one read on PostgreSQL, shared by the requests that wait for it (`db.coalesce`).
+
+An answer about a programme reads the checkpoint (`compiled.current`); one about a certificate without
+status events reads it with its key, key head and checkpoint in one statement (`service.read_at_head`).
+Either is a snapshot's worth of reading in one statement, and the graph is taken only if it was confirmed
+at the checkpoint read. Here the requests of one process that arrive while no read runs share one
+thread hop and one statement per kind: the checkpoint row once for all programme questions, and
+`WHERE id = ANY(...)` for all the certificates (each row is the one its single read gives). Each answer
+still relies on exactly one statement, so it names the checkpoint its data was read at, as before.
+
+`read_ahead` gives what `service.read_at_head` or `compiled.current` would have given, or None when
+they would have gone on to a read snapshot (status events, an unknown certificate, a graph not yet
+confirmed at this checkpoint): the caller then answers in a thread, the usual way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Engine
+
+from ecolabel_registry.certificates import at_head
+from ecolabel_registry.db.coalesce import Coalescer
+from ecolabel_registry.db.engine import single_statements
+from ecolabel_registry.recognition import compiled
+
+# What one statement read: the certificate (None for a programme question), the graph confirmed at the
+# checkpoint it read, and that checkpoint (`service.judged_at`'s form).
+Read = tuple[at_head.AtHead | None, compiled.Compiled, dict[str, Any]]
+_Found = at_head.AtHead | tuple[int, bytes] | None  # a certificate (None: absent), or the checkpoint (key None)
+
+
+async def read_ahead(engine: Engine, certificate_id: str | None) -> Read | None:
+    """The read for a question about this certificate (None: about a programme), shared with the
+    questions that arrived with it; None when the answer needs a read snapshot."""
+    found = await _coalescer(engine).get(certificate_id)
+    if isinstance(found, at_head.AtHead):
+        subject, tree_size, root_hash = found, found.tree_size, found.root_hash
+        if found.has_events:
+            return None
+    elif found is None:
+        return None
+    else:
+        subject, (tree_size, root_hash) = None, found
+    confirmed = compiled.confirmed_at(engine, tree_size, root_hash)
+    return None if confirmed is None else (subject, *confirmed)
+
+
+def _fetch(engine: Engine, keys: list[str | None]) -> dict[str | None, _Found]:
+    """One statement for the certificates, one for the checkpoint; each key's value comes from one."""
+    ids = [key for key in keys if key is not None]
+    found: dict[str | None, _Found] = {}
+    with single_statements(engine) as connection:
+        if ids:
+            rows = at_head.read_many(connection, ids)
+            found.update({key: rows.get(key) for key in ids})
+        if None in keys:
+            found[None] = compiled.read_checkpoint(connection)
+    return found
+
+
+def _coalescer(engine: Engine) -> Coalescer[str | None, _Found]:
+    loop = asyncio.get_running_loop()
+    per_engine = _coalescers.get(loop)
+    if per_engine is None:
+        per_engine = _coalescers[loop] = WeakKeyDictionary()
+    found = per_engine.get(engine)
+    if found is None:
+        found = per_engine[engine] = Coalescer(lambda keys: _fetch(engine, keys))
+    return found
+
+
+# Per event loop (a coalescer's futures belong to one), then per engine; touched only on that loop.
+_coalescers: WeakKeyDictionary[asyncio.AbstractEventLoop, WeakKeyDictionary[Engine, Coalescer[str | None, _Found]]]
+_coalescers = WeakKeyDictionary()
