@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from ecolabel_registry.api.answers import answer, model_json
+from ecolabel_registry.api.answers import answer
 from ecolabel_registry.api.moments import MOMENT_DESCRIPTION, parse_moment
 from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routing import DirectJSONRoute
@@ -14,7 +14,7 @@ from ecolabel_registry.clock import now
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.engine import read_snapshot
 from ecolabel_registry.errors import BadRequest, NotFound, ValidationFailed
-from ecolabel_registry.recognition import compiled, service
+from ecolabel_registry.recognition import answer_json, compiled, service
 from ecolabel_registry.recognition.schemas import EquivalenceOut
 from ecolabel_registry.schemas import Slug
 from verification.leaf import to_microseconds
@@ -74,12 +74,12 @@ async def equivalence(
             graph, judged = compiled.current(engine)
             target = service.requirement(graph, accepted=accepted or [], cpv=cpv, cn_procurement=cn_procurement)
             presented = service.category_subject(graph, programme or "", category, criteria_version)
-        elif (quick := service.read_at_head(engine, certificate_id)) is not None:  # one statement for a snapshot
-            found, graph, judged = quick
+        elif (read := service.read_certificate(engine, certificate_id)) is not None:  # one snapshot's reads
+            graph, judged = read.graph, read.judged_at
             target = service.requirement(graph, accepted=accepted or [], cpv=cpv, cn_procurement=cn_procurement)
-            presented, evidence = service.judged_at_head(found, at=at, known_at_us=known_us)
+            presented, evidence = service.judged_read(read, at=at, known_at_us=known_us)
         else:
-            # One snapshot: the answer names the checkpoint its data belongs to.
+            # An unknown certificate, reported as before, after the requirement (one snapshot).
             with read_snapshot(engine) as connection:
                 graph, judged = compiled.at_checkpoint(connection)  # the agreements and crosswalk as of it
                 target = service.requirement(graph, accepted=accepted or [], cpv=cpv, cn_procurement=cn_procurement)
@@ -88,7 +88,7 @@ async def equivalence(
                 )
         resolution = service.answer(graph, presented, target, at=at, known_at_us=known_us, max_depth=max_depth)
         heads = service.agreement_heads(graph, resolution)
-        rendered = service.render(
+        return answer_json.equivalence_json(  # the bytes of `model_json(service.render(...))`
             certificate_id,
             presented,
             target,
@@ -99,6 +99,5 @@ async def equivalence(
             evidence=evidence,
             heads=heads,
         )
-        return model_json(rendered)
 
     return await answer(context, work)

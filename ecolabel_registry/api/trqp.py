@@ -12,13 +12,13 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 
-from ecolabel_registry.api.answers import answer, model_json
+from ecolabel_registry.api.answers import answer
 from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routers import PrefixRouter
 from ecolabel_registry.api.routing import DirectJSONRoute
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.errors import BadRequest, MalformedJSON, NotFound, UnsupportedMediaType
-from ecolabel_registry.recognition import trqp
+from ecolabel_registry.recognition import answer_json, trqp
 from ecolabel_registry.recognition.trqp_schemas import (
     AuthorizationAnswer,
     AuthorizationQuery,
@@ -65,7 +65,7 @@ async def recognition(query: RecognitionQuery, request: Request) -> Response:
 
     def work() -> bytes:
         evaluation, echo = _evaluate(query, context)
-        return model_json(RecognitionAnswer(**echo, recognized=evaluation.resolution.accepted), exclude_none=True)
+        return answer_json.trqp_json(echo, "recognized", evaluation.resolution.accepted)
 
     return await answer(context, work)
 
@@ -84,7 +84,7 @@ async def authorization(query: AuthorizationQuery, request: Request) -> Response
 
     def work() -> bytes:
         evaluation, echo = _evaluate(query, context)
-        return model_json(AuthorizationAnswer(**echo, authorized=evaluation.resolution.accepted), exclude_none=True)
+        return answer_json.trqp_json(echo, "authorized", evaluation.resolution.accepted)
 
     return await answer(context, work)
 

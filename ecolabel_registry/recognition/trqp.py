@@ -22,7 +22,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from ecolabel_registry.certificates.at_head import AtHead
 from ecolabel_registry.clock import now
 from ecolabel_registry.db.engine import read_snapshot
 from ecolabel_registry.errors import BadRequest, NotFound
@@ -56,25 +55,23 @@ def evaluate(engine: Engine, query: TRQPRequest, *, max_depth: int) -> Evaluatio
     """The answer to `query` as of the log now, naming the checkpoint it was computed at.
 
     A programme entity needs nothing but the graph, so only the checkpoint is read (`compiled.current`).
-    A certificate entity is read with the checkpoint in one snapshot: one statement outside a transaction
-    when it has no status events (`service.read_at_head`), else a read snapshot."""
+    A certificate entity is read with the checkpoint in one snapshot (`service.read_certificate`): one
+    statement outside a transaction when it has no status events, else two in a read snapshot."""
     evaluated = now()
     certificate = _CERTIFICATE.match(query.entity_id)
     if certificate is None:
         graph, judged_at = compiled.current(engine)
         return _evaluate(None, graph, judged_at, query, evaluated=evaluated, max_depth=max_depth)
-    quick = service.read_at_head(engine, certificate.group(1))
-    if quick is not None:  # one statement stood for the snapshot
-        found, graph, judged_at = quick
-        return _evaluate(found, graph, judged_at, query, evaluated=evaluated, max_depth=max_depth)
-    with read_snapshot(engine) as connection:
-        # The programmes and agreements as of this snapshot, and the checkpoint it holds.
+    read = service.read_certificate(engine, certificate.group(1))
+    if read is not None:  # the certificate, the graph and the checkpoint of one snapshot
+        return _evaluate(read, read.graph, read.judged_at, query, evaluated=evaluated, max_depth=max_depth)
+    with read_snapshot(engine) as connection:  # an unknown certificate: reported after the authority
         graph, judged_at = compiled.at_checkpoint(connection)
         return _evaluate(connection, graph, judged_at, query, evaluated=evaluated, max_depth=max_depth)
 
 
 def _evaluate(
-    source: Connection | AtHead | None,
+    source: Connection | service.CertificateRead | None,
     graph: compiled.Compiled,
     judged_at: dict[str, Any],
     query: TRQPRequest,
@@ -131,11 +128,15 @@ def _time(text: str) -> datetime:
 
 
 def _entity(
-    source: Connection | AtHead | None, graph: compiled.Compiled, entity_id: str, context: dict[str, str], at: datetime
+    source: Connection | service.CertificateRead | None,
+    graph: compiled.Compiled,
+    entity_id: str,
+    context: dict[str, str],
+    at: datetime,
 ) -> tuple[Presented, CertificateEvidence | None]:
     certificate = _CERTIFICATE.match(entity_id)
-    if isinstance(source, AtHead):
-        return service.judged_at_head(source, at=at, known_at_us=None)
+    if isinstance(source, service.CertificateRead):
+        return service.judged_read(source, at=at, known_at_us=None)
     if certificate is not None and source is not None:
         return service.judged_certificate(source, certificate.group(1), at=at, known_at_us=None)
     programme = _programme(entity_id)
