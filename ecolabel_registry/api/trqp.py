@@ -29,20 +29,27 @@ from ecolabel_registry.recognition.trqp_schemas import (
 
 
 class TRQPRoute(DirectJSONRoute):
+    def invalid(self, error: RequestValidationError) -> Exception:
+        errors = [
+            {"loc": [str(part) for part in item.get("loc", ())], "msg": str(item.get("msg", ""))}
+            for item in error.errors()
+        ]
+        refused = BadRequest(
+            "the query does not match the TRQP v2 request schema", code="INVALID_REQUEST", errors=errors
+        )
+        refused.__cause__ = error
+        return refused
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         inner = super().get_route_handler()
+        if getattr(inner, "direct", False):  # it raises `invalid`'s answer itself
+            return inner
 
         async def handler(request: Request) -> Response:
             try:
                 return await inner(request)
             except RequestValidationError as exc:
-                errors = [
-                    {"loc": [str(part) for part in item.get("loc", ())], "msg": str(item.get("msg", ""))}
-                    for item in exc.errors()
-                ]
-                raise BadRequest(
-                    "the query does not match the TRQP v2 request schema", code="INVALID_REQUEST", errors=errors
-                ) from exc
+                raise self.invalid(exc) from exc
 
         return handler
 
