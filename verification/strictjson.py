@@ -116,6 +116,12 @@ def _check_tree(value: Any, max_depth: int) -> None:
             stack.extend((child, depth + 1) for child in children)
 
 
+# What `json.loads(text, object_pairs_hook=..., parse_constant=..., parse_float=...)` builds for each call,
+# built once: the decoder keeps no state between documents (the module's own default decoder is shared
+# the same way).
+_DECODER = json.JSONDecoder(object_pairs_hook=_object_pairs, parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
 def loads_strict(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
     """Parse one JSON text (RFC 8259) and refuse anything a second parser could read differently.
 
@@ -124,12 +130,9 @@ def loads_strict(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES, max_d
     """
     text = _to_text(data, max_bytes)
     try:
-        value = json.loads(
-            text,
-            object_pairs_hook=_object_pairs,
-            parse_constant=_refuse_constant,
-            parse_float=_finite_float,
-        )
+        if text.startswith("\ufeff"):  # as `json.loads` refuses it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        value = _DECODER.decode(text)
     except RecursionError as err:
         # The C scanner recurses per nesting level; refuse instead of letting the stack decide.
         raise MalformedInput("TOO_DEEP", f"nesting deeper than {max_depth} levels") from err

@@ -14,8 +14,9 @@ changelog "recognition answers"). So these endpoints are `async def` and call `a
   (status events, a log grown past the compiled graph) takes one thread for its round trips, and other
   requests go on meanwhile (on the event loop every request would queue behind them);
 * the work returns the answer's JSON bytes, sent as they are. The route still names its
-  `response_model`, so the OpenAPI document is unchanged; the bytes are that model's JSON, written by
-  the model itself (`model_json`), as FastAPI would have written them.
+  `response_model`, so the OpenAPI document is unchanged; the bytes are that model's JSON as FastAPI
+  would have written them: by the model itself (`model_json`), or, for the recognition answers, by
+  `recognition.answer_json` from the same values without building the model (the same bytes).
 """
 
 from __future__ import annotations

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from ecolabel_registry.api.answers import answer, model_json
+from ecolabel_registry.api.answers import answer
 from ecolabel_registry.api.moments import MOMENT_DESCRIPTION, parse_moment
 from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routing import DirectJSONRoute
-from ecolabel_registry.certificates.at_head import AtHead
 from ecolabel_registry.clock import now
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.engine import read_snapshot
 from ecolabel_registry.errors import BadRequest, NotFound, ValidationFailed
-from ecolabel_registry.recognition import compiled, service
-from ecolabel_registry.recognition.reads import Read
+from ecolabel_registry.recognition import answer_json, compiled, reads, service
 from ecolabel_registry.recognition.schemas import EquivalenceOut
 from ecolabel_registry.schemas import Slug
 from verification.leaf import to_microseconds
@@ -69,19 +67,19 @@ async def equivalence(
     known_us = to_microseconds(known) if known else None
     context: RegistryContext = request.app.state.registry  # see `verify_certificate`: no sub-dependency
 
-    def work(read: Read | None) -> bytes:  # `read`: the one statement read ahead (`recognition.reads`)
+    def work(read: reads.Read | None) -> bytes:  # `read`: the one statement read ahead (`recognition.reads`)
         max_depth = context.settings.recognition_max_depth
         engine, evidence = context.read_engine(), None
         if certificate_id is None:  # nothing to read but the graph and the checkpoint it holds
             graph, judged = read[1:] if read is not None else compiled.current(engine)
             target = service.requirement(graph, accepted=accepted or [], cpv=cpv, cn_procurement=cn_procurement)
             presented = service.category_subject(graph, programme or "", category, criteria_version)
-        elif (quick := _at_head(read) or service.read_at_head(engine, certificate_id)) is not None:
-            found, graph, judged = quick  # one statement for a snapshot
+        elif (found := reads.certificate(read) or service.read_certificate(engine, certificate_id)) is not None:
+            graph, judged = found.graph, found.judged_at  # one snapshot's reads
             target = service.requirement(graph, accepted=accepted or [], cpv=cpv, cn_procurement=cn_procurement)
-            presented, evidence = service.judged_at_head(found, at=at, known_at_us=known_us)
+            presented, evidence = service.judged_read(found, at=at, known_at_us=known_us)
         else:
-            # One snapshot: the answer names the checkpoint its data belongs to.
+            # An unknown certificate, reported as before, after the requirement (one snapshot).
             with read_snapshot(engine) as connection:
                 graph, judged = compiled.at_checkpoint(connection)  # the agreements and crosswalk as of it
                 target = service.requirement(graph, accepted=accepted or [], cpv=cpv, cn_procurement=cn_procurement)
@@ -90,7 +88,7 @@ async def equivalence(
                 )
         resolution = service.answer(graph, presented, target, at=at, known_at_us=known_us, max_depth=max_depth)
         heads = service.agreement_heads(graph, resolution)
-        rendered = service.render(
+        return answer_json.equivalence_json(  # the bytes of `model_json(service.render(...))`
             certificate_id,
             presented,
             target,
@@ -101,12 +99,5 @@ async def equivalence(
             evidence=evidence,
             heads=heads,
         )
-        return model_json(rendered)
 
     return await answer(context, work, certificate_id)
-
-
-def _at_head(read: Read | None) -> tuple[AtHead, compiled.Compiled, dict[str, Any]] | None:
-    if read is None or read[0] is None:
-        return None
-    return read[0], read[1], read[2]

@@ -28,6 +28,7 @@ from fastapi.dependencies.utils import (
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, _effective_route_context_var
 from starlette.datastructures import QueryParams
+from starlette.requests import ClientDisconnect
 
 from ecolabel_registry import collector
 from ecolabel_registry.errors import BadRequest, MalformedJSON, UnsupportedMediaType
@@ -38,6 +39,27 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 class StrictJSONRequest(Request):
+    async def body(self) -> bytes:
+        """`Request.body`, reading the same messages in a plain loop, without `Request.stream`'s async
+        generator around them (a request's body is one message, almost always)."""
+        if hasattr(self, "_body"):
+            return self._body
+        if self._stream_consumed:
+            raise RuntimeError("Stream consumed")
+        chunks: list[bytes] = []
+        while not self._stream_consumed:
+            message = await self._receive()
+            if message["type"] == "http.request":
+                if not message.get("more_body", False):
+                    self._stream_consumed = True
+                if chunk := message.get("body", b""):
+                    chunks.append(chunk)
+            elif message["type"] == "http.disconnect":
+                self._is_disconnected = True
+                raise ClientDisconnect()
+        self._body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return self._body
+
     async def json(self) -> Any:
         if not hasattr(self, "_strict_json"):
             limits = self.app.state.json_limits
@@ -200,25 +222,31 @@ class DirectJSONRoute(StrictJSONRoute):
         call, request_name = dependant.call, dependant.request_param_name
         if not _direct(dependant) or call is None or request_name is None or not inspect.iscoroutinefunction(call):
             return super().get_route_handler()
-        query = _query_reader(dependant.query_params)
+        query = _query_reader(dependant.query_params) if dependant.query_params else None
         body = dependant.body_params[0] if dependant.body_params else None
+        invalid = self.invalid
 
         async def handler(request: Request) -> Response:
             strict = StrictJSONRequest(request.scope, request.receive)
             _refuse_nul(request)
-            values, errors = query(strict.query_params)
+            values, errors = query(strict.query_params) if query is not None else ({}, [])
             if body is not None and request.method in _BODY_METHODS:
                 _require_json(request)
                 value, body_errors = body.validate(await strict.json(), {}, loc=("body",))
                 values[body.name] = value
                 errors += body_errors
             if errors:
-                raise RequestValidationError(errors)
+                raise invalid(RequestValidationError(errors))
             values[request_name] = strict
             response: Response = await call(**values)
             return response
 
+        handler.direct = True  # type: ignore[attr-defined]  # see `TRQPRoute`
         return handler
+
+    def invalid(self, error: RequestValidationError) -> Exception:
+        """What the direct handler raises for parameters that do not validate (a route class may say 400)."""
+        return error
 
 
 def _direct(dependant: Dependant) -> bool:

@@ -12,13 +12,13 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 
-from ecolabel_registry.api.answers import answer, model_json
+from ecolabel_registry.api.answers import answer
 from ecolabel_registry.api.problems import openapi_responses
 from ecolabel_registry.api.routers import PrefixRouter
 from ecolabel_registry.api.routing import DirectJSONRoute
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.errors import BadRequest, MalformedJSON, NotFound, UnsupportedMediaType
-from ecolabel_registry.recognition import trqp
+from ecolabel_registry.recognition import answer_json, trqp
 from ecolabel_registry.recognition.reads import Read
 from ecolabel_registry.recognition.trqp_schemas import (
     AuthorizationAnswer,
@@ -30,20 +30,27 @@ from ecolabel_registry.recognition.trqp_schemas import (
 
 
 class TRQPRoute(DirectJSONRoute):
+    def invalid(self, error: RequestValidationError) -> Exception:
+        errors = [
+            {"loc": [str(part) for part in item.get("loc", ())], "msg": str(item.get("msg", ""))}
+            for item in error.errors()
+        ]
+        refused = BadRequest(
+            "the query does not match the TRQP v2 request schema", code="INVALID_REQUEST", errors=errors
+        )
+        refused.__cause__ = error
+        return refused
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         inner = super().get_route_handler()
+        if getattr(inner, "direct", False):  # it raises `invalid`'s answer itself
+            return inner
 
         async def handler(request: Request) -> Response:
             try:
                 return await inner(request)
             except RequestValidationError as exc:
-                errors = [
-                    {"loc": [str(part) for part in item.get("loc", ())], "msg": str(item.get("msg", ""))}
-                    for item in exc.errors()
-                ]
-                raise BadRequest(
-                    "the query does not match the TRQP v2 request schema", code="INVALID_REQUEST", errors=errors
-                ) from exc
+                raise self.invalid(exc) from exc
 
         return handler
 
@@ -66,7 +73,7 @@ async def recognition(query: RecognitionQuery, request: Request) -> Response:
 
     def work(read: Read | None) -> bytes:
         evaluation, echo = _evaluate(query, context, read)
-        return model_json(RecognitionAnswer(**echo, recognized=evaluation.resolution.accepted), exclude_none=True)
+        return answer_json.trqp_json(echo, "recognized", evaluation.resolution.accepted)
 
     return await answer(context, work, trqp.certificate_of(query.entity_id))
 
@@ -85,7 +92,7 @@ async def authorization(query: AuthorizationQuery, request: Request) -> Response
 
     def work(read: Read | None) -> bytes:
         evaluation, echo = _evaluate(query, context, read)
-        return model_json(AuthorizationAnswer(**echo, authorized=evaluation.resolution.accepted), exclude_none=True)
+        return answer_json.trqp_json(echo, "authorized", evaluation.resolution.accepted)
 
     return await answer(context, work, trqp.certificate_of(query.entity_id))
 

@@ -172,7 +172,11 @@ def at_checkpoint(connection: Connection) -> tuple[Compiled, dict[str, Any]]:
     every one of them), hence the same head of `KINDS` and the same graph: the head is read again only
     when the checkpoint moved, and the graph is compiled again only when that head moved too.
     """
-    tree_size, root_hash = read_checkpoint(connection)
+    return at_known_checkpoint(connection, *read_checkpoint(connection))
+
+
+def at_known_checkpoint(connection: Connection, tree_size: int, root_hash: bytes) -> tuple[Compiled, dict[str, Any]]:
+    """`at_checkpoint` for a checkpoint already read in this snapshot (`certificates.at_head` reads it)."""
     engine = connection.engine
     found = _confirmed.get(engine)
     if found is None or found.tree_size != tree_size or found.root_hash != root_hash:

@@ -1,14 +1,14 @@
 """A recognition answer's one read on PostgreSQL, shared by the requests that wait for it (`db.coalesce`).
 
 An answer about a programme reads the checkpoint (`compiled.current`); one about a certificate without
-status events reads it with its key, key head and checkpoint in one statement (`service.read_at_head`).
+status events reads it with its key, key head and checkpoint in one statement (`service.read_certificate`).
 Either is a snapshot's worth of reading in one statement, and the graph is taken only if it was confirmed
 at the checkpoint read. Here the requests of one process that arrive while no read runs share one
 thread hop and one statement per kind: the checkpoint row once for all programme questions, and
 `WHERE id = ANY(...)` for all the certificates (each row is the one its single read gives). Each answer
 still relies on exactly one statement, so it names the checkpoint its data was read at, as before.
 
-`read_ahead` gives what `service.read_at_head` or `compiled.current` would have given, or None when
+`read_ahead` gives what `service.read_certificate` or `compiled.current` would have given, or None when
 they would have gone on to a read snapshot (status events, an unknown certificate, a graph not yet
 confirmed at this checkpoint): the caller then answers in a thread, the usual way.
 """
@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from ecolabel_registry.certificates import at_head
 from ecolabel_registry.db.coalesce import Coalescer
 from ecolabel_registry.db.engine import single_statements
-from ecolabel_registry.recognition import compiled
+from ecolabel_registry.recognition import compiled, service
 
 # What one statement read: the certificate (None for a programme question), the graph confirmed at the
 # checkpoint it read, and that checkpoint (`service.judged_at`'s form).
@@ -46,6 +46,14 @@ async def read_ahead(engine: Engine, certificate_id: str | None) -> Read | None:
         subject, (tree_size, root_hash) = None, found
     confirmed = compiled.confirmed_at(engine, tree_size, root_hash)
     return None if confirmed is None else (subject, *confirmed)
+
+
+def certificate(read: Read | None) -> service.CertificateRead | None:
+    """The certificate a read made ahead holds, as `service.read_certificate` gives it (no status events),
+    or None: no read, or a read for a programme question."""
+    if read is None or read[0] is None:
+        return None
+    return service.CertificateRead(read[0], (), read[1], read[2])
 
 
 def _fetch(engine: Engine, keys: list[str | None]) -> dict[str | None, _Found]:

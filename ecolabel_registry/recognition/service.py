@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, RowMapping
 
 from ecolabel_registry.agreements import lookup as agreements
 from ecolabel_registry.certificates import at_head
 from ecolabel_registry.certificates import repository as certificates
 from ecolabel_registry.certificates.standing import evidence_of, judge_row
-from ecolabel_registry.db.engine import single_statements
+from ecolabel_registry.db.engine import read_snapshot, single_statements
 from ecolabel_registry.errors import BadRequest, NotFound
 from ecolabel_registry.log import repository as log_rows
 from ecolabel_registry.programmes import keys
@@ -99,25 +99,50 @@ def judged_certificate(
     return _presented(row, standing), evidence_of(row, history, key_head)
 
 
-def read_at_head(engine: Engine, certificate_id: str) -> tuple[at_head.AtHead, Compiled, dict[str, Any]] | None:
-    """A certificate without status events, read with the checkpoint in one statement outside a transaction
-    (`certificates.at_head`), with the graph confirmed at that checkpoint: a snapshot's worth of reading in
-    one statement. None when the certificate is missing, has status events or the graph is not confirmed
-    there: then read it in a snapshot (`judged_certificate`), which also says what is missing."""
+@dataclass(frozen=True)
+class CertificateRead:
+    """A certificate with everything its standing reads, and the graph and checkpoint, of one snapshot."""
+
+    found: at_head.AtHead
+    events: Sequence[RowMapping]  # its status events in sequence order (none: `found.has_events` false)
+    graph: Compiled
+    judged_at: dict[str, Any]
+
+
+def read_certificate(engine: Engine, certificate_id: str) -> CertificateRead | None:
+    """A certificate read with the checkpoint, and the graph confirmed at that checkpoint, from one snapshot.
+
+    Without status events, one statement outside a transaction (`certificates.at_head`) is that snapshot.
+    With them, the same statement and the events are read again in a read snapshot, with the graph at the
+    checkpoint that statement read there: two statements, where `judged_certificate` and
+    `compiled.at_checkpoint` take five. None for an unknown certificate: the caller reads the graph in a
+    snapshot (`judged_certificate`), so that an unknown authority is still reported first."""
     with single_statements(engine) as connection:
         found = at_head.read(connection, certificate_id)
-    if found is None or found.has_events:
+    if found is None:
         return None
-    confirmed = compiled.confirmed_at(engine, found.tree_size, found.root_hash)
-    return None if confirmed is None else (found, *confirmed)
+    if not found.has_events:
+        confirmed = compiled.confirmed_at(engine, found.tree_size, found.root_hash)
+        if confirmed is not None:
+            return CertificateRead(found, (), *confirmed)
+    with read_snapshot(engine) as snapshot:
+        again = at_head.read(snapshot, certificate_id)
+        if again is None:  # certificates are never deleted; a replaced database is not supported
+            return None
+        events = certificates.events_of(snapshot, [certificate_id])[certificate_id] if again.has_events else []
+        graph, judged = compiled.at_known_checkpoint(snapshot, again.tree_size, again.root_hash)
+    return CertificateRead(again, events, graph, judged)
 
 
-def judged_at_head(
-    found: at_head.AtHead, *, at: datetime, known_at_us: int | None
+def judged_read(
+    read: CertificateRead, *, at: datetime, known_at_us: int | None
 ) -> tuple[Presented, CertificateEvidence]:
-    """`judged_certificate` for what `read_at_head` read: the same rule over the same inputs (no events)."""
-    standing = judge_row(found.row, bytes(found.row["document"]), found.key, [], at=at, known_at_us=known_at_us)
-    return _presented(found.row, standing), evidence_of(found.row, [], found.key_head)
+    """`judged_certificate` for what `read_certificate` read: the same rule over the same inputs."""
+    found = read.found
+    standing = judge_row(
+        found.row, bytes(found.row["document"]), found.key, read.events, at=at, known_at_us=known_at_us
+    )
+    return _presented(found.row, standing), evidence_of(found.row, read.events, found.key_head)
 
 
 def _presented(row: Mapping[Any, Any], standing: Standing) -> Presented:

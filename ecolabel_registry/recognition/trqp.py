@@ -22,13 +22,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from ecolabel_registry.certificates.at_head import AtHead
 from ecolabel_registry.clock import now
 from ecolabel_registry.db.engine import read_snapshot
 from ecolabel_registry.errors import BadRequest, NotFound
-from ecolabel_registry.recognition import compiled, service
+from ecolabel_registry.recognition import compiled, reads, service
 from ecolabel_registry.recognition.explain import explain
-from ecolabel_registry.recognition.reads import Read
 from ecolabel_registry.recognition.trqp_schemas import TRQPRequest
 from verification.evidence import CertificateEvidence
 from verification.leaf import format_log_time, to_microseconds
@@ -53,27 +51,26 @@ class Evaluation:
     agreement_heads: list[dict[str, Any]]
 
 
-def evaluate(engine: Engine, query: TRQPRequest, *, max_depth: int, read: Read | None = None) -> Evaluation:
+def evaluate(engine: Engine, query: TRQPRequest, *, max_depth: int, read: reads.Read | None = None) -> Evaluation:
     """The answer to `query` as of the log now, naming the checkpoint it was computed at.
 
     A programme entity needs nothing but the graph, so only the checkpoint is read (`compiled.current`).
-    A certificate entity is read with the checkpoint in one snapshot: one statement outside a transaction
-    when it has no status events (`service.read_at_head`), else a read snapshot. `read`: that one
-    statement's read, made ahead for the entity `certificate_of` names (`recognition.reads`)."""
+    A certificate entity is read with the checkpoint in one snapshot (`service.read_certificate`): one
+    statement outside a transaction when it has no status events, else two in a read snapshot. `read`:
+    that one statement's read, made ahead for the entity `certificate_of` names (`recognition.reads`)."""
     evaluated = now()
     if read is not None:
-        found, graph, judged_at = read
-        return _evaluate(found, graph, judged_at, query, evaluated=evaluated, max_depth=max_depth)
+        _, graph, judged_at = read
+        source = reads.certificate(read)
+        return _evaluate(source, graph, judged_at, query, evaluated=evaluated, max_depth=max_depth)
     certificate = _CERTIFICATE.match(query.entity_id)
     if certificate is None:
         graph, judged_at = compiled.current(engine)
         return _evaluate(None, graph, judged_at, query, evaluated=evaluated, max_depth=max_depth)
-    quick = service.read_at_head(engine, certificate.group(1))
-    if quick is not None:  # one statement stood for the snapshot
-        found, graph, judged_at = quick
-        return _evaluate(found, graph, judged_at, query, evaluated=evaluated, max_depth=max_depth)
-    with read_snapshot(engine) as connection:
-        # The programmes and agreements as of this snapshot, and the checkpoint it holds.
+    found = service.read_certificate(engine, certificate.group(1))
+    if found is not None:  # the certificate, the graph and the checkpoint of one snapshot
+        return _evaluate(found, found.graph, found.judged_at, query, evaluated=evaluated, max_depth=max_depth)
+    with read_snapshot(engine) as connection:  # an unknown certificate: reported after the authority
         graph, judged_at = compiled.at_checkpoint(connection)
         return _evaluate(connection, graph, judged_at, query, evaluated=evaluated, max_depth=max_depth)
 
@@ -85,7 +82,7 @@ def certificate_of(entity_id: str) -> str | None:
 
 
 def _evaluate(
-    source: Connection | AtHead | None,
+    source: Connection | service.CertificateRead | None,
     graph: compiled.Compiled,
     judged_at: dict[str, Any],
     query: TRQPRequest,
@@ -142,11 +139,15 @@ def _time(text: str) -> datetime:
 
 
 def _entity(
-    source: Connection | AtHead | None, graph: compiled.Compiled, entity_id: str, context: dict[str, str], at: datetime
+    source: Connection | service.CertificateRead | None,
+    graph: compiled.Compiled,
+    entity_id: str,
+    context: dict[str, str],
+    at: datetime,
 ) -> tuple[Presented, CertificateEvidence | None]:
     certificate = _CERTIFICATE.match(entity_id)
-    if isinstance(source, AtHead):
-        return service.judged_at_head(source, at=at, known_at_us=None)
+    if isinstance(source, service.CertificateRead):
+        return service.judged_read(source, at=at, known_at_us=None)
     if certificate is not None and source is not None:
         return service.judged_certificate(source, certificate.group(1), at=at, known_at_us=None)
     programme = _programme(entity_id)

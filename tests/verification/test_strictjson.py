@@ -143,3 +143,21 @@ def test_the_depth_read_from_the_text_is_the_depth_of_the_tree(value: Any, max_d
     else:
         with pytest.raises(MalformedInput, match="TOO_DEEP"):
             loads_strict(text, max_depth=max_depth)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['\ufeff{"a": 1}', '{"a": 1', "", "[1, 2,]", "1 2", '{"a": [1.5, -0.0, 1e2, "x"], "b": {"c": null}}', "  7  "],
+)
+def test_the_shared_decoder_parses_and_refuses_as_json_loads(text: str) -> None:
+    """One decoder serves every document: values, and refusal messages, are those of a fresh `json.loads`."""
+    try:
+        expected: Any = json.loads(text, object_pairs_hook=dict)
+    except ValueError as err:
+        message = str(err)
+    else:
+        assert loads_strict(text) == expected
+        return
+    with pytest.raises(MalformedInput) as refused:
+        loads_strict(text)
+    assert (refused.value.code, refused.value.detail) == ("INVALID_JSON", message)
