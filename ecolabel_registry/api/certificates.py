@@ -79,11 +79,9 @@ async def submit_certificate(
     if writer is None:
         (item,) = await run_in_threadpool(_submit, context, throttle, [body.credential])
     else:
-        # Verified on a pool thread; the wait for the group's commit holds no thread.
-        (item,) = await run_in_threadpool(_prepare, context, throttle, [body.credential])
-        if item.document is not None:
-            item = await asyncio.wrap_future(writer.certificate(item))
-    if item.stored is not None:  # answered from memory (a fraction of a millisecond): no thread hop
+        # Checked and charged with the rest of its group, on the group's thread: the wait holds no thread.
+        item = await asyncio.wrap_future(writer.certificate(body.credential, throttle.charge))
+    if item.stored is not None or item.error is not None:  # answered from memory: no thread hop
         return _submitted(context, item, response)
     return await run_in_threadpool(_submitted, context, item, response)
 
