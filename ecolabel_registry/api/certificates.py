@@ -13,9 +13,10 @@ from fastapi.concurrency import run_in_threadpool
 
 from ecolabel_registry import collector
 from ecolabel_registry.api import untp
+from ecolabel_registry.api.answers import model_json
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import SIGNED_DOCUMENT_ERRORS, openapi_responses
-from ecolabel_registry.api.ratelimit import ProgrammeLimitDep
+from ecolabel_registry.api.ratelimit import ProgrammeLimitDep, ProgrammeRateLimit
 from ecolabel_registry.api.routers import PrefixRouter
 from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.api.vc_jwt import (
@@ -38,6 +39,7 @@ from ecolabel_registry.certificates.schemas import (
     SubmitCredential,
     SubmitEvent,
 )
+from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.engine import read_snapshot, write_connection
 from ecolabel_registry.errors import (
     BadRequest,
@@ -64,37 +66,35 @@ CertificateId = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="hex 
 _DOCUMENT_ERRORS = SIGNED_DOCUMENT_ERRORS
 
 
-async def submit_certificate(
-    body: SubmitCredential, context: ContextDep, throttle: ProgrammeLimitDep, response: Response
-) -> CertificateSubmitted:
+async def submit_certificate(body: SubmitCredential, request: Request) -> Response:
     """Register one signed certificate. Resubmitting the identical credential returns the original receipt.
 
     The body is `{"credential": JWS}`, or the JWS itself as `application/vc+jwt` (VC-JOSE-COSE §6.1).
 
     A new credential for a licence that already has a certificate must name it in `supersedes`.
     """
+    # Awaited directly by its route (`DirectJSONRoute`): no dependency to solve, and the answer's JSON
+    # written by its model as FastAPI would write it (`answers.model_json`).
+    context: RegistryContext = request.app.state.registry
+    throttle: ProgrammeRateLimit = request.app.state.programme_limit
     # Concurrent submissions are logged together (group commit, docs/DEPLOYMENT.md): the answer comes
     # once the group's transaction has committed, and its receipt names that group's checkpoint.
     writer = sequencer.of(context)
     if writer is None:
         (item,) = await run_in_threadpool(_submit, context, throttle, [body.credential])
     else:
-        # Verified on a pool thread; the wait for the group's commit holds no thread.
-        (item,) = await run_in_threadpool(_prepare, context, throttle, [body.credential])
-        if item.document is not None:
-            item = await asyncio.wrap_future(writer.certificate(item))
-    if item.stored is not None:  # answered from memory (a fraction of a millisecond): no thread hop
-        return _submitted(context, item, response)
-    return await run_in_threadpool(_submitted, context, item, response)
+        # Checked and charged with the rest of its group, on the group's thread: the wait holds no thread.
+        item = await asyncio.wrap_future(writer.certificate(body.credential, throttle.charge))
+    if item.stored is not None or item.error is not None:  # answered from memory: no thread hop
+        return _submitted(context, item)
+    return await run_in_threadpool(_submitted, context, item)
 
 
-def _submitted(context: ContextDep, item: submission.Item, response: Response) -> CertificateSubmitted:
+def _submitted(context: RegistryContext, item: submission.Item) -> Response:
     if item.error is not None:
         raise item.error
     if item.document is None or item.receipt is None:
         raise InternalError("the submission produced neither a result nor an error")
-    if item.outcome is Outcome.DUPLICATE:
-        response.status_code = status.HTTP_200_OK
     certificate: CertificateOut
     if item.stored is not None and item.signing_key is not None:
         # Accepted just now: the rows it stored are what a read would return (`lookup.accepted`).
@@ -102,10 +102,16 @@ def _submitted(context: ContextDep, item: submission.Item, response: Response) -
     else:  # already held: it may since have events or a successor, so it is read
         with context.engine.connect() as connection:
             certificate = lookup.get(connection, item.document.sha256)
-    return CertificateSubmitted(
+    answer = CertificateSubmitted(
         certificate=certificate,
         receipt=ReceiptOut.of(item.receipt),
         created=item.outcome is Outcome.ACCEPTED,
+    )
+    created = item.outcome is not Outcome.DUPLICATE
+    return Response(
+        model_json(answer),
+        status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        media_type="application/json",
     )
 
 
@@ -114,6 +120,7 @@ router.add_api_route(
     submit_certificate,
     methods=["POST"],
     operation_id="submitCertificate",
+    response_model=CertificateSubmitted,
     status_code=status.HTTP_201_CREATED,
     route_class_override=CredentialBodyRoute,
     openapi_extra=REQUEST_BODY_EXTRA,

@@ -15,7 +15,7 @@ from typing import Any, Final
 import orjson
 from fastapi import Request, Response
 
-from ecolabel_registry.api.routing import StrictJSONRoute
+from ecolabel_registry.api.routing import DirectJSONRoute
 from ecolabel_registry.errors import MalformedJSON
 
 VC_JWT: Final = "application/vc+jwt"
@@ -40,8 +40,9 @@ def vc_jwt_response(token: str) -> Response:
     return Response(token.encode("ascii"), media_type=VC_JWT)
 
 
-class CredentialBodyRoute(StrictJSONRoute):
-    """A route whose JSON body is `{"credential": JWS}` that also takes the JWS as an `application/vc+jwt` body."""
+class CredentialBodyRoute(DirectJSONRoute):
+    """A route whose JSON body is `{"credential": JWS}` that also takes the JWS as an `application/vc+jwt` body
+    (its endpoint awaited directly when `DirectJSONRoute` can)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         json_handler = super().get_route_handler()

@@ -1,14 +1,18 @@
 """Group commit: single certificate submissions and status events of one process logged together.
 
-A request verifies its credential first, on its own thread (`submission.prepare`), then hands it to the
-process's sequencer and waits on a future. One writer thread takes everything waiting (at most
-`group_commit_max_items`, waiting up to `group_commit_max_wait_ms` for more when fewer are there) and
-commits it as one write transaction through the same functions a batch and a single event use
-(`submission.commit`, `events.submit_many`): one log lock, one append, one signed checkpoint, one commit.
-Only after that transaction has committed does it resolve the futures, so no request is answered with
-a receipt for a leaf that is not durable. A refused item (a duplicate, a taken licence, a broken event
-chain) gets its own answer from those functions and never affects the others. Should the group's
-transaction fail as a whole, each member is committed again on its own, so each gets its true answer.
+A request hands its credential, as sent, to the process's sequencer and waits on a future, holding no
+thread. One writer thread takes everything waiting (at most `group_commit_max_items`, waiting up to
+`group_commit_max_wait_ms` for more when fewer are there) and treats the group's credentials as a batch
+does its own: one `submission.prepare` on a read connection, outside the log lock (each signature
+checked, the signing keys and "already held?" read once for the group), each new credential charged
+to its programme's rate limit, then one write transaction through the same functions a batch and a
+single event use (`submission.commit`, `events.submit_many`): one log lock, one append, one signed
+checkpoint, one commit. A credential refused before the write (its signature, its profile, its
+programme's rate) is answered at once; the others are answered only after that transaction has
+committed, so no request is answered with a receipt for a leaf that is not durable. A refused item (a
+duplicate, a taken licence, a broken event chain) gets its own answer from those functions and never
+affects the others. Should the group's checks or its transaction fail as a whole, each member is
+checked or committed again on its own, so each gets its true answer.
 
 Several API processes each run a sequencer; their groups serialise on the log lock exactly as batches
 do (`log.service.reserve`), so the log stays one sequence. With `group_commit_max_items = 0` there is
@@ -16,7 +20,7 @@ no sequencer and each request commits on its own.
 
     sequencer = Sequencer(max_items=256, max_wait_s=0.0)
     sequencer.start(context)
-    item = sequencer.certificate(prepared_item).result()   # resolved after the commit
+    item = sequencer.certificate(token, charge).result()   # resolved after the commit
     sequencer.close()                                        # commits what is queued, then stops
 """
 
@@ -26,7 +30,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
@@ -41,10 +45,17 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 
 
+# Charges credentials to their programmes' rate limits (`api.ratelimit.ProgrammeRateLimit.charge`),
+# raising the refusal of one over its limit.
+Charge = Callable[[Iterable[str]], None]
+
+
 @dataclass
 class _Certificate:
-    item: submission.Item
+    token: str
+    charge: Charge | None = None
     future: Future[submission.Item] = field(default_factory=Future)
+    item: submission.Item | None = None  # once its credential passed `submission.prepare`
 
 
 @dataclass
@@ -90,10 +101,11 @@ class Sequencer:
         if self._thread is not None:
             self._thread.join()
 
-    def certificate(self, item: submission.Item) -> Future[submission.Item]:
-        """Queue a credential that passed `submission.prepare`; the future holds it decided and, if
-        accepted, logged, once its group has committed."""
-        request = _Certificate(item)
+    def certificate(self, token: str, charge: Charge | None = None) -> Future[submission.Item]:
+        """Queue a credential (compact JWS); the future holds it decided and, if accepted, logged, once
+        its group has committed, or refused by its checks (`item.error`) or by `charge`, which is given
+        the programme of a verified credential the registry does not hold yet."""
+        request = _Certificate(token, charge)
         self._put(request)
         return request.future
 
@@ -153,8 +165,39 @@ class Sequencer:
             self._events(status_events)
 
     def _certificates(self, requests: list[_Certificate]) -> None:
+        try:
+            ready = self._prepare(requests)
+        except Exception as exc:  # noqa: BLE001  # delivered to the request, or each member checked alone
+            self._fall_back(requests, exc, self._certificates)
+            return
+        if ready:
+            self._write_certificates(ready)
+
+    def _prepare(self, requests: list[_Certificate]) -> list[_Certificate]:
+        """Check the group's credentials as one batch, outside the log lock, and charge the new ones to
+        their programmes; answer every refusal now and return the requests left to commit."""
         context = self._require_context()
-        prepared = submission.Prepared(items=[request.item for request in requests])
+        with context.engine.connect() as connection:
+            prepared = submission.prepare(connection, [request.token for request in requests], names=context.did_names)
+            new = {item.index for item in submission.not_held(connection, prepared)}
+        ready: list[_Certificate] = []
+        for request, item in zip(requests, prepared.items, strict=True):
+            if item.document is None:
+                request.future.set_result(item)  # refused by its own checks: nothing of it is written
+                continue
+            if item.index in new and request.charge is not None:
+                try:
+                    request.charge([item.document.payload.programme_id])
+                except RegistryError as exc:
+                    request.future.set_exception(exc)
+                    continue
+            request.item = item
+            ready.append(request)
+        return ready
+
+    def _write_certificates(self, requests: list[_Certificate]) -> None:
+        context = self._require_context()
+        prepared = submission.Prepared(items=[request.item for request in requests if request.item is not None])
         for index, item in enumerate(prepared.items):  # `commit` tells items apart by index
             item.index = index
             item.outcome, item.error, item.receipt, item.slots = None, None, None, []
@@ -163,11 +206,11 @@ class Sequencer:
             with write_connection(context.engine) as connection:
                 submission.commit(connection, context.note_signer, prepared, base_url=context.did_names.base_url)
         except Exception as exc:  # noqa: BLE001  # delivered to the request, or each member retried alone
-            self._fall_back(requests, exc, self._certificates)
+            self._fall_back(requests, exc, self._write_certificates)
             return
         self._committed(len(requests))
-        for request in requests:
-            request.future.set_result(request.item)
+        for request, item in zip(requests, prepared.items, strict=True):
+            request.future.set_result(item)
 
     def _events(self, requests: list[_Event]) -> None:
         context = self._require_context()

@@ -83,9 +83,17 @@ def new_to_the_registry(connection: Connection, prepared: Prepared) -> list[str]
     What a programme's submission budget is charged for (`ecolabel_registry.api.ratelimit`): only the
     programme can sign these, while forged ones fail `prepare` and replayed ones are already held.
     """
-    verified = {item.document.sha256: item.document for item in prepared.items if item.document is not None}
-    held = repository.existing_ids(connection, verified)
-    return [document.payload.programme_id for sha256, document in verified.items() if sha256 not in held]
+    return [item.document.payload.programme_id for item in not_held(connection, prepared) if item.document]
+
+
+def not_held(connection: Connection, prepared: Prepared) -> list[Item]:
+    """The first item of each distinct verified credential the registry does not hold yet (one read)."""
+    first: dict[str, Item] = {}
+    for item in prepared.items:
+        if item.document is not None:
+            first.setdefault(item.document.sha256, item)
+    held = repository.existing_ids(connection, first)
+    return [item for sha256, item in first.items() if sha256 not in held]
 
 
 def commit(

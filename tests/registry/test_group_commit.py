@@ -7,7 +7,7 @@ problem), and each receipt must verify against the group's checkpoint.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,14 @@ from ecolabel_registry.certificates import submission
 from ecolabel_registry.certificates.schemas import Outcome
 from ecolabel_registry.certificates.sequencer import Sequencer
 from ecolabel_registry.context import RegistryContext
-from ecolabel_registry.errors import DocumentInvalid, HistoryConflict, NotFound, RegistryError, SignatureInvalid
+from ecolabel_registry.errors import (
+    DocumentInvalid,
+    HistoryConflict,
+    NotFound,
+    RateLimited,
+    RegistryError,
+    SignatureInvalid,
+)
 from ecolabel_registry.integrity import check as checks
 from ecolabel_registry.log.repository import checkpoints_table, entries_table
 from ecolabel_registry.settings import Settings
@@ -54,11 +61,8 @@ def paused(context: RegistryContext) -> Iterator[Sequencer]:
     sequencer.close()
 
 
-def _queue_certificates(context: RegistryContext, sequencer: Sequencer, tokens: list[str]) -> list[Future[Any]]:
-    with context.engine.connect() as connection:
-        prepared = submission.prepare(connection, tokens, names=context.did_names)
-    assert all(item.document is not None for item in prepared.items)
-    return [sequencer.certificate(item) for item in prepared.items]
+def _queue_certificates(sequencer: Sequencer, tokens: list[str]) -> list[Future[Any]]:
+    return [sequencer.certificate(token) for token in tokens]
 
 
 def _checkpoints(context: RegistryContext) -> int:
@@ -81,7 +85,7 @@ def test_a_group_of_certificates_is_one_transaction_with_one_checkpoint(
     tokens = [*fresh, fresh[2], earlier, taken]  # a copy within the group, and one logged before
     before = _checkpoints(context)
 
-    futures = _queue_certificates(context, paused, tokens)
+    futures = _queue_certificates(paused, tokens)
     paused.start(context)
     items = [future.result(timeout=60) for future in futures]
 
@@ -100,6 +104,42 @@ def test_a_group_of_certificates_is_one_transaction_with_one_checkpoint(
     assert len(sizes) == 1, "the members of one group share its checkpoint"
     for token in fresh:
         assert client.get(f"/v1/certificates/{certificate_id(token)}").status_code == 200
+
+
+def test_a_group_checks_its_credentials_together_and_refuses_each_alone(
+    client: TestClient, context: RegistryContext, body: Certifier, paused: Sequencer
+) -> None:
+    """One read connection checks the group; a forged credential and one over its programme's rate are
+    answered on their own, charged nothing and not logged, and the rest commit as one group."""
+    held = body.credential("IT/044/000")
+    assert client.post("/v1/certificates", json={"credential": held}).status_code == 201
+    fresh = [body.credential(f"IT/044/{n:03d}") for n in range(1, 5)]
+    forged = fresh[1][:-4] + "AAAA"
+    charged: list[str] = []
+
+    def charge(programmes: Iterable[str]) -> None:
+        wanted = list(programmes)
+        if len(charged) == 2:  # the third new credential is over its programme's rate
+            raise RateLimited("over", code="PROGRAMME_RATE_LIMITED", retry_after=1)
+        charged.extend(wanted)
+
+    tokens = [fresh[0], forged, held, fresh[2], fresh[3], fresh[0]]
+    before = _checkpoints(context)
+    futures = [paused.certificate(token, charge) for token in tokens]
+    paused.start(context)
+
+    first = futures[0].result(timeout=60)
+    assert first.outcome is Outcome.ACCEPTED
+    refused = futures[1].result(timeout=60)
+    assert (refused.outcome, type(refused.error)) == (Outcome.REJECTED, SignatureInvalid)
+    assert futures[2].result(timeout=60).outcome is Outcome.DUPLICATE, "a held credential is not charged"
+    assert futures[3].result(timeout=60).outcome is Outcome.ACCEPTED
+    with pytest.raises(RateLimited):
+        futures[4].result(timeout=60)
+    assert futures[5].result(timeout=60).outcome is Outcome.DUPLICATE, "a copy in the group is charged once"
+    assert charged == [body.programme_id] * 2
+    assert (paused.groups, _checkpoints(context)) == (1, before + 1)
+    assert client.get(f"/v1/certificates/{certificate_id(fresh[3])}").status_code == 404
 
 
 def test_a_group_of_status_events_fails_only_the_refused_ones(
@@ -170,7 +210,7 @@ def test_a_failed_group_transaction_falls_back_to_one_commit_per_member(
     tokens.append(body.credential("IT/044/000", validUntil="2028-12-31T00:00:00Z"))
     before = _checkpoints(context)
 
-    futures = _queue_certificates(context, paused, tokens)
+    futures = _queue_certificates(paused, tokens)
     paused.start(context)
     items = [future.result(timeout=60) for future in futures]
 
@@ -202,7 +242,7 @@ def test_a_member_retried_alone_is_answered_from_its_own_commit_only(
 
     monkeypatch.setattr(sequencer_module.submission, "commit", commit_then_fail)
     tokens = [body.credential(f"IT/044/{n:03d}") for n in range(2)]
-    futures = _queue_certificates(context, paused, tokens)
+    futures = _queue_certificates(paused, tokens)
     paused.start(context)
     items = [future.result(timeout=60) for future in futures]
 
@@ -269,7 +309,7 @@ def test_groups_replay_clean_with_the_status_map_on(
     suspend = body.status_event(first, 1, first)
     reinstate = body.status_event(first, 2, certificate_id(suspend), "reinstated", effectiveAt="2025-04-01T00:00:00Z")
     events = [paused.event(first, suspend), paused.event(first, reinstate), paused.event(second, suspend)]
-    certificates = _queue_certificates(context, paused, [body.credential(f"IT/044/{n:03d}") for n in range(2, 5)])
+    certificates = _queue_certificates(paused, [body.credential(f"IT/044/{n:03d}") for n in range(2, 5)])
     paused.start(context)
     assert all(future.result(timeout=60).outcome is Outcome.ACCEPTED for future in certificates)
     assert events[0].result(timeout=60)[0].sequence == 1
@@ -291,10 +331,10 @@ def test_a_request_cancelled_before_its_group_starts_is_not_logged(
 ) -> None:
     """A caller that went away (its future cancelled) before its group began is left out; the rest go on."""
     tokens = [body.credential(f"IT/044/{n:03d}") for n in range(3)]
-    futures = _queue_certificates(context, paused, tokens[:2])
+    futures = _queue_certificates(paused, tokens[:2])
     assert futures[0].cancel()
     paused.start(context)
     assert futures[1].result(timeout=60).outcome is Outcome.ACCEPTED
     assert client.get(f"/v1/certificates/{certificate_id(tokens[0])}").status_code == 404
-    (later,) = _queue_certificates(context, paused, tokens[2:])
+    (later,) = _queue_certificates(paused, tokens[2:])
     assert later.result(timeout=60).outcome is Outcome.ACCEPTED, "the writer goes on after a cancelled request"

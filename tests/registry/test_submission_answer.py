@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 from sqlalchemy import create_engine, text
 
 from ecolabel_registry.app import create_app
-from ecolabel_registry.certificates.schemas import CertificateOut
+from ecolabel_registry.certificates.schemas import CertificateOut, CertificateSubmitted
 from ecolabel_registry.settings import Settings
 from tests.registry.factories import Certifier, certifier
 
@@ -137,3 +138,23 @@ def test_a_reissue_and_a_resubmission_are_answered_with_the_lookup_view(
     assert again.status_code == 200, again.text
     assert again.json()["certificate"]["superseded_by"] == second.json()["certificate"]["id"]
     _assert_view_of_lookup(http, again.json())
+
+
+def test_the_answer_is_the_json_fastapi_writes_for_its_model(http: TestClient, admin_headers: dict[str, str]) -> None:
+    """The route writes its answer itself (`answers.model_json`): the bytes FastAPI's serializer writes for
+    `CertificateSubmitted`, as JSON, for a new credential (201), a resubmission (200) and a vc+jwt body."""
+    body = certifier(http, admin_headers, "eu-ecolabel")
+    token = body.credential("IT/044/401")
+    answers = [
+        http.post("/v1/certificates", json={"credential": token}),
+        http.post("/v1/certificates", json={"credential": token}),
+        http.post(
+            "/v1/certificates", content=body.credential("IT/044/402"), headers={"Content-Type": "application/vc+jwt"}
+        ),
+    ]
+    assert [answer.status_code for answer in answers] == [201, 200, 201]
+    field = TypeAdapter(CertificateSubmitted)
+    for answer in answers:
+        assert answer.headers["content-type"] == "application/json"
+        model = CertificateSubmitted.model_validate_json(answer.content)
+        assert answer.content == field.dump_json(model, by_alias=True)
