@@ -221,22 +221,48 @@ _STATUS_TEXT = {status: status.value for status in CertificateStatus}  # an enum
 
 
 def _results(items: Sequence[CatalogueLine], found: matching.Found, judge: _Judge) -> list[dict[str, Any]]:
-    """One result per line, in order. Most lines name one certificate, already judged for an earlier line."""
+    """One result per line, in order. Most lines name one certificate, already judged for an earlier line.
+
+    A line named by certificate id or by licence names at most one row, looked up here directly; a GTIN
+    line goes through `matching.matches` (its model patterns). The answers are those of `matching.matches`
+    for every line (tests/procurement/test_eligibility_lines.py)."""
     judged_by_id = judge.cache
+    rows, by_licence = found.rows, found.by_licence
+    unknown_certificate, unknown_licence = [codes.UNKNOWN_CERTIFICATE], [codes.UNKNOWN_LICENCE]
     results: list[dict[str, Any]] = []
+    append = results.append
     for index, item in enumerate(items):
-        matched, missing = matching.matches(item, found)
-        judged = [judged_by_id.get(row["id"]) or judge(row) for row in matched]
-        if not judged:
-            eligible, reasons = False, missing
-        elif len(judged) == 1:
-            eligible = judged[0]["eligible"]
-            reasons = [] if eligible else sorted(set(judged[0]["reasons"]))
+        certificate_id = item.certificate_id
+        if certificate_id is not None:
+            row = rows.get(certificate_id)
+            missing = unknown_certificate
+        elif item.licence_number is not None:
+            row = by_licence.get((item.programme or "", item.licence_number))
+            missing = unknown_licence
         else:
-            eligible = any(c["eligible"] for c in judged)
-            reasons = [] if eligible else sorted({r for c in judged for r in c["reasons"]})
-        result: dict[str, Any] = {"index": index, "eligible": eligible, "reasons": reasons, "certificates": judged}
+            matched, missing = matching.matches(item, found)
+            row = matched[0] if len(matched) == 1 else None
+            if len(matched) > 1:
+                judged = [judged_by_id.get(row["id"]) or judge(row) for row in matched]
+                eligible = any(c["eligible"] for c in judged)
+                reasons = [] if eligible else sorted({r for c in judged for r in c["reasons"]})
+                result = {"index": index, "eligible": eligible, "reasons": reasons, "certificates": judged}
+                if item.ref is not None:
+                    result["ref"] = item.ref
+                append(result)
+                continue
+        if row is None:
+            result = {"index": index, "eligible": False, "reasons": list(missing), "certificates": []}
+        else:
+            one = judged_by_id.get(row["id"]) or judge(row)
+            eligible = one["eligible"]
+            result = {
+                "index": index,
+                "eligible": eligible,
+                "reasons": [] if eligible else sorted(set(one["reasons"])),
+                "certificates": [one],
+            }
         if item.ref is not None:
             result["ref"] = item.ref
-        results.append(result)
+        append(result)
     return results
