@@ -73,6 +73,12 @@ class Prebuilt:
         """Every row, as tuples in the select's column order (for short ranges read whole: a tile)."""
         return self._fetch(self._unprocessed(connection.dialect), connection, params)
 
+    def tuples(self, connection: Connection, **params: Any) -> list[tuple[Any, ...]]:
+        """`all` for thousands of rows (a catalogue's credentials): on PostgreSQL in the binary format,
+        as `dicts` reads them."""
+        binary = connection.dialect.name == "postgresql"
+        return self._fetch(self._unprocessed(connection.dialect), connection, params, binary=binary)
+
     def dicts(self, connection: Connection, **params: Any) -> list[dict[str, Any]]:
         """Every row as a dict of column key -> value, as `Connection.execute(...).mappings()` gives them:
         the columns that need a result processor (JSON text on SQLite) go through it, the others are

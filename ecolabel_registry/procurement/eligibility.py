@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping
 
 from ecolabel_registry.certificates import repository as certificate_rows
-from ecolabel_registry.certificates.standing import evidence_of, judge_row
+from ecolabel_registry.certificates.standing import RowsOnDate, evidence_of
 from ecolabel_registry.clock import now
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.integrity.guard import require_intact
@@ -149,6 +149,7 @@ class _Judge:
         self.request, self.labels, self.date = request, labels, date
         self.events, self.documents, self.key_records, self.recognizer = events, documents, key_records, recognizer
         self.key_heads = key_heads
+        self.standing_of = RowsOnDate(date)  # `judge_row(..., at=date)`, the date and keys taken once
         self.markets = tuple(dict.fromkeys(request.requirement.markets))
         self.equivalents = request.requirement.equivalents
         self.index = LabelIndex(labels)
@@ -165,19 +166,20 @@ class _Judge:
     def _judge(self, row: Row) -> dict[str, Any]:
         events = self.events.get(row["id"], ())
         programme = row["programme_id"]
-        standing = judge_row(
+        standing = self.standing_of(
             row,
             self.documents.get(row["leaf_index"], b""),  # a missing log row: empty bytes never hash to an id
             self.key_records.get((programme, row["signing_kid"])),
             events,
-            at=self.date,
         )
         status = standing.status
         reasons = list(standing.reasons)
         if self.markets:
             covered = row["markets"] or ()
-            if any(market not in covered for market in self.markets):
-                reasons.append(codes.MARKET_NOT_COVERED)
+            for market in self.markets:
+                if market not in covered:
+                    reasons.append(codes.MARKET_NOT_COVERED)
+                    break
         category, version = row["category_code"], standing.criteria_version
         via, path, conditions = None, [], []
         if self.index.covers(programme, category, version):
