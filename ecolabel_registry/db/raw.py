@@ -26,6 +26,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Dialect, Select
 
+_MISSING = object()
+
 
 @dataclass(frozen=True)
 class _Compiled:
@@ -92,8 +94,15 @@ class Prebuilt:
         binary = connection.dialect.name == "postgresql"
         rows = [dict(zip(names, row, strict=True)) for row in self._fetch(compiled, connection, params, binary=binary)]
         for name, process in compiled.processors:
+            # A catalogue's rows repeat a handful of JSON texts (its certificates' markets): each distinct
+            # value is processed once, and rows holding equal ones share the result (read, never changed).
+            done: dict[Any, Any] = {}
             for row in rows:
-                row[name] = process(row[name])
+                raw = row[name]
+                value = done.get(raw, _MISSING)
+                if value is _MISSING:
+                    value = done[raw] = process(raw)
+                row[name] = value
         return rows
 
     def _fetch(
