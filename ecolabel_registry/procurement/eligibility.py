@@ -226,8 +226,8 @@ def _results(items: Sequence[CatalogueLine], found: matching.Found, judge: _Judg
     """One result per line, in order. Most lines name one certificate, already judged for an earlier line.
 
     A line named by certificate id or by licence names at most one row, looked up here directly; a GTIN
-    line goes through `matching.matches` (its model patterns). The answers are those of `matching.matches`
-    for every line (tests/procurement/test_eligibility_lines.py)."""
+    line goes through `matching.matches` (its model patterns), whose answers these are for every line
+    (tests/registry/test_eligibility_memos.py names lines every way, matched and not)."""
     judged_by_id = judge.cache
     rows, by_licence = found.rows, found.by_licence
     unknown_certificate, unknown_licence = [codes.UNKNOWN_CERTIFICATE], [codes.UNKNOWN_LICENCE]
