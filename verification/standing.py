@@ -143,6 +143,46 @@ def judge_stored(
     return _judged(asked, presented, digest, at, None)
 
 
+class StoredOnDate:
+    """`judge_stored` for many certificates on one date: the date's microseconds are taken once, and
+    each key record's fields once (a catalogue's certificates name a handful of keys). The memo's key,
+    and so every standing, is the one `judge_stored` makes (tests/verification/test_standing_memo.py)."""
+
+    __slots__ = ("_at", "_at_us", "_fields")
+
+    def __init__(self, at: datetime) -> None:
+        self._at = at
+        self._at_us = to_microseconds(at)
+        self._fields: dict[int, tuple[KeyRecord, _KeyFields | None]] = {}  # id(key) -> the key (held), its fields
+
+    def __call__(
+        self,
+        certificate_id: str,
+        document: bytes,
+        record: Credential,
+        key: KeyRecord | None,
+        *,
+        integrated_us: int,
+        changes: tuple[Change, ...],
+    ) -> Standing:
+        digest = hashlib.sha256(document).digest()
+        fields = None
+        if key is not None:
+            held = self._fields.get(id(key))
+            if held is None or held[0] is not key:
+                held = self._fields[id(key)] = (key, key_fields(key))
+            fields = held[1]
+        when: datetime | CertificateStatus = self._at
+        if not changes:
+            when = status_of_unchanged(record.valid_from_us, record.valid_until_us, self._at_us)
+        asked = (certificate_id, digest, record, fields, integrated_us, changes, when, None)
+        known = _JUDGED.get(asked)
+        if known is not None:
+            return known
+        presented = Presented(certificate_id, document, record, key, integrated_us, changes)
+        return _judged(asked, presented, digest, self._at, None)
+
+
 def _asked(
     certificate_id: str,
     digest: bytes,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, RowMapping, Select, Table, bindparam, exists, insert, select, update
 
 from ecolabel_registry.db.bulk import insert_rows
-from ecolabel_registry.db.lists import DIALECTS, dicts_among, one_of, rows_among
+from ecolabel_registry.db.lists import DIALECTS, one_of, rows_among, tuples_among
 from ecolabel_registry.db.models import (
     Certificate,
     CertificateEvent,
@@ -219,7 +219,7 @@ def append_event(connection: Connection, row: dict[str, Any], *, expected_count:
     return True
 
 
-# Thousands per catalogue check: read on the driver's cursor (`db.lists.dicts_among`).
+# Thousands per catalogue check: read on the driver's cursor (`db.lists.tuples_among`).
 _DOCUMENTS = {
     d: Prebuilt(select(entries.c.leaf_index, entries.c.document).where(one_of(entries.c.leaf_index, d)))
     for d in DIALECTS
@@ -228,4 +228,4 @@ _DOCUMENTS = {
 
 def documents_at(connection: Connection, leaf_indexes: Iterable[int]) -> dict[int, bytes]:
     """leaf index -> the exact bytes logged there."""
-    return {row["leaf_index"]: bytes(row["document"]) for row in dicts_among(connection, _DOCUMENTS, leaf_indexes)}
+    return {leaf_index: bytes(document) for leaf_index, document in tuples_among(connection, _DOCUMENTS, leaf_indexes)}

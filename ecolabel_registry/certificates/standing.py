@@ -19,7 +19,7 @@ from verification.evidence import CertificateEvidence, KeyHead, StatusHead
 from verification.keys import KeyRecord
 from verification.leaf import from_microseconds
 from verification.payloads import StatusChange
-from verification.standing import Credential, Presented, Standing, judge, judge_stored
+from verification.standing import Credential, Presented, Standing, StoredOnDate, judge, judge_stored
 from verification.status import Change
 
 
@@ -66,6 +66,28 @@ def judge_row(
         )
     presented = Presented(row["id"], document, record_of(row), key, row["integrated_us"], changes)
     return judge(presented, at=at, known_at_us=known_at_us)
+
+
+class RowsOnDate:
+    """`judge_row(row, document, key, events, at=at)` for the many rows of one check on one date
+    (`verification.standing.StoredOnDate`: the same memo keys, so the same standings)."""
+
+    __slots__ = ("_judge",)
+
+    def __init__(self, at: datetime) -> None:
+        self._judge = StoredOnDate(at)
+
+    def __call__(
+        self, row: Mapping[Any, Any], document: bytes, key: KeyRecord | None, events: Sequence[RowMapping]
+    ) -> Standing:
+        return self._judge(
+            row["id"],
+            document,
+            record_of(row),
+            key,
+            integrated_us=row["integrated_us"],
+            changes=changes_of(events) if events else (),
+        )
 
 
 def judge_rows(

@@ -84,6 +84,21 @@ def dicts_among(
         yield from statement.dicts(connection, **fixed, values=_json_array(distinct))
 
 
+def tuples_among(
+    connection: Connection, statements: Mapping[str, Prebuilt], values: Iterable[Any], **fixed: Any
+) -> Iterator[tuple[Any, ...]]:
+    """`dicts_among` as tuples in the select's column order (`Prebuilt.tuples`), for columns the driver
+    returns as they are: no dict per row."""
+    statement = statements[connection.dialect.name]
+    if connection.dialect.name == "postgresql":
+        for batch in batches(connection, values):
+            yield from statement.tuples(connection, **fixed, values=batch)
+        return
+    distinct = sorted(set(values))
+    if distinct:
+        yield from statement.tuples(connection, **fixed, values=_json_array(distinct))
+
+
 def _json_array(values: list[Any]) -> str:
     try:
         return orjson.dumps(values).decode()

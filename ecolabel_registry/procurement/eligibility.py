@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping
 
 from ecolabel_registry.certificates import repository as certificate_rows
-from ecolabel_registry.certificates.standing import evidence_of, judge_row
+from ecolabel_registry.certificates.standing import RowsOnDate, evidence_of
 from ecolabel_registry.clock import now
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.integrity.guard import require_intact
@@ -149,6 +149,7 @@ class _Judge:
         self.request, self.labels, self.date = request, labels, date
         self.events, self.documents, self.key_records, self.recognizer = events, documents, key_records, recognizer
         self.key_heads = key_heads
+        self.standing_of = RowsOnDate(date)  # `judge_row(..., at=date)`, the date and keys taken once
         self.markets = tuple(dict.fromkeys(request.requirement.markets))
         self.equivalents = request.requirement.equivalents
         self.index = LabelIndex(labels)
@@ -165,19 +166,20 @@ class _Judge:
     def _judge(self, row: Row) -> dict[str, Any]:
         events = self.events.get(row["id"], ())
         programme = row["programme_id"]
-        standing = judge_row(
+        standing = self.standing_of(
             row,
             self.documents.get(row["leaf_index"], b""),  # a missing log row: empty bytes never hash to an id
             self.key_records.get((programme, row["signing_kid"])),
             events,
-            at=self.date,
         )
         status = standing.status
         reasons = list(standing.reasons)
         if self.markets:
             covered = row["markets"] or ()
-            if any(market not in covered for market in self.markets):
-                reasons.append(codes.MARKET_NOT_COVERED)
+            for market in self.markets:
+                if market not in covered:
+                    reasons.append(codes.MARKET_NOT_COVERED)
+                    break
         category, version = row["category_code"], standing.criteria_version
         via, path, conditions = None, [], []
         if self.index.covers(programme, category, version):
@@ -221,22 +223,48 @@ _STATUS_TEXT = {status: status.value for status in CertificateStatus}  # an enum
 
 
 def _results(items: Sequence[CatalogueLine], found: matching.Found, judge: _Judge) -> list[dict[str, Any]]:
-    """One result per line, in order. Most lines name one certificate, already judged for an earlier line."""
+    """One result per line, in order. Most lines name one certificate, already judged for an earlier line.
+
+    A line named by certificate id or by licence names at most one row, looked up here directly; a GTIN
+    line goes through `matching.matches` (its model patterns), whose answers these are for every line
+    (tests/registry/test_eligibility_memos.py names lines every way, matched and not)."""
     judged_by_id = judge.cache
+    rows, by_licence = found.rows, found.by_licence
+    unknown_certificate, unknown_licence = [codes.UNKNOWN_CERTIFICATE], [codes.UNKNOWN_LICENCE]
     results: list[dict[str, Any]] = []
+    append = results.append
     for index, item in enumerate(items):
-        matched, missing = matching.matches(item, found)
-        judged = [judged_by_id.get(row["id"]) or judge(row) for row in matched]
-        if not judged:
-            eligible, reasons = False, missing
-        elif len(judged) == 1:
-            eligible = judged[0]["eligible"]
-            reasons = [] if eligible else sorted(set(judged[0]["reasons"]))
+        certificate_id = item.certificate_id
+        if certificate_id is not None:
+            row = rows.get(certificate_id)
+            missing = unknown_certificate
+        elif item.licence_number is not None:
+            row = by_licence.get((item.programme or "", item.licence_number))
+            missing = unknown_licence
         else:
-            eligible = any(c["eligible"] for c in judged)
-            reasons = [] if eligible else sorted({r for c in judged for r in c["reasons"]})
-        result: dict[str, Any] = {"index": index, "eligible": eligible, "reasons": reasons, "certificates": judged}
+            matched, missing = matching.matches(item, found)
+            row = matched[0] if len(matched) == 1 else None
+            if len(matched) > 1:
+                judged = [judged_by_id.get(row["id"]) or judge(row) for row in matched]
+                eligible = any(c["eligible"] for c in judged)
+                reasons = [] if eligible else sorted({r for c in judged for r in c["reasons"]})
+                result = {"index": index, "eligible": eligible, "reasons": reasons, "certificates": judged}
+                if item.ref is not None:
+                    result["ref"] = item.ref
+                append(result)
+                continue
+        if row is None:
+            result = {"index": index, "eligible": False, "reasons": list(missing), "certificates": []}
+        else:
+            one = judged_by_id.get(row["id"]) or judge(row)
+            eligible = one["eligible"]
+            result = {
+                "index": index,
+                "eligible": eligible,
+                "reasons": [] if eligible else sorted(set(one["reasons"])),
+                "certificates": [one],
+            }
         if item.ref is not None:
             result["ref"] = item.ref
-        results.append(result)
+        append(result)
     return results

@@ -27,14 +27,22 @@ class Found:
 
 
 def find(connection: Connection, items: Sequence[CatalogueLine]) -> Found:
-    gtins = {gtin: _normalised(gtin) for gtin in {item.gtin for item in items if item.gtin}}
-    by_licence = repository.current_by_licence(
-        connection, ((i.programme, i.licence_number) for i in items if i.programme and i.licence_number)
-    )
+    sent_gtins: set[str] = set()
+    licences: set[tuple[str, str]] = set()
+    ids: set[str] = set()
+    for item in items:  # one pass over up to 10,000 lines
+        if item.gtin:
+            sent_gtins.add(item.gtin)
+        if item.programme and item.licence_number:
+            licences.add((item.programme, item.licence_number))
+        if item.certificate_id:
+            ids.add(item.certificate_id)
+    gtins = {gtin: _normalised(gtin) for gtin in sent_gtins}
+    by_licence = repository.current_by_licence(connection, licences)
     by_gtin = repository.by_gtins(connection, (gtin for gtin in gtins.values() if gtin))
     rows = {row["id"]: row for row in by_licence.values()}
     rows.update((row["id"], row) for matches in by_gtin.values() for row, _ in matches)
-    named = {i.certificate_id for i in items if i.certificate_id and i.certificate_id not in rows}
+    named = ids.difference(rows)
     rows.update(repository.by_ids(connection, named))
     return Found(rows, by_licence, by_gtin, gtins)
 

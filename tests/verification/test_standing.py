@@ -163,3 +163,35 @@ def test_the_memo_keys_a_key_record_by_every_one_of_its_fields() -> None:
     # remembered standing.
     record = KeyRecord("p", "k", b"\x01" * 32, 1, 2, 3, True, False)
     assert standing_module.key_fields(record) == tuple(getattr(record, f.name) for f in dataclasses.fields(KeyRecord))
+
+
+def test_many_certificates_on_one_date_share_the_memo_of_one_at_a_time(
+    certifier: Certifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `StoredOnDate` takes the date and each key's fields once for a whole catalogue; its memo key, and
+    # so each standing, must be the one `judge_stored` makes, whichever of the two asked first.
+    judged: list[Presented] = []
+    rule = standing_module._judge
+
+    def counting(presented: Presented, at: datetime, known_at_us: int | None) -> Standing:
+        judged.append(presented)
+        return rule(presented, at, known_at_us)
+
+    monkeypatch.setattr(standing_module, "_judge", counting)
+    sound = _presented(certifier)
+    suspended = Change(StatusChange.SUSPENDED, datetime(2025, 1, 1, tzinfo=UTC), "", integrated_us=LOGGED + 1)
+    on_date = standing_module.StoredOnDate(ON)
+    for presented in (sound, replace(sound, changes=(suspended,)), replace(sound, key=None)):
+        fields = (presented.certificate_id, presented.document, presented.record, presented.key)
+        changes = tuple(presented.changes)
+        many = on_date(*fields, integrated_us=presented.integrated_us, changes=changes)
+        one = standing_module.judge_stored(*fields, integrated_us=presented.integrated_us, changes=changes, at=ON)
+        assert many is one
+        assert on_date(*fields, integrated_us=presented.integrated_us, changes=changes) is one
+    assert len(judged) == 3
+    later = standing_module.StoredOnDate(datetime(2031, 1, 1, tzinfo=UTC))
+    fields = (sound.certificate_id, sound.document, sound.record, sound.key)
+    assert later(*fields, integrated_us=LOGGED, changes=()).status is CertificateStatus.EXPIRED
+    assert replace(sound.key, ended_us=1) is not sound.key  # another record of the key: judged afresh
+    assert on_date(*fields[:3], replace(sound.key, ended_us=1), integrated_us=LOGGED, changes=()) is not None
+    assert len(judged) == 5
