@@ -211,11 +211,13 @@ def _date(given: str | None, state_file: Path) -> str:
 
 
 def _interrupted_chunk_size(state_file: Path) -> int | None:
-    """The chunk size of the interrupted run this one continues, if any (an unreadable state file is
-    refused by `_date`, read first)."""
+    """The chunk size of the interrupted run this one continues, if any."""
     if not state_file.exists():
         return None
-    return catalogue_run.RunState.load(state_file).question.chunk_size
+    try:
+        return catalogue_run.RunState.load(state_file).question.chunk_size
+    except ResumeRefused as exc:
+        raise fail(str(exc), code=EXIT_INPUT) from exc
 
 
 def _key(client: RegistryClient) -> PublicKey:
