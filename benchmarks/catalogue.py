@@ -1,17 +1,16 @@
 """A whole catalogue end to end: `ecolabel-verify eligibility` against a real `serve` process.
 
 The size is `BENCH_CATALOGUE_LINES` (default 20,000; 5,000 with --quick); the figure of record is
-`BENCH_CATALOGUE_LINES=1000000 python -m benchmarks --only catalogue --backend sqlite`. The catalogue
-names a third of its lines by certificate id, a third by programme + licence number and a third by GTIN
-(half of those with a model), drawn at random from up to 100,000 certificates loaded through the batch
-endpoint (not timed). The command runs as a separate process, as a buyer runs it: reading the CSV,
-sending chunks of 10,000 lines, verifying every signed answer and writing results and decisions. Items/s
-is lines over the command's whole wall time. Peak memory is the client's (its `VmHWM`, read while it runs) and
-the server's (`VmHWM` of its one worker, a process started on the loaded database for the run, its peak
-reset through `/proc/<pid>/clear_refs` just before it). `ecolabel-verify decision DIR --catalogue FILE`
-then checks the chunk decisions and their coverage; its time is in the note. The same catalogue is then
-checked against `serve --workers 2` with three requests in flight (a measurement beside the figure, not
-a target: the two workers and the client share the two cores).
+`BENCH_CATALOGUE_LINES=1000000 python -m benchmarks --only catalogue --backend sqlite`. The catalogue names a third
+of its lines by certificate id, a third by programme + licence number and a third by GTIN (half of those with a
+model), drawn at random from up to 100,000 certificates loaded through the batch endpoint (not timed). The command
+runs as a separate process, as a buyer runs it: reading the CSV, sending chunks of its default size (5,000 lines),
+verifying every signed answer and writing results and decisions. Items/s is lines over the command's whole wall
+time. Peak memory is the client's (its `VmHWM`, read while it runs) and the server's (`VmHWM` of its one worker, a
+process started on the loaded database for the run, its peak reset through `/proc/<pid>/clear_refs` just before it).
+`ecolabel-verify decision DIR --catalogue FILE` then checks the chunk decisions and their coverage; its time is in
+the note. The same catalogue is then checked against `serve --workers 2` with three requests in flight (a
+measurement beside the figure, not a target: the two workers and the client share the two cores).
 """
 
 from __future__ import annotations

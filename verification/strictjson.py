@@ -15,6 +15,8 @@ import math
 import re
 from typing import Any, NoReturn
 
+import orjson
+
 from verification.errors import MalformedInput
 
 __all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_DEPTH", "loads_strict"]
@@ -128,6 +130,42 @@ def loads_strict(data: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES, max_d
     Raises :class:`MalformedInput` with code ``INVALID_UTF8``, ``INVALID_JSON``, ``DUPLICATE_KEY``,
     ``NON_FINITE_NUMBER``, ``TOO_DEEP``, ``TOO_LARGE`` or ``LONE_SURROGATE``.
     """
+    if isinstance(data, bytes) and len(data) <= max_bytes:
+        value = _compact(data, max_depth)
+        if value is not _NOT_COMPACT:
+            return value
+    return _parsed(data, max_bytes=max_bytes, max_depth=max_depth)
+
+
+_NOT_COMPACT: Any = object()
+
+
+def _compact(data: bytes, max_depth: int) -> Any:
+    """The value of `data` when it is written exactly as `orjson.dumps` writes its own value, else
+    `_NOT_COMPACT` (and `_parsed` decides, with its own errors).
+
+    Signed credentials, catalogue bodies and most other documents arrive in that compact form, which the
+    strict parse below read at ~30 µs a credential where this takes ~4. Byte for byte equality is what
+    makes it the same answer: the re-encoded value has one member per key, so the text had no duplicate
+    key; orjson refuses NaN, Infinity, overflowing numbers, invalid UTF-8 and lone surrogate escapes,
+    and writes no `\\uD8xx` escape, so no string can hold a surrogate; a number it writes back unchanged
+    is the shortest form of the double (or the integer) it read, which `float`/`int` read the same; and
+    strings are read alike. Only the depth is left, counted as `_check_text` counts it.
+    """
+    try:
+        value = orjson.loads(data)
+        same = orjson.dumps(value) == data
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        return _NOT_COMPACT
+    if not same:
+        return _NOT_COMPACT
+    if data.count(b"{") + data.count(b"[") > max_depth and not _depth_at_most(value, max_depth):
+        return _NOT_COMPACT  # too deep: refused by `_parsed`, with its code and message
+    return value
+
+
+def _parsed(data: bytes | str, *, max_bytes: int, max_depth: int) -> Any:
+    """`loads_strict` by the standard library's parser with strict hooks: any JSON text, any spelling."""
     text = _to_text(data, max_bytes)
     try:
         if text.startswith("\ufeff"):  # as `json.loads` refuses it

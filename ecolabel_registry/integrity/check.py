@@ -25,7 +25,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ecolabel_registry.clock import now_us
 from ecolabel_registry.context import RegistryContext
-from ecolabel_registry.db import migrate as migrations
 from ecolabel_registry.db.engine import build_engine, read_snapshot, write_connection
 from ecolabel_registry.integrity import state
 from ecolabel_registry.integrity.compare import first_difference
@@ -101,6 +100,9 @@ def _discard(path: Path) -> None:
 
 def replica_context(settings: Settings, signing_key: Ed25519PrivateKey, url: str) -> RegistryContext:
     """A context whose engine is the replica: the write paths replay into it with the registry's own keys."""
+    # Imported here: alembic (and mako) are ~12 MB of every serving process that only a check needs.
+    from ecolabel_registry.db import migrate as migrations  # noqa: PLC0415
+
     migrations.upgrade(url)
     return RegistryContext(
         settings=settings,

@@ -70,6 +70,20 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
         assert f"no such file: {missing}; check the path" in _failed_line(output)
 
 
+def test_an_unreadable_state_file_is_one_line_whichever_options_are_given(tmp_path: Path) -> None:
+    catalogue = tmp_path / "catalogue.csv"
+    catalogue.write_text("ref,gtin\nA-1,96385074\n", encoding="utf-8")
+    (tmp_path / "eligibility.csv.state.json").write_text("not json", encoding="utf-8")
+    # With --date the state is first read for its chunk size (none given here), not for its date.
+    for dated in ([], ["--date", "2026-06-01T00:00:00Z"]):
+        code, output = _run(
+            "eligibility", str(catalogue), "--accept", "eu-ecolabel", "--registry", _closed_port_url(),
+            "--out", str(tmp_path / "eligibility.csv"), *dated,
+        )  # fmt: skip
+        assert code == EXIT_INPUT
+        assert "is not the state of a catalogue run" in _failed_line(output)
+
+
 def test_eligibility_says_which_option_is_missing(tmp_path: Path) -> None:
     catalogue = tmp_path / "catalogue.csv"
     catalogue.write_text("ref,gtin\nA-1,96385074\n", encoding="utf-8")

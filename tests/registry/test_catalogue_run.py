@@ -17,6 +17,7 @@ from tests.registry.factories import certificate_id, certifier
 from tests.registry.live import LiveServer, live_servers
 from verification.cli import app as verify_cli
 from verification.cli.common import EXIT_FAILED, EXIT_INPUT
+from verification.client.catalogue_run import DEFAULT_CHUNK
 
 LINES = 3_000
 CHUNK = 500  # six chunks
@@ -211,3 +212,27 @@ def test_the_manifest_check_finds_a_missing_an_altered_or_an_unlisted_chunk(worl
     code, output = _decision(world, decisions)
     assert code == EXIT_INPUT
     assert "not a catalogue manifest" in output
+
+
+def test_without_a_chunk_size_a_run_takes_the_interrupted_runs_or_the_default(world: World, tmp_path: Path) -> None:
+    def without_chunk_size(out: Path, decisions: Path, *extra: str) -> tuple[int, str]:
+        arguments = [
+            "eligibility", str(world.catalogue), "--registry", world.url, "--accept", "eu-ecolabel:044",
+            "--date", DATE, "--out", str(out), "--decisions", str(decisions), *extra,
+        ]  # fmt: skip
+        ran = CliRunner().invoke(verify_cli, arguments, env={"COLUMNS": "200"})
+        assert "Traceback" not in ran.output, ran.output
+        return ran.exit_code, ran.output
+
+    out, decisions = tmp_path / "resumed.csv", tmp_path / "resumed"
+    code, output = _check(world, out, decisions, "--max-chunks", "1")
+    assert code == 0, output
+    code, output = without_chunk_size(out, decisions)  # a run started before the default changed continues
+    assert code == 0, output
+    assert "continuing after 500 lines" in output
+    assert json.loads((decisions / "manifest.json").read_text(encoding="utf-8"))["chunkSize"] == CHUNK
+
+    code, output = without_chunk_size(tmp_path / "fresh.csv", tmp_path / "fresh")
+    assert code == 0, output
+    manifest = json.loads((tmp_path / "fresh" / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["chunkSize"], len(manifest["chunks"])) == (DEFAULT_CHUNK, 1)  # 3,000 lines: one request

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from verification import strictjson
 from verification.canonical import dumps_canonical
 from verification.errors import MalformedInput
 from verification.strictjson import loads_strict
@@ -161,3 +163,51 @@ def test_the_shared_decoder_parses_and_refuses_as_json_loads(text: str) -> None:
     with pytest.raises(MalformedInput) as refused:
         loads_strict(text)
     assert (refused.value.code, refused.value.detail) == ("INVALID_JSON", message)
+
+
+def _compact_spelling(data: bytes) -> bytes:
+    """The refusal as orjson would write it, where one can: no spaces after separators."""
+    return data.replace(b", ", b",").replace(b": ", b":")
+
+
+@pytest.mark.parametrize(("data", "code"), [(d, c) for _, d, c in REFUSALS], ids=[n for n, _, _ in REFUSALS])
+def test_refusals_written_compactly_are_refused_alike(data: bytes, code: str) -> None:
+    # Compact texts take the orjson round trip first (`strictjson._compact`): it must refuse them too.
+    with pytest.raises(MalformedInput) as caught:
+        loads_strict(_compact_spelling(data))
+    assert caught.value.code == code
+
+
+_ANY_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)  # no wall-clock limit: the machine may be busy
+@given(_ANY_JSON, st.integers(0, 6), st.sampled_from(["orjson", "json", "json-ascii"]))
+def test_the_compact_path_gives_what_the_full_parse_gives(value: Any, max_depth: int, writer: str) -> None:
+    # Whatever the spelling (orjson's own, which takes the fast path, or another), the value or the
+    # refusal is the one the standard library's strict parse gives.
+    if writer == "orjson":
+        try:
+            data = orjson.dumps(value)
+        except orjson.JSONEncodeError:  # beyond 64-bit integers: orjson writes no such text
+            return
+    else:
+        data = json.dumps(value, ensure_ascii=writer == "json-ascii", separators=(",", ":")).encode()
+
+    def outcome(parse: Any) -> tuple[str, Any]:
+        try:
+            value = parse()
+        except MalformedInput as refused:
+            return "refused", (refused.code, str(refused))
+        return "value", (value, json.dumps(value))  # the same types too (1 and 1.0 compare equal)
+
+    full = outcome(lambda: strictjson._parsed(data, max_bytes=strictjson.DEFAULT_MAX_BYTES, max_depth=max_depth))
+    assert outcome(lambda: loads_strict(data, max_depth=max_depth)) == full

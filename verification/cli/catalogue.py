@@ -34,6 +34,7 @@ from verification.cli.common import (
 from verification.client import DEFAULT_TIMEOUT, RegistryClient, RegistryProblem, catalogue_run
 from verification.client.catalogue_manifest import check_decisions
 from verification.client.catalogue_run import (
+    DEFAULT_CHUNK,
     IN_FLIGHT,
     MAX_CHUNK,
     MAX_IN_FLIGHT,
@@ -72,7 +73,14 @@ def eligibility(
     decisions: Annotated[
         Path, typer.Option(help="directory for the signed decision of every chunk and their manifest, to archive")
     ] = Path("eligibility-decisions"),
-    chunk_size: Annotated[int, typer.Option(min=1, max=MAX_CHUNK, help="catalogue lines per request")] = MAX_CHUNK,
+    chunk_size: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=MAX_CHUNK,
+            help=f"catalogue lines per request; default {DEFAULT_CHUNK:,}, or the interrupted run's",
+        ),
+    ] = None,
     max_chunks: Annotated[
         int | None, typer.Option(min=1, help="stop after this many chunks; the same command continues later")
     ] = None,
@@ -109,6 +117,7 @@ def eligibility(
         raise fail(f"{catalogue} has a header but no line to check", code=EXIT_INPUT)
     settings = RunSettings(out, decisions, max_chunks=max_chunks, in_flight=in_flight)
     on_date = _date(date, catalogue_run.state_path(out))
+    lines_per_chunk = chunk_size or _interrupted_chunk_size(catalogue_run.state_path(out)) or DEFAULT_CHUNK
     progress = Progress(
         TextColumn("checking"),
         BarColumn(),
@@ -122,7 +131,7 @@ def eligibility(
     try:
         with RegistryClient(registry, timeout=_TIMEOUT) as client:
             key = _key(client)
-            question = Question(scanned.sha256, scanned.lines, key.raw.hex(), requirement, on_date, chunk_size)
+            question = Question(scanned.sha256, scanned.lines, key.raw.hex(), requirement, on_date, lines_per_chunk)
             with progress:
                 task = progress.add_task("items", total=scanned.lines, eligible=0)
 
@@ -199,6 +208,16 @@ def _date(given: str | None, state_file: Path) -> str:
         except ResumeRefused as exc:
             raise fail(str(exc), code=EXIT_INPUT) from exc
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _interrupted_chunk_size(state_file: Path) -> int | None:
+    """The chunk size of the interrupted run this one continues, if any."""
+    if not state_file.exists():
+        return None
+    try:
+        return catalogue_run.RunState.load(state_file).question.chunk_size
+    except ResumeRefused as exc:
+        raise fail(str(exc), code=EXIT_INPUT) from exc
 
 
 def _key(client: RegistryClient) -> PublicKey:
