@@ -8,12 +8,14 @@ that ended their session (a restart, `pg_terminate_backend`, an idle timeout), a
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
-from ecolabel_registry.db.engine import autocommit_connection, single_statements
+from ecolabel_registry.db.engine import autocommit_connection, build_engine, single_statements
 from tests.registry.test_raw_statements import _HEAD, Prebuilt
 
 
@@ -33,10 +35,12 @@ def _terminate(engine: Engine, pid: int) -> None:
 
 
 @pytest.fixture
-def postgresql(engine: Engine) -> Engine:
-    if engine.dialect.name == "sqlite":
-        pytest.skip("a SQLite connection has no server to lose")
-    return engine
+def postgresql(postgres_database: Any) -> Iterator[Engine]:
+    """The suite's PostgreSQL database alone: a SQLite connection has no server to lose."""
+    postgres_database.reset()
+    built = build_engine(postgres_database.url, pool_size=2)
+    yield built
+    built.dispose()
 
 
 def test_a_pooled_connection_whose_session_ended_is_replaced_at_checkout(postgresql: Engine) -> None:

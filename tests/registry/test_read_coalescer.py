@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 
 from ecolabel_registry.db.coalesce import Coalescer
+
+T = TypeVar("T")
 
 
 class _Database:
@@ -31,6 +35,13 @@ class _Database:
         return dict.fromkeys(keys, seen)
 
 
+def _run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """`asyncio.run(main())` on a thread of its own: a fresh event loop, whatever loop state an earlier
+    test in this process left on the runner's thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(main())).result()
+
+
 def test_requests_waiting_together_share_one_read() -> None:
     database = _Database()
 
@@ -38,7 +49,7 @@ def test_requests_waiting_together_share_one_read() -> None:
         coalescer: Coalescer[str, int] = Coalescer(database.fetch)
         return list(await asyncio.gather(*(coalescer.get(key) for key in ("a", "b", "a", "c"))))
 
-    assert asyncio.run(main()) == [0, 0, 0, 0]
+    assert _run(main) == [0, 0, 0, 0]
     assert database.reads == [["a", "b", "c"]]
 
 
@@ -56,7 +67,7 @@ def test_a_request_arriving_during_a_read_waits_for_the_next_one_and_sees_what_w
         database.finish.set()
         return await early, await late
 
-    assert asyncio.run(main()) == (0, 1)
+    assert _run(main) == (0, 1)
     assert database.reads == [["a"], ["a"]]
 
 
@@ -75,4 +86,4 @@ def test_a_failed_read_fails_its_requests_and_the_next_read_is_tried_afresh() ->
             await coalescer.get("a")
         return await coalescer.get("a")
 
-    assert asyncio.run(main()) == 7
+    assert _run(main) == 7
