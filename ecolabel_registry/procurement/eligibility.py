@@ -69,7 +69,7 @@ def evaluate(
     root_hash = base64.b64encode(head.root_hash).decode()
     labels = _accepted_labels(connection, request)
     # The rows, credential bytes, events and keys are released when `_judged` returns, before the results
-    # are encoded and hashed below: they are about half of a chunk's height.
+    # are encoded and hashed below, so that the encoding does not add to them.
     results, foreign = _judged(connection, request, labels, date, recognizer)
     eligible = sum(1 for result in results if result["eligible"])
     requirement = request.requirement.model_dump(mode="json", exclude_none=True)
@@ -179,8 +179,8 @@ class _Judge:
     def _judge(self, row: Row) -> dict[str, Any]:
         events = self.events.get(row["id"], ())
         programme = row["programme_id"]
-        # Each certificate is judged once a request: its bytes are let go as soon as they are (a missing log
-        # row: empty bytes never hash to an id).
+        # Each certificate is judged once a request and owns its leaf (unique): its bytes are let go as soon
+        # as it is judged (a missing log row: empty bytes never hash to an id).
         standing = self.standing_of(
             row,
             self.documents.pop(row["leaf_index"], b""),
