@@ -68,30 +68,13 @@ def evaluate(
     head, checkpoint = log.latest_checkpoint(connection, context.note_signer)
     root_hash = base64.b64encode(head.root_hash).decode()
     labels = _accepted_labels(connection, request)
-    found = matching.find(connection, request.items)
-    rows = found.rows
-    # event_count moves with every event in the same transaction: only certificates with events are asked.
-    events = certificate_rows.events_of(connection, sorted(cid for cid, row in rows.items() if row["event_count"]))
-    key_records = keys.load(connection, {(r["programme_id"], r["signing_kid"]) for r in rows.values()})
-    # Every path judges the exact bytes logged: a stored credential altered behind the registry's back is
-    # refused here as it is by the single check (signature checks are memoized in `verification.standing`).
-    documents = certificate_rows.documents_at(connection, (row["leaf_index"] for row in rows.values()))
-    key_heads = keys.heads(connection, (row["programme_id"] for row in rows.values()))
-    judge = _Judge(
-        request,
-        labels=labels,
-        date=date,
-        events=events,
-        documents=documents,
-        key_records=key_records,
-        key_heads=key_heads,
-        recognizer=recognizer,
-    )
-    results = _results(request.items, found, judge)
+    # The rows, credential bytes, events and keys are released when `_judged` returns, before the results
+    # are encoded and hashed below, so that the encoding does not add to them.
+    results, foreign = _judged(connection, request, labels, date, recognizer)
     eligible = sum(1 for result in results if result["eligible"])
     requirement = request.requirement.model_dump(mode="json", exclude_none=True)
     date_text = format_log_time(to_microseconds(date))
-    digest, encoded = results_sha256(results, judge.foreign)
+    digest, encoded = results_sha256(results, foreign)
     decision = sign_decision(
         context,
         {
@@ -119,6 +102,36 @@ def evaluate(
         results=results,
         decision=decision,
     ).keep_results_json(encoded)
+
+
+def _judged(
+    connection: Connection,
+    request: EligibilityRequest,
+    labels: tuple[Label, ...],
+    date: datetime,
+    recognizer: Recognizer,
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """One result per line, and what the recognizer returned in them (for `results_sha256`)."""
+    found = matching.find(connection, request.items)
+    rows = found.rows
+    # event_count moves with every event in the same transaction: only certificates with events are asked.
+    events = certificate_rows.events_of(connection, sorted(cid for cid, row in rows.items() if row["event_count"]))
+    key_records = keys.load(connection, {(r["programme_id"], r["signing_kid"]) for r in rows.values()})
+    # Every path judges the exact bytes logged: a stored credential altered behind the registry's back is
+    # refused here as it is by the single check (signature checks are memoized in `verification.standing`).
+    documents = certificate_rows.documents_at(connection, (row["leaf_index"] for row in rows.values()))
+    key_heads = keys.heads(connection, (row["programme_id"] for row in rows.values()))
+    judge = _Judge(
+        request,
+        labels=labels,
+        date=date,
+        events=events,
+        documents=documents,
+        key_records=key_records,
+        key_heads=key_heads,
+        recognizer=recognizer,
+    )
+    return _results(request.items, found, judge), judge.foreign
 
 
 def _accepted_labels(connection: Connection, request: EligibilityRequest) -> tuple[Label, ...]:
@@ -166,9 +179,11 @@ class _Judge:
     def _judge(self, row: Row) -> dict[str, Any]:
         events = self.events.get(row["id"], ())
         programme = row["programme_id"]
+        # Each certificate is judged once a request and owns its leaf (unique): its bytes are let go as soon
+        # as it is judged (a missing log row: empty bytes never hash to an id).
         standing = self.standing_of(
             row,
-            self.documents.get(row["leaf_index"], b""),  # a missing log row: empty bytes never hash to an id
+            self.documents.pop(row["leaf_index"], b""),
             self.key_records.get((programme, row["signing_kid"])),
             events,
         )
