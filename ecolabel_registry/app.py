@@ -165,13 +165,13 @@ def _include_routers(app: FastAPI) -> None:
     # (matching every earlier route cost a verification ~80 µs and a recognition answer as much;
     # BENCHMARKS.md). No other router has a path under /v1/verify or /trqp, nor /v1/equivalence, so
     # the order changes no answer.
-    # The verification and recognition answers' routes are the application's own routes, as if declared
-    # on it, not an included router's: FastAPI's matching of an included router (its effective routes, the
-    # scope bookkeeping, matching again to handle) cost a recognition answer a sixth of its CPU, and a
-    # single verification about as much (BENCHMARKS.md, changelogs "recognition answers: the answer's own
-    # work" and "single verification: routes of the app's own"). Nothing is merged into them on inclusion
+    app.include_router(verify.router)
+    # The recognition answers' routes are the application's own routes, as if declared on it, not an
+    # included router's: FastAPI's matching of an included router (its effective routes, the scope
+    # bookkeeping, matching again to handle) cost a recognition answer a sixth of its CPU (BENCHMARKS.md,
+    # changelog "recognition answers: the answer's own work"). Nothing is merged into them on inclusion
     # (no prefix, dependency or tag is given here), so the routes served are the routers' own.
-    for router in (verify.router, equivalence.router, trqp.router):
+    for router in (equivalence.router, trqp.router):
         app.router.routes.extend(router.routes)
     app.include_router(health.router)
     app.include_router(wellknown.router)
