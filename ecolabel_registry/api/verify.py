@@ -20,9 +20,11 @@ from ecolabel_registry.clock import now
 from ecolabel_registry.context import RegistryContext
 from ecolabel_registry.db.engine import autocommit_connection, is_sqlite, read_snapshot
 from ecolabel_registry.errors import IntegrityDiverged, MalformedJSON, NotFound, UnsupportedMediaType, ValidationFailed
+from ecolabel_registry.integrity.guard import require_intact_as_seen
 from ecolabel_registry.procurement import single
 from ecolabel_registry.procurement.equivalents import evaluate_with_equivalents
 from ecolabel_registry.procurement.schemas import EligibilityAnswer, EligibilityRequest, VerificationAnswer
+from ecolabel_registry.recognition import reads
 
 router = PrefixRouter(prefix="/v1/verify", route_class=StrictJSONRoute, tags=["procurement"])
 _HEX_SHA256 = "[0-9a-f]{64}"
@@ -89,6 +91,15 @@ async def _verified(certificate_id: str, request: Request, as_of: datetime | Non
     # 0.11 s at 32 connections), so it takes a thread like the other endpoints (BENCHMARKS.md).
     if is_sqlite(context.engine):
         return _json(check())
+    # The requests of this process that arrive while no read runs share one (`recognition.reads`, as the
+    # recognition answers do: a request is only served by a read that started after it arrived), and the
+    # answer is computed here on the event loop: no thread hop, no pooled `Connection`. When the integrity
+    # state was not read in the last second, or the certificate needs more than its one row (status
+    # events, unknown, a proof node not cached), the check runs in a thread as before.
+    if require_intact_as_seen(engine):
+        found = await reads.certificate_at_head(engine, certificate_id)
+        if found is not None and (answer := single.verify_read(engine, context, certificate_id, at, found.row)):
+            return _json(answer)
     return _json(await run_in_threadpool(check))
 
 

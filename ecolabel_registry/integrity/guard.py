@@ -41,6 +41,18 @@ def problem(divergence: Divergence) -> IntegrityDiverged:
     )
 
 
+def require_intact_as_seen(engine: Engine) -> bool:
+    """`require_intact` from what was read for this engine less than a second ago, without a statement:
+    True when intact, False when nothing that fresh was read (then call `require_intact`, which reads it).
+    Raises as `require_intact` does."""
+    cached = _seen.get(engine)
+    if cached is None or time.monotonic_ns() - cached[0] >= _TTL_NS:
+        return False
+    if cached[1] is not None:
+        raise problem(cached[1])
+    return True
+
+
 def require_intact(connection: Connection) -> None:
     """Refuse to go on (IntegrityDiverged, 503) while a divergence is recorded."""
     found = recorded(connection)

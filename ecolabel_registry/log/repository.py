@@ -188,6 +188,11 @@ def committed_nodes(connection: Connection) -> Mapping[NodeKey, bytes]:
     return _node_cache(connection.engine)
 
 
+def committed_nodes_of(engine: Engine) -> Mapping[NodeKey, bytes]:
+    """`committed_nodes` for an engine, where no `Connection` is at hand."""
+    return _node_cache(engine)
+
+
 def fetch_committed_nodes(connection: Connection, keys: Iterable[NodeKey]) -> dict[NodeKey, bytes]:
     """`fetch_nodes` for a read-only snapshot, through the engine's cache of final nodes."""
     cache = _node_cache(connection.engine)

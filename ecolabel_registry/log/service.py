@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from ecolabel_registry.errors import BadRequest, LogIntegrityError, NotFound
 from ecolabel_registry.log import repository, tree
@@ -201,6 +201,19 @@ def prove_inclusion_at(
     if leaf is None:
         raise LogIntegrityError(f"the stored tree lacks leaf {leaf_index}")
     return size, leaf, proof
+
+
+def prove_inclusion_cached(engine: Engine, leaf_index: int, size: int) -> tuple[bytes, list[bytes]] | None:
+    """The leaf hash and proof `prove_inclusion_at(..., read_only=True)` gives, from the engine's cache of
+    final nodes alone, without a statement; None when a node is not cached (or the leaf is outside the
+    tree): then `prove_inclusion_at` reads, or refuses."""
+    if not 0 <= leaf_index < size:
+        return None
+    cached = repository.committed_nodes_of(engine)
+    try:
+        return cached[(0, leaf_index)], inclusion_proof(leaf_index, size, tree.provider(cached))
+    except (KeyError, tree.MissingNode):
+        return None
 
 
 def find_leaf(connection: Connection, leaf_hash: bytes, tree_size: int | None) -> int:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine, RowMapping
 
 from ecolabel_registry.certificates import repository as certificate_rows
 from ecolabel_registry.certificates.standing import evidence_of, judge_row
@@ -47,6 +47,41 @@ def verify_certificate(
         raise NeedsSnapshot("the certificate has status events, read in the same snapshot as its head")
     # event_count moves with every event in the same transaction, so 0 means there is nothing to read.
     events = certificate_rows.events_of(connection, [certificate_id])[certificate_id] if row["event_count"] else []
+    return _answer(
+        context,
+        certificate_id,
+        at,
+        row,
+        events=events,
+        prove=lambda: log.prove_inclusion_at(connection, row["leaf_index"], row["head_tree_size"], read_only=True)[1:],
+    )
+
+
+def verify_read(
+    engine: Engine, context: RegistryContext, certificate_id: str, at: datetime, row: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """`verify_certificate(..., autocommit=True)` for a row its one statement read (`certificates.at_head`)
+    outside a transaction, when nothing more needs reading: no status events, and every node of the
+    inclusion proof in the engine's cache of final nodes. None otherwise: then run `verify_certificate`.
+    The caller has checked `require_intact` (`guard.require_intact_as_seen`) before the row was read."""
+    if row["event_count"]:
+        return None
+    proved = log.prove_inclusion_cached(engine, row["leaf_index"], row["head_tree_size"])
+    if proved is None:
+        return None
+    return _answer(context, certificate_id, at, row, events=[], prove=lambda: proved)
+
+
+def _answer(
+    context: RegistryContext,
+    certificate_id: str,
+    at: datetime,
+    row: Mapping[str, Any],
+    *,
+    events: Sequence[RowMapping],
+    prove: Callable[[], tuple[bytes, list[bytes]]],
+) -> dict[str, Any]:
+    """The answer from the row, its events and its inclusion (`prove`: leaf hash and proof at the head)."""
     key = _signing_key(row)
     standing = judge_row(row, bytes(row["document"]), key, events, at=at)
     # The head came with the row, in the same snapshot. A tree holding this certificate is not empty,
@@ -54,7 +89,7 @@ def verify_certificate(
     tree_size, note = row["head_tree_size"], row["head_checkpoint"]
     if note is None:
         raise InternalError(f"the log head of size {tree_size} has no signed checkpoint")
-    _, leaf, proof = log.prove_inclusion_at(connection, row["leaf_index"], tree_size, read_only=True)
+    leaf, proof = prove()
     reasons = list(standing.reasons)
     key_head = KeyHead(
         row["programme_id"],

@@ -48,6 +48,13 @@ async def read_ahead(engine: Engine, certificate_id: str | None) -> Read | None:
     return None if confirmed is None else (subject, *confirmed)
 
 
+async def certificate_at_head(engine: Engine, certificate_id: str) -> at_head.AtHead | None:
+    """`at_head.read` of this certificate, by the read the questions waiting with it share (None: absent).
+    The single verification's read on PostgreSQL (`api.verify`): the same statement's row."""
+    found = await _coalescer(engine).get(certificate_id)
+    return found if isinstance(found, at_head.AtHead) else None
+
+
 def certificate(read: Read | None) -> service.CertificateRead | None:
     """The certificate a read made ahead holds, as `service.read_certificate` gives it (no status events),
     or None: no read, or a read for a programme question."""

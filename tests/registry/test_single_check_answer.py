@@ -16,6 +16,8 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+from ecolabel_registry.api import verify
+from ecolabel_registry.procurement import single
 from tests.registry.factories import Certifier, certificate_id, certifier
 from verification.decision import verify_decision
 from verification.jwk import parse_public_jwk
@@ -81,3 +83,35 @@ def test_an_unknown_well_formed_id_is_not_found_either_way(client: TestClient) -
         response = client.get(f"/v1/verify/certificates/{'0' * 64}", params=params)
         assert response.status_code == 404, response.text
         assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_check_by_the_shared_read_answers_as_the_check_in_a_thread(
+    client: TestClient, body: Certifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a check whose integrity state was read less than a second ago reads its row by the
+    read the waiting requests share and is answered on the event loop (`api.verify`); with that state
+    taken as unread it runs in a thread. Both answer alike, byte for byte but for the decision's `iat`."""
+    shared: list[str] = []
+    verify_read = single.verify_read
+
+    def counted(*args: Any) -> dict[str, Any] | None:
+        answer = verify_read(*args)
+        if answer is not None:
+            shared.append(args[2])
+        return answer
+
+    monkeypatch.setattr(single, "verify_read", counted)
+    cert = _certificates(client, body)[0]
+    sqlite = client.app.state.registry.engine.dialect.name == "sqlite"  # type: ignore[attr-defined]
+    for as_of in ("2025-06-01T00:00:00Z", "2019-06-01T00:00:00Z"):
+        client.get(f"/v1/verify/certificates/{cert}").raise_for_status()  # the integrity state read just now
+        shared.clear()
+        answers = [client.get(f"/v1/verify/certificates/{cert}", params={"as_of": as_of})]
+        assert shared == ([] if sqlite else [cert])
+        with monkeypatch.context() as patch:
+            patch.setattr(verify, "require_intact_as_seen", lambda _engine: False)
+            answers.append(client.get(f"/v1/verify/certificates/{cert}", params={"as_of": as_of}))
+        one, other = (orjson.loads(answer.content) for answer in answers)
+        signed = one.pop("signed_decision"), other.pop("signed_decision")
+        assert orjson.dumps(one) == orjson.dumps(other)
+        assert _claims(signed[0]) == _claims(signed[1])

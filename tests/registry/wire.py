@@ -2,7 +2,8 @@
 
 SQLAlchemy's cursor events miss statements run on the driver's cursor (`db.raw.Prebuilt`) and the BEGIN
 psycopg sends by itself, so this listens below them: SQLite's trace callback, and libpq's protocol trace
-on PostgreSQL. Pooled connections are traced while checked out.
+on PostgreSQL. Pooled connections are traced while checked out; one detached from the pool while checked
+out (a reader of `db.readers`, opened during the block) is traced until the block ends.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def statements_sent(engine: Engine) -> Iterator[list[str]]:
     sent: list[str] = []
     with TemporaryDirectory() as scratch:
         traces: list[Path] = []
-        files: dict[int, Any] = {}
+        files: dict[int, tuple[Any, Any]] = {}  # id -> (driver connection, its trace file)
 
         def checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
             if engine.dialect.name == "sqlite":
@@ -37,7 +38,8 @@ def statements_sent(engine: Engine) -> Iterator[list[str]]:
                 return
             path = Path(scratch) / f"{len(traces)}.trace"
             traces.append(path)
-            files[id(dbapi_connection)] = out = path.open("wb")
+            out = path.open("wb")
+            files[id(dbapi_connection)] = (dbapi_connection, out)
             dbapi_connection.pgconn.trace(out.fileno())
             dbapi_connection.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
 
@@ -45,9 +47,9 @@ def statements_sent(engine: Engine) -> Iterator[list[str]]:
             if engine.dialect.name == "sqlite":
                 dbapi_connection.set_trace_callback(None)
                 return
-            if (out := files.pop(id(dbapi_connection), None)) is not None:
+            if (traced := files.pop(id(dbapi_connection), None)) is not None:
                 dbapi_connection.pgconn.untrace()
-                out.close()
+                traced[1].close()
 
         event.listen(engine, "checkout", checkout)
         event.listen(engine, "checkin", checkin)
@@ -56,6 +58,10 @@ def statements_sent(engine: Engine) -> Iterator[list[str]]:
         finally:
             event.remove(engine, "checkout", checkout)
             event.remove(engine, "checkin", checkin)
+            for connection, out in files.values():  # detached from the pool: never checked in
+                if not connection.closed:
+                    connection.pgconn.untrace()
+                out.close()
         for path in traces:  # one connection at a time in these tests, so their order is the order sent
             text = path.read_text(errors="replace")
             sent.extend(match["query"] or match["parse"] for match in _SENT.finditer(text))
