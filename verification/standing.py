@@ -146,7 +146,7 @@ def judge_stored(
 class StoredOnDate:
     """`judge_stored` for many certificates on one date: the date's microseconds are taken once, and
     each key record's fields once (a catalogue's certificates name a handful of keys). The memo's key,
-    and so every standing, is the one `judge_stored` makes (tests/verification/test_standing_memo.py)."""
+    and so every standing, is the one `judge_stored` makes (tests/verification/test_standing.py)."""
 
     __slots__ = ("_at", "_at_us", "_fields")
 

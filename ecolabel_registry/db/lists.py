@@ -14,7 +14,7 @@ whole catalogue, where SQLAlchemy's row objects cost more than the rows' own rea
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -74,14 +74,7 @@ def dicts_among(
     connection: Connection, statements: Mapping[str, Prebuilt], values: Iterable[Any], **fixed: Any
 ) -> Iterator[dict[str, Any]]:
     """`rows_among` on the driver's cursor: the same rows, as plain dicts (`Prebuilt.dicts`)."""
-    statement = statements[connection.dialect.name]
-    if connection.dialect.name == "postgresql":
-        for batch in batches(connection, values):
-            yield from statement.dicts(connection, **fixed, values=batch)
-        return
-    distinct = sorted(set(values))
-    if distinct:
-        yield from statement.dicts(connection, **fixed, values=_json_array(distinct))
+    return _among(connection, statements, values, fixed, Prebuilt.dicts)
 
 
 def tuples_among(
@@ -89,14 +82,26 @@ def tuples_among(
 ) -> Iterator[tuple[Any, ...]]:
     """`dicts_among` as tuples in the select's column order (`Prebuilt.tuples`), for columns the driver
     returns as they are: no dict per row."""
+    return _among(connection, statements, values, fixed, Prebuilt.tuples)
+
+
+def _among(
+    connection: Connection,
+    statements: Mapping[str, Prebuilt],
+    values: Iterable[Any],
+    fixed: Mapping[str, Any],
+    read: Callable[..., list[Any]],
+) -> Iterator[Any]:
+    """`read` (a `Prebuilt` method) of this dialect's statement over `values`: in batches of bound
+    parameters on PostgreSQL, as one JSON array of the distinct values on SQLite."""
     statement = statements[connection.dialect.name]
     if connection.dialect.name == "postgresql":
         for batch in batches(connection, values):
-            yield from statement.tuples(connection, **fixed, values=batch)
+            yield from read(statement, connection, **fixed, values=batch)
         return
     distinct = sorted(set(values))
     if distinct:
-        yield from statement.tuples(connection, **fixed, values=_json_array(distinct))
+        yield from read(statement, connection, **fixed, values=_json_array(distinct))
 
 
 def _json_array(values: list[Any]) -> str:
