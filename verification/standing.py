@@ -133,20 +133,14 @@ def judge_stored(
 ) -> Standing:
     """`judge(Presented(certificate_id, document, record, key, integrated_us, changes), at=at)`, for a
     store asking about thousands of certificates: a standing already given is found without building
-    the `Presented` first."""
-    digest = hashlib.sha256(document).digest()
-    asked = _asked(certificate_id, digest, record, key, integrated_us, changes=changes, at=at, known_at_us=None)
-    known = _JUDGED.get(asked)
-    if known is not None:
-        return known
-    presented = Presented(certificate_id, document, record, key, integrated_us, changes)
-    return _judged(asked, presented, digest, at, None)
+    the `Presented` first (`StoredOnDate` for one certificate)."""
+    return StoredOnDate(at)(certificate_id, document, record, key, integrated_us=integrated_us, changes=changes)
 
 
 class StoredOnDate:
     """`judge_stored` for many certificates on one date: the date's microseconds are taken once, and
     each key record's fields once (a catalogue's certificates name a handful of keys). The memo's key,
-    and so every standing, is the one `judge_stored` makes (tests/verification/test_standing.py)."""
+    and so every standing, is the one `judge` makes (`_memo_key`; tests/verification/test_standing.py)."""
 
     __slots__ = ("_at", "_at_us", "_fields")
 
@@ -172,10 +166,17 @@ class StoredOnDate:
             if held is None or held[0] is not key:
                 held = self._fields[id(key)] = (key, key_fields(key))
             fields = held[1]
-        when: datetime | CertificateStatus = self._at
-        if not changes:
-            when = status_of_unchanged(record.valid_from_us, record.valid_until_us, self._at_us)
-        asked = (certificate_id, digest, record, fields, integrated_us, changes, when, None)
+        asked = _memo_key(
+            certificate_id,
+            digest,
+            record,
+            fields,
+            integrated_us=integrated_us,
+            changes=changes,
+            at=self._at,
+            at_us=self._at_us,
+            known_at_us=None,
+        )
         known = _JUDGED.get(asked)
         if known is not None:
             return known
@@ -200,10 +201,38 @@ def _asked(
     against the validity dates (`status_of_unchanged`), so every date of one phase has one standing: a
     check "as of now" is asked at a new microsecond each time, and would otherwise never be answered here.
     """
+    at_us = to_microseconds(at)
+    fields = key_fields(key)
+    return _memo_key(
+        certificate_id,
+        digest,
+        record,
+        fields,
+        integrated_us=integrated_us,
+        changes=changes,
+        at=at,
+        at_us=at_us,
+        known_at_us=known_at_us,
+    )
+
+
+def _memo_key(
+    certificate_id: str,
+    digest: bytes,
+    record: Credential,
+    fields: _KeyFields | None,
+    *,
+    integrated_us: int,
+    changes: tuple[Change, ...],
+    at: datetime,
+    at_us: int,
+    known_at_us: int | None,
+) -> _Asked:
+    """`_asked` from the key's fields and the date's microseconds already taken."""
     when: datetime | CertificateStatus = at
     if not changes and known_at_us is None:
-        when = status_of_unchanged(record.valid_from_us, record.valid_until_us, to_microseconds(at))
-    return (certificate_id, digest, record, key_fields(key), integrated_us, changes, when, known_at_us)
+        when = status_of_unchanged(record.valid_from_us, record.valid_until_us, at_us)
+    return (certificate_id, digest, record, fields, integrated_us, changes, when, known_at_us)
 
 
 def key_fields(key: KeyRecord | None) -> _KeyFields | None:
