@@ -19,12 +19,13 @@ Two things differ from `Connection.execute`, and are why this is only for a few 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Select
+from sqlalchemy import JSON, Connection, Dialect, Select, Text, cast
 
 _MISSING = object()
 
@@ -52,6 +53,7 @@ class Prebuilt:
     def __init__(self, statement: Select[Any]) -> None:
         self._statement = statement
         self._by_dialect: dict[str, _Compiled] = {}
+        self._json_as_text: _Compiled | None = None  # `dicts` on PostgreSQL (made with its `_compile`)
         self._lock = threading.Lock()
 
     def first(self, connection: Connection | DriverConnection, **params: Any) -> dict[str, Any] | None:
@@ -86,12 +88,15 @@ class Prebuilt:
         the columns that need a result processor (JSON text on SQLite) go through it, the others are
         the driver's values as they are (for thousands of rows: a catalogue's certificates).
 
-        On PostgreSQL the rows come in psycopg's binary format: the same Python values (bytes, int, str,
-        the JSON loader the engine set), without the hex text of `bytea`, which doubled the client's
-        CPU for a catalogue's credentials (6,300 of them: 18-22 -> 8-9 ms; BENCHMARKS.md)."""
-        compiled = self._by_dialect.get(connection.dialect.name) or self._compile(connection.dialect)
-        names = compiled.names
+        On PostgreSQL the rows come in psycopg's binary format: the same Python values (bytes, int, str),
+        without the hex text of `bytea`, which doubled the client's CPU for a catalogue's credentials
+        (6,300 of them: 18-22 -> 8-9 ms; BENCHMARKS.md). Its JSON columns are read as their text
+        (`json::text` is the stored text as it is) and loaded here by the JSON loader the engine gave
+        psycopg, once per distinct text as on SQLite: psycopg's loader, called for every row, was ~1.9 µs
+        a row, a third of a catalogue's certificate row (BENCHMARKS.md)."""
         binary = connection.dialect.name == "postgresql"
+        compiled = self._for_dicts(connection.dialect)
+        names = compiled.names
         rows = [dict(zip(names, row, strict=True)) for row in self._fetch(compiled, connection, params, binary=binary)]
         for name, process in compiled.processors:
             # A catalogue's rows repeat a handful of JSON texts (its certificates' markets): each distinct
@@ -127,6 +132,14 @@ class Prebuilt:
         finally:
             cursor.close()
 
+    def _for_dicts(self, dialect: Dialect) -> _Compiled:
+        if dialect.name != "postgresql":
+            return self._by_dialect.get(dialect.name) or self._compile(dialect)
+        if self._json_as_text is None:
+            self._compile(dialect)
+        assert self._json_as_text is not None  # set by `_compile` for PostgreSQL
+        return self._json_as_text
+
     def _unprocessed(self, dialect: Dialect) -> _Compiled:
         compiled = self._by_dialect.get(dialect.name) or self._compile(dialect)
         if compiled.refusal is not None:
@@ -143,10 +156,38 @@ class Prebuilt:
                 refusal = (
                     refusal or f"column {column.key!r} ({column.type}) needs type processing: use Connection.execute"
                 )
-        compiled = self._statement.compile(dialect=dialect)
-        positions = tuple(compiled.positiontup) if compiled.positiontup is not None else None
-        fixed = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
-        names = tuple(self._statement.selected_columns.keys())
-        built = _Compiled(str(compiled), names, positions, fixed, tuple(processors), refusal)
+        built = _compiled(self._statement, dialect, tuple(processors), refusal)
+        if dialect.name == "postgresql":
+            as_text = _json_as_text(self._statement, dialect)
+            with self._lock:
+                self._json_as_text = self._json_as_text or as_text
         with self._lock:
             return self._by_dialect.setdefault(dialect.name, built)
+
+
+def _compiled(
+    statement: Select[Any],
+    dialect: Dialect,
+    processors: tuple[tuple[str, Callable[[Any], Any]], ...],
+    refusal: str | None,
+) -> _Compiled:
+    compiled = statement.compile(dialect=dialect)
+    positions = tuple(compiled.positiontup) if compiled.positiontup is not None else None
+    fixed = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
+    names = tuple(statement.selected_columns.keys())
+    return _Compiled(str(compiled), names, positions, fixed, processors, refusal)
+
+
+def _json_as_text(statement: Select[Any], dialect: Dialect) -> _Compiled:
+    """The statement with each JSON column selected as its text under the same key, and the loader
+    psycopg would have used for it (the engine's `json_deserializer`, else `json.loads`) as its processor."""
+    load = getattr(dialect, "_json_deserializer", None) or json.loads
+    columns: list[Any] = []
+    processors: list[tuple[str, Callable[[Any], Any]]] = []
+    for key, column in statement.selected_columns.items():
+        if isinstance(column.type, JSON):
+            columns.append(cast(column, Text).label(key))
+            processors.append((key, load))
+        else:
+            columns.append(column)
+    return _compiled(statement.with_only_columns(*columns), dialect, tuple(processors), None)
