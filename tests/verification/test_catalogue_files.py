@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import gc
+import io
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from verification.client.catalogue import collector_paused, iter_catalogue, iter_refs, result_rows
+from verification.client.catalogue_run import _csv_bytes
 from verification.errors import MalformedInput
 from verification.spreadsheet import spreadsheet_row
 
@@ -118,6 +120,22 @@ def test_the_usual_line_is_written_as_every_other_line(
     }
     rows = list(result_rows([result]))
     assert rows[1] == _reference_row(result)
+
+
+CELL = st.text(alphabet=st.sampled_from([",", '"', "\r", "\n", " ", "'", "=", "a", "1", "é", ";", "\x00"]))
+
+
+@example(cells=[""])
+@example(cells=["", ""])
+@example(cells=["a", "b,c", ""])
+@example(cells=['say "hi"', "x"])
+@example(cells=["line\nbreak", "cr\r", ""])
+@settings(deadline=None)
+@given(cells=st.lists(CELL, min_size=1, max_size=8))
+def test_results_lines_are_the_bytes_the_csv_writer_writes(cells: list[str]) -> None:
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows([cells, ["ref", "yes", "", HEX, "direct", "", ""], cells])
+    assert _csv_bytes([cells, ["ref", "yes", "", HEX, "direct", "", ""], cells]) == buffer.getvalue().encode("utf-8")
 
 
 def test_the_collector_is_paused_and_given_back_as_it_was() -> None:

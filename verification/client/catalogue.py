@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from verification.errors import MalformedInput
-from verification.spreadsheet import spreadsheet_cell, spreadsheet_row
+from verification.spreadsheet import spreadsheet_cell
 
 COLUMNS = ("ref", "certificate_id", "programme", "licence_number", "gtin", "model")
 RESULT_COLUMNS = ("ref", "eligible", "reasons", "certificates", "accepted_via", "path", "conditions")
@@ -146,7 +146,7 @@ def write_results(path: Path, results: Iterable[dict[str, Any]]) -> None:
         writer.writerows(result_rows(results))
 
 
-def result_rows(results: Iterable[dict[str, Any]]) -> Iterator[list[object]]:
+def result_rows(results: Iterable[dict[str, Any]]) -> Iterator[list[str]]:
     """The results CSV, header first: one row per catalogue line, every cell safe for spreadsheets.
 
     Refs, conditions and the rest come from catalogues and signed agreements written by others, so
@@ -177,8 +177,9 @@ def result_rows(results: Iterable[dict[str, Any]]) -> Iterator[list[object]]:
             ]
             continue
         winners = [c for c in certificates if c["eligible"]] or certificates
-        yield spreadsheet_row(
-            [
+        yield [
+            cell(value)
+            for value in (
                 str(result.get("ref", "")),
                 "yes" if result["eligible"] else "no",
                 ";".join(result["reasons"]),
@@ -186,5 +187,5 @@ def result_rows(results: Iterable[dict[str, Any]]) -> Iterator[list[object]]:
                 ";".join(sorted({str(c["accepted_via"]) for c in winners if c["accepted_via"]})),
                 ";".join(str(step.get("agreement", "")) for c in winners for step in c["path"]),
                 ";".join(str(condition) for c in winners for condition in c["conditions"]),
-            ]
-        )
+            )
+        ]
