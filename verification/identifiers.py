@@ -90,13 +90,28 @@ def _character_ranges(characters: Iterable[str]) -> str:
     return "".join(one(low) if low == high else f"{one(low)}-{one(high)}" for low, high in ranges)
 
 
+def untidy_characters() -> str:
+    """What `untidy_reason` refuses, from this Python's Unicode tables: a walk over every code point."""
+    return _character_ranges(
+        c
+        for c in map(chr, range(sys.maxunicode + 1))
+        if (c.isspace() and c != " ") or unicodedata.category(c) in ("Cc", "Cf")
+    )
+
+
+# `untidy_characters()` for the Unicode versions it was computed on (tests/verification/test_identifiers.py
+# computes it again): the walk costs ~0.35 s of every process's start-up, the command line's included.
+_UNTIDY_BY_UNICODE_VERSION: Final = {
+    "14.0.0": (
+        "\\u0000-\\u001F\\u007F-\\u00A0\\u00AD\\u0600-\\u0605\\u061C\\u06DD\\u070F\\u0890-\\u0891"
+        "\\u08E2\\u1680\\u180E\\u2000-\\u200F\\u2028-\\u202F\\u205F-\\u2064\\u2066-\\u206F"
+        "\\u3000\\uFEFF\\uFFF9-\\uFFFB\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3"
+        "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+    ),
+}
 # What `untidy_reason` refuses, as a JSON Schema pattern: words of allowed characters joined by single
-# spaces. Computed from this Python's Unicode tables, the same ones `untidy_reason` reads.
-UNTIDY_CHARACTERS: Final = _character_ranges(
-    c
-    for c in map(chr, range(sys.maxunicode + 1))
-    if (c.isspace() and c != " ") or unicodedata.category(c) in ("Cc", "Cf")
-)
+# spaces. Taken from this Python's Unicode tables, the same ones `untidy_reason` reads.
+UNTIDY_CHARACTERS: Final = _UNTIDY_BY_UNICODE_VERSION.get(unicodedata.unidata_version) or untidy_characters()
 TIDY_PATTERN: Final = f"^(?:[^ {UNTIDY_CHARACTERS}]+(?: [^ {UNTIDY_CHARACTERS}]+)*)?$"
 
 

@@ -9,6 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from verification import identifiers
 from verification.identifiers import untidy_reason
 from verification.payloads.agreement import CategoryScope, CriteriaVersions
 
@@ -47,3 +48,9 @@ def test_agreement_scopes_are_held_to_the_rule(document: object) -> None:
     with pytest.raises(ValidationError) as raised:
         document()  # type: ignore[operator]
     assert raised.value.errors()[0]["type"] == "identifier_whitespace"
+
+
+def test_the_untidy_characters_kept_for_this_unicode_version_are_the_ones_its_tables_give() -> None:
+    # The class is kept per Unicode version, so that a process does not walk every code point at start-up.
+    assert identifiers.untidy_characters() == identifiers.UNTIDY_CHARACTERS
+    assert unicodedata.unidata_version in identifiers._UNTIDY_BY_UNICODE_VERSION  # this Python's is kept
