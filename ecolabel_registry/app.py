@@ -173,6 +173,9 @@ def _include_routers(app: FastAPI) -> None:
     # (no prefix, dependency or tag is given here), so the routes served are the routers' own.
     for router in (equivalence.router, trqp.router):
         app.router.routes.extend(router.routes)
+    # Single submissions, as many as there are certificates, also go straight to their route
+    # (`certificates.front`: the same operation, out of the OpenAPI document beside the router's own).
+    app.router.routes.extend(certificates.front.routes)
     app.include_router(health.router)
     app.include_router(wellknown.router)
     app.include_router(log.router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -71,9 +72,12 @@ class RegistryContext:
     def note_verifier(self) -> NoteVerifier:
         return self.note_signer.verifier()
 
-    @property
+    @cached_property
     def did_names(self) -> DidWeb:
-        """The did:web DIDs of this registry and its programmes (`ECOLABEL_PUBLIC_URL`, else the log origin)."""
+        """The did:web DIDs of this registry and its programmes (`ECOLABEL_PUBLIC_URL`, else the log origin).
+
+        Worked out once: the settings do not change while the process runs, and every submission's
+        checks name them (the group-commit writer twice per group)."""
         return DidWeb.from_url(self.settings.public_base_url)
 
     @property

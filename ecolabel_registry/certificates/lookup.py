@@ -10,13 +10,9 @@ from sqlalchemy import Connection, RowMapping
 
 from ecolabel_registry.certificates import repository
 from ecolabel_registry.certificates.schemas import (
-    CategoryRef,
     CertificateDetail,
     CertificateOut,
-    CertifiedProduct,
     EventOut,
-    HolderOut,
-    IdentifierOut,
     SigningKeyCheck,
 )
 from ecolabel_registry.certificates.standing import changes_of, judge_row, judge_rows
@@ -77,8 +73,9 @@ def get(
 
 def accepted(
     stored: repository.NewCertificate, document: bytes, key: KeyRecord, *, at: datetime | None = None
-) -> CertificateOut:
-    """The view `get` gives of a certificate just accepted, from the rows its commit stored.
+) -> dict[str, Any]:
+    """The view `get` gives of a certificate just accepted, from the rows its commit stored, as plain
+    values (`view`), for an answer written without building the model.
 
     Nothing has happened to it since (no event, no successor: those need it committed first), so its
     rows are exactly `stored`, its holder identifiers in the order `get` reads them. Its standing is
@@ -91,7 +88,7 @@ def accepted(
     if not standing.document_sound:
         raise LogIntegrityError(f"the credential of certificate {row['id']} fails its check just after its commit")
     holder_ids = repository.in_holder_id_order(stored.holder_ids)
-    return _out(row, standing, at, {row["id"]: stored.products}, {row["id"]: holder_ids})
+    return view(row, standing, at, {row["id"]: stored.products}, {row["id"]: holder_ids})
 
 
 def search(
@@ -139,30 +136,43 @@ def _out(
     products: Mapping[str, Sequence[Mapping[Any, Any]]],
     holder_ids: Mapping[str, Sequence[Mapping[Any, Any]]],
 ) -> CertificateOut:
-    return CertificateOut(
-        id=row["id"],
-        programme_id=row["programme_id"],
-        licence_number=row["licence_number"],
-        category=CategoryRef(code=row["category_code"], criteria_version=row["criteria_version"]),
-        holder=HolderOut(
-            name=row["holder_name"],
-            country=row["holder_country"],
-            identifiers=[IdentifierOut(scheme=i["scheme"], value=i["value"]) for i in holder_ids.get(row["id"], [])],
-        ),
-        products=[
-            CertifiedProduct(name=p["name"], brand=p["brand"], model=p["model"], gtin=p["gtin"])
+    return CertificateOut.model_validate(view(row, standing, at, products, holder_ids))
+
+
+def view(
+    row: Mapping[Any, Any],
+    standing: Standing,
+    at: datetime,
+    products: Mapping[str, Sequence[Mapping[Any, Any]]],
+    holder_ids: Mapping[str, Sequence[Mapping[Any, Any]]],
+) -> dict[str, Any]:
+    """A certificate as `CertificateOut` shows it, in plain JSON values and in the model's field order:
+    the one assembly of the view, for the model (`_out`) and for answers written straight to JSON, whose
+    bytes are then the model's (`tests/registry/test_submission_answer.py`)."""
+    return {
+        "id": row["id"],
+        "programme_id": row["programme_id"],
+        "licence_number": row["licence_number"],
+        "category": {"code": row["category_code"], "criteria_version": row["criteria_version"]},
+        "holder": {
+            "name": row["holder_name"],
+            "country": row["holder_country"],
+            "identifiers": [{"scheme": i["scheme"], "value": i["value"]} for i in holder_ids.get(row["id"], [])],
+        },
+        "products": [
+            {"name": p["name"], "brand": p["brand"], "model": p["model"], "gtin": p["gtin"]}
             for p in products.get(row["id"], [])
         ],
-        valid_from=format_log_time(row["valid_from_us"]),
-        valid_until=format_log_time(standing.valid_until_us),
-        status=standing.status,
-        status_at=format_log_time(to_microseconds(at)),
-        supersedes=row["supersedes"],
-        superseded_by=row["superseded_by"],
-        signing_kid=row["signing_kid"],
-        leaf_index=row["leaf_index"],
-        integrated_at=format_log_time(row["integrated_us"]),
-    )
+        "valid_from": format_log_time(row["valid_from_us"]),
+        "valid_until": format_log_time(standing.valid_until_us),
+        "status": standing.status.value,
+        "status_at": format_log_time(to_microseconds(at)),
+        "supersedes": row["supersedes"],
+        "superseded_by": row["superseded_by"],
+        "signing_kid": row["signing_kid"],
+        "leaf_index": row["leaf_index"],
+        "integrated_at": format_log_time(row["integrated_us"]),
+    }
 
 
 def event_out(event: Mapping[Any, Any]) -> EventOut:

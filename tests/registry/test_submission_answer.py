@@ -141,18 +141,22 @@ def test_a_reissue_and_a_resubmission_are_answered_with_the_lookup_view(
 
 
 def test_the_answer_is_the_json_fastapi_writes_for_its_model(http: TestClient, admin_headers: dict[str, str]) -> None:
-    """The route writes its answer itself (`answers.model_json`): the bytes FastAPI's serializer writes for
-    `CertificateSubmitted`, as JSON, for a new credential (201), a resubmission (200) and a vc+jwt body."""
+    """The route writes its answer itself (a new credential's from plain values, a resubmission's by
+    `answers.model_json`): the bytes FastAPI's serializer writes for `CertificateSubmitted`, as JSON, for
+    new credentials (201) of every shape, a resubmission (200) and a vc+jwt body."""
     body = certifier(http, admin_headers, "eu-ecolabel")
     token = body.credential("IT/044/401")
+    holder = {"name": 'Peintures \u00e9cologiques \u2014 "Vert" \\ Atelier', "country": "FR", "identifiers": []}
+    quoted = body.credential("FR/017/403", credentialSubject=_subject(body, "FR/017/403", holder=holder))
     answers = [
         http.post("/v1/certificates", json={"credential": token}),
         http.post("/v1/certificates", json={"credential": token}),
         http.post(
             "/v1/certificates", content=body.credential("IT/044/402"), headers={"Content-Type": "application/vc+jwt"}
         ),
+        *(http.post("/v1/certificates", json={"credential": other}) for other in [quoted, *_credentials(body)]),
     ]
-    assert [answer.status_code for answer in answers] == [201, 200, 201]
+    assert [answer.status_code for answer in answers] == [201, 200, 201, 201, 201, 201, 201, 201, 201]
     field = TypeAdapter(CertificateSubmitted)
     for answer in answers:
         assert answer.headers["content-type"] == "application/json"

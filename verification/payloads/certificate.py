@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
@@ -276,8 +277,9 @@ class EcoLabelCertificate(Payload):
         """The issuer's identifier, whether `issuer` is a string or an object (VC 2.0 §4.7)."""
         return self.issuer if isinstance(self.issuer, str) else self.issuer.id
 
-    @property
+    @cached_property
     def programme_id(self) -> str:
+        # Worked out once per payload (it is frozen): a submission asks it about eight times per credential.
         programme = programme_of_issuer(self.issuer_id)
         if programme is None:  # unreachable: the issuer pattern guarantees the prefix
             raise ValueError("issuer is not a programme URN")
