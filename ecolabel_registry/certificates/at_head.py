@@ -1,13 +1,14 @@
 """A certificate with everything its standing reads, and the log's checkpoint, in one statement.
 
 A recognition answer about a certificate judges its standing (`certificates.standing`) and names the
-checkpoint it was computed at. For a certificate without status events, what the standing reads is
-the stored record, the credential's bytes, the signing key's record and the head of the programme's
-key events: one statement returns them all with the checkpoint, and outside a transaction it sees one
-snapshot by itself, so it stands for a read snapshot without its BEGIN and COMMIT (the single
-verification reads the same row, through `row`). A certificate with
-status events needs them from the same snapshot: `event_count` says so (it moves with every event, in
-the same transaction), and the caller reads it again in a snapshot.
+checkpoint it was computed at. What the standing reads is the stored record, the credential's bytes,
+the signing key's record, the head of the programme's key events and the certificate's status events:
+one statement returns them all with the checkpoint, and outside a transaction it sees one snapshot by
+itself, so it stands for a read snapshot without its BEGIN and COMMIT (the single verification reads
+the same row without the events, through `row`). The status events come as one JSON text per
+certificate, so that one statement is still the whole snapshot. `event_count` moves with every
+event, in the same transaction, so the list must hold exactly that many (sequences 1 to the count):
+`AtHead.events` is None otherwise, and the caller reads it again in a snapshot.
 
 The statement runs on the driver's cursor (`db.raw.Prebuilt`), so every column is one the driver
 returns as is: the key's two role flags are read as integers.
@@ -136,7 +137,8 @@ def _select(where: Any, *, with_events: bool = True) -> Any:
 _ROW = Prebuilt(_select(certificates.c.id == bindparam("id"), with_events=False))
 _READ = Prebuilt(_select(certificates.c.id == bindparam("id")))
 # The same columns for several certificates at once (PostgreSQL only: an array parameter), for reads that
-# concurrent requests share (`recognition.reads`): each row is the one `_READ` gives for its id.
+# concurrent requests share (`recognition.reads`): each row is the one `_READ` gives for its id. `_ROW`: the
+# same without the events, for the single verification (`row`).
 _READ_MANY = Prebuilt(_select(certificates.c.id == any_(bindparam("ids", type_=ARRAY(String)))))
 
 
