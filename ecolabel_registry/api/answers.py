@@ -11,8 +11,9 @@ changelog "recognition answers"). So these endpoints are `async def` and call `a
 * on PostgreSQL the answer's one statement is read ahead (`recognition.reads`): the requests that
   arrive together share one thread hop and one statement, and the event loop serves others meanwhile;
   the answer is then computed on the event loop, as on SQLite. An answer that needs a read snapshot
-  (status events, a log grown past the compiled graph) takes one thread for its round trips, and other
-  requests go on meanwhile (on the event loop every request would queue behind them);
+  (status events that disagree with the event count, a log grown past the compiled graph) takes one
+  thread for its round trips, and other requests go on meanwhile (on the event loop every request
+  would queue behind them);
 * the work returns the answer's JSON bytes, sent as they are. The route still names its
   `response_model`, so the OpenAPI document is unchanged; the bytes are that model's JSON as FastAPI
   would have written them: by the model itself (`model_json`), or, for the recognition answers, by

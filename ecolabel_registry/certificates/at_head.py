@@ -1,13 +1,14 @@
 """A certificate with everything its standing reads, and the log's checkpoint, in one statement.
 
 A recognition answer about a certificate judges its standing (`certificates.standing`) and names the
-checkpoint it was computed at. For a certificate without status events, what the standing reads is
-the stored record, the credential's bytes, the signing key's record and the head of the programme's
-key events: one statement returns them all with the checkpoint, and outside a transaction it sees one
-snapshot by itself, so it stands for a read snapshot without its BEGIN and COMMIT (the single
-verification reads the same row, through `row`). A certificate with
-status events needs them from the same snapshot: `event_count` says so (it moves with every event, in
-the same transaction), and the caller reads it again in a snapshot.
+checkpoint it was computed at. What the standing reads is the stored record, the credential's bytes,
+the signing key's record, the head of the programme's key events and the certificate's status events:
+one statement returns them all with the checkpoint, and outside a transaction it sees one snapshot by
+itself, so it stands for a read snapshot without its BEGIN and COMMIT (the single verification reads
+the same row without the events, through `row`). The status events come as one JSON text per
+certificate, so that one statement is still the whole snapshot. `event_count` moves with every
+event, in the same transaction, so the list must hold exactly that many (sequences 1 to the count):
+`AtHead.events` is None otherwise, and the caller reads it again in a snapshot.
 
 The statement runs on the driver's cursor (`db.raw.Prebuilt`), so every column is one the driver
 returns as is: the key's two role flags are read as integers.
@@ -15,14 +16,18 @@ returns as is: the key's two role flags are read as integers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, String, and_, any_, bindparam, select
+import orjson
+from sqlalchemy import Connection, String, Text, and_, any_, bindparam, case, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
-from ecolabel_registry.certificates.repository import certificates, entries
+from ecolabel_registry.certificates.repository import certificates, entries, events
 from ecolabel_registry.db.raw import DriverConnection, Prebuilt
 from ecolabel_registry.log.repository import state_table
 from ecolabel_registry.programmes.keys import key_columns, key_events_table, key_record, keys_table, programmes_table
@@ -40,7 +45,59 @@ def _latest_key_event(column: Any) -> Any:
     )
 
 
-def _select(where: Any) -> Any:
+class _JSONList(FunctionElement[str]):
+    """A JSON array of its arguments: `json_array` on SQLite, `json_build_array` on PostgreSQL."""
+
+    type = Text()
+    inherit_cache = True
+
+
+class _JSONLists(FunctionElement[str]):
+    """The JSON array of its argument's values over a group, as text: `json_group_array` on SQLite,
+    `json_agg` cast to text on PostgreSQL (so the driver returns the text, as SQLite's does)."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(_JSONList, "sqlite")
+def _json_list_sqlite(element: _JSONList, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_array({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_JSONList, "postgresql")
+def _json_list_postgresql(element: _JSONList, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_build_array({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_JSONLists, "sqlite")
+def _json_lists_sqlite(element: _JSONLists, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_array({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_JSONLists, "postgresql")
+def _json_lists_postgresql(element: _JSONLists, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(json_agg({compiler.process(element.clauses, **kw)}) AS TEXT)"
+
+
+# What a standing and its evidence read of each status event (`certificates.standing.changes_of`,
+# `status_head`), in this order in each event's JSON list. Every one is an integer, a short string or
+# null, which JSON carries exactly.
+_EVENT_COLUMNS = ("sequence", "status", "effective_us", "valid_until_us", "integrated_us", "sha256", "leaf_index")
+
+
+def _events_json() -> Any:
+    """The certificate's status events as one JSON text (in any order; `_events` sorts them), NULL
+    without events (no read of the events table for most certificates)."""
+    listed = (
+        select(_JSONLists(_JSONList(*(events.c[name] for name in _EVENT_COLUMNS))))
+        .where(events.c.certificate_id == certificates.c.id)
+        .scalar_subquery()
+    )
+    return case((certificates.c.event_count > 0, listed), else_=None)
+
+
+def _select(where: Any, *, with_events: bool = True) -> Any:
     return (
         select(
             certificates.c.id,
@@ -62,6 +119,7 @@ def _select(where: Any) -> Any:
             state_table.c.tree_size.label("head_tree_size"),
             state_table.c.root_hash.label("head_root_hash"),
             state_table.c.checkpoint.label("head_checkpoint"),
+            *([_events_json().label("events_json")] if with_events else []),
         )
         .join(entries, entries.c.leaf_index == certificates.c.leaf_index)
         .join(state_table, state_table.c.id == 1)
@@ -76,9 +134,11 @@ def _select(where: Any) -> Any:
     )
 
 
+_ROW = Prebuilt(_select(certificates.c.id == bindparam("id"), with_events=False))
 _READ = Prebuilt(_select(certificates.c.id == bindparam("id")))
 # The same columns for several certificates at once (PostgreSQL only: an array parameter), for reads that
-# concurrent requests share (`recognition.reads`): each row is the one `_READ` gives for its id.
+# concurrent requests share (`recognition.reads`): each row is the one `_READ` gives for its id. `_ROW`: the
+# same without the events, for the single verification (`row`).
 _READ_MANY = Prebuilt(_select(certificates.c.id == any_(bindparam("ids", type_=ARRAY(String)))))
 
 
@@ -92,6 +152,9 @@ class AtHead:
     key_head: KeyHead
     tree_size: int
     root_hash: bytes
+    # Its status events in sequence order, as `certificates.repository.events_of` gives their fields
+    # (`_EVENT_COLUMNS`), read in the same statement; None if they do not agree with `event_count`.
+    events: Sequence[Mapping[str, Any]] | None
 
     @property
     def has_events(self) -> bool:
@@ -102,7 +165,7 @@ def row(connection: Connection | DriverConnection, certificate_id: str) -> dict[
     """The statement's row: the certificate's columns, `document`, the key as `key_columns("key_")` (read
     by `programmes.keys.key_record(row, "key_")`), the key head's columns and the checkpoint as
     `head_tree_size`, `head_root_hash` and `head_checkpoint`; None for an unknown id."""
-    return _READ.first(connection, id=certificate_id)
+    return _ROW.first(connection, id=certificate_id)
 
 
 def read(connection: Connection | DriverConnection, certificate_id: str) -> AtHead | None:
@@ -124,4 +187,17 @@ def _at_head(row: dict[str, Any]) -> AtHead:
         sequence or 0,
         row["programme_leaf_index"] if sequence is None else row["key_head_leaf_index"],
     )
-    return AtHead(row, key, key_head, row["head_tree_size"], bytes(row["head_root_hash"]))
+    found = _events(row.pop("events_json", None), row["event_count"])
+    return AtHead(row, key, key_head, row["head_tree_size"], bytes(row["head_root_hash"]), found)
+
+
+def _events(text: str | None, count: int) -> tuple[dict[str, Any], ...] | None:
+    """The events' JSON as rows in sequence order: exactly sequences 1..`count`, else None."""
+    if not count:
+        return ()
+    if text is None:
+        return None
+    listed = sorted(orjson.loads(text), key=lambda item: item[0])
+    if [item[0] for item in listed] != list(range(1, count + 1)):
+        return None
+    return tuple(dict(zip(_EVENT_COLUMNS, item, strict=True)) for item in listed)

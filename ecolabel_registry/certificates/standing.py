@@ -36,7 +36,7 @@ def record_of(row: Mapping[Any, Any]) -> Credential:
     )
 
 
-def changes_of(events: Sequence[RowMapping]) -> tuple[Change, ...]:
+def changes_of(events: Sequence[Mapping[Any, Any]]) -> tuple[Change, ...]:
     return tuple(
         Change(
             status=StatusChange(event["status"]),
@@ -53,7 +53,7 @@ def judge_row(
     row: Mapping[Any, Any],
     document: bytes,
     key: KeyRecord | None,
-    events: Sequence[RowMapping],
+    events: Sequence[Mapping[Any, Any]],
     *,
     at: datetime,
     known_at_us: int | None = None,
@@ -117,7 +117,7 @@ def judge_rows(
     }
 
 
-def status_head(events: Sequence[RowMapping]) -> StatusHead:
+def status_head(events: Sequence[Mapping[Any, Any]]) -> StatusHead:
     """The head of a status chain read in sequence order (sequence 0 without events)."""
     if not events:
         return StatusHead(0)
@@ -125,6 +125,6 @@ def status_head(events: Sequence[RowMapping]) -> StatusHead:
     return StatusHead(last["sequence"], last["sha256"], last["leaf_index"])
 
 
-def evidence_of(row: Mapping[Any, Any], events: Sequence[RowMapping], key_head: KeyHead) -> CertificateEvidence:
+def evidence_of(row: Mapping[Any, Any], events: Sequence[Mapping[Any, Any]], key_head: KeyHead) -> CertificateEvidence:
     """What a standing judged, by log position: the credential's leaf, the status and key chain heads."""
     return CertificateEvidence(leaf_index=row["leaf_index"], status_head=status_head(events), key_head=key_head)

@@ -1,7 +1,7 @@
 """A recognition answer's one read on PostgreSQL, shared by the requests that wait for it (`db.coalesce`).
 
-An answer about a programme reads the checkpoint (`compiled.current`); one about a certificate without
-status events reads it with its key, key head and checkpoint in one statement (`service.read_certificate`).
+An answer about a programme reads the checkpoint (`compiled.current`); one about a certificate reads it
+with its status events, key, key head and checkpoint in one statement (`service.read_certificate`).
 Either is a snapshot's worth of reading in one statement, and the graph is taken only if it was confirmed
 at the checkpoint read. Here the requests of one process that arrive while no read runs share one
 thread hop and one statement per kind: the checkpoint row once for all programme questions, and
@@ -9,8 +9,8 @@ thread hop and one statement per kind: the checkpoint row once for all programme
 still relies on exactly one statement, so it names the checkpoint its data was read at, as before.
 
 `read_ahead` gives what `service.read_certificate` or `compiled.current` would have given, or None when
-they would have gone on to a read snapshot (status events, an unknown certificate, a graph not yet
-confirmed at this checkpoint): the caller then answers in a thread, the usual way.
+they would have gone on to a read snapshot (status events that disagree with the event count, an unknown
+certificate, a graph not yet confirmed at this checkpoint): the caller then answers in a thread, the usual way.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ async def read_ahead(engine: Engine, certificate_id: str | None) -> Read | None:
     found = await _coalescer(engine).get(certificate_id)
     if isinstance(found, at_head.AtHead):
         subject, tree_size, root_hash = found, found.tree_size, found.root_hash
-        if found.has_events:
+        if found.events is None:  # its events disagree with its event count: a read snapshot decides
             return None
     elif found is None:
         return None
@@ -56,11 +56,14 @@ async def certificate_at_head(engine: Engine, certificate_id: str) -> at_head.At
 
 
 def certificate(read: Read | None) -> service.CertificateRead | None:
-    """The certificate a read made ahead holds, as `service.read_certificate` gives it (no status events),
-    or None: no read, or a read for a programme question."""
+    """The certificate a read made ahead holds, as `service.read_certificate` gives it (with its status
+    events, read in the same statement), or None: no read, or a read for a programme question."""
     if read is None or read[0] is None:
         return None
-    return service.CertificateRead(read[0], (), read[1], read[2])
+    found = read[0]
+    if found.events is None:  # `read_ahead` gives no read whose events disagree with its event count
+        raise ValueError(f"certificate {found.row['id']} was read ahead without its status events")
+    return service.CertificateRead(found, found.events, read[1], read[2])
 
 
 def _fetch(engine: Engine, keys: list[str | None]) -> dict[str | None, _Found]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping
+from sqlalchemy import Connection, Engine
 
 from ecolabel_registry.agreements import lookup as agreements
 from ecolabel_registry.certificates import at_head
@@ -104,7 +104,7 @@ class CertificateRead:
     """A certificate with everything its standing reads, and the graph and checkpoint, of one snapshot."""
 
     found: at_head.AtHead
-    events: Sequence[RowMapping]  # its status events in sequence order (none: `found.has_events` false)
+    events: Sequence[Mapping[Any, Any]]  # its status events in sequence order (none: `found.has_events` false)
     graph: Compiled
     judged_at: dict[str, Any]
 
@@ -112,19 +112,20 @@ class CertificateRead:
 def read_certificate(engine: Engine, certificate_id: str) -> CertificateRead | None:
     """A certificate read with the checkpoint, and the graph confirmed at that checkpoint, from one snapshot.
 
-    Without status events, one statement outside a transaction (`certificates.at_head`) is that snapshot.
-    With them, the same statement and the events are read again in a read snapshot, with the graph at the
-    checkpoint that statement read there: two statements, where `judged_certificate` and
+    One statement outside a transaction (`certificates.at_head`, status events included) is that snapshot.
+    When its events do not agree with its event count, or the graph is not yet confirmed at its
+    checkpoint, the same statement and the events are read again in a read snapshot, with the graph at
+    the checkpoint that statement read there: two statements, where `judged_certificate` and
     `compiled.at_checkpoint` take five. None for an unknown certificate: the caller reads the graph in a
     snapshot (`judged_certificate`), so that an unknown authority is still reported first."""
     with single_statements(engine) as connection:
         found = at_head.read(connection, certificate_id)
     if found is None:
         return None
-    if not found.has_events:
+    if found.events is not None:
         confirmed = compiled.confirmed_at(engine, found.tree_size, found.root_hash)
         if confirmed is not None:
-            return CertificateRead(found, (), *confirmed)
+            return CertificateRead(found, found.events, *confirmed)
     with read_snapshot(engine) as snapshot:
         again = at_head.read(snapshot, certificate_id)
         if again is None:  # certificates are never deleted; a replaced database is not supported

@@ -56,7 +56,7 @@ def evaluate(engine: Engine, query: TRQPRequest, *, max_depth: int, read: reads.
 
     A programme entity needs nothing but the graph, so only the checkpoint is read (`compiled.current`).
     A certificate entity is read with the checkpoint in one snapshot (`service.read_certificate`): one
-    statement outside a transaction when it has no status events, else two in a read snapshot. `read`:
+    statement outside a transaction, its status events included. `read`:
     that one statement's read, made ahead for the entity `certificate_of` names (`recognition.reads`)."""
     evaluated = now()
     if read is not None:
