@@ -15,6 +15,7 @@ from contextlib import contextmanager
 import httpx
 import orjson
 import pytest
+from fastapi.routing import APIRoute, request_response
 from fastapi.testclient import TestClient
 
 from ecolabel_registry.api import equivalence, routing, trqp
@@ -56,6 +57,16 @@ QUERIES = (
     "programme=jea&accepted=a:b&x=%00",
     "programme=jea&accepted=" + "&accepted=".join(["a:b"] * 101),
     "programme=nope&accepted=a:b&date=2025-06-01T00:00:00Z",
+    "programme=jea&programme=cec&accepted=cec%3AHJ+2536&accepted=jea:No.118&category=a+b",
+    "programme=jea&accepted=&category",
+    "programme&accepted=a:b",
+    "&&programme=j%65a&&accepted=a%3Ab&known_at=2025-06-01T00%3A00%3A00Z&",
+    "programme=jea&accepted=a:b&date=%FF%FE&criteria_version=%E2%82%AC",
+    "programme=jea&accepted=a:b&certificate_id=" + "A" * 64,
+    "certificate_id=" + "a" * 64 + "%0A&accepted=a:b",
+    "programme=jea&accepted=a:b&cpv=03000000-1&cn_procurement=A02010104",
+    "programme=jea=x&accepted=a:b:c&category=" + "c" * 65,
+    "programme=%6A%65%61&accepted=a:b&date=%20",
 )
 
 
@@ -64,9 +75,17 @@ def _client(settings: Settings, *, direct: bool, monkeypatch: pytest.MonkeyPatch
     with monkeypatch.context() as patch:
         if not direct:
             patch.setattr(routing, "_direct", lambda _dependant: False)
+            # These routes are built once, when their modules are imported, and served as the application's
+            # own (`create_app`): their handlers are built again here, with the patch in force.
+            for route in (*equivalence.router.routes, *trqp.router.routes):
+                assert isinstance(route, APIRoute)
+                assert route.max_body_size is None  # the app is the handler alone
+                handler = route.get_route_handler()
+                assert not getattr(handler, "direct", False)
+                patch.setattr(route, "app", request_response(handler))
         app = create_app(settings)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield client
+        with TestClient(app, raise_server_exceptions=False) as client:
+            yield client
 
 
 def _answers(client: TestClient) -> list[tuple[object, ...]]:
