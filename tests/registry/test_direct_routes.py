@@ -17,6 +17,7 @@ import orjson
 import pytest
 from fastapi.routing import APIRoute, request_response
 from fastapi.testclient import TestClient
+from starlette.datastructures import QueryParams
 
 from ecolabel_registry.api import equivalence, routing, trqp
 from ecolabel_registry.app import create_app
@@ -68,6 +69,26 @@ QUERIES = (
     "programme=jea=x&accepted=a:b:c&category=" + "c" * 65,
     "programme=%6A%65%61&accepted=a:b&date=%20",
 )
+# Query strings that `query_lists` must read as Starlette's `QueryParams` does.
+RAW_QUERIES: tuple[bytes, ...] = (
+    b"",
+    b"&",
+    b"a",
+    b"a=",
+    b"=a",
+    b"=",
+    b"a=1&a=2&b=3&a=4",
+    b"a+b=c+d",
+    b"a%2Bb=c%2bd",
+    b"a=%",
+    b"a=%zz&b=%4",
+    b"a=%FF%FE%E2%82%AC%C3",
+    b"a=\xe9\xff&\xc3\xa9=1",
+    b"a=b=c&&&d",
+    b"a;b=c",
+    b"%00=%00",
+    b"a=%20+%2B",
+)
 
 
 @contextmanager
@@ -116,3 +137,11 @@ def test_direct_routes_answer_as_fastapis_handler(settings: Settings, monkeypatc
         assert _answers(direct) == expected
     statuses = {part for answer in expected for part in answer if isinstance(part, int)}
     assert statuses >= {400, 404, 405, 415, 422}
+
+
+@pytest.mark.parametrize("raw", [*RAW_QUERIES, *(query.encode() for query in QUERIES)])
+def test_query_is_read_as_starlette_reads_it(raw: bytes) -> None:
+    params = QueryParams(raw)
+    names = list(dict.fromkeys(name for name, _ in params.multi_items()))
+    assert routing.query_lists(raw) == {name: params.getlist(name) for name in names}
+    assert list(routing.query_lists(raw)) == names
