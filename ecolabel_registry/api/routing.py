@@ -11,8 +11,8 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Coroutine
-from functools import partial
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi import Request, Response
 from fastapi._compat import ModelField, Undefined, field_annotation_is_sequence
@@ -208,10 +208,11 @@ class DirectJSONRoute(StrictJSONRoute):
     and depends on nothing, FastAPI's request handler (content-type sniffing with the `email` package,
     the dependency solver, its exit stacks) cost about a sixth of a recognition answer's CPU
     (BENCHMARKS.md, changelog "recognition answers: the request"). Here the fields FastAPI built for
-    the route validate the parameters as its solver does: the query with `request_params_to_args`, the
-    body with its one field at `loc=("body",)`, so the values, the errors and their order are the same,
-    and the OpenAPI document, built from the same route, is unchanged. A route this does not describe
-    (a dependency, a path parameter, a plain `def`) is served by `StrictJSONRoute`, as before.
+    the route validate the parameters as its solver does: the query as `request_params_to_args` does
+    (`_query_reader`), the body with its one field at `loc=("body",)`, so the values, the errors and
+    their order are the same, and the OpenAPI document, built from the same route, is unchanged. A
+    route this does not describe (a dependency, a path parameter, a plain `def`) is served by
+    `StrictJSONRoute`, as before.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -229,7 +230,7 @@ class DirectJSONRoute(StrictJSONRoute):
         async def handler(request: Request) -> Response:
             strict = StrictJSONRequest(request.scope, request.receive)
             _refuse_nul(request)
-            values, errors = query(strict.query_params) if query is not None else ({}, [])
+            values, errors = query(request.scope["query_string"]) if query is not None else ({}, [])
             if body is not None and request.method in _BODY_METHODS:
                 _require_json(request)
                 value, body_errors = body.validate(await strict.json(), {}, loc=("body",))
@@ -267,30 +268,40 @@ def _direct(dependant: Dependant) -> bool:
     )
 
 
-def _query_reader(fields: list[ModelField]) -> Callable[[QueryParams], tuple[dict[str, Any], list[Any]]]:
-    """`request_params_to_args` for these query fields, with what it works out per field per request
-    (the request keys, whether the field is a sequence) worked out once: for the nine parameters of
-    `/v1/equivalence` that was most of the route's own CPU. A field of a kind it does not spell out (a
-    parameter model, a JSON field) leaves the whole query to `request_params_to_args`."""
+def _query_reader(fields: list[ModelField]) -> Callable[[bytes], tuple[dict[str, Any], list[Any]]]:
+    """`request_params_to_args` over the query string as Starlette's `QueryParams` parses it, for these
+    fields, with what it works out per field per request worked out once: the request keys, whether the
+    field is a sequence, and, for an optional parameter whose default is None and is not validated, that
+    an absent parameter is None (FastAPI copies and returns that default without validating it). For the
+    nine parameters of `/v1/equivalence`, seven of them absent in a usual question, that and the parse
+    were a fifth of the answer's CPU. A field of a kind it does not spell out (a parameter model, a JSON
+    field) leaves the whole query to `request_params_to_args`."""
     if any(_get_param_model(field) is not None or _is_json_field(field) for field in fields):
-        return partial(request_params_to_args, fields)
+        return lambda raw: request_params_to_args(fields, QueryParams(raw))
     plan = [
         (
             field,
             [key for _, key in _get_param_aliases(field)],
             field_annotation_is_sequence(field.field_info.annotation),
+            _absent_is_none(field),
         )
         for field in fields
     ]
 
-    def read(received: QueryParams) -> tuple[dict[str, Any], list[Any]]:
+    def read(raw: bytes) -> tuple[dict[str, Any], list[Any]]:
+        received = query_lists(raw)
         values: dict[str, Any] = {}
         errors: list[Any] = []
-        for field, keys, sequence in plan:
-            key = next((key for key in keys if key in received), keys[0])
-            value: Any = received.getlist(key) if sequence else received.get(key)
-            if value is None or (sequence and len(value) == 0):
-                value = Undefined  # defaults are applied by the validation, as FastAPI does
+        for field, keys, sequence, absent_is_none in plan:
+            key = keys[0] if len(keys) == 1 else next((key for key in keys if key in received), keys[0])
+            listed = received.get(key)
+            if listed is None:
+                if absent_is_none:
+                    values[field.name] = None
+                    continue
+                value: Any = Undefined  # defaults are applied by the validation, as FastAPI does
+            else:  # a single value is the last one given, as `QueryParams.get` reads it
+                value = listed if sequence else listed[-1]
             found, found_errors = _validate_value_with_model_field(
                 field=field, value=value, values=values, loc=("query", key)
             )
@@ -301,3 +312,40 @@ def _query_reader(fields: list[ModelField]) -> Callable[[QueryParams], tuple[dic
         return values, errors
 
     return read
+
+
+def _absent_is_none(field: ModelField) -> bool:
+    """True when FastAPI gives an absent parameter of this field None: optional, its default None (its
+    copy is None), no default factory, and the default not validated."""
+    info = field.field_info
+    return (
+        not info.is_required() and info.default is None and info.default_factory is None and not info.validate_default
+    )
+
+
+def query_lists(raw: bytes) -> dict[str, list[str]]:
+    """The query string's values by name, in order: the pairs `QueryParams(raw)` holds (`parse_qsl` of
+    its Latin-1 text, blank values kept), without building the multidict. `+` is a space and
+    `%XX` escapes are UTF-8 with errors replaced, as `parse_qsl` decodes them; `unquote` returns a
+    text without `%` as it is, so it is called only on a text with one."""
+    found: dict[str, list[str]] = {}
+    if not raw:
+        return found
+    for pair in raw.decode("latin-1").split("&"):
+        if not pair:
+            continue
+        name, _, value = pair.partition("=")
+        if "+" in name:
+            name = name.replace("+", " ")
+        if "%" in name:
+            name = unquote(name)
+        if "+" in value:
+            value = value.replace("+", " ")
+        if "%" in value:
+            value = unquote(value)
+        listed = found.get(name)
+        if listed is None:
+            found[name] = [value]
+        else:
+            listed.append(value)
+    return found
