@@ -90,6 +90,11 @@ async def _verified(certificate_id: str, request: Request, as_of: datetime | Non
     # for round trips; on the event loop every request would wait behind them (p99 1.1 s instead of
     # 0.11 s at 32 connections), so it takes a thread like the other endpoints (BENCHMARKS.md).
     if is_sqlite(context.engine):
+        # The integrity state read less than a second ago, the row on the connection this thread keeps,
+        # the proof from the final-node cache: no pooled `Connection`, whose checkout, checkin and reset
+        # cost more than the read (BENCHMARKS.md). Anything else takes `check`, as on PostgreSQL.
+        if require_intact_as_seen(engine) and (answer := single.verify_own_read(engine, context, certificate_id, at)):
+            return _json(answer)
         return _json(check())
     # The requests of this process that arrive while no read runs share one (`recognition.reads`, as the
     # recognition answers do: a request is only served by a read that started after it arrived), and the
