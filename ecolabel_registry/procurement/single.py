@@ -79,10 +79,15 @@ def verify_own_read(
 ) -> dict[str, Any] | None:
     """`verify_read` of the row this thread reads itself, on the connection it keeps for one-statement reads
     (`db.engine.single_statements`: on SQLite, no pool checkout and no SQLAlchemy `Connection` around it);
-    None as `verify_read` says, and for an unknown certificate. The caller has checked `require_intact`."""
+    None for an unknown certificate or a proof node not cached, `NeedsSnapshot` for a certificate with
+    status events. The caller has checked `require_intact`."""
     with single_statements(engine) as connection:
         row = at_head.row(connection, certificate_id)
-    return None if row is None else verify_read(engine, context, certificate_id, at, row)
+    if row is None:
+        return None
+    if row["event_count"]:
+        raise NeedsSnapshot("the certificate has status events, read in the same snapshot as its head")
+    return verify_read(engine, context, certificate_id, at, row)
 
 
 def _answer(
