@@ -169,13 +169,14 @@ def _include_routers(app: FastAPI) -> None:
     # answer 3% of its instructions (BENCHMARKS.md). They are not in the OpenAPI document.
     documentation = list(app.router.routes)
     app.router.routes.clear()
-    app.include_router(verify.router)
-    # The recognition answers' routes are the application's own routes, as if declared on it, not an
-    # included router's: FastAPI's matching of an included router (its effective routes, the scope
-    # bookkeeping, matching again to handle) cost a recognition answer a sixth of its CPU (BENCHMARKS.md,
-    # changelog "recognition answers: the answer's own work"). Nothing is merged into them on inclusion
-    # (no prefix, dependency or tag is given here), so the routes served are the routers' own.
-    for router in (equivalence.router, trqp.router):
+    # The procurement checks' and the recognition answers' routes are the application's own routes, as if
+    # declared on it, not an included router's: FastAPI's matching of an included router (its effective
+    # routes, the scope bookkeeping, matching again to handle) cost a recognition answer a sixth of its CPU
+    # and a single verification ~60,000 instructions in 1.4 million (BENCHMARKS.md, changelog "recognition
+    # answers: the answer's own work" and "single verification on SQLite"). A router's prefix and tags are
+    # in its routes from the start, and nothing else is merged into them on inclusion (no prefix,
+    # dependency or tag is given here), so the routes served are the routers' own.
+    for router in (verify.router, equivalence.router, trqp.router):
         app.router.routes.extend(router.routes)
     # Single submissions, as many as there are certificates, also go straight to their route
     # (`certificates.front`: the same operation, out of the OpenAPI document beside the router's own).

@@ -75,21 +75,34 @@ async def _verified(certificate_id: str, request: Request, as_of: datetime | Non
     context: RegistryContext = request.app.state.registry
     engine = context.read_engine()
 
-    def check() -> dict[str, Any]:
+    def check(*, snapshot: bool = False) -> dict[str, Any]:
         # A certificate without status events needs no snapshot (single.verify_certificate says why):
         # outside a transaction its check saves BEGIN and COMMIT (two round trips on PostgreSQL).
-        try:
-            with autocommit_connection(engine) as connection:
-                return single.verify_certificate(connection, context, certificate_id, at, autocommit=True)
-        except single.NeedsSnapshot:
-            with read_snapshot(engine) as connection:
-                return single.verify_certificate(connection, context, certificate_id, at)
+        # `snapshot`: the certificate is known to have status events; read them in one straight away.
+        if not snapshot:
+            try:
+                with autocommit_connection(engine) as connection:
+                    return single.verify_certificate(connection, context, certificate_id, at, autocommit=True)
+            except single.NeedsSnapshot:
+                pass
+        with read_snapshot(engine) as connection:
+            return single.verify_certificate(connection, context, certificate_id, at)
 
     # On SQLite the whole check is a few hundred microseconds of CPU in this process, less than a hand-off
     # to the thread pool and back costs, so it runs on the event loop. On PostgreSQL it is mostly waiting
     # for round trips; on the event loop every request would wait behind them (p99 1.1 s instead of
     # 0.11 s at 32 connections), so it takes a thread like the other endpoints (BENCHMARKS.md).
     if is_sqlite(context.engine):
+        # The integrity state read less than a second ago, the row on the connection this thread keeps,
+        # the proof from the final-node cache: no pooled `Connection`, whose checkout, checkin and reset
+        # cost more than the read (BENCHMARKS.md). Anything else takes `check`, as on PostgreSQL.
+        if require_intact_as_seen(engine):
+            try:
+                answer = single.verify_own_read(engine, context, certificate_id, at)
+            except single.NeedsSnapshot:
+                return _json(check(snapshot=True))
+            if answer is not None:
+                return _json(answer)
         return _json(check())
     # The requests of this process that arrive while no read runs share one (`recognition.reads`, as the
     # recognition answers do: a request is only served by a read that started after it arrived), and the

@@ -10,9 +10,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, RowMapping
 
+from ecolabel_registry.certificates import at_head
 from ecolabel_registry.certificates import repository as certificate_rows
 from ecolabel_registry.certificates.standing import evidence_of, judge_row
 from ecolabel_registry.context import RegistryContext
+from ecolabel_registry.db.engine import single_statements
 from ecolabel_registry.errors import InternalError, NotFound
 from ecolabel_registry.integrity.guard import require_intact
 from ecolabel_registry.log import service as log
@@ -70,6 +72,22 @@ def verify_read(
     if proved is None:
         return None
     return _answer(context, certificate_id, at, row, events=[], prove=lambda: proved)
+
+
+def verify_own_read(
+    engine: Engine, context: RegistryContext, certificate_id: str, at: datetime
+) -> dict[str, Any] | None:
+    """`verify_read` of the row this thread reads itself, on the connection it keeps for one-statement reads
+    (`db.engine.single_statements`: on SQLite, no pool checkout and no SQLAlchemy `Connection` around it);
+    None for an unknown certificate or a proof node not cached, `NeedsSnapshot` for a certificate with
+    status events. The caller has checked `require_intact`."""
+    with single_statements(engine) as connection:
+        row = at_head.row(connection, certificate_id)
+    if row is None:
+        return None
+    if row["event_count"]:
+        raise NeedsSnapshot("the certificate has status events, read in the same snapshot as its head")
+    return verify_read(engine, context, certificate_id, at, row)
 
 
 def _answer(

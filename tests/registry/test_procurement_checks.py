@@ -99,10 +99,14 @@ def test_checks_need_no_transaction_unless_there_are_status_events(client: TestC
     # ... then cached: the whole check is one statement (on PostgreSQL, once the integrity state was read
     # less than a second ago, the read the requests waiting together share: `recognition.reads`)
     assert len(second) == 1, second
-    # Events must be read in the same snapshot as the head: the check starts again in one.
-    attempt, *again = check(suspended)
-    assert reads([attempt], "certificates")
-    assert again[0].startswith("BEGIN"), again
+    # Events must be read in the same snapshot as the head: the check starts again in one. The one statement
+    # that found them ran outside it (on SQLite it may run on the connection the thread keeps for such reads,
+    # `db.engine.single_statements`, which this trace does not follow once it is kept).
+    sent = check(suspended)
+    begin = next(at for at, statement in enumerate(sent) if statement.startswith("BEGIN"))
+    attempts, again = sent[:begin], sent[begin:]
+    assert len(attempts) <= 1, sent
+    assert all(reads([attempt], "certificates") for attempt in attempts), sent
     assert reads(again[1:2], "certificates")
     assert reads(again, "certificate_events")
     assert again[-1] in {"COMMIT", "ROLLBACK"}, again
