@@ -11,7 +11,6 @@ events unread, and the answer to a read snapshot, as before.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +26,7 @@ from ecolabel_registry.db.engine import build_engine, read_snapshot, single_stat
 from ecolabel_registry.demo.loader import load
 from ecolabel_registry.recognition import reads, service
 from ecolabel_registry.settings import Settings
+from tests.fresh_loop import run_fresh
 from tests.recognition.demo_worlds import demo_world
 
 DATES = tuple(datetime(year, 6, 1, tzinfo=UTC) for year in (2019, 2024, 2025, 2026, 2031))
@@ -92,5 +92,5 @@ def test_events_that_disagree_with_the_count_are_read_in_a_snapshot(engine: Engi
         plain = service.judged_certificate(snapshot, certificate_id, at=DATES[2], known_at_us=None)
     assert service.judged_read(read, at=DATES[2], known_at_us=None) == plain
     if engine.dialect.name == "postgresql":  # the shared read gives no answer: it goes to a thread
-        assert asyncio.run(reads.read_ahead(engine, certificate_id)) is None
-        assert asyncio.run(reads.read_ahead(engine, next(iter(_counts(engine))))) is not None
+        assert run_fresh(lambda: reads.read_ahead(engine, certificate_id)) is None
+        assert run_fresh(lambda: reads.read_ahead(engine, next(iter(_counts(engine))))) is not None

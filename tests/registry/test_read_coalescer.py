@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Coroutine, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from collections.abc import Mapping
 
 import pytest
 
 from ecolabel_registry.db.coalesce import Coalescer
-
-T = TypeVar("T")
+from tests.fresh_loop import run_fresh
 
 
 class _Database:
@@ -35,13 +32,6 @@ class _Database:
         return dict.fromkeys(keys, seen)
 
 
-def _run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """`asyncio.run(main())` on a thread of its own: a fresh event loop, whatever loop state an earlier
-    test in this process left on the runner's thread."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(main())).result()
-
-
 def test_requests_waiting_together_share_one_read() -> None:
     database = _Database()
 
@@ -49,7 +39,7 @@ def test_requests_waiting_together_share_one_read() -> None:
         coalescer: Coalescer[str, int] = Coalescer(database.fetch)
         return list(await asyncio.gather(*(coalescer.get(key) for key in ("a", "b", "a", "c"))))
 
-    assert _run(main) == [0, 0, 0, 0]
+    assert run_fresh(main) == [0, 0, 0, 0]
     assert database.reads == [["a", "b", "c"]]
 
 
@@ -67,7 +57,7 @@ def test_a_request_arriving_during_a_read_waits_for_the_next_one_and_sees_what_w
         database.finish.set()
         return await early, await late
 
-    assert _run(main) == (0, 1)
+    assert run_fresh(main) == (0, 1)
     assert database.reads == [["a"], ["a"]]
 
 
@@ -86,4 +76,4 @@ def test_a_failed_read_fails_its_requests_and_the_next_read_is_tried_afresh() ->
             await coalescer.get("a")
         return await coalescer.get("a")
 
-    assert _run(main) == 7
+    assert run_fresh(main) == 7
