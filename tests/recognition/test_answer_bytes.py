@@ -204,6 +204,9 @@ def test_certificates_read_together_are_each_the_row_read_alone(
         if engine.dialect.name == "postgresql":
             with single_statements(engine) as connection:
                 assert at_head.read_many(connection, [*wanted, "0" * 64]) == alone
+                # One id alone takes the single read's statement: the same row, and none for an unknown id.
+                assert {key: at_head.read_many(connection, [key])[key] for key in wanted} == alone
+                assert at_head.read_many(connection, ["0" * 64]) == {}
         assert len(alone) == len(wanted) > 1
         assert None not in alone.values()
     finally:
