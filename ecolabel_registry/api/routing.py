@@ -12,7 +12,7 @@ import inspect
 import re
 from collections.abc import Callable, Coroutine
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl
 
 from fastapi import Request, Response
 from fastapi._compat import ModelField, Undefined, field_annotation_is_sequence
@@ -325,24 +325,9 @@ def _absent_is_none(field: ModelField) -> bool:
 
 def query_lists(raw: bytes) -> dict[str, list[str]]:
     """The query string's values by name, in order: the pairs `QueryParams(raw)` holds (`parse_qsl` of
-    its Latin-1 text, blank values kept), without building the multidict. `+` is a space and
-    `%XX` escapes are UTF-8 with errors replaced, as `parse_qsl` decodes them; `unquote` returns a
-    text without `%` as it is, so it is called only on a text with one."""
+    its Latin-1 text, blank values kept), without building the multidict."""
     found: dict[str, list[str]] = {}
-    if not raw:
-        return found
-    for pair in raw.decode("latin-1").split("&"):
-        if not pair:
-            continue
-        name, _, value = pair.partition("=")
-        if "+" in name:
-            name = name.replace("+", " ")
-        if "%" in name:
-            name = unquote(name)
-        if "+" in value:
-            value = value.replace("+", " ")
-        if "%" in value:
-            value = unquote(value)
+    for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
         listed = found.get(name)
         if listed is None:
             found[name] = [value]
