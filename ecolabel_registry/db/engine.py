@@ -10,7 +10,7 @@ from __future__ import annotations
 import select
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -137,8 +137,7 @@ def autocommit_connection(engine: Engine) -> Iterator[Connection]:
         yield raw if is_sqlite(engine) else raw.execution_options(isolation_level="AUTOCOMMIT")
 
 
-@contextmanager
-def single_statements(engine: Engine) -> Iterator[DriverConnection]:
+def single_statements(engine: Engine) -> AbstractContextManager[DriverConnection]:
     """A driver connection outside any transaction, for a few `Prebuilt.first` reads each consistent alone.
 
     On PostgreSQL it is one of the engine's readers (`db.readers`: a connection kept in autocommit
@@ -151,13 +150,37 @@ def single_statements(engine: Engine) -> Iterator[DriverConnection]:
     drops the pool, so a database file replaced behind a disposed engine is read afresh.
     """
     if not is_sqlite(engine):
-        with readers_of(engine, is_alive).borrowed() as reader:
-            if reader is not None:
-                yield reader
-                return
-        with autocommit_connection(engine) as connection:  # every reader in use
-            yield DriverConnection(connection.dialect, connection.connection.driver_connection)
-        return
+        return _borrowed_reader(engine)
+    return _Held(_own_reader(engine))
+
+
+class _Held:
+    """A context around a connection that needs no release (this thread's own SQLite reader): a generator's
+    context manager cost ~2 µs per use, a tenth of the one-row read it wraps."""
+
+    __slots__ = ("_connection",)
+
+    def __init__(self, connection: DriverConnection) -> None:
+        self._connection = connection
+
+    def __enter__(self) -> DriverConnection:
+        return self._connection
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+@contextmanager
+def _borrowed_reader(engine: Engine) -> Iterator[DriverConnection]:
+    with readers_of(engine, is_alive).borrowed() as reader:
+        if reader is not None:
+            yield reader
+            return
+    with autocommit_connection(engine) as connection:  # every reader in use
+        yield DriverConnection(connection.dialect, connection.connection.driver_connection)
+
+
+def _own_reader(engine: Engine) -> DriverConnection:
     own = _own.get(engine)
     if own is None:
         with _own_lock:
@@ -170,7 +193,7 @@ def single_statements(engine: Engine) -> Iterator[DriverConnection]:
         pooled = engine.raw_connection()
         found = own.reader = DriverConnection(engine.dialect, pooled.driver_connection)
         pooled.detach()  # this thread's from now on; closed when the thread or the engine goes
-    yield found
+    return found
 
 
 def _forget_own(engine: Engine) -> None:

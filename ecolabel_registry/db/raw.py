@@ -38,6 +38,22 @@ class _Compiled:
     fixed: Mapping[str, Any]  # values the statement itself binds (literals in the select)
     processors: tuple[tuple[str, Callable[[Any], Any]], ...]  # columns the driver returns unprocessed
     refusal: str | None  # why `first` and `all` cannot read it (a column needs processing)
+    # For positional drivers: the parameters in order with the statement's own values in place, and where
+    # each of the caller's goes (index, name); the caller's are the required ones, and only those.
+    template: tuple[Any, ...] = ()
+    slots: tuple[tuple[int, str], ...] = ()
+    binary: bool = False  # `first` reads in the driver's binary format (psycopg)
+
+    def bound(self, params: Mapping[str, Any]) -> Any:
+        """The driver's parameters for the caller's `params` (by name) and the statement's own values."""
+        if self.positions is None:
+            return {**self.fixed, **params}
+        if not self.slots:
+            return self.template
+        values = list(self.template)
+        for index, name in self.slots:
+            values[index] = params[name]
+        return values
 
 
 @dataclass(frozen=True)
@@ -63,11 +79,11 @@ class Prebuilt:
         else:
             dialect, driver = connection.dialect, connection.connection.driver_connection
         compiled = self._unprocessed(dialect)
-        values = {**compiled.fixed, **params}
-        bound: Any = values if compiled.positions is None else tuple(values[name] for name in compiled.positions)
-        cursor = driver.cursor()
+        # Binary on PostgreSQL, as `dicts`: the same values, and a `bytea` (a credential's ~2 kB) travels
+        # as its bytes, not as hex text that the server writes and the driver decodes.
+        cursor = driver.cursor(binary=True) if compiled.binary else driver.cursor()
         try:
-            cursor.execute(compiled.sql, bound)
+            cursor.execute(compiled.sql, compiled.bound(params))
             row = cursor.fetchone()
         finally:
             cursor.close()
@@ -118,8 +134,6 @@ class Prebuilt:
         *,
         binary: bool = False,
     ) -> list[tuple[Any, ...]]:
-        values = {**compiled.fixed, **params}
-        bound: Any = values if compiled.positions is None else tuple(values[name] for name in compiled.positions)
         driver: Any = (
             connection.driver_connection
             if isinstance(connection, DriverConnection)
@@ -127,7 +141,7 @@ class Prebuilt:
         )
         cursor = driver.cursor(binary=True) if binary else driver.cursor()
         try:
-            cursor.execute(compiled.sql, bound)
+            cursor.execute(compiled.sql, compiled.bound(params))
             return list(cursor.fetchall())
         finally:
             cursor.close()
@@ -175,7 +189,13 @@ def _compiled(
     positions = tuple(compiled.positiontup) if compiled.positiontup is not None else None
     fixed = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
     names = tuple(statement.selected_columns.keys())
-    return _Compiled(str(compiled), names, positions, fixed, processors, refusal)
+    template: tuple[Any, ...] = ()
+    slots: tuple[tuple[int, str], ...] = ()
+    if positions is not None:
+        template = tuple(fixed.get(name) for name in positions)
+        slots = tuple((index, name) for index, name in enumerate(positions) if name not in fixed)
+    binary = dialect.name == "postgresql"
+    return _Compiled(str(compiled), names, positions, fixed, processors, refusal, template, slots, binary)
 
 
 def _json_as_text(statement: Select[Any], dialect: Dialect) -> _Compiled:

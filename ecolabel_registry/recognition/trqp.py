@@ -145,9 +145,9 @@ def _entity(
     context: dict[str, str],
     at: datetime,
 ) -> tuple[Presented, CertificateEvidence | None]:
-    certificate = _CERTIFICATE.match(entity_id)
     if isinstance(source, service.CertificateRead):
         return service.judged_read(source, at=at, known_at_us=None)
+    certificate = _CERTIFICATE.match(entity_id)
     if certificate is not None and source is not None:
         return service.judged_certificate(source, certificate.group(1), at=at, known_at_us=None)
     programme = _programme(entity_id)
