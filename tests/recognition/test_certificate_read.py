@@ -23,8 +23,9 @@ from ecolabel_registry.certificates import at_head
 from ecolabel_registry.certificates import repository as certificate_rows
 from ecolabel_registry.certificates.repository import certificates
 from ecolabel_registry.db.engine import build_engine, read_snapshot, single_statements
+from ecolabel_registry.db.raw import DriverConnection
 from ecolabel_registry.demo.loader import load
-from ecolabel_registry.recognition import reads, service
+from ecolabel_registry.recognition import compiled, reads, service
 from ecolabel_registry.settings import Settings
 from tests.fresh_loop import run_fresh
 from tests.recognition.demo_worlds import demo_world
@@ -94,3 +95,35 @@ def test_events_that_disagree_with_the_count_are_read_in_a_snapshot(engine: Engi
     if engine.dialect.name == "postgresql":  # the shared read gives no answer: it goes to a thread
         assert run_fresh(lambda: reads.read_ahead(engine, certificate_id)) is None
         assert run_fresh(lambda: reads.read_ahead(engine, next(iter(_counts(engine))))) is not None
+
+
+def test_programme_questions_read_with_certificates_take_the_checkpoint_of_their_statement(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The questions that wait together share one read (`recognition.reads`, PostgreSQL's way; run here
+    # on both backends): the certificates' statement reads the checkpoint row with them, one snapshot, so
+    # a programme question among them takes that checkpoint instead of a statement of its own.
+    ids = sorted(_counts(engine))
+    with single_statements(engine) as connection:
+        checkpoint = compiled.read_checkpoint(connection)
+    alone: list[object] = []
+    read_alone = compiled.read_checkpoint
+
+    def counted(connection: DriverConnection) -> tuple[int, bytes]:
+        alone.append(connection)
+        return read_alone(connection)
+
+    monkeypatch.setattr(compiled, "read_checkpoint", counted)
+    batches = [[ids[0], None], [None, ids[0]]]
+    if engine.dialect.name == "postgresql":  # several ids in one statement: PostgreSQL only
+        batches.append([*ids[:3], None])
+    for keys in batches:
+        found = reads._fetch(engine, keys)
+        certificate = found[ids[0]]
+        assert isinstance(certificate, at_head.AtHead)
+        assert found[None] == (certificate.tree_size, certificate.root_hash) == checkpoint
+    assert alone == []
+    unknown = "0" * 64  # nothing found: the checkpoint is read alone
+    assert reads._fetch(engine, [unknown, None]) == {unknown: None, None: checkpoint}
+    assert reads._fetch(engine, [None]) == {None: checkpoint}
+    assert len(alone) == 2
