@@ -4,9 +4,10 @@ An answer about a programme reads the checkpoint (`compiled.current`); one about
 with its status events, key, key head and checkpoint in one statement (`service.read_certificate`).
 Either is a snapshot's worth of reading in one statement, and the graph is taken only if it was confirmed
 at the checkpoint read. Here the requests of one process that arrive while no read runs share one
-thread hop and one statement per kind: the checkpoint row once for all programme questions, and
-`WHERE id = ANY(...)` for all the certificates (each row is the one its single read gives). Each answer
-still relies on exactly one statement, so it names the checkpoint its data was read at, as before.
+thread hop and at most one statement per kind: `WHERE id = ANY(...)` for all the certificates (each row
+is the one its single read gives), and the checkpoint row once for all programme questions, taken from
+the certificates' statement when it found any (it reads that row with each). Each answer still relies
+on exactly one statement, so it names the checkpoint its data was read at, as before.
 
 `read_ahead` gives what `service.read_certificate` or `compiled.current` would have given, or None when
 they would have gone on to a read snapshot (status events that disagree with the event count, an unknown
