@@ -6,7 +6,9 @@ stores the ring a change produced (`store_change`), nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Integer, and_, bindparam, func, insert, select, tuple_, type_coerce, update
@@ -88,16 +90,17 @@ def key_record(row: Mapping[Any, Any], prefix: str = "") -> KeyRecord | None:
 
 
 def _record(row: Mapping[Any, Any], prefix: str = "") -> KeyRecord:
+    # The columns by one `itemgetter` per prefix, the record by position (its fields' order): a
+    # certificate's answer reads one, a catalogue's a key per certificate.
+    programme_id, kid, public_key, added_us, ended_us, compromised_since_us, root, signing = _getter(prefix)(row)
     return KeyRecord(
-        programme_id=row[prefix + "programme_id"],
-        kid=row[prefix + "kid"],
-        public_key=bytes(row[prefix + "public_key"]),
-        added_us=row[prefix + "added_us"],
-        ended_us=row[prefix + "ended_us"],
-        compromised_since_us=row[prefix + "compromised_since_us"],
-        root=bool(row[prefix + "root"]),
-        signing=bool(row[prefix + "signing"]),
+        programme_id, kid, bytes(public_key), added_us, ended_us, compromised_since_us, bool(root), bool(signing)
     )
+
+
+@cache
+def _getter(prefix: str) -> Callable[[Mapping[Any, Any]], tuple[Any, ...]]:
+    return itemgetter(*(prefix + name for name in (*_RECORD_COLUMNS, "root", "signing")))
 
 
 def key_event_count(connection: Connection, programme_id: str) -> int:
