@@ -88,20 +88,10 @@ class RowsOnDate:
     def __call__(
         self, row: Mapping[Any, Any], document: bytes, key: KeyRecord | None, events: Sequence[RowMapping]
     ) -> Standing:
-        record = _credential(  # `record_of(row)`, inline
-            Credential,
-            (
-                row["programme_id"],
-                row["licence_number"],
-                row["category_code"],
-                row["criteria_version"],
-                row["valid_from_us"],
-                row["valid_until_us"],
-                row["signing_kid"],
-            ),
-        )
         changes = changes_of(events) if events else ()
-        return self._judge(row["id"], document, record, key, integrated_us=row["integrated_us"], changes=changes)
+        return self._judge(
+            row["id"], document, record_of(row), key, integrated_us=row["integrated_us"], changes=changes
+        )
 
 
 def judge_rows(
