@@ -164,19 +164,19 @@ class StoredOnDate:
         if key is not None:
             held = self._fields.get(id(key))
             if held is None or held[0] is not key:
-                held = self._fields[id(key)] = (key, key_fields(key))
+                fields = key_fields(key)
+                if fields is not None:
+                    # The one tuple `_KEY_FIELDS` keeps for equal fields, when there is one: the memo's
+                    # entries hold it, so that their keys' fields compare by identity, not field by field.
+                    fields = _KEY_FIELDS.get(fields, fields)
+                held = self._fields[id(key)] = (key, fields)
             fields = held[1]
-        asked = _memo_key(
-            certificate_id,
-            digest,
-            record,
-            fields,
-            integrated_us=integrated_us,
-            changes=changes,
-            at=self._at,
-            at_us=self._at_us,
-            known_at_us=None,
-        )
+        # `_memo_key(..., at=self._at, at_us=self._at_us, known_at_us=None)`, inline: it runs for every
+        # certificate of a catalogue (tests/verification/test_standing.py holds the two to one standing).
+        when: datetime | CertificateStatus = self._at
+        if not changes:
+            when = status_of_unchanged(record.valid_from_us, record.valid_until_us, self._at_us)
+        asked = (certificate_id, digest, record, fields, integrated_us, changes, when, None)
         known = _JUDGED.get(asked)
         if known is not None:
             return known

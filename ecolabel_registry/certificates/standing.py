@@ -25,15 +25,23 @@ from verification.status import Change
 
 def record_of(row: Mapping[Any, Any]) -> Credential:
     """What the stored record says the credential says."""
-    return Credential(  # by position, in the field order: made for every certificate of a catalogue
-        row["programme_id"],
-        row["licence_number"],
-        row["category_code"],
-        row["criteria_version"],
-        row["valid_from_us"],
-        row["valid_until_us"],
-        row["signing_kid"],
+    # By position, in the field order, and without the named tuple's own `__new__` (a Python function):
+    # made for every certificate of a catalogue.
+    return _credential(
+        Credential,
+        (
+            row["programme_id"],
+            row["licence_number"],
+            row["category_code"],
+            row["criteria_version"],
+            row["valid_from_us"],
+            row["valid_until_us"],
+            row["signing_kid"],
+        ),
     )
+
+
+_credential = tuple.__new__
 
 
 def changes_of(events: Sequence[Mapping[Any, Any]]) -> tuple[Change, ...]:
@@ -80,13 +88,9 @@ class RowsOnDate:
     def __call__(
         self, row: Mapping[Any, Any], document: bytes, key: KeyRecord | None, events: Sequence[RowMapping]
     ) -> Standing:
+        changes = changes_of(events) if events else ()
         return self._judge(
-            row["id"],
-            document,
-            record_of(row),
-            key,
-            integrated_us=row["integrated_us"],
-            changes=changes_of(events) if events else (),
+            row["id"], document, record_of(row), key, integrated_us=row["integrated_us"], changes=changes
         )
 
 

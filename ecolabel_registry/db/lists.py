@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import orjson
+import psycopg
+from psycopg.types.array import ListBinaryDumper
 from sqlalchemy import ColumnElement, Connection, RowMapping, Select, String, any_, bindparam, func, literal, select
 from sqlalchemy import column as named_column
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -26,6 +28,18 @@ from ecolabel_registry.db.raw import Prebuilt
 
 IN_BATCH = 400  # keeps every IN list under SQLite's bound-parameter limit
 DIALECTS = ("sqlite", "postgresql")
+
+
+class BinaryArray(list[Any]):
+    """A batch of values bound as one PostgreSQL array in psycopg's binary format. A plain list is sent as
+    array text, each element searched by a regular expression for characters to quote: 6.0 ms for a
+    catalogue's 3,333 certificate ids against 0.6 in binary, the same array on the server (BENCHMARKS.md).
+    The statements cast the parameter to the column's array type (`one_of`), so the element type psycopg
+    names for it (text, int2/4/8) is converted there as the text was."""
+
+
+# psycopg picks the last dumper registered for a class when a statement says `%s`; this class is ours.
+psycopg.adapters.register_dumper(BinaryArray, ListBinaryDumper)
 
 
 def batches(connection: Connection, values: Iterable[Any]) -> Iterable[list[Any]]:
@@ -97,7 +111,7 @@ def _among(
     statement = statements[connection.dialect.name]
     if connection.dialect.name == "postgresql":
         for batch in batches(connection, values):
-            yield from read(statement, connection, **fixed, values=batch)
+            yield from read(statement, connection, **fixed, values=BinaryArray(batch))
         return
     distinct = sorted(set(values))
     if distinct:

@@ -167,6 +167,7 @@ class _Judge:
         self.equivalents = request.requirement.equivalents
         self.index = LabelIndex(labels)
         self.cache: dict[str, dict[str, Any]] = {}
+        self.lines: dict[str, _Alone] = {}  # certificate id -> `alone(row)`
         self.unchanged: dict[str, dict[str, Any]] = {}  # programme -> evidence of a certificate without events
         self.foreign: list[Any] = []  # what the recognizer returned, for `results_sha256`
 
@@ -175,6 +176,13 @@ class _Judge:
         if cached is None:
             cached = self.cache[row["id"]] = self._judge(row)
         return cached
+
+    def alone(self, row: Row) -> _Alone:
+        """What a line naming only this certificate says, made once for every such line (`_results`)."""
+        one = self(row)
+        eligible = one["eligible"]
+        alone = self.lines[row["id"]] = (eligible, [] if eligible else sorted(set(one["reasons"])), [one])
+        return alone
 
     def _judge(self, row: Row) -> dict[str, Any]:
         events = self.events.get(row["id"], ())
@@ -235,6 +243,9 @@ class _Judge:
 
 
 _STATUS_TEXT = {status: status.value for status in CertificateStatus}  # an enum's `.value` is a descriptor call
+# A line naming one certificate: eligible, its reasons, [the certificate's result]. The lines naming the same
+# certificate share these values (results are read and encoded, never changed).
+_Alone = tuple[bool, list[str], list[dict[str, Any]]]
 
 
 def _results(items: Sequence[CatalogueLine], found: matching.Found, judge: _Judge) -> list[dict[str, Any]]:
@@ -242,23 +253,24 @@ def _results(items: Sequence[CatalogueLine], found: matching.Found, judge: _Judg
 
     A line named by certificate id or by licence names at most one row, looked up here directly; a GTIN
     line goes through `matching.matches` (its model patterns), whose answers these are for every line
-    (tests/registry/test_eligibility_memos.py names lines every way, matched and not)."""
-    judged_by_id = judge.cache
+    (tests/registry/test_eligibility_memos.py names lines every way, matched and not). The lines that
+    name the same certificate, or name nothing for the same reason, share their values (`_Alone`)."""
+    judged_by_id, lines = judge.cache, judge.lines
     rows, by_licence = found.rows, found.by_licence
-    unknown_certificate, unknown_licence = [codes.UNKNOWN_CERTIFICATE], [codes.UNKNOWN_LICENCE]
+    unknown_certificate: _Alone = (False, [codes.UNKNOWN_CERTIFICATE], [])
+    unknown_licence: _Alone = (False, [codes.UNKNOWN_LICENCE], [])
     results: list[dict[str, Any]] = []
     append = results.append
     for index, item in enumerate(items):
         certificate_id = item.certificate_id
         if certificate_id is not None:
             row = rows.get(certificate_id)
-            missing = unknown_certificate
+            alone = unknown_certificate if row is None else lines.get(row["id"]) or judge.alone(row)
         elif item.licence_number is not None:
             row = by_licence.get((item.programme or "", item.licence_number))
-            missing = unknown_licence
+            alone = unknown_licence if row is None else lines.get(row["id"]) or judge.alone(row)
         else:
             matched, missing = matching.matches(item, found)
-            row = matched[0] if len(matched) == 1 else None
             if len(matched) > 1:
                 judged = [judged_by_id.get(row["id"]) or judge(row) for row in matched]
                 eligible = any(c["eligible"] for c in judged)
@@ -268,18 +280,15 @@ def _results(items: Sequence[CatalogueLine], found: matching.Found, judge: _Judg
                     result["ref"] = item.ref
                 append(result)
                 continue
-        if row is None:
-            result = {"index": index, "eligible": False, "reasons": list(missing), "certificates": []}
+            if matched:
+                row = matched[0]
+                alone = lines.get(row["id"]) or judge.alone(row)
+            else:
+                alone = (False, missing, [])
+        eligible, reasons, certificates = alone
+        ref = item.ref
+        if ref is None:
+            append({"index": index, "eligible": eligible, "reasons": reasons, "certificates": certificates})
         else:
-            one = judged_by_id.get(row["id"]) or judge(row)
-            eligible = one["eligible"]
-            result = {
-                "index": index,
-                "eligible": eligible,
-                "reasons": [] if eligible else sorted(set(one["reasons"])),
-                "certificates": [one],
-            }
-        if item.ref is not None:
-            result["ref"] = item.ref
-        append(result)
+            append({"index": index, "eligible": eligible, "reasons": reasons, "certificates": certificates, "ref": ref})
     return results

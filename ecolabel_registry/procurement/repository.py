@@ -38,7 +38,6 @@ _COLUMNS = (
     certificates.c.valid_until_us,
     certificates.c.signing_kid,
     certificates.c.integrated_us,
-    certificates.c.superseded_by,
     certificates.c.markets,
     certificates.c.event_count,
     certificates.c.leaf_index,
