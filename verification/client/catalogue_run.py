@@ -35,7 +35,14 @@ from typing import IO, Any
 import orjson
 
 from verification.client import RegistryClient
-from verification.client.catalogue import RESULT_COLUMNS, chunks, collector_paused, iter_catalogue, result_rows
+from verification.client.catalogue import (
+    RESULT_COLUMNS,
+    chunks,
+    collector_paused,
+    count_checked,
+    iter_catalogue,
+    result_rows,
+)
 from verification.client.catalogue_manifest import ChunkEntry, Manifest, chunk_file_name, file_sha256
 from verification.client.catalogue_pipeline import Scan, answers
 from verification.client.files import write_atomically
@@ -70,9 +77,9 @@ class Catalogue:
 
     @classmethod
     def scan(cls, path: Path) -> Catalogue:
-        """Hash the file and check every line (`iter_catalogue`), holding one line at a time."""
+        """Hash the file and check every line (`count_checked`), holding one line at a time."""
         with collector_paused():
-            lines = sum(1 for _ in iter_catalogue(path))
+            lines = count_checked(path)
         return cls(path, file_sha256(path), path.stat().st_size, lines)
 
 
