@@ -199,7 +199,7 @@ def _run(backend: Backend, ctx: Context) -> list[Result]:
         f"{one.ran.cpu_s:.1f} s, server {one.server_cpu:.1f} s; `decision DIR --catalogue` {one.check.seconds:.1f} s "
         f"({one.check.cpu_s:.1f} s CPU), {one.check.peak_mb:.0f} MB; the limit is the catalogue floor, "
         f"{floor.per_line * 1e6:.1f} µs a line of one worker before it judges anything ({named:,} certificates "
-        "named, each verified once)"
+        f"named, each verified once); {floor.cpu_note()}"
     )
     two_note = (
         f"{two.ran.seconds:.1f} s, --in-flight 3; CPU: client {two.ran.cpu_s:.1f} s, both workers "
