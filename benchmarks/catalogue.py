@@ -11,6 +11,8 @@ process started on the loaded database for the run, its peak reset through `/pro
 `ecolabel-verify decision DIR --catalogue FILE` then checks the chunk decisions and their coverage; its time is in
 the note. The same catalogue is then checked against `serve --workers 2` with three requests in flight (a
 measurement beside the figure, not a target: the two workers and the client share the two cores).
+The rate's limit column is the catalogue floor (`benchmarks.catalogue_floor`), measured after both runs on
+the same database, catalogue and chunk decisions.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from benchmarks import credentials
+from benchmarks import catalogue_floor, credentials
 from benchmarks.credentials import Issuer
 from benchmarks.databases import scratch_url, settle
 from benchmarks.model import Backend, Context, Figure, Quantity, Result, Target
@@ -35,12 +37,26 @@ from benchmarks.registry_client import certificate_id, register, submit_batches
 from benchmarks.servers import registry_server
 from ecolabel_registry.db.engine import build_engine
 from ecolabel_registry.db.migrate import upgrade
+from verification.client.catalogue_run import DEFAULT_CHUNK
+from verification.ed25519 import public_key_bytes
 
 LINES_ENV = "BENCH_CATALOGUE_LINES"
 MAX_CERTIFICATES = 100_000
 RATE_TARGET = Target(bound=50_000, at_most=False)
 MEMORY_TARGET = Target(bound=300, at_most=True)  # MB, server and client each
 _VERIFY = str(Path(sys.executable).parent / "ecolabel-verify")
+_DATE = "2026-06-01T00:00:00Z"
+_MARKET = "IT"
+# The body the command sends, but for its items (`ecolabel-verify eligibility --accept P:C --market IT`).
+_REQUEST = {
+    "requirement": {
+        "equivalents": True,
+        "markets": [_MARKET],
+        "accepted": [{"programme": credentials.PROGRAMME, "category": credentials.CATEGORY}],
+    },
+    "date": _DATE,
+}
+_FLOOR_CREDENTIALS = 1_000  # a sample of the figure's credentials, verified in a loop for the floor
 
 
 def lines_wanted(ctx: Context) -> int:
@@ -48,13 +64,16 @@ def lines_wanted(ctx: Context) -> int:
     return int(given) if given else ctx.scale(20_000, 5_000)
 
 
-def write_catalogue(path: Path, lines: int, ids: Sequence[str], seed: int = 1) -> Path:
+def write_catalogue(path: Path, lines: int, ids: Sequence[str], seed: int = 1) -> int:
+    """Write the catalogue; the number of distinct certificates its lines name."""
     rng = random.Random(seed)
+    named: set[int] = set()
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["ref", "certificate_id", "programme", "licence_number", "gtin", "model"])
         for line in range(lines):
             number = rng.randrange(len(ids))
+            named.add(number)
             way = line % 3
             if way == 0:
                 writer.writerow([f"line-{line}", ids[number], "", "", "", ""])
@@ -63,7 +82,7 @@ def write_catalogue(path: Path, lines: int, ids: Sequence[str], seed: int = 1) -
             else:
                 model = credentials.model(number) if number % 2 else ""
                 writer.writerow([f"line-{line}", "", "", "", credentials.gtin(number), model])
-    return path
+    return len(named)
 
 
 def _peak_mb(pid: int) -> float:
@@ -153,21 +172,34 @@ def _run(backend: Backend, ctx: Context) -> list[Result]:
                 submit_batches(loader, tokens)
                 settle(engine)
                 ids = [certificate_id(token) for token in tokens]
+                sample = catalogue_floor.Sample(public_key_bytes(issuer.key), tokens[:_FLOOR_CREDENTIALS])
                 del tokens
         finally:
             engine.dispose()
         work = ctx.workdir / f"catalogue-{backend}"
         work.mkdir()
-        catalogue = write_catalogue(work / "catalogue.csv", lines, ids)
+        catalogue = work / "catalogue.csv"
+        named = write_catalogue(catalogue, lines, ids)
         one = _serve_and_check(ctx, backend, url, catalogue, lines, workers=1)
         two = _serve_and_check(ctx, backend, url, catalogue, lines, workers=2)
+        ctx.progress(f"the catalogue floor on {backend}: first sight, rows and bytes, parse and encode")
+        engine = build_engine(url, pool_size=2)
+        try:
+            floor = catalogue_floor.measure(
+                engine, catalogue, work / "decisions-1", sample, request=_REQUEST, chunk_size=DEFAULT_CHUNK,
+                chunk_count=ctx.scale(20, 4), certificates_per_line=named / lines, seconds=ctx.scale(2.0, 0.5),
+            )  # fmt: skip
+        finally:
+            engine.dispose()
     rate = lines / one.ran.seconds
     size = catalogue.stat().st_size / 1e6
     assert one.check is not None
     note = (
         f"{lines:,} lines ({size:.0f} MB) over {count:,} certificates in {one.ran.seconds:.1f} s; CPU: client "
         f"{one.ran.cpu_s:.1f} s, server {one.server_cpu:.1f} s; `decision DIR --catalogue` {one.check.seconds:.1f} s "
-        f"({one.check.cpu_s:.1f} s CPU), {one.check.peak_mb:.0f} MB"
+        f"({one.check.cpu_s:.1f} s CPU), {one.check.peak_mb:.0f} MB; the limit is the catalogue floor, "
+        f"{floor.per_line * 1e6:.1f} µs a line of one worker before it judges anything ({named:,} certificates "
+        f"named, each verified once); {floor.cpu_note()}"
     )
     two_note = (
         f"{two.ran.seconds:.1f} s, --in-flight 3; CPU: client {two.ran.cpu_s:.1f} s, both workers "
@@ -176,7 +208,7 @@ def _run(backend: Backend, ctx: Context) -> list[Result]:
     server_note = "peak since the run started" if one.server_reset else "peak since start (VmHWM not resettable here)"
     return [
         Result(f"catalogue.{backend}", f"catalogue end to end, {lines:,} lines [{backend}]",
-               Quantity(rate, "items/s"), target=RATE_TARGET, note=note),
+               Quantity(rate, "items/s"), floor.limit(), target=RATE_TARGET, note=note),
         Result(f"catalogue.{backend}", f"catalogue: server peak memory [{backend}]",
                Quantity(one.server_mb, "MB"), target=MEMORY_TARGET, note=server_note),
         Result(f"catalogue.{backend}", f"catalogue: client peak memory [{backend}]",
@@ -207,8 +239,8 @@ def _serve_and_check(ctx: Context, backend: Backend, url: str, catalogue: Path, 
         results, decisions = work / f"results-{workers}.csv", work / f"decisions-{workers}"
         command = [
             _VERIFY, "eligibility", str(catalogue), "--registry", server.url,
-            "--accept", f"{credentials.PROGRAMME}:{credentials.CATEGORY}", "--market", "IT",
-            "--date", "2026-06-01T00:00:00Z", "--out", str(results), "--decisions", str(decisions),
+            "--accept", f"{credentials.PROGRAMME}:{credentials.CATEGORY}", "--market", _MARKET,
+            "--date", _DATE, "--out", str(results), "--decisions", str(decisions),
             "--in-flight", str(workers + 1),
         ]  # fmt: skip
         server_cpu = sum(_cpu_s(pid) for pid in processes)

@@ -236,3 +236,24 @@ def test_without_a_chunk_size_a_run_takes_the_interrupted_runs_or_the_default(wo
     assert code == 0, output
     manifest = json.loads((tmp_path / "fresh" / "manifest.json").read_text(encoding="utf-8"))
     assert (manifest["chunkSize"], len(manifest["chunks"])) == (DEFAULT_CHUNK, 1)  # 3,000 lines: one request
+
+
+def test_a_line_the_scan_refuses_stops_the_run_before_anything_is_written(world: World, tmp_path: Path) -> None:
+    """The first chunks are sent while the catalogue is scanned; a line refused near its end still refuses
+    the whole catalogue, with the scan's message, and leaves no results, state or decision behind."""
+    broken = tmp_path / "broken.csv"
+    broken.write_text(world.catalogue.read_text(encoding="utf-8") + "L-last,,,,123,\n", encoding="utf-8")
+    out, decisions = tmp_path / "results.csv", tmp_path / "decisions"
+    code, output = _check(world, out, decisions, catalogue=broken)
+    assert code == EXIT_INPUT, output
+    assert f"row {LINES + 2} has a gtin that is not 8 to 14 digits" in output
+    assert not out.exists()
+    assert not (tmp_path / "results.csv.state.json").exists()
+    assert not decisions.exists()
+
+    empty = tmp_path / "empty.csv"
+    empty.write_text("ref,certificate_id\n", encoding="utf-8")
+    code, output = _check(world, out, decisions, catalogue=empty)
+    assert code == EXIT_INPUT, output
+    assert "has a header but no line to check" in output
+    assert not out.exists()

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from verification.client.catalogue import collector_paused, iter_catalogue, iter_refs, result_rows
+from verification.client.catalogue import collector_paused, count_checked, iter_catalogue, iter_refs, result_rows
 from verification.client.catalogue_run import _csv_bytes
 from verification.errors import MalformedInput
 from verification.spreadsheet import spreadsheet_row
@@ -85,6 +85,50 @@ def test_each_limit_is_still_checked(cells: str, problem: str | None, tmp_path: 
     else:
         with pytest.raises(MalformedInput, match=problem):
             list(iter_catalogue(path))
+
+
+def _counted_or_refused(read: Any, path: Path) -> int | str:
+    try:
+        return int(read(path))
+    except MalformedInput as exc:
+        return exc.detail
+
+
+_COLUMN = st.sampled_from(["ref", "certificate_id", "programme", "licence_number", "gtin", "model", ""])
+_CELL = st.one_of(
+    st.sampled_from(["", " ", HEX, f" {HEX} ", HEX.upper(), HEX[:-1], "4006381333931", "1234567", "12345678901234"]),
+    st.sampled_from(["eu-ecolabel", "IT/044/005", "VW-100", " p ", "p" * 64, "p" * 65, "r" * 100, "r" * 101]),
+    st.text(alphabet=st.sampled_from(["a", "1", "٣", " ", "-"]), max_size=16),
+)
+
+
+_ALL = ["ref", "certificate_id", "programme", "licence_number", "gtin", "model"]
+
+
+@example(header=_ALL, rows=[["r" * 101, HEX, "", "", "", ""]])
+@example(header=_ALL, rows=[["r", "", "", "", "12345678", "m" * 101]])
+@example(header=_ALL, rows=[["r", "", "p" * 65, "l", "", ""]])
+@example(header=_ALL, rows=[["r", "", "p", "l" * 65, "", ""]])
+@example(header=_ALL, rows=[["r", "", "p", "", "12345678", ""]])
+@example(header=_ALL, rows=[["r", HEX, "p", "", "", ""]])
+@example(header=_ALL, rows=[["r", f"{HEX}", "", "", "", ""], ["r", "", "", "", "", ""]])
+@settings(deadline=None, max_examples=300)
+@given(
+    header=st.lists(_COLUMN, min_size=1, max_size=7),
+    rows=st.lists(st.lists(_CELL, max_size=8), min_size=1, max_size=4),
+)
+def test_a_catalogue_is_counted_or_refused_as_its_lines_are_read(
+    header: list[str], rows: list[list[str]], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`count_checked` (the scan's quick count) accepts what `iter_catalogue` accepts and refuses the same
+    line with the same words, whatever the columns (repeated, missing, unnamed) and cells."""
+    path = tmp_path_factory.mktemp("catalogue") / "catalogue.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    expected = _counted_or_refused(lambda p: sum(1 for _ in iter_catalogue(p)), path)
+    assert _counted_or_refused(count_checked, path) == expected
 
 
 def _reference_row(result: dict[str, Any]) -> list[object]:

@@ -32,14 +32,16 @@ from verification.cli.common import (
     plural,
 )
 from verification.client import DEFAULT_TIMEOUT, RegistryClient, RegistryProblem, catalogue_run
+from verification.client.catalogue import collector_paused
 from verification.client.catalogue_manifest import check_decisions
+from verification.client.catalogue_pipeline import CatalogueRefused, Scan
 from verification.client.catalogue_run import (
     DEFAULT_CHUNK,
     IN_FLIGHT,
     MAX_CHUNK,
     MAX_IN_FLIGHT,
+    Ask,
     Catalogue,
-    Question,
     ResumeRefused,
     RunSettings,
 )
@@ -112,12 +114,44 @@ def eligibility(
             code=EXIT_INPUT,
         )
     requirement = _requirement(accept or [], cpv, cn_procurement, equivalents, market or [])
-    scanned = _scan(catalogue)
-    if scanned.lines == 0:
-        raise fail(f"{catalogue} has a header but no line to check", code=EXIT_INPUT)
     settings = RunSettings(out, decisions, max_chunks=max_chunks, in_flight=in_flight)
     on_date = _date(date, catalogue_run.state_path(out))
     lines_per_chunk = chunk_size or _interrupted_chunk_size(catalogue_run.state_path(out)) or DEFAULT_CHUNK
+    # The catalogue is hashed and checked while the registry judges its first chunks (`catalogue_pipeline`).
+    with collector_paused():
+        scan = Scan(catalogue, Catalogue.scan)
+        try:
+            summary, lines = _run(
+                scan,
+                registry,
+                requirement=requirement,
+                on_date=on_date,
+                lines_per_chunk=lines_per_chunk,
+                settings=settings,
+            )
+        except Exception as exc:
+            if not isinstance(exc, typer.Exit):  # the scan's refusal first, as before the registry was asked
+                _scanned(scan)
+            raise
+    resumed = f" (continuing after {summary.resumed_from:,} lines checked before)" if summary.resumed_from else ""
+    if not summary.complete:
+        console.print(
+            f"stopped after {plural(summary.chunks, 'chunk')} ({summary.items:,} of {lines:,} lines) as "
+            "asked; run the same command again to continue",
+            soft_wrap=True,
+            highlight=False,
+        )
+        return
+    ok(
+        f"{summary.eligible:,} of {plural(summary.items, 'item')} eligible{resumed}; results in {out}, "
+        f"{plural(summary.chunks, 'signed decision')} and their manifest in {decisions}"
+    )
+
+
+def _run(
+    scan: Scan, registry: str, *, requirement: dict[str, Any], on_date: str, lines_per_chunk: int, settings: RunSettings
+) -> tuple[catalogue_run.RunSummary, int]:
+    """The run, with its progress bar: its summary and the catalogue's number of lines."""
     progress = Progress(
         TextColumn("checking"),
         BarColumn(),
@@ -131,33 +165,26 @@ def eligibility(
     try:
         with RegistryClient(registry, timeout=_TIMEOUT) as client:
             key = _key(client)
-            question = Question(scanned.sha256, scanned.lines, key.raw.hex(), requirement, on_date, lines_per_chunk)
+            ask = Ask(key.raw.hex(), requirement, on_date, lines_per_chunk)
             with progress:
-                task = progress.add_task("items", total=scanned.lines, eligible=0)
+                task = progress.add_task("items", total=None, eligible=0)
+
+                def scanned(catalogue: Catalogue) -> None:
+                    progress.update(task, total=_usable(catalogue).lines)
 
                 def advance(done: catalogue_run.Progress) -> None:
                     progress.update(task, completed=done.items_done, eligible=done.eligible)
 
-                summary = catalogue_run.run(client, key, scanned, question, settings=settings, on_chunk=advance)
+                summary = catalogue_run.run(
+                    client, key, scan, ask, settings=settings, on_scanned=scanned, on_chunk=advance
+                )
     except ResumeRefused as exc:
         raise fail(str(exc), code=EXIT_INPUT) from exc
     except RegistryProblem as exc:
         raise fail(f"the registry answered {exc}", code=EXIT_INPUT) from exc
     except VerificationError as exc:
         raise fail(exc.diagnostics(), code=EXIT_UNTRUSTED) from exc
-    resumed = f" (continuing after {summary.resumed_from:,} lines checked before)" if summary.resumed_from else ""
-    if not summary.complete:
-        console.print(
-            f"stopped after {plural(summary.chunks, 'chunk')} ({summary.items:,} of {scanned.lines:,} lines) as "
-            "asked; run the same command again to continue",
-            soft_wrap=True,
-            highlight=False,
-        )
-        return
-    ok(
-        f"{summary.eligible:,} of {plural(summary.items, 'item')} eligible{resumed}; results in {out}, "
-        f"{plural(summary.chunks, 'signed decision')} and their manifest in {decisions}"
-    )
+    return summary, scan.result().lines
 
 
 class _Rate(ProgressColumn):
@@ -182,16 +209,27 @@ def _requirement(
     return requirement
 
 
-def _scan(catalogue: Path) -> Catalogue:
+def _usable(catalogue: Catalogue) -> Catalogue:
+    if catalogue.lines == 0:
+        raise fail(f"{catalogue.path} has a header but no line to check", code=EXIT_INPUT)
+    return catalogue
+
+
+def _scanned(scan: Scan) -> Catalogue:
+    """The scanned catalogue, or the one-line failure that says why it cannot be checked."""
+    catalogue = scan.path
     try:
-        return Catalogue.scan(catalogue)
-    except MalformedInput as exc:
-        raise fail(f"{catalogue}: {exc.detail}", code=EXIT_INPUT) from exc
-    except UnicodeDecodeError as exc:
-        raise fail(
-            f"{catalogue} is not UTF-8 text (byte {exc.start}); save it as UTF-8 (in a spreadsheet: CSV UTF-8)",
-            code=EXIT_INPUT,
-        ) from exc
+        return _usable(scan.result())
+    except CatalogueRefused as refused:
+        exc = refused.__cause__
+        if isinstance(exc, MalformedInput):
+            raise fail(f"{catalogue}: {exc.detail}", code=EXIT_INPUT) from exc
+        if isinstance(exc, UnicodeDecodeError):
+            raise fail(
+                f"{catalogue} is not UTF-8 text (byte {exc.start}); save it as UTF-8 (in a spreadsheet: CSV UTF-8)",
+                code=EXIT_INPUT,
+            ) from exc
+        raise
 
 
 def _date(given: str | None, state_file: Path) -> str:

@@ -14,7 +14,7 @@ import csv
 import gc
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -58,14 +58,7 @@ def iter_catalogue(path: Path, *, check: bool = True) -> Iterator[dict[str, str]
     """
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
-        header = next(reader, [])
-        if len(header) == 1 and ";" in header[0]:
-            raise MalformedInput(
-                "BAD_CATALOGUE", "the columns are separated by semicolons; save the file as comma-separated CSV"
-            )
-        unknown = {name for name in header if name} - set(COLUMNS)
-        if unknown:
-            raise MalformedInput("BAD_CATALOGUE", f"unknown columns {sorted(unknown)}; expected some of {COLUMNS}")
+        header = _header(reader)
         row_number = 1
         strip = str.strip
         for row in reader:
@@ -81,6 +74,72 @@ def iter_catalogue(path: Path, *, check: bool = True) -> Iterator[dict[str, str]
             if "ref" not in item:
                 item["ref"] = str(row_number)
             yield item
+
+
+def count_checked(path: Path) -> int:
+    """The number of lines `iter_catalogue` gives, every one checked as it checks them (the same refusal
+    for the first line it refuses), without making each line's dict: a line of the usual shape (its
+    cells each named once, one way to name the item, identifiers of their shape) is accepted from its
+    cells, any other goes through `iter_catalogue`'s own check. ~2.4 -> ~1.2 µs a line (BENCHMARKS.md)."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        header = _header(reader)
+        named = [name for name in header if name]
+        if len(named) != len(set(named)):  # a column named twice (its last non-blank cell counts): the long way
+            return sum(1 for _ in iter_catalogue(path))
+        place = {name: index for index, name in enumerate(header) if name}
+        refs, certificates, programmes, licences, gtins, models = (
+            place.get(name, -1) for name in ("ref", "certificate_id", "programme", "licence_number", "gtin", "model")
+        )
+        usual = _usual_line(refs, certificates, programmes, licences, gtins, models)
+        lines = 0
+        for row in reader:
+            if not row:  # a blank line is no line (as csv.DictReader reads it)
+                continue
+            lines += 1
+            if not usual(row):
+                item = {name: value for name, value in zip(header, map(str.strip, row), strict=False) if value and name}
+                problem = _line_problem(item)
+                if problem is not None:
+                    raise MalformedInput("BAD_CATALOGUE", f"row {lines + 1} {problem}")
+        return lines
+
+
+def _usual_line(*places: int) -> Callable[[list[str]], bool]:
+    """Whether a row (cells at `places`: ref, certificate_id, programme, licence_number, gtin, model; -1
+    for a column the catalogue lacks) is a line `_line_problem` accepts, for the usual shapes only: False
+    says "check it the long way", never "refused"."""
+    refs, certificates, programmes, licences, gtins, models = places
+    hex64, gtin_shape = _HEX64.fullmatch, _GTIN.fullmatch
+
+    def cell(row: list[str], place: int) -> str:
+        return row[place].strip() if 0 <= place < len(row) else ""
+
+    def usual(row: list[str]) -> bool:
+        certificate, programme, licence = cell(row, certificates), cell(row, programmes), cell(row, licences)
+        gtin = cell(row, gtins)
+        if len(cell(row, refs)) > _LIMITS["ref"] or len(cell(row, models)) > _LIMITS["model"]:
+            return False
+        if certificate:
+            return not (programme or licence or gtin) and hex64(certificate) is not None
+        if licence:
+            return not gtin and 0 < len(programme) <= _LIMITS["programme"] and len(licence) <= _LIMITS["licence_number"]
+        return bool(gtin) and not programme and gtin_shape(gtin) is not None
+
+    return usual
+
+
+def _header(reader: Iterator[list[str]]) -> list[str]:
+    """The header row, refused when the file is not comma-separated or names a column not in `COLUMNS`."""
+    header = next(reader, [])
+    if len(header) == 1 and ";" in header[0]:
+        raise MalformedInput(
+            "BAD_CATALOGUE", "the columns are separated by semicolons; save the file as comma-separated CSV"
+        )
+    unknown = {name for name in header if name} - set(COLUMNS)
+    if unknown:
+        raise MalformedInput("BAD_CATALOGUE", f"unknown columns {sorted(unknown)}; expected some of {COLUMNS}")
+    return header
 
 
 def iter_refs(path: Path) -> Iterator[str]:

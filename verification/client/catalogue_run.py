@@ -3,10 +3,12 @@
 The catalogue is read as a stream and sent in chunks (`POST /v1/verify/eligibility`, 5,000 lines a
 request unless told otherwise, at most 10,000); two requests are in flight (`--in-flight`; N + 1 for a
 registry serving with N workers), so the registry judges one chunk while this process checks and writes
-the one before. Each answer is
+the one before; the first chunks are sent while the catalogue is still being scanned
+(`verification.client.catalogue_pipeline`), and nothing is written before the scan accepts it. Each answer is
 verified (signature, checkpoint, results digest) before anything of it is kept; its results are appended
 to the results CSV and the answer is saved as it came, one file per chunk, in the decisions directory.
-Memory holds at most the chunks in flight, whatever the size of the catalogue.
+Memory holds at most the chunks in flight (while the scan runs, up to `catalogue_pipeline.AHEAD`), whatever
+the size of the catalogue.
 
 After every chunk a state file beside the results (`results.csv.state.json`) records the chunks done,
 their decisions' SHA-256 and how long the results file was after them. An interrupted run started again
@@ -24,9 +26,7 @@ import gc
 import hashlib
 import io
 import os
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -35,10 +35,18 @@ from typing import IO, Any
 import orjson
 
 from verification.client import RegistryClient
-from verification.client.catalogue import RESULT_COLUMNS, chunks, collector_paused, iter_catalogue, result_rows
+from verification.client.catalogue import (
+    RESULT_COLUMNS,
+    chunks,
+    collector_paused,
+    count_checked,
+    iter_catalogue,
+    result_rows,
+)
 from verification.client.catalogue_manifest import ChunkEntry, Manifest, chunk_file_name, file_sha256
+from verification.client.catalogue_pipeline import Scan, answers
 from verification.client.files import write_atomically
-from verification.decision import SavedEligibility, verify_saved_eligibility_bytes
+from verification.decision import SavedEligibility
 from verification.errors import ProofInvalid
 from verification.jwk import PublicKey
 from verification.payloads.common import parse_timestamp
@@ -69,9 +77,9 @@ class Catalogue:
 
     @classmethod
     def scan(cls, path: Path) -> Catalogue:
-        """Hash the file and check every line (`iter_catalogue`), holding one line at a time."""
+        """Hash the file and check every line (`count_checked`), holding one line at a time."""
         with collector_paused():
-            lines = sum(1 for _ in iter_catalogue(path))
+            lines = count_checked(path)
         return cls(path, file_sha256(path), path.stat().st_size, lines)
 
 
@@ -167,41 +175,66 @@ class RunSummary:
     manifest: Path | None
 
 
+@dataclass(frozen=True)
+class Ask:
+    """What every chunk asks, known before the catalogue's scan ends (`Question` adds the catalogue)."""
+
+    registry_key: str
+    requirement: dict[str, Any]
+    date: str
+    chunk_size: int
+
+    def about(self, catalogue: Catalogue) -> Question:
+        return Question(
+            catalogue.sha256, catalogue.lines, self.registry_key, self.requirement, self.date, self.chunk_size
+        )
+
+
 def run(
     client: RegistryClient,
     key: PublicKey,
-    catalogue: Catalogue,
-    question: Question,
+    scan: Scan,
+    ask: Ask,
     *,
     settings: RunSettings,
+    on_scanned: Callable[[Catalogue], None] | None = None,
     on_chunk: Callable[[Progress], None] | None = None,
 ) -> RunSummary:
-    """Check `catalogue` chunk by chunk (resuming a recorded run), writing results, decisions and state."""
+    """Check the catalogue `scan` reads chunk by chunk (resuming a recorded run), writing results, decisions
+    and state. The first chunks are sent while the scan runs (`catalogue_pipeline`); nothing is written
+    before it is done, `on_scanned` has seen the catalogue and the recorded run, if any, is one this
+    run may continue. A refusal of the scan's (`CatalogueRefused`) comes before anything else that failed."""
     state_file = state_path(settings.results)
-    state = _resume_or_start(state_file, question, settings)
-    resumed_from = state.items_done
-    eligible = sum(chunk.eligible for chunk in state.chunks)
-    settings.decisions.mkdir(parents=True, exist_ok=True)
-    # Every line was checked by `Catalogue.scan`; the registry refuses a chunk if the file changed since.
-    lines = islice(iter_catalogue(catalogue.path, check=False), resumed_from, None)
-    parts: Iterator[tuple[int, list[dict[str, Any]]]] = enumerate(
-        chunks(lines, question.chunk_size), start=len(state.chunks)
-    )
-    if settings.max_chunks is not None:
-        parts = islice(parts, settings.max_chunks)
-    with settings.results.open("ab") as out, collector_paused():
-        for number, part, saved in _answers(client, key, question, parts, settings.in_flight):
-            entry = _keep(number, part, saved, question, decisions=settings.decisions, out=out, first=state.items_done)
-            del part, saved  # freed here, so that the collection below has only the chunks in flight to walk
-            state.chunks.append(entry)
-            state.results_bytes = out.tell()
-            state.save(state_file)
-            eligible += entry.eligible
-            if on_chunk is not None:
-                on_chunk(Progress(state.items_done, eligible, resumed_from))
-            # httpx leaves each request and its response in a reference cycle, with the bytes sent and
-            # read (6 MB a chunk): the youngest generation, where they are, is collected after each chunk.
-            gc.collect(0)
+    with collector_paused():
+        recorded = RunState.load(state_file) if state_file.exists() else None
+        # Lines are read unchecked, as the scan checks them; the registry refuses a chunk the scan would.
+        lines = islice(iter_catalogue(scan.path, check=False), recorded.items_done if recorded else 0, None)
+        parts: Iterator[tuple[int, list[dict[str, Any]]]] = enumerate(
+            chunks(lines, ask.chunk_size), start=len(recorded.chunks) if recorded else 0
+        )
+        if settings.max_chunks is not None:
+            parts = islice(parts, settings.max_chunks)
+        body = {"requirement": ask.requirement, "date": ask.date}
+        sent = answers(client, key, body, parts, in_flight=settings.in_flight, scanning=lambda: not scan.done())
+        started: _Started | None = None
+        try:
+            for number, part, saved in sent:
+                started = started or _start(scan, ask, settings, on_scanned)
+                started.keep(number, part, saved, on_chunk)
+                del part, saved  # freed here, so that the collection below has only the chunks in flight to walk
+                # httpx leaves each request and its response in a reference cycle, with the bytes sent and
+                # read (6 MB a chunk): the youngest generation, where they are, is collected after each chunk.
+                gc.collect(0)
+            started = started or _start(scan, ask, settings, on_scanned)  # no chunk left to check
+        except Exception:
+            if started is None:
+                scan.result()  # the scan's refusal first, as when it ran before the first request
+            raise
+        finally:
+            sent.close()
+            if started is not None:
+                started.out.close()
+    catalogue, state, question = started.catalogue, started.state, started.question
     complete = state.items_done == question.lines
     manifest = None
     if complete:
@@ -210,7 +243,52 @@ def run(
         )
         manifest = settings.decisions / Manifest.FILE_NAME
         state_file.unlink()
-    return RunSummary(state.items_done, eligible, len(state.chunks), complete, resumed_from, manifest)
+    return RunSummary(state.items_done, started.eligible, len(state.chunks), complete, started.resumed_from, manifest)
+
+
+@dataclass
+class _Started:
+    """A run once its catalogue is scanned and its state file started or resumed: where chunks are kept."""
+
+    catalogue: Catalogue
+    question: Question
+    state: RunState
+    state_file: Path
+    decisions: Path
+    out: IO[bytes]
+    resumed_from: int
+    eligible: int
+
+    def keep(
+        self,
+        number: int,
+        part: list[dict[str, Any]],
+        saved: SavedEligibility,
+        on_chunk: Callable[[Progress], None] | None,
+    ) -> None:
+        state = self.state
+        entry = _keep(
+            number, part, saved, self.question, decisions=self.decisions, out=self.out, first=state.items_done
+        )
+        state.chunks.append(entry)
+        state.results_bytes = self.out.tell()
+        state.save(self.state_file)
+        self.eligible += entry.eligible
+        if on_chunk is not None:
+            on_chunk(Progress(state.items_done, self.eligible, self.resumed_from))
+
+
+def _start(scan: Scan, ask: Ask, settings: RunSettings, on_scanned: Callable[[Catalogue], None] | None) -> _Started:
+    catalogue = scan.result()
+    if on_scanned is not None:
+        on_scanned(catalogue)
+    question = ask.about(catalogue)
+    state_file = state_path(settings.results)
+    state = _resume_or_start(state_file, question, settings)
+    settings.decisions.mkdir(parents=True, exist_ok=True)
+    out = settings.results.open("ab")
+    eligible = sum(chunk.eligible for chunk in state.chunks)
+    return _Started(catalogue, question, state, state_file, settings.decisions, out, state.items_done, eligible)
 
 
 def _keep(
@@ -278,36 +356,6 @@ def _resume_or_start(state_file: Path, question: Question, settings: RunSettings
 
 def _is_decision_file(name: str) -> bool:
     return name == Manifest.FILE_NAME or (name.startswith("chunk-") and name.endswith(".json"))
-
-
-def _answers(
-    client: RegistryClient,
-    key: PublicKey,
-    question: Question,
-    parts: Iterator[tuple[int, list[dict[str, Any]]]],
-    in_flight: int,
-) -> Iterator[tuple[int, list[dict[str, Any]], SavedEligibility]]:
-    """Each chunk with its verified answer, in order, `in_flight` requests ahead of the caller."""
-    pending: deque[tuple[int, list[dict[str, Any]], Future[bytes]]] = deque()
-    with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="eligibility") as pool:
-        try:
-            for number, part in parts:
-                body = orjson.dumps({"requirement": question.requirement, "date": question.date, "items": part})
-                pending.append((number, part, pool.submit(client.eligibility_bytes, body)))
-                if len(pending) >= in_flight:
-                    yield _verified(pending.popleft(), key)
-            while pending:
-                yield _verified(pending.popleft(), key)
-        finally:
-            for _, _, future in pending:
-                future.cancel()
-
-
-def _verified(
-    item: tuple[int, list[dict[str, Any]], Future[bytes]], key: PublicKey
-) -> tuple[int, list[dict[str, Any]], SavedEligibility]:
-    number, part, future = item
-    return number, part, verify_saved_eligibility_bytes(future.result(), key)
 
 
 def _check_answers_this_chunk(saved: SavedEligibility, part: list[dict[str, Any]], question: Question, n: int) -> None:
