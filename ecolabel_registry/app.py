@@ -176,11 +176,12 @@ def _include_routers(app: FastAPI) -> None:
     # answers: the answer's own work" and "single verification on SQLite"). A router's prefix and tags are
     # in its routes from the start, and nothing else is merged into them on inclusion (no prefix,
     # dependency or tag is given here), so the routes served are the routers' own.
+    # Single submissions, as many as there are certificates, go straight to their route, tried first
+    # (`certificates.front`: the same operation, out of the OpenAPI document beside the router's own; it
+    # refuses every other path at once, and no route before it matched its path).
+    app.router.routes.extend(certificates.front.routes)
     for router in (verify.router, equivalence.router, trqp.router):
         app.router.routes.extend(router.routes)
-    # Single submissions, as many as there are certificates, also go straight to their route
-    # (`certificates.front`: the same operation, out of the OpenAPI document beside the router's own).
-    app.router.routes.extend(certificates.front.routes)
     app.router.routes.extend(documentation)
     app.include_router(health.router)
     app.include_router(wellknown.router)
@@ -228,6 +229,11 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
+        # The registry observes itself (Prometheus `/metrics`, JSON access lines with request ids), and
+        # FastAPI's native OpenTelemetry is off: with it on, every request asked OpenTelemetry's global
+        # providers, three environment reads and lookups, whether to trace it, ~3% of a single
+        # submission's instructions on the event loop for spans nobody configures (BENCHMARKS.md).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.json_limits = JSONLimits(
         max_bytes=max(settings.max_body_bytes, settings.max_batch_body_bytes),
