@@ -33,8 +33,8 @@ from ecolabel_registry.api import (
     wellknown,
 )
 from ecolabel_registry.api import metrics as metrics_endpoint
-from ecolabel_registry.api.consistency import ReadConsistency
 from ecolabel_registry.api.examples import attach_examples, load_examples
+from ecolabel_registry.api.gate import RequestGate
 from ecolabel_registry.api.limits import BodySizeLimit
 from ecolabel_registry.api.problems import install_problem_handlers
 from ecolabel_registry.api.ratelimit import ClientRateLimit, KnownCallers, ProgrammeRateLimit, TokenBuckets
@@ -253,22 +253,24 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
     install_problem_handlers(app)
     # Catalogue checks: the API's, and the console's upload (the same check, as a form).
     catalogue_paths = frozenset({"/v1/verify/eligibility", "/console/eligibility"})
-    # Innermost of the three: a waiting catalogue check has been counted and admitted, not yet read.
-    app.add_middleware(bulkhead.Bulkhead, paths=catalogue_paths)
-    app.add_middleware(
-        BodySizeLimit,
-        max_bytes=settings.max_body_bytes,
-        larger=dict.fromkeys(catalogue_paths | {"/v1/certificates/batch"}, settings.max_batch_body_bytes),
-    )
-    # Added after the body limit, so they run before it: a throttled client's body is never read, and
+    # Every request's checks before its route, in one layer (`api.gate`): X-Min-Tree-Size, the client rate
+    # limit, the body size limit, then the catalogue bulkhead. A throttled client's body is never read; a
+    # waiting catalogue check has been counted and admitted, not yet read. Observability is outside it, so
     # every answer (429 and 413 included) carries a request id and is counted.
-    if settings.rate_limit_client_per_second > 0:
-        app.add_middleware(
-            ClientRateLimit,
+    app.add_middleware(
+        RequestGate,
+        body=BodySizeLimit(
+            max_bytes=settings.max_body_bytes,
+            larger=dict.fromkeys(catalogue_paths | {"/v1/certificates/batch"}, settings.max_batch_body_bytes),
+        ),
+        catalogue_paths=catalogue_paths,
+        clients=ClientRateLimit(
             buckets=TokenBuckets(settings.rate_limit_client_per_second, settings.rate_limit_client_burst),
             callers=_known_callers(app),
         )
-    app.add_middleware(ReadConsistency)
+        if settings.rate_limit_client_per_second > 0
+        else None,
+    )
     app.add_middleware(RequestObservability, metrics=app.state.metrics)
     _include_routers(app)
 
