@@ -145,7 +145,8 @@ router.add_api_route("", submit_certificate, **_SUBMIT_CERTIFICATE)
 #
 # It is the first route the application tries: any other request is told at once that its path is not this
 # one (by the path `Route.matches` compares, without the regular expression), so a request for another
-# route pays ~0.2 µs for it, and a submission no longer pays for matching the five routes that were before it.
+# route pays one string comparison for it, and a submission no longer pays for matching the five routes
+# that were before it.
 class _FrontRoute(CredentialBodyRoute):
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] == "http" and get_route_path(scope) != self.path:  # the path is literal: no parameter
