@@ -33,8 +33,8 @@ from ecolabel_registry.api import (
     wellknown,
 )
 from ecolabel_registry.api import metrics as metrics_endpoint
-from ecolabel_registry.api.consistency import ReadConsistency
 from ecolabel_registry.api.examples import attach_examples, load_examples
+from ecolabel_registry.api.gate import RequestGate
 from ecolabel_registry.api.limits import BodySizeLimit
 from ecolabel_registry.api.problems import install_problem_handlers
 from ecolabel_registry.api.ratelimit import ClientRateLimit, KnownCallers, ProgrammeRateLimit, TokenBuckets
@@ -176,11 +176,12 @@ def _include_routers(app: FastAPI) -> None:
     # answers: the answer's own work" and "single verification on SQLite"). A router's prefix and tags are
     # in its routes from the start, and nothing else is merged into them on inclusion (no prefix,
     # dependency or tag is given here), so the routes served are the routers' own.
+    # Single submissions, as many as there are certificates, go straight to their route, tried first
+    # (`certificates.front`: the same operation, out of the OpenAPI document beside the router's own; it
+    # refuses every other path at once, and no route before it matched its path).
+    app.router.routes.extend(certificates.front.routes)
     for router in (verify.router, equivalence.router, trqp.router):
         app.router.routes.extend(router.routes)
-    # Single submissions, as many as there are certificates, also go straight to their route
-    # (`certificates.front`: the same operation, out of the OpenAPI document beside the router's own).
-    app.router.routes.extend(certificates.front.routes)
     app.router.routes.extend(documentation)
     app.include_router(health.router)
     app.include_router(wellknown.router)
@@ -228,6 +229,11 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
+        # The registry observes itself (Prometheus `/metrics`, JSON access lines with request ids), and
+        # FastAPI's native OpenTelemetry is off: with it on, every request asked OpenTelemetry's global
+        # providers, three environment reads and lookups, whether to trace it, ~3% of a single
+        # submission's instructions on the event loop for spans nobody configures (BENCHMARKS.md).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.json_limits = JSONLimits(
         max_bytes=max(settings.max_body_bytes, settings.max_batch_body_bytes),
@@ -247,22 +253,24 @@ def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
     install_problem_handlers(app)
     # Catalogue checks: the API's, and the console's upload (the same check, as a form).
     catalogue_paths = frozenset({"/v1/verify/eligibility", "/console/eligibility"})
-    # Innermost of the three: a waiting catalogue check has been counted and admitted, not yet read.
-    app.add_middleware(bulkhead.Bulkhead, paths=catalogue_paths)
-    app.add_middleware(
-        BodySizeLimit,
-        max_bytes=settings.max_body_bytes,
-        larger=dict.fromkeys(catalogue_paths | {"/v1/certificates/batch"}, settings.max_batch_body_bytes),
-    )
-    # Added after the body limit, so they run before it: a throttled client's body is never read, and
+    # Every request's checks before its route, in one layer (`api.gate`): X-Min-Tree-Size, the client rate
+    # limit, the body size limit, then the catalogue bulkhead. A throttled client's body is never read; a
+    # waiting catalogue check has been counted and admitted, not yet read. Observability is outside it, so
     # every answer (429 and 413 included) carries a request id and is counted.
-    if settings.rate_limit_client_per_second > 0:
-        app.add_middleware(
-            ClientRateLimit,
+    app.add_middleware(
+        RequestGate,
+        body=BodySizeLimit(
+            max_bytes=settings.max_body_bytes,
+            larger=dict.fromkeys(catalogue_paths | {"/v1/certificates/batch"}, settings.max_batch_body_bytes),
+        ),
+        catalogue_paths=catalogue_paths,
+        clients=ClientRateLimit(
             buckets=TokenBuckets(settings.rate_limit_client_per_second, settings.rate_limit_client_burst),
             callers=_known_callers(app),
         )
-    app.add_middleware(ReadConsistency)
+        if settings.rate_limit_client_per_second > 0
+        else None,
+    )
     app.add_middleware(RequestObservability, metrics=app.state.metrics)
     _include_routers(app)
 

@@ -39,7 +39,7 @@ from ecolabel_registry.log import repository
 _log = logging.getLogger("ecolabel_registry.replicas")
 
 MIN_TREE_SIZE_HEADER = "X-Min-Tree-Size"
-# The tree size the client has seen, for this request: set by `ReadConsistency` from the header.
+# The tree size the client has seen, for this request: set by the request gate (`api.gate`) from the header.
 min_tree_size: ContextVar[int | None] = ContextVar("min_tree_size", default=None)
 
 _STANDBY_DELAY = text(

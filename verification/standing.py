@@ -113,7 +113,7 @@ def judge(presented: Presented, *, at: datetime, known_at_us: int | None = None)
     """The certificate's standing on `at`, counting only status changes logged by `known_at_us` when given."""
     p, changes = presented, presented.changes
     if not isinstance(changes, tuple):  # a list cannot key the memo: judged as it is
-        return _judge(presented, at, known_at_us)
+        return _judge(presented, at, known_at_us, hashlib.sha256(presented.document).digest())
     digest = hashlib.sha256(p.document).digest()
     asked = _asked(
         p.certificate_id, digest, p.record, p.key, p.integrated_us, changes=changes, at=at, known_at_us=known_at_us
@@ -253,7 +253,7 @@ def key_fields(key: KeyRecord | None) -> _KeyFields | None:
 
 
 def _judged(asked: _Asked, presented: Presented, digest: bytes, at: datetime, known_at_us: int | None) -> Standing:
-    known = _judge(presented, at, known_at_us)
+    known = _judge(presented, at, known_at_us, digest)
     if not isinstance(asked[6], datetime) and RECORD_MISMATCH in known.reasons:
         return known  # judged on the credential's own dates, which the record's phase does not name
     key = presented.key
@@ -277,9 +277,10 @@ def _judged(asked: _Asked, presented: Presented, digest: bytes, at: datetime, kn
     return known
 
 
-def _judge(presented: Presented, at: datetime, known_at_us: int | None) -> Standing:
+def _judge(presented: Presented, at: datetime, known_at_us: int | None, digest: bytes) -> Standing:
+    """`digest` is the SHA-256 of `presented.document`, taken once by the caller (who keys the memo by it)."""
     reasons: list[str] = []
-    verified, document_reason = _credential(presented, hashlib.sha256(presented.document).digest())
+    verified, document_reason = _credential(presented, digest)
     credential = verified or presented.record  # without a verified credential: judged on the record, never valid
     if document_reason is not None:
         reasons.append(document_reason)

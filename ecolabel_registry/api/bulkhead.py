@@ -5,12 +5,13 @@ faster than one after the other: they are slower (36,500 against 46,500 lines/s 
 because the second request's body is parsed on the event loop while the first is judged on a thread,
 and SQLite releases and retakes the GIL for every row it returns. Waiting here, before anything is read,
 keeps one check per process running at full speed; the other processes of a deployment take the rest.
+The request's gate (`api.gate.RequestGate`) takes the semaphore, innermost of its checks.
 """
 
 from __future__ import annotations
 
 import anyio
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 STATE_KEY = "catalogue_checks"  # app.state attribute holding the semaphore, made by the lifespan
 
@@ -20,19 +21,9 @@ def semaphore(limit: int) -> anyio.Semaphore:
     return anyio.Semaphore(limit)
 
 
-class Bulkhead:
-    """POST requests on `paths` take the application's semaphore (`app.state.catalogue_checks`) first."""
-
-    def __init__(self, app: ASGIApp, *, paths: frozenset[str]) -> None:
-        self.app = app
-        self.paths = paths
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        gate: anyio.Semaphore | None = None
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in self.paths:
-            gate = getattr(scope["app"].state, STATE_KEY, None)
-        if gate is None:
-            await self.app(scope, receive, send)
-            return
-        async with gate:
-            await self.app(scope, receive, send)
+def gate(scope: Scope, paths: frozenset[str]) -> anyio.Semaphore | None:
+    """The semaphore a POST on one of `paths` takes first (`app.state.catalogue_checks`), else None."""
+    if scope["method"] == "POST" and scope["path"] in paths:
+        found: anyio.Semaphore | None = getattr(scope["app"].state, STATE_KEY, None)
+        return found
+    return None

@@ -30,7 +30,8 @@ from typing import Annotated
 
 from anyio import to_thread
 from fastapi import Depends, Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import Scope
 
 from ecolabel_registry.errors import RateLimited
 from ecolabel_registry.identity import bearer_token, may_be_stored_token
@@ -109,13 +110,6 @@ def peer_key(scope: Scope) -> str:
     return "peer:" + (str(client[0]) if client else "unknown")
 
 
-def presented_token(scope: Scope) -> str | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"authorization":
-            return bearer_token(value)
-    return None
-
-
 class KnownCallers:
     """Bearer credentials recently proven, by SHA-256 (never the credential), with their caller's key.
 
@@ -170,29 +164,28 @@ class KnownCallers:
 
 
 class ClientRateLimit:
-    """ASGI middleware: one token per request from each client, before any body is read."""
+    """One token per request from each client, before any body is read (checked by `api.gate.RequestGate`)."""
 
-    def __init__(self, app: ASGIApp, *, buckets: TokenBuckets, callers: KnownCallers) -> None:
-        self.app = app
+    def __init__(self, *, buckets: TokenBuckets, callers: KnownCallers) -> None:
         self.buckets = buckets
         self.callers = callers
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in EXEMPT_PATHS:
-            await self.app(scope, receive, send)
-            return
-        presented = presented_token(scope)
+    async def refusal(self, scope: Scope, authorization: bytes | None) -> Response | None:
+        """The 429 for a client over its rate, else None (the token taken); `authorization`: the request's
+        first `Authorization` header. Probes and scrapes (`EXEMPT_PATHS`) are never refused."""
+        if scope["path"] in EXEMPT_PATHS:
+            return None
+        presented = bearer_token(authorization) if authorization is not None else None
         caller = self.callers.known(presented) if presented is not None else None
         wait = self.buckets.take(caller or peer_key(scope))
         if wait is None and caller is None and presented is not None:
             # Charged to the address above, which so also pays for this one check of the credential.
             await self.callers.learn(presented)
         if wait is None:
-            await self.app(scope, receive, send)
-            return
+            return None
         seconds = retry_after_seconds(wait)
         error = RateLimited(f"this client is over its request rate; retry in {seconds} s", retry_after=seconds)
-        await problem_response(error, instance=scope["path"])(scope, receive, send)
+        return problem_response(error, instance=scope["path"])
 
 
 class ProgrammeRateLimit:

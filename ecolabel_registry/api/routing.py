@@ -29,6 +29,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, _effective_route_context_var
 from starlette.datastructures import QueryParams
 from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ecolabel_registry import collector
 from ecolabel_registry.errors import BadRequest, MalformedJSON, UnsupportedMediaType
@@ -215,6 +216,12 @@ class DirectJSONRoute(StrictJSONRoute):
     `StrictJSONRoute`, as before.
     """
 
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        handler = self.get_route_handler()
+        if getattr(handler, "direct", False) and self.max_body_size is None:
+            self.app = answering(handler)
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         # The route as served: an included router may add dependencies to the route it copies.
         context = _effective_route_context_var.get()
@@ -248,6 +255,25 @@ class DirectJSONRoute(StrictJSONRoute):
     def invalid(self, error: RequestValidationError) -> Exception:
         """What the direct handler raises for parameters that do not validate (a route class may say 400)."""
         return error
+
+
+def answering(handler: Callable[[Request], Coroutine[Any, Any, Response]]) -> ASGIApp:
+    """The ASGI app of a route whose handler is direct: the handler's response, sent.
+
+    FastAPI wraps every handler (`fastapi.routing.request_response`) in two `AsyncExitStack`s, for
+    dependencies with `yield` and uploaded files, and in a second copy of the exception handling that
+    `ExceptionMiddleware` already gives the whole application. A direct handler has no dependency and
+    reads no form, and an exception it raises reaches `ExceptionMiddleware`, which answers it with the
+    same handlers on the same scope, so the answer is the same; ~4% of a single submission's
+    instructions on the event loop (BENCHMARKS.md). Routes of included routers keep FastAPI's wrapping:
+    an included router builds its own app for each route it copies.
+    """
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await handler(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+    return app
 
 
 def _direct(dependant: Dependant) -> bool:

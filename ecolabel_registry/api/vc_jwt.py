@@ -67,4 +67,5 @@ class CredentialBodyRoute(DirectJSONRoute):
 
             return await json_handler(Request({**request.scope, "headers": headers}, receive))
 
+        handler.direct = getattr(json_handler, "direct", False)  # type: ignore[attr-defined]  # `routing.answering`
         return handler

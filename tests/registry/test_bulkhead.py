@@ -9,7 +9,9 @@ import pytest
 from anyio.from_thread import start_blocking_portal
 from starlette.types import Receive, Scope, Send
 
-from ecolabel_registry.api.bulkhead import STATE_KEY, Bulkhead, semaphore
+from ecolabel_registry.api.bulkhead import STATE_KEY, semaphore
+from ecolabel_registry.api.gate import RequestGate
+from ecolabel_registry.api.limits import BodySizeLimit
 
 
 class _Recorder:
@@ -28,7 +30,7 @@ class _Recorder:
 
 async def _concurrently(path: str, method: str, limit: int) -> int:
     inner = _Recorder()
-    gate = Bulkhead(inner, paths=frozenset({"/v1/verify/eligibility"}))
+    gate = RequestGate(inner, body=BodySizeLimit(max_bytes=1024), catalogue_paths=frozenset({"/v1/verify/eligibility"}))
     app = SimpleNamespace(state=SimpleNamespace(**{STATE_KEY: semaphore(limit)}))
 
     async def nothing() -> dict[str, object]:
@@ -39,7 +41,7 @@ async def _concurrently(path: str, method: str, limit: int) -> int:
 
     async with anyio.create_task_group() as group:
         for _ in range(4):
-            scope = {"type": "http", "method": method, "path": path, "app": app}
+            scope = {"type": "http", "method": method, "path": path, "app": app, "headers": []}
             group.start_soon(gate, scope, nothing, ignore)
     return inner.most
 

@@ -45,6 +45,24 @@ def test_a_client_over_its_burst_gets_429_with_retry_after(app_with: AppWith, ad
         _assert_throttled(http.get("/v1/programmes", headers={"Authorization": "Bearer someone-else"}))
 
 
+def test_the_checks_before_a_route_keep_their_order_and_every_refusal_carries_a_request_id(app_with: AppWith) -> None:
+    oversized = {"content": b"x" * (2 * 1_048_576), "headers": {"content-type": "application/json"}}
+    with app_with(rate_limit_client_per_second=NEVER, rate_limit_client_burst=2) as http:
+        # A malformed X-Min-Tree-Size is refused before the client is charged for the request.
+        for _ in range(3):
+            refused = http.get("/v1/programmes", headers={"X-Min-Tree-Size": "-1"})
+            assert_problem(refused, 400, "bad-request")
+            assert refused.headers["x-request-id"]
+        too_large = http.post("/v1/certificates", **oversized)  # the first token
+        assert_problem(too_large, 413, "payload-too-large")
+        assert too_large.headers["x-request-id"]
+        assert http.get("/v1/programmes", headers={"X-Min-Tree-Size": "0"}).status_code == 200  # the second
+        # Over its rate, a client's body is not looked at: throttled, not too large.
+        throttled = http.post("/v1/certificates", **oversized)
+        _assert_throttled(throttled)
+        assert throttled.headers["x-request-id"]
+
+
 def test_a_programme_over_its_rate_is_refused_whole_and_nothing_is_logged(
     app_with: AppWith, admin_headers: dict[str, str]
 ) -> None:

@@ -106,9 +106,9 @@ def test_a_question_asked_again_is_answered_from_the_memo_and_any_new_input_is_j
     judged: list[Presented] = []
     rule = standing_module._judge
 
-    def counting(presented: Presented, at: datetime, known_at_us: int | None) -> Standing:
+    def counting(presented: Presented, at: datetime, known_at_us: int | None, digest: bytes) -> Standing:
         judged.append(presented)
-        return rule(presented, at, known_at_us)
+        return rule(presented, at, known_at_us, digest)
 
     monkeypatch.setattr(standing_module, "_judge", counting)
     sound = _presented(certifier)
@@ -132,9 +132,9 @@ def test_without_status_changes_every_date_of_one_phase_has_one_standing(
     judged: list[datetime] = []
     rule = standing_module._judge
 
-    def counting(presented: Presented, at: datetime, known_at_us: int | None) -> Standing:
+    def counting(presented: Presented, at: datetime, known_at_us: int | None, digest: bytes) -> Standing:
         judged.append(at)
-        return rule(presented, at, known_at_us)
+        return rule(presented, at, known_at_us, digest)
 
     monkeypatch.setattr(standing_module, "_judge", counting)
     sound = _presented(certifier)
@@ -173,9 +173,9 @@ def test_many_certificates_on_one_date_share_the_memo_of_one_at_a_time(
     judged: list[Presented] = []
     rule = standing_module._judge
 
-    def counting(presented: Presented, at: datetime, known_at_us: int | None) -> Standing:
+    def counting(presented: Presented, at: datetime, known_at_us: int | None, digest: bytes) -> Standing:
         judged.append(presented)
-        return rule(presented, at, known_at_us)
+        return rule(presented, at, known_at_us, digest)
 
     monkeypatch.setattr(standing_module, "_judge", counting)
     sound = _presented(certifier)
