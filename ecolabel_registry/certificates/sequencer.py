@@ -3,16 +3,18 @@
 A request hands its credential, as sent, to the process's sequencer and waits on a future, holding no
 thread. One writer thread takes everything waiting (at most `group_commit_max_items`, waiting up to
 `group_commit_max_wait_ms` for more when fewer are there) and treats the group's credentials as a batch
-does its own: one `submission.prepare` on a read connection, outside the log lock (each signature
-checked, the signing keys and "already held?" read once for the group), each new credential charged
-to its programme's rate limit, then one write transaction through the same functions a batch and a
-single event use (`submission.commit`, `events.submit_many`): one log lock, one append, one signed
-checkpoint, one commit. A credential refused before the write (its signature, its profile, its
-programme's rate) is answered at once; the others are answered only after that transaction has
-committed, so no request is answered with a receipt for a leaf that is not durable. A refused item (a
-duplicate, a taken licence, a broken event chain) gets its own answer from those functions and never
-affects the others. Should the group's checks or its transaction fail as a whole, each member is
-checked or committed again on its own, so each gets its true answer.
+does its own, on one connection: one `submission.prepare` outside the log lock (each signature checked,
+the signing keys read once for the group), then one write transaction through the same functions a
+batch and a single event use (`submission.commit`, `events.submit_many`): one log lock, one append,
+one signed checkpoint, one commit. Under the lock, from the one "already held?" read there, each
+credential new to the registry is charged to its programme's rate limit (`_Charges`): one logged
+meanwhile by another process is not charged, and a member retried alone after its group's transaction
+failed is not charged twice. A credential refused by its checks (its signature, its profile) is
+answered at once; the others are answered only after that transaction has committed, so no request is
+answered with a receipt for a leaf that is not durable. A refused item (over its programme's rate, a
+duplicate, a taken licence, a broken event chain) gets its own answer and never affects the others.
+Should the group's checks or its transaction fail as a whole, each member is checked or committed
+again on its own, so each gets its true answer.
 
 Several API processes each run a sequencer; their groups serialise on the log lock exactly as batches
 do (`log.service.reserve`), so the log stays one sequence. With `group_commit_max_items = 0` there is
@@ -183,8 +185,8 @@ class Sequencer:
         ready, write_failed = written
         if write_failed is not None:
             self._fall_back(ready, write_failed, self._write_certificates)
-        elif failed is not None:
-            self._fall_back(requests, failed, self._certificates)
+        elif failed is not None:  # those refused by their checks before it failed have their answer
+            self._fall_back([request for request in requests if not request.future.done()], failed, self._certificates)
 
     def _prepare(self, connection: Connection, requests: list[_Certificate]) -> list[_Certificate]:
         """Check the group's credentials as one batch, outside the log lock; answer every refusal now and
