@@ -3,16 +3,18 @@
 A request hands its credential, as sent, to the process's sequencer and waits on a future, holding no
 thread. One writer thread takes everything waiting (at most `group_commit_max_items`, waiting up to
 `group_commit_max_wait_ms` for more when fewer are there) and treats the group's credentials as a batch
-does its own: one `submission.prepare` on a read connection, outside the log lock (each signature
-checked, the signing keys and "already held?" read once for the group), each new credential charged
-to its programme's rate limit, then one write transaction through the same functions a batch and a
-single event use (`submission.commit`, `events.submit_many`): one log lock, one append, one signed
-checkpoint, one commit. A credential refused before the write (its signature, its profile, its
-programme's rate) is answered at once; the others are answered only after that transaction has
-committed, so no request is answered with a receipt for a leaf that is not durable. A refused item (a
-duplicate, a taken licence, a broken event chain) gets its own answer from those functions and never
-affects the others. Should the group's checks or its transaction fail as a whole, each member is
-checked or committed again on its own, so each gets its true answer.
+does its own, on one connection: one `submission.prepare` outside the log lock (each signature checked,
+the signing keys read once for the group), then one write transaction through the same functions a
+batch and a single event use (`submission.commit`, `events.submit_many`): one log lock, one append,
+one signed checkpoint, one commit. Under the lock, from the one "already held?" read there, each
+credential new to the registry is charged to its programme's rate limit (`_Charges`): one logged
+meanwhile by another process is not charged, and a member retried alone after its group's transaction
+failed is not charged twice. A credential refused by its checks (its signature, its profile) is
+answered at once; the others are answered only after that transaction has committed, so no request is
+answered with a receipt for a leaf that is not durable. A refused item (over its programme's rate, a
+duplicate, a taken licence, a broken event chain) gets its own answer and never affects the others.
+Should the group's checks or its transaction fail as a whole, each member is checked or committed
+again on its own, so each gets its true answer.
 
 Several API processes each run a sequencer; their groups serialise on the log lock exactly as batches
 do (`log.service.reserve`), so the log stays one sequence. With `group_commit_max_items = 0` there is
@@ -30,13 +32,15 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
+from sqlalchemy import Connection
+
 from ecolabel_registry.certificates import events, submission
-from ecolabel_registry.db.engine import write_connection
+from ecolabel_registry.db.engine import write_connection, write_transaction
 from ecolabel_registry.errors import DatabaseUnavailable, RegistryError
 
 if TYPE_CHECKING:
@@ -54,6 +58,7 @@ Charge = Callable[[Iterable[str]], None]
 class _Certificate:
     token: str
     charge: Charge | None = None
+    charged: bool = False  # charged to its programme's rate by a group whose transaction then failed
     future: Future[submission.Item] = field(default_factory=Future)
     item: submission.Item | None = None  # once its credential passed `submission.prepare`
 
@@ -165,52 +170,70 @@ class Sequencer:
             self._events(status_events)
 
     def _certificates(self, requests: list[_Certificate]) -> None:
-        try:
-            ready = self._prepare(requests)
-        except Exception as exc:  # noqa: BLE001  # delivered to the request, or each member checked alone
-            self._fall_back(requests, exc, self._certificates)
-            return
-        if ready:
-            self._write_certificates(ready)
-
-    def _prepare(self, requests: list[_Certificate]) -> list[_Certificate]:
-        """Check the group's credentials as one batch, outside the log lock, and charge the new ones to
-        their programmes; answer every refusal now and return the requests left to commit."""
+        """Check the group, then log what passed, on one connection: its checks outside the log lock, then
+        its write transaction (`write_transaction`)."""
         context = self._require_context()
-        with context.engine.connect() as connection:
-            prepared = submission.prepare(connection, [request.token for request in requests], names=context.did_names)
-            new = {item.index for item in submission.not_held(connection, prepared)}
+        failed: Exception | None = None
+        written: tuple[list[_Certificate], Exception | None] = ([], None)
+        try:
+            with context.engine.connect() as connection:
+                ready = self._prepare(connection, requests)
+                if ready:
+                    written = (ready, self._write(connection, ready))
+        except Exception as exc:  # noqa: BLE001  # delivered to the request, or each member checked alone
+            failed = exc
+        ready, write_failed = written
+        if write_failed is not None:
+            self._fall_back(ready, write_failed, self._write_certificates)
+        elif failed is not None:  # those refused by their checks before it failed have their answer
+            self._fall_back([request for request in requests if not request.future.done()], failed, self._certificates)
+
+    def _prepare(self, connection: Connection, requests: list[_Certificate]) -> list[_Certificate]:
+        """Check the group's credentials as one batch, outside the log lock; answer every refusal now and
+        return the requests left to commit (charged to their programmes' rates under the lock)."""
+        context = self._require_context()
+        prepared = submission.prepare(connection, [request.token for request in requests], names=context.did_names)
         ready: list[_Certificate] = []
         for request, item in zip(requests, prepared.items, strict=True):
             if item.document is None:
                 request.future.set_result(item)  # refused by its own checks: nothing of it is written
                 continue
-            if item.index in new and request.charge is not None:
-                try:
-                    request.charge([item.document.payload.programme_id])
-                except RegistryError as exc:
-                    request.future.set_exception(exc)
-                    continue
             request.item = item
             ready.append(request)
         return ready
 
     def _write_certificates(self, requests: list[_Certificate]) -> None:
         context = self._require_context()
+        with context.engine.connect() as connection:
+            failed = self._write(connection, requests)
+        if failed is not None:
+            self._fall_back(requests, failed, self._write_certificates)
+
+    def _write(self, connection: Connection, requests: list[_Certificate]) -> Exception | None:
+        """Log the group in one write transaction on `connection` and answer its members once it has
+        committed; the exception that failed it, with nothing answered, for a fall back."""
+        context = self._require_context()
         prepared = submission.Prepared(items=[request.item for request in requests if request.item is not None])
         for index, item in enumerate(prepared.items):  # `commit` tells items apart by index
             item.index = index
             item.outcome, item.error, item.receipt, item.slots = None, None, None, []
             item.stored, item.signing_key = None, None  # a failed group's rows were rolled back
+        charges = _Charges(requests)
         try:
-            with write_connection(context.engine) as connection:
-                submission.commit(connection, context.note_signer, prepared, base_url=context.did_names.base_url)
+            with write_transaction(connection) as transaction:
+                submission.commit(
+                    transaction, context.note_signer, prepared, base_url=context.did_names.base_url, charge=charges
+                )
         except Exception as exc:  # noqa: BLE001  # delivered to the request, or each member retried alone
-            self._fall_back(requests, exc, self._write_certificates)
-            return
+            return exc
         self._committed(len(requests))
         for request, item in zip(requests, prepared.items, strict=True):
-            request.future.set_result(item)
+            refusal = charges.refused.get(item.index)
+            if refusal is not None:
+                request.future.set_exception(refusal)
+            else:
+                request.future.set_result(item)
+        return None
 
     def _events(self, requests: list[_Event]) -> None:
         context = self._require_context()
@@ -246,6 +269,34 @@ class Sequencer:
         if self._context is None:
             raise RuntimeError("the sequencer was not started")
         return self._context
+
+
+class _Charges:
+    """`submission.Charge` for a group: each new credential charged by its own request's `charge`, once
+    (a member retried after its group's transaction failed is not charged again)."""
+
+    def __init__(self, requests: list[_Certificate]) -> None:
+        self.requests = requests  # in the order of the items given to `submission.commit`
+        self.refused: dict[int, RegistryError] = {}  # item index -> its request's refusal by `charge`
+
+    def __call__(self, new: Sequence[submission.Item]) -> dict[str, RegistryError]:
+        over: dict[str, RegistryError] = {}
+        for item in new:
+            request = self.requests[item.index]
+            if request.charge is None or request.charged or item.document is None:
+                continue
+            try:
+                request.charge([item.document.payload.programme_id])
+            except RegistryError as exc:
+                over[item.document.sha256] = exc
+                continue
+            request.charged = True
+        for index, request in enumerate(self.requests):  # every copy of one over its rate is refused alike
+            if request.item is not None and request.item.document is not None:
+                refusal = over.get(request.item.document.sha256)
+                if refusal is not None:
+                    self.refused[index] = refusal
+        return over
 
 
 def of(context: RegistryContext) -> Sequencer | None:

@@ -9,7 +9,7 @@ item is reported and never blocks the others; an accepted item has all its rows 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
@@ -37,6 +37,9 @@ from verification.status_list import Slot, status_entries
 from verification.status_map import ChainHeadValue
 
 Credential = SignedDocument[EcoLabelCertificate]
+# Charges the first item of each credential new to the registry to its programme's rate limit, under the
+# log lock (`commit`); returns the refusal of each one over its limit, by certificate id.
+Charge = Callable[[Sequence["Item"]], dict[str, RegistryError]]
 
 
 @dataclass
@@ -88,27 +91,41 @@ def new_to_the_registry(connection: Connection, prepared: Prepared) -> list[str]
 
 def not_held(connection: Connection, prepared: Prepared) -> list[Item]:
     """The first item of each distinct verified credential the registry does not hold yet (one read)."""
+    ids = {item.document.sha256 for item in prepared.items if item.document is not None}
+    return _new(prepared.items, repository.existing_ids(connection, ids))
+
+
+def _new(items: Sequence[Item], held: dict[str, int]) -> list[Item]:
+    """The first item of each distinct verified credential among `items` that is not in `held`."""
     first: dict[str, Item] = {}
-    for item in prepared.items:
-        if item.document is not None:
+    for item in items:
+        if item.document is not None and item.document.sha256 not in held:
             first.setdefault(item.document.sha256, item)
-    held = repository.existing_ids(connection, first)
-    return [item for sha256, item in first.items() if sha256 not in held]
+    return list(first.values())
 
 
 def commit(
-    connection: Connection, signer: NoteSigner, prepared: Prepared, *, base_url: str | None = None
+    connection: Connection,
+    signer: NoteSigner,
+    prepared: Prepared,
+    *,
+    base_url: str | None = None,
+    charge: Charge | None = None,
 ) -> list[Item]:
     """Decide and store, under the log lock, every item that passed `prepare`.
 
     `base_url`: the registry's public URL, whose status lists a credential's `credentialStatus` must name;
-    without it, a credential with `credentialStatus` is refused.
+    without it, a credential with `credentialStatus` is refused. `charge`: given the first item of each
+    distinct credential the registry does not hold, read under the lock (so a credential logged by
+    another process meanwhile is not charged, and none is logged uncharged), it charges them to their
+    programmes' rate limits; every copy of one over its limit is refused with its refusal.
     """
     reservation = log.reserve(connection)
     pending = [item for item in prepared.items if item.document is not None]
     documents = {item.index: item.document for item in pending if item.document is not None}
     fresh = keys.load(connection, {(d.key.programme_id, d.key.kid) for d in documents.values()})
     registered = repository.existing_ids(connection, (d.sha256 for d in documents.values()))
+    over = charge(_new(pending, registered)) if charge is not None else {}
     defined = categories.existing(connection, (_category_key(d.payload) for d in documents.values()))
     current = repository.current_for_licences(
         connection, ((d.payload.programme_id, d.payload.credential_subject.licence_number) for d in documents.values())
@@ -122,6 +139,9 @@ def commit(
         if document.sha256 in registered:
             item.outcome = Outcome.DUPLICATE
             item.receipt = log.receipt_for(connection, registered[document.sha256])
+            continue
+        if document.sha256 in over:
+            item.outcome, item.error = Outcome.REJECTED, over[document.sha256]
             continue
         if document.sha256 in first_in_batch:
             item.outcome = Outcome.DUPLICATE  # its receipt is the first copy's, filled in after the append

@@ -2,7 +2,10 @@
 
 psycopg runs an `executemany` INSERT as one statement per row (in pipeline mode); `COPY … FROM STDIN`
 streams the rows into one command, which is several times faster for a batch of 1,000 certificates
-(six tables' rows each). Small batches keep the INSERT: a COPY has a fixed cost of its own.
+(six tables' rows each), and for a group commit's 16 (`certificates.sequencer`: its inserts through
+SQLAlchemy's INSERT cost the writer ~2.5 ms of CPU a group, BENCHMARKS.md). A single row keeps the
+INSERT: one round trip, where a COPY takes two. A driver error in a COPY is raised as SQLAlchemy's
+`DBAPIError` subclass, as an INSERT's is.
 
 On SQLite the INSERT is compiled once per table and set of columns and run by the driver's
 `executemany`, as `db.raw` runs its reads: SQLAlchemy's own executemany built a parameter dict per row
@@ -22,7 +25,7 @@ import orjson
 from sqlalchemy import JSON, Connection, Table, insert
 from sqlalchemy.exc import DBAPIError
 
-COPY_FROM_ROWS = 50
+COPY_FROM_ROWS = 2
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -40,9 +43,12 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
     quote = connection.dialect.identifier_preparer.quote
     command = f"COPY {quote(table.name)} ({', '.join(quote(name) for name in names)}) FROM STDIN"
     driver: Any = connection.connection.driver_connection  # psycopg.Connection, in this transaction
-    with driver.cursor() as cursor, cursor.copy(command) as copy:
-        for row in rows:
-            copy.write_row([orjson.dumps(row[name]).decode() if name in as_json else row[name] for name in names])
+    try:
+        with driver.cursor() as cursor, cursor.copy(command) as copy:
+            for row in rows:
+                copy.write_row([orjson.dumps(row[name]).decode() if name in as_json else row[name] for name in names])
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(command, None, exc, connection.dialect.loaded_dbapi.Error) from exc
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,18 @@ def write_connection(engine: Engine) -> Iterator[Connection]:
 
 
 @contextmanager
+def write_transaction(connection: Connection) -> Iterator[Connection]:
+    """`write_connection`'s transaction on a connection the caller has checked out already, so that reads
+    done before it (outside any lock) and the write need one checkout. A transaction those reads began
+    is ended first: on SQLite the write must begin with `BEGIN IMMEDIATE`."""
+    if connection.in_transaction():
+        connection.rollback()
+    writer = connection.execution_options(sqlite_immediate=True)
+    with writer.begin():
+        yield writer
+
+
+@contextmanager
 def read_snapshot(engine: Engine) -> Iterator[Connection]:
     """A read-only transaction that sees one snapshot: answers that name a checkpoint must not mix states.
 

@@ -24,7 +24,7 @@ def _entries(start: int, count: int) -> list[dict[str, object]]:
 
 
 def test_many_rows_and_few_rows_round_trip(engine: Engine) -> None:
-    many, few = _entries(0, COPY_FROM_ROWS + 10), _entries(COPY_FROM_ROWS + 10, 3)
+    many, few = _entries(0, COPY_FROM_ROWS + 10), _entries(COPY_FROM_ROWS + 10, COPY_FROM_ROWS - 1)
     with write_connection(engine) as connection:
         insert_rows(connection, entries_table, many)
         insert_rows(connection, entries_table, few)

@@ -142,6 +142,68 @@ def test_a_group_checks_its_credentials_together_and_refuses_each_alone(
     assert client.get(f"/v1/certificates/{certificate_id(fresh[3])}").status_code == 404
 
 
+def test_a_group_charges_what_is_new_under_the_log_lock(
+    client: TestClient, context: RegistryContext, body: Certifier, paused: Sequencer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The charge is decided by the "already held?" read under the lock: a credential logged by another
+    writer after the group's checks is a duplicate and is not charged; every copy of one over its rate
+    is refused with it; the others are charged once each."""
+    fresh = [body.credential(f"IT/044/{n:03d}") for n in range(4)]
+    charged: list[str] = []
+
+    def charge(programmes: Iterable[str]) -> None:
+        wanted = list(programmes)
+        if len(charged) == 2:  # the third new credential is over its programme's rate
+            raise RateLimited("over", code="PROGRAMME_RATE_LIMITED", retry_after=1)
+        charged.extend(wanted)
+
+    real_prepare = submission.prepare
+
+    def prepare_then_logged_elsewhere(*args: Any, **kwargs: Any) -> submission.Prepared:
+        # Another writer (the app's own sequencer, which prepares through the plain `prepare` once this is
+        # undone) logs fresh[0] between the group's checks and its lock.
+        monkeypatch.setattr(sequencer_module.submission, "prepare", real_prepare)
+        prepared = real_prepare(*args, **kwargs)
+        assert client.post("/v1/certificates", json={"credential": fresh[0]}).status_code == 201
+        return prepared
+
+    monkeypatch.setattr(sequencer_module.submission, "prepare", prepare_then_logged_elsewhere)
+    tokens = [fresh[0], fresh[1], fresh[2], fresh[3], fresh[3]]
+    futures = [paused.certificate(token, charge) for token in tokens]
+    paused.start(context)
+
+    assert futures[0].result(timeout=60).outcome is Outcome.DUPLICATE
+    assert [futures[n].result(timeout=60).outcome for n in (1, 2)] == [Outcome.ACCEPTED] * 2
+    for future in futures[3:]:
+        with pytest.raises(RateLimited):
+            future.result(timeout=60)
+    assert charged == [body.programme_id] * 2, "fresh[0] was logged by another writer: not charged here"
+    assert client.get(f"/v1/certificates/{certificate_id(fresh[3])}").status_code == 404
+
+
+def test_a_member_retried_alone_is_not_charged_again(
+    client: TestClient, context: RegistryContext, body: Certifier, paused: Sequencer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group charged under the lock whose transaction then fails: its members, committed one by one,
+    are logged without a second charge."""
+    real_commit = submission.commit
+
+    def charge_then_fail(connection: Any, signer: Any, prepared: submission.Prepared, **kwargs: Any) -> Any:
+        items = real_commit(connection, signer, prepared, **kwargs)
+        if len(prepared.items) > 1:
+            raise OperationalError("COMMIT", {}, Exception("the server closed the connection"))
+        return items
+
+    monkeypatch.setattr(sequencer_module.submission, "commit", charge_then_fail)
+    charged: list[str] = []
+    tokens = [body.credential(f"IT/044/{n:03d}") for n in range(3)]
+    futures = [paused.certificate(token, charged.extend) for token in tokens]
+    paused.start(context)
+    assert [future.result(timeout=60).outcome for future in futures] == [Outcome.ACCEPTED] * 3
+    assert paused.groups == 3
+    assert charged == [body.programme_id] * 3
+
+
 def test_a_group_of_status_events_fails_only_the_refused_ones(
     client: TestClient, context: RegistryContext, body: Certifier, paused: Sequencer
 ) -> None:
