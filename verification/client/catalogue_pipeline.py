@@ -92,8 +92,9 @@ def answers(
         while pending:
             yield _verified(pending.popleft(), key)
     finally:
-        # A run that stops (refused, interrupted) does not wait here for the answers sent ahead.
-        pool.shutdown(wait=False, cancel_futures=True)
+        # A run that stops (refused, interrupted) sends nothing more, and waits for the requests already
+        # on their way: their connections go back to the client before the caller closes it, none left open.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _unanswered(pending: deque[tuple[int, list[dict[str, Any]], Future[bytes]]]) -> int:
