@@ -7,7 +7,7 @@ problem), and each receipt must verify against the group's checkpoint.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,18 @@ def _verified(receipt: Receipt, token: str, context: RegistryContext) -> Checkpo
     return verify_receipt(receipt, token.encode("ascii"), context.note_verifier)
 
 
+def _two_then_over(charged: list[str]) -> Callable[[Iterable[str]], None]:
+    """A programme rate that admits two new credentials, noting each in `charged`, and refuses the third."""
+
+    def charge(programmes: Iterable[str]) -> None:
+        wanted = list(programmes)
+        if len(charged) == 2:
+            raise RateLimited("over", code="PROGRAMME_RATE_LIMITED", retry_after=1)
+        charged.extend(wanted)
+
+    return charge
+
+
 def test_a_group_of_certificates_is_one_transaction_with_one_checkpoint(
     client: TestClient, context: RegistryContext, body: Certifier, paused: Sequencer
 ) -> None:
@@ -116,12 +128,7 @@ def test_a_group_checks_its_credentials_together_and_refuses_each_alone(
     fresh = [body.credential(f"IT/044/{n:03d}") for n in range(1, 5)]
     forged = fresh[1][:-4] + "AAAA"
     charged: list[str] = []
-
-    def charge(programmes: Iterable[str]) -> None:
-        wanted = list(programmes)
-        if len(charged) == 2:  # the third new credential is over its programme's rate
-            raise RateLimited("over", code="PROGRAMME_RATE_LIMITED", retry_after=1)
-        charged.extend(wanted)
+    charge = _two_then_over(charged)
 
     tokens = [fresh[0], forged, held, fresh[2], fresh[3], fresh[0]]
     before = _checkpoints(context)
@@ -150,12 +157,7 @@ def test_a_group_charges_what_is_new_under_the_log_lock(
     is refused with it; the others are charged once each."""
     fresh = [body.credential(f"IT/044/{n:03d}") for n in range(4)]
     charged: list[str] = []
-
-    def charge(programmes: Iterable[str]) -> None:
-        wanted = list(programmes)
-        if len(charged) == 2:  # the third new credential is over its programme's rate
-            raise RateLimited("over", code="PROGRAMME_RATE_LIMITED", retry_after=1)
-        charged.extend(wanted)
+    charge = _two_then_over(charged)
 
     real_prepare = submission.prepare
 
