@@ -8,9 +8,9 @@ and carried by every log line written while the request runs.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
+import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -52,15 +52,6 @@ def _log_access(method: str, route: str, path: str, status: int, elapsed: float)
 _LOG_ACCESS_LINE = _log_access.__code__.co_firstlineno
 
 
-def _fresh_id() -> str:
-    """`uuid.uuid4().hex`, without building the `UUID` object: 16 random bytes with the version (4) and
-    variant (RFC 9562 §4.1, 0b10) bits set as `uuid4` sets them."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = raw[6] & 0x0F | 0x40
-    raw[8] = raw[8] & 0x3F | 0x80
-    return raw.hex()
-
-
 def _incoming_id(scope: Scope) -> str | None:
     for name, value in scope.get("headers", ()):
         if name == REQUEST_ID_HEADER:
@@ -77,7 +68,7 @@ class RequestObservability:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = _incoming_id(scope) or _fresh_id()
+        rid = _incoming_id(scope) or uuid.uuid4().hex
         token = request_id.set(rid)
         arrived = time.perf_counter()
         status = 500  # what the client sees if the application fails before it starts a response

@@ -206,7 +206,11 @@ def run(
     run may continue. A refusal of the scan's (`CatalogueRefused`) comes before anything else that failed."""
     state_file = state_path(settings.results)
     with collector_paused():
-        recorded = RunState.load(state_file) if state_file.exists() else None
+        try:  # read once: the lines sent and the run resumed both follow this one record
+            recorded = RunState.load(state_file) if state_file.exists() else None
+        except ResumeRefused:
+            scan.result()  # the scan's refusal first, as when it ran before the state was read
+            raise
         # Lines are read unchecked, as the scan checks them; the registry refuses a chunk the scan would.
         lines = islice(iter_catalogue(scan.path, check=False), recorded.items_done if recorded else 0, None)
         parts: Iterator[tuple[int, list[dict[str, Any]]]] = enumerate(
@@ -219,13 +223,13 @@ def run(
         started: _Started | None = None
         try:
             for number, part, saved in sent:
-                started = started or _start(scan, ask, settings, on_scanned)
+                started = started or _start(scan, ask, settings, on_scanned, recorded)
                 started.keep(number, part, saved, on_chunk)
                 del part, saved  # freed here, so that the collection below has only the chunks in flight to walk
                 # httpx leaves each request and its response in a reference cycle, with the bytes sent and
                 # read (6 MB a chunk): the youngest generation, where they are, is collected after each chunk.
                 gc.collect(0)
-            started = started or _start(scan, ask, settings, on_scanned)  # no chunk left to check
+            started = started or _start(scan, ask, settings, on_scanned, recorded)  # no chunk left to check
         except Exception:
             if started is None:
                 scan.result()  # the scan's refusal first, as when it ran before the first request
@@ -278,13 +282,19 @@ class _Started:
             on_chunk(Progress(state.items_done, self.eligible, self.resumed_from))
 
 
-def _start(scan: Scan, ask: Ask, settings: RunSettings, on_scanned: Callable[[Catalogue], None] | None) -> _Started:
+def _start(
+    scan: Scan,
+    ask: Ask,
+    settings: RunSettings,
+    on_scanned: Callable[[Catalogue], None] | None,
+    recorded: RunState | None,
+) -> _Started:
     catalogue = scan.result()
     if on_scanned is not None:
         on_scanned(catalogue)
     question = ask.about(catalogue)
     state_file = state_path(settings.results)
-    state = _resume_or_start(state_file, question, settings)
+    state = _resume_or_start(state_file, recorded, question, settings)
     settings.decisions.mkdir(parents=True, exist_ok=True)
     out = settings.results.open("ab")
     eligible = sum(chunk.eligible for chunk in state.chunks)
@@ -317,9 +327,12 @@ def _keep(
     )
 
 
-def _resume_or_start(state_file: Path, question: Question, settings: RunSettings) -> RunState:
-    if state_file.exists():
-        state = RunState.load(state_file)
+def _resume_or_start(
+    state_file: Path, recorded: RunState | None, question: Question, settings: RunSettings
+) -> RunState:
+    """The recorded run (`recorded`, read from `state_file`) if this one may continue it, else a new run."""
+    if recorded is not None:
+        state = recorded
         difference = question.difference(state.question)
         if difference is not None:
             raise ResumeRefused(
