@@ -84,6 +84,22 @@ def test_an_unreadable_state_file_is_one_line_whichever_options_are_given(tmp_pa
         assert "is not the state of a catalogue run" in _failed_line(output)
 
 
+def test_a_catalogue_mistake_comes_before_an_unreadable_state_file(tmp_path: Path) -> None:
+    catalogue = tmp_path / "catalogue.csv"
+    catalogue.write_bytes(b"ref,gtin,model\nA-1,,VW-100\n")
+    state = tmp_path / "eligibility.csv.state.json"
+    state.write_text("not json", encoding="utf-8")
+    for dated in ([], ["--date", "2026-06-01T00:00:00Z"]):
+        code, output = _run(
+            "eligibility", str(catalogue), "--accept", "eu-ecolabel", "--registry", _closed_port_url(),
+            "--out", str(tmp_path / "eligibility.csv"), *dated,
+        )  # fmt: skip
+        assert code == EXIT_INPUT
+        assert "row 2 names no certificate, licence or GTIN" in _failed_line(output)
+        assert state.read_text(encoding="utf-8") == "not json"
+        assert not (tmp_path / "eligibility.csv").exists()
+
+
 def test_eligibility_says_which_option_is_missing(tmp_path: Path) -> None:
     catalogue = tmp_path / "catalogue.csv"
     catalogue.write_text("ref,gtin\nA-1,96385074\n", encoding="utf-8")

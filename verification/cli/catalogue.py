@@ -115,19 +115,25 @@ def eligibility(
         )
     requirement = _requirement(accept or [], cpv, cn_procurement, equivalents, market or [])
     settings = RunSettings(out, decisions, max_chunks=max_chunks, in_flight=in_flight)
-    on_date = _date(date, catalogue_run.state_path(out))
-    lines_per_chunk = chunk_size or _interrupted_chunk_size(catalogue_run.state_path(out)) or DEFAULT_CHUNK
+    if date is not None:
+        _check_date(date)
     # The catalogue is hashed and checked while the registry judges its first chunks (`catalogue_pipeline`).
     with collector_paused():
         scan = Scan(catalogue, Catalogue.scan)
+        try:  # read once: the date, the chunk size, the lines sent and the run resumed all follow it
+            recorded = catalogue_run.RunState.recorded(out)
+        except ResumeRefused as exc:
+            _scanned(scan)  # the catalogue's own refusal first
+            raise fail(str(exc), code=EXIT_INPUT) from exc
         try:
             summary, lines = _run(
                 scan,
                 registry,
                 requirement=requirement,
-                on_date=on_date,
-                lines_per_chunk=lines_per_chunk,
+                on_date=date or (recorded.question.date if recorded else _now()),
+                lines_per_chunk=chunk_size or (recorded.question.chunk_size if recorded else DEFAULT_CHUNK),
                 settings=settings,
+                recorded=recorded,
             )
         except Exception as exc:
             if not isinstance(exc, typer.Exit):  # the scan's refusal first, as before the registry was asked
@@ -149,7 +155,14 @@ def eligibility(
 
 
 def _run(
-    scan: Scan, registry: str, *, requirement: dict[str, Any], on_date: str, lines_per_chunk: int, settings: RunSettings
+    scan: Scan,
+    registry: str,
+    *,
+    requirement: dict[str, Any],
+    on_date: str,
+    lines_per_chunk: int,
+    settings: RunSettings,
+    recorded: catalogue_run.RunState | None,
 ) -> tuple[catalogue_run.RunSummary, int]:
     """The run, with its progress bar: its summary and the catalogue's number of lines."""
     progress = Progress(
@@ -176,7 +189,7 @@ def _run(
                     progress.update(task, completed=done.items_done, eligible=done.eligible)
 
                 summary = catalogue_run.run(
-                    client, key, scan, ask, settings=settings, on_scanned=scanned, on_chunk=advance
+                    client, key, scan, ask, settings=settings, recorded=recorded, on_scanned=scanned, on_chunk=advance
                 )
     except ResumeRefused as exc:
         raise fail(str(exc), code=EXIT_INPUT) from exc
@@ -232,30 +245,17 @@ def _scanned(scan: Scan) -> Catalogue:
         raise
 
 
-def _date(given: str | None, state_file: Path) -> str:
-    """The date every chunk is judged on: --date, else the interrupted run's, else now (to the second)."""
-    if given is not None:
-        try:
-            parse_timestamp(given)
-        except ValueError as exc:
-            raise fail(f"--date {given!r}: {exc}", code=EXIT_INPUT) from exc
-        return given
-    if state_file.exists():
-        try:
-            return catalogue_run.RunState.load(state_file).question.date
-        except ResumeRefused as exc:
-            raise fail(str(exc), code=EXIT_INPUT) from exc
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def _interrupted_chunk_size(state_file: Path) -> int | None:
-    """The chunk size of the interrupted run this one continues, if any."""
-    if not state_file.exists():
-        return None
+def _check_date(given: str) -> None:
+    """--date, the date every chunk is judged on, when given (else the interrupted run's, else now)."""
     try:
-        return catalogue_run.RunState.load(state_file).question.chunk_size
-    except ResumeRefused as exc:
-        raise fail(str(exc), code=EXIT_INPUT) from exc
+        parse_timestamp(given)
+    except ValueError as exc:
+        raise fail(f"--date {given!r}: {exc}", code=EXIT_INPUT) from exc
+
+
+def _now() -> str:
+    """Now, to the second: the date of a new run not given --date."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _key(client: RegistryClient) -> PublicKey:

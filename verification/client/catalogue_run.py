@@ -142,6 +142,12 @@ class RunState:
         except (ValueError, KeyError, TypeError, AttributeError, orjson.JSONDecodeError) as exc:
             raise ResumeRefused(f"{path} is not the state of a catalogue run ({exc}); remove it to start over") from exc
 
+    @classmethod
+    def recorded(cls, results: Path) -> RunState | None:
+        """The interrupted run that wrote `results`, from its state file, if there is one."""
+        path = state_path(results)
+        return cls.load(path) if path.exists() else None
+
 
 def state_path(results: Path) -> Path:
     """Where the run writing `results` keeps its state: beside it."""
@@ -197,20 +203,17 @@ def run(
     ask: Ask,
     *,
     settings: RunSettings,
+    recorded: RunState | None,
     on_scanned: Callable[[Catalogue], None] | None = None,
     on_chunk: Callable[[Progress], None] | None = None,
 ) -> RunSummary:
     """Check the catalogue `scan` reads chunk by chunk (resuming a recorded run), writing results, decisions
-    and state. The first chunks are sent while the scan runs (`catalogue_pipeline`); nothing is written
-    before it is done, `on_scanned` has seen the catalogue and the recorded run, if any, is one this
-    run may continue. A refusal of the scan's (`CatalogueRefused`) comes before anything else that failed."""
-    state_file = state_path(settings.results)
+    and state. `recorded` is the interrupted run (`RunState.recorded`, read once by the caller): the
+    lines sent and the run resumed both follow it. The first chunks are sent while the scan runs
+    (`catalogue_pipeline`); nothing is written before it is done, `on_scanned` has seen the catalogue and
+    the recorded run, if any, is one this run may continue. A refusal of the scan's (`CatalogueRefused`)
+    comes before anything else that failed."""
     with collector_paused():
-        try:  # read once: the lines sent and the run resumed both follow this one record
-            recorded = RunState.load(state_file) if state_file.exists() else None
-        except ResumeRefused:
-            scan.result()  # the scan's refusal first, as when it ran before the state was read
-            raise
         # Lines are read unchecked, as the scan checks them; the registry refuses a chunk the scan would.
         lines = islice(iter_catalogue(scan.path, check=False), recorded.items_done if recorded else 0, None)
         parts: Iterator[tuple[int, list[dict[str, Any]]]] = enumerate(
@@ -246,7 +249,7 @@ def run(
             settings.decisions
         )
         manifest = settings.decisions / Manifest.FILE_NAME
-        state_file.unlink()
+        started.state_file.unlink()
     return RunSummary(state.items_done, started.eligible, len(state.chunks), complete, started.resumed_from, manifest)
 
 
