@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Connection
 
-from ecolabel_registry.certificates import events, submission
+from ecolabel_registry.certificates import events, observed, submission
 from ecolabel_registry.db.engine import write_connection, write_transaction
 from ecolabel_registry.errors import DatabaseUnavailable, RegistryError
 
@@ -179,7 +179,9 @@ class Sequencer:
             with context.engine.connect() as connection:
                 ready = self._prepare(connection, requests)
                 if ready:
-                    written = (ready, self._write(connection, ready))
+                    documents = [r.item.document for r in ready if r.item is not None and r.item.document is not None]
+                    seen = observed.observe(connection, documents)  # outside the lock; `commit` checks it there
+                    written = (ready, self._write(connection, ready, seen))
         except Exception as exc:  # noqa: BLE001  # delivered to the request, or each member checked alone
             failed = exc
         ready, write_failed = written
@@ -209,11 +211,15 @@ class Sequencer:
         if failed is not None:
             self._fall_back(requests, failed, self._write_certificates)
 
-    def _write(self, connection: Connection, requests: list[_Certificate]) -> Exception | None:
+    def _write(
+        self, connection: Connection, requests: list[_Certificate], seen: observed.Observed | None = None
+    ) -> Exception | None:
         """Log the group in one write transaction on `connection` and answer its members once it has
-        committed; the exception that failed it, with nothing answered, for a fall back."""
+        committed; the exception that failed it, with nothing answered, for a fall back. `seen`: the
+        state its checks read before the lock, used under it only if still valid (`observed`)."""
         context = self._require_context()
-        prepared = submission.Prepared(items=[request.item for request in requests if request.item is not None])
+        items = [request.item for request in requests if request.item is not None]
+        prepared = submission.Prepared(items=items, observed=seen)
         for index, item in enumerate(prepared.items):  # `commit` tells items apart by index
             item.index = index
             item.outcome, item.error, item.receipt, item.slots = None, None, None, []

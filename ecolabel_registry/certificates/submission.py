@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 
 from ecolabel_registry.categories import repository as categories
 from ecolabel_registry.certificates import repository
+from ecolabel_registry.certificates.observed import Observed, State
 from ecolabel_registry.certificates.schemas import Outcome
 from ecolabel_registry.errors import Conflict, RegistryError, UnknownCategory
 from ecolabel_registry.log import service as log
@@ -64,6 +65,8 @@ class Item:
 @dataclass
 class Prepared:
     items: list[Item] = field(default_factory=list)
+    # The state its checks read before the log lock (`observed.observe`), used under it if still valid.
+    observed: Observed | None = None
 
 
 def prepare(connection: Connection, tokens: Sequence[str], *, names: DidWeb | None = None) -> Prepared:
@@ -123,13 +126,13 @@ def commit(
     reservation = log.reserve(connection)
     pending = [item for item in prepared.items if item.document is not None]
     documents = {item.index: item.document for item in pending if item.document is not None}
-    fresh = keys.load(connection, {(d.key.programme_id, d.key.kid) for d in documents.values()})
-    registered = repository.existing_ids(connection, (d.sha256 for d in documents.values()))
+    observed = prepared.observed
+    if observed is not None and observed.holds_at(reservation.head, list(documents.values())):
+        seen = observed.state
+    else:
+        seen = _read_under_the_lock(connection, list(documents.values()))
+    fresh, registered, defined, current = seen.keys, seen.registered, seen.defined, dict(seen.current)
     over = charge(_new(pending, registered)) if charge is not None else {}
-    defined = categories.existing(connection, (_category_key(d.payload) for d in documents.values()))
-    current = repository.current_for_licences(
-        connection, ((d.payload.programme_id, d.payload.credential_subject.licence_number) for d in documents.values())
-    )
     claimed = _claimed_slots(pending, base_url)
     held = status_slots.taken(connection, (slot for item in pending for slot in item.slots))
     accepted: list[Item] = []
@@ -157,7 +160,7 @@ def commit(
         held.update(dict.fromkeys(item.slots, document.sha256))
         current[(document.payload.programme_id, document.payload.credential_subject.licence_number)] = document.sha256
         accepted.append(item)
-    _store(connection, signer, accepted, reservation)
+    _store(connection, signer, accepted, reservation, status_map_on=seen.status_map_on)
     for item in pending:
         if item.outcome is Outcome.DUPLICATE and item.receipt is None and item.document is not None:
             item.receipt = first_in_batch[item.document.sha256].receipt
@@ -202,7 +205,27 @@ def _refusal(
     return None
 
 
-def _store(connection: Connection, signer: NoteSigner, accepted: list[Item], reservation: log.Reservation) -> None:
+def _read_under_the_lock(connection: Connection, documents: list[Credential]) -> State:
+    """What `observed.observe` reads in one statement, read one statement each (the log lock is held)."""
+    return State(
+        keys=keys.load(connection, {(d.key.programme_id, d.key.kid) for d in documents}),
+        registered=repository.existing_ids(connection, (d.sha256 for d in documents)),
+        defined=categories.existing(connection, (_category_key(d.payload) for d in documents)),
+        current=repository.current_for_licences(
+            connection, ((d.payload.programme_id, d.payload.credential_subject.licence_number) for d in documents)
+        ),
+        status_map_on=status_map.is_enabled(connection),
+    )
+
+
+def _store(
+    connection: Connection,
+    signer: NoteSigner,
+    accepted: list[Item],
+    reservation: log.Reservation,
+    *,
+    status_map_on: bool,
+) -> None:
     if not accepted:
         return
     logged = [log.Document(DocumentKind.CERTIFICATE, item.token.encode("ascii")) for item in accepted]
@@ -210,7 +233,7 @@ def _store(connection: Connection, signer: NoteSigner, accepted: list[Item], res
     # With the status map on, its root is the transaction's last leaf (docs/VERIFIABLE-MAP.md §4.2).
     first = reservation.head.tree_size
     heads = [(d.sha256, ChainHeadValue(first + i, 0, d.sha256, first + i)) for i, d in enumerate(documents)]
-    logged += status_map.log_documents(connection, heads, first + len(logged))
+    logged += status_map.log_documents(connection, heads, first + len(logged), enabled=status_map_on)
     receipts = log.append(connection, signer, logged, reservation)[: len(accepted)]
     for item, document, receipt in zip(accepted, documents, receipts, strict=True):
         item.receipt, item.stored = receipt, _new_certificate(document, receipt)

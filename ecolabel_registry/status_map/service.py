@@ -94,11 +94,14 @@ def is_enabled(connection: Connection) -> bool:
 
 
 def log_documents(
-    connection: Connection, heads: Sequence[tuple[str, ChainHeadValue]], log_size: int
+    connection: Connection, heads: Sequence[tuple[str, ChainHeadValue]], log_size: int, *, enabled: bool | None = None
 ) -> list[log.Document]:
     """The `status_map` leaf to append last in this transaction, after the leaves `heads` come from
-    (none while the map is off). `log_size` is that leaf's own index: the leaves before it."""
-    if not heads or not is_enabled(connection):
+    (none while the map is off). `log_size` is that leaf's own index: the leaves before it. `enabled`:
+    whether the map is on, when the caller has read it under the log lock (or knows it unchanged since)."""
+    if not heads:
+        return []
+    if not (is_enabled(connection) if enabled is None else enabled):
         return []
     updates = [
         (bytes.fromhex(certificate_id), hashlib.sha256(head.encode()).digest()) for certificate_id, head in heads
