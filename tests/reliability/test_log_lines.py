@@ -1,0 +1,46 @@
+"""A log line's text: its time as `datetime` writes it, and its fields in the order they were given."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from datetime import UTC, datetime
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from ecolabel_registry.observability.logging import handler, iso_milliseconds
+
+
+@given(st.floats(min_value=0, max_value=2**33, allow_nan=False, allow_infinity=False))
+@example(0.0)
+@example(1765000000.0)
+@example(1765000000.9999995)  # rounds up into the next second
+@example(1765000000.0000005)  # half a microsecond: rounded to even
+@example(1765000000.0015)
+@example(1765000000.999)
+@example(1765000059.9999999)  # the carry crosses a minute
+def test_a_lines_time_is_datetimes_to_the_millisecond(created: float) -> None:
+    assert iso_milliseconds(created) == datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+
+
+def test_the_same_second_twice_and_an_earlier_one_after_it_are_each_their_own() -> None:
+    for created in (1765000000.25, 1765000000.75, 1764999999.5, 1765000000.001):
+        assert iso_milliseconds(created) == datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+
+
+def test_a_lines_extra_fields_follow_its_five_in_the_order_given() -> None:
+    stream = io.StringIO()
+    logger = logging.getLogger("ecolabel_registry.test_log_lines")
+    installed = handler("json", stream)
+    logger.addHandler(installed)
+    logger.propagate = False
+    try:
+        logger.warning("%s went %d", "it", 3, extra={"zeta": 1, "alpha": "a", "ts_of_origin": None})
+    finally:
+        logger.removeHandler(installed)
+        logger.propagate = True
+    line = json.loads(stream.getvalue())
+    assert list(line) == ["ts", "level", "logger", "message", "request_id", "zeta", "alpha", "ts_of_origin"]
+    assert (line["message"], line["level"], line["zeta"], line["alpha"]) == ("it went 3", "WARNING", 1, "a")
