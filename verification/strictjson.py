@@ -159,9 +159,18 @@ def _compact(data: bytes, max_depth: int) -> Any:
         return _NOT_COMPACT
     if not same:
         return _NOT_COMPACT
+    if _one_level(value) and max_depth >= 1:  # a single submission's `{"credential": JWS}`: no count
+        return value
     if data.count(b"{") + data.count(b"[") > max_depth and not _depth_at_most(value, max_depth):
         return _NOT_COMPACT  # too deep: refused by `_parsed`, with its code and message
     return value
+
+
+def _one_level(value: Any) -> bool:
+    """True for an object of a few members none of which is a container: one level deep. Told from the
+    members, not by counting brackets in the text, which cost ~9,000 instructions for a credential's
+    ~900 bytes (BENCHMARKS.md, changelog "the access line and the wake-ups")."""
+    return isinstance(value, dict) and len(value) <= 8 and not any(isinstance(v, dict | list) for v in value.values())
 
 
 def _parsed(data: bytes | str, *, max_bytes: int, max_depth: int) -> Any:

@@ -15,7 +15,7 @@ from starlette.routing import Match
 from starlette.types import Scope
 
 from ecolabel_registry import collector
-from ecolabel_registry.api import untp
+from ecolabel_registry.api import untp, wakeups
 from ecolabel_registry.api.answers import model_json
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import SIGNED_DOCUMENT_ERRORS, openapi_responses
@@ -86,8 +86,10 @@ async def submit_certificate(body: SubmitCredential, request: Request) -> Respon
     if writer is None:
         (item,) = await run_in_threadpool(_submit, context, throttle, [body.credential])
     else:
-        # Checked and charged with the rest of its group, on the group's thread: the wait holds no thread.
-        item = await asyncio.wrap_future(writer.certificate(body.credential, throttle.charge))
+        # Checked and charged with the rest of its group, on the group's thread: the wait holds no thread,
+        # and the group's answers come back to the loop in one wake-up (`api.wakeups`).
+        loop = asyncio.get_running_loop()
+        item = await wakeups.of(loop).wait(writer.certificate(body.credential, throttle.charge))
     if item.stored is not None or item.error is not None:  # answered from memory: no thread hop
         return _submitted(context, item)
     return await run_in_threadpool(_submitted, context, item)
@@ -317,7 +319,9 @@ async def submit_status_event(certificate_id: CertificateId, body: SubmitEvent, 
     if writer is None:
         event, now_status, receipt = await run_in_threadpool(_submit_event, context, certificate_id, body.event)
     else:
-        event, now_status, receipt = await asyncio.wrap_future(writer.event(certificate_id, body.event))
+        event, now_status, receipt = await wakeups.of(asyncio.get_running_loop()).wait(
+            writer.event(certificate_id, body.event)
+        )
     return EventSubmitted(event=event, status=now_status, receipt=ReceiptOut.of(receipt))
 
 

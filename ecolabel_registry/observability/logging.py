@@ -10,6 +10,7 @@ including in exception text and tracebacks.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import sys
 from contextvars import ContextVar
@@ -31,6 +32,9 @@ _STANDARD_ATTRIBUTES: Final = frozenset(
     # uvicorn's `color_message` repeats the message with terminal colour codes.
     vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys() | {"message", "asctime", "taskName", "color_message"}
 )
+
+# What is not an `extra=` field: a record's own attributes, and the five fields every line starts with.
+_NOT_EXTRA: Final = _STANDARD_ATTRIBUTES | {"ts", "level", "logger", "message", "request_id"}
 
 
 def redact(text: str) -> str:
@@ -71,18 +75,47 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def iso_milliseconds(created: float) -> str:
+    """`datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")`, the second's text kept.
+
+    Every line of a second shares its date and time up to the second, and formatting them took ~1 µs of
+    the access line's ~13 (BENCHMARKS.md, changelog "the access line and the wake-ups"). The microsecond
+    is what `fromtimestamp` takes: the fraction rounded half to even, a carry into the next second.
+    """
+    fraction, whole = math.modf(created)
+    microsecond = round(fraction * 1e6)
+    second = int(whole)
+    if microsecond >= 1_000_000:
+        second, microsecond = second + 1, microsecond - 1_000_000
+    if microsecond < 0 or second < 0:  # before 1970: not a record's time, and not worth a second rule
+        return datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+    kept = _second_text
+    if kept[0] != second:
+        kept = (second, datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds")[:-6])
+        _set_second_text(kept)
+    return f"{kept[1]}.{microsecond // 1000:03d}+00:00"
+
+
+_second_text: tuple[int, str] = (-1, "")
+
+
+def _set_second_text(kept: tuple[int, str]) -> None:
+    global _second_text  # noqa: PLW0603  # one (second, text) pair, replaced whole: safe across threads
+    _second_text = kept
+
+
 class JSONFormatter(logging.Formatter):
     """`{"ts", "level", "logger", "message", "request_id", ...extra, "exception"}` on one line."""
 
     def format(self, record: logging.LogRecord) -> str:
         body: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "ts": iso_milliseconds(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None),
         }
-        body.update({k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRIBUTES and k not in body})
+        body.update({k: v for k, v in vars(record).items() if k not in _NOT_EXTRA})
         if record.exc_text or record.exc_info:
             body["exception"] = record.exc_text or self.formatException(record.exc_info)  # type: ignore[arg-type]
         # Redacted again as a whole: an `extra=` value is not covered by the filter.

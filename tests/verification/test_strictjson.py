@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from verification import strictjson
@@ -191,6 +191,9 @@ _ANY_JSON = st.recursive(
 
 @settings(max_examples=300, deadline=None)  # no wall-clock limit: the machine may be busy
 @given(_ANY_JSON, st.integers(0, 6), st.sampled_from(["orjson", "json", "json-ascii"]))
+@example({"credential": "a.b.c"}, 0, "orjson")  # one level, told from its members: refused at depth 0
+@example({"credential": "a.b.c"}, 1, "orjson")
+@example({"a": 1, "b": {}}, 1, "orjson")
 def test_the_compact_path_gives_what_the_full_parse_gives(value: Any, max_depth: int, writer: str) -> None:
     # Whatever the spelling (orjson's own, which takes the fast path, or another), the value or the
     # refusal is the one the standard library's strict parse gives.
