@@ -1,20 +1,15 @@
-"""A log line's text: its time as `datetime` writes it, its fields in the order they were given, and the
-access line's record the one the standard library makes."""
+"""A log line's text: its time as `datetime` writes it, and its fields in the order they were given."""
 
 from __future__ import annotations
 
 import io
 import json
 import logging
-import time
 from datetime import UTC, datetime
-from typing import Any
 
-import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from ecolabel_registry.observability import middleware
 from ecolabel_registry.observability.logging import handler, iso_milliseconds
 
 
@@ -49,53 +44,3 @@ def test_a_lines_extra_fields_follow_its_five_in_the_order_given() -> None:
     line = json.loads(stream.getvalue())
     assert list(line) == ["ts", "level", "logger", "message", "request_id", "zeta", "alpha", "ts_of_origin"]
     assert (line["message"], line["level"], line["zeta"], line["alpha"]) == ("it went 3", "WARNING", 1, "a")
-
-
-def test_the_access_record_is_the_one_make_record_makes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(time, "time", lambda: 1765000000.123456)
-    access = logging.getLogger("ecolabel_registry.access")
-    args = ("POST", "/v1/certificates", 201)
-    extra = {
-        "method": "POST",
-        "route": "/v1/certificates",
-        "path": "/v1/certificates",
-        "status": 201,
-        "duration_ms": 1.5,
-    }
-    assert middleware._RECORD_FIELDS is not None  # the interpreter's records have the fields it copies
-    made = access.makeRecord(
-        access.name, logging.INFO, middleware.__file__, middleware._LOG_ACCESS_LINE, "%s %s %d", args, None,
-        "_log_access", extra,
-    )  # fmt: skip
-    copied = middleware._access_record(args, extra)
-    assert type(copied) is type(made)
-    assert list(vars(copied).items()) == list(vars(made).items())
-
-
-def test_the_access_line_is_made_as_usual_when_records_come_from_another_factory(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    made: list[logging.LogRecord] = []
-
-    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = logging.LogRecord(*args, **kwargs)
-        record.tagged = True
-        made.append(record)
-        return record
-
-    monkeypatch.setattr(logging, "getLogRecordFactory", lambda: factory)
-    monkeypatch.setattr(logging, "_logRecordFactory", factory)
-    stream = io.StringIO()
-    access = logging.getLogger("ecolabel_registry.access")
-    installed = handler("json", stream)
-    access.addHandler(installed)
-    access.setLevel(logging.INFO)
-    access.propagate = False
-    try:
-        middleware._log_access("GET", "/healthz", "/healthz", 200, 0.001)
-    finally:
-        access.removeHandler(installed)
-        access.setLevel(logging.NOTSET)
-        access.propagate = True
-    assert len(made) == 1
-    assert json.loads(stream.getvalue())["tagged"] is True
