@@ -26,6 +26,7 @@ __all__ = [
     "check_inclusion",
     "consistency_proof",
     "inclusion_proof",
+    "inclusion_proofs",
     "leaf_hash",
     "node_hash",
     "root_from_leaf_hashes",
@@ -111,6 +112,38 @@ def inclusion_proof(leaf_index: int, tree_size: int, subtree_root: SubtreeRoot) 
             siblings.append((start, start + k))
             start += k
     return [subtree_root(s, e) for s, e in reversed(siblings)]
+
+
+def inclusion_proofs(first: int, tree_size: int, subtree_root: SubtreeRoot) -> list[list[bytes]]:
+    """`inclusion_proof(m, tree_size, subtree_root)` for every m in [first, tree_size), in that order.
+
+    One descent of PATH (§2.1.3.1) for all of them, into the ranges that hold one of those leaves: a
+    sibling shared by several leaves (the upper ones are shared by all) is asked of ``subtree_root``
+    once, where a proof per leaf asked for it once per leaf. Each proof gets the deeper siblings
+    first, then the sibling of its range at this level, so it runs from the leaf's sibling up.
+    """
+    _require_size(tree_size, "tree_size")
+    if isinstance(first, bool) or not isinstance(first, int) or not 0 <= first <= tree_size:
+        raise MalformedInput("BAD_INDEX", f"first leaf index {first!r} is not in [0, {tree_size}]")
+    proofs: list[list[bytes]] = [[] for _ in range(first, tree_size)]
+
+    def descend(start: int, end: int) -> None:  # proves the leaves of [start, end) from `first` on
+        if end - start == 1:
+            return
+        middle = start + _split(end - start)
+        if first < middle:
+            descend(start, middle)
+            right = subtree_root(middle, end)
+            for proof in proofs[max(start, first) - first : middle - first]:
+                proof.append(right)
+        descend(middle, end)
+        left = subtree_root(start, middle)
+        for proof in proofs[max(middle, first) - first : end - first]:
+            proof.append(left)
+
+    if first < tree_size:
+        descend(0, tree_size)
+    return proofs
 
 
 def consistency_proof(size1: int, size2: int, subtree_root: SubtreeRoot) -> list[bytes]:

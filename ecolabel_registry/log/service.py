@@ -20,7 +20,7 @@ from ecolabel_registry.errors import BadRequest, LogIntegrityError, NotFound
 from ecolabel_registry.log import repository, tree
 from verification.checkpoint import Checkpoint, sign_checkpoint
 from verification.leaf import DocumentKind, commitment_leaf_hash
-from verification.merkle import consistency_proof, inclusion_proof
+from verification.merkle import consistency_proof, inclusion_proof, inclusion_proofs
 from verification.note import NoteSigner
 from verification.receipt import Receipt
 
@@ -130,6 +130,7 @@ def append(
     )
     repository.store_append(connection, entries, appended.new_nodes, new_head)
     reservation.head = new_head
+    proofs = inclusion_proofs(head.tree_size, appended.tree_size, appended.subtree_root)  # one per entry
     return [
         Receipt(
             leaf_index=entry.leaf_index,
@@ -137,9 +138,9 @@ def append(
             integrated_us=integrated_us,
             leaf_hash=entry.leaf_hash,
             checkpoint=checkpoint_text or "",
-            inclusion_proof=tuple(inclusion_proof(entry.leaf_index, appended.tree_size, appended.subtree_root)),
+            inclusion_proof=tuple(proof),
         )
-        for entry in entries
+        for entry, proof in zip(entries, proofs, strict=True)
     ]
 
 

@@ -17,6 +17,7 @@ from verification.errors import MalformedInput, ProofInvalid
 from verification.merkle import (
     consistency_proof,
     inclusion_proof,
+    inclusion_proofs,
     root_from_leaf_hashes,
     root_from_subtrees,
     verify_consistency,
@@ -135,3 +136,21 @@ def test_proof_for_wrong_size_or_index_fails(size: int, salt: int, data: st.Data
     root = root_from_leaf_hashes(leaves)
     with pytest.raises((ProofInvalid, MalformedInput)):
         verify_inclusion(other, size, leaves[index], proof, root)
+
+
+@SETTINGS
+@given(size=sizes, salt=salts, data=st.data())
+def test_the_proofs_of_an_append_are_each_leafs_own_proof(size: int, salt: int, data: st.DataObject) -> None:
+    """`inclusion_proofs` (a receipt per appended leaf) gives exactly `inclusion_proof` of each leaf, and asks
+    only for the ranges a proof may ask for."""
+    first = data.draw(st.integers(min_value=0, max_value=size), label="first")
+    subtrees = _Subtrees(_leaves(size, salt))
+    proofs = inclusion_proofs(first, size, subtrees)
+    subtrees.assert_ranges_documented(size)
+    assert proofs == [inclusion_proof(m, size, subtrees) for m in range(first, size)]
+
+
+@pytest.mark.parametrize(("first", "size"), [(-1, 7), (8, 7), (True, 7), (0, -1)])
+def test_the_proofs_of_an_append_refuse_leaves_outside_the_tree(first: int, size: int) -> None:
+    with pytest.raises(MalformedInput):
+        inclusion_proofs(first, size, _Subtrees(_leaves(7, 0)))

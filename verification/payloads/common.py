@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints
@@ -39,12 +40,22 @@ _RFC3339 = re.compile(TIMESTAMP_PATTERN.replace("^", "\\A", 1).removesuffix("$")
 
 def parse_timestamp(value: object) -> datetime:
     # XML Schema dateTimeStamp as VC 2.0 requires: a string with a time zone, never a bare number.
+    if isinstance(value, str):
+        return _parse_text(value)
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("timestamps must carry a time zone")
         return value.astimezone(UTC)
-    if not isinstance(value, str) or not _RFC3339.match(value):
-        raise ValueError("timestamps are RFC 3339 strings with a time zone, e.g. 2026-01-31T00:00:00Z")
+    raise ValueError(_NOT_RFC3339)
+
+
+_NOT_RFC3339: Final = "timestamps are RFC 3339 strings with a time zone, e.g. 2026-01-31T00:00:00Z"
+
+
+@lru_cache(maxsize=4096)  # a pure function of the text; the credentials of one batch share their validity dates
+def _parse_text(value: str) -> datetime:
+    if not _RFC3339.match(value):
+        raise ValueError(_NOT_RFC3339)
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
     except OverflowError as exc:  # 9999-12-31T23:00:00-02:00 is past the year 9999 in UTC

@@ -1,0 +1,34 @@
+"""GTINs (`verification.identifiers`): the GS1 check digit, and every GS1 length read as 14 digits."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from stdnum import ean
+
+from verification.identifiers import gs1_check_digit, normalise_gtin
+
+
+def test_the_check_digit_is_the_one_python_stdnum_computes() -> None:
+    draw = random.Random(20261206)
+    for length in range(1, 18):
+        for _ in range(500):
+            digits = "".join(draw.choice("0123456789") for _ in range(length))
+            assert gs1_check_digit(digits) == ean.calc_check_digit(digits), digits
+
+
+@pytest.mark.parametrize("gtin", ["96385074", "036000291452", "4006381333931", "10614141000415"])
+def test_a_gtin_of_each_length_reads_as_fourteen_digits(gtin: str) -> None:
+    assert normalise_gtin(gtin) == gtin.zfill(14)
+
+
+@pytest.mark.parametrize("gtin", ["96385075", "036000291453", "4006381333932", "10614141000416"])
+def test_a_wrong_check_digit_is_refused(gtin: str) -> None:
+    with pytest.raises(ValueError, match="wrong check digit"):
+        normalise_gtin(gtin)
+
+
+def test_a_gtin_of_another_length_is_refused() -> None:
+    with pytest.raises(ValueError, match="8, 12, 13 or 14 digits"):
+        normalise_gtin("4006381333")
