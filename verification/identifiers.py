@@ -132,20 +132,15 @@ class _Tidy:
 Tidy: Final = _Tidy()
 
 
-def gs1_check_digit(digits: str) -> str:
-    """The GS1 check digit of ASCII digits (the number before it): weights 3 and 1 alternating from the
-    right, as `stdnum.ean.calc_check_digit` computes it (a test compares the two), without its generator
-    of one multiplication per digit."""
-    return str(-(3 * sum(map(int, digits[::-2])) + sum(map(int, digits[-2::-2]))) % 10)
-
-
 @lru_cache(maxsize=65_536)  # a pure function; catalogues name the same products check after check
 def normalise_gtin(value: str) -> str:
     """A GTIN of any GS1 length as 14 digits (leading zeros), after checking its check digit."""
     digits = value.strip()
     if not digits.isascii() or not digits.isdigit() or len(digits) not in GTIN_LENGTHS:
         raise ValueError("a GTIN has 8, 12, 13 or 14 digits")
-    if gs1_check_digit(digits[:-1]) != digits[-1]:
+    # The GS1 check digit of the digits before it (what `ean.is_valid` computes after cleaning the
+    # input, which is known to be ASCII digits here).
+    if ean.calc_check_digit(digits[:-1]) != digits[-1]:
         raise ValueError(f"GTIN {digits} has a wrong check digit")
     return digits.zfill(14)
 

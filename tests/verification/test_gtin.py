@@ -1,21 +1,10 @@
-"""GTINs (`verification.identifiers`): the GS1 check digit, and every GS1 length read as 14 digits."""
+"""GTINs (`verification.identifiers`): every GS1 length read as 14 digits, a wrong check digit refused."""
 
 from __future__ import annotations
 
-import random
-
 import pytest
-from stdnum import ean
 
-from verification.identifiers import gs1_check_digit, normalise_gtin
-
-
-def test_the_check_digit_is_the_one_python_stdnum_computes() -> None:
-    draw = random.Random(20261206)
-    for length in range(1, 18):
-        for _ in range(500):
-            digits = "".join(draw.choice("0123456789") for _ in range(length))
-            assert gs1_check_digit(digits) == ean.calc_check_digit(digits), digits
+from verification.identifiers import normalise_gtin
 
 
 @pytest.mark.parametrize("gtin", ["96385074", "036000291452", "4006381333931", "10614141000415"])
