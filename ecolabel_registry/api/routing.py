@@ -235,7 +235,10 @@ class DirectJSONRoute(StrictJSONRoute):
         invalid = self.invalid
 
         async def handler(request: Request) -> Response:
-            strict = StrictJSONRequest(request.scope, request.receive)
+            # `answering` gives the strict request itself; FastAPI's wrapping (an included router) a plain one.
+            strict = (
+                request if type(request) is StrictJSONRequest else StrictJSONRequest(request.scope, request.receive)
+            )
             _refuse_nul(request)
             values, errors = query(request.scope["query_string"]) if query is not None else ({}, [])
             if body is not None and request.method in _BODY_METHODS:
@@ -270,7 +273,7 @@ def answering(handler: Callable[[Request], Coroutine[Any, Any, Response]]) -> AS
     """
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        response = await handler(Request(scope, receive, send))
+        response = await handler(StrictJSONRequest(scope, receive, send))  # the one request object it reads
         await response(scope, receive, send)
 
     return app
