@@ -26,9 +26,11 @@ from fastapi.dependencies.utils import (
     request_params_to_args,
 )
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute, _effective_route_context_var
+from fastapi.routing import APIRoute, _effective_route_context_var, _get_scope_effective_route_context
+from starlette._utils import get_route_path
 from starlette.datastructures import QueryParams
 from starlette.requests import ClientDisconnect
+from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ecolabel_registry import collector
@@ -221,6 +223,24 @@ class DirectJSONRoute(StrictJSONRoute):
         handler = self.get_route_handler()
         if getattr(handler, "direct", False) and self.max_body_size is None:
             self.app = answering(handler)
+        # The paths its regular expression matches when the path is literal: itself, and itself with a
+        # final newline (`$` matches before one); None with a parameter.
+        self._literal = None if self.param_convertors else (self.path, self.path + "\n")
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """`APIRoute.matches`, but another path is told at once that it is not this literal one, without
+        the regular expression and FastAPI's wrapping: the routes tried before a TRQP answer cost it ~2%
+        of its instructions (BENCHMARKS.md). A route served through an included router (another path
+        than its own) is matched as before."""
+        literal = self._literal
+        if (
+            literal is not None
+            and scope["type"] == "http"
+            and get_route_path(scope) not in literal
+            and _get_scope_effective_route_context(scope) is None
+        ):
+            return Match.NONE, {}
+        return super().matches(scope)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         # The route as served: an included router may add dependencies to the route it copies.
@@ -235,7 +255,10 @@ class DirectJSONRoute(StrictJSONRoute):
         invalid = self.invalid
 
         async def handler(request: Request) -> Response:
-            strict = StrictJSONRequest(request.scope, request.receive)
+            # `answering` gives the strict request itself; FastAPI's wrapping (an included router) a plain one.
+            strict = (
+                request if type(request) is StrictJSONRequest else StrictJSONRequest(request.scope, request.receive)
+            )
             _refuse_nul(request)
             values, errors = query(request.scope["query_string"]) if query is not None else ({}, [])
             if body is not None and request.method in _BODY_METHODS:
@@ -270,7 +293,7 @@ def answering(handler: Callable[[Request], Coroutine[Any, Any, Response]]) -> AS
     """
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        response = await handler(Request(scope, receive, send))
+        response = await handler(StrictJSONRequest(scope, receive, send))  # the one request object it reads
         await response(scope, receive, send)
 
     return app

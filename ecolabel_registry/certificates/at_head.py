@@ -97,7 +97,7 @@ def _events_json() -> Any:
     return case((certificates.c.event_count > 0, listed), else_=None)
 
 
-def _select(where: Any, *, with_events: bool = True) -> Any:
+def _select(where: Any, *, with_events: bool = True, with_checkpoint: bool = True) -> Any:
     return (
         select(
             certificates.c.id,
@@ -118,7 +118,7 @@ def _select(where: Any, *, with_events: bool = True) -> Any:
             _latest_key_event(key_events_table.c.leaf_index).label("key_head_leaf_index"),
             state_table.c.tree_size.label("head_tree_size"),
             state_table.c.root_hash.label("head_root_hash"),
-            state_table.c.checkpoint.label("head_checkpoint"),
+            *([state_table.c.checkpoint.label("head_checkpoint")] if with_checkpoint else []),
             *([_events_json().label("events_json")] if with_events else []),
         )
         .join(entries, entries.c.leaf_index == certificates.c.leaf_index)
@@ -135,11 +135,14 @@ def _select(where: Any, *, with_events: bool = True) -> Any:
 
 
 _ROW = Prebuilt(_select(certificates.c.id == bindparam("id"), with_events=False))
-_READ = Prebuilt(_select(certificates.c.id == bindparam("id")))
+_READ_ONE = Prebuilt(_select(certificates.c.id == bindparam("id")))
 # The same columns for several certificates at once (PostgreSQL only: an array parameter), for reads that
-# concurrent requests share (`recognition.reads`): each row is the one `_READ` gives for its id. `_ROW`: the
-# same without the events, for the single verification (`row`).
+# concurrent requests share (`recognition.reads`): each row is the one `_READ_ONE` gives for its id. `_ROW`:
+# the same without the events, for the single verification (`row`).
 _READ_MANY = Prebuilt(_select(certificates.c.id == any_(bindparam("ids", type_=ARRAY(String)))))
+# `read`'s: a recognition answer names the checkpoint by tree size and root hash, never by its note, so
+# the note's text (~180 bytes) is not read (a twelfth of the statement's time on SQLite).
+_READ = Prebuilt(_select(certificates.c.id == bindparam("id"), with_checkpoint=False))
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,8 @@ def row(connection: Connection | DriverConnection, certificate_id: str) -> dict[
 
 
 def read(connection: Connection | DriverConnection, certificate_id: str) -> AtHead | None:
+    """`read_many`'s for one certificate, but for the checkpoint's note (`head_checkpoint`), which no
+    caller of this one reads."""
     row = _READ.first(connection, id=certificate_id)
     return None if row is None else _at_head(row)
 
@@ -180,7 +185,7 @@ def read_many(connection: DriverConnection, certificate_ids: list[str]) -> dict[
     over small tables, hash-joins a sequential scan of the log entries, a fifth more of the database's
     CPU for that one row than the index lookups `_READ` plans (BENCHMARKS.md)."""
     if len(certificate_ids) == 1:
-        rows = _READ.dicts(connection, id=certificate_ids[0])
+        rows = _READ_ONE.dicts(connection, id=certificate_ids[0])
     else:
         rows = _READ_MANY.dicts(connection, ids=certificate_ids)
     return {row["id"]: _at_head(row) for row in rows}

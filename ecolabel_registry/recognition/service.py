@@ -11,7 +11,7 @@ import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine
 
@@ -99,9 +99,9 @@ def judged_certificate(
     return _presented(row, standing), evidence_of(row, history, key_head)
 
 
-@dataclass(frozen=True)
-class CertificateRead:
-    """A certificate with everything its standing reads, and the graph and checkpoint, of one snapshot."""
+class CertificateRead(NamedTuple):
+    """A certificate with everything its standing reads, and the graph and checkpoint, of one snapshot (a
+    tuple: made for every answer about a certificate)."""
 
     found: at_head.AtHead
     events: Sequence[Mapping[Any, Any]]  # its status events in sequence order (none: `found.has_events` false)

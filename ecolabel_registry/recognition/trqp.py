@@ -16,9 +16,8 @@ a well-formed query whose answer is "no" is a normal answer with `recognized` (o
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine
 
@@ -40,8 +39,10 @@ _SLUG = re.compile(r"\A[a-z0-9]+(-[a-z0-9]+)*\Z")
 _UTC_TIME = re.compile(r"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|\+00:00)\Z")
 
 
-@dataclass(frozen=True)
-class Evaluation:
+class Evaluation(NamedTuple):
+    """One answer's values (a tuple: made for every TRQP answer, where a frozen dataclass set each field
+    through `object.__setattr__`)."""
+
     resolution: Resolution
     message: str
     time_requested: str | None
