@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from ecolabel_registry.api import wakeups
+from tests.fresh_loop import run_fresh
 
 
 def _decide_elsewhere(*steps: Any) -> None:
@@ -34,7 +35,7 @@ def test_each_waiter_gets_its_own_futures_result_error_or_cancellation() -> None
         with pytest.raises(asyncio.CancelledError):
             await waiters[2]
 
-    asyncio.run(scenario())
+    run_fresh(scenario)
 
 
 def test_a_group_decided_together_wakes_the_loop_once() -> None:
@@ -59,7 +60,7 @@ def test_a_group_decided_together_wakes_the_loop_once() -> None:
         assert await waiter == 99
         return calls
 
-    assert asyncio.run(scenario()) == 2
+    assert run_fresh(scenario) == 2
 
 
 def test_a_waiter_whose_client_left_cancels_its_future_so_the_writer_skips_it() -> None:
@@ -70,7 +71,7 @@ def test_a_waiter_whose_client_left_cancels_its_future_so_the_writer_skips_it() 
         await asyncio.sleep(0)  # the waiter's callbacks run on the loop
         return future
 
-    future = asyncio.run(scenario())
+    future = run_fresh(scenario)
     assert future.cancelled()
     assert not future.set_running_or_notify_cancel()
 
@@ -86,4 +87,4 @@ def test_a_future_decided_after_its_waiter_was_cancelled_is_dropped() -> None:
         await asyncio.sleep(0)
         assert waiter.cancelled()
 
-    asyncio.run(scenario())
+    run_fresh(scenario)
