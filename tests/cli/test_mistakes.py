@@ -70,34 +70,34 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
         assert f"no such file: {missing}; check the path" in _failed_line(output)
 
 
-def test_an_unreadable_state_file_is_one_line_whichever_options_are_given(tmp_path: Path) -> None:
+def _beside_an_unreadable_state(tmp_path: Path, catalogue_text: bytes) -> list[str]:
+    """The failure line of `eligibility` on `catalogue_text` with an unreadable state file beside its
+    results, without and with --date; the state file and the results are left as they were."""
     catalogue = tmp_path / "catalogue.csv"
-    catalogue.write_text("ref,gtin\nA-1,96385074\n", encoding="utf-8")
-    (tmp_path / "eligibility.csv.state.json").write_text("not json", encoding="utf-8")
-    # With --date the state is first read for its chunk size (none given here), not for its date.
+    catalogue.write_bytes(catalogue_text)
+    state = tmp_path / "eligibility.csv.state.json"
+    state.write_text("not json", encoding="utf-8")
+    lines = []
     for dated in ([], ["--date", "2026-06-01T00:00:00Z"]):
         code, output = _run(
             "eligibility", str(catalogue), "--accept", "eu-ecolabel", "--registry", _closed_port_url(),
             "--out", str(tmp_path / "eligibility.csv"), *dated,
         )  # fmt: skip
         assert code == EXIT_INPUT
-        assert "is not the state of a catalogue run" in _failed_line(output)
+        assert state.read_text(encoding="utf-8") == "not json"
+        assert not (tmp_path / "eligibility.csv").exists()
+        lines.append(_failed_line(output))
+    return lines
+
+
+def test_an_unreadable_state_file_is_one_line_whichever_options_are_given(tmp_path: Path) -> None:
+    for line in _beside_an_unreadable_state(tmp_path, b"ref,gtin\nA-1,96385074\n"):
+        assert "is not the state of a catalogue run" in line
 
 
 def test_a_catalogue_mistake_comes_before_an_unreadable_state_file(tmp_path: Path) -> None:
-    catalogue = tmp_path / "catalogue.csv"
-    catalogue.write_bytes(b"ref,gtin,model\nA-1,,VW-100\n")
-    state = tmp_path / "eligibility.csv.state.json"
-    state.write_text("not json", encoding="utf-8")
-    for dated in ([], ["--date", "2026-06-01T00:00:00Z"]):
-        code, output = _run(
-            "eligibility", str(catalogue), "--accept", "eu-ecolabel", "--registry", _closed_port_url(),
-            "--out", str(tmp_path / "eligibility.csv"), *dated,
-        )  # fmt: skip
-        assert code == EXIT_INPUT
-        assert "row 2 names no certificate, licence or GTIN" in _failed_line(output)
-        assert state.read_text(encoding="utf-8") == "not json"
-        assert not (tmp_path / "eligibility.csv").exists()
+    for line in _beside_an_unreadable_state(tmp_path, b"ref,gtin,model\nA-1,,VW-100\n"):
+        assert "row 2 names no certificate, licence or GTIN" in line
 
 
 def test_eligibility_says_which_option_is_missing(tmp_path: Path) -> None:
