@@ -10,9 +10,6 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
-from starlette._utils import get_route_path
-from starlette.routing import Match
-from starlette.types import Scope
 
 from ecolabel_registry import collector
 from ecolabel_registry.api import untp, wakeups
@@ -146,22 +143,15 @@ router.add_api_route("", submit_certificate, **_SUBMIT_CERTIFICATE)
 # take whole (another method) goes on to the routes behind it as before.
 #
 # It is the first route the application tries: any other request is told at once that its path is not this
-# one (by the path `Route.matches` compares, without the regular expression), so a request for another
+# one (`DirectJSONRoute.matches`, which every route of a literal path shares), so a request for another
 # route pays one string comparison for it, and a submission no longer pays for matching the five routes
 # that were before it.
-class _FrontRoute(CredentialBodyRoute):
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] == "http" and get_route_path(scope) != self.path:  # the path is literal: no parameter
-            return Match.NONE, {}
-        return super().matches(scope)
-
-
 front = APIRouter()
 front.add_api_route(
     router.prefix,
     submit_certificate,
     include_in_schema=False,
-    **{**_SUBMIT_CERTIFICATE, "route_class_override": _FrontRoute},
+    **_SUBMIT_CERTIFICATE,
 )
 
 
