@@ -105,18 +105,19 @@ def store_append(
     insert_rows(
         connection, nodes_table, [{"level": level, "idx": idx, "hash": value} for (level, idx), value in nodes.items()]
     )
+    moved = {
+        "new_tree_size": head.tree_size,
+        "new_root_hash": head.root_hash,
+        "new_frontier": b"".join(head.frontier),
+        "new_last_integrated_us": head.last_integrated_us,
+        "new_checkpoint": head.checkpoint,
+    }
+    if head.checkpoint is not None and connection.dialect.name == "postgresql":
+        connection.execute(_CHECKPOINT_AND_HEAD, moved)  # one statement, one round trip
+        return
     if head.checkpoint is not None:
         connection.execute(_INSERT_CHECKPOINT, [{"tree_size": head.tree_size, "note": head.checkpoint}])
-    connection.execute(
-        _UPDATE_HEAD,
-        {
-            "new_tree_size": head.tree_size,
-            "new_root_hash": head.root_hash,
-            "new_frontier": b"".join(head.frontier),
-            "new_last_integrated_us": head.last_integrated_us,
-            "new_checkpoint": head.checkpoint,
-        },
-    )
+    connection.execute(_UPDATE_HEAD, moved)
 
 
 # Built once, like the head's read: every append (a group commit's too) runs them.
@@ -131,6 +132,13 @@ _UPDATE_HEAD = (
         last_integrated_us=bindparam("new_last_integrated_us"),
         checkpoint=bindparam("new_checkpoint"),
     )
+)
+# The checkpoint's insert as a data-modifying CTE of the head's update (PostgreSQL, §7.8.4 of its manual):
+# the same two rows in one statement. SQLite has no INSERT inside WITH.
+_CHECKPOINT_AND_HEAD = _UPDATE_HEAD.add_cte(
+    insert(checkpoints_table)
+    .values(tree_size=bindparam("new_tree_size"), note=bindparam("new_checkpoint"))
+    .cte("new_checkpoint")
 )
 
 

@@ -1,10 +1,13 @@
-"""Bulk inserts store exactly what a plain INSERT stores, on both backends (COPY on PostgreSQL)."""
+"""Bulk inserts store exactly what a plain INSERT stores, on both backends (COPY on PostgreSQL, or a
+multi-row INSERT in a pipeline)."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
 
-from ecolabel_registry.db.bulk import COPY_FROM_ROWS, insert_rows
+from ecolabel_registry.db.bulk import COPY_FROM_ROWS, insert_rows, pipelined
 from ecolabel_registry.db.engine import write_connection
 from ecolabel_registry.log.repository import entries_table
 
@@ -49,3 +52,35 @@ def test_a_failed_transaction_keeps_no_copied_row(engine: Engine) -> None:
         pass
     with engine.connect() as connection:
         assert connection.execute(select(entries_table.c.leaf_index)).first() is None
+
+
+def _stored_entries(engine: Engine) -> list[dict[str, object]]:
+    with engine.connect() as connection:
+        rows = [dict(row) for row in connection.execute(select(entries_table).order_by("leaf_index")).mappings()]
+    for row in rows:
+        for name in ("document", "document_sha256", "leaf_hash"):
+            row[name] = bytes(row[name])
+    return rows
+
+
+def test_rows_sent_in_a_pipeline_are_stored_as_copied(engine: Engine) -> None:
+    many, one = _entries(0, COPY_FROM_ROWS + 10), _entries(COPY_FROM_ROWS + 10, 1)
+    with write_connection(engine) as connection, pipelined(connection):
+        insert_rows(connection, entries_table, many)
+        insert_rows(connection, entries_table, one)
+    assert _stored_entries(engine) == many + one
+
+
+def test_a_statement_failing_in_a_pipeline_rolls_back_the_whole_transaction(engine: Engine) -> None:
+    with write_connection(engine) as connection:
+        insert_rows(connection, entries_table, _entries(0, 3))
+
+    def accepted_refused_then_more() -> None:
+        with write_connection(engine) as connection, pipelined(connection):
+            insert_rows(connection, entries_table, _entries(3, COPY_FROM_ROWS + 5))  # accepted by the server
+            insert_rows(connection, entries_table, _entries(2, COPY_FROM_ROWS))  # leaf 2 is taken: refused
+            insert_rows(connection, entries_table, _entries(100, COPY_FROM_ROWS))  # after the failure
+
+    with pytest.raises(IntegrityError):
+        accepted_refused_then_more()
+    assert _stored_entries(engine) == _entries(0, 3)
