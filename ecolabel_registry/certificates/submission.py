@@ -235,8 +235,8 @@ def _store(
     first = reservation.head.tree_size
     heads = [(d.sha256, ChainHeadValue(first + i, 0, d.sha256, first + i)) for i, d in enumerate(documents)]
     logged += status_map.log_documents(connection, heads, first + len(logged), enabled=status_map_on)
-    # Nothing below reads what it writes: on PostgreSQL every row goes in one round trip (`pipelined`).
-    with pipelined(connection):
+    # Nothing below reads what it writes: on PostgreSQL a group's rows go in one round trip (`pipelined`).
+    with pipelined(connection, items=len(logged)):
         receipts = log.append(connection, signer, logged, reservation)[: len(accepted)]
         for item, document, receipt in zip(accepted, documents, receipts, strict=True):
             item.receipt, item.stored = receipt, _new_certificate(document, receipt)

@@ -39,9 +39,18 @@ COPY_FROM_ROWS = 2
 _MAX_PARAMETERS = 65_535
 
 
+# A batch's rows (1,000 credentials) cost more as multi-row INSERTs than as COPYs: 10 ms more of the
+# writer's CPU and ~50 ms more wall under the lock (BENCHMARKS.md), where a group commit's (at most 256
+# by default, `group_commit_max_items`) cost less. Two round trips a table are little beside a batch.
+PIPELINED_UP_TO_ITEMS = 256
+
+
 @contextmanager
-def pipelined(connection: Connection) -> Iterator[None]:
+def pipelined(connection: Connection, *, items: int) -> Iterator[None]:
     """Send the block's writes to PostgreSQL without waiting for each one's answer (psycopg pipeline mode).
+
+    `items`: how many documents the block writes rows for; above `PIPELINED_UP_TO_ITEMS` the block runs
+    as it would without this (each statement answered in turn, many rows as a COPY).
 
     For a block of statements whose results nobody reads (INSERT, UPDATE without RETURNING): they are
     sent as they are made and the answers are read once, when the block ends; that is when a failed
@@ -51,7 +60,11 @@ def pipelined(connection: Connection) -> Iterator[None]:
     (SQLite, or inside another such block) the statements run as they would without it.
     """
     driver: Any = connection.connection.driver_connection
-    if connection.dialect.name != "postgresql" or driver.pgconn.pipeline_status != pq.PipelineStatus.OFF:
+    if (
+        connection.dialect.name != "postgresql"
+        or items > PIPELINED_UP_TO_ITEMS
+        or driver.pgconn.pipeline_status != pq.PipelineStatus.OFF
+    ):
         yield
         return
     try:
@@ -106,11 +119,21 @@ def _insert_values(connection: Connection, driver: Any, columns: str, rows: list
                 raise DBAPIError.instance(command, None, exc, connection.dialect.loaded_dbapi.Error) from exc
 
 
-@lru_cache(maxsize=512)
 def _values_command(columns: str, width: int, count: int) -> str:
-    """`INSERT INTO <columns> VALUES ($1, $2), ($3, $4), ...` for `count` rows of `width` values."""
-    rows = (f"({', '.join(f'${n}' for n in range(first, first + width))})" for first in range(1, width * count, width))
+    """`INSERT INTO <columns> VALUES ($1, $2), ($3, $4), ...` for `count` rows of `width` values; a group
+    commit's (up to 256 rows a table) are kept, at most a few kB each, a batch's are made each time."""
+    return _kept_command(columns, width, count) if count <= _KEPT_UP_TO_ROWS else _command(columns, width, count)
+
+
+def _command(columns: str, width: int, count: int) -> str:
+    rows = (
+        f"({', '.join(f'${n}' for n in range(first, first + width))})" for first in range(1, width * count + 1, width)
+    )
     return f"INSERT INTO {columns} VALUES {', '.join(rows)}"  # noqa: S608  # quoted names; values are bound
+
+
+_KEPT_UP_TO_ROWS = 256
+_kept_command = lru_cache(maxsize=1024)(_command)
 
 
 @dataclass(frozen=True)

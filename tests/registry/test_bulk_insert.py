@@ -65,7 +65,7 @@ def _stored_entries(engine: Engine) -> list[dict[str, object]]:
 
 def test_rows_sent_in_a_pipeline_are_stored_as_copied(engine: Engine) -> None:
     many, one = _entries(0, COPY_FROM_ROWS + 10), _entries(COPY_FROM_ROWS + 10, 1)
-    with write_connection(engine) as connection, pipelined(connection):
+    with write_connection(engine) as connection, pipelined(connection, items=1):
         insert_rows(connection, entries_table, many)
         insert_rows(connection, entries_table, one)
     assert _stored_entries(engine) == many + one
@@ -76,7 +76,7 @@ def test_a_statement_failing_in_a_pipeline_rolls_back_the_whole_transaction(engi
         insert_rows(connection, entries_table, _entries(0, 3))
 
     def accepted_refused_then_more() -> None:
-        with write_connection(engine) as connection, pipelined(connection):
+        with write_connection(engine) as connection, pipelined(connection, items=1):
             insert_rows(connection, entries_table, _entries(3, COPY_FROM_ROWS + 5))  # accepted by the server
             insert_rows(connection, entries_table, _entries(2, COPY_FROM_ROWS))  # leaf 2 is taken: refused
             insert_rows(connection, entries_table, _entries(100, COPY_FROM_ROWS))  # after the failure
