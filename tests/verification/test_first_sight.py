@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.registry.factories import Certifier
-from verification import standing
+from verification import first_sight, standing
 from verification.ed25519 import generate_private_key
 from verification.first_sight import WORTH_A_THREAD, verify_unseen
 from verification.jwk import PublicKey
@@ -116,6 +116,19 @@ def test_without_a_pool_or_with_few_first_sights_nothing_is_verified_ahead(certi
     with ThreadPoolExecutor(max_workers=1) as executor:
         assert verify_unseen(_credentials(few), executor) == 0
     assert not standing._VERIFIED
+
+
+def test_a_catalogue_whose_first_credentials_are_all_verified_is_left_to_its_standings(
+    certifier: Certifier, pool: ThreadPoolExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalogue = _catalogue(certifier)
+    for p in catalogue[:3]:
+        standing.judge(p, at=ON)
+    monkeypatch.setattr(first_sight, "SAMPLE", 3)
+    assert verify_unseen(_credentials(catalogue), pool) == 0
+    assert len(standing._VERIFIED) == 3
+    monkeypatch.setattr(first_sight, "SAMPLE", 4)  # one unseen among the first four: every one is sent
+    assert verify_unseen(_credentials(catalogue), pool) == len(catalogue) - 1 - 3
 
 
 def test_an_error_on_the_pools_thread_is_raised_by_the_caller_and_stops_both(
