@@ -16,7 +16,7 @@ The standings judged afterwards are the ones judged without this step, byte for 
 Only first sights run together. Beside the rest of a check (rows, judging, encoding: plain Python that
 holds the GIL throughout) the pool's thread would be starved: after each signature it gets the GIL back
 only when the busy thread is made to let it go (the interpreter's switch interval, 5 ms); measured, it then
-verified about a seventh of what one thread verifies alone.
+verified about a fifth of what one thread verifies alone.
 """
 
 from __future__ import annotations
