@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -126,6 +127,7 @@ def build_context(settings: Settings) -> RegistryContext:
         )
         if settings.group_commit_max_items > 0
         else None,
+        first_sights=ThreadPoolExecutor(max_workers=1, thread_name_prefix="first-sight"),
     )
 
 

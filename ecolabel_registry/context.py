@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
@@ -45,6 +46,9 @@ class RegistryContext:
     reads: ReadRouting | None = None
     # Group commit of single submissions (certificates.sequencer); None when it is off.
     sequencer: BackgroundWriter | None = None
+    # One thread that verifies a catalogue check's first sights beside the request's own thread
+    # (`verification.first_sight`); None: each is verified by the standing that meets it.
+    first_sights: Executor | None = None
 
     def start(self) -> None:
         """Start measuring the replicas (once now, before the first request, then on a thread) and the
@@ -59,6 +63,8 @@ class RegistryContext:
             self.sequencer.close()
         if self.reads is not None:
             self.reads.dispose()
+        if self.first_sights is not None:
+            self.first_sights.shutdown(cancel_futures=True)
         self.engine.dispose()
 
     def read_engine(self) -> Engine:

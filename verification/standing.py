@@ -22,7 +22,8 @@ Nothing is shared between processes and nothing needs invalidating. Whole standi
 same way (`_JUDGED`), keyed by every input of the rule, for catalogues that ask about the same
 certificates on the same date request after request. Ingest verifies every credential
 before it logs it, and enters it here (`remember_verified`), so a fresh certificate's first standing
-does not verify it a second time.
+does not verify it a second time; a catalogue check verifies its first sights by `read_credential` ahead
+of its standings, on two threads (`verification.first_sight`).
 """
 
 from __future__ import annotations
@@ -323,6 +324,16 @@ def read_credential(
     """The verified credential (memoized), or None and the reason code it is not the certificate's."""
     placeholder = Credential("", "", "", "", 0, 0, "")
     return _credential(Presented(certificate_id, document, placeholder, key, 0), hashlib.sha256(document).digest())
+
+
+def remembered(certificate_id: str, key: KeyRecord) -> bool:
+    """Whether this process verified, with `key`, the credential whose SHA-256 is `certificate_id` (the bytes
+    a standing finds intact; other bytes are refused as altered before the memo is asked)."""
+    try:
+        digest = bytes.fromhex(certificate_id)
+    except ValueError:
+        return False
+    return (certificate_id, digest, key.kid, key.public_key, key.signing) in _VERIFIED
 
 
 def _credential(presented: Presented, digest: bytes) -> tuple[Credential, None] | tuple[None, str]:

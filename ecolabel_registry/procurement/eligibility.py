@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,7 @@ from ecolabel_registry.programmes import keys
 from ecolabel_registry.signer import sign_decision
 from verification.acceptance import Label, LabelIndex, labels_of
 from verification.evidence import KeyHead, checkpoint_json
+from verification.first_sight import verify_unseen
 from verification.keys import KeyRecord
 from verification.leaf import format_log_time, to_microseconds
 from verification.status import CertificateStatus
@@ -70,7 +72,7 @@ def evaluate(
     labels = _accepted_labels(connection, request)
     # The rows, credential bytes, events and keys are released when `_judged` returns, before the results
     # are encoded and hashed below, so that the encoding does not add to them.
-    results, foreign = _judged(connection, request, labels, date, recognizer)
+    results, foreign = _judged(connection, request, labels, date, recognizer, first_sights=context.first_sights)
     eligible = sum(1 for result in results if result["eligible"])
     requirement = request.requirement.model_dump(mode="json", exclude_none=True)
     date_text = format_log_time(to_microseconds(date))
@@ -110,6 +112,8 @@ def _judged(
     labels: tuple[Label, ...],
     date: datetime,
     recognizer: Recognizer,
+    *,
+    first_sights: Executor | None,
 ) -> tuple[list[dict[str, Any]], list[Any]]:
     """One result per line, and what the recognizer returned in them (for `results_sha256`)."""
     found = matching.find(connection, request.items)
@@ -120,6 +124,14 @@ def _judged(
     # Every path judges the exact bytes logged: a stored credential altered behind the registry's back is
     # refused here as it is by the single check (signature checks are memoized in `verification.standing`).
     documents = certificate_rows.documents_at(connection, (row["leaf_index"] for row in rows.values()))
+    # The credentials this process has not verified yet, two at a time, before any is judged.
+    verify_unseen(
+        (
+            (cid, documents.get(row["leaf_index"], b""), key_records.get((row["programme_id"], row["signing_kid"])))
+            for cid, row in rows.items()
+        ),
+        first_sights,
+    )
     key_heads = keys.heads(connection, (row["programme_id"] for row in rows.values()))
     judge = _Judge(
         request,

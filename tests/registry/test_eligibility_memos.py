@@ -4,21 +4,26 @@ credentials give the same bytes as a cold check, and a new status event is seen 
 from __future__ import annotations
 
 import base64
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from ecolabel_registry.certificates import repository as certificate_rows
 from ecolabel_registry.certificates.repository import certificates
 from ecolabel_registry.certificates.standing import evidence_of, judge_rows
 from ecolabel_registry.db.engine import read_snapshot
+from ecolabel_registry.errors import LogIntegrityError
 from ecolabel_registry.programmes import keys
 from tests.registry.factories import Certifier, certificate_id, certifier
 from verification import standing
+from verification.jwk import PublicKey
 
 REQUIREMENT = {"accepted": [{"programme": "eu-ecolabel", "category": "044"}], "markets": ["IT"]}
 
@@ -114,3 +119,76 @@ def test_each_certificate_answered_is_the_rule_applied_to_its_rows_as_sqlalchemy
         assert judged["eligible"] == (rule.valid and not markets)
         assert judged["evidence"] == evidence_of(row, events.get(cid, []), heads["eu-ecolabel"]).to_api()
     assert [answered[i]["eligible"] for i in ids] == [True, False, True, True, False]
+
+
+@pytest.fixture
+def one_by_one(client: TestClient) -> Iterator[Callable[[], None]]:
+    """Switches the app to verifying each first sight in the standing that meets it (no pool)."""
+    registry = client.app.state.registry  # type: ignore[attr-defined]  # set by the app's lifespan
+
+    def switch() -> None:
+        client.app.state.registry = replace(registry, first_sights=None)  # type: ignore[attr-defined]
+
+    yield switch
+    client.app.state.registry = registry  # type: ignore[attr-defined]
+
+
+def test_first_sights_on_two_threads_answer_what_one_thread_answers(
+    client: TestClient, body: Certifier, one_by_one: Callable[[], None]
+) -> None:
+    ids = [_submit(client, body.credential(f"IT/044/{n:03d}")) for n in range(12)]
+    # One stored credential is swapped for another's bytes: refused as altered either way.
+    with client.app.state.registry.engine.begin() as connection:  # type: ignore[attr-defined]
+        leaf = connection.execute(select(certificates.c.leaf_index).where(certificates.c.id == ids[5])).scalar_one()
+        other = connection.execute(select(certificates.c.leaf_index).where(certificates.c.id == ids[6])).scalar_one()
+        connection.execute(
+            text("UPDATE log_entries SET document = (SELECT document FROM log_entries WHERE leaf_index = :o) "
+                 "WHERE leaf_index = :l"), {"o": other, "l": leaf},
+        )  # fmt: skip
+    standing._JUDGED.clear()
+    standing._VERIFIED.clear()
+    on_two = _check(client, _items(ids))
+    assert len(standing._VERIFIED) == len(ids) - 1
+    one_by_one()
+    standing._JUDGED.clear()
+    standing._VERIFIED.clear()
+    assert _check(client, _items(ids)) == on_two
+    assert b"DOCUMENT_ALTERED" in on_two[0]
+    assert on_two[1]["eligibleCount"] == 3 * (len(ids) - 1)
+
+
+def test_an_error_while_verifying_on_the_pools_thread_is_the_problem_document_of_one_thread(
+    client: TestClient, body: Certifier, one_by_one: Callable[[], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [_submit(client, body.credential(f"IT/044/{n:03d}")) for n in range(8)]
+    verify = standing.verify_compact
+    failed = threading.Event()
+    on_the_pool: list[bool] = []
+
+    def failing(token: str, key: PublicKey, **kwargs: Any) -> Any:
+        pooled = threading.current_thread().name.startswith("first-sight")
+        if pooled or client.app.state.registry.first_sights is None:  # type: ignore[attr-defined]
+            on_the_pool.append(pooled)
+            failed.set()
+            raise LogIntegrityError("a stored credential could not be read")
+        assert failed.wait(timeout=30)  # the request's thread holds its credential until the pool's has failed
+        return verify(token, key, **kwargs)
+
+    def problem() -> tuple[int, bytes]:
+        standing._JUDGED.clear()
+        standing._VERIFIED.clear()
+        failed.clear()
+        response = client.post(
+            "/v1/verify/eligibility",
+            json={"requirement": REQUIREMENT, "date": "2025-06-01T00:00:00Z", "items": _items(ids)},
+        )
+        return response.status_code, response.content
+
+    monkeypatch.setattr(standing, "verify_compact", failing)
+    on_two = problem()
+    assert on_the_pool == [True]
+    one_by_one()
+    assert problem() == on_two
+    assert on_the_pool == [True, False]
+    assert on_two[0] == 500
+    assert orjson.loads(on_two[1])["type"] == "urn:ecolabel-registry:problem:log-integrity"
