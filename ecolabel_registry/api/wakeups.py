@@ -1,10 +1,11 @@
 """Results decided on another thread, handed to the requests waiting on one event loop in one wake-up.
 
-The group-commit writer (`certificates.sequencer`) resolves a group's futures one after another on its
-thread. `asyncio.wrap_future` gave each its own cross-thread call (`call_soon_threadsafe`: a handle, a
-wake-up of the loop, then a copy of the result), ~5% of a single submission's instructions on the event
-loop. Here each result is appended to a list, and the first one since the loop last looked schedules the
-one call that hands every result listed by then to its waiter: one wake-up per group, not per request.
+The group-commit sequencer (`certificates.sequencer`) resolves a group's futures one after another on
+the thread that decided them (its checker or its writer). `asyncio.wrap_future` gave each its own
+cross-thread call (`call_soon_threadsafe`: a handle, a wake-up of the loop, then a copy of the result),
+~5% of a single submission's instructions on the event loop. Here each result is appended to a list,
+and the first one since the loop last looked schedules the one call that hands every result listed by
+then to its waiter: one wake-up per group, not per request.
 
 Otherwise a waiter behaves as `asyncio.wrap_future`'s: it gets the result, the exception or the
 cancellation of its future, and a waiter cancelled first (its client went away) cancels its future, so

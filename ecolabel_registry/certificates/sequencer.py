@@ -1,20 +1,28 @@
 """Group commit: single certificate submissions and status events of one process logged together.
 
 A request hands its credential, as sent, to the process's sequencer and waits on a future, holding no
-thread. One writer thread takes everything waiting (at most `group_commit_max_items`, waiting up to
-`group_commit_max_wait_ms` for more when fewer are there) and treats the group's credentials as a batch
-does its own, on one connection: one `submission.prepare` outside the log lock (each signature checked,
-the signing keys read once for the group), then one write transaction through the same functions a
-batch and a single event use (`submission.commit`, `events.submit_many`): one log lock, one append,
-one signed checkpoint, one commit. Under the lock, from the one "already held?" read there, each
-credential new to the registry is charged to its programme's rate limit (`_Charges`): one logged
-meanwhile by another process is not charged, and a member retried alone after its group's transaction
-failed is not charged twice. A credential refused by its checks (its signature, its profile) is
-answered at once; the others are answered only after that transaction has committed, so no request is
-answered with a receipt for a leaf that is not durable. A refused item (over its programme's rate, a
-duplicate, a taken licence, a broken event chain) gets its own answer and never affects the others.
-Should the group's checks or its transaction fail as a whole, each member is checked or committed
-again on its own, so each gets its true answer.
+thread. Two threads work in turn on consecutive groups. The checker takes everything waiting (at most
+`group_commit_max_items`, waiting up to `group_commit_max_wait_ms` for more when fewer are there) and
+checks the group's credentials as a batch does its own: one `submission.prepare` outside the log lock
+(each signature checked, the signing keys read once for the group) on a connection of its own. The
+writer then logs what passed through the same functions a batch and a single event use
+(`submission.commit`, `events.submit_many`): one `observed.observe` read, then one write transaction
+with one log lock, one append, one signed checkpoint, one commit. While the writer logs one group the
+checker checks the next (an Ed25519 verification releases the GIL, so the two overlap on two cores);
+it takes the next only once the writer has taken the one it checked, so at most two groups are in
+hand, and groups reach the writer in the order they were taken. `observe` runs in the writer, after
+the group before has committed, so the head it reads is the one the lock will find unless another
+process appended meanwhile.
+
+Under the lock, from the one "already held?" read there, each credential new to the registry is charged
+to its programme's rate limit (`_Charges`): one logged meanwhile by another process is not charged, and
+a member retried alone after its group's transaction failed is not charged twice. A credential refused
+by its checks (its signature, its profile) is answered at once, by the checker; the others are answered
+only after that transaction has committed, so no request is answered with a receipt for a leaf that is
+not durable. A refused item (over its programme's rate, a duplicate, a taken licence, a broken event
+chain) gets its own answer and never affects the others. Should the group's checks fail as a whole,
+each member is checked again on its own; should its transaction fail, each member is committed again
+on its own; so each gets its true answer.
 
 Several API processes each run a sequencer; their groups serialise on the log lock exactly as batches
 do (`log.service.reserve`), so the log stays one sequence. With `group_commit_max_items = 0` there is
@@ -75,6 +83,14 @@ _Request = _Certificate | _Event
 R = TypeVar("R", _Certificate, _Event)
 
 
+@dataclass
+class _Checked:
+    """A group past its checks, for the writer: its certificates that passed them, and its events."""
+
+    certificates: list[_Certificate]
+    events: list[_Event]
+
+
 class Sequencer:
     """The one writer of this process's single submissions; see the module docstring."""
 
@@ -84,7 +100,10 @@ class Sequencer:
         self.max_items = max_items
         self.max_wait_s = max_wait_s
         self._queue: queue.SimpleQueue[_Request | object] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._checked: queue.SimpleQueue[_Checked | object] = queue.SimpleQueue()
+        # Held by the checker from taking a group until the writer takes it: one group checked ahead.
+        self._ahead = threading.Semaphore(1)
+        self._threads: list[threading.Thread] = []
         self._context: RegistryContext | None = None
         self._closed = False
         self._lock = threading.Lock()
@@ -93,18 +112,22 @@ class Sequencer:
 
     def start(self, context: RegistryContext) -> None:
         self._context = context
-        self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._check_groups, name="group-checks", daemon=True),
+            threading.Thread(target=self._write_groups, name="group-commit", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def close(self) -> None:
-        """Commit and answer everything queued so far, then stop the writer."""
+        """Commit and answer everything queued so far, then stop both threads."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             self._queue.put(_STOP)
-        if self._thread is not None:
-            self._thread.join()
+        for thread in self._threads:  # the checker first: it passes the stop on once all is checked
+            thread.join()
 
     def certificate(self, token: str, charge: Charge | None = None) -> Future[submission.Item]:
         """Queue a credential (compact JWS); the future holds it decided and, if accepted, logged, once
@@ -126,20 +149,37 @@ class Sequencer:
                 raise DatabaseUnavailable("the registry is shutting down; retry shortly", code="SHUTTING_DOWN")
             self._queue.put(request)
 
-    def _run(self) -> None:
+    def _check_groups(self) -> None:
+        """The checker: take each group, answer what its checks refuse, pass the rest to the writer."""
         stopping = False
         while not stopping:
+            self._ahead.acquire()  # released when the writer takes the group checked before
             group, stopping = self._next_group()
             # A request whose caller went away before its group started is not committed; once started,
             # a future can no longer be cancelled, so every answer below can be delivered.
             group = [request for request in group if request.future.set_running_or_notify_cancel()]
+            certificates = [request for request in group if isinstance(request, _Certificate)]
+            checked = _Checked([], [request for request in group if isinstance(request, _Event)])
             try:
-                self._commit(group)
+                checked.certificates = self._check(certificates)
+            except Exception as exc:  # noqa: BLE001  # a fault must not stop the checker: its requests get it
+                _log.exception("the group-commit checker failed on a group of %d", len(certificates))
+                _deliver(certificates, exc)
+            self._checked.put(checked)
+        self._checked.put(_STOP)
+
+    def _write_groups(self) -> None:
+        """The writer: log each checked group, in the order the checker took them."""
+        while True:
+            checked = self._checked.get()
+            self._ahead.release()
+            if not isinstance(checked, _Checked):
+                return
+            try:
+                self._commit(checked)
             except Exception as exc:  # noqa: BLE001  # a fault must not stop the writer: its requests get it
-                _log.exception("the group-commit writer failed on a group of %d", len(group))
-                for request in group:
-                    if not request.future.done():
-                        request.future.set_exception(exc)
+                _log.exception("the group-commit writer failed on a group")
+                _deliver([*checked.certificates, *checked.events], exc)
 
     def _next_group(self) -> tuple[list[_Request], bool]:
         """What is waiting now, up to `max_items`; (group, whether the sequencer is closing)."""
@@ -159,42 +199,31 @@ class Sequencer:
             group.append(taken)  # type: ignore[arg-type]  # anything but _STOP is a request
         return group, False
 
-    def _commit(self, group: list[_Request]) -> None:
-        certificates = [request for request in group if isinstance(request, _Certificate)]
-        status_events = [request for request in group if isinstance(request, _Event)]
+    def _commit(self, checked: _Checked) -> None:
         # Two transactions when both kinds wait: a status map root closes each append, and a replay
         # finds a batch of certificates or a run of events as one step (integrity.replay._steps).
-        if certificates:
-            self._certificates(certificates)
-        if status_events:
-            self._events(status_events)
+        if checked.certificates:
+            self._certificates(checked.certificates)
+        if checked.events:
+            self._events(checked.events)
 
-    def _certificates(self, requests: list[_Certificate]) -> None:
-        """Check the group, then log what passed, on one connection: its checks outside the log lock, then
-        its write transaction (`write_transaction`)."""
+    def _check(self, requests: list[_Certificate]) -> list[_Certificate]:
+        """Check the group's credentials as one batch, outside the log lock, on a connection of the
+        checker's; answer every refusal now and return the requests left to commit (charged to their
+        programmes' rates under the lock). Checks that fail as a whole are made again for each alone."""
+        if not requests:
+            return []
         context = self._require_context()
-        failed: Exception | None = None
-        written: tuple[list[_Certificate], Exception | None] = ([], None)
         try:
             with context.engine.connect() as connection:
-                ready = self._prepare(connection, requests)
-                if ready:
-                    documents = [r.item.document for r in ready if r.item is not None and r.item.document is not None]
-                    seen = observed.observe(connection, documents)  # outside the lock; `commit` checks it there
-                    written = (ready, self._write(connection, ready, seen))
+                prepared = submission.prepare(connection, [r.token for r in requests], names=context.did_names)
         except Exception as exc:  # noqa: BLE001  # delivered to the request, or each member checked alone
-            failed = exc
-        ready, write_failed = written
-        if write_failed is not None:
-            self._fall_back(ready, write_failed, self._write_certificates)
-        elif failed is not None:  # those refused by their checks before it failed have their answer
-            self._fall_back([request for request in requests if not request.future.done()], failed, self._certificates)
-
-    def _prepare(self, connection: Connection, requests: list[_Certificate]) -> list[_Certificate]:
-        """Check the group's credentials as one batch, outside the log lock; answer every refusal now and
-        return the requests left to commit (charged to their programmes' rates under the lock)."""
-        context = self._require_context()
-        prepared = submission.prepare(connection, [request.token for request in requests], names=context.did_names)
+            if len(requests) == 1:
+                requests[0].future.set_exception(exc)
+                return []
+            if not isinstance(exc, RegistryError):
+                _log.warning("checks of a group of %d failed (%r); checking its members alone", len(requests), exc)
+            return [ready for request in requests for ready in self._check([request])]
         ready: list[_Certificate] = []
         for request, item in zip(requests, prepared.items, strict=True):
             if item.document is None:
@@ -203,6 +232,23 @@ class Sequencer:
             request.item = item
             ready.append(request)
         return ready
+
+    def _certificates(self, requests: list[_Certificate]) -> None:
+        """Log a checked group on one connection: the state its decisions read (`observed`, outside the
+        lock, after the group before has committed), then its write transaction (`write_transaction`)."""
+        context = self._require_context()
+        failed: Exception | None
+        try:
+            with context.engine.connect() as connection:
+                documents = [r.item.document for r in requests if r.item is not None and r.item.document is not None]
+                seen = observed.observe(connection, documents)  # outside the lock; `commit` checks it there
+                failed = self._write(connection, requests, seen)
+        except Exception as exc:  # noqa: BLE001  # those not answered yet are each committed alone
+            failed = exc
+        if failed is not None:
+            self._fall_back(
+                [request for request in requests if not request.future.done()], failed, self._write_certificates
+            )
 
     def _write_certificates(self, requests: list[_Certificate]) -> None:
         context = self._require_context()
@@ -259,6 +305,8 @@ class Sequencer:
                 request.future.set_result(outcome)
 
     def _fall_back(self, requests: list[R], exc: Exception, commit: Callable[[list[R]], None]) -> None:
+        if not requests:  # all answered: the group committed and only returning its connection failed
+            return
         if len(requests) == 1:
             requests[0].future.set_exception(exc)
             return
@@ -303,6 +351,13 @@ class _Charges:
                 if refusal is not None:
                     self.refused[index] = refusal
         return over
+
+
+def _deliver(requests: Sequence[_Request], exc: Exception) -> None:
+    """`exc` to each request not answered yet."""
+    for request in requests:
+        if not request.future.done():
+            request.future.set_exception(exc)
 
 
 def of(context: RegistryContext) -> Sequencer | None:
