@@ -333,7 +333,13 @@ def remembered(certificate_id: str, key: KeyRecord) -> bool:
         digest = bytes.fromhex(certificate_id)
     except ValueError:
         return False
-    return (certificate_id, digest, key.kid, key.public_key, key.signing) in _VERIFIED
+    return _verified_key(certificate_id, digest, key) in _VERIFIED
+
+
+def _verified_key(certificate_id: str, digest: bytes, key: KeyRecord) -> tuple[str, bytes, str, bytes, bool]:
+    """`_VERIFIED`'s key: the certificate id, the SHA-256 of the bytes given and the key (kid, public key,
+    role). `_judged` spells it inline, on the path every warm standing takes."""
+    return (certificate_id, digest, key.kid, key.public_key, key.signing)
 
 
 def _credential(presented: Presented, digest: bytes) -> tuple[Credential, None] | tuple[None, str]:
@@ -343,7 +349,7 @@ def _credential(presented: Presented, digest: bytes) -> tuple[Credential, None] 
         return None, DOCUMENT_ALTERED
     if key is None:
         return None, SIGNING_KEY_UNKNOWN
-    seen = (presented.certificate_id, digest, key.kid, key.public_key, key.signing)
+    seen = _verified_key(presented.certificate_id, digest, key)
     known = _VERIFIED.get(seen)
     if known is not None:
         return known, None
@@ -382,7 +388,7 @@ def remember_verified(document: SignedDocument[EcoLabelCertificate]) -> None:
         credential = _read(document.claims, document.header.get("kid"))  # the parse it was verified with
     except (MalformedInput, KeyError, TypeError, ValueError, AttributeError):
         return  # judged, and refused, on its first standing as before
-    _remember((digest.hex(), digest, key.kid, key.public_key, key.signing), credential)
+    _remember(_verified_key(digest.hex(), digest, key), credential)
 
 
 def _remember(seen: tuple[str, bytes, str, bytes, bool], credential: Credential) -> None:

@@ -67,11 +67,17 @@ def pipelined(connection: Connection, *, items: int) -> Iterator[None]:
     ):
         yield
         return
+    with _as_sqlalchemy_error(connection, "(pipelined statements)"), driver.pipeline():
+        yield
+
+
+@contextmanager
+def _as_sqlalchemy_error(connection: Connection, statement: str, parameters: Any = None) -> Iterator[None]:
+    """A driver error raised in the block, as SQLAlchemy's `DBAPIError` subclass (as `execute` raises it)."""
     try:
-        with driver.pipeline():
-            yield
+        yield
     except connection.dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance("(pipelined statements)", None, exc, connection.dialect.loaded_dbapi.Error) from exc
+        raise DBAPIError.instance(statement, parameters, exc, connection.dialect.loaded_dbapi.Error) from exc
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -94,12 +100,9 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
         _insert_values(connection, driver, columns, list(cells))
         return
     command = f"COPY {columns} FROM STDIN"
-    try:
-        with driver.cursor() as cursor, cursor.copy(command) as copy:
-            for row_cells in cells:
-                copy.write_row(row_cells)
-    except connection.dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(command, None, exc, connection.dialect.loaded_dbapi.Error) from exc
+    with _as_sqlalchemy_error(connection, command), driver.cursor() as cursor, cursor.copy(command) as copy:
+        for row_cells in cells:
+            copy.write_row(row_cells)
 
 
 def _insert_values(connection: Connection, driver: Any, columns: str, rows: list[list[Any]]) -> None:
@@ -113,10 +116,8 @@ def _insert_values(connection: Connection, driver: Any, columns: str, rows: list
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
             command = _values_command(columns, width, len(chunk))
-            try:
+            with _as_sqlalchemy_error(connection, command):
                 cursor.execute(command, [value for row in chunk for value in row], prepare=False)
-            except connection.dialect.loaded_dbapi.Error as exc:
-                raise DBAPIError.instance(command, None, exc, connection.dialect.loaded_dbapi.Error) from exc
 
 
 def _values_command(columns: str, width: int, count: int) -> str:
@@ -162,9 +163,8 @@ def _executemany(connection: Connection, table: Table, rows: Sequence[Mapping[st
     parameters = list(zip(*columns, strict=True))
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.executemany(prepared.sql, parameters)
-    except connection.dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(prepared.sql, parameters, exc, connection.dialect.loaded_dbapi.Error) from exc
+        with _as_sqlalchemy_error(connection, prepared.sql, parameters):
+            cursor.executemany(prepared.sql, parameters)
     finally:
         cursor.close()
 
