@@ -11,12 +11,19 @@ so that the thread that writes never blocks on the checkpoint's syncs.
 `WalCheckpoints` does that for one engine while it runs: connections the engine opens meanwhile have
 `PRAGMA wal_autocheckpoint=0`, and a thread (`wal-checkpoint`), with a connection of its own, runs
 `PRAGMA wal_checkpoint(PASSIVE)` every `interval_s`. PASSIVE never waits for readers or writers and
-never invokes the busy handler: it copies what no reader still needs and returns. The log restarts from
-its beginning at the first write after a checkpoint that copied every frame, so it stays about one
-interval's writes long. Readers that keep the log from restarting (each reading an older snapshot as a
-checkpoint ends) could make it grow without bound; once it holds `truncate_frames` frames, the thread
-runs `wal_checkpoint(TRUNCATE)` instead, which waits (at most `truncate_wait_ms`, during which new
-writers wait too) for those readers to finish, then empties the file.
+never invokes the busy handler: it copies what no reader still needs and returns. That is the bulk of a
+checkpoint's work (the page copies and the database file's fsync), and no writer waits for it.
+
+It does not keep the log short by itself. The log restarts from its beginning only when a write
+transaction begins while every frame is copied and no reader uses the log (sqlite.org/wal.html):
+SQLite's own checkpoint ran in the commit, so the same connection's next transaction found it so; under
+a steady stream of commits a checkpoint on another thread nearly always ends with a newer commit not
+copied yet, and the log grew past 20,000 frames in a minute of commits (BENCHMARKS.md). So once the log
+holds `restart_frames`, the thread follows the PASSIVE with `wal_checkpoint(RESTART)`: it takes the
+writers' lock, copies the few frames committed during the PASSIVE, waits for readers of the log to
+finish (at most `restart_wait_ms`; else it is tried again next time) and lets the next writer start the
+log afresh. Writers wait for that short step once every `restart_frames`, instead of for a whole
+checkpoint every 1,000 frames.
 
 Durability is unchanged: a commit is durable when its frames are in the log and fsynced
 (`synchronous=FULL`, set in `db.engine`), which the committing connection does before COMMIT returns.
@@ -43,16 +50,16 @@ THREAD_NAME = "wal-checkpoint"
 # One interval's writes is the log's usual length. At the benchmark's batch ingest (~2,000 certificates/s)
 # a second is about what SQLite's own threshold of 1,000 pages held before (BENCHMARKS.md).
 INTERVAL_S = 1.0
-# 16,000 frames of 4 KiB pages: 64 MiB, sixteen times SQLite's automatic threshold.
-TRUNCATE_FRAMES = 16_000
-# A TRUNCATE waits this long for readers, holding the writers back meanwhile; else it is tried next time.
-TRUNCATE_WAIT_MS = 1_000
+# 10,000 frames of 4 KiB pages: 40 MiB, ten times SQLite's automatic threshold, so ten times fewer waits.
+RESTART_FRAMES = 10_000
+# A RESTART waits this long for the writers' lock and for readers (writers wait on it meanwhile).
+RESTART_WAIT_MS = 1_000
 
 
 class Checkpointed(NamedTuple):
     """What `PRAGMA wal_checkpoint` answered (sqlite3_wal_checkpoint_v2's three outputs)."""
 
-    busy: bool  # another connection held the checkpoint lock, or TRUNCATE could not wait out a reader
+    busy: bool  # another connection held the checkpoint lock, or RESTART could not wait out a writer or reader
     frames: int  # frames in the log
     copied: int  # frames of it now in the database file, including those copied before
 
@@ -65,16 +72,17 @@ class WalCheckpoints:
         engine: Engine,
         *,
         interval_s: float = INTERVAL_S,
-        truncate_frames: int = TRUNCATE_FRAMES,
-        truncate_wait_ms: int = TRUNCATE_WAIT_MS,
+        restart_frames: int = RESTART_FRAMES,
+        restart_wait_ms: int = RESTART_WAIT_MS,
     ) -> None:
         if engine.dialect.name != "sqlite":
             raise ValueError("only an SQLite database has a write-ahead log to checkpoint")
         self.engine = engine
         self.interval_s = interval_s
-        self.truncate_frames = truncate_frames
-        self.truncate_wait_ms = truncate_wait_ms
+        self.restart_frames = restart_frames
+        self.restart_wait_ms = restart_wait_ms
         self.passes = 0  # checkpoints run, for tests and metrics
+        self.restarts = 0
         self.failures = 0
         self._connection: sqlite3.Connection | None = None
         self._stop = threading.Event()
@@ -109,12 +117,12 @@ class WalCheckpoints:
         self.engine.dispose()
 
     def checkpoint(self) -> Checkpointed | None:
-        """One checkpoint: PASSIVE, then TRUNCATE if the log holds `truncate_frames` or more. A failure is
+        """One checkpoint: PASSIVE, then RESTART if the log holds `restart_frames` or more. A failure is
         logged and answered None; the writers do not see it, and the next checkpoint opens a new connection."""
         with self._lock:
             try:
-                done = self._passive_then_truncate()
-            except sqlite3.Error:
+                done = self._passive_then_restart()
+            except Exception:  # noqa: BLE001  # the driver's, or the pool's while opening: never the writers'
                 self.failures += 1
                 _log.exception(
                     "checkpointing the SQLite write-ahead log failed; trying again in %.1f s", self.interval_s
@@ -124,15 +132,14 @@ class WalCheckpoints:
             self.passes += 1
             return done
 
-    def _passive_then_truncate(self) -> Checkpointed:
+    def _passive_then_restart(self) -> Checkpointed:
         connection = self._own_connection()
         done = _checkpointed(connection, "PASSIVE")
-        if done.frames >= self.truncate_frames:
-            _log.warning(
-                "the SQLite write-ahead log holds %d frames (readers kept it from restarting): truncating it",
-                done.frames,
-            )
-            done = _checkpointed(connection, "TRUNCATE")
+        if done.frames >= self.restart_frames:
+            done = _checkpointed(connection, "RESTART")
+            self.restarts += not done.busy
+            if done.busy:
+                _log.info("the SQLite write-ahead log holds %d frames; readers kept it from restarting", done.frames)
         return done
 
     def _own_connection(self) -> sqlite3.Connection:
@@ -141,8 +148,8 @@ class WalCheckpoints:
             connection = pooled.driver_connection
             pooled.detach()  # this thread's, closed by `close`
             assert isinstance(connection, sqlite3.Connection)
-            # Only TRUNCATE waits on the busy handler (PASSIVE never calls it): bounded, since writers wait too.
-            connection.execute(f"PRAGMA busy_timeout={int(self.truncate_wait_ms)}")
+            # Only RESTART waits on the busy handler (PASSIVE never calls it): bounded, since writers wait too.
+            connection.execute(f"PRAGMA busy_timeout={int(self.restart_wait_ms)}")
             self._connection = connection
         return self._connection
 

@@ -166,10 +166,10 @@ def test_a_failing_checkpoint_is_logged_and_the_writes_go_on(
     _all_rows_there(path, written)
 
 
-def test_the_hard_bound_truncates_the_log(
+def test_a_long_log_is_restarted_once_readers_let_it(
     engine: Engine, path: Path, checkpoints: Callable[..., WalCheckpoints]
 ) -> None:
-    wal = checkpoints(interval_s=HOURS, truncate_frames=ROWS_PER_WRITE, truncate_wait_ms=0)
+    wal = checkpoints(interval_s=HOURS, restart_frames=ROWS_PER_WRITE, restart_wait_ms=0)
     wal.start()
     engine.dispose()
     written = _write(engine, 0)
@@ -179,12 +179,18 @@ def test_the_hard_bound_truncates_the_log(
         written = _write(engine, written)
         done = wal.checkpoint()
         assert done is not None
-        assert done.busy  # TRUNCATE could not wait out the reader
+        assert done.busy  # RESTART could not wait out the reader
+        assert wal.restarts == 0
         reader.execute("COMMIT")
     done = wal.checkpoint()
     assert done is not None
-    assert (done.busy, done.frames, done.copied) == (False, 0, 0)
-    assert _wal_bytes(path) == 0
+    assert (done.busy, done.copied) == (False, done.frames)
+    assert wal.restarts == 1
+    long = done.frames
+    written = _write(engine, written)  # the first write after a RESTART starts the log afresh
+    done = wal.checkpoint()
+    assert done is not None
+    assert done.frames < long  # one write's frames, not three
     wal.close()
     _all_rows_there(path, written)
 
