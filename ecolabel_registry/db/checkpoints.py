@@ -47,8 +47,8 @@ from sqlalchemy import Engine, event
 _log = logging.getLogger(__name__)
 
 THREAD_NAME = "wal-checkpoint"
-# One interval's writes is the log's usual length. At the benchmark's batch ingest (~2,000 certificates/s)
-# a second is about what SQLite's own threshold of 1,000 pages held before (BENCHMARKS.md).
+# How often the log is copied into the database file, off the writers' path: each copy costs two fsyncs
+# whatever its size, and a quiet registry's last writes are in the database file within a second.
 INTERVAL_S = 1.0
 # 10,000 frames of 4 KiB pages: 40 MiB, ten times SQLite's automatic threshold, so ten times fewer waits.
 RESTART_FRAMES = 10_000
@@ -88,6 +88,7 @@ class WalCheckpoints:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._started = False
+        self._restarted_at = -1  # the log's length when the last RESTART succeeded: not again until it moves
         self._lock = threading.Lock()  # one checkpoint at a time: the thread's, or `close`'s last one
 
     def start(self) -> None:
@@ -135,11 +136,13 @@ class WalCheckpoints:
     def _passive_then_restart(self) -> Checkpointed:
         connection = self._own_connection()
         done = _checkpointed(connection, "PASSIVE")
-        if done.frames >= self.restart_frames:
+        if done.frames >= self.restart_frames and done.frames != self._restarted_at:
             done = _checkpointed(connection, "RESTART")
-            self.restarts += not done.busy
             if done.busy:
-                _log.info("the SQLite write-ahead log holds %d frames; readers kept it from restarting", done.frames)
+                _log.info("the SQLite write-ahead log holds %d frames; a writer or reader kept it", done.frames)
+            else:
+                self.restarts += 1
+                self._restarted_at = done.frames
         return done
 
     def _own_connection(self) -> sqlite3.Connection:
