@@ -23,7 +23,9 @@ holds `restart_frames`, the thread follows the PASSIVE with `wal_checkpoint(REST
 writers' lock, copies the few frames committed during the PASSIVE, waits for readers of the log to
 finish (at most `restart_wait_ms`; else it is tried again next time) and lets the next writer start the
 log afresh. Writers wait for that short step once every `restart_frames`, instead of for a whole
-checkpoint every 1,000 frames.
+checkpoint every 1,000 frames. The log's file then holds at most `restart_frames` and what is committed
+during a pass and the interval after it (about 80 MB in a loop of commits, BENCHMARKS.md), and is reused
+from its start after each restart.
 
 Durability is unchanged: a commit is durable when its frames are in the log and fsynced
 (`synchronous=FULL`, set in `db.engine`), which the committing connection does before COMMIT returns.
