@@ -44,7 +44,8 @@ from ecolabel_registry.certificates.sequencer import Sequencer
 from ecolabel_registry.clock import now_us
 from ecolabel_registry.console import install as install_console
 from ecolabel_registry.context import JSONLimits, RegistryContext
-from ecolabel_registry.db.engine import build_engine
+from ecolabel_registry.db.checkpoints import WalCheckpoints
+from ecolabel_registry.db.engine import build_engine, is_sqlite
 from ecolabel_registry.identity import caller_key, is_admin_token
 from ecolabel_registry.integrity import periodic
 from ecolabel_registry.observability.metrics import RegistryMetrics
@@ -128,6 +129,7 @@ def build_context(settings: Settings) -> RegistryContext:
         if settings.group_commit_max_items > 0
         else None,
         first_sights=ThreadPoolExecutor(max_workers=1, thread_name_prefix="first-sight"),
+        wal_checkpoints=WalCheckpoints(engine) if is_sqlite(engine) else None,
     )
 
 

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
+from ecolabel_registry.db.checkpoints import WalCheckpoints
 from ecolabel_registry.replicas import ReadRouting, min_tree_size
 from ecolabel_registry.settings import Settings
 from verification.cosignature import CosignerKey
@@ -49,10 +50,16 @@ class RegistryContext:
     # One thread that verifies a catalogue check's first sights beside the request's own thread
     # (`verification.first_sight`); None: each is verified by the standing that meets it.
     first_sights: Executor | None = None
+    # The SQLite write-ahead log's checkpoints, on a thread of their own rather than in the writer's
+    # commits (`db.checkpoints`); None on PostgreSQL.
+    wal_checkpoints: WalCheckpoints | None = None
 
     def start(self) -> None:
-        """Start measuring the replicas (once now, before the first request, then on a thread) and the
+        """Start the write-ahead log's checkpoints (first: the connections opened after it have SQLite's
+        own off), measuring the replicas (once now, before the first request, then on a thread) and the
         group-commit writer."""
+        if self.wal_checkpoints is not None:
+            self.wal_checkpoints.start()
         if self.reads is not None:
             self.reads.start()
         if self.sequencer is not None:
@@ -61,6 +68,8 @@ class RegistryContext:
     def close(self) -> None:
         if self.sequencer is not None:  # answers what is queued before the engine goes
             self.sequencer.close()
+        if self.wal_checkpoints is not None:  # after the last write: it checkpoints once more
+            self.wal_checkpoints.close()
         if self.reads is not None:
             self.reads.dispose()
         if self.first_sights is not None:
