@@ -46,6 +46,8 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, event
 
+from ecolabel_registry.db.engine import is_sqlite
+
 _log = logging.getLogger(__name__)
 
 THREAD_NAME = "wal-checkpoint"
@@ -77,7 +79,7 @@ class WalCheckpoints:
         restart_frames: int = RESTART_FRAMES,
         restart_wait_ms: int = RESTART_WAIT_MS,
     ) -> None:
-        if engine.dialect.name != "sqlite":
+        if not is_sqlite(engine):
             raise ValueError("only an SQLite database has a write-ahead log to checkpoint")
         self.engine = engine
         self.interval_s = interval_s
@@ -88,8 +90,7 @@ class WalCheckpoints:
         self.failures = 0
         self._connection: sqlite3.Connection | None = None
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._started = False
+        self._thread: threading.Thread | None = None  # while it runs, between `start` and `close`
         self._restarted_at = -1  # the log's length when the last RESTART succeeded: not again until it moves
         self._lock = threading.Lock()  # one checkpoint at a time: the thread's, or `close`'s last one
 
@@ -97,26 +98,21 @@ class WalCheckpoints:
         """Turn automatic checkpoints off for the connections the engine opens from now on, and start the
         thread. Connections opened before keep theirs: they may checkpoint as before, which is harmless."""
         event.listen(self.engine, "connect", _without_automatic_checkpoints)
-        self._started = True
         self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
         self._thread.start()
 
     def close(self) -> None:
         """Stop the thread, checkpoint once more, and dispose of the engine's pool: its connections were
         opened without automatic checkpoints, and the engine, if used again, opens them with."""
-        if not self._started:
+        if self._thread is None:
             return
-        self._started = False
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self._thread.join()
+        self._thread = None
         event.remove(self.engine, "connect", _without_automatic_checkpoints)
         self.checkpoint()
         with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+            self._drop_connection()
         self.engine.dispose()
 
     def checkpoint(self) -> Checkpointed | None:
