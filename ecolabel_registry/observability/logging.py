@@ -55,13 +55,14 @@ def redact(text: str) -> str:
 
 
 class Redact(logging.Filter):
-    """Masks secrets in the rendered message and in exception text, then lets the record through."""
+    """Masks secrets in the rendered message and in exception text, then lets the record through.
+
+    The message is rendered here once and kept, redacted, as the record's text with its arguments spent:
+    a formatter's `getMessage` then returns it as it is rather than rendering it a second time.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
+        record.msg, record.args = redact(record.getMessage()), ()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from ecolabel_registry.observability.logging import handler, iso_milliseconds
+from ecolabel_registry.observability.logging import handler, iso_milliseconds, request_id
 
 
 @given(st.floats(min_value=0, max_value=2**33, allow_nan=False, allow_infinity=False))
@@ -44,3 +44,48 @@ def test_a_lines_extra_fields_follow_its_five_in_the_order_given() -> None:
     line = json.loads(stream.getvalue())
     assert list(line) == ["ts", "level", "logger", "message", "request_id", "zeta", "alpha", "ts_of_origin"]
     assert (line["message"], line["level"], line["zeta"], line["alpha"]) == ("it went 3", "WARNING", 1, "a")
+
+
+def test_a_records_line_is_these_bytes_with_its_message_rendered_once() -> None:
+    rendered = 0
+
+    class Counted:
+        def __str__(self) -> str:
+            nonlocal rendered
+            rendered += 1
+            return "50% of /v1/certificates"
+
+    stream = io.StringIO()
+    logger = logging.getLogger("ecolabel_registry.test_log_lines")
+    installed = handler("json", stream)
+    token = request_id.set("req-0003-abcdef")
+    record = logger.makeRecord(
+        logger.name, logging.INFO, __file__, 1, "%s %s %d", ("POST", Counted(), 201), None, extra={"status": 201}
+    )
+    record.created = 1765000000.0015
+    try:
+        installed.handle(record)
+    finally:
+        request_id.reset(token)
+    assert stream.getvalue() == (
+        '{"ts":"2025-12-06T05:46:40.001+00:00","level":"INFO","logger":"ecolabel_registry.test_log_lines",'
+        '"message":"POST 50% of /v1/certificates 201","request_id":"req-0003-abcdef","status":201}\n'
+    )
+    assert rendered == 1
+
+
+def test_a_secret_in_a_messages_arguments_is_redacted_in_its_line() -> None:
+    stream = io.StringIO()
+    logger = logging.getLogger("ecolabel_registry.test_log_lines")
+    installed = handler("json", stream)
+    logger.addHandler(installed)
+    logger.propagate = False
+    try:
+        logger.warning("sent %s to %s", "Bearer s3cr3t-t0ken", "elr_0123456789abcdef_S3cr3t", extra={"n": 1})
+    finally:
+        logger.removeHandler(installed)
+        logger.propagate = True
+    line = json.loads(stream.getvalue())
+    assert line["message"] == "sent [redacted] to [redacted]"
+    assert "s3cr3t" not in stream.getvalue()
+    assert "S3cr3t" not in stream.getvalue()
