@@ -49,8 +49,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Whole files go to two workers in the order tests/conftest.py gives them, files with a `slow` test first
+# (xdist would otherwise hand them out by number of tests, and a long file with few tests would come last).
 pytest: $(STAMP) browser interop
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 # openapi-typescript and tsc at the versions package-lock.json pins, for the client-generation test
 # (tests/interop); `npm ci` installs exactly the lock file, and again whenever it changes.

@@ -58,11 +58,21 @@ class _Seeded:
                 for name, table in self.metadata.tables.items()
                 if name != "alembic_version"
             }
+        self._empty = "; ".join(
+            f'DELETE FROM "{table.name}"' for table in reversed(self.metadata.sorted_tables) if table.name in self.seed
+        )
 
     def reset(self) -> None:
-        names = ", ".join(f'"{name}"' for name in self.seed)
+        """Empties every table (children before parents) and restarts every sequence, then re-seeds.
+
+        DELETE rather than TRUNCATE: a test leaves a few rows in a few of the 41 tables, and TRUNCATE gives
+        every table and index a new file whether it held rows or not (0.1-0.5 s a test here, against
+        about 10 ms); autovacuum reclaims the deleted rows. Restarting every sequence of the database is
+        what TRUNCATE ... RESTART IDENTITY did for the sequences the tables own, and there are no others.
+        """
         with self.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            connection.exec_driver_sql(self._empty)
+            connection.exec_driver_sql("SELECT setval(seqrelid, seqstart, false) FROM pg_sequence")
             for name, rows in self.seed.items():
                 if rows:
                     connection.execute(insert(self.metadata.tables[name]), rows)
@@ -119,6 +129,18 @@ def engine(database_url: str) -> Iterator[Engine]:
     built = build_engine(database_url, pool_size=2)
     yield built
     built.dispose()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Runs whole files, longest first: those with a test marked `slow`, then the rest; each by number of tests.
+
+    `make test` hands files to two workers in this order (`--dist loadfile --no-loadscope-reorder`): a long
+    file handed out last would run alone while the other worker sits idle. Each file's tests keep their order.
+    """
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    counts = Counter(item.path for item in items)
+    items.sort(key=lambda item: (item.path not in slow, -counts[item.path]))
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

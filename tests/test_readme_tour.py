@@ -25,6 +25,8 @@ import pytest
 from ecolabel_registry.settings import Settings
 from tests.registry.live import LiveServer, free_port, live_servers, server_environment
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_TOKEN = "tour-admin-token-0123456789abcdefghijklmnopqrstuvwxyz"
 _BLOCK = re.compile(r"```sh\n(.*?)```", re.DOTALL)

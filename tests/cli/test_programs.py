@@ -21,6 +21,8 @@ from ecolabel_registry.demo.outcome import StepReport
 from verification.cli import app as verify_cli
 from verification.cli import common as cli_common
 
+pytestmark = pytest.mark.slow
+
 BIN = Path(sys.executable).parent
 PROGRAMS = {"ecolabel-verify": verify_cli, "ecolabel-certifier": certifier_cli, "ecolabel-registry": registry_cli}
 

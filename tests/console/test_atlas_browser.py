@@ -15,6 +15,8 @@ from playwright.sync_api import Browser, Page, expect
 from tests.console.conftest import Live, assert_accessible, screenshot
 from tests.console.world import CEC, JEA
 
+pytestmark = pytest.mark.slow
+
 HEADINGS = {
     "en": ("Recognition atlas", "Active certificates over time", "Recognition matrix", "Agreement network"),
     "zh": ("互认图谱", "有效证书数量变化", "互认矩阵", "协议网络"),

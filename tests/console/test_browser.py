@@ -12,12 +12,15 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.console.conftest import Live, assert_accessible, screenshot
 from tests.console.world import GTIN, JEA, JEA_CATEGORY, JEA_NAMESAKE, LONG_NAME_ZH
 from verification.decision import verify_saved_eligibility
 from verification.jwk import parse_public_jwk
+
+pytestmark = pytest.mark.slow
 
 
 def test_search_by_licence_and_open_the_certificate(page: Page, live: Live) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -14,6 +15,8 @@ from ecolabel_registry.settings import Settings
 from tests.integrity.sql import intruder_sql
 from tests.integrity.world import build
 from tests.registry.live import LiveServer, live_servers
+
+pytestmark = pytest.mark.slow
 
 PROBLEM = "urn:ecolabel-registry:problem:integrity-divergence"
 PATIENCE_S = 120  # how long to wait for a background check on a loaded machine; not a measurement

@@ -11,12 +11,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.recognition.records import event, record
 from verification.agreements import AgreementRecord, standing_on
 from verification.recognition import Presented, resolve
+
+pytestmark = pytest.mark.slow
 
 PROGRAMMES = ("cec", "jea", "keiti", "sgls")
 CATEGORIES = ("pc", "ink")

@@ -42,6 +42,8 @@ from tests.registry.factories import certifier
 from verification.ed25519 import generate_private_key
 from verification.jwk import PublicKey
 
+pytestmark = pytest.mark.slow
+
 EXAMPLES = int(os.environ.get("ECOLABEL_AUTHORITY_EXAMPLES", "12"))
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 RUN = settings(

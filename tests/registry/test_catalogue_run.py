@@ -19,6 +19,8 @@ from verification.cli import app as verify_cli
 from verification.cli.common import EXIT_FAILED, EXIT_INPUT
 from verification.client.catalogue_run import DEFAULT_CHUNK
 
+pytestmark = pytest.mark.slow
+
 LINES = 3_000
 CHUNK = 500  # six chunks
 DATE = "2025-06-01T00:00:00Z"

@@ -24,6 +24,8 @@ from verification.cli import app as verify_cli
 from verification.ed25519 import generate_private_key
 from verification.jwk import PublicKey
 
+pytestmark = pytest.mark.slow
+
 DATE = "2025-06-01T00:00:00Z"
 
 

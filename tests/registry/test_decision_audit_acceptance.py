@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import Engine, text
 
 from tests.recognition.practice import World, build_world, jea_sgls
@@ -19,6 +20,8 @@ from tests.registry.live import LiveServer
 from tests.registry.test_decision_audit import _audit
 from verification.ed25519 import generate_private_key
 from verification.jwk import PublicKey
+
+pytestmark = pytest.mark.slow
 
 DATE = "2025-06-01T00:00:00Z"
 SGLS_FLOORING = {"accepted": [{"programme": "sgls", "category": "flooring"}]}

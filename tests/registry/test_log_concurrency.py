@@ -25,6 +25,8 @@ from verification.merkle import verify_consistency
 from verification.note import NoteVerifier
 from verification.receipt import Receipt, verify_receipt
 
+pytestmark = pytest.mark.slow
+
 SERVERS = 2
 CLIENTS = 8
 WRITES_PER_CLIENT = 20

@@ -24,6 +24,8 @@ from tests.registry.live import LiveServer, free_port, live_servers
 from verification.cli import app as verify_cli
 from verification.cli.log import _StaticTiles
 
+pytestmark = pytest.mark.slow
+
 JSON = {"content-type": "application/json"}
 
 

@@ -27,6 +27,8 @@ from verification.leaf import entry_leaf_hash
 from verification.note import NoteVerifier
 from verification.receipt import Receipt, verify_receipt
 
+pytestmark = pytest.mark.slow
+
 WRITES = 7
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import Engine
 
 from ecolabel_registry.settings import Settings
@@ -23,6 +24,8 @@ from tests.registry.factories import Certifier, certificate_id
 from tests.registry.live import LiveServer, live_servers
 from tests.reliability import ingestion
 from tests.reliability.reporting import REPORT_KEY
+
+pytestmark = pytest.mark.slow
 
 LARGE = os.environ.get("ECOLABEL_RELIABILITY_SCALE") == "large"
 CERTIFICATES = 20_000 if LARGE else 900

@@ -22,6 +22,8 @@ from tests.registry.factories import certificate_id, certifier
 from tests.reliability.fuzzing import run_campaign
 from tests.reliability.reporting import REPORT_KEY
 
+pytestmark = pytest.mark.slow
+
 MAX_EXAMPLES = int(os.environ.get("ECOLABEL_FUZZ_EXAMPLES", "15"))
 SEED = int(os.environ["ECOLABEL_FUZZ_SEED"]) if os.environ.get("ECOLABEL_FUZZ_SEED") else 20261124
 

@@ -33,6 +33,8 @@ from tests.registry.factories import Certifier, certifier
 from tests.registry.live import live_servers, server_environment
 from tests.replicas.conftest import wait_for
 
+pytestmark = pytest.mark.slow
+
 DATABASE = "drill"
 
 

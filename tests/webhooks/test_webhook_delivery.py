@@ -30,6 +30,8 @@ from verification.note import NoteVerifier
 from verification.receipt import Receipt, verify_receipt
 from verification.strictjson import loads_strict
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:  # the receiver listens on loopback, which is refused by default
