@@ -66,7 +66,7 @@ class _Seeded:
         """Empties every table (children before parents) and restarts every sequence, then re-seeds.
 
         DELETE rather than TRUNCATE: a test leaves a few rows in a few of the 41 tables, and TRUNCATE gives
-        every table and index a new file whether it held rows or not (0.1-0.5 s a test here, against
+        every table and index a new file whether it held rows or not (0.2-0.75 s a test here, against
         about 10 ms); autovacuum reclaims the deleted rows. Restarting every sequence of the database is
         what TRUNCATE ... RESTART IDENTITY did for the sequences the tables own, and there are no others.
         """
