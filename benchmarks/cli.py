@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import compileall
 import fnmatch
 import os
 import signal
@@ -107,6 +108,20 @@ def _terminate(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)  # unwinds, so scratch databases and files are removed
 
 
+def _started_as_installed() -> None:
+    """The programs a figure starts (servers, `ecolabel-verify`) load compiled bytecode, as installed ones do.
+
+    pip compiles a package's modules when it installs it. A checkout run with `PYTHONDONTWRITEBYTECODE`
+    set, as some environments set it, would compile the registry's modules again at every start, and a
+    figure that starts a program inside its clock (the catalogue's `ecolabel-verify eligibility`) would
+    count that. So the variable is dropped for the programs started here, and the two packages they run
+    are compiled once, before any clock starts (into `__pycache__/`, which git ignores).
+    """
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    for package in ("ecolabel_registry", "verification"):
+        compileall.compile_dir(Path(__file__).resolve().parent.parent / package, quiet=1)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     backends: tuple[Backend, ...] = BACKENDS if args.backend == "both" else (args.backend,)
@@ -118,6 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{figure.name:28} {figure.summary}")
         return 0 if args.list else 2
     signal.signal(signal.SIGTERM, _terminate)
+    _started_as_installed()
     out = Console(width=None if sys.stdout.isatty() else 150)
     err = Console(stderr=True, log_path=False)
     started = datetime.now(UTC).isoformat(timespec="seconds")
