@@ -30,18 +30,23 @@ def test_the_same_second_twice_and_an_earlier_one_after_it_are_each_their_own() 
         assert iso_milliseconds(created) == datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
 
 
-def test_a_lines_extra_fields_follow_its_five_in_the_order_given() -> None:
+def _warned(message: str, *args: object, extra: dict[str, object]) -> str:
+    """The JSON line `logger.warning(message, *args, extra=extra)` writes through the registry's handler."""
     stream = io.StringIO()
     logger = logging.getLogger("ecolabel_registry.test_log_lines")
     installed = handler("json", stream)
     logger.addHandler(installed)
     logger.propagate = False
     try:
-        logger.warning("%s went %d", "it", 3, extra={"zeta": 1, "alpha": "a", "ts_of_origin": None})
+        logger.warning(message, *args, extra=extra)
     finally:
         logger.removeHandler(installed)
         logger.propagate = True
-    line = json.loads(stream.getvalue())
+    return stream.getvalue()
+
+
+def test_a_lines_extra_fields_follow_its_five_in_the_order_given() -> None:
+    line = json.loads(_warned("%s went %d", "it", 3, extra={"zeta": 1, "alpha": "a", "ts_of_origin": None}))
     assert list(line) == ["ts", "level", "logger", "message", "request_id", "zeta", "alpha", "ts_of_origin"]
     assert (line["message"], line["level"], line["zeta"], line["alpha"]) == ("it went 3", "WARNING", 1, "a")
 
@@ -75,17 +80,7 @@ def test_a_records_line_is_these_bytes_with_its_message_rendered_once() -> None:
 
 
 def test_a_secret_in_a_messages_arguments_is_redacted_in_its_line() -> None:
-    stream = io.StringIO()
-    logger = logging.getLogger("ecolabel_registry.test_log_lines")
-    installed = handler("json", stream)
-    logger.addHandler(installed)
-    logger.propagate = False
-    try:
-        logger.warning("sent %s to %s", "Bearer s3cr3t-t0ken", "elr_0123456789abcdef_S3cr3t", extra={"n": 1})
-    finally:
-        logger.removeHandler(installed)
-        logger.propagate = True
-    line = json.loads(stream.getvalue())
-    assert line["message"] == "sent [redacted] to [redacted]"
-    assert "s3cr3t" not in stream.getvalue()
-    assert "S3cr3t" not in stream.getvalue()
+    written = _warned("sent %s to %s", "Bearer s3cr3t-t0ken", "elr_0123456789abcdef_S3cr3t", extra={"n": 1})
+    assert json.loads(written)["message"] == "sent [redacted] to [redacted]"
+    assert "s3cr3t" not in written
+    assert "S3cr3t" not in written
