@@ -8,11 +8,9 @@ and carried by every log line written while the request runs.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 import uuid
-from collections.abc import Iterator
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -54,40 +52,6 @@ def _log_access(method: str, route: str, path: str, status: int, elapsed: float)
 _LOG_ACCESS_LINE = _log_access.__code__.co_firstlineno
 
 
-# A fresh id is `uuid.UUID(bytes=<16 random bytes>, version=4).hex`, what `uuid.uuid4().hex` is, with the
-# bytes read from the kernel for 256 ids at once: `os.urandom` lets go of the GIL, and on the event loop
-# every let-go is a wait to take it back from the group-commit threads (BENCHMARKS.md, changelog).
-_ID_BYTES = 16
-_IDS_PER_READ = 256
-
-
-def _random_ids() -> Iterator[bytes]:
-    block = os.urandom(_ID_BYTES * _IDS_PER_READ)
-    return iter([block[start : start + _ID_BYTES] for start in range(0, len(block), _ID_BYTES)])
-
-
-_unused: Iterator[bytes] = iter(())
-
-
-def _forget_unused() -> None:
-    """A forked child reads its own bytes: none of its parent's ids are ever used twice."""
-    global _unused  # noqa: PLW0603  # one iterator, replaced whole: `next` on it is atomic under the GIL
-    _unused = iter(())
-
-
-os.register_at_fork(after_in_child=_forget_unused)
-
-
-def fresh_id() -> str:
-    """32 hex digits: a random (version 4) UUID, as `uuid.uuid4().hex` writes it."""
-    global _unused  # noqa: PLW0603  # see _forget_unused
-    raw = next(_unused, None)
-    if raw is None:
-        _unused = _random_ids()
-        raw = next(_unused)
-    return uuid.UUID(bytes=raw, version=4).hex
-
-
 def _incoming_id(scope: Scope) -> str | None:
     for name, value in scope.get("headers", ()):
         if name == REQUEST_ID_HEADER:
@@ -104,7 +68,7 @@ class RequestObservability:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = _incoming_id(scope) or fresh_id()
+        rid = _incoming_id(scope) or uuid.uuid4().hex
         token = request_id.set(rid)
         arrived = time.perf_counter()
         status = 500  # what the client sees if the application fails before it starts a response
