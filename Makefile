@@ -118,6 +118,13 @@ bench-quick: $(STAMP)
 	  (echo "make bench needs Debian's wrk, the HTTP load generator: apt-get install wrk" >&2; exit 1)
 	$(BIN)/python -m benchmarks --quick $(BENCH_ARGS)
 
+# The event loop's instructions per single submission, in process, under valgrind (BENCHMARKS.md, Method);
+# `make profile-submission PROFILE_ARGS="--cprofile 40"` prints its CPU time and the loop's busiest functions.
+PROFILE_ARGS ?= --callgrind
+.PHONY: profile-submission
+profile-submission: $(STAMP)
+	$(BIN)/python -m benchmarks.profile_submission $(PROFILE_ARGS)
+
 # Re-resolve every dependency to its newest version and pin the result.
 lock:
 	rm -rf /tmp/ecolabel-lock && $(PYTHON) -m venv /tmp/ecolabel-lock

@@ -1,0 +1,225 @@
+"""The event loop's work per single submission, in process: `make profile-submission`.
+
+The application `serve` runs (`create_app(..., serving=True)`, logging configured as `serve` configures
+it, the access lines written to /dev/null) on a freshly migrated SQLite file, with group commit on.
+Single submissions (`POST /v1/certificates`, each body as `post_bodies.lua` sends it) go to it by raw
+ASGI calls, `--concurrency` at a time, as uvicorn's tasks would; `--warm-up` of them first, then
+`--count` measured. Printed per measured submission, for the event loop's thread only (the writer's
+thread and the database's work are not counted):
+
+- its CPU time (`time.thread_time`), always;
+- with `--callgrind`, its instructions: the harness runs itself under `valgrind --tool=callgrind
+  --separate-threads=yes`, with instrumentation switched on by `callgrind_control -i on` only around
+  the measured submissions, and reads the loop thread's total (about 50 times slower, a few minutes);
+- with `--cprofile N`, the N functions of most own time on the loop (cProfile, which is per thread).
+
+Example: .venv/bin/python -m benchmarks.profile_submission --callgrind --count 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import logging.config
+import os
+import pstats
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from benchmarks.credentials import Issuer
+from ecolabel_registry.app import create_app
+from ecolabel_registry.db.migrate import upgrade
+from ecolabel_registry.observability.logging import uvicorn_log_config
+from ecolabel_registry.settings import Settings
+
+ADMIN_TOKEN = "profile-admin-token-0123456789abcdefghijklmnop"
+INNER = "--inner-callgrind"  # set on the run under valgrind: it switches instrumentation on and off
+App = Callable[[dict[str, Any], Any, Any], Coroutine[Any, Any, None]]
+
+
+async def _call(app: App, path: str, body: bytes, headers: tuple[tuple[bytes, bytes], ...] = ()) -> tuple[int, bytes]:
+    """One POST as uvicorn hands it to the application: the whole body in one message."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"127.0.0.1:8000"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            *headers,
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    sent = False
+    status = 0
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.Event().wait()  # a disconnect would come here; none does
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, b"".join(chunks)
+
+
+async def _expect(app: App, path: str, body: bytes, status: int, headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
+    got, answer = await _call(app, path, body, headers)
+    if got != status:
+        raise RuntimeError(f"POST {path}: {got} {answer[:300]!r}")
+
+
+async def _submit(app: App, bodies: list[bytes], concurrency: int) -> None:
+    for start in range(0, len(bodies), concurrency):
+        wave = bodies[start : start + concurrency]
+        await asyncio.gather(*(_expect(app, "/v1/certificates", body, 201) for body in wave))
+
+
+def _toggle(on: bool) -> None:
+    if INNER in sys.argv:
+        subprocess.run(
+            ["callgrind_control", "-i", "on" if on else "off", str(os.getpid())], check=True, capture_output=True
+        )
+
+
+async def _lifespan(app: App) -> tuple[asyncio.Queue[dict[str, Any]], asyncio.Task[None]]:
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    task = asyncio.create_task(
+        app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, inbox.get, outbox.put)
+    )
+    await inbox.put({"type": "lifespan.startup"})
+    started = await outbox.get()
+    if started["type"] != "lifespan.startup.complete":
+        raise RuntimeError(f"the application did not start: {started}")
+    return inbox, task
+
+
+def _configure_logging() -> None:
+    """As `serve` configures it (JSON lines, INFO), the lines written to /dev/null."""
+    config = uvicorn_log_config("json", "INFO")
+    config["handlers"]["default"]["stream"] = Path(os.devnull).open("w")  # noqa: SIM115  # open until exit
+    logging.config.dictConfig(config)
+
+
+async def _run(args: argparse.Namespace, workdir: Path) -> dict[str, float]:
+    url = f"sqlite:///{workdir / 'registry.sqlite3'}"
+    upgrade(url)
+    settings = Settings(
+        database_url=url,
+        admin_token=ADMIN_TOKEN,
+        signing_key_path=workdir / "registry-key.pem",
+        admin_token_path=workdir / "admin-token",
+        log_origin="registry.profile/log",
+        fsck_interval_s=0,
+        rate_limit_client_per_second=1e9,
+        rate_limit_programme_per_second=1e9,
+    )
+    _configure_logging()
+    app: App = create_app(settings, serving=True)
+    inbox, lifespan = await _lifespan(app)
+    issuer = Issuer()
+    admin = ((b"authorization", f"Bearer {ADMIN_TOKEN}".encode()),)
+    await _expect(app, "/v1/programmes", orjson.dumps(issuer.registration()), 201, admin)
+    category = orjson.dumps({"category": issuer.category()})
+    await _expect(app, f"/v1/programmes/{issuer.programme_id}/categories", category, 201)
+    bodies = [orjson.dumps({"credential": token}) for token in issuer.credentials(0, args.warm_up + args.count)]
+    await _submit(app, bodies[: args.warm_up], args.concurrency)
+    profile = cProfile.Profile(time.thread_time) if args.cprofile else None  # CPU, not waits for the GIL
+    _toggle(True)
+    cpu = time.thread_time()
+    if profile:
+        profile.enable()
+    await _submit(app, bodies[args.warm_up :], args.concurrency)
+    if profile:
+        profile.disable()
+    cpu = time.thread_time() - cpu
+    _toggle(False)
+    await inbox.put({"type": "lifespan.shutdown"})
+    await lifespan
+    if profile:
+        pstats.Stats(profile).sort_stats("tottime").print_stats(args.cprofile)
+    return {"cpu_us": cpu / args.count * 1e6}
+
+
+def _instructions(args: argparse.Namespace, workdir: Path) -> float:
+    """The same run under callgrind; the event loop is the main thread, whose counts are file `-01`."""
+    out = workdir / "callgrind.out"
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        "--separate-threads=yes",
+        "--instr-atstart=no",
+        f"--callgrind-out-file={out}",
+        sys.executable,
+        "-m",
+        "benchmarks.profile_submission",
+        "--count",
+        str(args.count),
+        "--warm-up",
+        str(args.warm_up),
+        "--concurrency",
+        str(args.concurrency),
+        INNER,
+    ]
+    subprocess.run(command, check=True, stdout=sys.stdout, stderr=subprocess.DEVNULL)
+    text = Path(f"{out}-01").read_text()
+    found = re.search(r"^totals: (\d+)", text, re.MULTILINE)  # "summary" is 0 when switched on late
+    if not found:
+        raise RuntimeError(f"no instruction total in {out}-01")
+    count: int = args.count
+    return int(found.group(1)) / count
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--count", type=int, default=600, help="measured submissions")
+    parser.add_argument("--warm-up", type=int, default=300, help="submissions before the measured ones")
+    parser.add_argument("--concurrency", type=int, default=32, help="submissions in flight at a time")
+    parser.add_argument("--callgrind", action="store_true", help="count the loop's instructions (valgrind)")
+    parser.add_argument("--cprofile", type=int, default=0, metavar="N", help="print the loop's top N functions")
+    parser.add_argument(INNER, action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="profile-submission-") as name:
+        workdir = Path(name)
+        if args.callgrind and not (shutil.which("valgrind") and shutil.which("callgrind_control")):
+            print("valgrind is not installed (apt-get install valgrind): the loop's CPU time only", file=sys.stderr)
+            args.callgrind = False
+        if args.callgrind:
+            print(f"event loop instructions per submission: {_instructions(args, workdir):,.0f}")
+            return
+        measured = asyncio.run(_run(args, workdir))
+        if not args.inner_callgrind:
+            print(f"event loop CPU per submission: {measured['cpu_us']:.1f} µs")
+
+
+if __name__ == "__main__":
+    main()
