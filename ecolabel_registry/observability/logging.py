@@ -13,6 +13,7 @@ import logging
 import math
 import re
 import sys
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -121,6 +122,68 @@ class JSONFormatter(logging.Formatter):
             body["exception"] = record.exc_text or self.formatException(record.exc_info)  # type: ignore[arg-type]
         # Redacted again as a whole: an `extra=` value is not covered by the filter.
         return redact(orjson.dumps(body, default=str).decode())
+
+
+_OUR_FILTERS: Final = {RequestIdFilter, Redact}
+
+
+def sole_json_handler(logger: logging.Logger, level: int) -> logging.StreamHandler[Any] | None:
+    """The registry's JSON handler, when it is the one handler a record of `logger` at `level` reaches.
+
+    That is `handler("json", ...)` or `uvicorn_log_config("json", ...)`'s: a `StreamHandler` with
+    `RequestIdFilter`, `Redact` and `JSONFormatter`, at or below `level`, and no logger on the way to it
+    with a filter. Then `json_line` of the record's fields, written by `write_line`, are the bytes the
+    record would have written; any other configuration (another handler, a test's capture, a filter,
+    the text format) gets None, and its records go through `logging` as before. Looked at for every
+    record, not kept: a configuration changed at run time is seen at the next line.
+    """
+    found: logging.Handler | None = None
+    current: logging.Logger | None = logger
+    while current is not None:
+        if current.filters:
+            return None
+        for each in current.handlers:
+            if found is not None:
+                return None
+            found = each
+        if not current.propagate:
+            break
+        current = current.parent
+    if type(found) is not logging.StreamHandler or found.level > level or type(found.formatter) is not JSONFormatter:
+        return None
+    filters = found.filters
+    if len(filters) != 2 or {type(filters[0]), type(filters[1])} != _OUR_FILTERS:
+        return None
+    return found
+
+
+def json_line(created: float, level: str, logger: str, message: str, extra: dict[str, Any]) -> str:
+    """The line `JSONFormatter` writes for a record of these fields, without exception, that passed
+    `RequestIdFilter` and `Redact` now: its message redacted, its request id the current one."""
+    body: dict[str, Any] = {
+        "ts": iso_milliseconds(created),
+        "level": level,
+        "logger": logger,
+        "message": redact(message),
+        "request_id": request_id.get(),
+    }
+    body.update(extra)
+    return redact(orjson.dumps(body, default=str).decode())
+
+
+def write_line(found: logging.StreamHandler[Any], line: str, record: Callable[[], logging.LogRecord]) -> None:
+    """`StreamHandler.emit` of a formatted line, under the handler's lock as `Handler.handle` takes it;
+    a failed write is reported by the handler's `handleError` for the `record` it would have had."""
+    found.acquire()
+    try:
+        found.stream.write(line + found.terminator)
+        found.flush()
+    except RecursionError:
+        raise
+    except Exception:  # noqa: BLE001  # as `StreamHandler.emit`: the handler reports its own failure
+        found.handleError(record())
+    finally:
+        found.release()
 
 
 class TextFormatter(logging.Formatter):
