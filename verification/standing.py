@@ -131,11 +131,14 @@ def judge_stored(
     integrated_us: int,
     changes: tuple[Change, ...],
     at: datetime,
+    digest: bytes | None = None,
 ) -> Standing:
     """`judge(Presented(certificate_id, document, record, key, integrated_us, changes), at=at)`, for a
     store asking about thousands of certificates: a standing already given is found without building
-    the `Presented` first (`StoredOnDate` for one certificate)."""
-    return StoredOnDate(at)(certificate_id, document, record, key, integrated_us=integrated_us, changes=changes)
+    the `Presented` first (`StoredOnDate` for one certificate). `digest`: see `StoredOnDate`."""
+    return StoredOnDate(at)(
+        certificate_id, document, record, key, integrated_us=integrated_us, changes=changes, digest=digest
+    )
 
 
 class StoredOnDate:
@@ -159,8 +162,13 @@ class StoredOnDate:
         *,
         integrated_us: int,
         changes: tuple[Change, ...],
+        digest: bytes | None = None,
     ) -> Standing:
-        digest = hashlib.sha256(document).digest()
+        """`digest`: the SHA-256 of `document` when the caller took it already, of these very bytes (the
+        ingest that opened them, for an answer made just after their commit), else taken here. It keys
+        the memo and is held against `certificate_id` as the bytes' own digest would be."""
+        if digest is None:
+            digest = hashlib.sha256(document).digest()
         fields = None
         if key is not None:
             held = self._fields.get(id(key))

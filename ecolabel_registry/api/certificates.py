@@ -102,8 +102,12 @@ def _submitted(context: RegistryContext, item: submission.Item) -> Response:
     if item.stored is not None and item.signing_key is not None:
         # Accepted just now: the rows it stored are what a read would return (`lookup.accepted`), written
         # as `CertificateSubmitted` from plain values: building and serializing its five models cost more
-        # than the standing itself (BENCHMARKS.md); the bytes are the model's.
-        view = lookup.accepted(item.stored, item.token.encode("ascii"), item.signing_key)
+        # than the standing itself (BENCHMARKS.md); the bytes are the model's. The credential's SHA-256 is
+        # the one its ingest took of the same token (`SignedDocument.sha256`), not taken again here.
+        document = item.document
+        view = lookup.accepted(
+            item.stored, document.token.encode("ascii"), item.signing_key, digest=bytes.fromhex(document.sha256)
+        )
         answer = {"certificate": view, "receipt": item.receipt.to_dict(), "created": item.outcome is Outcome.ACCEPTED}
         try:
             return Response(orjson.dumps(answer), status_code=code, media_type="application/json")

@@ -195,3 +195,21 @@ def test_many_certificates_on_one_date_share_the_memo_of_one_at_a_time(
     assert replace(sound.key, ended_us=1) is not sound.key  # another record of the key: judged afresh
     assert on_date(*fields[:3], replace(sound.key, ended_us=1), integrated_us=LOGGED, changes=()) is not None
     assert len(judged) == 5
+
+
+def test_a_digest_its_caller_already_took_keys_the_same_standing_and_never_vouches_for_other_bytes(
+    certifier: Certifier,
+) -> None:
+    # A just-accepted certificate's answer hands over the SHA-256 its ingest took of the same bytes
+    # (`lookup.accepted`): the standing is the one judged from the bytes, and a digest of other bytes is
+    # still held against the certificate's id.
+    sound = _presented(certifier)
+    fields = (sound.certificate_id, sound.document, sound.record, sound.key)
+    own = standing_module.judge_stored(*fields, integrated_us=LOGGED, changes=(), at=ON)
+    handed = hashlib.sha256(sound.document).digest()
+    assert standing_module.judge_stored(*fields, integrated_us=LOGGED, changes=(), at=ON, digest=handed) is own
+    assert own.document_sound
+    other = hashlib.sha256(sound.document + b" ").digest()
+    altered = standing_module.judge_stored(*fields, integrated_us=LOGGED, changes=(), at=ON, digest=other)
+    assert not altered.document_sound
+    assert DOCUMENT_ALTERED in altered.reasons
