@@ -124,9 +124,11 @@ async def _lifespan(app: App) -> tuple[asyncio.Queue[dict[str, Any]], asyncio.Ta
 
 
 def _configure_logging() -> None:
-    """As `serve` configures it (JSON lines, INFO), the lines written to /dev/null."""
+    """As `serve` configures it (JSON lines, INFO), the lines written to /dev/null through a stream opened
+    as Python opens its standard error (line-buffered, UTF-8, `backslashreplace`)."""
     config = uvicorn_log_config("json", "INFO")
-    config["handlers"]["default"]["stream"] = Path(os.devnull).open("w")  # noqa: SIM115  # open until exit
+    stream = Path(os.devnull).open("w", buffering=1, encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
+    config["handlers"]["default"]["stream"] = stream  # open until the process exits
     logging.config.dictConfig(config)
 
 
