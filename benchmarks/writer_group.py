@@ -168,12 +168,14 @@ def run(
             _instrument(context.engine, counts)
             rows: list[dict[str, float]] = []
             for number, requests in enumerate(checked):
-                counts.counting(warm - COUNTED <= number < warm)  # the warm-up's last groups are counted
+                counted = warm - COUNTED <= number < warm  # the warm-up's last groups, the writer's statements
                 if callgrind and number == warm:
                     _callgrind("on")
+                counts.counting(counted)
                 wall, cpu = time.perf_counter(), time.thread_time()
                 sequencer._commit(_Checked(requests, []))
                 cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
+                counts.counting(False)
                 for request in requests:
                     assert request.future.result().outcome is Outcome.ACCEPTED
                 if number >= warm:
