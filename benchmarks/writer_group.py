@@ -169,21 +169,21 @@ def run(
             rows: list[dict[str, float]] = []
             for number, requests in enumerate(checked):
                 counted = warm - COUNTED <= number < warm  # the warm-up's last groups, the writer's statements
-                if callgrind and number == warm:
+                if callgrind and number >= warm:
                     _callgrind("on")
                 counts.counting(counted)
                 wall, cpu = time.perf_counter(), time.thread_time()
                 sequencer._commit(_Checked(requests, []))
                 cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
                 counts.counting(False)
+                if callgrind and number >= warm:
+                    _callgrind("off")
                 for request in requests:
                     assert request.future.result().outcome is Outcome.ACCEPTED
                 if number >= warm:
                     rows.append(
                         {"cpu": cpu, "wall": wall, "orm": counts.orm / COUNTED, "driver": counts.driver / COUNTED}
                     )
-            if callgrind:
-                _callgrind("off")
     return rows
 
 
