@@ -80,11 +80,9 @@ class _Event:
 
 
 _STOP = object()
-# The writer keeps its connection from one group to the next while groups keep coming, and returns it to
-# the pool once none came for this long. On SQLite a connection keeps its page cache only as long as no
-# other connection has written since its own last transaction: a connection checked out afresh for each
-# group (the pool hands them out in turn) found every group's pages gone and read them again, ~100
-# reads a group of 12 (BENCHMARKS.md). On PostgreSQL it saves the checkout and return.
+# The writer keeps its connection while groups keep coming, and returns it once none came for this long.
+# A SQLite connection keeps its page cache only while no other connection writes: one checked out afresh
+# for each group (the pool hands them out in turn) read ~120 pages a group of 12 again (BENCHMARKS.md).
 KEEP_CONNECTION_IDLE_S = 1.0
 _Request = _Certificate | _Event
 R = TypeVar("R", _Certificate, _Event)
