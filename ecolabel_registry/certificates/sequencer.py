@@ -12,7 +12,8 @@ checker checks the next (an Ed25519 verification releases the GIL, so the two ov
 it takes the next only once the writer has taken the one it checked, so at most two groups are in
 hand, and groups reach the writer in the order they were taken. `observe` runs in the writer, after
 the group before has committed, so the head it reads is the one the lock will find unless another
-process appended meanwhile.
+process appended meanwhile. The writer keeps its connection from one group to the next while groups
+keep coming (`KEEP_CONNECTION_IDLE_S`), and lets it go after a failed group.
 
 Under the lock, from the one "already held?" read there, each credential new to the registry is charged
 to its programme's rate limit (`_Charges`): one logged meanwhile by another process is not charged, and
@@ -48,7 +49,7 @@ from typing import TYPE_CHECKING, TypeVar
 from sqlalchemy import Connection
 
 from ecolabel_registry.certificates import events, observed, submission
-from ecolabel_registry.db.engine import write_connection, write_transaction
+from ecolabel_registry.db.engine import write_transaction
 from ecolabel_registry.errors import DatabaseUnavailable, RegistryError
 
 if TYPE_CHECKING:
@@ -79,6 +80,10 @@ class _Event:
 
 
 _STOP = object()
+# The writer keeps its connection while groups keep coming, and returns it once none came for this long.
+# A SQLite connection keeps its page cache only while no other connection writes: one checked out afresh
+# for each group (the pool hands them out in turn) read ~120 pages a group of 12 again (BENCHMARKS.md).
+KEEP_CONNECTION_IDLE_S = 1.0
 _Request = _Certificate | _Event
 R = TypeVar("R", _Certificate, _Event)
 
@@ -105,6 +110,7 @@ class Sequencer:
         self._ahead = threading.Semaphore(1)
         self._threads: list[threading.Thread] = []
         self._context: RegistryContext | None = None
+        self._connection: Connection | None = None  # the writer thread's, kept between groups
         self._closed = False
         self._lock = threading.Lock()
         self.groups = 0  # transactions committed, for tests and metrics
@@ -170,16 +176,44 @@ class Sequencer:
 
     def _write_groups(self) -> None:
         """The writer: log each checked group, in the order the checker took them."""
-        while True:
-            checked = self._checked.get()
-            self._ahead.release()
-            if not isinstance(checked, _Checked):
-                return
+        try:
+            while True:
+                checked = self._next_checked()
+                self._ahead.release()
+                if not isinstance(checked, _Checked):
+                    return
+                try:
+                    self._commit(checked)
+                except Exception as exc:  # noqa: BLE001  # a fault must not stop the writer: its requests get it
+                    _log.exception("the group-commit writer failed on a group")
+                    _deliver([*checked.certificates, *checked.events], exc)
+        finally:
+            self._let_go()
+
+    def _next_checked(self) -> _Checked | object:
+        """The next checked group; the writer's connection goes back to the pool once none came for a while."""
+        if self._connection is None:
+            return self._checked.get()
+        try:
+            return self._checked.get(timeout=KEEP_CONNECTION_IDLE_S)
+        except queue.Empty:
+            self._let_go()
+            return self._checked.get()
+
+    def _writer_connection(self) -> Connection:
+        """The writer's connection, kept from one group to the next (see `KEEP_CONNECTION_IDLE_S`)."""
+        if self._connection is None:
+            self._connection = self._require_context().engine.connect()
+        return self._connection
+
+    def _let_go(self) -> None:
+        """Return the writer's connection to the pool (after a failure, or when idle, or closing)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
             try:
-                self._commit(checked)
-            except Exception as exc:  # noqa: BLE001  # a fault must not stop the writer: its requests get it
-                _log.exception("the group-commit writer failed on a group")
-                _deliver([*checked.certificates, *checked.events], exc)
+                connection.close()
+            except Exception:  # noqa: BLE001  # a broken connection is discarded by the pool: the next is fresh
+                _log.warning("returning the group-commit writer's connection failed", exc_info=True)
 
     def _next_group(self) -> tuple[list[_Request], bool]:
         """What is waiting now, up to `max_items`; (group, whether the sequencer is closing)."""
@@ -236,16 +270,16 @@ class Sequencer:
     def _certificates(self, requests: list[_Certificate]) -> None:
         """Log a checked group on one connection: the state its decisions read (`observed`, outside the
         lock, after the group before has committed), then its write transaction (`write_transaction`)."""
-        context = self._require_context()
         failed: Exception | None
         try:
-            with context.engine.connect() as connection:
-                documents = [r.item.document for r in requests if r.item is not None and r.item.document is not None]
-                seen = observed.observe(connection, documents)  # outside the lock; `commit` checks it there
-                failed = self._write(connection, requests, seen)
+            connection = self._writer_connection()
+            documents = [r.item.document for r in requests if r.item is not None and r.item.document is not None]
+            seen = observed.observe(connection, documents)  # outside the lock; `commit` checks it there
+            failed = self._write(connection, requests, seen)
         except Exception as exc:  # noqa: BLE001  # those not answered yet are each committed alone
             failed = exc
         if failed is not None:
+            self._let_go()  # whatever state the failure left it in goes with it; the next group has a fresh one
             self._fall_back(
                 [request for request in requests if not request.future.done()], failed, self._write_certificates
             )
@@ -290,11 +324,12 @@ class Sequencer:
     def _events(self, requests: list[_Event]) -> None:
         context = self._require_context()
         try:
-            with write_connection(context.engine) as connection:
+            with write_transaction(self._writer_connection()) as connection:
                 outcomes = events.submit_many(
                     connection, context, [(request.certificate_id, request.token) for request in requests]
                 )
         except Exception as exc:  # noqa: BLE001  # delivered to the request, or each member retried alone
+            self._let_go()
             self._fall_back(requests, exc, self._events)
             return
         self._committed(len(requests))

@@ -231,10 +231,12 @@ def _store(
         return
     logged = [log.Document(DocumentKind.CERTIFICATE, item.token.encode("ascii")) for item in accepted]
     documents = [item.document for item in accepted if item.document is not None]
-    # With the status map on, its root is the transaction's last leaf (docs/VERIFIABLE-MAP.md §4.2).
-    first = reservation.head.tree_size
-    heads = [(d.sha256, ChainHeadValue(first + i, 0, d.sha256, first + i)) for i, d in enumerate(documents)]
-    logged += status_map.log_documents(connection, heads, first + len(logged), enabled=status_map_on)
+    # With the status map on, its root is the transaction's last leaf (docs/VERIFIABLE-MAP.md §4.2); off,
+    # no chain head is made (each one checks its fields as it is made).
+    if status_map_on:
+        first = reservation.head.tree_size
+        heads = [(d.sha256, ChainHeadValue(first + i, 0, d.sha256, first + i)) for i, d in enumerate(documents)]
+        logged += status_map.log_documents(connection, heads, first + len(logged), enabled=True)
     # Nothing below reads what it writes: on PostgreSQL a group's rows go in one round trip (`pipelined`).
     with pipelined(connection, items=len(logged)):
         receipts = log.append(connection, signer, logged, reservation)[: len(accepted)]

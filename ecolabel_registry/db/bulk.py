@@ -67,12 +67,12 @@ def pipelined(connection: Connection, *, items: int) -> Iterator[None]:
     ):
         yield
         return
-    with _as_sqlalchemy_error(connection, "(pipelined statements)"), driver.pipeline():
+    with as_sqlalchemy_error(connection, "(pipelined statements)"), driver.pipeline():
         yield
 
 
 @contextmanager
-def _as_sqlalchemy_error(connection: Connection, statement: str, parameters: Any = None) -> Iterator[None]:
+def as_sqlalchemy_error(connection: Connection, statement: str, parameters: Any = None) -> Iterator[None]:
     """A driver error raised in the block, as SQLAlchemy's `DBAPIError` subclass (as `execute` raises it)."""
     try:
         yield
@@ -100,7 +100,7 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
         _insert_values(connection, driver, columns, list(cells))
         return
     command = f"COPY {columns} FROM STDIN"
-    with _as_sqlalchemy_error(connection, command), driver.cursor() as cursor, cursor.copy(command) as copy:
+    with as_sqlalchemy_error(connection, command), driver.cursor() as cursor, cursor.copy(command) as copy:
         for row_cells in cells:
             copy.write_row(row_cells)
 
@@ -116,7 +116,7 @@ def _insert_values(connection: Connection, driver: Any, columns: str, rows: list
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
             command = _values_command(columns, width, len(chunk))
-            with _as_sqlalchemy_error(connection, command):
+            with as_sqlalchemy_error(connection, command):
                 cursor.execute(command, [value for row in chunk for value in row], prepare=False)
 
 
@@ -163,7 +163,7 @@ def _executemany(connection: Connection, table: Table, rows: Sequence[Mapping[st
     parameters = list(zip(*columns, strict=True))
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        with _as_sqlalchemy_error(connection, prepared.sql, parameters):
+        with as_sqlalchemy_error(connection, prepared.sql, parameters):
             cursor.executemany(prepared.sql, parameters)
     finally:
         cursor.close()
@@ -179,3 +179,53 @@ def _compile(connection: Connection, table: Table, names: tuple[str, ...]) -> _I
         prepared = _Insert(str(compiled), order, processors)
     with _INSERTS_LOCK:
         return _INSERTS.setdefault((dialect.name, table, names), prepared)
+
+
+class PrebuiltWrite:
+    """An INSERT or UPDATE without RETURNING, written once per dialect and run on the driver's cursor.
+
+    For the few one-row writes every append makes (the log head's update, with its checkpoint on
+    PostgreSQL): through `Connection.execute` each cost the writer ~85 µs of CPU on SQLite, several
+    times SQLite's own work for the row (BENCHMARKS.md). As `insert_rows` on SQLite, the values pass
+    through the bind processors SQLAlchemy would apply, so the stored bytes are the same, and a driver
+    error is raised as SQLAlchemy's `DBAPIError` subclass. Run it only inside a transaction SQLAlchemy
+    began (`Connection.begin`): on the cursor it begins none, and SQLAlchemy's statement events do not
+    see it (the driver's own tracing does).
+    """
+
+    def __init__(self, statement: Any) -> None:
+        self._statement = statement
+        self._by_dialect: dict[str, _Write] = {}
+        self._lock = threading.Lock()
+
+    def run(self, connection: Connection, params: Mapping[str, Any]) -> None:
+        dialect = connection.dialect
+        write = self._by_dialect.get(dialect.name) or self._compile(connection)
+        given = {**write.fixed, **params}
+        processed = {name: process(given[name]) if process else given[name] for name, process in write.binds}
+        values: Any = processed if write.positions is None else [processed[name] for name in write.positions]
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            with as_sqlalchemy_error(connection, write.sql, values):
+                cursor.execute(write.sql, values)
+        finally:
+            cursor.close()
+
+    def _compile(self, connection: Connection) -> _Write:
+        dialect = connection.dialect
+        compiled = self._statement.compile(dialect=dialect)
+        fixed = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
+        binds = tuple(
+            (name, bind.type.dialect_impl(dialect).bind_processor(dialect)) for name, bind in compiled.binds.items()
+        )
+        positions = tuple(compiled.positiontup) if compiled.positiontup is not None else None
+        with self._lock:
+            return self._by_dialect.setdefault(dialect.name, _Write(str(compiled), positions, binds, fixed))
+
+
+@dataclass(frozen=True)
+class _Write:
+    sql: str
+    positions: tuple[str, ...] | None  # parameter order for positional drivers (SQLite's qmark)
+    binds: tuple[tuple[str, Callable[[Any], Any] | None], ...]  # each parameter and its bind processor
+    fixed: Mapping[str, Any]  # values the statement itself binds (literals in it)

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 
+from ecolabel_registry.db.bulk import as_sqlalchemy_error
 from ecolabel_registry.db.raw import DriverConnection
 from ecolabel_registry.db.readers import readers_of
 
@@ -94,8 +95,12 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get("sqlite_immediate", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # On the driver's connection: through `exec_driver_sql` a BEGIN cost ~50 µs of CPU, SQLAlchemy's
+        # execution context around a statement SQLite runs in a few (BENCHMARKS.md). A driver error (the
+        # busy timeout run out) is still SQLAlchemy's `OperationalError`.
+        begin = "BEGIN IMMEDIATE" if connection.get_execution_options().get("sqlite_immediate", False) else "BEGIN"
+        with as_sqlalchemy_error(connection, begin):
+            connection.connection.driver_connection.execute(begin)  # type: ignore[union-attr]
 
 
 def is_sqlite(engine: Engine) -> bool:

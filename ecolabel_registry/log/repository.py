@@ -10,9 +10,11 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, RowMapping, Select, and_, bindparam, insert, or_, select, update
+from sqlalchemy.exc import NoResultFound
 
-from ecolabel_registry.db.bulk import insert_rows
+from ecolabel_registry.db.bulk import PrebuiltWrite, as_sqlalchemy_error, insert_rows
 from ecolabel_registry.db.models import LogCheckpoint, LogEntry, LogNode, LogState
+from ecolabel_registry.db.raw import Prebuilt
 from ecolabel_registry.errors import LogIntegrityError
 from ecolabel_registry.log.tree import NodeKey, split_frontier
 
@@ -43,7 +45,7 @@ class NewEntry:
     leaf_hash: bytes
 
 
-def _head(row: RowMapping) -> Head:
+def _head(row: RowMapping | Mapping[str, Any]) -> Head:
     return Head(
         tree_size=row["tree_size"],
         root_hash=bytes(row["root_hash"]),
@@ -65,6 +67,9 @@ _HEAD_COLUMNS = (
 # on every call cost more than running it (read_head 83 -> 27 µs on SQLite; BENCHMARKS.md).
 _READ_HEAD = select(*_HEAD_COLUMNS).where(state_table.c.id == 1)
 _LOCK_HEAD = _READ_HEAD.with_for_update()
+# Inside a transaction already begun, as every append's is, on the driver's cursor (`db.raw`): through
+# `Connection.execute` the read cost the writer ~90 µs of CPU, most of it SQLAlchemy's (BENCHMARKS.md).
+_LOCK_HEAD_ON_CURSOR = Prebuilt(_LOCK_HEAD)
 
 
 def lock_head(connection: Connection) -> Head:
@@ -74,7 +79,13 @@ def lock_head(connection: Connection) -> Head:
     back, so leaf indexes have no gap and no duplicate across processes. On SQLite the write
     transaction began with BEGIN IMMEDIATE and already excludes other writers.
     """
-    return _head(connection.execute(_LOCK_HEAD).mappings().one())
+    if not connection.in_transaction():  # the transaction's BEGIN is SQLAlchemy's, on its first statement
+        return _head(connection.execute(_LOCK_HEAD).mappings().one())
+    with as_sqlalchemy_error(connection, "(the log head's read)"):
+        row = _LOCK_HEAD_ON_CURSOR.first(connection)
+    if row is None:
+        raise NoResultFound("No row was found when one was required")  # as `.one()` says it
+    return _head(row)
 
 
 def read_head(connection: Connection) -> Head:
@@ -113,16 +124,16 @@ def store_append(
         "new_checkpoint": head.checkpoint,
     }
     if head.checkpoint is not None and connection.dialect.name == "postgresql":
-        connection.execute(_CHECKPOINT_AND_HEAD, moved)  # one statement, one round trip
+        _CHECKPOINT_AND_HEAD.run(connection, moved)  # one statement, one round trip
         return
     if head.checkpoint is not None:
-        connection.execute(_INSERT_CHECKPOINT, [{"tree_size": head.tree_size, "note": head.checkpoint}])
-    connection.execute(_UPDATE_HEAD, moved)
+        insert_rows(connection, checkpoints_table, [{"tree_size": head.tree_size, "note": head.checkpoint}])
+    _UPDATE_HEAD.run(connection, moved)
 
 
-# Built once, like the head's read: every append (a group commit's too) runs them.
-_INSERT_CHECKPOINT = insert(checkpoints_table)
-_UPDATE_HEAD = (
+# Built once, like the head's read: every append (a group commit's too) runs them, on the driver's cursor
+# (`db.bulk.PrebuiltWrite`; the checkpoint's row on SQLite by `insert_rows`, which does the same).
+_UPDATE_HEAD_STATEMENT = (
     update(state_table)
     .where(state_table.c.id == 1)
     .values(
@@ -135,10 +146,13 @@ _UPDATE_HEAD = (
 )
 # The checkpoint's insert as a data-modifying CTE of the head's update (PostgreSQL, §7.8.4 of its manual):
 # the same two rows in one statement. SQLite has no INSERT inside WITH.
-_CHECKPOINT_AND_HEAD = _UPDATE_HEAD.add_cte(
-    insert(checkpoints_table)
-    .values(tree_size=bindparam("new_tree_size"), note=bindparam("new_checkpoint"))
-    .cte("new_checkpoint")
+_UPDATE_HEAD = PrebuiltWrite(_UPDATE_HEAD_STATEMENT)
+_CHECKPOINT_AND_HEAD = PrebuiltWrite(
+    _UPDATE_HEAD_STATEMENT.add_cte(
+        insert(checkpoints_table)
+        .values(tree_size=bindparam("new_tree_size"), note=bindparam("new_checkpoint"))
+        .cte("new_checkpoint")
+    )
 )
 
 

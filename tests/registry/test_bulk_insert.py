@@ -4,10 +4,10 @@ multi-row INSERT in a pipeline)."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ecolabel_registry.db.bulk import COPY_FROM_ROWS, insert_rows, pipelined
+from ecolabel_registry.db.bulk import COPY_FROM_ROWS, PrebuiltWrite, insert_rows, pipelined
 from ecolabel_registry.db.engine import write_connection
 from ecolabel_registry.log.repository import entries_table
 
@@ -84,3 +84,24 @@ def test_a_statement_failing_in_a_pipeline_rolls_back_the_whole_transaction(engi
     with pytest.raises(IntegrityError):
         accepted_refused_then_more()
     assert _stored_entries(engine) == _entries(0, 3)
+
+
+_REPLACE_LEAF = PrebuiltWrite(
+    update(entries_table)
+    .where(entries_table.c.leaf_index == bindparam("at"), entries_table.c.kind == "certificate")
+    .values(leaf_hash=bindparam("hash"), document=bindparam("document"))
+)
+
+
+def test_a_prebuilt_write_stores_what_sqlalchemy_stores_and_fails_as_it_does(engine: Engine) -> None:
+    """On the driver's cursor, with the statement's own literal bound too: the row SQLAlchemy's UPDATE
+    would leave, and a refused value raised as SQLAlchemy's error, not the driver's."""
+    with write_connection(engine) as connection:
+        insert_rows(connection, entries_table, _entries(0, 3))
+        _REPLACE_LEAF.run(connection, {"at": 1, "hash": b"\x01" * 32, "document": b"\x00\\'\""})
+    expected = _entries(0, 3)
+    expected[1] |= {"leaf_hash": b"\x01" * 32, "document": b"\x00\\'\""}
+    assert _stored_entries(engine) == expected
+    with pytest.raises(IntegrityError), write_connection(engine) as connection:
+        _REPLACE_LEAF.run(connection, {"at": 1, "hash": None, "document": b""})  # leaf_hash is NOT NULL
+    assert _stored_entries(engine) == expected

@@ -222,3 +222,32 @@ def test_a_fault_in_the_checker_reaches_its_group_and_the_checker_goes_on(
     with pytest.raises(RuntimeError):
         sequencer.certificate(broken).result(timeout=WAIT_S)
     _leaf(sequencer.certificate(body.credential("IT/044/001")))
+
+
+def test_the_writer_keeps_its_connection_between_groups_and_lets_it_go_after_a_failed_one(
+    context: RegistryContext, body: Certifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Consecutive groups are logged on one connection (on SQLite its page cache is then still valid);
+    a group whose transaction fails gives its connection back, and `close` returns the last one."""
+    used: list[Any] = []
+    real = submission.commit
+
+    def commit(connection: Any, signer: Any, prepared: submission.Prepared, **kwargs: Any) -> Any:
+        used.append(connection)
+        if len(used) == 2:  # the second group: its two members are then committed alone
+            raise OperationalError("COMMIT", {}, Exception("the server closed the connection"))
+        return real(connection, signer, prepared, **kwargs)
+
+    monkeypatch.setattr(submission, "commit", commit)
+    paused = Sequencer(max_items=2, max_wait_s=0)
+    futures = [paused.certificate(body.credential(f"IT/044/{n:03d}")) for n in range(6)]  # three groups of two
+    paused.start(context)
+    try:
+        assert all(future.result(timeout=WAIT_S).outcome is Outcome.ACCEPTED for future in futures)
+        assert len(used) == 5  # three groups, and the failed one's members each alone
+        assert used[0] is used[1], "consecutive groups share the writer's connection"
+        assert used[1].closed, "the failed group's connection went back to the pool"
+        assert not used[-1].closed, "the writer keeps the connection it logged its last group on"
+    finally:
+        paused.close()
+    assert used[-1].closed
