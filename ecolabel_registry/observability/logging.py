@@ -106,17 +106,18 @@ def _set_second_text(kept: tuple[int, str]) -> None:
     _second_text = kept
 
 
+def _head(created: float, level: str, logger: str, message: str, rid: str | None) -> dict[str, Any]:
+    """The first fields of every JSON line, in their order (`JSONFormatter`, `json_line`)."""
+    return {"ts": iso_milliseconds(created), "level": level, "logger": logger, "message": message, "request_id": rid}
+
+
 class JSONFormatter(logging.Formatter):
     """`{"ts", "level", "logger", "message", "request_id", ...extra, "exception"}` on one line."""
 
     def format(self, record: logging.LogRecord) -> str:
-        body: dict[str, Any] = {
-            "ts": iso_milliseconds(record.created),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", None),
-        }
+        body = _head(
+            record.created, record.levelname, record.name, record.getMessage(), getattr(record, "request_id", None)
+        )
         body.update({k: v for k, v in vars(record).items() if k not in _NOT_EXTRA})
         if record.exc_text or record.exc_info:
             body["exception"] = record.exc_text or self.formatException(record.exc_info)  # type: ignore[arg-type]
@@ -160,13 +161,7 @@ def sole_json_handler(logger: logging.Logger, level: int) -> logging.StreamHandl
 def json_line(created: float, level: str, logger: str, message: str, extra: dict[str, Any]) -> str:
     """The line `JSONFormatter` writes for a record of these fields, without exception, that passed
     `RequestIdFilter` and `Redact` now: its message redacted, its request id the current one."""
-    body: dict[str, Any] = {
-        "ts": iso_milliseconds(created),
-        "level": level,
-        "logger": logger,
-        "message": redact(message),
-        "request_id": request_id.get(),
-    }
+    body = _head(created, level, logger, redact(message), request_id.get())
     body.update(extra)
     return redact(orjson.dumps(body, default=str).decode())
 
