@@ -44,7 +44,24 @@ async def answer(
         body = work(read)
     else:
         body = await run_in_threadpool(work, None)
-    return Response(body, media_type="application/json")
+    return JSONBytes(body)
+
+
+class JSONBytes(Response):
+    """`Response(body, media_type="application/json")` for JSON bytes already written: the same status,
+    body and headers (`content-length`, then `content-type`, as `Response.init_headers` writes them for
+    a 200 without headers given), set at once."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes) -> None:
+        self.status_code = 200
+        self.background = None
+        self.body = body
+        self.raw_headers = [(b"content-length", str(len(body)).encode("latin-1")), _JSON_TYPE]
+
+
+_JSON_TYPE = (b"content-type", b"application/json")
 
 
 def model_json(model: BaseModel, *, exclude_none: bool = False) -> bytes:

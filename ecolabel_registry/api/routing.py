@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -155,6 +155,15 @@ def _check_strings(document: Any, max_chars: int) -> None:
             raise MalformedJSON("a string in the body contains U+0000", code="NUL_CHARACTER")
 
 
+def _content_type(headers: Iterable[tuple[bytes, bytes]]) -> str:
+    """`request.headers.get("content-type", "")` read from the request's raw header pairs (the first one
+    named so; an ASGI server gives names in lower case), without building a `Headers` for one look-up."""
+    for name, value in headers:
+        if name == b"content-type":
+            return value.decode("latin-1")
+    return ""
+
+
 def _is_json_media_type(content_type: str) -> bool:
     media_type = content_type.split(";", 1)[0].strip().lower()
     return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
@@ -162,6 +171,34 @@ def _is_json_media_type(content_type: str) -> bool:
 
 class StrictJSONRoute(APIRoute):
     pauses_collector = False  # see `CatalogueJSONRoute`
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        # The paths its regular expression matches when the path is literal: itself, and itself with a
+        # final newline (`$` matches before one); None with a parameter. `_prefix`: the literal text
+        # before the first parameter, which every path it matches starts with.
+        self._literal = None if self.param_convertors else (self.path, self.path + "\n")
+        self._prefix = self.path.split("{", 1)[0]
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """`APIRoute.matches`, without the regular expression and FastAPI's wrapping where the path alone
+        decides: another path is told at once that it is not this literal one, or does not start with
+        this route's literal prefix, and this literal path gets the child scope `APIRoute.matches` gives
+        it (no path parameter of its own). The routes tried before a TRQP answer, and its own match,
+        cost it ~2% of its instructions each way (BENCHMARKS.md). A route served through an included
+        router (another path than its own) is matched as before."""
+        if scope["type"] == "http" and _get_scope_effective_route_context(scope) is None:
+            path, literal = get_route_path(scope), self._literal
+            if literal is None:
+                if not path.startswith(self._prefix):
+                    return Match.NONE, {}
+            elif path not in literal:
+                return Match.NONE, {}
+            else:
+                child = {"endpoint": self.endpoint, "path_params": dict(scope.get("path_params", {})), "route": self}
+                methods = self.methods
+                return (Match.PARTIAL if methods and scope["method"] not in methods else Match.FULL), child
+        return super().matches(scope)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
@@ -191,8 +228,8 @@ def _refuse_nul(request: Request) -> None:
 
 
 def _require_json(request: Request) -> None:
-    content_type = request.headers.get("content-type", "")
-    if not _is_json_media_type(content_type):
+    content_type = _content_type(request.scope["headers"])
+    if content_type != "application/json" and not _is_json_media_type(content_type):
         raise UnsupportedMediaType(f"expected Content-Type application/json, got {content_type or 'none'}")
 
 
@@ -223,24 +260,6 @@ class DirectJSONRoute(StrictJSONRoute):
         handler = self.get_route_handler()
         if getattr(handler, "direct", False) and self.max_body_size is None:
             self.app = answering(handler)
-        # The paths its regular expression matches when the path is literal: itself, and itself with a
-        # final newline (`$` matches before one); None with a parameter.
-        self._literal = None if self.param_convertors else (self.path, self.path + "\n")
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        """`APIRoute.matches`, but another path is told at once that it is not this literal one, without
-        the regular expression and FastAPI's wrapping: the routes tried before a TRQP answer cost it ~2%
-        of its instructions (BENCHMARKS.md). A route served through an included router (another path
-        than its own) is matched as before."""
-        literal = self._literal
-        if (
-            literal is not None
-            and scope["type"] == "http"
-            and get_route_path(scope) not in literal
-            and _get_scope_effective_route_context(scope) is None
-        ):
-            return Match.NONE, {}
-        return super().matches(scope)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         # The route as served: an included router may add dependencies to the route it copies.

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from starlette.routing import Match
 
 from ecolabel_registry.api import certificates
 from ecolabel_registry.api.routers import PrefixRouter
+from ecolabel_registry.api.routing import StrictJSONRoute
 from ecolabel_registry.app import create_app
 from ecolabel_registry.settings import Settings
 
@@ -70,3 +72,31 @@ def test_a_submission_and_a_lookup_each_find_their_route(settings: Settings) -> 
     assert submission.count(Match.FULL) == 2
     assert app.router.routes[submission.index(Match.FULL)] is certificates.front.routes[0]
     assert _matches(app, "GET", "/v1/certificates/" + "0" * 64).count(Match.FULL) == 1
+
+
+def _scopes(app: FastAPI, method: str, path: str) -> list[tuple[Match, dict[str, object]]]:
+    scope = {"type": "http", "method": method, "path": path, "root_path": "", "headers": [], "query_string": b""}
+    return [route.matches(dict(scope)) for route in app.router.routes if isinstance(route, StrictJSONRoute)]
+
+
+def test_the_strict_routes_match_every_request_as_fastapi_does(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`StrictJSONRoute.matches` (a literal path compared, a parameter's prefix checked, a literal match's
+    child scope made at once) gives each request what `APIRoute.matches` gives: the match and the scope."""
+    app = create_app(settings)
+    strict = [route for route in app.router.routes if isinstance(route, StrictJSONRoute)]
+    assert any(route.param_convertors for route in strict)
+    assert any(not route.param_convertors for route in strict)
+    requests = _requests() + [
+        (method, path + suffix)
+        for route in strict
+        for path in (route.path.replace("{certificate_id}", "0" * 64),)
+        for suffix in ("", "\n", "/", "x")
+        for method in ("GET", "POST", "HEAD")
+    ]
+    shortcut = [_scopes(app, method, path) for method, path in requests]
+    assert any(match is Match.FULL for found in shortcut for match, _ in found)
+    assert any(match is Match.PARTIAL for found in shortcut for match, _ in found)
+    monkeypatch.setattr(StrictJSONRoute, "matches", APIRoute.matches)
+    assert shortcut == [_scopes(app, method, path) for method, path in requests]
