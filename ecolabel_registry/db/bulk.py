@@ -161,10 +161,16 @@ def _executemany(connection: Connection, table: Table, rows: Sequence[Mapping[st
         if processor is not None:
             columns[position] = list(map(processor, columns[position]))
     parameters = list(zip(*columns, strict=True))
+    on_driver_cursor(connection, prepared.sql, parameters, many=True)
+
+
+def on_driver_cursor(connection: Connection, sql: str, values: Any, *, many: bool = False) -> None:
+    """Run `sql` on a cursor of the driver's connection (`executemany` when `many`), a driver error
+    raised as SQLAlchemy's."""
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        with as_sqlalchemy_error(connection, prepared.sql, parameters):
-            cursor.executemany(prepared.sql, parameters)
+        with as_sqlalchemy_error(connection, sql, values):
+            (cursor.executemany if many else cursor.execute)(sql, values)
     finally:
         cursor.close()
 
@@ -204,12 +210,7 @@ class PrebuiltWrite:
         given = {**write.fixed, **params}
         processed = {name: process(given[name]) if process else given[name] for name, process in write.binds}
         values: Any = processed if write.positions is None else [processed[name] for name in write.positions]
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            with as_sqlalchemy_error(connection, write.sql, values):
-                cursor.execute(write.sql, values)
-        finally:
-            cursor.close()
+        on_driver_cursor(connection, write.sql, values)
 
     def _compile(self, connection: Connection) -> _Write:
         dialect = connection.dialect
