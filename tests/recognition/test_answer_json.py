@@ -11,10 +11,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from starlette.responses import Response
 
-from ecolabel_registry.api.answers import model_json
+from ecolabel_registry.api.answers import JSONBytes, model_json
 from ecolabel_registry.recognition import answer_json, service
 from ecolabel_registry.recognition.trqp_schemas import AuthorizationAnswer, RecognitionAnswer
+from tests.fresh_loop import run_fresh
 from verification.evidence import CertificateEvidence, KeyHead, StatusHead
 from verification.recognition import (
     Condition,
@@ -113,3 +115,30 @@ def test_equivalence_answers_are_the_models_bytes(resolution: Resolution, certif
             }
             expected = model_json(service.render(certificate_id, presented, target, resolution, **inputs))
             assert answer_json.equivalence_json(certificate_id, presented, target, resolution, **inputs) == expected
+
+
+async def _sent(response: Response) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Any) -> None:
+        messages.append(dict(message))
+
+    await response({"type": "http", "method": "GET", "headers": []}, receive, send)
+    return messages
+
+
+@pytest.mark.parametrize("body", [b"{}", ('{"m":"' + ODD + '"}').encode(), b""])
+def test_json_bytes_is_the_response_starlette_builds_for_them(body: bytes) -> None:
+    """`JSONBytes` sets a response's fields itself, without `Response.__init__`: it must stay what that
+    builds, attributes and what is sent, should Starlette change how a response is made."""
+    ours, theirs = JSONBytes(body), Response(body, media_type="application/json")
+    assert (ours.status_code, ours.body, ours.raw_headers, ours.background) == (
+        theirs.status_code,
+        theirs.body,
+        theirs.raw_headers,
+        theirs.background,
+    )
+    assert run_fresh(lambda: _sent(ours)) == run_fresh(lambda: _sent(theirs))
