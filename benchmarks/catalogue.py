@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from benchmarks import catalogue_floor, credentials
+from benchmarks import catalogue_floor, credentials, processes
 from benchmarks.credentials import Issuer
 from benchmarks.databases import scratch_url, settle
 from benchmarks.model import Backend, Context, Figure, Quantity, Result, Target
@@ -87,28 +87,6 @@ def write_catalogue(path: Path, lines: int, ids: Sequence[str], seed: int = 1) -
     return len(named)
 
 
-def _peak_mb(pid: int) -> float:
-    """The peak resident set of a running process (VmHWM), in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmHWM for process {pid}")
-
-
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds a running process has used (/proc/<pid>/stat, fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _reset_peak(pid: int) -> bool:
-    try:
-        Path(f"/proc/{pid}/clear_refs").write_text("5", encoding="ascii")  # resets VmHWM (proc(5))
-    except OSError:
-        return False
-    return True
-
-
 @dataclass(frozen=True)
 class Ran:
     seconds: float  # wall
@@ -132,7 +110,7 @@ def _run_command(arguments: list[str]) -> Ran:
     def watch() -> None:
         while not stop.wait(0.05):
             try:
-                peak[0] = max(peak[0], _peak_mb(process.pid))
+                peak[0] = max(peak[0], processes.peak_mb(process.pid))
             except (OSError, RuntimeError):  # exited between two readings
                 return
 
@@ -234,8 +212,8 @@ def _serve_and_check(ctx: Context, backend: Backend, url: str, catalogue: Path, 
     in flight, so that every worker has a chunk to judge while the client checks the last answer)."""
     work = catalogue.parent
     with registry_server(ctx, f"catalogue-{backend}", url, _settings(ctx, backend), workers=workers) as server:
-        processes = _serving(server.pid, workers)
-        resets = [_reset_peak(pid) for pid in processes]  # every one, not up to the first refusal
+        serving = processes.serving(server.pid, workers)
+        resets = [processes.reset_peak(pid) for pid in serving]  # every one, not up to the first refusal
         server_reset = all(resets)
         ctx.progress(f"ecolabel-verify eligibility: {lines:,} lines on {backend}, {workers} worker(s)")
         results, decisions = work / f"results-{workers}.csv", work / f"decisions-{workers}"
@@ -245,10 +223,10 @@ def _serve_and_check(ctx: Context, backend: Backend, url: str, catalogue: Path, 
             "--date", _DATE, "--out", str(results), "--decisions", str(decisions),
             "--in-flight", str(workers + 1),
         ]  # fmt: skip
-        server_cpu = sum(_cpu_s(pid) for pid in processes)
+        server_cpu = sum(processes.cpu_s(pid) for pid in serving)
         ran = _run_command(command)
-        server_cpu = sum(_cpu_s(pid) for pid in processes) - server_cpu
-        server_mb = max(_peak_mb(pid) for pid in processes)
+        server_cpu = sum(processes.cpu_s(pid) for pid in serving) - server_cpu
+        server_mb = max(processes.peak_mb(pid) for pid in serving)
         if f"{lines:,} of {lines:,} items eligible" not in ran.output:
             raise AssertionError(f"expected every line eligible:\n{ran.output[-2000:]}")
         check = None
@@ -258,18 +236,6 @@ def _serve_and_check(ctx: Context, backend: Backend, url: str, catalogue: Path, 
                 [_VERIFY, "decision", str(decisions), "--catalogue", str(catalogue), "--registry", server.url]
             )
     return Served(ran, server_cpu, server_mb, server_reset, check)
-
-
-def _serving(pid: int, workers: int) -> list[int]:
-    """The processes that serve: the one process of a single worker, else the supervisor's children."""
-    if workers == 1:
-        return [pid]
-    deadline = time.monotonic() + 60
-    while True:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="ascii").split()
-        if len(children) >= workers or time.monotonic() > deadline:
-            return [int(child) for child in children]
-        time.sleep(0.1)
 
 
 def figures(backends: Sequence[Backend]) -> list[Figure]:

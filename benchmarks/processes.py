@@ -1,0 +1,47 @@
+"""Readings of a running server's processes from `/proc`: CPU used, peak memory, a supervisor's workers.
+
+Taken before and after a timed run, the CPU says what the server spent on the run's work (user + system,
+every thread of the process, the writer's and the checker's as much as the event loop's), beside the
+rate the load generator saw; divided by the run's wall time it says how many cores the server kept busy.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a running process has used (/proc/<pid>/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_mb(pid: int) -> float:
+    """The peak resident set of a running process (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+def reset_peak(pid: int) -> bool:
+    """Reset a process's VmHWM (proc(5)); False where this kernel or user may not."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5", encoding="ascii")
+    except OSError:
+        return False
+    return True
+
+
+def serving(pid: int, workers: int) -> list[int]:
+    """The processes that serve: the one process of a single worker, else the supervisor's children."""
+    if workers == 1:
+        return [pid]
+    deadline = time.monotonic() + 60
+    while True:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="ascii").split()
+        if len(children) >= workers or time.monotonic() > deadline:
+            return [int(child) for child in children]
+        time.sleep(0.1)
