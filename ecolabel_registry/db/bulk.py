@@ -105,9 +105,9 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
 
 @dataclass(frozen=True)
 class _CopySpec:
-    """How rows with one table's set of keys go to PostgreSQL, worked out once (`_copy_spec`): through
-    `insert_rows` on every call, the quoted names and the JSON columns cost a group commit's writer
-    ~20 µs a table (BENCHMARKS.md)."""
+    """How rows with one table's set of keys go to PostgreSQL, worked out once (`_copy_spec`): made on
+    every call, the quoted names, the JSON columns and each row's cells cost a group commit's writer
+    ~30 µs a table, 6 % of its instructions (BENCHMARKS.md)."""
 
     columns: str  # `"table" ("a", "b")`, the names quoted as SQLAlchemy quotes them
     values: Callable[[Mapping[str, Any]], tuple[Any, ...]]  # a row's values, in the columns' order
