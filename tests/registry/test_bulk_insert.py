@@ -3,8 +3,9 @@ multi-row INSERT in a pipeline)."""
 
 from __future__ import annotations
 
+import orjson
 import pytest
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import JSON, Column, Engine, Integer, MetaData, String, Table, Text, bindparam, cast, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ecolabel_registry.db.bulk import COPY_FROM_ROWS, PrebuiltWrite, insert_rows, pipelined
@@ -105,3 +106,43 @@ def test_a_prebuilt_write_stores_what_sqlalchemy_stores_and_fails_as_it_does(eng
     with pytest.raises(IntegrityError), write_connection(engine) as connection:
         _REPLACE_LEAF.run(connection, {"at": 1, "hash": None, "document": b""})  # leaf_hash is NOT NULL
     assert _stored_entries(engine) == expected
+
+
+def _json_table() -> Table:
+    return Table(
+        "bulk_json_rows",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("label", String(32), nullable=False),
+        Column("markets", JSON, nullable=False),
+    )
+
+
+def _only_ids() -> Table:
+    return Table("bulk_only_ids", MetaData(), Column("id", Integer, primary_key=True))
+
+
+def test_json_columns_and_keys_out_of_the_tables_order_are_stored_alike_copied_or_pipelined(engine: Engine) -> None:
+    """The columns and JSON positions worked out once per table and set of keys serve every later call: a
+    row's keys in another order than the table's, a JSON column, and a table of one column, stored as
+    the first call stored them, by COPY and in a pipeline alike (JSON as orjson's text on PostgreSQL)."""
+    table, ids = _json_table(), _only_ids()
+
+    def rows(start: int) -> list[dict[str, object]]:
+        return [{"markets": ["DE", f"F{i}"], "id": i, "label": f"n{i}"} for i in range(start, start + 3)]
+
+    with write_connection(engine) as connection:
+        table.metadata.create_all(connection)
+        ids.metadata.create_all(connection)
+        insert_rows(connection, table, rows(0))
+        insert_rows(connection, ids, [{"id": 1}, {"id": 2}])
+    with write_connection(engine) as connection, pipelined(connection, items=1):
+        insert_rows(connection, table, rows(3))
+        insert_rows(connection, ids, [{"id": 3}, {"id": 4}])
+    with engine.connect() as connection:
+        stored = connection.execute(select(table.c.id, table.c.label, cast(table.c.markets, Text))).all()
+        assert connection.execute(select(ids.c.id).order_by(ids.c.id)).scalars().all() == [1, 2, 3, 4]
+    expected = [(i, f"n{i}", ["DE", f"F{i}"]) for i in range(6)]
+    assert sorted((i, label, orjson.loads(text)) for i, label, text in stored) == expected
+    if engine.dialect.name == "postgresql":
+        assert all(text == orjson.dumps(["DE", f"F{i}"]).decode() for i, _, text in stored)
