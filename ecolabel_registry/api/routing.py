@@ -65,7 +65,7 @@ class StrictJSONRequest(Request):
 
     async def json(self) -> Any:
         if not hasattr(self, "_strict_json"):
-            limits = self.app.state.json_limits
+            limits = self.app.state["json_limits"]  # by key: no failed attribute lookup first (`State`)
             body = await self.body()
             try:
                 self._strict_json = loads_strict(body, max_bytes=limits.max_bytes, max_depth=limits.max_depth)
