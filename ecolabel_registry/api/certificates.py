@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from ecolabel_registry import collector
 from ecolabel_registry.api import untp, wakeups
-from ecolabel_registry.api.answers import model_json
+from ecolabel_registry.api.answers import JSONBytes, model_json
 from ecolabel_registry.api.deps import ContextDep
 from ecolabel_registry.api.problems import SIGNED_DOCUMENT_ERRORS, openapi_responses
 from ecolabel_registry.api.ratelimit import ProgrammeLimitDep, ProgrammeRateLimit
@@ -113,7 +113,7 @@ def _submitted(context: RegistryContext, item: submission.Item) -> Response:
         )
         answer = {"certificate": view, "receipt": item.receipt.to_dict(), "created": item.outcome is Outcome.ACCEPTED}
         try:
-            return Response(orjson.dumps(answer), status_code=code, media_type="application/json")
+            return JSONBytes(orjson.dumps(answer), code)  # `Response(..., media_type="application/json")`, at once
         except orjson.JSONEncodeError:  # a value orjson cannot write: let the model serialize it
             return Response(
                 model_json(CertificateSubmitted.model_validate(answer)), status_code=code, media_type="application/json"
