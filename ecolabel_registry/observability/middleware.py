@@ -75,7 +75,7 @@ class RequestObservability:
             return
         # A fresh id is 128 random bits in hex, not `uuid4().hex`: building the `UUID` that text came from
         # was ~13,500 instructions of every request on the event loop (BENCHMARKS.md), and nothing reads
-        # an id as a UUID (docs/SECURITY.md: "a random id").
+        # an id as a UUID (docs/SECURITY.md, request ids).
         rid = _incoming_id(scope) or os.urandom(16).hex()
         token = request_id.set(rid)
         arrived = time.perf_counter()
