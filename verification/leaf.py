@@ -102,7 +102,12 @@ def to_microseconds(moment: datetime) -> int:
 
 
 def from_microseconds(microseconds: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=microseconds)
+    # One microsecond times the count: the same exact integer arithmetic as `timedelta(microseconds=...)`
+    # without parsing a keyword argument, ~3,400 of its ~6,900 instructions (BENCHMARKS.md).
+    return _EPOCH + _MICROSECOND * microseconds
+
+
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def leaf_input(kind: DocumentKind, integrated_us: int, document_sha256: bytes) -> bytes:

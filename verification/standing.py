@@ -132,11 +132,12 @@ def judge_stored(
     changes: tuple[Change, ...],
     at: datetime,
     digest: bytes | None = None,
+    at_us: int | None = None,
 ) -> Standing:
     """`judge(Presented(certificate_id, document, record, key, integrated_us, changes), at=at)`, for a
     store asking about thousands of certificates: a standing already given is found without building
-    the `Presented` first (`StoredOnDate` for one certificate). `digest`: see `StoredOnDate`."""
-    return StoredOnDate(at)(
+    the `Presented` first (`StoredOnDate` for one certificate). `digest` and `at_us`: see `StoredOnDate`."""
+    return StoredOnDate(at, at_us)(
         certificate_id, document, record, key, integrated_us=integrated_us, changes=changes, digest=digest
     )
 
@@ -148,9 +149,11 @@ class StoredOnDate:
 
     __slots__ = ("_at", "_at_us", "_fields")
 
-    def __init__(self, at: datetime) -> None:
+    def __init__(self, at: datetime, at_us: int | None = None) -> None:
+        """`at_us`: `at` in microseconds, when the caller has the instant in them already (an answer made
+        "as of now" from the clock's microseconds; `to_microseconds` is ~3,400 instructions)."""
         self._at = at
-        self._at_us = to_microseconds(at)
+        self._at_us = to_microseconds(at) if at_us is None else at_us
         self._fields: dict[int, tuple[KeyRecord, _KeyFields | None]] = {}  # id(key) -> the key (held), its fields
 
     def __call__(
@@ -190,7 +193,7 @@ class StoredOnDate:
         if known is not None:
             return known
         presented = Presented(certificate_id, document, record, key, integrated_us, changes)
-        return _judged(asked, presented, digest, self._at, None)
+        return _judged(asked, presented, digest, self._at, None, at_us=self._at_us)
 
 
 def _asked(
@@ -261,8 +264,16 @@ def key_fields(key: KeyRecord | None) -> _KeyFields | None:
     )
 
 
-def _judged(asked: _Asked, presented: Presented, digest: bytes, at: datetime, known_at_us: int | None) -> Standing:
-    known = _judge(presented, at, known_at_us, digest)
+def _judged(
+    asked: _Asked,
+    presented: Presented,
+    digest: bytes,
+    at: datetime,
+    known_at_us: int | None,
+    *,
+    at_us: int | None = None,
+) -> Standing:
+    known = _judge(presented, at, known_at_us, digest, at_us=at_us)
     if not isinstance(asked[6], datetime) and RECORD_MISMATCH in known.reasons:
         return known  # judged on the credential's own dates, which the record's phase does not name
     key = presented.key
@@ -286,8 +297,11 @@ def _judged(asked: _Asked, presented: Presented, digest: bytes, at: datetime, kn
     return known
 
 
-def _judge(presented: Presented, at: datetime, known_at_us: int | None, digest: bytes) -> Standing:
-    """`digest` is the SHA-256 of `presented.document`, taken once by the caller (who keys the memo by it)."""
+def _judge(
+    presented: Presented, at: datetime, known_at_us: int | None, digest: bytes, *, at_us: int | None = None
+) -> Standing:
+    """`digest` is the SHA-256 of `presented.document`, taken once by the caller (who keys the memo by it);
+    `at_us`, when given, is `at` in microseconds, as the caller took it."""
     reasons: list[str] = []
     verified, document_reason = _credential(presented, digest)
     credential = verified or presented.record  # without a verified credential: judged on the record, never valid
@@ -311,7 +325,8 @@ def _judge(presented: Presented, at: datetime, known_at_us: int | None, digest: 
         answer = status_as_of(lifecycle, at=at, known_at_us=known_at_us)
         status, valid_until_us = answer.status, to_microseconds(answer.valid_until)
     else:
-        status = status_of_unchanged(credential.valid_from_us, credential.valid_until_us, to_microseconds(at))
+        at_us = to_microseconds(at) if at_us is None else at_us
+        status = status_of_unchanged(credential.valid_from_us, credential.valid_until_us, at_us)
         valid_until_us = credential.valid_until_us
     if status in STATUS_REASONS:
         reasons.insert(0, STATUS_REASONS[status])

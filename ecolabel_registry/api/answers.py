@@ -48,14 +48,14 @@ async def answer(
 
 
 class JSONBytes(Response):
-    """`Response(body, media_type="application/json")` for JSON bytes already written: the same status,
-    body and headers (`content-length`, then `content-type`, as `Response.init_headers` writes them for
-    a 200 without headers given), set at once."""
+    """`Response(body, status_code=status_code, media_type="application/json")` for JSON bytes already
+    written: the same status, body and headers (`content-length`, then `content-type`, as
+    `Response.init_headers` writes them for a status with a body and without headers given), set at once."""
 
     media_type = "application/json"
 
-    def __init__(self, body: bytes) -> None:
-        self.status_code = 200
+    def __init__(self, body: bytes, status_code: int = 200) -> None:
+        self.status_code = status_code
         self.background = None
         self.body = body
         self.raw_headers = [(b"content-length", str(len(body)).encode("latin-1")), _JSON_TYPE]

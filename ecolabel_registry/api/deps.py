@@ -19,7 +19,7 @@ _bearer = HTTPBearer(auto_error=False, description="The operator's admin token")
 # Dependencies that only read memory are `async def`: FastAPI runs a plain `def` dependency on its
 # thread pool, and that hand-off cost more than most endpoints' own work (BENCHMARKS.md).
 async def get_context(request: Request) -> RegistryContext:
-    context: RegistryContext = request.app.state.registry
+    context: RegistryContext = request.app.state["registry"]  # by key: no failed attribute lookup first
     return context
 
 

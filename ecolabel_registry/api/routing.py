@@ -65,7 +65,7 @@ class StrictJSONRequest(Request):
 
     async def json(self) -> Any:
         if not hasattr(self, "_strict_json"):
-            limits = self.app.state.json_limits
+            limits = self.app.state["json_limits"]  # by key: no failed attribute lookup first (`State`)
             body = await self.body()
             try:
                 self._strict_json = loads_strict(body, max_bytes=limits.max_bytes, max_depth=limits.max_depth)
@@ -155,7 +155,7 @@ def _check_strings(document: Any, max_chars: int) -> None:
             raise MalformedJSON("a string in the body contains U+0000", code="NUL_CHARACTER")
 
 
-def _content_type(headers: Iterable[tuple[bytes, bytes]]) -> str:
+def request_content_type(headers: Iterable[tuple[bytes, bytes]]) -> str:
     """`request.headers.get("content-type", "")` read from the request's raw header pairs (the first one
     named so; an ASGI server gives names in lower case), without building a `Headers` for one look-up."""
     for name, value in headers:
@@ -228,7 +228,7 @@ def _refuse_nul(request: Request) -> None:
 
 
 def _require_json(request: Request) -> None:
-    content_type = _content_type(request.scope["headers"])
+    content_type = request_content_type(request.scope["headers"])
     if content_type != "application/json" and not _is_json_media_type(content_type):
         raise UnsupportedMediaType(f"expected Content-Type application/json, got {content_type or 'none'}")
 

@@ -16,7 +16,7 @@ from ecolabel_registry.certificates.schemas import (
     SigningKeyCheck,
 )
 from ecolabel_registry.certificates.standing import changes_of, judge_row, judge_rows, record_of
-from ecolabel_registry.clock import now
+from ecolabel_registry.clock import now, now_us
 from ecolabel_registry.errors import LogIntegrityError, NotFound
 from ecolabel_registry.programmes import keys
 from verification.keys import KeyRecord
@@ -88,15 +88,27 @@ def accepted(
     (`verification.standing.remember_verified`). `digest`: the SHA-256 ingest took of `document`, these
     same bytes, handed on rather than taken again (~27,000 instructions on the event loop; BENCHMARKS.md).
     """
-    at = at or now()
+    if at is None:
+        at_us = now_us()
+        at = from_microseconds(at_us)  # `now()`, its microseconds kept for the view
+    else:
+        at_us = to_microseconds(at)
     row = stored.row
     standing = judge_stored(
-        row["id"], document, record_of(row), key, integrated_us=row["integrated_us"], changes=(), at=at, digest=digest
+        row["id"],
+        document,
+        record_of(row),
+        key,
+        integrated_us=row["integrated_us"],
+        changes=(),
+        at=at,
+        digest=digest,
+        at_us=at_us,
     )
     if not standing.document_sound:
         raise LogIntegrityError(f"the credential of certificate {row['id']} fails its check just after its commit")
     holder_ids = repository.in_holder_id_order(stored.holder_ids)
-    return view(row, standing, at, {row["id"]: stored.products}, {row["id"]: holder_ids})
+    return view(row, standing, at_us, {row["id"]: stored.products}, {row["id"]: holder_ids})
 
 
 def search(
@@ -144,19 +156,20 @@ def _out(
     products: Mapping[str, Sequence[Mapping[Any, Any]]],
     holder_ids: Mapping[str, Sequence[Mapping[Any, Any]]],
 ) -> CertificateOut:
-    return CertificateOut.model_validate(view(row, standing, at, products, holder_ids))
+    return CertificateOut.model_validate(view(row, standing, to_microseconds(at), products, holder_ids))
 
 
 def view(
     row: Mapping[Any, Any],
     standing: Standing,
-    at: datetime,
+    at_us: int,
     products: Mapping[str, Sequence[Mapping[Any, Any]]],
     holder_ids: Mapping[str, Sequence[Mapping[Any, Any]]],
 ) -> dict[str, Any]:
     """A certificate as `CertificateOut` shows it, in plain JSON values and in the model's field order:
     the one assembly of the view, for the model (`_out`) and for answers written straight to JSON, whose
-    bytes are then the model's (`tests/registry/test_submission_answer.py`)."""
+    bytes are then the model's (`tests/registry/test_submission_answer.py`). `at_us`: the instant its
+    standing was judged on, in the microseconds the caller has it in (not taken again from a datetime)."""
     return {
         "id": row["id"],
         "programme_id": row["programme_id"],
@@ -174,7 +187,7 @@ def view(
         "valid_from": format_log_time(row["valid_from_us"]),
         "valid_until": format_log_time(standing.valid_until_us),
         "status": standing.status.value,
-        "status_at": format_log_time(to_microseconds(at)),
+        "status_at": format_log_time(at_us),
         "supersedes": row["supersedes"],
         "superseded_by": row["superseded_by"],
         "signing_kid": row["signing_kid"],

@@ -130,11 +130,14 @@ async def _sent(response: Response) -> list[dict[str, Any]]:
     return messages
 
 
+@pytest.mark.parametrize("status_code", [200, 201])
 @pytest.mark.parametrize("body", [b"{}", ('{"m":"' + ODD + '"}').encode(), b""])
-def test_json_bytes_is_the_response_starlette_builds_for_them(body: bytes) -> None:
+def test_json_bytes_is_the_response_starlette_builds_for_them(body: bytes, status_code: int) -> None:
     """`JSONBytes` sets a response's fields itself, without `Response.__init__`: it must stay what that
-    builds, attributes and what is sent, should Starlette change how a response is made."""
-    ours, theirs = JSONBytes(body), Response(body, media_type="application/json")
+    builds, attributes and what is sent, should Starlette change how a response is made (200 for the
+    read answers, 201 for a submission's)."""
+    ours = JSONBytes(body, status_code) if status_code != 200 else JSONBytes(body)
+    theirs = Response(body, status_code=status_code, media_type="application/json")
     assert (ours.status_code, ours.body, ours.raw_headers, ours.background) == (
         theirs.status_code,
         theirs.body,

@@ -106,9 +106,11 @@ def test_a_question_asked_again_is_answered_from_the_memo_and_any_new_input_is_j
     judged: list[Presented] = []
     rule = standing_module._judge
 
-    def counting(presented: Presented, at: datetime, known_at_us: int | None, digest: bytes) -> Standing:
+    def counting(
+        presented: Presented, at: datetime, known_at_us: int | None, digest: bytes, *, at_us: int | None = None
+    ) -> Standing:
         judged.append(presented)
-        return rule(presented, at, known_at_us, digest)
+        return rule(presented, at, known_at_us, digest, at_us=at_us)
 
     monkeypatch.setattr(standing_module, "_judge", counting)
     sound = _presented(certifier)
@@ -132,9 +134,11 @@ def test_without_status_changes_every_date_of_one_phase_has_one_standing(
     judged: list[datetime] = []
     rule = standing_module._judge
 
-    def counting(presented: Presented, at: datetime, known_at_us: int | None, digest: bytes) -> Standing:
+    def counting(
+        presented: Presented, at: datetime, known_at_us: int | None, digest: bytes, *, at_us: int | None = None
+    ) -> Standing:
         judged.append(at)
-        return rule(presented, at, known_at_us, digest)
+        return rule(presented, at, known_at_us, digest, at_us=at_us)
 
     monkeypatch.setattr(standing_module, "_judge", counting)
     sound = _presented(certifier)
@@ -173,9 +177,11 @@ def test_many_certificates_on_one_date_share_the_memo_of_one_at_a_time(
     judged: list[Presented] = []
     rule = standing_module._judge
 
-    def counting(presented: Presented, at: datetime, known_at_us: int | None, digest: bytes) -> Standing:
+    def counting(
+        presented: Presented, at: datetime, known_at_us: int | None, digest: bytes, *, at_us: int | None = None
+    ) -> Standing:
         judged.append(presented)
-        return rule(presented, at, known_at_us, digest)
+        return rule(presented, at, known_at_us, digest, at_us=at_us)
 
     monkeypatch.setattr(standing_module, "_judge", counting)
     sound = _presented(certifier)
@@ -213,3 +219,28 @@ def test_a_digest_its_caller_already_took_keys_the_same_standing_and_never_vouch
     altered = standing_module.judge_stored(*fields, integrated_us=LOGGED, changes=(), at=ON, digest=other)
     assert not altered.document_sound
     assert DOCUMENT_ALTERED in altered.reasons
+
+
+@pytest.mark.parametrize(
+    "on",
+    [
+        datetime(2023, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),  # before its validity
+        datetime(2024, 1, 1, tzinfo=UTC),
+        ON,
+        datetime(2027, 12, 31, tzinfo=UTC),
+        datetime(2027, 12, 31, 0, 0, 0, 1, tzinfo=UTC),  # expired
+    ],
+)
+def test_a_date_handed_over_in_microseconds_gives_the_standing_judged_from_the_date(
+    certifier: Certifier, on: datetime
+) -> None:
+    # An answer "as of now" hands over the clock's microseconds with the date made from them
+    # (`lookup.accepted`): judged afresh both ways, the standing is the same.
+    sound = _presented(certifier)
+    fields = (sound.certificate_id, sound.document, sound.record, sound.key)
+    standing_module._JUDGED.clear()
+    from_date = standing_module.judge_stored(*fields, integrated_us=LOGGED, changes=(), at=on)
+    standing_module._JUDGED.clear()
+    handed = standing_module.judge_stored(*fields, integrated_us=LOGGED, changes=(), at=on, at_us=to_microseconds(on))
+    assert handed == from_date
+    assert handed is not from_date

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from verification.leaf import from_microseconds, to_microseconds
 from verification.payloads.common import parse_timestamp
 
 NOT_RFC3339 = "timestamps are RFC 3339 strings with a time zone"
@@ -43,3 +46,18 @@ def test_a_datetime_must_carry_a_time_zone_and_anything_else_is_refused() -> Non
     for value in (1_769_817_600, None, ["2026-01-31T00:00:00Z"]):
         with pytest.raises(ValueError, match=NOT_RFC3339):
             parse_timestamp(value)
+
+
+@given(st.integers(min_value=-62_135_596_800_000_000, max_value=253_402_300_799_999_999))
+def test_microseconds_make_the_datetime_timedelta_makes_of_them(microseconds: int) -> None:
+    # `from_microseconds` multiplies one microsecond rather than parsing `timedelta(microseconds=...)`.
+    moment = from_microseconds(microseconds)
+    assert moment == datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=microseconds)
+    assert moment.tzinfo is UTC
+    assert to_microseconds(moment) == microseconds
+
+
+@pytest.mark.parametrize("microseconds", [-62_135_596_800_000_001, 253_402_300_800_000_000, 10**30])
+def test_microseconds_outside_the_datetime_range_are_refused(microseconds: int) -> None:
+    with pytest.raises(OverflowError):
+        from_microseconds(microseconds)
