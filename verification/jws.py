@@ -40,11 +40,14 @@ __all__ = [
     "PublicKey",
     "VerifiedJWS",
     "check_compact",
+    "compact_segments",
     "jwk_thumbprint",
     "parse_public_jwk",
+    "protected_header",
     "read_protected_header",
     "sign_compact",
     "verify_compact",
+    "verify_segments",
 ]
 
 DEFAULT_MAX_TOKEN_BYTES = 1_048_576
@@ -87,6 +90,11 @@ class VerifiedJWS:
 
 def read_protected_header(token: str, *, max_bytes: int = DEFAULT_MAX_TOKEN_BYTES) -> dict[str, Any]:
     """Decode the protected header of a compact JWS WITHOUT verifying it (e.g. to pick a key by kid)."""
+    return dict(protected_header(compact_segments(token, max_bytes=max_bytes)[0]))
+
+
+def compact_segments(token: str, *, max_bytes: int = DEFAULT_MAX_TOKEN_BYTES) -> tuple[str, str, str]:
+    """The header, payload and signature segments of a compact JWS, split once (RFC 7515 §7.1)."""
     if not isinstance(token, str) or not token.isascii():
         raise MalformedInput("INVALID_JWS", "a compact JWS is an ASCII string")
     if len(token) > max_bytes:
@@ -94,10 +102,34 @@ def read_protected_header(token: str, *, max_bytes: int = DEFAULT_MAX_TOKEN_BYTE
     parts = token.split(".")
     if len(parts) != 3:  # RFC 7515 §7.1; five parts would be a JWE (RFC 7516 §7.1)
         raise MalformedInput("INVALID_JWS", f"compact JWS has 3 dot-separated parts, not {len(parts)}")
-    header = loads_strict(b64url_decode(parts[0], what="JWS protected header"))
-    if not isinstance(header, dict):
+    return parts[0], parts[1], parts[2]
+
+
+def protected_header(segment: str) -> Mapping[str, Any]:
+    """The strict parse of a protected header segment, read only (not verified).
+
+    A signer writes the same header on every document it signs, so the parse of a short header of
+    string members is kept by its exact segment (`_HEADERS`): a pure function of the text.
+    """
+    header = _HEADERS.get(segment)
+    if header is not None:
+        return header
+    parsed = loads_strict(b64url_decode(segment, what="JWS protected header"))
+    if not isinstance(parsed, dict):
         raise MalformedInput("INVALID_JWS", "JWS protected header is not a JSON object")
+    header = MappingProxyType(parsed)
+    if len(segment) <= _HEADER_MAX_CHARS and all(isinstance(value, str) for value in parsed.values()):
+        if len(_HEADERS) >= _HEADERS_MAX:
+            _HEADERS.clear()
+        _HEADERS[segment] = header
     return header
+
+
+# Parsed protected headers by their segment: only headers of at most `_HEADER_MAX_CHARS` characters whose
+# members are all strings (nothing in an entry can be changed through the read-only view); emptied when full.
+_HEADERS: dict[str, Mapping[str, Any]] = {}
+_HEADERS_MAX = 1024
+_HEADER_MAX_CHARS = 512
 
 
 def _enforce_policy(header: Mapping[str, Any], key: PublicKey, expected_typ: str | None) -> None:
@@ -159,8 +191,23 @@ def verify_compact_with_header(
     checked here over the signing input (RFC 7515 §5.2 steps 8-9) by `verify_ed25519`, since
     `jws.deserialize_compact` would decode and parse header and payload again, with another codec.
     """
-    _enforce_policy(header, key, expected_typ)
     header_b64, payload_b64, signature_b64 = token.split(".")
+    return verify_segments(
+        (header_b64, payload_b64, signature_b64), header, key, expected_typ=expected_typ, payload=payload
+    )
+
+
+def verify_segments(
+    segments: tuple[str, str, str],
+    header: Mapping[str, Any],
+    key: PublicKey,
+    *,
+    expected_typ: str | None = None,
+    payload: bytes | None = None,
+) -> VerifiedJWS:
+    """`verify_compact_with_header` over a token's segments as `compact_segments` split them."""
+    _enforce_policy(header, key, expected_typ)
+    header_b64, payload_b64, signature_b64 = segments
     # An undecodable or wrong-length signature is a malformed token, not a bad signature.
     signature = b64url_decode(signature_b64, what="JWS signature")
     if len(signature) != SIGNATURE_SIZE:

@@ -22,6 +22,7 @@ from verification.jws import (
     check_compact,
     jwk_thumbprint,
     parse_public_jwk,
+    protected_header,
     read_protected_header,
     sign_compact,
     verify_compact,
@@ -196,6 +197,27 @@ def test_header_parsing_is_strict() -> None:
         read_protected_header(_hand_token("[1]"))
     with pytest.raises(MalformedInput, match="TOO_LARGE"):
         read_protected_header("a" * 100 + ".b.c", max_bytes=50)
+
+
+def test_a_kept_header_is_read_only_and_refused_headers_are_never_kept() -> None:
+    token = sign_compact(b"{}", KEY, PUBLIC.kid, TYP)
+    segment = token.split(".")[0]
+    kept = protected_header(segment)
+    assert protected_header(segment) is kept  # a signer's one header is parsed once
+    assert dict(kept) == {"alg": "EdDSA", "kid": PUBLIC.kid, "typ": TYP}
+    with pytest.raises(TypeError):
+        kept["alg"] = "none"  # type: ignore[index]  # the refusal is what is tested
+    copy = read_protected_header(token)
+    copy["alg"] = "none"  # the caller's own dict: what is kept does not change
+    assert protected_header(segment)["alg"] == "EdDSA"
+    assert verify_compact(token, PUBLIC, expected_typ=TYP).payload == b"{}"
+    # A duplicate member is refused every time, and a header with a container member is never kept.
+    duplicate = b64url_encode(b'{"alg":"EdDSA","alg":"none"}')
+    for _ in range(2):
+        with pytest.raises(MalformedInput, match="DUPLICATE_KEY"):
+            protected_header(duplicate)
+    nested = b64url_encode(json.dumps({"alg": "EdDSA", "kid": PUBLIC.kid, "x": {"y": 1}}).encode())
+    assert protected_header(nested) is not protected_header(nested)
 
 
 def test_sign_compact_refusals() -> None:
