@@ -130,6 +130,16 @@ def protected_header(segment: str) -> Mapping[str, Any]:
 _HEADERS: dict[str, Mapping[str, Any]] = {}
 _HEADERS_MAX = 1024
 _HEADER_MAX_CHARS = 512
+# (segment, kid, expected typ) of each kept header that passed every check of a header (`verify_segments`):
+# a pure function of the three; emptied when full.
+_PASSED: set[tuple[str, str, str | None]] = set()
+
+
+def _header_passed(passed: tuple[str, str, str | None], header: Mapping[str, Any]) -> None:
+    if header is _HEADERS.get(passed[0]):  # only the parse of that very segment
+        if len(_PASSED) >= _HEADERS_MAX:
+            _PASSED.clear()
+        _PASSED.add(passed)
 
 
 def _enforce_policy(header: Mapping[str, Any], key: PublicKey, expected_typ: str | None) -> None:
@@ -205,18 +215,29 @@ def verify_segments(
     expected_typ: str | None = None,
     payload: bytes | None = None,
 ) -> VerifiedJWS:
-    """`verify_compact_with_header` over a token's segments as `compact_segments` split them."""
-    _enforce_policy(header, key, expected_typ)
+    """`verify_compact_with_header` over a token's segments as `compact_segments` split them.
+
+    The header's checks (the policy for this key and type, then joserfc's) are those of every token
+    with this header segment: once a kept header (`protected_header`) passed them for a kid and type,
+    they are not made again for it (`_PASSED`); the signature and the payload are checked every time.
+    """
     header_b64, payload_b64, signature_b64 = segments
+    passed = (header_b64, key.kid, expected_typ)
+    known = passed in _PASSED and header is _HEADERS.get(header_b64)
+    if not known:
+        _enforce_policy(header, key, expected_typ)
     # An undecodable or wrong-length signature is a malformed token, not a bad signature.
     signature = b64url_decode(signature_b64, what="JWS signature")
     if len(signature) != SIGNATURE_SIZE:
         raise MalformedInput("BAD_SIGNATURE_LENGTH", f"an Ed25519 JWS signature is {SIGNATURE_SIZE} bytes")
     try:
-        _REGISTRY.validate_header_size(header_b64.encode("ascii"))
+        if not known:
+            _REGISTRY.validate_header_size(header_b64.encode("ascii"))
         _REGISTRY.validate_payload_size(payload_b64.encode("ascii"))
-        _REGISTRY.check_header(dict(header))
-        _REGISTRY.get_alg(header["alg"])
+        if not known:
+            _REGISTRY.check_header(dict(header))
+            _REGISTRY.get_alg(header["alg"])
+            _header_passed(passed, header)
     except UnsupportedAlgorithmError as err:
         raise AlgorithmRefused("ALG_NOT_ALLOWED", err.description) from err
     except JoseError as err:

@@ -26,6 +26,7 @@ from verification.jws import (
     read_protected_header,
     sign_compact,
     verify_compact,
+    verify_compact_with_header,
 )
 
 KEY = generate_private_key()
@@ -218,6 +219,23 @@ def test_a_kept_header_is_read_only_and_refused_headers_are_never_kept() -> None
             protected_header(duplicate)
     nested = b64url_encode(json.dumps({"alg": "EdDSA", "kid": PUBLIC.kid, "x": {"y": 1}}).encode())
     assert protected_header(nested) is not protected_header(nested)
+
+
+def test_a_header_that_passed_its_checks_is_checked_again_for_another_type_or_key() -> None:
+    token = sign_compact(b"{}", KEY, PUBLIC.kid, TYP)
+    for _ in range(2):  # the second time, the header's checks are known to pass for this kid and type
+        assert verify_compact(token, PUBLIC, expected_typ=TYP).payload == b"{}"
+    with pytest.raises(MalformedInput, match="WRONG_TYP"):
+        verify_compact(token, PUBLIC, expected_typ="vc+jwt")
+    other = PublicKey.from_private_key(KEY, kid="another-kid")
+    with pytest.raises(UnknownKey, match="KID_MISMATCH"):
+        verify_compact(token, other, expected_typ=TYP)
+    # A header handed in that is not the kept parse of the token's own segment gets every check.
+    forged = {"alg": "none", "kid": PUBLIC.kid, "typ": TYP}
+    with pytest.raises(AlgorithmRefused, match="ALG_NONE"):
+        verify_compact_with_header(token, forged, PUBLIC, expected_typ=TYP)
+    with pytest.raises(SignatureInvalid):
+        verify_compact(token.rsplit(".", 1)[0] + "." + b64url_encode(bytes(64)), PUBLIC, expected_typ=TYP)
 
 
 def test_sign_compact_refusals() -> None:
