@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -28,7 +29,7 @@ from verification.did import DidWeb, programme_of_did, split_did_url
 from verification.errors import MalformedInput, UnknownKey
 from verification.identifiers import IDENTIFIER_WHITESPACE, WHITESPACE_ERROR_TYPE
 from verification.jwk import PublicKey
-from verification.jws import compact_segments, protected_header, verify_segments
+from verification.jws import check_segments, compact_segments, protected_header
 from verification.keys import KeyRecord, require_role_for
 from verification.payloads.certificate import EcoLabelCertificate
 from verification.payloads.common import ISSUER_PREFIX
@@ -102,9 +103,7 @@ def open_document(
     if record is None:
         raise UnknownKey("UNKNOWN_KID", f"programme {programme!r} has no key {local_kid!r}")
     # The signature covers the payload segment whose bytes `raw` are: they are not decoded again.
-    verified = verify_segments(
-        segments, header, PublicKey(kid=kid, raw=record.public_key), expected_typ=typ, payload=raw
-    )
+    check_segments(segments, header, _public_key(kid, record.public_key), expected_typ=typ, payload=raw)
     require_role_for(record, typ)  # after the signature: a forgery is reported as such, not as a role problem
     try:
         payload = model.model_validate(claimed)  # type: ignore[attr-defined]
@@ -122,12 +121,17 @@ def open_document(
         )
     return SignedDocument(
         token=token,
-        header=verified.header,
+        header=header,  # read only (`protected_header`)
         payload=payload,
         key=record,
         sha256=document_sha256(token),
         claims=MappingProxyType(claimed),
     )
+
+
+@lru_cache(maxsize=1024)  # a pure function: a batch's credentials name one key
+def _public_key(kid: str, raw: bytes) -> PublicKey:
+    return PublicKey(kid=kid, raw=raw)
 
 
 def _issuer_id(claimed: Any) -> str | None:

@@ -40,6 +40,7 @@ __all__ = [
     "PublicKey",
     "VerifiedJWS",
     "check_compact",
+    "check_segments",
     "compact_segments",
     "jwk_thumbprint",
     "parse_public_jwk",
@@ -215,7 +216,20 @@ def verify_segments(
     expected_typ: str | None = None,
     payload: bytes | None = None,
 ) -> VerifiedJWS:
-    """`verify_compact_with_header` over a token's segments as `compact_segments` split them.
+    """`verify_compact_with_header` over a token's segments as `compact_segments` split them."""
+    payload, signing_input = check_segments(segments, header, key, expected_typ=expected_typ, payload=payload)
+    return VerifiedJWS(header=MappingProxyType(header), payload=payload, kid=key.kid, signing_input=signing_input)
+
+
+def check_segments(
+    segments: tuple[str, str, str],
+    header: Mapping[str, Any],
+    key: PublicKey,
+    *,
+    expected_typ: str | None = None,
+    payload: bytes | None = None,
+) -> tuple[bytes, bytes]:
+    """`verify_segments` for a caller that keeps the header it passed: the payload and the signing input.
 
     The header's checks (the policy for this key and type, then joserfc's) are those of every token
     with this header segment: once a kept header (`protected_header`) passed them for a kid and type,
@@ -254,7 +268,7 @@ def verify_segments(
         raise SignatureInvalid("BAD_SIGNATURE", f"JWS signature does not verify under {key.kid!r}") from err
     except MalformedInput as err:  # the key's bytes, not the token: no Ed25519 public key
         raise MalformedInput("INVALID_PUBLIC_KEY", "key bytes are not an Ed25519 public key") from err
-    return VerifiedJWS(header=MappingProxyType(header), payload=payload, kid=key.kid, signing_input=signing_input)
+    return payload, signing_input
 
 
 def check_compact(token: str, key: PublicKey, *, expected_typ: str | None = None) -> VerificationResult:
