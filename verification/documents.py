@@ -3,9 +3,10 @@
     document = open_document(token, EcoLabelCertificate, TYP["certificate"], keys.lookup)
 
 The issuer is read from the payload before verification only to choose which programme's key to try.
-The header and payload segments are each decoded (`verification.b64`) and strictly parsed once, here:
-the signature is checked over those same segments, so their parse is the verified payload's, and its
-issuer must name that same programme.
+The token is split once, and its header and payload segments each decoded (`verification.b64`) and
+strictly parsed once, here (a signer's header once a process: `jws.protected_header`): the signature is
+checked over those same segments, so their parse is the verified payload's, and its issuer must name
+that same programme.
 
 The issuer may be the programme's URN or its DID, and the kid a programme-local name or a DID URL
 whose fragment is that name (`verification.did`); given a registry's `DidWeb`, a DID must be one of
