@@ -49,16 +49,24 @@ def b64url_encode(data: bytes) -> str:
 
 def b64url_decode(text: str, *, what: str = "value") -> bytes:
     """Decode unpadded base64url (RFC 7515 §2), refusing padding, other alphabets and stray bits."""
-    if not _URL.fullmatch(text) or len(text) % 4 == 1:
+    tail = len(text) % 4
+    if tail == 1 or not text.isascii():
         raise MalformedInput("INVALID_BASE64URL", f"{what} is not unpadded base64url")
+    data = text.encode("ascii")
+    # One pass both reads `-_` as `+/` and drops any `+`, `/` or `=` of the input's own: the strict decoder
+    # then refuses every other character outside its alphabet, so what it accepts of a text that lost
+    # nothing is exactly the base64url alphabet (`_URL`, matched only to say why a text is refused).
+    standard = data.translate(_URL_TO_STD, b"+/=")
+    try:
+        if len(standard) != len(data):
+            raise binascii.Error("a character outside the base64url alphabet")
+        decoded = binascii.a2b_base64(standard + b"=" * (-tail % 4), strict_mode=True)
+    except binascii.Error as err:
+        if not _URL.fullmatch(text):
+            raise MalformedInput("INVALID_BASE64URL", f"{what} is not unpadded base64url") from err
+        raise MalformedInput("INVALID_BASE64URL", f"{what} is not base64url: {err}") from err
     # Canonical form (RFC 4648 §3.5): the bits of the last character beyond the data are zero. Checked
     # on that character instead of by encoding the decoded bytes again (a credential's payload is ~1 KB).
-    tail = len(text) % 4
     if tail and _URL_VALUE[text[-1]] & (0x0F if tail == 2 else 0x03):
         raise MalformedInput("INVALID_BASE64URL", f"{what} is not in canonical base64url form")
-    try:
-        return binascii.a2b_base64(
-            text.encode("ascii").translate(_URL_TO_STD) + b"=" * (-len(text) % 4), strict_mode=True
-        )
-    except binascii.Error as err:
-        raise MalformedInput("INVALID_BASE64URL", f"{what} is not base64url: {err}") from err
+    return decoded

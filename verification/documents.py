@@ -3,9 +3,10 @@
     document = open_document(token, EcoLabelCertificate, TYP["certificate"], keys.lookup)
 
 The issuer is read from the payload before verification only to choose which programme's key to try.
-The header and payload segments are each decoded (`verification.b64`) and strictly parsed once, here:
-the signature is checked over those same segments, so their parse is the verified payload's, and its
-issuer must name that same programme.
+The token is split once, and its header and payload segments each decoded (`verification.b64`) and
+strictly parsed once, here (a signer's header once a process: `jws.protected_header`): the signature is
+checked over those same segments, so their parse is the verified payload's, and its issuer must name
+that same programme.
 
 The issuer may be the programme's URN or its DID, and the kid a programme-local name or a DID URL
 whose fragment is that name (`verification.did`); given a registry's `DidWeb`, a DID must be one of
@@ -17,6 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -28,7 +30,7 @@ from verification.did import DidWeb, programme_of_did, split_did_url
 from verification.errors import MalformedInput, UnknownKey
 from verification.identifiers import IDENTIFIER_WHITESPACE, WHITESPACE_ERROR_TYPE
 from verification.jwk import PublicKey
-from verification.jws import read_protected_header, verify_compact_with_header
+from verification.jws import check_segments, compact_segments, protected_header
 from verification.keys import KeyRecord, require_role_for
 from verification.payloads.certificate import EcoLabelCertificate
 from verification.payloads.common import ISSUER_PREFIX
@@ -81,11 +83,12 @@ def open_document(
     `names`: the registry whose DIDs an issuer or kid may use; without it, any host's programme DID."""
     if not token.isascii():
         raise MalformedInput("NOT_ASCII", "a JWS compact serialization is ASCII")
-    header = read_protected_header(token)
+    segments = compact_segments(token)  # split once: the header, payload and signature are read from these
+    header = protected_header(segments[0])
     kid = header.get("kid")
     if not isinstance(kid, str):
         raise UnknownKey("KID_MISSING", "the JWS header names no key (kid)")
-    raw, claimed = _unverified_payload(token, max_depth)
+    raw, claimed = _unverified_payload(segments[1], max_depth)
     # U+0000 can only be written as the escape \u0000 (raw control characters are not JSON).
     if b"\\u0000" in raw and _holds_nul(claimed):
         # No profile field needs U+0000, and a registry on PostgreSQL cannot store it in a text column.
@@ -101,9 +104,7 @@ def open_document(
     if record is None:
         raise UnknownKey("UNKNOWN_KID", f"programme {programme!r} has no key {local_kid!r}")
     # The signature covers the payload segment whose bytes `raw` are: they are not decoded again.
-    verified = verify_compact_with_header(
-        token, header, PublicKey(kid=kid, raw=record.public_key), expected_typ=typ, payload=raw
-    )
+    check_segments(segments, header, _public_key(kid, record.public_key), expected_typ=typ, payload=raw)
     require_role_for(record, typ)  # after the signature: a forgery is reported as such, not as a role problem
     try:
         payload = model.model_validate(claimed)  # type: ignore[attr-defined]
@@ -121,12 +122,17 @@ def open_document(
         )
     return SignedDocument(
         token=token,
-        header=verified.header,
+        header=header,  # read only (`protected_header`)
         payload=payload,
         key=record,
         sha256=document_sha256(token),
         claims=MappingProxyType(claimed),
     )
+
+
+@lru_cache(maxsize=1024)  # a pure function: a batch's credentials name one key
+def _public_key(kid: str, raw: bytes) -> PublicKey:
+    return PublicKey(kid=kid, raw=raw)
 
 
 def _issuer_id(claimed: Any) -> str | None:
@@ -187,12 +193,8 @@ def _holds_nul(value: Any) -> bool:
     return False
 
 
-def _unverified_payload(token: str, max_depth: int) -> tuple[bytes, Any]:
+def _unverified_payload(segment: str, max_depth: int) -> tuple[bytes, Any]:
     """The payload segment's bytes and their strict parse, before any signature check."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise MalformedInput("NOT_COMPACT_JWS", "a JWS compact serialization has three parts")
-    segment = parts[1]
     try:
         raw = b64url_decode(segment, what="the JWS payload")
     except MalformedInput as exc:

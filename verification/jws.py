@@ -40,11 +40,15 @@ __all__ = [
     "PublicKey",
     "VerifiedJWS",
     "check_compact",
+    "check_segments",
+    "compact_segments",
     "jwk_thumbprint",
     "parse_public_jwk",
+    "protected_header",
     "read_protected_header",
     "sign_compact",
     "verify_compact",
+    "verify_segments",
 ]
 
 DEFAULT_MAX_TOKEN_BYTES = 1_048_576
@@ -87,6 +91,11 @@ class VerifiedJWS:
 
 def read_protected_header(token: str, *, max_bytes: int = DEFAULT_MAX_TOKEN_BYTES) -> dict[str, Any]:
     """Decode the protected header of a compact JWS WITHOUT verifying it (e.g. to pick a key by kid)."""
+    return dict(protected_header(compact_segments(token, max_bytes=max_bytes)[0]))
+
+
+def compact_segments(token: str, *, max_bytes: int = DEFAULT_MAX_TOKEN_BYTES) -> tuple[str, str, str]:
+    """The header, payload and signature segments of a compact JWS, split once (RFC 7515 §7.1)."""
     if not isinstance(token, str) or not token.isascii():
         raise MalformedInput("INVALID_JWS", "a compact JWS is an ASCII string")
     if len(token) > max_bytes:
@@ -94,10 +103,44 @@ def read_protected_header(token: str, *, max_bytes: int = DEFAULT_MAX_TOKEN_BYTE
     parts = token.split(".")
     if len(parts) != 3:  # RFC 7515 §7.1; five parts would be a JWE (RFC 7516 §7.1)
         raise MalformedInput("INVALID_JWS", f"compact JWS has 3 dot-separated parts, not {len(parts)}")
-    header = loads_strict(b64url_decode(parts[0], what="JWS protected header"))
-    if not isinstance(header, dict):
+    return parts[0], parts[1], parts[2]
+
+
+def protected_header(segment: str) -> Mapping[str, Any]:
+    """The strict parse of a protected header segment, read only (not verified).
+
+    A signer writes the same header on every document it signs, so the parse of a short header of
+    string members is kept by its exact segment (`_HEADERS`): a pure function of the text.
+    """
+    header = _HEADERS.get(segment)
+    if header is not None:
+        return header
+    parsed = loads_strict(b64url_decode(segment, what="JWS protected header"))
+    if not isinstance(parsed, dict):
         raise MalformedInput("INVALID_JWS", "JWS protected header is not a JSON object")
+    header = MappingProxyType(parsed)
+    if len(segment) <= _HEADER_MAX_CHARS and all(isinstance(value, str) for value in parsed.values()):
+        if len(_HEADERS) >= _HEADERS_MAX:
+            _HEADERS.clear()
+        _HEADERS[segment] = header
     return header
+
+
+# Parsed protected headers by their segment: only headers of at most `_HEADER_MAX_CHARS` characters whose
+# members are all strings (nothing in an entry can be changed through the read-only view); emptied when full.
+_HEADERS: dict[str, Mapping[str, Any]] = {}
+_HEADERS_MAX = 1024
+_HEADER_MAX_CHARS = 512
+# (segment, kid, expected typ) of each kept header that passed every check of a header (`verify_segments`):
+# a pure function of the three; emptied when full.
+_PASSED: set[tuple[str, str, str | None]] = set()
+
+
+def _header_passed(passed: tuple[str, str, str | None], header: Mapping[str, Any]) -> None:
+    if header is _HEADERS.get(passed[0]):  # only the parse of that very segment
+        if len(_PASSED) >= _HEADERS_MAX:
+            _PASSED.clear()
+        _PASSED.add(passed)
 
 
 def _enforce_policy(header: Mapping[str, Any], key: PublicKey, expected_typ: str | None) -> None:
@@ -159,17 +202,56 @@ def verify_compact_with_header(
     checked here over the signing input (RFC 7515 §5.2 steps 8-9) by `verify_ed25519`, since
     `jws.deserialize_compact` would decode and parse header and payload again, with another codec.
     """
-    _enforce_policy(header, key, expected_typ)
     header_b64, payload_b64, signature_b64 = token.split(".")
+    return verify_segments(
+        (header_b64, payload_b64, signature_b64), header, key, expected_typ=expected_typ, payload=payload
+    )
+
+
+def verify_segments(
+    segments: tuple[str, str, str],
+    header: Mapping[str, Any],
+    key: PublicKey,
+    *,
+    expected_typ: str | None = None,
+    payload: bytes | None = None,
+) -> VerifiedJWS:
+    """`verify_compact_with_header` over a token's segments as `compact_segments` split them."""
+    payload, signing_input = check_segments(segments, header, key, expected_typ=expected_typ, payload=payload)
+    return VerifiedJWS(header=MappingProxyType(header), payload=payload, kid=key.kid, signing_input=signing_input)
+
+
+def check_segments(
+    segments: tuple[str, str, str],
+    header: Mapping[str, Any],
+    key: PublicKey,
+    *,
+    expected_typ: str | None = None,
+    payload: bytes | None = None,
+) -> tuple[bytes, bytes]:
+    """`verify_segments` for a caller that keeps the header it passed: the payload and the signing input.
+
+    The header's checks (the policy for this key and type, then joserfc's) are those of every token
+    with this header segment: once a kept header (`protected_header`) passed them for a kid and type,
+    they are not made again for it (`_PASSED`); the signature and the payload are checked every time.
+    """
+    header_b64, payload_b64, signature_b64 = segments
+    passed = (header_b64, key.kid, expected_typ)
+    known = passed in _PASSED and header is _HEADERS.get(header_b64)
+    if not known:
+        _enforce_policy(header, key, expected_typ)
     # An undecodable or wrong-length signature is a malformed token, not a bad signature.
     signature = b64url_decode(signature_b64, what="JWS signature")
     if len(signature) != SIGNATURE_SIZE:
         raise MalformedInput("BAD_SIGNATURE_LENGTH", f"an Ed25519 JWS signature is {SIGNATURE_SIZE} bytes")
     try:
-        _REGISTRY.validate_header_size(header_b64.encode("ascii"))
+        if not known:
+            _REGISTRY.validate_header_size(header_b64.encode("ascii"))
         _REGISTRY.validate_payload_size(payload_b64.encode("ascii"))
-        _REGISTRY.check_header(dict(header))
-        _REGISTRY.get_alg(header["alg"])
+        if not known:
+            _REGISTRY.check_header(dict(header))
+            _REGISTRY.get_alg(header["alg"])
+            _header_passed(passed, header)
     except UnsupportedAlgorithmError as err:
         raise AlgorithmRefused("ALG_NOT_ALLOWED", err.description) from err
     except JoseError as err:
@@ -186,7 +268,7 @@ def verify_compact_with_header(
         raise SignatureInvalid("BAD_SIGNATURE", f"JWS signature does not verify under {key.kid!r}") from err
     except MalformedInput as err:  # the key's bytes, not the token: no Ed25519 public key
         raise MalformedInput("INVALID_PUBLIC_KEY", "key bytes are not an Ed25519 public key") from err
-    return VerifiedJWS(header=MappingProxyType(header), payload=payload, kid=key.kid, signing_input=signing_input)
+    return payload, signing_input
 
 
 def check_compact(token: str, key: PublicKey, *, expected_typ: str | None = None) -> VerificationResult:

@@ -22,9 +22,11 @@ from verification.jws import (
     check_compact,
     jwk_thumbprint,
     parse_public_jwk,
+    protected_header,
     read_protected_header,
     sign_compact,
     verify_compact,
+    verify_compact_with_header,
 )
 
 KEY = generate_private_key()
@@ -196,6 +198,44 @@ def test_header_parsing_is_strict() -> None:
         read_protected_header(_hand_token("[1]"))
     with pytest.raises(MalformedInput, match="TOO_LARGE"):
         read_protected_header("a" * 100 + ".b.c", max_bytes=50)
+
+
+def test_a_kept_header_is_read_only_and_refused_headers_are_never_kept() -> None:
+    token = sign_compact(b"{}", KEY, PUBLIC.kid, TYP)
+    segment = token.split(".")[0]
+    kept = protected_header(segment)
+    assert protected_header(segment) is kept  # a signer's one header is parsed once
+    assert dict(kept) == {"alg": "EdDSA", "kid": PUBLIC.kid, "typ": TYP}
+    with pytest.raises(TypeError):
+        kept["alg"] = "none"  # type: ignore[index]  # the refusal is what is tested
+    copy = read_protected_header(token)
+    copy["alg"] = "none"  # the caller's own dict: what is kept does not change
+    assert protected_header(segment)["alg"] == "EdDSA"
+    assert verify_compact(token, PUBLIC, expected_typ=TYP).payload == b"{}"
+    # A duplicate member is refused every time, and a header with a container member is never kept.
+    duplicate = b64url_encode(b'{"alg":"EdDSA","alg":"none"}')
+    for _ in range(2):
+        with pytest.raises(MalformedInput, match="DUPLICATE_KEY"):
+            protected_header(duplicate)
+    nested = b64url_encode(json.dumps({"alg": "EdDSA", "kid": PUBLIC.kid, "x": {"y": 1}}).encode())
+    assert protected_header(nested) is not protected_header(nested)
+
+
+def test_a_header_that_passed_its_checks_is_checked_again_for_another_type_or_key() -> None:
+    token = sign_compact(b"{}", KEY, PUBLIC.kid, TYP)
+    for _ in range(2):  # the second time, the header's checks are known to pass for this kid and type
+        assert verify_compact(token, PUBLIC, expected_typ=TYP).payload == b"{}"
+    with pytest.raises(MalformedInput, match="WRONG_TYP"):
+        verify_compact(token, PUBLIC, expected_typ="vc+jwt")
+    other = PublicKey.from_private_key(KEY, kid="another-kid")
+    with pytest.raises(UnknownKey, match="KID_MISMATCH"):
+        verify_compact(token, other, expected_typ=TYP)
+    # A header handed in that is not the kept parse of the token's own segment gets every check.
+    forged = {"alg": "none", "kid": PUBLIC.kid, "typ": TYP}
+    with pytest.raises(AlgorithmRefused, match="ALG_NONE"):
+        verify_compact_with_header(token, forged, PUBLIC, expected_typ=TYP)
+    with pytest.raises(SignatureInvalid):
+        verify_compact(token.rsplit(".", 1)[0] + "." + b64url_encode(bytes(64)), PUBLIC, expected_typ=TYP)
 
 
 def test_sign_compact_refusals() -> None:
