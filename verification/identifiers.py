@@ -138,19 +138,11 @@ def normalise_gtin(value: str) -> str:
     digits = value.strip()
     if not digits.isascii() or not digits.isdigit() or len(digits) not in GTIN_LENGTHS:
         raise ValueError("a GTIN has 8, 12, 13 or 14 digits")
-    if gs1_check_digit(digits[:-1]) != digits[-1]:
+    # The GS1 check digit of the digits before it (what `ean.is_valid` computes after cleaning the
+    # input, which is known to be ASCII digits here).
+    if ean.calc_check_digit(digits[:-1]) != digits[-1]:
         raise ValueError(f"GTIN {digits} has a wrong check digit")
     return digits.zfill(14)
-
-
-def gs1_check_digit(digits: str) -> str:
-    """The GS1 mod-10 check digit of ASCII `digits` (weights 3 and 1 from the right), as stdnum's
-    `ean.calc_check_digit` gives it (tests/verification/test_gtin.py holds the two equal): summed over the
-    digits' bytes, ~6k instructions where stdnum's generator of `int` calls takes ~26k, for each fresh GTIN
-    a credential names (BENCHMARKS.md, changelog "what checking a submitted certificate costs")."""
-    data = digits.encode("ascii")
-    tripled, single = data[-1::-2], data[-2::-2]
-    return str(-(3 * (sum(tripled) - 48 * len(tripled)) + sum(single) - 48 * len(single)) % 10)
 
 
 def _country(code: str) -> str:
