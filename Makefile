@@ -125,6 +125,13 @@ PROFILE_ARGS ?= --callgrind
 profile-submission: $(STAMP)
 	$(BIN)/python -m benchmarks.profile_submission $(PROFILE_ARGS)
 
+# Instructions per request of the recognition answers and the app floor, in process, under valgrind
+# (BENCHMARKS.md, Method); `make profile-answers ANSWERS_ARGS="--cprofile 40"` prints CPU time and top functions.
+ANSWERS_ARGS ?= --callgrind
+.PHONY: profile-answers
+profile-answers: $(STAMP)
+	$(BIN)/python -m benchmarks.profile_answers $(ANSWERS_ARGS)
+
 # Re-resolve every dependency to its newest version and pin the result.
 lock:
 	rm -rf /tmp/ecolabel-lock && $(PYTHON) -m venv /tmp/ecolabel-lock

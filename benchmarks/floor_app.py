@@ -22,7 +22,11 @@ PATH = "/bench/noop"
 
 
 def create_app() -> FastAPI:
-    app = app_from_environment()
+    return with_floor_route(app_from_environment())
+
+
+def with_floor_route(app: FastAPI) -> FastAPI:
+    """The registry's application with the no-op route at `PATH` put in front of its routes."""
 
     async def noop() -> dict[str, str]:
         return {"status": "ok", "service": "bare"}  # what the bare endpoint answers: the gap is the stack

@@ -51,42 +51,50 @@ def _world() -> World:
     return World.model_validate(data)
 
 
+def load_reduced_world(url: str, workdir: Path, name: str) -> tuple[World, dict[tuple[str, str], str]]:
+    """The reduced demo world loaded into the migrated database at `url` through the registry's own write
+    paths, with the signing key and admin token files `workdir/name-…` (the server's, see
+    benchmarks.servers); with one certificate id per (programme, category)."""
+    world = _world()
+    settings = Settings(
+        database_url=url,
+        signing_key_path=workdir / f"{name}-signing-key.pem",
+        admin_token_path=workdir / f"{name}-admin-token",
+        log_origin=LOG_ORIGIN,
+    )
+    context = build_context(settings)
+    try:
+        load_world_into(context, world, workdir / "demo-keys", workers=1)
+    finally:
+        context.engine.dispose()
+    engine = build_engine(url, pool_size=1)
+    try:
+        settle(engine)
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(certificates.c.programme_id, certificates.c.category_code, certificates.c.id).order_by(
+                    certificates.c.id
+                )
+            )
+            ids = {(row.programme_id, row.category_code): row.id for row in rows}
+    finally:
+        engine.dispose()
+    return world, ids
+
+
 @contextmanager
 def _demo_registry(ctx: Context, backend: Backend) -> Iterator[tuple[Server, World, dict[tuple[str, str], str]]]:
     """A scratch database with the reduced demo world, served; with one certificate id per category."""
     name = f"recognition-{backend}"
-    world = _world()
     with scratch_url(ctx, backend) as url:
         upgrade(url)
-        settings = Settings(
-            database_url=url,
-            signing_key_path=ctx.workdir / f"{name}-signing-key.pem",  # the server's, see benchmarks.servers
-            admin_token_path=ctx.workdir / f"{name}-admin-token",
-            log_origin=LOG_ORIGIN,
-        )
         ctx.progress(f"loading the demo world's agreements on {backend} (not timed)")
-        context = build_context(settings)
-        try:
-            load_world_into(context, world, ctx.workdir / "demo-keys", workers=1)
-        finally:
-            context.engine.dispose()
-        engine = build_engine(url, pool_size=1)
-        try:
-            settle(engine)
-            with engine.connect() as connection:
-                rows = connection.execute(
-                    select(certificates.c.programme_id, certificates.c.category_code, certificates.c.id).order_by(
-                        certificates.c.id
-                    )
-                )
-                ids = {(row.programme_id, row.category_code): row.id for row in rows}
-        finally:
-            engine.dispose()
+        world, ids = load_reduced_world(url, ctx.workdir, name)
         with registry_server(ctx, name, url) as server:
             yield server, world, ids
 
 
-def _questions(world: World) -> list[tuple[str, str, str]]:
+def questions(world: World) -> list[tuple[str, str, str]]:
     """(recognised programme, its category, recognising programme's category as `prog:code`), per scope mapping
     and in the reverse direction (often not recognised), without repeats."""
     found: dict[tuple[str, str, str], None] = {}
@@ -98,7 +106,7 @@ def _questions(world: World) -> list[tuple[str, str, str]]:
     return list(found)
 
 
-def _trqp_bodies(questions: Sequence[tuple[str, str, str]], ids: dict[tuple[str, str], str], kind: str) -> list[bytes]:
+def trqp_bodies(questions: Sequence[tuple[str, str, str]], ids: dict[tuple[str, str], str], kind: str) -> list[bytes]:
     bodies = []
     for programme, category, target in questions:
         authority, code = target.split(":", 1)
@@ -111,7 +119,7 @@ def _trqp_bodies(questions: Sequence[tuple[str, str, str]], ids: dict[tuple[str,
     return bodies
 
 
-def _equivalence_paths(questions: Sequence[tuple[str, str, str]], ids: dict[tuple[str, str], str]) -> list[bytes]:
+def equivalence_paths(questions: Sequence[tuple[str, str, str]], ids: dict[tuple[str, str], str]) -> list[bytes]:
     paths = []
     for index, (programme, category, target) in enumerate(questions):
         subject = (
@@ -139,13 +147,13 @@ def _run(backend: Backend, ctx: Context) -> list[Result]:
     limit = app_rps(ctx)  # measured first, on a quiet server
     results = []
     with _demo_registry(ctx, backend) as (server, world, ids):
-        questions = _questions(world)
+        asked = questions(world)
         files: dict[str, Path] = {}
         for kind in ("recognition", "authorization"):
-            bodies = _trqp_bodies(questions, ids, kind)
+            bodies = trqp_bodies(asked, ids, kind)
             _check(server, kind, bodies[0])
             files[kind] = write_lines(ctx.workdir / f"{kind}-{backend}.txt", bodies)
-        paths = _equivalence_paths(questions, ids)
+        paths = equivalence_paths(asked, ids)
         _check(server, "equivalence", paths[0])
         files["equivalence"] = write_lines(ctx.workdir / f"equivalence-{backend}.txt", paths)
         base = load(ctx)
@@ -163,7 +171,7 @@ def _run(backend: Backend, ctx: Context) -> list[Result]:
                 "authorization": "TRQP authorization",
                 "equivalence": "GET /v1/equivalence",
             }[kind]
-            note = f"{len(questions)} questions over {len(world.agreements)} agreements; {run.summary()}"
+            note = f"{len(asked)} questions over {len(world.agreements)} agreements; {run.summary()}"
             results.append(
                 Result(
                     name,

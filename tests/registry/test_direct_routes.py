@@ -11,12 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import unquote
 
 import httpx
 import orjson
 import pytest
 from fastapi.routing import APIRoute, request_response
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from starlette.datastructures import QueryParams
 
 from ecolabel_registry.api import equivalence, routing, trqp
@@ -145,3 +149,52 @@ def test_query_is_read_as_starlette_reads_it(raw: bytes) -> None:
     names = list(dict.fromkeys(name for name, _ in params.multi_items()))
     assert routing.query_lists(raw) == {name: params.getlist(name) for name in names}
     assert list(routing.query_lists(raw)) == names
+
+
+# Query text made of what `query_lists` treats apart (separators, `+`, escapes of ASCII and of other bytes,
+# broken escapes, Latin-1 bytes), and the equivalence parameters' names and values.
+_QUERY_TEXT = st.lists(
+    st.sampled_from(
+        (
+            *("&", "=", "+", "%", "%2", "%3A", "%3a", "%7F", "%80", "%C3%A9", "%E2%82", "%zz", "%25", "%26", "%3D"),
+            *("%2B", "%00", "a", "0", "f", "F", "-", ":", ";", " ", "\xe9", "\xff", "programme", "category"),
+            *("accepted", "certificate_id", "date", "known_at", "cpv", "jea", "No.118", "a" * 64),
+            "2025-06-01T00:00:00Z",
+        )
+    ),
+    max_size=24,
+).map("".join)
+
+
+@hypothesis_settings(max_examples=500, deadline=None)  # no wall-clock limit: the machine may be busy
+@given(_QUERY_TEXT)
+def test_any_query_is_read_as_starlette_reads_it(text: str) -> None:
+    raw = text.encode("latin-1")
+    params = QueryParams(raw)
+    names = list(dict.fromkeys(name for name, _ in params.multi_items()))
+    assert routing.query_lists(raw) == {name: params.getlist(name) for name in names}
+    assert list(routing.query_lists(raw)) == names
+
+
+@hypothesis_settings(max_examples=500, deadline=None)
+@given(st.text(st.sampled_from("%0123456789abcdefABCDEFgxyz+&=\xe9\u20ac"), max_size=16))
+def test_escapes_are_read_as_unquote_reads_them(text: str) -> None:
+    assert routing._unquoted(text) == unquote(text)
+
+
+# Each generated list of queries is asked of two fresh apps, one after the other (the routes are shared
+# objects, patched for the plain one): the fixtures hold only a database path and undo their patches.
+@hypothesis_settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(st.lists(_QUERY_TEXT, min_size=40, max_size=40))
+def test_any_equivalence_query_is_answered_as_fastapis_handler(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, texts: list[str]
+) -> None:
+    """Status, media type, `Allow` and body of `/v1/equivalence` for generated queries, malformed ones
+    included: the direct route's own query reading against FastAPI's handler (`QueryParams`)."""
+    urls = ["/v1/equivalence?" + text for text in texts]
+    with _client(settings, direct=False, monkeypatch=monkeypatch) as plain:
+        expected = [_seen(plain.get(url)) for url in urls]
+    with _client(settings, direct=True, monkeypatch=monkeypatch) as direct:
+        assert [_seen(direct.get(url)) for url in urls] == expected
