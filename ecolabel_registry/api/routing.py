@@ -12,7 +12,7 @@ import inspect
 import re
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl
 
 from fastapi import Request, Response
 from fastapi._compat import ModelField, Undefined, field_annotation_is_sequence
@@ -393,45 +393,12 @@ def _absent_is_none(field: ModelField) -> bool:
 
 def query_lists(raw: bytes) -> dict[str, list[str]]:
     """The query string's values by name, in order: the pairs `QueryParams(raw)` holds (`parse_qsl` of
-    its Latin-1 text, blank values kept), without building the multidict.
-
-    `parse_qsl`'s own steps, with its two per name and per value (`+` to a space, then `unquote`) taken
-    only where the text holds a `+` or a `%`: `str.replace` and `unquote` return such text unchanged. An
-    equivalence question's three pairs cost ~5 µs through `parse_qsl`, most of it six `unquote` calls
-    (BENCHMARKS.md, changelog "`/v1/equivalence`'s query read without `parse_qsl`");
-    `tests/registry/test_direct_routes.py` holds it to `QueryParams` for generated text (separators,
-    `+`, good, broken and non-ASCII escapes, Latin-1 bytes), and `_unquoted` to `unquote`."""
+    its Latin-1 text, blank values kept), without building the multidict."""
     found: dict[str, list[str]] = {}
-    for pair in raw.decode("latin-1").split("&"):
-        if not pair:
-            continue
-        name, _, value = pair.partition("=")  # no "=": the value is blank, as `keep_blank_values` gives
-        if "+" in pair:
-            name, value = name.replace("+", " "), value.replace("+", " ")
-        if "%" in pair:
-            name, value = _unquoted(name), _unquoted(value)
+    for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
         listed = found.get(name)
         if listed is None:
             found[name] = [value]
         else:
             listed.append(value)
     return found
-
-
-# Every escape of an ASCII character, in either case: what `unquote` turns it into.
-_ASCII_ESCAPES = {high + low: chr(int(high + low, 16)) for high in "01234567" for low in "0123456789abcdefABCDEF"}
-
-
-def _unquoted(text: str) -> str:
-    """`urllib.parse.unquote(text)`: by a look-up per `%` when each one starts an escape of an ASCII
-    character (decoded as UTF-8, those bytes are those characters), else by `unquote` itself."""
-    if "%" not in text:
-        return text
-    head, *escaped = text.split("%")
-    parts = [head]
-    for part in escaped:
-        character = _ASCII_ESCAPES.get(part[:2])
-        if character is None:
-            return unquote(text)
-        parts += (character, part[2:])
-    return "".join(parts)

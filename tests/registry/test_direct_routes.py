@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import unquote
 
 import httpx
 import orjson
@@ -151,8 +150,8 @@ def test_query_is_read_as_starlette_reads_it(raw: bytes) -> None:
     assert list(routing.query_lists(raw)) == names
 
 
-# Query text made of what `query_lists` treats apart (separators, `+`, escapes of ASCII and of other bytes,
-# broken escapes, Latin-1 bytes), and the equivalence parameters' names and values.
+# Query text made of what a query's reading must tell apart (separators, `+`, escapes of ASCII and of other
+# bytes, broken escapes, Latin-1 bytes), and the equivalence parameters' names and values.
 _QUERY_TEXT = st.lists(
     st.sampled_from(
         (
@@ -174,12 +173,6 @@ def test_any_query_is_read_as_starlette_reads_it(text: str) -> None:
     names = list(dict.fromkeys(name for name, _ in params.multi_items()))
     assert routing.query_lists(raw) == {name: params.getlist(name) for name in names}
     assert list(routing.query_lists(raw)) == names
-
-
-@hypothesis_settings(max_examples=500, deadline=None)
-@given(st.text(st.sampled_from("%0123456789abcdefABCDEFgxyz+&=\xe9\u20ac"), max_size=16))
-def test_escapes_are_read_as_unquote_reads_them(text: str) -> None:
-    assert routing._unquoted(text) == unquote(text)
 
 
 # Each generated list of queries is asked of two fresh apps, one after the other (the routes are shared
