@@ -103,15 +103,20 @@ class Measured:
     per_request: int
     stored: int  # certificates in the database after the run, in-flight requests included
     rows: dict[str, int]  # rows written per table during the timed run
-    server_cpu_s: float  # the serving process's user + system CPU over the timed run, every thread
+    server: processes.Usage  # what the serving process used over the timed run, every thread
 
     @property
     def cpu_per_certificate_s(self) -> float:
-        return self.server_cpu_s / self.stored
+        return self.server.cpu_s / self.stored
 
     def cpu_note(self) -> str:
-        cores = self.server_cpu_s / self.run.seconds
-        return f"server CPU {self.cpu_per_certificate_s * 1e6:,.0f} µs a certificate ({cores:.2f} cores busy)"
+        cores = self.server.cpu_s / self.run.seconds
+        system = self.server.system_s / self.server.cpu_s if self.server.cpu_s else 0.0
+        switches = self.server.switches / self.stored
+        return (
+            f"server CPU {self.cpu_per_certificate_s * 1e6:,.0f} µs a certificate ({cores:.2f} cores busy, "
+            f"{system:.0%} of it in the kernel; {switches:.1f} context switches a certificate)"
+        )
 
     @property
     def certificates_per_s(self) -> float:
@@ -156,16 +161,16 @@ def _measure(registry: Registry, mode: Mode, ctx: Context, numbers: Numbers) -> 
     before = table_rows(registry)
     ctx.progress(f"  wrk: {mode.label}, {seconds:.0f} s")
     load = wrk.Load(mode.connections, seconds, "post_bodies.lua", (mode.path, str(path)), timeout_s=120)
-    cpu_before = processes.cpu_s(registry.server.pid)
+    before_run = processes.usage(registry.server.pid)
     run = wrk.run(registry.server.url, load)
     time.sleep(0.5)  # requests in flight when wrk stopped finish before the rows are counted
-    server_cpu_s = processes.cpu_s(registry.server.pid) - cpu_before
+    server = processes.usage(registry.server.pid) - before_run
     rows = written(before, table_rows(registry))
     stored = rows.get("certificates", 0)
     completed = run.requests * mode.per_request
     if not completed <= stored <= completed + mode.connections * mode.per_request:
         raise AssertionError(f"wrk completed {completed:,} certificates but {stored:,} were stored")
-    return Measured(run, mode.per_request, stored, rows, server_cpu_s)
+    return Measured(run, mode.per_request, stored, rows, server)
 
 
 def ingest_floor(ctx: Context, backend: Backend, rows_per_certificate: float) -> Limit:

@@ -9,13 +9,44 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 
 def cpu_s(pid: int) -> float:
     """User + system CPU seconds a running process has used (/proc/<pid>/stat, fields 14 and 15)."""
+    return usage(pid).cpu_s
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a process has used so far; the difference of two readings is what it used between them."""
+
+    user_s: float
+    system_s: float
+    switches: int  # context switches, voluntary and not, of the threads alive at the reading
+
+    @property
+    def cpu_s(self) -> float:
+        return self.user_s + self.system_s
+
+    def __sub__(self, before: Usage) -> Usage:
+        return Usage(self.user_s - before.user_s, self.system_s - before.system_s, self.switches - before.switches)
+
+
+def usage(pid: int) -> Usage:
+    """User and system CPU seconds of every thread (/proc/<pid>/stat), and the context switches of each
+    thread still running (/proc/<pid>/task/*/status: a thread that ended takes its count with it)."""
     fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    switches = 0
+    for status in Path(f"/proc/{pid}/task").glob("*/status"):
+        try:
+            lines = status.read_text(encoding="ascii").splitlines()
+        except OSError:  # the thread ended between the listing and the reading
+            continue
+        switches += sum(int(line.split()[1]) for line in lines if "ctxt_switches:" in line)
+    return Usage(int(fields[11]) / tick, int(fields[12]) / tick, switches)
 
 
 def peak_mb(pid: int) -> float:
