@@ -30,14 +30,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from fastapi.testclient import TestClient
-
+from benchmarks import in_process
 from benchmarks.credentials import Issuer
 from benchmarks.writer_group import _callgrind
 from ecolabel_registry import app as registry_app
 from ecolabel_registry.certificates import submission
 from ecolabel_registry.db.migrate import upgrade
-from ecolabel_registry.settings import Settings
 
 ADMIN = "check-group-admin-token"
 
@@ -48,20 +46,7 @@ def run(groups: int, size: int, warm: int, *, callgrind: bool = False) -> list[f
     with tempfile.TemporaryDirectory() as workdir:
         url = f"sqlite:///{Path(workdir) / 'check-group.sqlite3'}"
         upgrade(url)
-        settings = Settings(
-            database_url=url,
-            signing_key_path=Path(workdir) / "key.pem",
-            admin_token=ADMIN,
-            fsck_interval_s=0,
-            log_format="text",
-            log_level="WARNING",
-        )
-        app = registry_app.create_app(settings)
-        with TestClient(app) as client:
-            admin = {"Authorization": f"Bearer {ADMIN}"}
-            assert client.post("/v1/programmes", json=issuer.registration(), headers=admin).status_code == 201
-            category = {"category": issuer.category()}
-            assert client.post(f"/v1/programmes/{issuer.programme_id}/categories", json=category).status_code == 201
+        with in_process.registered_registry(url, Path(workdir), issuer, ADMIN) as (app, _client):
             context = app.state.registry
             registry_app._tune_collector_for_serving()
             tokens = issuer.credentials(0, (warm + groups) * size)

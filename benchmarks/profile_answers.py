@@ -32,15 +32,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from benchmarks.floor_app import PATH as FLOOR_PATH
 from benchmarks.floor_app import with_floor_route
 from benchmarks.http_recognition import equivalence_paths, load_reduced_world, questions, trqp_bodies
-from benchmarks.profile_submission import App, _configure_logging, _lifespan
+from benchmarks.in_process import Answer, App, asgi_call
+from benchmarks.profile_submission import _configure_logging, _lifespan
 from benchmarks.servers import LOG_ORIGIN
 from ecolabel_registry.app import create_app
 from ecolabel_registry.db.migrate import upgrade
@@ -52,50 +51,10 @@ NAME = "recognition-sqlite"
 Request = tuple[str, str, bytes, bytes]  # method, path, query string, body
 
 
-async def call(app: App, request: Request) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    """One request as uvicorn hands it to the application (the whole body in one message): its status,
-    headers and body."""
+async def call(app: App, request: Request) -> Answer:
+    """One of the benchmark's requests, as uvicorn hands it to the application: status, headers, body."""
     method, path, query, body = request
-    headers = [(b"host", b"127.0.0.1:8000")]
-    if method == "POST":
-        headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": urllib.parse.unquote(path),
-        "raw_path": path.encode(),
-        "query_string": query,
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-        "state": {},
-    }
-    sent = False
-    status = 0
-    answered: list[tuple[bytes, bytes]] = []
-    chunks: list[bytes] = []
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if sent:
-            await asyncio.Event().wait()  # a disconnect would come here; none does
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-            answered.extend(message.get("headers", []))
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    await app(scope, receive, send)
-    return status, answered, b"".join(chunks)
+    return await asgi_call(app, method, path, body, query=query)
 
 
 def requests_by_kind(

@@ -30,13 +30,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from benchmarks.credentials import Issuer
+from benchmarks.in_process import App, asgi_call
 from ecolabel_registry.app import create_app
 from ecolabel_registry.db.migrate import upgrade
 from ecolabel_registry.observability.logging import uvicorn_log_config
@@ -44,55 +44,10 @@ from ecolabel_registry.settings import Settings
 
 ADMIN_TOKEN = "profile-admin-token-0123456789abcdefghijklmnop"
 INNER = "--inner-callgrind"  # set on the run under valgrind: it switches instrumentation on and off
-App = Callable[[dict[str, Any], Any, Any], Coroutine[Any, Any, None]]
-
-
-async def _call(app: App, path: str, body: bytes, headers: tuple[tuple[bytes, bytes], ...] = ()) -> tuple[int, bytes]:
-    """One POST as uvicorn hands it to the application: the whole body in one message."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"127.0.0.1:8000"),
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            *headers,
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-        "state": {},
-    }
-    sent = False
-    status = 0
-    chunks: list[bytes] = []
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if sent:
-            await asyncio.Event().wait()  # a disconnect would come here; none does
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    await app(scope, receive, send)
-    return status, b"".join(chunks)
 
 
 async def _expect(app: App, path: str, body: bytes, status: int, headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
-    got, answer = await _call(app, path, body, headers)
+    got, _, answer = await asgi_call(app, "POST", path, body, headers=headers)
     if got != status:
         raise RuntimeError(f"POST {path}: {got} {answer[:300]!r}")
 

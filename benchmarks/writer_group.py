@@ -38,16 +38,15 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.pool import NullPool
 
+from benchmarks import in_process
 from benchmarks.credentials import Issuer
 from ecolabel_registry import app as registry_app
 from ecolabel_registry.certificates.schemas import Outcome
 from ecolabel_registry.certificates.sequencer import Sequencer, _Certificate, _Checked
 from ecolabel_registry.db.migrate import upgrade
-from ecolabel_registry.settings import Settings
 
 ADMIN = "writer-group-admin-token"
 COUNTED = 10  # groups whose statements are counted: the last of the warm-up, outside every clock
@@ -135,21 +134,10 @@ def run(
     issuer = Issuer()
     with tempfile.TemporaryDirectory() as workdir, _database(backend, Path(workdir)) as url:
         upgrade(url)
-        settings = Settings(
-            database_url=url,
-            signing_key_path=Path(workdir) / "key.pem",
-            admin_token=ADMIN,
-            fsck_interval_s=0,
-            group_commit_max_items=size,
-            log_format="text",
-            log_level="WARNING",
-        )
-        app = registry_app.create_app(settings)
-        with TestClient(app) as client:
-            admin = {"Authorization": f"Bearer {ADMIN}"}
-            assert client.post("/v1/programmes", json=issuer.registration(), headers=admin).status_code == 201
-            category = {"category": issuer.category()}
-            assert client.post(f"/v1/programmes/{issuer.programme_id}/categories", json=category).status_code == 201
+        with in_process.registered_registry(url, Path(workdir), issuer, ADMIN, group_commit_max_items=size) as (
+            app,
+            client,
+        ):
             for start in range(0, preload, 1_000):  # a registry that holds some: its pages are not all cached
                 batch = {"credentials": issuer.credentials(10**8 + start, min(1_000, preload - start))}
                 assert client.post("/v1/certificates/batch", json=batch).status_code == 200
