@@ -134,14 +134,20 @@ def test_json_columns_and_keys_out_of_the_tables_order_are_stored_alike_copied_o
     with write_connection(engine) as connection:
         table.metadata.create_all(connection)
         ids.metadata.create_all(connection)
-        insert_rows(connection, table, rows(0))
-        insert_rows(connection, ids, [{"id": 1}, {"id": 2}])
-    with write_connection(engine) as connection, pipelined(connection, items=1):
-        insert_rows(connection, table, rows(3))
-        insert_rows(connection, ids, [{"id": 3}, {"id": 4}])
-    with engine.connect() as connection:
-        stored = connection.execute(select(table.c.id, table.c.label, cast(table.c.markets, Text))).all()
-        assert connection.execute(select(ids.c.id).order_by(ids.c.id)).scalars().all() == [1, 2, 3, 4]
+    try:
+        with write_connection(engine) as connection:
+            insert_rows(connection, table, rows(0))
+            insert_rows(connection, ids, [{"id": 1}, {"id": 2}])
+        with write_connection(engine) as connection, pipelined(connection, items=1):
+            insert_rows(connection, table, rows(3))
+            insert_rows(connection, ids, [{"id": 3}, {"id": 4}])
+        with engine.connect() as connection:
+            stored = connection.execute(select(table.c.id, table.c.label, cast(table.c.markets, Text))).all()
+            assert connection.execute(select(ids.c.id).order_by(ids.c.id)).scalars().all() == [1, 2, 3, 4]
+    finally:  # the worker's database is migrated once and shared: tables of the test's own go with it
+        with write_connection(engine) as connection:
+            table.metadata.drop_all(connection)
+            ids.metadata.drop_all(connection)
     expected = [(i, f"n{i}", ["DE", f"F{i}"]) for i in range(6)]
     assert sorted((i, label, orjson.loads(text)) for i, label, text in stored) == expected
     if engine.dialect.name == "postgresql":
