@@ -15,13 +15,13 @@ from ecolabel_registry.certificates.schemas import (
     EventOut,
     SigningKeyCheck,
 )
-from ecolabel_registry.certificates.standing import changes_of, judge_row, judge_rows, record_of
+from ecolabel_registry.certificates.standing import changes_of, judge_row, judge_rows
 from ecolabel_registry.clock import now, now_us
 from ecolabel_registry.errors import LogIntegrityError, NotFound
 from ecolabel_registry.programmes import keys
 from verification.keys import KeyRecord
 from verification.leaf import format_log_time, from_microseconds, to_microseconds
-from verification.standing import DOCUMENT_REASONS, Standing, judge_stored
+from verification.standing import DOCUMENT_REASONS, Standing
 from verification.status import CertificateStatus, Lifecycle
 
 # A filtered search reads at most this many candidate rows per page before it answers with a cursor.
@@ -76,7 +76,6 @@ def accepted(
     document: bytes,
     key: KeyRecord,
     *,
-    at: datetime | None = None,
     digest: bytes | None = None,
 ) -> dict[str, Any]:
     """The view `get` gives of a certificate just accepted, from the rows its commit stored, as plain
@@ -85,26 +84,12 @@ def accepted(
     Nothing has happened to it since (no event, no successor: those need it committed first), so its
     rows are exactly `stored`, its holder identifiers in the order `get` reads them. Its standing is
     judged by the same rule as every read; its signature check is the memo's entry from ingest
-    (`verification.standing.remember_verified`). `digest`: the SHA-256 ingest took of `document`, these
+    (`verification.standing.remember_verified`), as of now. `digest`: the SHA-256 ingest took of `document`, these
     same bytes, handed on rather than taken again (~27,000 instructions on the event loop; BENCHMARKS.md).
     """
-    if at is None:
-        at_us = now_us()
-        at = from_microseconds(at_us)  # `now()`, its microseconds kept for the view
-    else:
-        at_us = to_microseconds(at)
+    at_us = now_us()  # as of now, its microseconds kept for the view
     row = stored.row
-    standing = judge_stored(
-        row["id"],
-        document,
-        record_of(row),
-        key,
-        integrated_us=row["integrated_us"],
-        changes=(),
-        at=at,
-        digest=digest,
-        at_us=at_us,
-    )
+    standing = judge_row(row, document, key, (), at=from_microseconds(at_us), digest=digest, at_us=at_us)
     if not standing.document_sound:
         raise LogIntegrityError(f"the credential of certificate {row['id']} fails its check just after its commit")
     holder_ids = repository.in_holder_id_order(stored.holder_ids)

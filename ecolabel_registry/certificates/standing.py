@@ -65,12 +65,24 @@ def judge_row(
     *,
     at: datetime,
     known_at_us: int | None = None,
+    digest: bytes | None = None,
+    at_us: int | None = None,
 ) -> Standing:
+    """The standing of a stored certificate row on `at`; `digest` and `at_us` as `judge_stored` takes them
+    (the document's SHA-256 and `at` in microseconds, when the caller has them already)."""
     changes = changes_of(events) if events else ()
     if known_at_us is None:
         record = record_of(row)
         return judge_stored(
-            row["id"], document, record, key, integrated_us=row["integrated_us"], changes=changes, at=at
+            row["id"],
+            document,
+            record,
+            key,
+            integrated_us=row["integrated_us"],
+            changes=changes,
+            at=at,
+            digest=digest,
+            at_us=at_us,
         )
     presented = Presented(row["id"], document, record_of(row), key, row["integrated_us"], changes)
     return judge(presented, at=at, known_at_us=known_at_us)
