@@ -48,7 +48,6 @@ __all__ = [
     "read_protected_header",
     "sign_compact",
     "verify_compact",
-    "verify_segments",
 ]
 
 DEFAULT_MAX_TOKEN_BYTES = 1_048_576
@@ -131,7 +130,7 @@ def protected_header(segment: str) -> Mapping[str, Any]:
 _HEADERS: dict[str, Mapping[str, Any]] = {}
 _HEADERS_MAX = 1024
 _HEADER_MAX_CHARS = 512
-# (segment, kid, expected typ) of each kept header that passed every check of a header (`verify_segments`):
+# (segment, kid, expected typ) of each kept header that passed every check of a header (`check_segments`):
 # a pure function of the three; emptied when full.
 _PASSED: set[tuple[str, str, str | None]] = set()
 
@@ -203,20 +202,7 @@ def verify_compact_with_header(
     `jws.deserialize_compact` would decode and parse header and payload again, with another codec.
     """
     header_b64, payload_b64, signature_b64 = token.split(".")
-    return verify_segments(
-        (header_b64, payload_b64, signature_b64), header, key, expected_typ=expected_typ, payload=payload
-    )
-
-
-def verify_segments(
-    segments: tuple[str, str, str],
-    header: Mapping[str, Any],
-    key: PublicKey,
-    *,
-    expected_typ: str | None = None,
-    payload: bytes | None = None,
-) -> VerifiedJWS:
-    """`verify_compact_with_header` over a token's segments as `compact_segments` split them."""
+    segments = (header_b64, payload_b64, signature_b64)
     payload, signing_input = check_segments(segments, header, key, expected_typ=expected_typ, payload=payload)
     return VerifiedJWS(header=MappingProxyType(header), payload=payload, kid=key.kid, signing_input=signing_input)
 
@@ -229,7 +215,8 @@ def check_segments(
     expected_typ: str | None = None,
     payload: bytes | None = None,
 ) -> tuple[bytes, bytes]:
-    """`verify_segments` for a caller that keeps the header it passed: the payload and the signing input.
+    """`verify_compact_with_header` over a token's segments as `compact_segments` split them, for a caller
+    that keeps the header it passed: the payload and the signing input.
 
     The header's checks (the policy for this key and type, then joserfc's) are those of every token
     with this header segment: once a kept header (`protected_header`) passed them for a kid and type,
