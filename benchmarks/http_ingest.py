@@ -10,6 +10,17 @@ concurrent single submissions are logged in groups (`ecolabel_registry.certifica
 should come within half of it; the same load with group commit off (`ECOLABEL_GROUP_COMMIT_MAX_ITEMS=0`,
 a second server) is reported beside it.
 
+Beside the grouped row, without a target, the same 32-connection load against a fresh `serve --workers 2`
+on the same database (the one-worker server stays up, idle): each worker runs its own sequencer and the
+two take the log lock one after the other. Its ratio is to the batch rate of one worker measured above;
+its note gives both workers' CPU together (a certificate, and cores busy, each worker's share). One
+second of the same load, untimed, first reaches both workers; its rate (or the one-worker rate, the
+higher) sizes the timed run, which lasts as long as the one-worker grouped run. Stored must equal
+completed there too: nothing acknowledged is missing from the database. The workers share one listening
+socket, and on a busy machine the one running when wrk opens its 32 connections can accept them all: a
+worker under a tenth of the CPU means the run measured about one worker: it is run again with new
+connections, up to three runs, and the note gives the runs repeated and says if the last is so too.
+
 t_verify and t_row are 1 / the raw rates measured in this run (`machine.ed25519`;
 `machine.insert.<backend>` at 1,000 rows per transaction) and the rows are counted in the database
 after the timed run (log entry, tree nodes, checkpoint, certificate, product, holder id, plus one
@@ -36,6 +47,7 @@ from benchmarks.http_registry import Registry, running_registry, table_rows, wri
 from benchmarks.limits import RAW_BATCH, ed25519_limit, insert_limit
 from benchmarks.model import Backend, Context, Figure, Limit, Quantity, Result, Target
 from benchmarks.registry_client import BATCH, submit_batches, submit_one
+from benchmarks.servers import Server, registry_server
 from benchmarks.timing import per_second
 
 BATCH_TARGET = Target(bound=0.6, at_most=False, on_ratio=True)
@@ -84,6 +96,12 @@ def _modes(ctx: Context) -> list[Mode]:
 
 # The 32-connection load on a server with group commit off: the figure group commit is judged against.
 UNGROUPED = Mode("/v1/certificates", 1, GROUP_CONNECTIONS, 8.0, None, versus_batch=True, grouped=False)
+# The 32-connection grouped load on `serve --workers 2`: sized from a concurrent warm-up, not a sequential one.
+WORKERS = 2
+WORKERS_GROUPED = Mode("/v1/certificates", 1, GROUP_CONNECTIONS, 3.0, None, versus_batch=True)
+WORKERS_WARM_UP_S = 1.0
+LOPSIDED_SHARE = 0.1  # a worker with less than this share of the server's CPU was given few connections
+WORKERS_ATTEMPTS = 3  # timed runs at most, while one worker is left nearly idle
 
 
 @dataclass
@@ -98,23 +116,51 @@ class Numbers:
 
 
 @dataclass(frozen=True)
+class Served:
+    """A server under load and the processes that serve it (its workers, or the one process)."""
+
+    server: Server
+    serving: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Measured:
     run: wrk.WrkRun
     per_request: int
     stored: int  # certificates in the database after the run, in-flight requests included
     rows: dict[str, int]  # rows written per table during the timed run
-    server: processes.Usage  # what the serving process used over the timed run, every thread
+    workers: tuple[processes.Usage, ...]  # what each serving process used over the timed run, every thread
+
+    @property
+    def server(self) -> processes.Usage:
+        """Every serving process's usage together."""
+        return sum(self.workers[1:], self.workers[0])
+
+    @property
+    def lopsided(self) -> bool:
+        """One of several workers used under a tenth of the server's CPU (it was given few connections)."""
+        total = self.server.cpu_s
+        return len(self.workers) > 1 and min(worker.cpu_s for worker in self.workers) < LOPSIDED_SHARE * total
 
     @property
     def cpu_per_certificate_s(self) -> float:
         return self.server.cpu_s / self.stored
 
+    def cores_each(self) -> str:
+        """Each serving process's cores busy over the run, "0.41 + 0.34"."""
+        return " + ".join(f"{worker.cpu_s / self.run.seconds:.2f}" for worker in self.workers)
+
     def cpu_note(self) -> str:
         cores = self.server.cpu_s / self.run.seconds
         system = self.server.system_s / self.server.cpu_s if self.server.cpu_s else 0.0
         switches = self.server.switches / self.stored
+        whose = "server CPU"
+        if len(self.workers) > 1:
+            whose, cores_text = f"{len(self.workers)} workers' CPU", f"{cores:.2f} cores busy, {self.cores_each()}"
+        else:
+            cores_text = f"{cores:.2f} cores busy"
         return (
-            f"server CPU {self.cpu_per_certificate_s * 1e6:,.0f} µs a certificate ({cores:.2f} cores busy, "
+            f"{whose} {self.cpu_per_certificate_s * 1e6:,.0f} µs a certificate ({cores_text}, "
             f"{system:.0%} of it in the kernel; {switches:.1f} context switches a certificate)"
         )
 
@@ -154,6 +200,15 @@ def _measure(registry: Registry, mode: Mode, ctx: Context, numbers: Numbers) -> 
     seconds = wrk.seconds_for(ctx.scale(10.0, 1.0), request_s, requests=ctx.scale(8, 3))
     count = max(4, math.ceil(rate * seconds * mode.headroom / mode.per_request)) * mode.per_request
     ctx.progress(f"  signing {count:,} credentials (the warm-up ran at {rate:,.0f}/s)")
+    on = Served(registry.server, (registry.server.pid,))
+    return _timed(registry, mode, ctx, numbers, on=on, count=count, seconds=seconds)
+
+
+def _timed(
+    registry: Registry, mode: Mode, ctx: Context, numbers: Numbers, *, on: Served, count: int, seconds: float
+) -> Measured:
+    """`count` fresh credentials, `mode.connections` at a time for `seconds`, against a server on the
+    registry's database; then what was stored, counted there."""
     tokens = registry.issuer.credentials(numbers.take(count), count)
     bodies = (mode.body(tokens[i : i + mode.per_request]) for i in range(0, count, mode.per_request))
     path = write_lines(ctx.workdir / f"ingest-{registry.backend}-{mode.per_request}.txt", bodies)
@@ -161,16 +216,39 @@ def _measure(registry: Registry, mode: Mode, ctx: Context, numbers: Numbers) -> 
     before = table_rows(registry)
     ctx.progress(f"  wrk: {mode.label}, {seconds:.0f} s")
     load = wrk.Load(mode.connections, seconds, "post_bodies.lua", (mode.path, str(path)), timeout_s=120)
-    before_run = processes.usage(registry.server.pid)
-    run = wrk.run(registry.server.url, load)
+    before_run = [processes.usage(pid) for pid in on.serving]
+    run = wrk.run(on.server.url, load)
     time.sleep(0.5)  # requests in flight when wrk stopped finish before the rows are counted
-    server = processes.usage(registry.server.pid) - before_run
+    used = tuple(processes.usage(pid) - before for pid, before in zip(on.serving, before_run, strict=True))
     rows = written(before, table_rows(registry))
     stored = rows.get("certificates", 0)
     completed = run.requests * mode.per_request
     if not completed <= stored <= completed + mode.connections * mode.per_request:
         raise AssertionError(f"wrk completed {completed:,} certificates but {stored:,} were stored")
-    return Measured(run, mode.per_request, stored, rows, server)
+    return Measured(run, mode.per_request, stored, rows, used)
+
+
+def _two_workers(registry: Registry, ctx: Context, numbers: Numbers, one: Measured) -> list[Measured]:
+    """The grouped load against a fresh `serve --workers 2` on the same database (same settings and
+    signing key); the one-worker server stays up, idle. A run that left one worker nearly idle is
+    repeated, up to `WORKERS_ATTEMPTS` runs: every run, the last the one reported."""
+    mode = WORKERS_GROUPED
+    database_url = registry.engine.url.render_as_string(hide_password=False)
+    ctx.progress(f"certificate ingest on {registry.backend}, {mode.label}, serve --workers {WORKERS}")
+    with registry_server(ctx, f"ingest-{registry.backend}", database_url, workers=WORKERS) as server:
+        on = Served(server, tuple(processes.serving(server.pid, WORKERS)))
+        # A sequential warm-up would reach one worker over one kept-alive connection: this one reaches both,
+        # and forms groups as the timed run does.
+        warm_count = math.ceil(one.certificates_per_s * WORKERS_WARM_UP_S * 2 * WORKERS)
+        warm = _timed(registry, mode, ctx, numbers, on=on, count=warm_count, seconds=WORKERS_WARM_UP_S)
+        rate = max(warm.certificates_per_s, one.certificates_per_s)
+        count = math.ceil(rate * one.run.seconds * mode.headroom)
+        ctx.progress(f"  signing {count:,} credentials (the warm-up ran at {warm.certificates_per_s:,.0f}/s)")
+        runs = [_timed(registry, mode, ctx, numbers, on=on, count=count, seconds=one.run.seconds)]
+        while runs[-1].lopsided and len(runs) < WORKERS_ATTEMPTS:
+            ctx.progress("  one worker was nearly idle (it was given few connections): again, with new connections")
+            runs.append(_timed(registry, mode, ctx, numbers, on=on, count=count, seconds=one.run.seconds))
+        return runs
 
 
 def ingest_floor(ctx: Context, backend: Backend, rows_per_certificate: float) -> Limit:
@@ -205,10 +283,14 @@ def _run(backend: Backend, ctx: Context) -> list[Result]:
     results: list[Result] = []
     numbers = Numbers()
     batches: list[Measured] = []
+    grouped: list[Measured] = []
 
     def measure(registry: Registry, mode: Mode) -> None:
         ctx.progress(f"certificate ingest on {backend}, {mode.label}")
-        measured = _measure(registry, mode, ctx, numbers)
+        report(mode, _measure(registry, mode, ctx, numbers))
+
+    def report(mode: Mode, measured: Measured, repeated: Sequence[Measured] = ()) -> None:
+        workers = len(measured.workers)
         rows = f"{measured.rows_per_certificate:.2f} rows written per certificate ({measured.breakdown()})"
         note = f"{measured.run.summary()}; {rows}; {measured.cpu_note()}"
         if mode.per_request == 1 and not mode.versus_batch:
@@ -216,12 +298,32 @@ def _run(backend: Backend, ctx: Context) -> list[Result]:
         value = Quantity(measured.certificates_per_s, "certificates/s")
         if mode.per_request > 1:
             batches.append(measured)
-        if mode.versus_batch:
+        if workers > 1:
+            note += (
+                f"; the limit is one worker's batch rate; one worker's grouped rate was "
+                f"{grouped[0].certificates_per_s:,.0f} certificates/s; 2 vCPUs shared by both workers, the "
+                "database and wrk"
+            )
+            if measured.lopsided:
+                note += (
+                    "; one worker did nearly all the work: the workers share one listening socket and whichever "
+                    "is running accepts the connections wrk opens at once, so this run measured about one worker"
+                )
+            if repeated:
+                each = "; ".join(
+                    f"{run.certificates_per_s:,.0f} certificates/s, {run.cores_each()} cores" for run in repeated
+                )
+                note += f"; run again after {len(repeated)} run(s) that left one worker nearly idle ({each})"
+            limit = Limit(Quantity(batches[0].certificates_per_s, "certificates/s"), "the batch rate, one worker")
+        elif mode.versus_batch:
             note += f"; {single_floor_note(ctx, batches[0], measured)}"
             limit = Limit(Quantity(batches[0].certificates_per_s, "certificates/s"), "the batch rate measured above")
+            if mode.grouped:
+                grouped.append(measured)
         else:
             limit = ingest_floor(ctx, backend, measured.rows_per_certificate)
-        label = f"certificate ingest, {mode.label} [{backend}]"
+        served = "" if workers == 1 else f", serve --workers {workers}"
+        label = f"certificate ingest, {mode.label}{served} [{backend}]"
         results.append(Result(name, label, value, limit, mode.target, note))
 
     # The limits first (each measured once per run), while no server competes for the CPUs.
@@ -229,6 +331,8 @@ def _run(backend: Backend, ctx: Context) -> list[Result]:
     with running_registry(ctx, backend, "ingest") as registry:
         for mode in _modes(ctx):
             measure(registry, mode)
+        *repeated, two = _two_workers(registry, ctx, numbers, grouped[0])
+        report(WORKERS_GROUPED, two, repeated)
     with running_registry(ctx, backend, "ingest-ungrouped", settings=NO_GROUP_COMMIT) as registry:
         measure(registry, UNGROUPED)
     return results

@@ -3,6 +3,7 @@
 Taken before and after a timed run, the CPU says what the server spent on the run's work (user + system,
 every thread of the process, the writer's and the checker's as much as the event loop's), beside the
 rate the load generator saw; divided by the run's wall time it says how many cores the server kept busy.
+The readings of several workers add up (`Usage` supports `+`) to what the whole server used.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ class Usage:
 
     def __sub__(self, before: Usage) -> Usage:
         return Usage(self.user_s - before.user_s, self.system_s - before.system_s, self.switches - before.switches)
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(self.user_s + other.user_s, self.system_s + other.system_s, self.switches + other.switches)
 
 
 def usage(pid: int) -> Usage:
@@ -67,12 +71,24 @@ def reset_peak(pid: int) -> bool:
 
 
 def serving(pid: int, workers: int) -> list[int]:
-    """The processes that serve: the one process of a single worker, else the supervisor's children."""
+    """The processes that serve: the one process of a single worker, else the supervisor's children but
+    multiprocessing's resource tracker (uvicorn spawns its workers, and spawning starts the tracker as one
+    more child, which serves nothing: counted, it would pass for a worker)."""
     if workers == 1:
         return [pid]
     deadline = time.monotonic() + 60
     while True:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="ascii").split()
-        if len(children) >= workers or time.monotonic() > deadline:
-            return [int(child) for child in children]
+        children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text("ascii").split()]
+        workers_up = [child for child in children if _serves(child)]
+        if len(workers_up) >= workers or time.monotonic() > deadline:
+            return workers_up
         time.sleep(0.1)
+
+
+def _serves(pid: int) -> bool:
+    """A supervisor's child that is a worker: not the resource tracker, nor a process that has ended."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # it ended between the listing and the reading
+        return False
+    return b"multiprocessing.resource_tracker" not in command

@@ -59,6 +59,13 @@ def _environment(ctx: Context, name: str, database_url: str, admin_token: str) -
             # switched on, so their cost is measured, at a rate no run can reach (0 would skip them).
             "ECOLABEL_RATE_LIMIT_CLIENT_PER_SECOND": "1e9",
             "ECOLABEL_RATE_LIMIT_PROGRAMME_PER_SECOND": "1e9",
+            # The periodic check of the tables against a replay of the log runs in every API process at its
+            # start, then every 5 minutes: no run lasts that long, so only the start ran, over what the
+            # database held then. Nothing for a fresh registry; for a second server on a loaded one
+            # (`--workers 2` beside one worker), a replay of every certificate inside its timed run. Off, as
+            # for the catalogue's servers, and its replica in the run's directory, not the checkout's var/.
+            "ECOLABEL_FSCK_INTERVAL_S": "0",
+            "ECOLABEL_FSCK_REPLICA_PATH": str(ctx.workdir / f"{name}-fsck.sqlite3"),
         }
     )
     return env
