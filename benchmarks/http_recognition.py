@@ -11,11 +11,12 @@ the programme and about one of its certificates, so the answers mix "accepted th
 On PostgreSQL each kind is also measured against `serve --workers 2` on the same database (a second server
 under the first one's name, started with it; each is idle while the other is measured), right after the
 one-worker run, and printed beside it with no target: requests/s, its ratio to one worker's, and how busy
-each worker was (`benchmarks.http_workers`). Each process compiles its own agreement graph on its first
-question; before any run every question is asked of both servers, each on a connection of its own (so of
-either worker), and the two must give the same decisions, reasons, paths and log state; the two-worker run
-then has a warm-up run of its own at full concurrency. The two workers, the database and wrk share the
-2 vCPUs. Not on SQLite: several processes on one SQLite file is not a deployment the registry supports.
+each worker was (`benchmarks.http_workers`; the one-worker row says it of its worker too). Each process
+compiles its own agreement graph on its first question; before any run every question is asked of both
+servers, each on a connection of its own (so of either worker), and the two must give the same decisions,
+reasons, paths and log state; the two-worker run then has a warm-up run of its own at full concurrency.
+The two workers, the database and wrk share the 2 vCPUs. Not on SQLite: several processes on one SQLite
+file is not a deployment the registry supports.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from benchmarks.databases import scratch_url, settle
 from benchmarks.http_bare import CONNECTIONS, load
 from benchmarks.http_floor import app_rps
 from benchmarks.http_registry import write_lines
-from benchmarks.http_workers import beside_one_worker
+from benchmarks.http_workers import beside_one_worker, cpu_seconds
 from benchmarks.model import Backend, Context, Figure, Quantity, Result, Target
 from benchmarks.servers import LOG_ORIGIN, Server, registry_server
 from ecolabel_registry.app import build_context
@@ -222,7 +223,9 @@ def _run(backend: Backend, ctx: Context) -> list[Result]:
             ctx.progress(f"wrk: {kind} questions on {backend}, {CONNECTIONS} connections")
             if not ctx.quick:  # a second of warm-up, not recorded
                 wrk.run(registry.one.url, replace(measured, seconds=1.0))
+            (before,) = cpu_seconds([registry.one.pid])
             run = wrk.run(registry.one.url, measured)
+            busy = (cpu_seconds([registry.one.pid])[0] - before) / run.seconds
             note = f"{asked} questions over {len(registry.world.agreements)} agreements; {run.summary()}"
             results.append(
                 Result(
@@ -231,7 +234,7 @@ def _run(backend: Backend, ctx: Context) -> list[Result]:
                     Quantity(run.requests_per_s, "requests/s"),
                     limit,
                     TARGET,
-                    note + f", p99 {run.p99_ms:.1f} ms",
+                    note + f", p99 {run.p99_ms:.1f} ms; worker busy {busy:.2f} vCPU",
                 )
             )
             if registry.two is not None:

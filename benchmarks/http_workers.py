@@ -31,7 +31,7 @@ FAIR_SHARE = 0.25
 ATTEMPTS = 4
 
 
-def _cpu_seconds(pids: Sequence[int]) -> list[float]:
+def cpu_seconds(pids: Sequence[int]) -> list[float]:
     """User plus system CPU time of each process (fields 14 and 15 of /proc/<pid>/stat, in clock ticks)."""
     ticks = os.sysconf("SC_CLK_TCK")
     seconds = []
@@ -42,27 +42,28 @@ def _cpu_seconds(pids: Sequence[int]) -> list[float]:
     return seconds
 
 
-def _measure(server: Server, load: wrk.Load) -> tuple[wrk.WrkRun, list[float], int]:
-    """The run, each worker's CPU seconds per second of it, and how many runs it took to get a fair one."""
+def _measure(server: Server, load: wrk.Load) -> tuple[wrk.WrkRun, list[float], list[wrk.WrkRun]]:
+    """The run, each worker's CPU seconds per second of it, and the runs before it that were not fair."""
     pids = worker_pids(server)
     if len(pids) != 2:
         raise RuntimeError(f"expected two running workers in {server.log}, found {pids}")
-    attempts = 0
+    unfair: list[wrk.WrkRun] = []
     while True:
-        attempts += 1
-        before = _cpu_seconds(pids)
+        before = cpu_seconds(pids)
         run = wrk.run(server.url, load)
-        busy = [(end - start) / run.seconds for start, end in zip(before, _cpu_seconds(pids), strict=True)]
-        if min(busy) >= FAIR_SHARE * sum(busy) or attempts == ATTEMPTS:
-            return run, busy, attempts
+        busy = [(end - start) / run.seconds for start, end in zip(before, cpu_seconds(pids), strict=True)]
+        if min(busy) >= FAIR_SHARE * sum(busy) or len(unfair) + 1 == ATTEMPTS:
+            return run, busy, unfair
+        unfair.append(run)
 
 
 def beside_one_worker(figure: str, label: str, server: Server, load: wrk.Load, one: wrk.WrkRun) -> Result:
     """The row for `load` run against the two-worker `server` after a warm-up, beside `one`, the one-worker run."""
     # A short run at full concurrency, not recorded, so that every worker has answered before the measured one.
     wrk.run(server.url, wrk.Load(CONNECTIONS, WARM_UP_S, load.script, load.script_args))
-    run, busy, attempts = _measure(server, load)
-    redone = f" ({attempts - 1} earlier runs: one worker had nearly every connection)" if attempts > 1 else ""
+    run, busy, unfair = _measure(server, load)
+    rates = ", ".join(f"{earlier.requests_per_s:,.0f}" for earlier in unfair)
+    redone = f" (redone after runs where one worker had nearly every connection: {rates} requests/s)" if unfair else ""
     return Result(
         figure,
         label,
