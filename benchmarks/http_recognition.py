@@ -7,13 +7,24 @@ loaded through the registry's own write paths before the server starts (not time
 (recognised programme, recognising programme's category) pair the agreements' scopes name, asked both about
 the programme and about one of its certificates, so the answers mix "accepted through an agreement" with
 "not accepted" and with suspended or expired agreements, as the demo world has them.
+
+On PostgreSQL each kind is also measured against `serve --workers 2` on the same database (a second server
+under the first one's name, started with it; each is idle while the other is measured), right after the
+one-worker run, and printed beside it with no target: requests/s, its ratio to one worker's, and how busy
+each worker was (`benchmarks.http_workers`; the one-worker row says it of its worker too). Each process
+compiles its own agreement graph on its first question; before any run every question is asked of both
+servers, each on a connection of its own (so of either worker), and the two must give the same decisions,
+reasons, paths and log state; the two-worker run then has a warm-up run of its own at full concurrency.
+The two workers, the database and wrk share the 2 vCPUs. Not on SQLite: several processes on one SQLite
+file is not a deployment the registry supports.
 """
 
 from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -26,6 +37,7 @@ from benchmarks.databases import scratch_url, settle
 from benchmarks.http_bare import CONNECTIONS, load
 from benchmarks.http_floor import app_rps
 from benchmarks.http_registry import write_lines
+from benchmarks.http_workers import beside_one_worker, cpu_seconds
 from benchmarks.model import Backend, Context, Figure, Quantity, Result, Target
 from benchmarks.servers import LOG_ORIGIN, Server, registry_server
 from ecolabel_registry.app import build_context
@@ -38,7 +50,26 @@ from ecolabel_registry.settings import Settings
 
 TARGET = Target(bound=0.5, at_most=False, on_ratio=True)
 CERTIFICATES_PER_CATEGORY = 2
-_KINDS = ("recognition", "authorization", "equivalence")
+_LABELS = {
+    "recognition": "TRQP recognition",
+    "authorization": "TRQP authorization",
+    "equivalence": "GET /v1/equivalence",
+}
+_KINDS = tuple(_LABELS)
+# What an answer decided and the log state it names; its other members say when it was asked.
+_DECIDED = (
+    "decision",
+    "recognized",
+    "authorized",
+    "accepted",
+    "reasons",
+    "agreements",
+    "path",
+    "conditions",
+    "judged_at",
+    "evidence",
+    "agreement_heads",
+)
 
 
 def _world() -> World:
@@ -82,16 +113,27 @@ def load_reduced_world(url: str, workdir: Path, name: str) -> tuple[World, dict[
     return world, ids
 
 
+@dataclass(frozen=True)
+class _DemoRegistry:
+    """The reduced demo world on a scratch database, served by one worker and, on PostgreSQL, by two."""
+
+    one: Server
+    two: Server | None
+    world: World
+    ids: dict[tuple[str, str], str]  # one certificate id per (programme, category)
+
+
 @contextmanager
-def _demo_registry(ctx: Context, backend: Backend) -> Iterator[tuple[Server, World, dict[tuple[str, str], str]]]:
-    """A scratch database with the reduced demo world, served; with one certificate id per category."""
+def _demo_registry(ctx: Context, backend: Backend) -> Iterator[_DemoRegistry]:
     name = f"recognition-{backend}"
-    with scratch_url(ctx, backend) as url:
+    with scratch_url(ctx, backend) as url, ExitStack() as servers:
         upgrade(url)
         ctx.progress(f"loading the demo world's agreements on {backend} (not timed)")
         world, ids = load_reduced_world(url, ctx.workdir, name)
-        with registry_server(ctx, name, url) as server:
-            yield server, world, ids
+        one = servers.enter_context(registry_server(ctx, name, url))
+        # Several processes on one SQLite file is not a deployment the registry supports (`serve --help`).
+        two = servers.enter_context(registry_server(ctx, name, url, workers=2)) if backend == "postgresql" else None
+        yield _DemoRegistry(one, two, world, ids)
 
 
 def questions(world: World) -> list[tuple[str, str, str]]:
@@ -131,57 +173,74 @@ def equivalence_paths(questions: Sequence[tuple[str, str, str]], ids: dict[tuple
     return paths
 
 
-def _check(server: Server, kind: str, body: bytes) -> None:
-    """One answer of each kind must be a 200 (wrk counts any other as an error, but says less)."""
+def _answer(server: Server, kind: str, line: bytes) -> dict[str, object]:
+    """What the answer decided, and from which log state (not when it was asked); on a connection of its
+    own, which with several workers may be any of them. Any answer but a 200 is an error."""
     with httpx.Client(base_url=server.url, timeout=60) as client:
         if kind == "equivalence":
-            response = client.get("/v1/equivalence?" + body.decode())
+            response = client.get("/v1/equivalence?" + line.decode())
         else:
-            response = client.post(f"/trqp/v2/{kind}", content=body, headers={"Content-Type": "application/json"})
+            response = client.post(f"/trqp/v2/{kind}", content=line, headers={"Content-Type": "application/json"})
     if response.status_code != 200:
         raise RuntimeError(f"{kind}: {response.status_code} {response.text[:500]}")
+    answer = response.json()
+    return {key: answer.get(key) for key in _DECIDED}
+
+
+def _check(registry: _DemoRegistry, kind: str, lines: Sequence[bytes]) -> None:
+    """Every question answered by one worker and, on PostgreSQL, by two, with the same decisions: each
+    process compiles the agreement graph on its first question, and must reach what the other did."""
+    for line in lines:
+        expected = _answer(registry.one, kind, line)
+        if registry.two is not None and (found := _answer(registry.two, kind, line)) != expected:
+            raise RuntimeError(f"{kind}: two workers answered {found}, one worker {expected}, to {line!r}")
+
+
+def _lines(registry: _DemoRegistry, kind: str) -> list[bytes]:
+    asked = questions(registry.world)
+    if kind == "equivalence":
+        return equivalence_paths(asked, registry.ids)
+    return trqp_bodies(asked, registry.ids, kind)
+
+
+def _load(ctx: Context, kind: str, lines: Path) -> wrk.Load:
+    base = load(ctx)
+    if kind == "equivalence":
+        return wrk.Load(base.connections, base.seconds, "random_paths.lua", ("/v1/equivalence?", str(lines)))
+    return wrk.Load(base.connections, base.seconds, "post_cycle.lua", (f"/trqp/v2/{kind}", str(lines)))
 
 
 def _run(backend: Backend, ctx: Context) -> list[Result]:
     name = f"http.recognition.{backend}"
     limit = app_rps(ctx)  # measured first, on a quiet server
     results = []
-    with _demo_registry(ctx, backend) as (server, world, ids):
-        asked = questions(world)
-        files: dict[str, Path] = {}
-        for kind in ("recognition", "authorization"):
-            bodies = trqp_bodies(asked, ids, kind)
-            _check(server, kind, bodies[0])
-            files[kind] = write_lines(ctx.workdir / f"{kind}-{backend}.txt", bodies)
-        paths = equivalence_paths(asked, ids)
-        _check(server, "equivalence", paths[0])
-        files["equivalence"] = write_lines(ctx.workdir / f"equivalence-{backend}.txt", paths)
-        base = load(ctx)
+    with _demo_registry(ctx, backend) as registry:
+        asked = len(questions(registry.world))
         for kind in _KINDS:
-            if kind == "equivalence":
-                script, args = "random_paths.lua", ("/v1/equivalence?", str(files[kind]))
-            else:
-                script, args = "post_cycle.lua", (f"/trqp/v2/{kind}", str(files[kind]))
+            lines = _lines(registry, kind)
+            _check(registry, kind, lines)
+            measured = _load(ctx, kind, write_lines(ctx.workdir / f"{kind}-{backend}.txt", lines))
             ctx.progress(f"wrk: {kind} questions on {backend}, {CONNECTIONS} connections")
             if not ctx.quick:  # a second of warm-up, not recorded
-                wrk.run(server.url, wrk.Load(CONNECTIONS, 1.0, script, args))
-            run = wrk.run(server.url, wrk.Load(base.connections, base.seconds, script, args))
-            label = {
-                "recognition": "TRQP recognition",
-                "authorization": "TRQP authorization",
-                "equivalence": "GET /v1/equivalence",
-            }[kind]
-            note = f"{len(asked)} questions over {len(world.agreements)} agreements; {run.summary()}"
+                wrk.run(registry.one.url, replace(measured, seconds=1.0))
+            (before,) = cpu_seconds([registry.one.pid])
+            run = wrk.run(registry.one.url, measured)
+            busy = (cpu_seconds([registry.one.pid])[0] - before) / run.seconds
+            note = f"{asked} questions over {len(registry.world.agreements)} agreements; {run.summary()}"
             results.append(
                 Result(
                     name,
-                    f"{label}, {CONNECTIONS} conns [{backend}]",
+                    f"{_LABELS[kind]}, {CONNECTIONS} conns [{backend}]",
                     Quantity(run.requests_per_s, "requests/s"),
                     limit,
                     TARGET,
-                    note + f", p99 {run.p99_ms:.1f} ms",
+                    note + f", p99 {run.p99_ms:.1f} ms; worker busy {busy:.2f} vCPU",
                 )
             )
+            if registry.two is not None:
+                ctx.progress(f"wrk: {kind} questions on {backend}, `serve --workers 2`, {CONNECTIONS} connections")
+                label = f"  same, serve --workers 2 [{backend}]"
+                results.append(beside_one_worker(name, label, registry.two, measured, run))
     return results
 
 

@@ -6,7 +6,7 @@
   requests, not a closed loop); target ≤ 10 ms. Beside it, p99 at saturation (reported, not judged: at
   32 busy connections the mean latency is 32 ÷ requests/s, Little's law).
 - On PostgreSQL, the same saturation run against `serve --workers 2` on the same database, beside one
-  worker.
+  worker (`benchmarks.http_workers`).
 
 The ids are drawn at random by the Lua scripts from every certificate loaded (through the batch
 endpoint, not timed).
@@ -23,7 +23,8 @@ from benchmarks.databases import settle
 from benchmarks.http_bare import CONNECTIONS, bare_rps, load
 from benchmarks.http_floor import app_rps, verification_floor
 from benchmarks.http_registry import running_registry, write_lines
-from benchmarks.model import Backend, Context, Figure, Limit, Quantity, Result, Target
+from benchmarks.http_workers import beside_one_worker
+from benchmarks.model import Backend, Context, Figure, Quantity, Result, Target
 from benchmarks.registry_client import certificate_id, get, submit_batches
 from benchmarks.servers import registry_server
 
@@ -48,18 +49,10 @@ def _paced(ctx: Context, url: str, ids: Path, rate: float) -> wrk.WrkRun:
 def _two_workers(ctx: Context, backend: Backend, database_url: str, ids: Path, one: wrk.WrkRun) -> Result:
     name = f"http.verify.{backend}"
     ctx.progress(f"wrk: random single verifications on {backend}, `serve --workers 2`, {CONNECTIONS} connections")
+    base = load(ctx)
+    saturate = wrk.Load(base.connections, base.seconds, "random_paths.lua", (PREFIX, str(ids)))
     with registry_server(ctx, f"verify-{backend}", database_url, workers=2) as server:
-        run = _saturate(ctx, server.url, ids)
-    one_worker = Limit(Quantity(one.requests_per_s, "requests/s"), "the same with one worker, same run")
-    note = f"{run.summary()}, p99 {run.p99_ms:.1f} ms; 2 vCPUs shared by both workers, the database and wrk"
-    return Result(
-        name,
-        f"  same, serve --workers 2 [{backend}]",
-        Quantity(run.requests_per_s, "requests/s"),
-        one_worker,
-        None,
-        note,
-    )
+        return beside_one_worker(name, f"  same, serve --workers 2 [{backend}]", server, saturate, one)
 
 
 def _run(backend: Backend, ctx: Context) -> list[Result]:

@@ -11,6 +11,7 @@ file in the run's temporary directory; it is shown when a server fails to start.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import signal
 import socket
@@ -28,6 +29,8 @@ from benchmarks.model import Context
 
 STARTUP_TIMEOUT_S = 180  # a server imports the registry first: 15 s and more on a busy 2-vCPU host
 LOG_ORIGIN = "bench.example/log"
+_WORKER_STARTED = re.compile(rb"Started server process \[(\d+)\]")
+_APP_STARTED = b"Application startup complete."
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,22 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
     raise RuntimeError(f"server at {url} did not answer /healthz within {STARTUP_TIMEOUT_S} s")
 
 
+def _wait_for_workers(log: Path, workers: int) -> None:
+    """/healthz answers once one worker is up; with several, the others may still be importing the registry
+    (seconds on a busy host), and a run started then would measure one worker. Each writes this line."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while log.read_bytes().count(_APP_STARTED) < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{workers} workers did not all start within {STARTUP_TIMEOUT_S} s:\n{log.read_text()}")
+        time.sleep(0.1)
+
+
+def worker_pids(server: Server) -> list[int]:
+    """The serving processes of a `serve --workers N` server that are still running, as uvicorn logs them."""
+    found = (int(pid) for pid in _WORKER_STARTED.findall(server.log.read_bytes()))
+    return [pid for pid in found if Path(f"/proc/{pid}").exists()]
+
+
 @contextmanager
 def registry_server(
     ctx: Context, name: str, database_url: str, extra: dict[str, str] | None = None, *, workers: int = 1
@@ -115,6 +134,8 @@ def registry_server(
     # The same name, the same signing key: a second server on a database names the key its log was
     # written with. Its output goes to a log file of its own.
     with _process(ctx, name if workers == 1 else f"{name}-workers-{workers}", command, env) as (url, log, pid):
+        if workers > 1:
+            _wait_for_workers(log, workers)
         yield Server(url, token, log, pid)
 
 

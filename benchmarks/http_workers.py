@@ -1,0 +1,75 @@
+"""`serve --workers 2` beside one worker: the same saturation run against a second server on the same database.
+
+The second server is `ecolabel-registry serve --workers 2` under the first one's name (so with the signing
+key the log was written with) on the database the first one loaded, which stays up, idle, meanwhile.
+`registry_server` returns once every worker has started, so no run begins with a worker still importing.
+Both workers accept on one socket and the kernel chooses which one takes a connection, so a warm-up meant
+for both (a cache each process fills on its first requests) is a wrk run of its own, not a few requests;
+the row says how busy each worker was in the measured run (CPU seconds per second of it, from
+/proc/<pid>/stat), which shows that both served, and a run in which one of them had nearly every
+connection is run again (the note says how many runs it took). The two workers, the database and wrk share the machine's
+2 vCPUs: the ratio is what a second process adds on this host, not on one with a core for each.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks import wrk
+from benchmarks.http_bare import CONNECTIONS
+from benchmarks.model import Limit, Quantity, Result
+from benchmarks.servers import Server, worker_pids
+
+SHARED_VCPUS = "2 vCPUs shared by both workers, the database and wrk"
+WARM_UP_S = 1.0
+# wrk opens its connections in one burst, and the worker woken first may accept all of them (asyncio accepts
+# until the queue is empty): a run where one worker had less than this share of the two's CPU time measured
+# one worker beside an idle one, and is run again, at most ATTEMPTS times in all.
+FAIR_SHARE = 0.25
+ATTEMPTS = 4
+
+
+def cpu_seconds(pids: Sequence[int]) -> list[float]:
+    """User plus system CPU time of each process (fields 14 and 15 of /proc/<pid>/stat, in clock ticks)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds = []
+    for pid in pids:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+        fields = stat.rsplit(b")", 1)[1].split()  # after the command name, which may hold spaces
+        seconds.append((int(fields[11]) + int(fields[12])) / ticks)
+    return seconds
+
+
+def _measure(server: Server, load: wrk.Load) -> tuple[wrk.WrkRun, list[float], list[wrk.WrkRun]]:
+    """The run, each worker's CPU seconds per second of it, and the runs before it that were not fair."""
+    pids = worker_pids(server)
+    if len(pids) != 2:
+        raise RuntimeError(f"expected two running workers in {server.log}, found {pids}")
+    unfair: list[wrk.WrkRun] = []
+    while True:
+        before = cpu_seconds(pids)
+        run = wrk.run(server.url, load)
+        busy = [(end - start) / run.seconds for start, end in zip(before, cpu_seconds(pids), strict=True)]
+        if min(busy) >= FAIR_SHARE * sum(busy) or len(unfair) + 1 == ATTEMPTS:
+            return run, busy, unfair
+        unfair.append(run)
+
+
+def beside_one_worker(figure: str, label: str, server: Server, load: wrk.Load, one: wrk.WrkRun) -> Result:
+    """The row for `load` run against the two-worker `server` after a warm-up, beside `one`, the one-worker run."""
+    # A short run at full concurrency, not recorded, so that every worker has answered before the measured one.
+    wrk.run(server.url, wrk.Load(CONNECTIONS, WARM_UP_S, load.script, load.script_args))
+    run, busy, unfair = _measure(server, load)
+    rates = ", ".join(f"{earlier.requests_per_s:,.0f}" for earlier in unfair)
+    redone = f" (redone after runs where one worker had nearly every connection: {rates} requests/s)" if unfair else ""
+    return Result(
+        figure,
+        label,
+        Quantity(run.requests_per_s, "requests/s"),
+        Limit(Quantity(one.requests_per_s, "requests/s"), "the same with one worker, same run"),
+        None,
+        f"{run.summary()}, p99 {run.p99_ms:.1f} ms; workers busy {busy[0]:.2f} + {busy[1]:.2f} vCPU{redone}; "
+        f"{SHARED_VCPUS}",
+    )
