@@ -18,8 +18,9 @@ second of the same load, untimed, first reaches both workers; its rate (or the o
 higher) sizes the timed run, which lasts as long as the one-worker grouped run. Stored must equal
 completed there too: nothing acknowledged is missing from the database. The workers share one listening
 socket, and on a busy machine the one running when wrk opens its 32 connections can accept them all: a
-worker under a tenth of the CPU means the run measured about one worker: it is run again with new
-connections, up to three runs, and the note gives the runs repeated and says if the last is so too.
+worker under a quarter of the workers' CPU means the run measured about one worker (`http_workers.lopsided`,
+as for every two-worker figure): it is run again with new connections, up to four runs, and the note gives
+the runs repeated and says if the last is so too.
 
 t_verify and t_row are 1 / the raw rates measured in this run (`machine.ed25519`;
 `machine.insert.<backend>` at 1,000 rows per transaction) and the rows are counted in the database
@@ -40,7 +41,7 @@ from functools import partial
 
 import orjson
 
-from benchmarks import processes, wrk
+from benchmarks import http_workers, processes, wrk
 from benchmarks.http_bare import bare_rps
 from benchmarks.http_floor import app_rps
 from benchmarks.http_registry import Registry, running_registry, table_rows, write_lines, written
@@ -100,8 +101,6 @@ UNGROUPED = Mode("/v1/certificates", 1, GROUP_CONNECTIONS, 8.0, None, versus_bat
 WORKERS = 2
 WORKERS_GROUPED = Mode("/v1/certificates", 1, GROUP_CONNECTIONS, 3.0, None, versus_batch=True)
 WORKERS_WARM_UP_S = 1.0
-LOPSIDED_SHARE = 0.1  # a worker with less than this share of the server's CPU was given few connections
-WORKERS_ATTEMPTS = 3  # timed runs at most, while one worker is left nearly idle
 
 
 @dataclass
@@ -138,9 +137,8 @@ class Measured:
 
     @property
     def lopsided(self) -> bool:
-        """One of several workers used under a tenth of the server's CPU (it was given few connections)."""
-        total = self.server.cpu_s
-        return len(self.workers) > 1 and min(worker.cpu_s for worker in self.workers) < LOPSIDED_SHARE * total
+        """One of several workers was given few connections (`http_workers.lopsided`)."""
+        return http_workers.lopsided([worker.cpu_s for worker in self.workers])
 
     @property
     def cpu_per_certificate_s(self) -> float:
@@ -231,7 +229,7 @@ def _timed(
 def _two_workers(registry: Registry, ctx: Context, numbers: Numbers, one: Measured) -> list[Measured]:
     """The grouped load against a fresh `serve --workers 2` on the same database (same settings and
     signing key); the one-worker server stays up, idle. A run that left one worker nearly idle is
-    repeated, up to `WORKERS_ATTEMPTS` runs: every run, the last the one reported."""
+    repeated, up to `http_workers.ATTEMPTS` runs: every run, the last the one reported."""
     mode = WORKERS_GROUPED
     database_url = registry.engine.url.render_as_string(hide_password=False)
     ctx.progress(f"certificate ingest on {registry.backend}, {mode.label}, serve --workers {WORKERS}")
@@ -245,7 +243,7 @@ def _two_workers(registry: Registry, ctx: Context, numbers: Numbers, one: Measur
         count = math.ceil(rate * one.run.seconds * mode.headroom)
         ctx.progress(f"  signing {count:,} credentials (the warm-up ran at {warm.certificates_per_s:,.0f}/s)")
         runs = [_timed(registry, mode, ctx, numbers, on=on, count=count, seconds=one.run.seconds)]
-        while runs[-1].lopsided and len(runs) < WORKERS_ATTEMPTS:
+        while runs[-1].lopsided and len(runs) < http_workers.ATTEMPTS:
             ctx.progress("  one worker was nearly idle (it was given few connections): again, with new connections")
             runs.append(_timed(registry, mode, ctx, numbers, on=on, count=count, seconds=one.run.seconds))
         return runs

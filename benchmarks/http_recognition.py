@@ -32,12 +32,12 @@ import httpx
 import orjson
 from sqlalchemy import select
 
-from benchmarks import wrk
+from benchmarks import processes, wrk
 from benchmarks.databases import scratch_url, settle
 from benchmarks.http_bare import CONNECTIONS, load
 from benchmarks.http_floor import app_rps
 from benchmarks.http_registry import write_lines
-from benchmarks.http_workers import beside_one_worker, cpu_seconds
+from benchmarks.http_workers import beside_one_worker
 from benchmarks.model import Backend, Context, Figure, Quantity, Result, Target
 from benchmarks.servers import LOG_ORIGIN, Server, registry_server
 from ecolabel_registry.app import build_context
@@ -223,9 +223,9 @@ def _run(backend: Backend, ctx: Context) -> list[Result]:
             ctx.progress(f"wrk: {kind} questions on {backend}, {CONNECTIONS} connections")
             if not ctx.quick:  # a second of warm-up, not recorded
                 wrk.run(registry.one.url, replace(measured, seconds=1.0))
-            (before,) = cpu_seconds([registry.one.pid])
+            before = processes.cpu_s(registry.one.pid)
             run = wrk.run(registry.one.url, measured)
-            busy = (cpu_seconds([registry.one.pid])[0] - before) / run.seconds
+            busy = (processes.cpu_s(registry.one.pid) - before) / run.seconds
             note = f"{asked} questions over {len(registry.world.agreements)} agreements; {run.summary()}"
             results.append(
                 Result(

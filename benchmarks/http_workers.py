@@ -13,46 +13,38 @@ connection is run again (the note says how many runs it took). The two workers, 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
 
-from benchmarks import wrk
+from benchmarks import processes, wrk
 from benchmarks.http_bare import CONNECTIONS
 from benchmarks.model import Limit, Quantity, Result
-from benchmarks.servers import Server, worker_pids
+from benchmarks.servers import Server
 
 SHARED_VCPUS = "2 vCPUs shared by both workers, the database and wrk"
 WARM_UP_S = 1.0
 # wrk opens its connections in one burst, and the worker woken first may accept all of them (asyncio accepts
-# until the queue is empty): a run where one worker had less than this share of the two's CPU time measured
-# one worker beside an idle one, and is run again, at most ATTEMPTS times in all.
+# until the queue is empty): a run where one worker had less than this share of the workers' CPU time measured
+# one worker beside an idle one, and is run again, at most ATTEMPTS times in all (every two-worker figure).
 FAIR_SHARE = 0.25
 ATTEMPTS = 4
 
 
-def cpu_seconds(pids: Sequence[int]) -> list[float]:
-    """User plus system CPU time of each process (fields 14 and 15 of /proc/<pid>/stat, in clock ticks)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    seconds = []
-    for pid in pids:
-        stat = Path(f"/proc/{pid}/stat").read_bytes()
-        fields = stat.rsplit(b")", 1)[1].split()  # after the command name, which may hold spaces
-        seconds.append((int(fields[11]) + int(fields[12])) / ticks)
-    return seconds
+def lopsided(cpu: Sequence[float]) -> bool:
+    """Whether one of several workers' CPU over a run (`cpu`, one value each) fell under its fair share."""
+    return len(cpu) > 1 and min(cpu) < FAIR_SHARE * sum(cpu)
 
 
 def _measure(server: Server, load: wrk.Load) -> tuple[wrk.WrkRun, list[float], list[wrk.WrkRun]]:
     """The run, each worker's CPU seconds per second of it, and the runs before it that were not fair."""
-    pids = worker_pids(server)
+    pids = processes.serving(server.pid, 2)
     if len(pids) != 2:
         raise RuntimeError(f"expected two running workers in {server.log}, found {pids}")
     unfair: list[wrk.WrkRun] = []
     while True:
-        before = cpu_seconds(pids)
+        before = [processes.cpu_s(pid) for pid in pids]
         run = wrk.run(server.url, load)
-        busy = [(end - start) / run.seconds for start, end in zip(before, cpu_seconds(pids), strict=True)]
-        if min(busy) >= FAIR_SHARE * sum(busy) or len(unfair) + 1 == ATTEMPTS:
+        busy = [(processes.cpu_s(pid) - start) / run.seconds for pid, start in zip(pids, before, strict=True)]
+        if not lopsided(busy) or len(unfair) + 1 == ATTEMPTS:
             return run, busy, unfair
         unfair.append(run)
 

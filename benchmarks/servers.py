@@ -11,7 +11,6 @@ file in the run's temporary directory; it is shown when a server fails to start.
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import signal
 import socket
@@ -29,7 +28,6 @@ from benchmarks.model import Context
 
 STARTUP_TIMEOUT_S = 180  # a server imports the registry first: 15 s and more on a busy 2-vCPU host
 LOG_ORIGIN = "bench.example/log"
-_WORKER_STARTED = re.compile(rb"Started server process \[(\d+)\]")
 _APP_STARTED = b"Application startup complete."
 
 
@@ -115,12 +113,6 @@ def _wait_for_workers(log: Path, workers: int) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError(f"{workers} workers did not all start within {STARTUP_TIMEOUT_S} s:\n{log.read_text()}")
         time.sleep(0.1)
-
-
-def worker_pids(server: Server) -> list[int]:
-    """The serving processes of a `serve --workers N` server that are still running, as uvicorn logs them."""
-    found = (int(pid) for pid in _WORKER_STARTED.findall(server.log.read_bytes()))
-    return [pid for pid in found if Path(f"/proc/{pid}").exists()]
 
 
 @contextmanager
