@@ -229,8 +229,8 @@ def _store(
 ) -> None:
     if not accepted:
         return
-    logged = [log.Document(DocumentKind.CERTIFICATE, item.token.encode("ascii")) for item in accepted]
     documents = [item.document for item in accepted if item.document is not None]
+    logged = [log.Document.signed(DocumentKind.CERTIFICATE, document) for document in documents]
     # With the status map on, its root is the transaction's last leaf (docs/VERIFIABLE-MAP.md §4.2); off,
     # no chain head is made (each one checks its fields as it is made).
     if status_map_on:

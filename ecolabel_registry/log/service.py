@@ -12,13 +12,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine
 
 from ecolabel_registry.errors import BadRequest, LogIntegrityError, NotFound
 from ecolabel_registry.log import repository, tree
 from verification.checkpoint import Checkpoint, sign_checkpoint
+from verification.documents import SignedDocument
 from verification.leaf import DocumentKind, commitment_leaf_hash
 from verification.merkle import consistency_proof, inclusion_proof, inclusion_proofs
 from verification.note import NoteSigner
@@ -29,6 +30,15 @@ from verification.receipt import Receipt
 class Document:
     kind: DocumentKind
     content: bytes
+    # The SHA-256 of `content`, when it was already taken over the same bytes (`signed`); else `append`
+    # takes it. A credential's is ~25,000 instructions, 3 % of what else a batched certificate costs.
+    sha256: bytes | None = None
+
+    @classmethod
+    def signed(cls, kind: DocumentKind, document: SignedDocument[Any]) -> Document:
+        """A verified document's exact token, with the SHA-256 that opening it took of the same bytes
+        (`SignedDocument.sha256`, its id), rather than a second one of them."""
+        return cls(kind, document.token.encode("ascii"), bytes.fromhex(document.sha256))
 
 
 def _now_us() -> int:
@@ -99,7 +109,7 @@ def append(
         return []
     reservation = reservation or reserve(connection)
     head, integrated_us = reservation.head, reservation.integrated_us
-    digests = [hashlib.sha256(document.content).digest() for document in documents]
+    digests = [document.sha256 or hashlib.sha256(document.content).digest() for document in documents]
     entries = [
         repository.NewEntry(
             leaf_index=head.tree_size + offset,

@@ -5,7 +5,23 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from sqlalchemy import JSON, Column, Engine, Integer, MetaData, String, Table, Text, bindparam, cast, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from ecolabel_registry.db.bulk import COPY_FROM_ROWS, PrebuiltWrite, insert_rows, pipelined
@@ -152,3 +168,49 @@ def test_json_columns_and_keys_out_of_the_tables_order_are_stored_alike_copied_o
     assert sorted((i, label, orjson.loads(text)) for i, label, text in stored) == expected
     if engine.dialect.name == "postgresql":
         assert all(text == orjson.dumps(["DE", f"F{i}"]).decode() for i, _, text in stored)
+
+
+def _nullable_table(name: str) -> Table:
+    return Table(
+        name,
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("blob", LargeBinary, nullable=True),
+        Column("note", String(32), nullable=True),
+        Column("defaulted", String(32), nullable=True, server_default="set by default"),
+    )
+
+
+def test_blobs_and_columns_null_in_every_row_are_stored_as_sqlalchemy_stores_them(engine: Engine) -> None:
+    """On SQLite a BLOB is bound as a `bytearray` and a nullable column without a default that is NULL in
+    every row is left out of the INSERT (`db.bulk`): the rows, and on SQLite each value's storage class,
+    are those of SQLAlchemy's own INSERT; a NULL given for a column with a default stays NULL."""
+    bulk, plain = _nullable_table("bulk_nullable_rows"), _nullable_table("plain_nullable_rows")
+    rows: list[dict[str, object]] = [
+        {"id": 1, "blob": b"\x00\x01'\"", "note": None, "defaulted": None},
+        {"id": 2, "blob": None, "note": None, "defaulted": None},
+        {"id": 3, "blob": b"", "note": None, "defaulted": None},
+    ]
+    with write_connection(engine) as connection:
+        bulk.metadata.create_all(connection)
+        plain.metadata.create_all(connection)
+    try:
+        with write_connection(engine) as connection:
+            insert_rows(connection, bulk, rows)
+            insert_rows(connection, bulk, [{"id": 4, "blob": b"\xff", "note": "a note", "defaulted": None}])
+            connection.execute(insert(plain), rows)
+            connection.execute(insert(plain), [{"id": 4, "blob": b"\xff", "note": "a note", "defaulted": None}])
+        with engine.connect() as connection:
+
+            def stored(table: Table) -> list[tuple[object, ...]]:
+                columns = [table.c.id, table.c.blob, table.c.note, table.c.defaulted]
+                if engine.dialect.name == "sqlite":
+                    columns += [func.typeof(column) for column in columns]
+                return [tuple(row) for row in connection.execute(select(*columns).order_by(table.c.id))]
+
+            assert stored(bulk) == stored(plain)
+            assert [row[3] for row in stored(bulk)] == [None] * 4
+    finally:  # the worker's database is migrated once and shared: tables of the test's own go with it
+        with write_connection(engine) as connection:
+            bulk.metadata.drop_all(connection)
+            plain.metadata.drop_all(connection)

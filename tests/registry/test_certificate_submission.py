@@ -120,6 +120,18 @@ def test_a_batch_of_a_thousand_is_accepted_in_one_request(client: TestClient, bo
     assert len(checkpoints) == 1, "one batch, one append, one signed checkpoint"
 
 
+def test_every_batched_certificate_has_a_receipt_for_its_exact_bytes(client: TestClient, body: Certifier) -> None:
+    """The log takes a batched credential's SHA-256 from its opening (`log.Document.signed`), not again:
+    each leaf must still commit to the exact bytes received, and the id to their SHA-256."""
+    batch = [body.credential(f"IT/044/{n:03d}") for n in range(30, 35)]
+    response = client.post("/v1/certificates/batch", json={"credentials": batch})
+    assert response.status_code == 200, response.text
+    key = NoteVerifier.from_string(client.get("/.well-known/ecolabel-registry").json()["checkpoint_verifier_key"])
+    for token, item in zip(batch, response.json()["results"], strict=True):
+        assert item["certificate_id"] == hashlib.sha256(token.encode()).hexdigest()
+        verify_receipt(Receipt.from_dict(item["receipt"]), token.encode(), key)
+
+
 def test_a_batch_over_the_item_limit_is_refused_whole(client: TestClient, body: Certifier) -> None:
     token = body.credential()
     response = client.post("/v1/certificates/batch", json={"credentials": [token] * 1001})
