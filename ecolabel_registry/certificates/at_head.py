@@ -17,8 +17,7 @@ returns as is: the key's two role flags are read as integers.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Connection, String, Text, and_, any_, bindparam, case, select
@@ -145,10 +144,10 @@ _READ_MANY = Prebuilt(_select(certificates.c.id == any_(bindparam("ids", type_=A
 _READ = Prebuilt(_select(certificates.c.id == bindparam("id"), with_checkpoint=False))
 
 
-@dataclass(frozen=True)
-class AtHead:
+class AtHead(NamedTuple):
     """What one read returned: the row (the certificate's columns and `document`), its key, the head
-    of its programme's key events, and the checkpoint (tree size, root hash)."""
+    of its programme's key events, and the checkpoint (tree size, root hash). A tuple: made for every
+    answer about a certificate, where a frozen dataclass set each field through `object.__setattr__`."""
 
     row: Mapping[str, Any]
     key: KeyRecord | None  # None: the key it names is not registered (`keys.load_one` would say so)
@@ -194,14 +193,21 @@ def read_many(connection: DriverConnection, certificate_ids: list[str]) -> dict[
 def _at_head(row: dict[str, Any]) -> AtHead:
     key = key_record(row, "key_")
     sequence = row["key_head_sequence"]
-    # As `programmes.keys.heads` says it: the registration leaf until the first key event.
-    key_head = KeyHead(
-        row["programme_id"],
-        sequence or 0,
-        row["programme_leaf_index"] if sequence is None else row["key_head_leaf_index"],
+    # As `programmes.keys.heads` says it: the registration leaf until the first key event. Both tuples
+    # by position, in their fields' order, without the named tuples' own `__new__` (a Python function).
+    key_head = _tuple(
+        KeyHead,
+        (
+            row["programme_id"],
+            sequence or 0,
+            row["programme_leaf_index"] if sequence is None else row["key_head_leaf_index"],
+        ),
     )
     found = _events(row.pop("events_json", None), row["event_count"])
-    return AtHead(row, key, key_head, row["head_tree_size"], bytes(row["head_root_hash"]), found)
+    return _tuple(AtHead, (row, key, key_head, row["head_tree_size"], bytes(row["head_root_hash"]), found))
+
+
+_tuple = tuple.__new__
 
 
 def _events(text: str | None, count: int) -> tuple[dict[str, Any], ...] | None:

@@ -91,11 +91,29 @@ def key_record(row: Mapping[Any, Any], prefix: str = "") -> KeyRecord | None:
 
 def _record(row: Mapping[Any, Any], prefix: str = "") -> KeyRecord:
     # The columns by one `itemgetter` per prefix, the record by position (its fields' order): a
-    # certificate's answer reads one, a catalogue's a key per certificate.
-    programme_id, kid, public_key, added_us, ended_us, compromised_since_us, root, signing = _getter(prefix)(row)
-    return KeyRecord(
+    # certificate's answer reads one, a catalogue's a key per certificate. Equal columns give the one
+    # record `_RECORDS` keeps for them (a frozen dataclass of eight fields costs ~13,000 instructions to
+    # build, a third of a certificate's row turned into its record, `certificates.at_head`).
+    columns = _getter(prefix)(row)
+    found = _RECORDS.get(columns) if type(columns[2]) is bytes else None  # a driver's memoryview: built
+    if found is not None:
+        return found
+    programme_id, kid, public_key, added_us, ended_us, compromised_since_us, root, signing = columns
+    found = KeyRecord(
         programme_id, kid, bytes(public_key), added_us, ended_us, compromised_since_us, bool(root), bool(signing)
     )
+    if type(public_key) is bytes:
+        if len(_RECORDS) >= _RECORDS_MAX:
+            _RECORDS.clear()
+        _RECORDS[columns] = found
+    return found
+
+
+# Key records by every column they were built from (docs/SECURITY.md, "Caches"): a record is a pure
+# function of its columns, and every answer still reads them; the roles as 0/1 or False/True are equal keys
+# of equal records.
+_RECORDS: dict[tuple[Any, ...], KeyRecord] = {}
+_RECORDS_MAX = 4096
 
 
 @cache

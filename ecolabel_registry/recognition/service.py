@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -40,8 +39,10 @@ from verification.recognition import Presented, Resolution, resolve
 from verification.standing import Standing
 
 
-@dataclass(frozen=True)
-class Requirement:
+class Requirement(NamedTuple):
+    """The accepted (programme, category) pairs, and the procurement code they were found by (a tuple:
+    made for every answer)."""
+
     accepted: frozenset[tuple[str, str]]
     cpv: str | None = None
     cn_procurement: str | None = None

@@ -10,7 +10,6 @@ snapshot, the checkpoint read by `service.judged_at`, and the model serialized a
 
 from __future__ import annotations
 
-import dataclasses
 import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -219,4 +218,4 @@ def test_certificates_read_together_are_each_the_row_read_alone(
 
 def _without_note(found: at_head.AtHead) -> at_head.AtHead:
     """`found` as `at_head.read` gives it: without the checkpoint's note, which no answer it serves names."""
-    return dataclasses.replace(found, row={key: value for key, value in found.row.items() if key != "head_checkpoint"})
+    return found._replace(row={key: value for key, value in found.row.items() if key != "head_checkpoint"})
