@@ -38,9 +38,9 @@ Rules (DESIGN "Mutual recognition"):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import NamedTuple
 
 from verification.agreements import AgreementRecord, Standing, recognizers_in_force, standing_on
 from verification.payloads.agreement import AgreementType
@@ -82,15 +82,13 @@ _STATUS_REASONS = {
 }
 
 
-class Presented(NamedTuple):
+@dataclass(frozen=True)
+class Presented:
     """What is presented: a certificate (with its status on the date) or a bare programme category.
 
     `category` None means any category of the programme, `criteria_version` None any version (a
     question about a programme or category rather than about one licence). `status` None means no
     certificate is involved, so there is no status to check.
-
-    This and the resolution's values are tuples: made for every answer, where a frozen dataclass set
-    each field through `object.__setattr__` (~1,500 instructions a field).
     """
 
     programme: str
@@ -101,7 +99,8 @@ class Presented(NamedTuple):
     credential_valid: bool = True  # the stored credential is the certificate's and verifies (`verification.standing`)
 
 
-class Condition(NamedTuple):
+@dataclass(frozen=True)
+class Condition:
     kind: ConditionKind
     agreement_id: str
     programme: str  # the recognising programme whose requirement this is
@@ -110,13 +109,15 @@ class Condition(NamedTuple):
     note: str = ""
 
 
-class Reason(NamedTuple):
+@dataclass(frozen=True)
+class Reason:
     code: ReasonCode
     detail: str
     agreement_id: str | None = None
 
 
-class Resolution(NamedTuple):
+@dataclass(frozen=True)
+class Resolution:
     decision: Decision
     path: tuple[Hop, ...] = ()
     conditions: tuple[Condition, ...] = ()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -39,10 +40,8 @@ from verification.recognition import Presented, Resolution, resolve
 from verification.standing import Standing
 
 
-class Requirement(NamedTuple):
-    """The accepted (programme, category) pairs, and the procurement code they were found by (a tuple:
-    made for every answer)."""
-
+@dataclass(frozen=True)
+class Requirement:
     accepted: frozenset[tuple[str, str]]
     cpv: str | None = None
     cn_procurement: str | None = None
