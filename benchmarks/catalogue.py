@@ -183,7 +183,8 @@ def _run(backend: Backend, ctx: Context) -> list[Result]:
     )
     two_note = (
         f"{two.ran.seconds:.1f} s, --in-flight 3; CPU: client {two.ran.cpu_s:.1f} s, both workers "
-        f"{two.server_cpu:.1f} s; peaks: client {two.ran.peak_mb:.0f} MB, each worker at most {two.server_mb:.0f} MB"
+        f"{two.server_cpu:.1f} s ({' + '.join(f'{cpu:.1f}' for cpu in two.worker_cpu)} s each); peaks: client "
+        f"{two.ran.peak_mb:.0f} MB, each worker at most {two.server_mb:.0f} MB"
     )
     server_note = "peak since the run started" if one.server_reset else "peak since start (VmHWM not resettable here)"
     return [
@@ -201,10 +202,15 @@ def _run(backend: Backend, ctx: Context) -> list[Result]:
 @dataclass(frozen=True)
 class Served:
     ran: Ran
-    server_cpu: float  # every serving process's
+    worker_cpu: tuple[float, ...]  # each serving process's CPU seconds over the run
     server_mb: float  # the largest worker's peak
     server_reset: bool
     check: Ran | None  # `decision DIR --catalogue`, after the one-worker run
+
+    @property
+    def server_cpu(self) -> float:
+        """Every serving process's CPU seconds over the run."""
+        return sum(self.worker_cpu)
 
 
 def _serve_and_check(ctx: Context, backend: Backend, url: str, catalogue: Path, lines: int, *, workers: int) -> Served:
@@ -223,9 +229,9 @@ def _serve_and_check(ctx: Context, backend: Backend, url: str, catalogue: Path, 
             "--date", _DATE, "--out", str(results), "--decisions", str(decisions),
             "--in-flight", str(workers + 1),
         ]  # fmt: skip
-        server_cpu = sum(processes.cpu_s(pid) for pid in serving)
+        before = [processes.cpu_s(pid) for pid in serving]
         ran = _run_command(command)
-        server_cpu = sum(processes.cpu_s(pid) for pid in serving) - server_cpu
+        worker_cpu = tuple(processes.cpu_s(pid) - start for pid, start in zip(serving, before, strict=True))
         server_mb = max(processes.peak_mb(pid) for pid in serving)
         if f"{lines:,} of {lines:,} items eligible" not in ran.output:
             raise AssertionError(f"expected every line eligible:\n{ran.output[-2000:]}")
@@ -235,7 +241,7 @@ def _serve_and_check(ctx: Context, backend: Backend, url: str, catalogue: Path, 
             check = _run_command(
                 [_VERIFY, "decision", str(decisions), "--catalogue", str(catalogue), "--registry", server.url]
             )
-    return Served(ran, server_cpu, server_mb, server_reset, check)
+    return Served(ran, worker_cpu, server_mb, server_reset, check)
 
 
 def figures(backends: Sequence[Backend]) -> list[Figure]:
