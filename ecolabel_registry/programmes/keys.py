@@ -95,14 +95,14 @@ def _record(row: Mapping[Any, Any], prefix: str = "") -> KeyRecord:
     # record `_RECORDS` keeps for them (a frozen dataclass of eight fields costs ~13,000 instructions to
     # build, a third of a certificate's row turned into its record, `certificates.at_head`).
     columns = _getter(prefix)(row)
-    found = _RECORDS.get(columns) if type(columns[2]) is bytes else None  # a driver's memoryview: built
-    if found is not None:
+    kept = type(columns[2]) is bytes  # a driver's memoryview of the key is built into a record each time
+    if kept and (found := _RECORDS.get(columns)) is not None:
         return found
     programme_id, kid, public_key, added_us, ended_us, compromised_since_us, root, signing = columns
     found = KeyRecord(
         programme_id, kid, bytes(public_key), added_us, ended_us, compromised_since_us, bool(root), bool(signing)
     )
-    if type(public_key) is bytes:
+    if kept:
         if len(_RECORDS) >= _RECORDS_MAX:
             _RECORDS.clear()
         _RECORDS[columns] = found
