@@ -135,10 +135,9 @@ class Measured:
         """Every serving process's usage together."""
         return sum(self.workers[1:], self.workers[0])
 
-    @property
-    def lopsided(self) -> bool:
-        """One of several workers was given few connections (`http_workers.lopsided`)."""
-        return http_workers.lopsided([worker.cpu_s for worker in self.workers])
+    def workers_cpu(self) -> list[float]:
+        """Each serving process's CPU seconds over the run."""
+        return [worker.cpu_s for worker in self.workers]
 
     @property
     def cpu_per_certificate_s(self) -> float:
@@ -242,11 +241,8 @@ def _two_workers(registry: Registry, ctx: Context, numbers: Numbers, one: Measur
         rate = max(warm.certificates_per_s, one.certificates_per_s)
         count = math.ceil(rate * one.run.seconds * mode.headroom)
         ctx.progress(f"  signing {count:,} credentials (the warm-up ran at {warm.certificates_per_s:,.0f}/s)")
-        runs = [_timed(registry, mode, ctx, numbers, on=on, count=count, seconds=one.run.seconds)]
-        while runs[-1].lopsided and len(runs) < http_workers.ATTEMPTS:
-            ctx.progress("  one worker was nearly idle (it was given few connections): again, with new connections")
-            runs.append(_timed(registry, mode, ctx, numbers, on=on, count=count, seconds=one.run.seconds))
-        return runs
+        timed = partial(_timed, registry, mode, ctx, numbers, on=on, count=count, seconds=one.run.seconds)
+        return http_workers.runs_until_fair(timed, Measured.workers_cpu)
 
 
 def ingest_floor(ctx: Context, backend: Backend, rows_per_certificate: float) -> Limit:
@@ -287,7 +283,7 @@ def _run(backend: Backend, ctx: Context) -> list[Result]:
         ctx.progress(f"certificate ingest on {backend}, {mode.label}")
         report(mode, _measure(registry, mode, ctx, numbers))
 
-    def report(mode: Mode, measured: Measured, repeated: Sequence[Measured] = ()) -> None:
+    def report(mode: Mode, measured: Measured, fairness: str = "") -> None:
         workers = len(measured.workers)
         rows = f"{measured.rows_per_certificate:.2f} rows written per certificate ({measured.breakdown()})"
         note = f"{measured.run.summary()}; {rows}; {measured.cpu_note()}"
@@ -300,18 +296,8 @@ def _run(backend: Backend, ctx: Context) -> list[Result]:
             note += (
                 f"; the limit is one worker's batch rate; one worker's grouped rate was "
                 f"{grouped[0].certificates_per_s:,.0f} certificates/s; 2 vCPUs shared by both workers, the "
-                "database and wrk"
+                "database and wrk" + fairness
             )
-            if measured.lopsided:
-                note += (
-                    "; one worker did nearly all the work: the workers share one listening socket and whichever "
-                    "is running accepts the connections wrk opens at once, so this run measured about one worker"
-                )
-            if repeated:
-                each = "; ".join(
-                    f"{run.certificates_per_s:,.0f} certificates/s, {run.cores_each()} cores" for run in repeated
-                )
-                note += f"; run again after {len(repeated)} run(s) that left one worker nearly idle ({each})"
             limit = Limit(Quantity(batches[0].certificates_per_s, "certificates/s"), "the batch rate, one worker")
         elif mode.versus_batch:
             note += f"; {single_floor_note(ctx, batches[0], measured)}"
@@ -329,8 +315,11 @@ def _run(backend: Backend, ctx: Context) -> list[Result]:
     with running_registry(ctx, backend, "ingest") as registry:
         for mode in _modes(ctx):
             measure(registry, mode)
-        *repeated, two = _two_workers(registry, ctx, numbers, grouped[0])
-        report(WORKERS_GROUPED, two, repeated)
+        runs = _two_workers(registry, ctx, numbers, grouped[0])
+        fairness = http_workers.fairness_note(
+            runs, Measured.workers_cpu, lambda run: f"{run.certificates_per_s:,.0f}/s ({run.cores_each()} cores)"
+        )
+        report(WORKERS_GROUPED, runs[-1], fairness)
     with running_registry(ctx, backend, "ingest-ungrouped", settings=NO_GROUP_COMMIT) as registry:
         measure(registry, UNGROUPED)
     return results

@@ -15,6 +15,7 @@ endpoint, not timed).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -34,11 +35,16 @@ PACED_SHARE = 0.5  # the paced run offers this share of the saturated run's requ
 PREFIX = "/v1/verify/certificates/"
 
 
-def _saturate(ctx: Context, url: str, ids: Path) -> wrk.WrkRun:
+def _saturating(ctx: Context, ids: Path) -> wrk.Load:
     base = load(ctx)
+    return wrk.Load(base.connections, base.seconds, "random_paths.lua", (PREFIX, str(ids)))
+
+
+def _saturate(ctx: Context, url: str, ids: Path) -> wrk.WrkRun:
+    saturating = _saturating(ctx, ids)
     if not ctx.quick:  # a second of warm-up, not recorded (loading the certificates warmed it too)
-        wrk.run(url, wrk.Load(CONNECTIONS, 1.0, "random_paths.lua", (PREFIX, str(ids))))
-    return wrk.run(url, wrk.Load(base.connections, base.seconds, "random_paths.lua", (PREFIX, str(ids))))
+        wrk.run(url, replace(saturating, connections=CONNECTIONS, seconds=1.0))
+    return wrk.run(url, saturating)
 
 
 def _paced(ctx: Context, url: str, ids: Path, rate: float) -> wrk.WrkRun:
@@ -49,10 +55,8 @@ def _paced(ctx: Context, url: str, ids: Path, rate: float) -> wrk.WrkRun:
 def _two_workers(ctx: Context, backend: Backend, database_url: str, ids: Path, one: wrk.WrkRun) -> Result:
     name = f"http.verify.{backend}"
     ctx.progress(f"wrk: random single verifications on {backend}, `serve --workers 2`, {CONNECTIONS} connections")
-    base = load(ctx)
-    saturate = wrk.Load(base.connections, base.seconds, "random_paths.lua", (PREFIX, str(ids)))
     with registry_server(ctx, f"verify-{backend}", database_url, workers=2) as server:
-        return beside_one_worker(name, f"  same, serve --workers 2 [{backend}]", server, saturate, one)
+        return beside_one_worker(name, f"  same, serve --workers 2 [{backend}]", server, _saturating(ctx, ids), one)
 
 
 def _run(backend: Backend, ctx: Context) -> list[Result]:

@@ -13,7 +13,8 @@ connection is run again (the note says how many runs it took). The two workers, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from benchmarks import processes, wrk
 from benchmarks.http_bare import CONNECTIONS
@@ -29,39 +30,63 @@ FAIR_SHARE = 0.25
 ATTEMPTS = 4
 
 
+T = TypeVar("T")
+
+
 def lopsided(cpu: Sequence[float]) -> bool:
     """Whether one of several workers' CPU over a run (`cpu`, one value each) fell under its fair share."""
     return len(cpu) > 1 and min(cpu) < FAIR_SHARE * sum(cpu)
 
 
-def _measure(server: Server, load: wrk.Load) -> tuple[wrk.WrkRun, list[float], list[wrk.WrkRun]]:
-    """The run, each worker's CPU seconds per second of it, and the runs before it that were not fair."""
+def runs_until_fair(measure: Callable[[], T], cpu: Callable[[T], Sequence[float]]) -> list[T]:
+    """`measure` run again while its last run was lopsided (`cpu` gives each worker's share of it), at most
+    ATTEMPTS times: every run, the last the one reported."""
+    runs = [measure()]
+    while lopsided(cpu(runs[-1])) and len(runs) < ATTEMPTS:
+        runs.append(measure())
+    return runs
+
+
+def fairness_note(runs: Sequence[T], cpu: Callable[[T], Sequence[float]], rate: Callable[[T], str]) -> str:
+    """What a note says of `runs_until_fair`'s runs: those redone, and whether the last was lopsided still."""
+    *redone, last = runs
+    note = ""
+    if redone:
+        note += f"; redone after runs where one worker had nearly every connection: {', '.join(map(rate, redone))}"
+    if lopsided(cpu(last)):
+        note += "; one worker had nearly every connection in this run too: it measured about one worker"
+    return note
+
+
+def _busy(server: Server, load: wrk.Load) -> Callable[[], tuple[wrk.WrkRun, list[float]]]:
+    """A run of `load` against the two workers, with each worker's CPU seconds per second of it."""
     pids = processes.serving(server.pid, 2)
     if len(pids) != 2:
         raise RuntimeError(f"expected two running workers in {server.log}, found {pids}")
-    unfair: list[wrk.WrkRun] = []
-    while True:
+
+    def measure() -> tuple[wrk.WrkRun, list[float]]:
         before = [processes.cpu_s(pid) for pid in pids]
         run = wrk.run(server.url, load)
-        busy = [(processes.cpu_s(pid) - start) / run.seconds for pid, start in zip(pids, before, strict=True)]
-        if not lopsided(busy) or len(unfair) + 1 == ATTEMPTS:
-            return run, busy, unfair
-        unfair.append(run)
+        return run, [(processes.cpu_s(pid) - start) / run.seconds for pid, start in zip(pids, before, strict=True)]
+
+    return measure
 
 
 def beside_one_worker(figure: str, label: str, server: Server, load: wrk.Load, one: wrk.WrkRun) -> Result:
     """The row for `load` run against the two-worker `server` after a warm-up, beside `one`, the one-worker run."""
     # A short run at full concurrency, not recorded, so that every worker has answered before the measured one.
     wrk.run(server.url, wrk.Load(CONNECTIONS, WARM_UP_S, load.script, load.script_args))
-    run, busy, unfair = _measure(server, load)
-    rates = ", ".join(f"{earlier.requests_per_s:,.0f}" for earlier in unfair)
-    redone = f" (redone after runs where one worker had nearly every connection: {rates} requests/s)" if unfair else ""
+    runs = runs_until_fair(_busy(server, load), lambda measured: measured[1])
+    run, busy = runs[-1]
+    fairness = fairness_note(
+        runs, lambda measured: measured[1], lambda measured: f"{measured[0].requests_per_s:,.0f}/s"
+    )
     return Result(
         figure,
         label,
         Quantity(run.requests_per_s, "requests/s"),
         Limit(Quantity(one.requests_per_s, "requests/s"), "the same with one worker, same run"),
         None,
-        f"{run.summary()}, p99 {run.p99_ms:.1f} ms; workers busy {busy[0]:.2f} + {busy[1]:.2f} vCPU{redone}; "
+        f"{run.summary()}, p99 {run.p99_ms:.1f} ms; workers busy {busy[0]:.2f} + {busy[1]:.2f} vCPU{fairness}; "
         f"{SHARED_VCPUS}",
     )
