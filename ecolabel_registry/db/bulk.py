@@ -36,10 +36,11 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-import orjson
 from psycopg import RawCursor, pq
 from sqlalchemy import JSON, Column, Connection, LargeBinary, Table, insert
 from sqlalchemy.exc import DBAPIError
+
+from ecolabel_registry.db.jsontext import json_text
 
 COPY_FROM_ROWS = 2
 # PostgreSQL's protocol numbers a statement's parameters with 16 bits.
@@ -127,7 +128,7 @@ class _CopySpec:
         for row in rows:
             values = list(self.values(row))
             for position in self.as_json:
-                values[position] = orjson.dumps(values[position]).decode()
+                values[position] = json_text(values[position])
             cells.append(values)
         return cells
 

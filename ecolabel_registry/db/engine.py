@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 
 from ecolabel_registry.db.bulk import as_sqlalchemy_error
+from ecolabel_registry.db.jsontext import json_text
 from ecolabel_registry.db.raw import DriverConnection
 from ecolabel_registry.db.readers import readers_of
 
@@ -30,6 +31,8 @@ def build_engine(url: str, *, pool_size: int = 10) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         # JSON columns (a certificate's markets) are read with orjson: a catalogue check reads thousands.
+        # They are written as orjson's compact text too, as `db.bulk` copies them on PostgreSQL, so one
+        # value is stored as one text however many rows went in with it.
         # A pooled SQLite connection keeps its page cache and parsed schema; one opened and closed per
         # request (an overflow connection) starts cold and pays four PRAGMAs, so keep as many as PostgreSQL.
         engine = create_engine(
@@ -37,11 +40,14 @@ def build_engine(url: str, *, pool_size: int = 10) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=pool_size,
             max_overflow=pool_size,
+            json_serializer=json_text,
             json_deserializer=orjson.loads,
         )
         _configure_sqlite(engine)
         return engine
-    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, json_deserializer=orjson.loads)
+    engine = create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, json_serializer=json_text, json_deserializer=orjson.loads
+    )
     event.listen(engine, "checkout", _check_alive)
     return engine
 

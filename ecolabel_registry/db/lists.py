@@ -13,17 +13,16 @@ whole catalogue, where SQLAlchemy's row objects cost more than the rows' own rea
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-import orjson
 import psycopg
 from psycopg.types.array import ListBinaryDumper
 from sqlalchemy import ColumnElement, Connection, RowMapping, Select, String, any_, bindparam, func, literal, select
 from sqlalchemy import column as named_column
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from ecolabel_registry.db.jsontext import json_text
 from ecolabel_registry.db.raw import Prebuilt
 
 IN_BATCH = 400  # keeps every IN list under SQLite's bound-parameter limit
@@ -81,7 +80,7 @@ def rows_among(
         return
     distinct = sorted(set(values))
     if distinct:
-        yield from connection.execute(statement, {**fixed, "values": _json_array(distinct)}).mappings().all()
+        yield from connection.execute(statement, {**fixed, "values": json_text(distinct)}).mappings().all()
 
 
 def dicts_among(
@@ -115,14 +114,7 @@ def _among(
         return
     distinct = sorted(set(values))
     if distinct:
-        yield from read(statement, connection, **fixed, values=_json_array(distinct))
-
-
-def _json_array(values: list[Any]) -> str:
-    try:
-        return orjson.dumps(values).decode()
-    except orjson.JSONEncodeError:  # a lone surrogate: the standard encoder escapes it, and it matches nothing
-        return json.dumps(values)
+        yield from read(statement, connection, **fixed, values=json_text(distinct))
 
 
 def _unbounded(kind: Any) -> Any:

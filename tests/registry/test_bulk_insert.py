@@ -170,6 +170,26 @@ def test_json_columns_and_keys_out_of_the_tables_order_are_stored_alike_copied_o
         assert all(text == orjson.dumps(["DE", f"F{i}"]).decode() for i, _, text in stored)
 
 
+def test_a_json_value_is_stored_as_one_text_by_one_row_or_many(engine: Engine) -> None:
+    """One value, one stored text, whichever way its row went in: a lone row (SQLAlchemy's INSERT and the
+    engine's serializer) and many rows (COPY on PostgreSQL, the bound `executemany` on SQLite) both store
+    orjson's compact text, so a `json` column's text never depends on the size of the group that wrote it."""
+    table = _json_table()
+    with write_connection(engine) as connection:
+        table.metadata.create_all(connection)
+    try:
+        with write_connection(engine) as connection:
+            insert_rows(connection, table, [{"id": 0, "label": "alone", "markets": ["DE", "FR"]}])
+            insert_rows(connection, table, [{"id": i, "label": "many", "markets": ["DE", "FR"]} for i in range(1, 4)])
+            connection.execute(insert(table), {"id": 4, "label": "plain", "markets": ["DE", "FR"]})
+        with engine.connect() as connection:
+            texts = connection.execute(select(cast(table.c.markets, Text)).order_by(table.c.id)).scalars().all()
+    finally:
+        with write_connection(engine) as connection:
+            table.metadata.drop_all(connection)
+    assert texts == ['["DE","FR"]'] * 5
+
+
 def _nullable_table(name: str) -> Table:
     return Table(
         name,
