@@ -44,8 +44,9 @@ from sqlalchemy.pool import NullPool
 from benchmarks import in_process
 from benchmarks.credentials import Issuer
 from ecolabel_registry import app as registry_app
+from ecolabel_registry.certificates.group_members import Certificate, Checked
 from ecolabel_registry.certificates.schemas import Outcome
-from ecolabel_registry.certificates.sequencer import Sequencer, _Certificate, _Checked
+from ecolabel_registry.certificates.sequencer import Sequencer
 from ecolabel_registry.db.migrate import upgrade
 
 ADMIN = "writer-group-admin-token"
@@ -151,7 +152,7 @@ def run(
             with context.engine.connect(), context.engine.connect(), context.engine.connect():
                 pass
             checked = (
-                sequencer._check([_Certificate(token) for token in tokens[start : start + size]])
+                sequencer._check([Certificate(token) for token in tokens[start : start + size]])
                 for start in range(0, len(tokens), size)
             )
             counts = Counts()
@@ -163,7 +164,7 @@ def run(
                     _callgrind("on")
                 counts.counting(counted)
                 wall, cpu = time.perf_counter(), time.thread_time()
-                sequencer._commit(_Checked(requests, []))
+                sequencer._commit(Checked(requests, []))
                 cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
                 counts.counting(False)
                 if callgrind and number >= warm:

@@ -16,7 +16,7 @@ process appended meanwhile. The writer keeps its connection from one group to th
 keep coming (`KEEP_CONNECTION_IDLE_S`), and lets it go after a failed group.
 
 Under the lock, from the one "already held?" read there, each credential new to the registry is charged
-to its programme's rate limit (`_Charges`): one logged meanwhile by another process is not charged, and
+to its programme's rate limit (`Charges`): one logged meanwhile by another process is not charged, and
 a member retried alone after its group's transaction failed is not charged twice. A credential refused
 by its checks (its signature, its profile) is answered at once, by the checker; the others are answered
 only after that transaction has committed, so no request is answered with a receipt for a leaf that is
@@ -41,14 +41,22 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Connection
 
 from ecolabel_registry.certificates import events, observed, submission
+from ecolabel_registry.certificates.group_members import (
+    Certificate,
+    Charge,
+    Charges,
+    Checked,
+    Event,
+    Request,
+    deliver,
+)
 from ecolabel_registry.db.engine import write_transaction
 from ecolabel_registry.errors import DatabaseUnavailable, RegistryError
 
@@ -58,42 +66,12 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 
 
-# Charges credentials to their programmes' rate limits (`api.ratelimit.ProgrammeRateLimit.charge`),
-# raising the refusal of one over its limit.
-Charge = Callable[[Iterable[str]], None]
-
-
-@dataclass
-class _Certificate:
-    token: str
-    charge: Charge | None = None
-    charged: bool = False  # charged to its programme's rate by a group whose transaction then failed
-    future: Future[submission.Item] = field(default_factory=Future)
-    item: submission.Item | None = None  # once its credential passed `submission.prepare`
-
-
-@dataclass
-class _Event:
-    certificate_id: str
-    token: str
-    future: Future[events.Submitted] = field(default_factory=Future)
-
-
 _STOP = object()
 # The writer keeps its connection while groups keep coming, and returns it once none came for this long.
 # A SQLite connection keeps its page cache only while no other connection writes: one checked out afresh
 # for each group (the pool hands them out in turn) read ~120 pages a group of 12 again (BENCHMARKS.md).
 KEEP_CONNECTION_IDLE_S = 1.0
-_Request = _Certificate | _Event
-R = TypeVar("R", _Certificate, _Event)
-
-
-@dataclass
-class _Checked:
-    """A group past its checks, for the writer: its certificates that passed them, and its events."""
-
-    certificates: list[_Certificate]
-    events: list[_Event]
+R = TypeVar("R", Certificate, Event)
 
 
 class Sequencer:
@@ -104,8 +82,8 @@ class Sequencer:
             raise ValueError("a group holds at least one item")
         self.max_items = max_items
         self.max_wait_s = max_wait_s
-        self._queue: queue.SimpleQueue[_Request | object] = queue.SimpleQueue()
-        self._checked: queue.SimpleQueue[_Checked | object] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Request | object] = queue.SimpleQueue()
+        self._checked: queue.SimpleQueue[Checked | object] = queue.SimpleQueue()
         # Held by the checker from taking a group until the writer takes it: one group checked ahead.
         self._ahead = threading.Semaphore(1)
         self._threads: list[threading.Thread] = []
@@ -139,17 +117,17 @@ class Sequencer:
         """Queue a credential (compact JWS); the future holds it decided and, if accepted, logged, once
         its group has committed, or refused by its checks (`item.error`) or by `charge`, which is given
         the programme of a verified credential the registry does not hold yet."""
-        request = _Certificate(token, charge)
+        request = Certificate(token, charge)
         self._put(request)
         return request.future
 
     def event(self, certificate_id: str, token: str) -> Future[events.Submitted]:
         """Queue a status event; the future holds its result after the commit, or the error refusing it."""
-        request = _Event(certificate_id, token)
+        request = Event(certificate_id, token)
         self._put(request)
         return request.future
 
-    def _put(self, request: _Request) -> None:
+    def _put(self, request: Request) -> None:
         with self._lock:
             if self._closed:  # queued before `start`, a request is in the first group
                 raise DatabaseUnavailable("the registry is shutting down; retry shortly", code="SHUTTING_DOWN")
@@ -164,13 +142,13 @@ class Sequencer:
             # A request whose caller went away before its group started is not committed; once started,
             # a future can no longer be cancelled, so every answer below can be delivered.
             group = [request for request in group if request.future.set_running_or_notify_cancel()]
-            certificates = [request for request in group if isinstance(request, _Certificate)]
-            checked = _Checked([], [request for request in group if isinstance(request, _Event)])
+            certificates = [request for request in group if isinstance(request, Certificate)]
+            checked = Checked([], [request for request in group if isinstance(request, Event)])
             try:
                 checked.certificates = self._check(certificates)
             except Exception as exc:  # noqa: BLE001  # a fault must not stop the checker: its requests get it
                 _log.exception("the group-commit checker failed on a group of %d", len(certificates))
-                _deliver(certificates, exc)
+                deliver(certificates, exc)
             self._checked.put(checked)
         self._checked.put(_STOP)
 
@@ -180,17 +158,17 @@ class Sequencer:
             while True:
                 checked = self._next_checked()
                 self._ahead.release()
-                if not isinstance(checked, _Checked):
+                if not isinstance(checked, Checked):
                     return
                 try:
                     self._commit(checked)
                 except Exception as exc:  # noqa: BLE001  # a fault must not stop the writer: its requests get it
                     _log.exception("the group-commit writer failed on a group")
-                    _deliver([*checked.certificates, *checked.events], exc)
+                    deliver([*checked.certificates, *checked.events], exc)
         finally:
             self._let_go()
 
-    def _next_checked(self) -> _Checked | object:
+    def _next_checked(self) -> Checked | object:
         """The next checked group; the writer's connection goes back to the pool once none came for a while."""
         if self._connection is None:
             return self._checked.get()
@@ -215,12 +193,12 @@ class Sequencer:
             except Exception:  # noqa: BLE001  # a broken connection is discarded by the pool: the next is fresh
                 _log.warning("returning the group-commit writer's connection failed", exc_info=True)
 
-    def _next_group(self) -> tuple[list[_Request], bool]:
+    def _next_group(self) -> tuple[list[Request], bool]:
         """What is waiting now, up to `max_items`; (group, whether the sequencer is closing)."""
         first = self._queue.get()
         if first is _STOP:
             return [], True
-        group: list[_Request] = [first]  # type: ignore[list-item]  # anything but _STOP is a request
+        group: list[Request] = [first]  # type: ignore[list-item]  # anything but _STOP is a request
         deadline = time.monotonic() + self.max_wait_s
         while len(group) < self.max_items:
             try:
@@ -233,7 +211,7 @@ class Sequencer:
             group.append(taken)  # type: ignore[arg-type]  # anything but _STOP is a request
         return group, False
 
-    def _commit(self, checked: _Checked) -> None:
+    def _commit(self, checked: Checked) -> None:
         # Two transactions when both kinds wait: a status map root closes each append, and a replay
         # finds a batch of certificates or a run of events as one step (integrity.replay._steps).
         if checked.certificates:
@@ -241,7 +219,7 @@ class Sequencer:
         if checked.events:
             self._events(checked.events)
 
-    def _check(self, requests: list[_Certificate]) -> list[_Certificate]:
+    def _check(self, requests: list[Certificate]) -> list[Certificate]:
         """Check the group's credentials as one batch, outside the log lock, on a connection of the
         checker's; answer every refusal now and return the requests left to commit (charged to their
         programmes' rates under the lock). Checks that fail as a whole are made again for each alone."""
@@ -258,7 +236,7 @@ class Sequencer:
             if not isinstance(exc, RegistryError):
                 _log.warning("checks of a group of %d failed (%r); checking its members alone", len(requests), exc)
             return [ready for request in requests for ready in self._check([request])]
-        ready: list[_Certificate] = []
+        ready: list[Certificate] = []
         for request, item in zip(requests, prepared.items, strict=True):
             if item.document is None:
                 request.future.set_result(item)  # refused by its own checks: nothing of it is written
@@ -267,7 +245,7 @@ class Sequencer:
             ready.append(request)
         return ready
 
-    def _certificates(self, requests: list[_Certificate]) -> None:
+    def _certificates(self, requests: list[Certificate]) -> None:
         """Log a checked group on one connection: the state its decisions read (`observed`, outside the
         lock, after the group before has committed), then its write transaction (`write_transaction`)."""
         failed: Exception | None
@@ -284,7 +262,7 @@ class Sequencer:
                 [request for request in requests if not request.future.done()], failed, self._write_certificates
             )
 
-    def _write_certificates(self, requests: list[_Certificate]) -> None:
+    def _write_certificates(self, requests: list[Certificate]) -> None:
         context = self._require_context()
         with context.engine.connect() as connection:
             failed = self._write(connection, requests)
@@ -292,7 +270,7 @@ class Sequencer:
             self._fall_back(requests, failed, self._write_certificates)
 
     def _write(
-        self, connection: Connection, requests: list[_Certificate], seen: observed.Observed | None = None
+        self, connection: Connection, requests: list[Certificate], seen: observed.Observed | None = None
     ) -> Exception | None:
         """Log the group in one write transaction on `connection` and answer its members once it has
         committed; the exception that failed it, with nothing answered, for a fall back. `seen`: the
@@ -304,7 +282,7 @@ class Sequencer:
             item.index = index
             item.outcome, item.error, item.receipt, item.slots = None, None, None, []
             item.stored, item.signing_key = None, None  # a failed group's rows were rolled back
-        charges = _Charges(requests)
+        charges = Charges(requests)
         try:
             with write_transaction(connection) as transaction:
                 submission.commit(
@@ -321,7 +299,7 @@ class Sequencer:
                 request.future.set_result(item)
         return None
 
-    def _events(self, requests: list[_Event]) -> None:
+    def _events(self, requests: list[Event]) -> None:
         context = self._require_context()
         try:
             with write_transaction(self._writer_connection()) as connection:
@@ -358,41 +336,6 @@ class Sequencer:
         if self._context is None:
             raise RuntimeError("the sequencer was not started")
         return self._context
-
-
-class _Charges:
-    """`submission.Charge` for a group: each new credential charged by its own request's `charge`, once
-    (a member retried after its group's transaction failed is not charged again)."""
-
-    def __init__(self, requests: list[_Certificate]) -> None:
-        self.requests = requests  # in the order of the items given to `submission.commit`
-        self.refused: dict[int, RegistryError] = {}  # item index -> its request's refusal by `charge`
-
-    def __call__(self, new: Sequence[submission.Item]) -> dict[str, RegistryError]:
-        over: dict[str, RegistryError] = {}
-        for item in new:
-            request = self.requests[item.index]
-            if request.charge is None or request.charged or item.document is None:
-                continue
-            try:
-                request.charge([item.document.payload.programme_id])
-            except RegistryError as exc:
-                over[item.document.sha256] = exc
-                continue
-            request.charged = True
-        for index, request in enumerate(self.requests):  # every copy of one over its rate is refused alike
-            if request.item is not None and request.item.document is not None:
-                refusal = over.get(request.item.document.sha256)
-                if refusal is not None:
-                    self.refused[index] = refusal
-        return over
-
-
-def _deliver(requests: Sequence[_Request], exc: Exception) -> None:
-    """`exc` to each request not answered yet."""
-    for request in requests:
-        if not request.future.done():
-            request.future.set_exception(exc)
 
 
 def of(context: RegistryContext) -> Sequencer | None:
