@@ -136,14 +136,16 @@ def read_certificate(engine: Engine, certificate_id: str) -> CertificateRead | N
 
 
 def judged_read(
-    read: CertificateRead, *, at: datetime, known_at_us: int | None
+    read: CertificateRead, *, at: datetime, known_at_us: int | None, at_us: int | None = None
 ) -> tuple[Presented, CertificateEvidence]:
-    """`judged_certificate` for what `read_certificate` read: the same rule over the same inputs."""
+    """`judged_certificate` for what `read_certificate` read: the same rule over the same inputs. `at_us`:
+    `at` in microseconds, when the caller has them (`judge_row`)."""
     found = read.found
+    row = found.row
     standing = judge_row(
-        found.row, bytes(found.row["document"]), found.key, read.events, at=at, known_at_us=known_at_us
+        row, bytes(row["document"]), found.key, read.events, at=at, known_at_us=known_at_us, at_us=at_us
     )
-    return _presented(found.row, standing), evidence_of(found.row, read.events, found.key_head)
+    return _presented(row, standing), evidence_of(row, read.events, found.key_head)
 
 
 def _presented(row: Mapping[Any, Any], standing: Standing) -> Presented:
@@ -165,6 +167,8 @@ def judged_at(connection: Connection) -> dict[str, Any]:
 
 def agreement_heads(graph: Compiled, resolution: Resolution) -> list[dict[str, Any]]:
     """Each agreement on the path as relied on: its leaf and the head of its event chain."""
+    if not resolution.path:  # accepted directly, or not at all: no agreement relied on
+        return []
     ids = list(dict.fromkeys(hop.agreement_id for hop in resolution.path))
     heads = graph.heads_of(ids)
     return [heads[agreement_id] for agreement_id in ids]
