@@ -117,15 +117,22 @@ def _evaluate(
     presented, evidence = _entity(source, graph, query.entity_id, certificate_id, context, at=at, at_us=at_us)
     target = service.Requirement(frozenset({(authority, category)}))
     resolution = service.answer(graph, presented, target, at=at, known_at_us=None, max_depth=max_depth)
-    return Evaluation(
-        resolution=resolution,
-        message=explain(presented, target.labels, resolution, at, at_us=at_us),
-        time_requested=requested,
-        time_evaluated=format_log_time(evaluated[1]),
-        judged_at=judged_at,
-        evidence=evidence.to_api() if evidence is not None else None,
-        agreement_heads=service.agreement_heads(graph, resolution),
+    # By position, in the fields' order, without the named tuple's own `__new__` (a Python function).
+    return _tuple(
+        Evaluation,
+        (
+            resolution,
+            explain(presented, target.labels, resolution, at, at_us=at_us),
+            requested,
+            format_log_time(evaluated[1]),
+            judged_at,
+            evidence.to_api() if evidence is not None else None,
+            service.agreement_heads(graph, resolution),
+        ),
     )
+
+
+_tuple = tuple.__new__
 
 
 def _programme(identifier: str) -> str | None:
