@@ -31,8 +31,10 @@ from ecolabel_registry.api import equivalence
 from ecolabel_registry.app import create_app
 from ecolabel_registry.db.migrate import upgrade
 from ecolabel_registry.recognition import trqp
+from verification.leaf import to_microseconds
 
 NOW = datetime(2025, 9, 1, 12, 30, 15, 123456, tzinfo=UTC)  # "now" for every answer, in both versions
+NOW_US = to_microseconds(NOW)  # the same instant, as a TRQP answer reads the clock (`clock.now_us`)
 _QUERIES = (
     "",
     "programme=jea",
@@ -83,7 +85,7 @@ def _requests(directory: Path) -> list[profile_answers.Request]:
 
 
 async def _answer(directory: Path, out: Path) -> list[str]:
-    trqp.now = lambda: NOW  # type: ignore[attr-defined]  # the one clock both answers read
+    trqp.now_us = lambda: NOW_US  # type: ignore[attr-defined]  # the one clock both answers read
     equivalence.now = lambda: NOW  # type: ignore[attr-defined]
     copy = out.with_name(out.name + ".db")
     shutil.rmtree(copy, ignore_errors=True)

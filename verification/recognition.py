@@ -46,6 +46,7 @@ from verification.agreements import AgreementRecord, Standing, recognizers_in_fo
 from verification.payloads.agreement import AgreementType
 from verification.recognition_paths import AgreementSet, Hop, edges_of, is_target, shortest_path
 from verification.status import CertificateStatus
+from verification.values import quick_init
 
 DEFAULT_MAX_DEPTH = 3
 
@@ -82,6 +83,7 @@ _STATUS_REASONS = {
 }
 
 
+@quick_init  # made for every answer (`verification.values`)
 @dataclass(frozen=True)
 class Presented:
     """What is presented: a certificate (with its status on the date) or a bare programme category.
@@ -99,6 +101,7 @@ class Presented:
     credential_valid: bool = True  # the stored credential is the certificate's and verifies (`verification.standing`)
 
 
+@quick_init  # made for every answer (`verification.values`)
 @dataclass(frozen=True)
 class Condition:
     kind: ConditionKind
@@ -109,6 +112,7 @@ class Condition:
     note: str = ""
 
 
+@quick_init  # made for every answer (`verification.values`)
 @dataclass(frozen=True)
 class Reason:
     code: ReasonCode
@@ -116,6 +120,7 @@ class Reason:
     agreement_id: str | None = None
 
 
+@quick_init  # made for every answer (`verification.values`)
 @dataclass(frozen=True)
 class Resolution:
     decision: Decision

@@ -15,8 +15,11 @@ def describe(presented: Presented) -> str:
     return ("a certificate of " if presented.status is not None else "") + what
 
 
-def explain(presented: Presented, accepted: list[str], resolution: Resolution, at: datetime) -> str:
-    subject, when = describe(presented), format_log_time(to_microseconds(at))
+def explain(
+    presented: Presented, accepted: list[str], resolution: Resolution, at: datetime, *, at_us: int | None = None
+) -> str:
+    """`at_us`: `at` in microseconds, when the caller has them (an answer "as of now")."""
+    subject, when = describe(presented), format_log_time(to_microseconds(at) if at_us is None else at_us)
     target = ", ".join(accepted) or "nothing"
     if resolution.decision is Decision.ACCEPTED:
         return f"On {when}, {subject} is accepted directly: the requirement accepts {target}."

@@ -38,8 +38,10 @@ from verification.evidence import CertificateEvidence, checkpoint_json
 from verification.leaf import format_log_time, to_microseconds
 from verification.recognition import Presented, Resolution, resolve
 from verification.standing import Standing
+from verification.values import quick_init
 
 
+@quick_init  # made for every answer (`verification.values`)
 @dataclass(frozen=True)
 class Requirement:
     accepted: frozenset[tuple[str, str]]
@@ -136,24 +138,28 @@ def read_certificate(engine: Engine, certificate_id: str) -> CertificateRead | N
 
 
 def judged_read(
-    read: CertificateRead, *, at: datetime, known_at_us: int | None
+    read: CertificateRead, *, at: datetime, known_at_us: int | None, at_us: int | None = None
 ) -> tuple[Presented, CertificateEvidence]:
-    """`judged_certificate` for what `read_certificate` read: the same rule over the same inputs."""
+    """`judged_certificate` for what `read_certificate` read: the same rule over the same inputs. `at_us`:
+    `at` in microseconds, when the caller has them (`judge_row`)."""
     found = read.found
+    row = found.row
     standing = judge_row(
-        found.row, bytes(found.row["document"]), found.key, read.events, at=at, known_at_us=known_at_us
+        row, bytes(row["document"]), found.key, read.events, at=at, known_at_us=known_at_us, at_us=at_us
     )
-    return _presented(found.row, standing), evidence_of(found.row, read.events, found.key_head)
+    return _presented(row, standing), evidence_of(row, read.events, found.key_head)
 
 
 def _presented(row: Mapping[Any, Any], standing: Standing) -> Presented:
+    # Every field by position (programme, category, criteria version, status, signing key valid,
+    # credential valid): keywords cost a frozen dataclass's `__init__` a third more.
     return Presented(
         row["programme_id"],
         row["category_code"],
         standing.criteria_version,
         standing.status,
-        signing_key_valid=standing.key_code is None,
-        credential_valid=standing.document_sound,
+        standing.key_code is None,
+        standing.document_sound,
     )
 
 
@@ -165,6 +171,8 @@ def judged_at(connection: Connection) -> dict[str, Any]:
 
 def agreement_heads(graph: Compiled, resolution: Resolution) -> list[dict[str, Any]]:
     """Each agreement on the path as relied on: its leaf and the head of its event chain."""
+    if not resolution.path:  # accepted directly, or not at all: no agreement relied on
+        return []
     ids = list(dict.fromkeys(hop.agreement_id for hop in resolution.path))
     heads = graph.heads_of(ids)
     return [heads[agreement_id] for agreement_id in ids]

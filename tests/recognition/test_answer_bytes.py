@@ -38,6 +38,7 @@ from ecolabel_registry.recognition.trqp_schemas import (
 )
 from ecolabel_registry.settings import Settings
 from tests.recognition.demo_worlds import demo_world
+from verification.leaf import to_microseconds
 
 NOW = datetime(2025, 9, 1, 12, 30, 15, 123456, tzinfo=UTC)  # "now" for every answer, asked and replayed
 DATES = (None, "2025-06-01T00:00:00Z", "2019-01-01T00:00:00Z")
@@ -58,7 +59,7 @@ def demo(
             ids = {(row.programme_id, row.category_code): row.id for row in rows}
     finally:
         context.engine.dispose()
-    monkeypatch.setattr(trqp, "now", lambda: NOW)
+    monkeypatch.setattr(trqp, "now_us", lambda: to_microseconds(NOW))
     monkeypatch.setattr(equivalence_api, "now", lambda: NOW)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client, world, ids
@@ -94,7 +95,7 @@ def _plain_trqp(engine: Engine, body: dict[str, Any], kind: str, monkeypatch: py
     with monkeypatch.context() as patch:
         patch.setattr(compiled, "at_checkpoint", _plain)
         patch.setattr(compiled, "current", _plain_current)
-        evaluation = trqp.evaluate(engine, query, max_depth=3)
+        evaluation = trqp.evaluate(engine, query, trqp.certificate_of(query.entity_id), max_depth=3)
     resolution = evaluation.resolution
     model = answer_type(
         entity_id=query.entity_id,
