@@ -46,7 +46,6 @@ from verification.agreements import AgreementRecord, Standing, recognizers_in_fo
 from verification.payloads.agreement import AgreementType
 from verification.recognition_paths import AgreementSet, Hop, edges_of, is_target, shortest_path
 from verification.status import CertificateStatus
-from verification.values import quick_init
 
 DEFAULT_MAX_DEPTH = 3
 
@@ -83,7 +82,6 @@ _STATUS_REASONS = {
 }
 
 
-@quick_init  # made for every answer (`verification.values`)
 @dataclass(frozen=True)
 class Presented:
     """What is presented: a certificate (with its status on the date) or a bare programme category.
@@ -101,7 +99,6 @@ class Presented:
     credential_valid: bool = True  # the stored credential is the certificate's and verifies (`verification.standing`)
 
 
-@quick_init  # made for every answer (`verification.values`)
 @dataclass(frozen=True)
 class Condition:
     kind: ConditionKind
@@ -112,7 +109,6 @@ class Condition:
     note: str = ""
 
 
-@quick_init  # made for every answer (`verification.values`)
 @dataclass(frozen=True)
 class Reason:
     code: ReasonCode
@@ -120,7 +116,6 @@ class Reason:
     agreement_id: str | None = None
 
 
-@quick_init  # made for every answer (`verification.values`)
 @dataclass(frozen=True)
 class Resolution:
     decision: Decision

@@ -38,10 +38,8 @@ from verification.evidence import CertificateEvidence, checkpoint_json
 from verification.leaf import format_log_time, to_microseconds
 from verification.recognition import Presented, Resolution, resolve
 from verification.standing import Standing
-from verification.values import quick_init
 
 
-@quick_init  # made for every answer (`verification.values`)
 @dataclass(frozen=True)
 class Requirement:
     accepted: frozenset[tuple[str, str]]
