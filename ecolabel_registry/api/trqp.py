@@ -71,13 +71,11 @@ async def recognition(query: RecognitionQuery, request: Request) -> Response:
     equivalent for the resource (one of the authority's categories) at `context.time`?"""
     context: RegistryContext = request.app.state.registry  # see `verify_certificate`: no sub-dependency
 
-    certificate_id = trqp.certificate_of(query.entity_id)
-
     def work(read: Read | None) -> bytes:
-        evaluation, echo = _evaluate(query, certificate_id, context, read)
+        evaluation, echo = _evaluate(query, context, read)
         return answer_json.trqp_json(echo, "recognized", evaluation.resolution.accepted)
 
-    return await answer(context, work, certificate_id)
+    return await answer(context, work, trqp.certificate_of(query.entity_id))
 
 
 @router.post(
@@ -92,22 +90,20 @@ async def authorization(query: AuthorizationQuery, request: Request) -> Response
     the resource (one of the authority's categories) at `context.time`, directly or through agreements?"""
     context: RegistryContext = request.app.state.registry
 
-    certificate_id = trqp.certificate_of(query.entity_id)
-
     def work(read: Read | None) -> bytes:
-        evaluation, echo = _evaluate(query, certificate_id, context, read)
+        evaluation, echo = _evaluate(query, context, read)
         return answer_json.trqp_json(echo, "authorized", evaluation.resolution.accepted)
 
-    return await answer(context, work, certificate_id)
+    return await answer(context, work, trqp.certificate_of(query.entity_id))
 
 
 def _evaluate(
-    query: TRQPRequest, certificate_id: str | None, context: RegistryContext, read: Read | None
+    query: TRQPRequest, context: RegistryContext, read: Read | None
 ) -> tuple[trqp.Evaluation, dict[str, Any]]:
     """The evaluation, and `_Answer`'s fields in order as `answer_json.trqp_json` takes them: those that are
     None (the route says `response_model_exclude_none`) left out here, where it is known which may be."""
     max_depth = context.settings.recognition_max_depth
-    evaluation = trqp.evaluate(context.read_engine(), query, certificate_id, max_depth=max_depth, read=read)
+    evaluation = trqp.evaluate(context.read_engine(), query, max_depth=max_depth, read=read)
     resolution = evaluation.resolution
     echo: dict[str, Any] = {
         "entity_id": query.entity_id,

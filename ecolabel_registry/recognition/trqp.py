@@ -52,25 +52,19 @@ class Evaluation(NamedTuple):
     agreement_heads: list[dict[str, Any]]
 
 
-def evaluate(
-    engine: Engine,
-    query: TRQPRequest,
-    certificate_id: str | None,
-    *,
-    max_depth: int,
-    read: reads.Read | None = None,
-) -> Evaluation:
+def evaluate(engine: Engine, query: TRQPRequest, *, max_depth: int, read: reads.Read | None = None) -> Evaluation:
     """The answer to `query` as of the log now, naming the checkpoint it was computed at.
 
-    `certificate_id`: what `certificate_of(query.entity_id)` gives, which the route has worked out already
-    (an entity id is matched once). A programme entity needs nothing but the graph, so only the checkpoint
-    is read (`compiled.current`). A certificate entity is read with the checkpoint in one snapshot
+    The entity is matched once here (`certificate_of`), and what it names is handed on, so the certificate
+    read and judged is always the query's own. A programme entity needs nothing but the graph, so only the
+    checkpoint is read (`compiled.current`). A certificate entity is read with the checkpoint in one snapshot
     (`service.read_certificate`): one statement outside a transaction, its status events included. `read`:
     that one statement's read, made ahead for the entity `certificate_of` names (`recognition.reads`)."""
     # "Now" in the microseconds the registry stores: the standing, the explanation and `time_evaluated`
     # take them as they are, where each converted the datetime back (`to_microseconds`, ~3,400 instructions).
     evaluated_us = now_us()
     evaluated = from_microseconds(evaluated_us), evaluated_us
+    certificate_id = certificate_of(query.entity_id)
     if read is not None:
         _, graph, judged_at = read
         source = reads.certificate(read)

@@ -95,7 +95,7 @@ def _plain_trqp(engine: Engine, body: dict[str, Any], kind: str, monkeypatch: py
     with monkeypatch.context() as patch:
         patch.setattr(compiled, "at_checkpoint", _plain)
         patch.setattr(compiled, "current", _plain_current)
-        evaluation = trqp.evaluate(engine, query, trqp.certificate_of(query.entity_id), max_depth=3)
+        evaluation = trqp.evaluate(engine, query, max_depth=3)
     resolution = evaluation.resolution
     model = answer_type(
         entity_id=query.entity_id,
