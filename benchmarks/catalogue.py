@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import count as counting
+from operator import attrgetter
 from pathlib import Path
 
 from benchmarks import catalogue_floor, credentials, http_workers, processes
@@ -175,7 +176,7 @@ def _run(backend: Backend, ctx: Context) -> list[Result]:
         # A catalogue of one chunk is one request, which one worker judges wherever the connections land:
         # running it again cannot spread it, so it runs once and the note says it measured one worker.
         one_chunk = lines <= DEFAULT_CHUNK
-        twos = [check_two()] if one_chunk else http_workers.runs_until_fair(check_two, Served.each_cpu)
+        twos = [check_two()] if one_chunk else http_workers.runs_until_fair(check_two, _WORKER_CPU)
         two = twos[-1]
         ctx.progress(f"the catalogue floor on {backend}: first sight, rows and bytes, parse and encode")
         engine = build_engine(url, pool_size=2)
@@ -206,7 +207,7 @@ def _run(backend: Backend, ctx: Context) -> list[Result]:
             f"; {lines:,} lines are one request of {DEFAULT_CHUNK:,}, which one worker judged: it measured one worker"
         )
     else:
-        two_note += http_workers.fairness_note(twos, Served.each_cpu, partial(Served.rate_note, lines=lines))
+        two_note += http_workers.fairness_note(twos, _WORKER_CPU, partial(Served.rate_note, lines=lines))
     server_note = "peak since the run started" if one.server_reset else "peak since start (VmHWM not resettable here)"
     return [
         Result(f"catalogue.{backend}", f"catalogue end to end, {lines:,} lines [{backend}]",
@@ -233,13 +234,12 @@ class Served:
         """Every serving process's CPU seconds over the run."""
         return sum(self.worker_cpu)
 
-    def each_cpu(self) -> tuple[float, ...]:
-        """Each serving process's CPU seconds over the run (what `http_workers.lopsided` judges)."""
-        return self.worker_cpu
-
     def rate_note(self, lines: int) -> str:
         """A redone run as the note names it: "1,234 items/s (0.0 + 1.9 s CPU)"."""
         return f"{lines / self.ran.seconds:,.0f} items/s ({' + '.join(f'{cpu:.1f}' for cpu in self.worker_cpu)} s CPU)"
+
+
+_WORKER_CPU = attrgetter("worker_cpu")  # what `http_workers.lopsided` judges of a run
 
 
 def _serve_and_check(

@@ -37,13 +37,13 @@ from pathlib import Path
 import orjson
 
 from benchmarks import wrk
+from benchmarks.databases import DEFAULT_POSTGRES_URL, normalise_postgres_url
 from benchmarks.http_registry import running_registry, table_rows, write_lines, written
 from benchmarks.model import Backend, Context
 from benchmarks.registry_client import submit_one
 
 CONNECTIONS = 32
 WARM_UP_SEQUENTIAL = 300
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SQLITE_THREADS = ("wal-checkpoint", "group-checks", "group-commit")
 
 
@@ -141,7 +141,12 @@ def main() -> None:
     args = parser.parse_args()
     backend: Backend = args.backend
     with tempfile.TemporaryDirectory(prefix="grouped-threads-") as workdir:
-        ctx = Context(False, Path(workdir), os.environ.get("BENCHMARK_POSTGRES_URL", POSTGRES), lambda _: None)
+        ctx = Context(
+            False,
+            Path(workdir),
+            normalise_postgres_url(os.environ.get("DATABASE_URL", DEFAULT_POSTGRES_URL)),
+            lambda _: None,
+        )
         with running_registry(ctx, backend, "grouped-threads") as registry:
             server, issuer, first = registry.server, registry.issuer, 0
 

@@ -5,10 +5,10 @@ key the log was written with) on the database the first one loaded, which stays 
 `registry_server` returns once every worker has started, so no run begins with a worker still importing.
 Both workers accept on one socket and the kernel chooses which one takes a connection, so a warm-up meant
 for both (a cache each process fills on its first requests) is a wrk run of its own, not a few requests.
-Where those caches are per id (a verification's proof nodes and credential, `http.verify`), a second of
-random ids fills a fraction of them, every redone run below fills more, and a run's rate followed how
-many had gone before (1,747 to 6,200 requests/s, one run after the other on one server): such a figure
-warms with passes over every id instead (`warm_every_worker`). The row says how busy each worker was in
+Where those caches are per id (a verification's proof nodes and credential, `http.verify`, whose
+docstring gives the figures), a second of random ids fills a fraction of them and every redone run below
+fills more, so a run's rate follows how many went before: such a figure warms with passes over every id
+instead (`warm_every_worker`). The row says how busy each worker was in
 the measured run (CPU seconds per second of it, from /proc/<pid>/stat), which shows that both served,
 and a run in which one of them had nearly every connection is run again (the note says how many runs it
 took). The two workers, the database and wrk share the machine's 2 vCPUs: the ratio is what a second
